@@ -1,0 +1,159 @@
+"""Warmline's settings, read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Documented defaults (README "Settings"). A local run needs none of them set.
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+DEFAULT_INSTANCE_DIR = "instance"
+DEV_SECRETS_FILE = "dev-secrets.json"
+MIN_KEY_LENGTH = 32
+# A development account SID; real ones come from the Twilio console.
+DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
+
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+
+class ConfigError(Exception):
+    """Raised at start with every missing or malformed setting listed in one message."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Warmline reads from its environment, validated."""
+
+    env: str
+    database_url: str
+    redis_url: str
+    twilio_account_sid: str
+    twilio_api_url: str
+    public_url: str
+    instance_dir: Path
+    # Several tokens are accepted so that the auth token can be rotated without downtime;
+    # the first one signs our own REST requests.
+    twilio_auth_tokens: tuple[str, ...] = field(repr=False)
+    secret_key: str = field(repr=False)
+    data_key: str = field(repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    @property
+    def twilio_auth_token(self) -> str:
+        return self.twilio_auth_tokens[0]
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the `postgres://` URLs that hosting platforms hand out to the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _dev_secrets(instance_dir: Path) -> dict[str, str]:
+    """Development keys are made once and reused, so sessions and hashes survive restarts."""
+    path = instance_dir / DEV_SECRETS_FILE
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    made = {
+        "WARMLINE_SECRET_KEY": secrets.token_urlsafe(32),
+        "WARMLINE_DATA_KEY": secrets.token_urlsafe(32),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+    }
+    path.write_text(json.dumps(made, indent=2))
+    path.chmod(0o600)
+    return made
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...], errors: list[str]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        errors.append(f"{name}: expected a URL starting with {' or '.join(schemes)}, got {value!r}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise ConfigError listing every problem at once."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("WARMLINE_ENV", DEVELOPMENT).strip() or DEVELOPMENT
+    instance_dir = Path(env_vars.get("WARMLINE_INSTANCE_DIR", DEFAULT_INSTANCE_DIR)).resolve()
+    errors: list[str] = []
+    if env not in (PRODUCTION, DEVELOPMENT, "test"):
+        errors.append(f"WARMLINE_ENV: expected production, development or test, got {env!r}")
+
+    def secret(name: str) -> str:
+        value = env_vars.get(name, "")
+        if value:
+            return value
+        if env == PRODUCTION:
+            errors.append(f"{name}: required in production")
+            return ""
+        return _dev_secrets(instance_dir)[name]
+
+    secret_key = secret("WARMLINE_SECRET_KEY")
+    data_key = secret("WARMLINE_DATA_KEY")
+    for name, value in (("WARMLINE_SECRET_KEY", secret_key), ("WARMLINE_DATA_KEY", data_key)):
+        if value and len(value) < MIN_KEY_LENGTH:
+            errors.append(f"{name}: must be at least {MIN_KEY_LENGTH} characters")
+
+    tokens_raw = secret("TWILIO_AUTH_TOKEN")
+    tokens = tuple(t.strip() for t in tokens_raw.split(",") if t.strip())
+    if tokens_raw and not tokens:
+        errors.append("TWILIO_AUTH_TOKEN: no token in the comma-separated list")
+
+    account_sid = env_vars.get("TWILIO_ACCOUNT_SID", "")
+    if not account_sid:
+        if env == PRODUCTION:
+            errors.append("TWILIO_ACCOUNT_SID: required in production")
+        account_sid = DEV_ACCOUNT_SID
+    elif not (account_sid.startswith("AC") and len(account_sid) == 34):
+        errors.append("TWILIO_ACCOUNT_SID: expected 'AC' followed by 32 characters")
+
+    default_db = f"sqlite:///{instance_dir / 'warmline.db'}"
+    database_url = normalize_database_url(env_vars.get("DATABASE_URL", "") or default_db)
+    _check_url("DATABASE_URL", database_url,
+               ("sqlite", "postgresql+psycopg"), errors)
+    redis_url = env_vars.get("REDIS_URL", "") or DEFAULT_REDIS_URL
+    _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), errors)
+    api_url = (env_vars.get("TWILIO_API_URL", "") or DEFAULT_TWILIO_API_URL).rstrip("/")
+    _check_url("TWILIO_API_URL", api_url, ("http", "https"), errors)
+    public_url = env_vars.get("WARMLINE_PUBLIC_URL", "")
+    if not public_url:
+        if env == PRODUCTION:
+            errors.append("WARMLINE_PUBLIC_URL: required in production (the URL Twilio calls)")
+        public_url = DEFAULT_PUBLIC_URL
+    public_url = public_url.rstrip("/")
+    _check_url("WARMLINE_PUBLIC_URL", public_url, ("http", "https"), errors)
+    log_level = env_vars.get("WARMLINE_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        errors.append(f"WARMLINE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    if errors:
+        raise ConfigError("Warmline cannot start:\n  - " + "\n  - ".join(errors))
+    return Settings(
+        env=env,
+        database_url=database_url,
+        redis_url=redis_url,
+        twilio_account_sid=account_sid,
+        twilio_auth_tokens=tokens,
+        twilio_api_url=api_url,
+        public_url=public_url,
+        secret_key=secret_key,
+        data_key=data_key,
+        instance_dir=instance_dir,
+        log_level=log_level,
+    )

@@ -1,0 +1,94 @@
+"""Fixtures on real services: PostgreSQL (a database per session), Redis (a DB index), the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import text
+
+from config import Settings, load_settings
+from tests.support.services import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_DATA_KEY,
+    TEST_REDIS_URL,
+    TEST_SECRET_KEY,
+    throwaway_postgres_database,
+)
+from warmline.migrations.runner import upgrade_database
+from warmline.models import Base
+from warmline.runtime import Runtime, build_runtime, set_process_runtime
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with throwaway_postgres_database() as url:
+        upgrade_database(url)
+        yield url
+
+
+def make_test_settings(database_url: str, tmp_path: Path, **overrides: str) -> Settings:
+    environ = {
+        "WARMLINE_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: tests that need Twilio start the stand-in
+        "WARMLINE_PUBLIC_URL": "http://localhost",
+        "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
+        "WARMLINE_DATA_KEY": TEST_DATA_KEY,
+        "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
+    environ.update(overrides)
+    return load_settings(environ)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_test_settings(database_url, tmp_path)
+
+
+def clean_database(runtime: Runtime) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with runtime.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    clean_database(runtime)
+    runtime.redis.flushdb()
+    set_process_runtime(runtime)
+    yield runtime
+    set_process_runtime(None)
+    runtime.redis.flushdb()
+    runtime.close()
+
+
+@pytest.fixture
+def redis_client(runtime: Runtime) -> Redis:
+    return runtime.redis
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Flask:
+    from warmline.app import create_app
+
+    flask_app = create_app(runtime=runtime)
+    flask_app.config["TESTING"] = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

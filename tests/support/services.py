@@ -1,0 +1,40 @@
+"""Real PostgreSQL and Redis for tests: a throwaway database per test session, a Redis DB index."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from sqlalchemy import make_url
+
+# Tests run against the machine's real services (README). Each pytest session gets its own
+# PostgreSQL database, so several sessions (CI and developers) can run at once.
+ADMIN_DATABASE_URL = os.environ.get(
+    "WARMLINE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TEST_REDIS_URL = os.environ.get("WARMLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_DATA_KEY = "test-data-key-" + "x" * 32
+TEST_SECRET_KEY = "test-secret-key-" + "y" * 32
+TEST_AUTH_TOKEN = "test_auth_token_0123456789abcdef"
+TEST_ACCOUNT_SID = "AC" + "1" * 32
+
+
+def _admin_conninfo() -> str:
+    url = make_url(ADMIN_DATABASE_URL)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def throwaway_postgres_database(prefix: str = "warmline_test") -> Iterator[str]:
+    """Create a fresh database, yield its SQLAlchemy URL, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

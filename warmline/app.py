@@ -1,0 +1,31 @@
+"""The Flask application factory: `warmline.app:create_app()` is what gunicorn serves."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Settings, load_settings
+from warmline.logs import configure_logging
+from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.web import health
+from warmline.web.context import RUNTIME_EXTENSION
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the app. With no arguments, settings come from the environment (gunicorn's way)."""
+    settings = settings or (runtime.settings if runtime else load_settings())
+    configure_logging(settings.log_level)
+    runtime = runtime or build_runtime(settings)
+    set_process_runtime(runtime)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+    )
+    app.extensions[RUNTIME_EXTENSION] = runtime
+    for blueprint in (health.bp,):
+        app.register_blueprint(blueprint)
+    return app

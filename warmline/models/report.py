@@ -1,0 +1,32 @@
+"""Daily aggregates: what survives retention, and all that reports ever read."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from warmline.models.base import Base
+
+
+class DailyAggregate(Base):
+    __tablename__ = "daily_aggregates"
+    __table_args__ = (UniqueConstraint("line_id", "day", "hour", "channel", "experience_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(Integer, index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # line-local date
+    hour: Mapped[int] = mapped_column(Integer)  # line-local hour 0-23
+    channel: Mapped[str] = mapped_column(String(8))
+    experience_key: Mapped[str] = mapped_column(String(40), default="")  # "" = anyone
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks: Mapped[int] = mapped_column(Integer, default=0)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    # Sums and samples to compute averages and percentiles without keeping events.
+    answer_seconds: Mapped[list[Any]] = mapped_column(default=list)
+    duration_seconds_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1 @@
+"""Thin Flask blueprints: Twilio webhooks, dashboard, admin, API and health."""
