@@ -63,5 +63,5 @@ class DataKeys:
             return AESGCM(self.encryption_key).decrypt(nonce, sealed, version).decode()
         except DecryptionError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ours"
+        except Exception as exc:
             raise DecryptionError("cannot decrypt with this data key") from exc

@@ -6,7 +6,7 @@ import logging
 import re
 
 # Seven or more digits, optionally after "+": phone numbers in any format we receive them.
-_NUMBER_PATTERN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_NUMBER_PATTERN = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
 MASK = "[number]"
 
 

@@ -7,9 +7,9 @@ from datetime import datetime, time
 from sqlalchemy import DateTime, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from warmline.models.base import Base
 from warmline.models.line import Line
 from warmline.models.people import Peer
-from warmline.models.base import Base
 
 
 class Shift(Base):

@@ -1,0 +1,67 @@
+"""Settings are read once, validated in full, and refuse to start production without secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+from config.settings import normalize_database_url
+
+GOOD_KEY = "k" * 32
+
+
+def test_a_local_run_needs_no_settings_and_reuses_its_development_keys(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
+    first = load_settings(env)
+    second = load_settings(env)
+    assert first.database_url == f"sqlite:///{tmp_path / 'warmline.db'}"
+    assert first.redis_url == "redis://localhost:6379/0"
+    assert first.twilio_api_url == "https://api.twilio.com"
+    assert len(first.data_key) >= 32
+    assert (first.data_key, first.secret_key) == (second.data_key, second.secret_key)
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_production_lists_every_missing_setting_in_one_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"WARMLINE_ENV": "production", "WARMLINE_INSTANCE_DIR": str(tmp_path)})
+    message = str(caught.value)
+    for name in ("WARMLINE_SECRET_KEY", "WARMLINE_DATA_KEY", "TWILIO_AUTH_TOKEN",
+                 "TWILIO_ACCOUNT_SID", "WARMLINE_PUBLIC_URL"):
+        assert name in message
+    assert not (tmp_path / "dev-secrets.json").exists()
+
+
+def test_malformed_values_are_all_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({
+            "WARMLINE_INSTANCE_DIR": str(tmp_path),
+            "WARMLINE_DATA_KEY": "short",
+            "TWILIO_ACCOUNT_SID": "nope",
+            "REDIS_URL": "http://x",
+            "WARMLINE_PUBLIC_URL": "ftp://x",
+        })
+    message = str(caught.value)
+    assert message.count("\n  - ") == 4
+
+
+def test_auth_tokens_accept_a_comma_separated_list_for_rotation(tmp_path: Path) -> None:
+    settings = load_settings({
+        "WARMLINE_INSTANCE_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": "new , old",
+        "WARMLINE_SECRET_KEY": GOOD_KEY, "WARMLINE_DATA_KEY": GOOD_KEY,
+    })
+    assert settings.twilio_auth_tokens == ("new", "old")
+    assert settings.twilio_auth_token == "new"
+    assert "new" not in repr(settings) and GOOD_KEY not in repr(settings)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+    ("postgresql://u@h:5433/db", "postgresql+psycopg://u@h:5433/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_hosting_platform_database_urls_map_to_the_shipped_driver(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
