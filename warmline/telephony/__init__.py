@@ -1,0 +1,1 @@
+"""The only package that imports twilio: signature checks, TwiML building, the REST adapter."""

@@ -1,0 +1,189 @@
+"""The Twilio REST adapter behind a Protocol; the rest of the app never sees a Twilio exception."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from config import Settings
+
+# Every REST request has a deadline: a hung Twilio request must not hold a worker hostage.
+REST_TIMEOUT_SECONDS = 5.0
+OPTED_OUT_CODE = 21610
+LIVE_CALL_STATUSES = frozenset({"queued", "initiated", "ringing", "in-progress"})
+
+
+class TelephonyError(Exception):
+    """Twilio refused a request or could not be reached. `transient` says whether to retry."""
+
+    def __init__(self, message: str, *, code: int | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+
+
+class RecipientOptedOutError(TelephonyError):
+    """The number texted STOP to this line (Twilio error 21610): never text it again."""
+
+
+@dataclass(frozen=True)
+class NumberConfig:
+    sid: str
+    phone_number: str
+    voice_url: str
+    sms_url: str
+    status_callback: str
+    voice_fallback_url: str
+
+
+class TwilioGateway(Protocol):
+    """What Warmline asks of Twilio. Every method raises TelephonyError, nothing else."""
+
+    def create_call(
+        self, *, to: str, from_: str, url: str, status_callback: str,
+        timeout_seconds: int, machine_detection: bool = False,
+    ) -> str:
+        """Start an outbound call whose TwiML comes from `url`; returns the CallSid."""
+        ...
+
+    def call_status(self, call_sid: str) -> str | None:
+        """Twilio's status of a call, or None when Twilio has no such call."""
+        ...
+
+    def end_call(self, call_sid: str) -> None:
+        """Hang up or cancel a call; quietly does nothing for a call already over."""
+        ...
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Make a live call fetch new TwiML from `url`."""
+        ...
+
+    def send_message(self, *, to: str, from_: str, body: str, status_callback: str) -> str:
+        """Send a text; returns the MessageSid. Raises RecipientOptedOutError for 21610."""
+        ...
+
+    def redact_message(self, message_sid: str) -> None: ...
+
+    def delete_call(self, call_sid: str) -> None: ...
+
+    def list_numbers(self) -> list[NumberConfig]: ...
+
+    def update_number(
+        self, number_sid: str, *, voice_url: str, sms_url: str, status_callback: str,
+        voice_fallback_url: str,
+    ) -> None: ...
+
+
+def _translate(exc: TwilioException) -> TelephonyError:
+    if isinstance(exc, TwilioRestException):
+        if exc.code == OPTED_OUT_CODE:
+            return RecipientOptedOutError(exc.msg, code=exc.code)
+        transient = exc.status == 429 or exc.status >= 500
+        return TelephonyError(f"Twilio error {exc.code}: {exc.msg}", code=exc.code, transient=transient)
+    return TelephonyError(f"Twilio request failed: {type(exc).__name__}", transient=True)
+
+
+@contextmanager
+def _twilio_errors(*, missing_ok: bool = False) -> Iterator[None]:
+    """Turn whatever twilio-python or the network raises into TelephonyError.
+
+    With missing_ok, a 404 (or a 400 for a call already over) is not an error.
+    """
+    try:
+        yield
+    except TwilioRestException as exc:
+        if missing_ok and exc.status in (400, 404):
+            return
+        raise _translate(exc) from exc
+    except (TwilioException, OSError) as exc:
+        raise TelephonyError(f"Twilio unreachable: {type(exc).__name__}", transient=True) from exc
+
+
+class RestTwilioGateway:
+    """twilio-python against TWILIO_API_URL (Twilio itself, or the local stand-in)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        )
+        self._client.api.base_url = settings.twilio_api_url
+
+    def create_call(
+        self, *, to: str, from_: str, url: str, status_callback: str,
+        timeout_seconds: int, machine_detection: bool = False,
+    ) -> str:
+        extra: dict[str, str] = {}
+        if machine_detection:
+            extra = {"machine_detection": "Enable"}
+        with _twilio_errors():
+            call = self._client.calls.create(
+                to=to, from_=from_, url=url, method="POST",
+                status_callback=status_callback, status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=timeout_seconds, **extra,
+            )
+        return str(call.sid)
+
+    def call_status(self, call_sid: str) -> str | None:
+        with _twilio_errors(missing_ok=True):
+            return str(self._client.calls(call_sid).fetch().status)
+        return None
+
+    def end_call(self, call_sid: str) -> None:
+        status = self.call_status(call_sid)
+        if status is None or status not in LIVE_CALL_STATUSES:
+            return
+        # A call still ringing is canceled; one in progress is completed.
+        target = "canceled" if status in ("queued", "initiated", "ringing") else "completed"
+        with _twilio_errors(missing_ok=True):  # ended meanwhile: nothing left to end
+            self._client.calls(call_sid).update(status=target)
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        with _twilio_errors():
+            self._client.calls(call_sid).update(url=url, method="POST")
+
+    def send_message(self, *, to: str, from_: str, body: str, status_callback: str) -> str:
+        with _twilio_errors():
+            message = self._client.messages.create(
+                to=to, from_=from_, body=body, status_callback=status_callback
+            )
+        return str(message.sid)
+
+    def redact_message(self, message_sid: str) -> None:
+        with _twilio_errors():
+            self._client.messages(message_sid).update(body="")
+
+    def delete_call(self, call_sid: str) -> None:
+        with _twilio_errors(missing_ok=True):
+            self._client.calls(call_sid).delete()
+
+    def list_numbers(self) -> list[NumberConfig]:
+        with _twilio_errors():
+            numbers = self._client.incoming_phone_numbers.list()
+        return [
+            NumberConfig(
+                sid=str(n.sid), phone_number=str(n.phone_number), voice_url=str(n.voice_url or ""),
+                sms_url=str(n.sms_url or ""), status_callback=str(n.status_callback or ""),
+                voice_fallback_url=str(n.voice_fallback_url or ""),
+            )
+            for n in numbers
+        ]
+
+    def update_number(
+        self, number_sid: str, *, voice_url: str, sms_url: str, status_callback: str,
+        voice_fallback_url: str,
+    ) -> None:
+        with _twilio_errors():
+            self._client.incoming_phone_numbers(number_sid).update(
+                voice_url=voice_url, voice_method="POST", sms_url=sms_url, sms_method="POST",
+                status_callback=status_callback, status_callback_method="POST",
+                voice_fallback_url=voice_fallback_url, voice_fallback_method="POST",
+            )
