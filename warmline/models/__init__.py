@@ -6,12 +6,12 @@ from warmline.models.contact import CallbackAttempt, CallbackRequest, Contact, C
 from warmline.models.enums import CallbackStatus, Channel, EventKind, Outcome, Role
 from warmline.models.line import Experience, Line
 from warmline.models.people import Peer, User, peer_experiences
-from warmline.models.report import DailyAggregate
+from warmline.models.report import AggregateDay, DailyAggregate
 from warmline.models.safety import Block, OptOut
 from warmline.models.shift import Shift
 
 __all__ = [
-    "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest", "CallbackStatus",
-    "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind", "Experience", "Line",
-    "OptOut", "Outcome", "Peer", "Role", "Shift", "User", "peer_experiences",
+    "AggregateDay", "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest",
+    "CallbackStatus", "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind",
+    "Experience", "Line", "OptOut", "Outcome", "Peer", "Role", "Shift", "User", "peer_experiences",
 ]

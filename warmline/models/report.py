@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, UniqueConstraint
@@ -30,3 +30,15 @@ class DailyAggregate(Base):
     # Sums and samples to compute averages and percentiles without keeping events.
     answer_seconds: Mapped[list[Any]] = mapped_column(default=list)
     duration_seconds_total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AggregateDay(Base):
+    """Bookkeeping of one line-local day's aggregates: when they were last computed from the
+    events, and when that day's events were deleted (after which the day is never recomputed)."""
+
+    __tablename__ = "aggregate_days"
+
+    line_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column()
+    purged_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,1 @@
+"""Use-cases: load, decide (domain), persist, enqueue; each owns its transaction."""
