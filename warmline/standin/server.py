@@ -1,0 +1,142 @@
+"""`Standin`: the whole fake Twilio in one object, served in a thread or as a process."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from warmline.standin.config import StandinConfig
+from warmline.standin.control import make_control
+from warmline.standin.model import IncomingNumber, Leg, Source
+from warmline.standin.network import Network
+from warmline.standin.outbound import run_outbound
+from warmline.standin.people import Behaviour, Phone
+from warmline.standin.record import Event, Record
+from warmline.standin.rest import make_rest, net_add_number
+
+
+class Standin:
+    """A local Twilio: REST API, voice and messaging, simulated people, and a record.
+
+    `Standin(speed=10).start()` serves it on a free port (`.url`); `.stop()` ends it.
+    """
+
+    def __init__(self, config: StandinConfig | None = None, **changes: Any) -> None:
+        self.config = dataclasses.replace(config or StandinConfig(), **changes)
+        self.net = Network(self.config)
+        self.app = self.create_app()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def create_app(self) -> Flask:
+        app = Flask("warmline.standin")
+        app.register_blueprint(make_rest(self.net, self.start_call))
+        app.register_blueprint(make_control(self))
+        return app
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Standin:
+        """Serve on `host:port` (0: any free port) in a background thread."""
+        self._server = make_server(host, port, self.app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="standin-http",
+                                        daemon=True)
+        self._thread.start()
+        self.record.add("started", None, url=self.url)
+        return self
+
+    def serve_forever(self, host: str, port: int) -> None:
+        """Serve in this thread until interrupted (the command line uses this)."""
+        self._server = make_server(host, port, self.app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        try:
+            self._server.serve_forever()
+        finally:
+            self.stop()
+
+    def stop(self, wait: float = 2.0) -> None:
+        """Hang up every live call and stop serving; threads get `wait` seconds to end."""
+        with self.net.cond:
+            self.net.closed = True
+            for leg in self.net.legs.values():
+                if not leg.final:
+                    leg.hung_up = True
+                    if leg.bridge is not None:
+                        leg.bridge.ended = True
+            self.net.cond.notify_all()
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        deadline = time.monotonic() + wait
+        for thread in self.net.threads():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> Standin:
+        return self.start() if not self.url else self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- the world -----------------------------------------------------------------------------
+
+    @property
+    def record(self) -> Record:
+        return self.net.record
+
+    def start_call(self, leg: Leg, source: Source) -> None:
+        self.net.spawn(lambda: run_outbound(self.net, leg, source), f"leg-{leg.sid}")
+
+    def add_number(self, phone_number: str, *, voice_url: str | None = None,
+                   sms_url: str | None = None, voice_fallback_url: str | None = None,
+                   sms_fallback_url: str | None = None,
+                   status_callback: str | None = None) -> IncomingNumber:
+        """Give the account a phone number (an IncomingPhoneNumber) and set its URLs."""
+        return net_add_number(self.net, phone_number, voice_url=voice_url, sms_url=sms_url,
+                              voice_fallback_url=voice_fallback_url,
+                              sms_fallback_url=sms_fallback_url, status_callback=status_callback)
+
+    def phone(self, number: str, mode: str = "answer", **behaviour: Any) -> Phone:
+        """A simulated phone at `number` (replacing any earlier one); see `Behaviour`."""
+        phone = Phone(self.net, number, Behaviour(mode=mode, **behaviour))
+        with self.net.cond:
+            self.net.phones[number] = phone
+        self.record.add("phone_created", None, number=number, mode=mode)
+        return phone
+
+    caller = phone
+    texter = phone
+
+    def peer_phone(self, number: str, mode: str = "manual", **behaviour: Any) -> Phone:
+        """A peer's mobile: by default it rings until the test answers it."""
+        return self.phone(number, mode, **behaviour)
+
+    def client(self) -> Any:
+        """A twilio-python `Client` pointed at this stand-in."""
+        from twilio.rest import Client  # type: ignore[import-untyped]
+
+        client = Client(self.config.account_sid, self.config.auth_token)
+        client.api.base_url = self.url
+        return client
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Block (wall seconds) until `predicate()` is truthy; re-checked on every change."""
+        return self.record.wait_for(predicate, timeout)
+
+    def events(self, kind: str | None = None, call_sid: str | None = None) -> list[Event]:
+        return self.record.events(kind, call_sid)
+
+    def legs(self) -> list[Leg]:
+        with self.net.cond:
+            return list(self.net.legs.values())
+
+    @property
+    def schema_failures(self) -> int:
+        return self.record.counters.get("schema_failures", 0)
