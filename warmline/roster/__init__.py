@@ -1,0 +1,1 @@
+"""Roster file: validate, import and export lines, experiences, peers and shifts."""

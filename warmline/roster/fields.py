@@ -1,0 +1,211 @@
+"""Checks for single values of the roster file; each returns the clean value or raises FieldError."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from datetime import date, datetime, time
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+import phonenumbers
+
+from warmline.domain.phone import InvalidPhoneNumber, to_e164
+from warmline.roster.rrules import validate_rrule
+from warmline.roster.schema import (
+    EMAIL_MAX,
+    EXPERIENCE_KEY_MAX,
+    KEYWORD_MAX,
+    RESERVED_KEYWORDS,
+    IntSetting,
+)
+
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_START = re.compile(r"\d{4}-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_EXPERIENCE_KEY = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{EXPERIENCE_KEY_MAX - 1}}}")
+_KEYWORD = re.compile(rf"[A-Z][A-Z0-9]{{0,{KEYWORD_MAX - 1}}}")
+
+
+class FieldError(ValueError):
+    """A value that does not fit its key; the message is shown after the value's path."""
+
+
+def describe(value: object) -> str:
+    """How YAML read a value, for messages about the wrong type."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"{value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _string(value: object, what: str, example: str) -> str:
+    if isinstance(value, str):
+        return value
+    hint = f" in quotes, e.g. {example!r}" if isinstance(value, int | float | bool) else ""
+    raise FieldError(f"expected {what}{hint}; YAML read {describe(value)}")
+
+
+def text(max_length: int) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if not isinstance(value, str):
+            raise FieldError(f"expected text, got {describe(value)}")
+        cleaned = value.strip()
+        if not cleaned:
+            raise FieldError("must not be empty")
+        if len(cleaned) > max_length:
+            raise FieldError(f"at most {max_length} characters, got {len(cleaned)}")
+        return cleaned
+
+    return check
+
+
+def integer(setting: IntSetting) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError(f"expected a whole number, got {describe(value)}")
+        if not setting.low <= value <= setting.high:
+            raise FieldError(f"must be from {setting.low} to {setting.high}, got {value}")
+        return value
+
+    return check
+
+
+def boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError(f"expected true or false, got {describe(value)}")
+    return value
+
+
+def phone(value: object) -> str:
+    raw = _string(value, "a phone number", "+12125550100").strip()
+    try:
+        # No default region: the file holds E.164 numbers, so a number without +country is wrong.
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        suggestion = _as_e164(raw)
+        if suggestion is not None:
+            raise FieldError(f"write the number in E.164 form, {suggestion!r}, not {raw!r}") from None
+        raise FieldError(f"not a valid phone number ({raw!r}: {exc.args[0]})") from None
+    # Fictional 555-01xx numbers are possible but not "valid" to phonenumbers; possibility is
+    # the bar, as in warmline.domain.phone.
+    if not phonenumbers.is_possible_number(parsed):
+        raise FieldError(f"not a valid phone number ({raw!r}: wrong length for its country)")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if e164 != raw:
+        raise FieldError(f"write the number in E.164 form, {e164!r}, not {raw!r}")
+    return e164
+
+
+def _as_e164(raw: str) -> str | None:
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def timezone(value: object) -> str:
+    name = _string(value, "an IANA time zone", "America/New_York")
+    if name not in _zones():
+        raise FieldError(f"unknown time zone {name!r} (an IANA name such as 'America/New_York')")
+    return name
+
+
+def clock_time(value: object) -> time:
+    raw = _string(value, "a time HH:MM", "09:00")
+    match = _TIME.fullmatch(raw.strip())
+    if match is None:
+        raise FieldError(f"expected a time HH:MM (00:00 to 23:59), got {raw!r}")
+    return time(int(match[1]), int(match[2]))
+
+
+def iso_date(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # YAML reads an unquoted 2026-12-25 as a date already
+    raw = _string(value, "a date YYYY-MM-DD", "2026-12-25")
+    if not _DATE.fullmatch(raw.strip()):
+        raise FieldError(f"expected a date YYYY-MM-DD, got {raw!r}")
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise FieldError(f"not a date: {exc}") from None
+
+
+def local_start(value: object) -> datetime:
+    raw = _string(value, "a local start 'YYYY-MM-DD HH:MM'", "2026-12-01 09:00")
+    if not _START.fullmatch(raw.strip()):
+        raise FieldError(f"expected a local start 'YYYY-MM-DD HH:MM', got {raw!r}")
+    try:
+        return datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M")
+    except ValueError as exc:
+        raise FieldError(f"not a date and time: {exc}") from None
+
+
+def language(value: object) -> str:
+    # YAML 1.1 reads an unquoted `no` (Norwegian) as false, hence the hint in _string.
+    raw = _string(value, "a language code", "no")
+    if not _LANGUAGE.fullmatch(raw):
+        raise FieldError(f"expected a 2 or 3 letter lower-case language code, got {raw!r}")
+    return raw
+
+
+def choice(options: Collection[str]) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise FieldError(f"expected one of {', '.join(options)}, got {describe(value)}")
+        return value
+
+    return check
+
+
+def email(value: object) -> str:
+    raw = _string(value, "an email address", "sam@example.org").strip()
+    if len(raw) > EMAIL_MAX or not _EMAIL.fullmatch(raw):
+        raise FieldError(f"not a valid email address: {raw!r}")
+    return raw.lower()
+
+
+def experience_key(value: object) -> str:
+    raw = _string(value, "an experience key", "recovery")
+    if not _EXPERIENCE_KEY.fullmatch(raw):
+        raise FieldError(
+            f"expected lower-case letters, digits, '-' or '_' (at most {EXPERIENCE_KEY_MAX}),"
+            f" got {raw!r}"
+        )
+    return raw
+
+
+def keyword(value: object) -> str:
+    raw = _string(value, "a keyword", "RECOVERY")
+    if not _KEYWORD.fullmatch(raw):
+        raise FieldError(
+            f"expected upper-case letters and digits, starting with a letter (at most"
+            f" {KEYWORD_MAX}), got {raw!r}"
+        )
+    if raw in RESERVED_KEYWORDS:
+        raise FieldError(f"{raw} is reserved for texters' and peers' commands")
+    return raw
+
+
+def repeat_rule(value: object) -> str:
+    raw = _string(value, "an RRULE", "FREQ=WEEKLY;BYDAY=TU")
+    problem = validate_rrule(raw)
+    if problem is not None:
+        raise FieldError(problem)
+    return raw.strip().upper().removeprefix("RRULE:")
