@@ -1,0 +1,1 @@
+"""The Redis side of matching: keys, Lua scripts and the routing engine (see `engine`)."""

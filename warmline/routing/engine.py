@@ -1,0 +1,392 @@
+"""The routing engine: live presence, waiting contacts and atomic offers in Redis.
+
+Every state change is one Lua script, so any number of web and worker processes can share one
+Redis: no two processes can offer one peer two contacts, or one contact to two peers. All keys
+carry the `{wl}` hash tag (see `keys`), so the scripts also run on Redis Cluster. Time is always
+the caller's `now`, in epoch seconds (float); scripts never read Redis's clock, so tests control
+time and every process agrees on the contract.
+
+The API the rest of the app uses (services call it; nothing else touches routing keys):
+
+    engine = RoutingEngine(redis)
+    engine.sync_line(LineRules(line_id, wrap_up_seconds, calls_while_texting), now)
+    engine.sync_peer(PeerProfile(peer_id, lines, experiences, languages, channels, max_texts), now)
+    engine.set_on_shift(line_id, peer_ids, now) -> ShiftChange       # the schedule's answer
+    engine.start_shift(peer_id, line_id, now) / end_shift(...) -> ShiftChange   # one peer
+    engine.allow_drop_in(peer_id, line_id, until, now)               # admin-approved, outside a shift
+    engine.set_presence(peer_id, Presence.AVAILABLE | BREAK | OFF, now) -> PresenceChange
+    engine.extend_wrap_up(peer_id, until, now) -> WrapUpChange       # "I need more time"
+    engine.end_wrap_up(peer_id, now) -> WrapUpChange                 # only once it is due
+    engine.arrive(ArrivingContact(...), now) -> Arrival              # verdict + offers taken
+    engine.choose_any(contact_id, now) -> Arrival
+    engine.withdraw(contact_id, now) -> ContactEnd                   # left, transferred, callback
+    engine.match_pass(line_id, now) -> list[Offer]
+    engine.accept(offer_id, now) -> AcceptResult                     # refused once lapsed
+    engine.decline(offer_id, now) -> OfferEnd
+    engine.lapse(offer_id, LapseReason, now) -> OfferEnd             # no answer, busy, failed...
+    engine.complete(contact_id, now) -> ContactEnd                   # -> wrap-up
+    engine.load(peer_id) -> PeerLoad                                 # calls and open texts
+    engine.snapshot(line_id, now) -> QueueSnapshot                   # counts and waits only
+    engine.sweep(now) -> SweepReport                                 # repairs after crashes
+
+Presence: a peer starts `off`; `available` only while working a line (on shift or a drop-in);
+an offer makes them `offered`; an accepted call makes them `busy`, an accepted text leaves them
+`available` (texts go up to max_texts); the end of a call, or of their last text, starts
+`wrap_up` for the line's wrap_up_seconds. Declines and lapses return the contact to its own
+place in the queue; two misses in a row set the peer `off` (`OffReason.MISSED_OFFERS`), and so
+does the end of their last shift (`OffReason.SHIFT_ENDED`): the caller tells the peer.
+Operations are idempotent: a repeated decline, lapse, complete or withdraw changes nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from redis import Redis
+from redis.commands.core import Script
+
+from warmline.domain.matching import (
+    ANY_EXPERIENCE,
+    ContactView,
+    LineRules,
+    PeerLoad,
+    PeerView,
+    Presence,
+    arrival_from_score,
+    judge,
+    priority_from_score,
+    queue_score,
+)
+from warmline.routing import defaults, keys
+from warmline.routing.results import (
+    AcceptResult,
+    Arrival,
+    ClassSnapshot,
+    ContactEnd,
+    LapseReason,
+    Offer,
+    OfferEnd,
+    OffReason,
+    PeerOff,
+    PresenceChange,
+    QueueSnapshot,
+    ShiftChange,
+    SweepReport,
+    WrapUpChange,
+)
+from warmline.routing.scripts import register_scripts
+
+# Presences a peer (or an admin) may ask for; the others are the engine's to set.
+REQUESTABLE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.OFF})
+
+
+@dataclass(frozen=True)
+class PeerProfile:
+    peer_id: int
+    lines: frozenset[int]
+    experiences: frozenset[str]
+    languages: frozenset[str]
+    channels: frozenset[str]
+    max_texts: int
+
+
+@dataclass(frozen=True)
+class ArrivingContact:
+    contact_id: str
+    line_id: int
+    channel: str
+    experience: str | None
+    language: str
+    priority: int
+    arrived_at: float
+    accepts_any_peer: bool = False
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    text = _s(value)
+    return int(text) if text else None
+
+
+def _csv(values: Iterable[object]) -> str:
+    text = [str(v) for v in sorted(values, key=str)]
+    if any("," in v or ":" in v for v in text):
+        raise ValueError(f"routing names may not contain ',' or ':': {text}")
+    return ",".join(text)
+
+
+def _peer_off(peer_id: Any, reason: Any) -> PeerOff | None:
+    why = _s(reason)
+    return PeerOff(int(_s(peer_id)), OffReason(why)) if why else None
+
+
+def _offer(raw: Sequence[Any]) -> Offer:
+    oid, cid, peer, line, channel, experience, language, expires = (_s(v) for v in raw)
+    return Offer(oid, cid, int(peer), int(line), channel, experience or None, language,
+                 float(expires))
+
+
+class RoutingEngine:
+    """Live routing state in Redis; see the module docstring for the API."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._scripts: dict[str, Script] = register_scripts(redis)
+
+    def _run(self, name: str, now: float, *args: object) -> Any:
+        # KEYS[1] only routes the call to the `{wl}` slot on a cluster; scripts build the rest.
+        argv = [repr(float(now)), *(a if isinstance(a, str) else str(a) for a in args)]
+        return self._scripts[name](keys=[keys.lines()], args=argv)
+
+    # Profiles, lines and shifts -----------------------------------------------------------
+
+    def sync_line(self, line: LineRules, now: float) -> None:
+        self._run("sync_line", now, line.line_id, line.wrap_up_seconds,
+                  int(line.calls_while_texting))
+
+    def sync_peer(self, profile: PeerProfile, now: float) -> None:
+        self._run("sync_peer", now, profile.peer_id, _csv(profile.lines),
+                  _csv(profile.experiences), _csv(profile.languages), _csv(profile.channels),
+                  profile.max_texts)
+
+    def set_on_shift(self, line_id: int, peer_ids: Iterable[int], now: float) -> ShiftChange:
+        """Exactly these peers are on shift for the line now (the schedule's answer)."""
+        return self._shift("exactly", line_id, peer_ids, now)
+
+    def start_shift(self, peer_id: int, line_id: int, now: float) -> ShiftChange:
+        return self._shift("join", line_id, [peer_id], now)
+
+    def end_shift(self, peer_id: int, line_id: int, now: float) -> ShiftChange:
+        """One peer's shift on the line ended; off if they work no other line now."""
+        return self._shift("leave", line_id, [peer_id], now)
+
+    def _shift(self, mode: str, line_id: int, peer_ids: Iterable[int], now: float) -> ShiftChange:
+        went_off, lines_to_match = self._run("set_on_shift", now, line_id, mode,
+                                             *sorted(set(peer_ids)))
+        return ShiftChange(
+            went_off=[PeerOff(int(_s(p)), OffReason.SHIFT_ENDED) for p in went_off],
+            lines_to_match=sorted({int(_s(x)) for x in lines_to_match}),
+        )
+
+    def allow_drop_in(self, peer_id: int, line_id: int, until: float, now: float) -> None:
+        self._run("allow_drop_in", now, peer_id, line_id, repr(float(until)))
+
+    # Presence -----------------------------------------------------------------------------
+
+    def set_presence(self, peer_id: int, presence: Presence, now: float) -> PresenceChange:
+        if presence not in REQUESTABLE:
+            return PresenceChange("refused_invalid", None)
+        status, current, line, _ = self._run("set_presence", now, peer_id, presence.value)
+        current_s = _s(current)
+        return PresenceChange(_s(status), Presence(current_s) if current_s else None,
+                              _int_or_none(line))
+
+    def extend_wrap_up(self, peer_id: int, until: float, now: float) -> WrapUpChange:
+        return self._wrap_up(self._run("wrap_up", now, peer_id, "extend", repr(float(until))))
+
+    def end_wrap_up(self, peer_id: int, now: float) -> WrapUpChange:
+        return self._wrap_up(self._run("wrap_up", now, peer_id, "end", ""))
+
+    @staticmethod
+    def _wrap_up(raw: Sequence[Any]) -> WrapUpChange:
+        status, presence, until = (_s(v) for v in raw)
+        return WrapUpChange(status, Presence(presence) if presence else None,
+                            float(until) if until else None)
+
+    # Contacts -----------------------------------------------------------------------------
+
+    def arrive(self, contact: ArrivingContact, now: float,
+               limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
+        raw = self._run(
+            "arrive", now, contact.contact_id, contact.line_id, contact.channel,
+            contact.experience or "", contact.language,
+            repr(queue_score(contact.priority, contact.arrived_at)),
+            int(contact.accepts_any_peer), repr(float(contact.arrived_at)), limit,
+        )
+        return self._arrival(contact.contact_id, raw)
+
+    def choose_any(self, contact_id: str, now: float,
+                   limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
+        return self._arrival(contact_id, self._run("choose_any", now, contact_id, limit))
+
+    @staticmethod
+    def _arrival(contact_id: str, raw: Sequence[Any]) -> Arrival:
+        state, staffed, waits, offers = raw
+        state_s = _s(state)
+        verdict = judge(state_s in ("offered", "connected"), int(staffed),
+                        [float(_s(w)) for w in waits])
+        return Arrival(contact_id, state_s, verdict, [_offer(o) for o in offers])
+
+    def withdraw(self, contact_id: str, now: float) -> ContactEnd:
+        """The contact left (hung up, transferred, chose a callback): in any state."""
+        return self._end_contact(contact_id, now)
+
+    def complete(self, contact_id: str, now: float) -> ContactEnd:
+        """A connected contact ended; the peer goes to wrap-up."""
+        return self._end_contact(contact_id, now)
+
+    def _end_contact(self, contact_id: str, now: float) -> ContactEnd:
+        status, state, line, peer, presence, until, off = (
+            _s(v) for v in self._run("end_contact", now, contact_id))
+        return ContactEnd(
+            status, state, _int_or_none(line), _int_or_none(peer),
+            Presence(presence) if presence else None, float(until) if until else None,
+            _peer_off(peer, off) if peer else None,
+        )
+
+    def match_pass(self, line_id: int, now: float,
+                   limit: int = defaults.MAX_OFFERS_PER_PASS) -> list[Offer]:
+        return [_offer(o) for o in self._run("match_pass", now, line_id, limit)]
+
+    # Offers -------------------------------------------------------------------------------
+
+    def accept(self, offer_id: str, now: float) -> AcceptResult:
+        status, cid, peer, line, channel, off = (_s(v) for v in
+                                                 self._run("accept", now, offer_id))
+        return AcceptResult(status, cid, _int_or_none(peer), _int_or_none(line), channel,
+                            _peer_off(peer, off) if peer else None)
+
+    def decline(self, offer_id: str, now: float) -> OfferEnd:
+        return self.lapse(offer_id, LapseReason.DECLINED, now)
+
+    def lapse(self, offer_id: str, reason: LapseReason, now: float) -> OfferEnd:
+        return self._offer_end(self._run("end_offer", now, offer_id, reason.value))
+
+    @staticmethod
+    def _offer_end(raw: Sequence[Any]) -> OfferEnd:
+        status, cid, peer, line, off = (_s(v) for v in raw)
+        return OfferEnd(status, cid, _int_or_none(peer), _int_or_none(line),
+                        _peer_off(peer, off) if peer else None)
+
+    # Reading ------------------------------------------------------------------------------
+
+    def load(self, peer_id: int) -> PeerLoad:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.scard(keys.peer_contacts(peer_id, "voice"))
+        pipe.scard(keys.peer_contacts(peer_id, "sms"))
+        calls, texts = pipe.execute()
+        return PeerLoad(calls=int(calls), texts=int(texts))
+
+    def presence(self, peer_id: int) -> Presence | None:
+        raw = self.redis.hget(keys.peer(peer_id), "presence")
+        return Presence(_s(raw)) if raw else None
+
+    def peer_view(self, peer_id: int, now: float) -> PeerView | None:
+        """The peer as the pure rules see it (dashboards, tests)."""
+        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.peer(peer_id)).items()}
+        if "presence" not in h:
+            return None
+        assigned = {int(x) for x in h.get("lines", "").split(",") if x}
+        on_shift = {int(_s(x)) for x in self.redis.smembers(keys.peer_shift_lines(peer_id))}
+        drop_ins = {int(_s(k)) for k, v in self.redis.hgetall(keys.peer_drop_ins(peer_id)).items()
+                    if float(_s(v)) > now}
+
+        def split(name: str) -> frozenset[str]:
+            return frozenset(x for x in h.get(name, "").split(",") if x)
+
+        return PeerView(
+            peer_id=peer_id,
+            presence=Presence(h["presence"]),
+            working_lines=frozenset((on_shift & assigned) | drop_ins),
+            experiences=split("experiences"),
+            languages=split("languages"),
+            channels=split("channels"),
+            max_texts=int(h.get("max_texts") or 0),
+            idle_since=float(h.get("idle_since") or now),
+            load=self.load(peer_id),
+            has_pending_offer=bool(h.get("offer")),
+        )
+
+    def contact_state(self, contact_id: str) -> str | None:
+        raw = self.redis.hget(keys.contact(contact_id), "state")
+        return _s(raw) if raw else None
+
+    def contact_view(self, contact_id: str) -> ContactView | None:
+        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.contact(contact_id)).items()}
+        if "state" not in h:
+            return None
+        return ContactView(
+            contact_id=contact_id, line_id=int(h["line"]), channel=h["channel"],
+            experience=h.get("experience") or None, language=h["language"],
+            priority=priority_from_score(float(h["score"])),
+            arrived_at=float(h["arrived"]), accepts_any_peer=h.get("any") == "1",
+        )
+
+    def waiting_contact_ids(self) -> list[str]:
+        return [_s(c) for c in self.redis.zrange(keys.waiting_all(), 0, -1)]
+
+    def pending_offer_ids(self) -> list[str]:
+        return [_s(o) for ch in ("voice", "sms")
+                for o in self.redis.zrange(keys.pending_offers(ch), 0, -1)]
+
+    def connections(self) -> list[tuple[str, int, str]]:
+        """Connected contacts as (contact id, peer id, channel), for the sweep's live checks."""
+        out: list[tuple[str, int, str]] = []
+        for raw in self.redis.zrange(keys.connected(), 0, -1):
+            cid = _s(raw)
+            peer, channel = self.redis.hmget(keys.contact(cid), ["peer", "channel"])
+            if peer and channel:
+                out.append((cid, int(_s(peer)), _s(channel)))
+        return out
+
+    def line_ids(self) -> list[int]:
+        return sorted(int(_s(x)) for x in self.redis.smembers(keys.lines()))
+
+    def peer_ids(self) -> list[int]:
+        return sorted(int(_s(x)) for x in self.redis.smembers(keys.peers()))
+
+    def snapshot(self, line_id: int, now: float) -> QueueSnapshot:
+        """Counts and waiting times by channel and experience; never a contact's identity."""
+        classes: list[ClassSnapshot] = []
+        for raw in sorted(self.redis.smembers(keys.line_classes(line_id))):
+            parts: list[str] = _s(raw).split(":")
+            channel, experience, language = parts[0], parts[1], parts[2]
+            scored = cast(list[tuple[bytes, float]], self.redis.zrange(
+                keys.waiting(line_id, channel, experience, language), 0, -1, withscores=True))
+            if scored:
+                waits = [max(0.0, now - arrival_from_score(float(s))) for _, s in scored]
+                classes.append(ClassSnapshot(channel, experience, len(waits), max(waits),
+                                             float(statistics.median(waits))))
+        merged: dict[tuple[str, str], list[ClassSnapshot]] = defaultdict(list)
+        for c in classes:  # languages are folded together: the board shows channel x experience
+            merged[(c.channel, c.experience)].append(c)
+        folded = [
+            ClassSnapshot(ch, exp, sum(c.waiting for c in group),
+                          max(c.longest_wait_seconds for c in group),
+                          max(c.median_wait_seconds for c in group))
+            for (ch, exp), group in sorted(merged.items())
+        ]
+        offered = sum(
+            1 for oid in self.pending_offer_ids()
+            if _s(self.redis.hget(keys.offer(oid), "line") or b"") == str(line_id)
+        )
+        connected = sum(1 for cid, _, _ in self.connections()
+                        if _s(self.redis.hget(keys.contact(cid), "line") or b"") == str(line_id))
+        presences: Counter[str] = Counter()
+        for raw in self.redis.smembers(keys.line_on_shift(line_id)):
+            p = self.redis.hget(keys.peer(_s(raw)), "presence")
+            if p:
+                presences[_s(p)] += 1
+        return QueueSnapshot(line_id, folded, offered, connected, dict(presences))
+
+    # Repair -------------------------------------------------------------------------------
+
+    def sweep(self, now: float) -> SweepReport:
+        lapsed, readied, stale, went_off = self._run("sweep", now)
+        return SweepReport(
+            lapsed=[OfferEnd("ended", _s(c), int(_s(p)), int(_s(line)), _peer_off(p, off))
+                    for _, c, p, line, off in lapsed],
+            readied_peers=[(int(_s(p)), Presence(_s(pr))) for p, pr in readied],
+            stale_contacts=[_s(c) for c in stale],
+            went_off=[PeerOff(int(_s(p)), OffReason(_s(r))) for p, r in went_off],
+        )
+
+
+__all__ = ["ANY_EXPERIENCE", "ArrivingContact", "PeerProfile", "RoutingEngine"]

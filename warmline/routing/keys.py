@@ -1,0 +1,175 @@
+"""Every routing key in Redis, built here and only here, with the TTLs beside them.
+
+All keys start with one prefix and carry one hash tag, `{wl}`, so that they live in one Redis
+Cluster slot and a Lua script may touch any of them. The Lua scripts build keys with functions
+generated from these very functions (`lua_key_builders`), so a key's shape is written once.
+Iterate with SCAN (or SSCAN / ZRANGE on an index below), never KEYS.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+PREFIX = "wl"
+HASH_TAG = "{wl}"
+ROUTING = f"{PREFIX}:{HASH_TAG}:"
+
+# A contact's record outlives any real wait or conversation; it is refreshed on each change, so
+# a crash's leftovers vanish by themselves and the sweeper repairs what points at them.
+CONTACT_TTL_SECONDS = 12 * 3600
+# An ended offer is kept a while so a late "1" can be told it lapsed rather than "unknown".
+OFFER_RECORD_TTL_SECONDS = 3600
+# Observed waits feed the honest estimate; older ones say little about now.
+RECENT_WAITS_TTL_SECONDS = 3600
+RECENT_WAITS_KEPT = 50
+
+Part = str | int
+
+
+def lines() -> str:
+    """Set of line ids synced into Redis."""
+    return f"{ROUTING}lines"
+
+
+def line(line_id: Part) -> str:
+    """Hash of a line's routing settings (wrap_up_seconds, calls_while_texting)."""
+    return f"{ROUTING}line:{line_id}"
+
+
+def line_on_shift(line_id: Part) -> str:
+    """Set of peer ids on shift for the line now (the schedule's answer)."""
+    return f"{ROUTING}line:{line_id}:on_shift"
+
+
+def line_classes(line_id: Part) -> str:
+    """Set of "channel:experience:language" classes with waiting contacts on the line."""
+    return f"{ROUTING}line:{line_id}:classes"
+
+
+def waiting(line_id: Part, channel: Part, experience: Part, language: Part) -> str:
+    """Sorted set of waiting contact ids of one class, by queue score (priority, then arrival)."""
+    return f"{ROUTING}waiting:{line_id}:{channel}:{experience}:{language}"
+
+
+def waiting_all() -> str:
+    """Sorted set of every waiting contact id by arrival (stale sweep, state checks)."""
+    return f"{ROUTING}waiting_all"
+
+
+def pool(line_id: Part, channel: Part, experience: Part, language: Part) -> str:
+    """Sorted set of peers who may be offered a contact of this class now, by idle-since."""
+    return f"{ROUTING}pool:{line_id}:{channel}:{experience}:{language}"
+
+
+def staffed(line_id: Part, channel: Part, experience: Part, language: Part) -> str:
+    """Sorted set of peers working the line, not off, who could serve this class (any presence)."""
+    return f"{ROUTING}staffed:{line_id}:{channel}:{experience}:{language}"
+
+
+def peers() -> str:
+    """Set of peer ids synced into Redis."""
+    return f"{ROUTING}peers"
+
+
+def peer(peer_id: Part) -> str:
+    """Hash of a peer's profile and presence."""
+    return f"{ROUTING}peer:{peer_id}"
+
+
+def peer_shift_lines(peer_id: Part) -> str:
+    """Set of line ids the peer is on shift for now."""
+    return f"{ROUTING}peer:{peer_id}:shift_lines"
+
+
+def peer_drop_ins(peer_id: Part) -> str:
+    """Hash line id -> until (epoch seconds): admin-approved drop-ins outside a shift."""
+    return f"{ROUTING}peer:{peer_id}:drop_ins"
+
+
+def peer_memberships(peer_id: Part) -> str:
+    """Set of pool and staffed keys the peer is in, so one refresh can take them all back."""
+    return f"{ROUTING}peer:{peer_id}:memberships"
+
+
+def peer_contacts(peer_id: Part, channel: Part) -> str:
+    """Set of connected contact ids the peer holds on a channel (its load)."""
+    return f"{ROUTING}peer:{peer_id}:contacts:{channel}"
+
+
+def presence_members(presence: Part) -> str:
+    """Set of peer ids in one presence; each synced peer is in exactly one."""
+    return f"{ROUTING}presence:{presence}"
+
+
+def wrap_ups() -> str:
+    """Sorted set of peers in wrap-up, by the time it ends."""
+    return f"{ROUTING}wrap_ups"
+
+
+def drop_in_ends() -> str:
+    """Sorted set of peers with a drop-in, by when the last one ends."""
+    return f"{ROUTING}drop_in_ends"
+
+
+def contact(contact_id: Part) -> str:
+    """Hash of a live contact (line, channel, experience, language, score, state, offer, peer)."""
+    return f"{ROUTING}contact:{contact_id}"
+
+
+def connected() -> str:
+    """Sorted set of connected contact ids by the time they were accepted."""
+    return f"{ROUTING}connected"
+
+
+def offer(offer_id: Part) -> str:
+    """Hash of one offer (contact, peer, expires, state)."""
+    return f"{ROUTING}offer:{offer_id}"
+
+
+def offer_sequence() -> str:
+    """Counter giving each offer its id."""
+    return f"{ROUTING}offer_sequence"
+
+
+def pending_offers(channel: Part) -> str:
+    """Sorted set of pending offer ids on a channel, by expiry."""
+    return f"{ROUTING}offers:{channel}"
+
+
+def recent_waits(line_id: Part, channel: Part, experience: Part) -> str:
+    """List of recently observed waits (seconds, newest first) for the estimate."""
+    return f"{ROUTING}waits:{line_id}:{channel}:{experience}"
+
+
+KEY_FAMILIES: tuple[Callable[..., str], ...] = (
+    lines, line, line_on_shift, line_classes, waiting, waiting_all, pool, staffed, peers, peer,
+    peer_shift_lines, peer_drop_ins, peer_memberships, peer_contacts, presence_members, wrap_ups,
+    drop_in_ends, contact, connected, offer, offer_sequence, pending_offers, recent_waits,
+)
+
+_MARK = "\x00"
+
+
+def _lua_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def lua_key_builders() -> str:
+    """Lua functions `key_<family>(...)`, generated from the Python functions above."""
+    out: list[str] = []
+    for family in KEY_FAMILIES:
+        params = list(inspect.signature(family).parameters)
+        shape = family(*(f"{_MARK}{name}{_MARK}" for name in params))
+        pieces = shape.split(_MARK)
+        # pieces alternate: literal, parameter, literal, ...
+        parts = [
+            piece if i % 2 else _lua_string(piece)
+            for i, piece in enumerate(pieces)
+            if i % 2 or piece
+        ]
+        out.append(
+            f"local function key_{family.__name__}({', '.join(params)}) "
+            f"return {' .. '.join(parts)} end"
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,16 @@
+-- ARGV: now, contact id, pass limit. The contact accepts any peer, keeping its place.
+local cid = ARGV[2]
+local ck = key_contact(cid)
+local state = redis.call('HGET', ck, 'state')
+if not state then return {'unknown', 0, {}, {}} end
+if state == 'waiting' then
+  dequeue_contact(cid)
+  redis.call('HSET', ck, 'any', '1')
+  enqueue_contact(cid)
+else
+  redis.call('HSET', ck, 'any', '1')
+end
+local offers = match_pass(redis.call('HGET', ck, 'line'), tonumber(ARGV[3]))
+local result = outlook_of(cid)
+result[4] = offers
+return result

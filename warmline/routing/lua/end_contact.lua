@@ -1,0 +1,2 @@
+-- ARGV: now, contact id.
+return end_contact(ARGV[2])

@@ -1,0 +1,53 @@
+"""The routing Lua scripts, assembled from the shared library, the key builders and the defaults."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from redis import Redis
+from redis.commands.core import Script
+
+from warmline.routing import defaults, keys
+
+LUA_DIR = Path(__file__).with_name("lua")
+SCRIPT_NAMES = (
+    "accept", "allow_drop_in", "arrive", "choose_any", "end_contact", "end_offer", "match_pass",
+    "set_on_shift", "set_presence", "sweep", "sync_line", "sync_peer", "wrap_up",
+)
+
+
+def _constants() -> str:
+    values = {
+        "RING": defaults.RING_SECONDS,
+        "PACING": defaults.PACING_SECONDS_PER_CALL,
+        "MARGIN": defaults.OFFER_MARGIN_SECONDS,
+        "TEXT_OFFER": defaults.TEXT_OFFER_SECONDS,
+        "MAX_OFFER": defaults.MAX_OFFER_SECONDS,
+        "MISSES_BEFORE_OFF": defaults.MISSES_BEFORE_OFF,
+        "STALE_VOICE": defaults.STALE_WAITING_SECONDS["voice"],
+        "STALE_SMS": defaults.STALE_WAITING_SECONDS["sms"],
+        "SWEEP_BATCH": defaults.SWEEP_BATCH,
+        "CONTACT_TTL": keys.CONTACT_TTL_SECONDS,
+        "OFFER_RECORD_TTL": keys.OFFER_RECORD_TTL_SECONDS,
+        "RECENT_WAITS_TTL": keys.RECENT_WAITS_TTL_SECONDS,
+        "RECENT_WAITS_KEPT": keys.RECENT_WAITS_KEPT,
+    }
+    return "".join(f"local {name} = {value!r}\n" for name, value in values.items())
+
+
+@cache
+def script_source(name: str) -> str:
+    if name not in SCRIPT_NAMES:
+        raise KeyError(name)
+    return "\n".join((
+        _constants(),
+        keys.lua_key_builders(),
+        (LUA_DIR / "common.lua").read_text(),
+        (LUA_DIR / f"{name}.lua").read_text(),
+    ))
+
+
+def register_scripts(redis: Redis) -> dict[str, Script]:
+    """EVALSHA-backed scripts: loaded once per server, reloaded by redis-py after a restart."""
+    return {name: redis.register_script(script_source(name)) for name in SCRIPT_NAMES}
