@@ -1,0 +1,13 @@
+"""Jobs of the anonymized event log (queue `events`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warmline.runtime import process_runtime
+from warmline.services.events import store_contact_event
+
+
+def write_contact_event(**event: Any) -> bool:
+    """Insert one contact event; a repeat of the same event key does nothing."""
+    return store_contact_event(process_runtime(), **event)

@@ -1,0 +1,66 @@
+"""The worker processes of the Procfile: `python -m workers.main urgent|low [--burst]`.
+
+`urgent` serves the calls, routing and messages queues; `low` the event log and maintenance, so
+a long report never delays a ring. Both run RQ's scheduler for their own queues (scheduled
+recurring runs and retries with backoff wait in each queue's scheduled registry; a scheduler
+only moves the queues it holds the lock of). SIGTERM asks for a warm shutdown: the job in hand
+finishes, nothing new starts; a second SIGTERM (or SIGINT) stops at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+from redis import Redis
+from rq import Queue, Worker
+
+from config import ConfigError, load_settings
+from warmline.logs import configure_logging
+from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
+from warmline.runtime import build_runtime
+from warmline.services.recurring import reconcile_recurring_jobs
+
+QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
+log = logging.getLogger("workers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.main", description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(QUEUE_SETS), help="which queues to serve")
+    parser.add_argument("--burst", action="store_true", help="work until the queues are empty, then exit")
+    parser.add_argument("--max-idle", type=int, default=None, help="exit after this many idle seconds")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+
+    # Reconcile with a runtime that is closed again before RQ forks work horses: jobs build
+    # their own connections (process_runtime), never reuse these.
+    runtime = build_runtime(settings)
+    try:
+        added = reconcile_recurring_jobs(runtime, datetime.now(UTC))
+        log.info("recurring jobs reconciled: %d scheduled", len(added))
+    finally:
+        runtime.close()
+
+    # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
+    connection = Redis.from_url(settings.redis_url)
+    queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
+    worker = Worker(queues, connection=connection)
+    worker.work(
+        burst=args.burst,
+        with_scheduler=True,
+        logging_level=settings.log_level,
+        max_idle_time=args.max_idle,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

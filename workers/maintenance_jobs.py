@@ -1,0 +1,29 @@
+"""Slow maintenance jobs (queue `maintenance`): aggregates, retention, erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from warmline.runtime import process_runtime
+from warmline.services import aggregates, retention
+
+
+def compute_aggregates() -> int:
+    return aggregates.aggregate_pending_days(process_runtime(), datetime.now(UTC))
+
+
+def apply_retention() -> None:
+    runtime = process_runtime()
+    retention.apply_retention(runtime, datetime.now(UTC), retention.TwilioRecords(runtime.settings))
+
+
+def erase_person(caller_hash: str, encrypted_number: str | None = None) -> None:
+    """A texter's or caller's DELETE: takes the keyed hash (and the number only encrypted)."""
+    runtime = process_runtime()
+    retention.erase_person(
+        runtime,
+        caller_hash,
+        now=datetime.now(UTC),
+        provider=retention.TwilioRecords(runtime.settings),
+        encrypted_number=encrypted_number,
+    )

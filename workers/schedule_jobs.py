@@ -1,0 +1,30 @@
+"""Scheduled jobs: the recurring-job runner, shift boundaries and reminders, the coverage report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from warmline.runtime import process_runtime
+from warmline.services.coverage import send_coverage_report as send_report
+from warmline.services.notifications import LoggingNotifier
+from warmline.services.recurring import run_recurring_job
+from warmline.services.shift_watch import handle_shift_ends
+from warmline.services.shift_watch import send_shift_reminders as remind
+
+
+def run_recurring(name: str, slot: str) -> None:
+    """One run of the recurring job `name` (table in warmline.services.recurring)."""
+    run_recurring_job(process_runtime(), name, slot, datetime.now(UTC))
+
+
+def check_shift_ends() -> None:
+    # LoggingNotifier stands in for the routing engine's "set off and tell" until it is wired.
+    handle_shift_ends(process_runtime(), datetime.now(UTC), LoggingNotifier())
+
+
+def send_shift_reminders() -> None:
+    remind(process_runtime(), datetime.now(UTC), LoggingNotifier())
+
+
+def send_coverage_report() -> None:
+    send_report(process_runtime(), datetime.now(UTC), LoggingNotifier())
