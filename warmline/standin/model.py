@@ -262,7 +262,6 @@ class IncomingNumber:
             "emergency_status": "Inactive", "emergency_address_sid": None,
             "emergency_address_status": "unregistered", "bundle_sid": None,
             "status": "in-use", "type": "local", "uri": uri,
-            "subresource_uris": {"assigned_add_ons": uri.replace(".json", "/AssignedAddOns.json")},
         }
 
 
