@@ -1,0 +1,442 @@
+"""The peer dashboard's use-cases: sign-in, heartbeat, the peer's lines, shifts and callbacks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from warmline.domain.schedule import ShiftOccurrence, list_shift_occurrences
+from warmline.models import CallbackRequest, CallbackStatus, Experience, Line, Peer, Shift, User
+from warmline.routing import keys
+from warmline.routing.keys import PREFIX
+from warmline.runtime import Runtime
+from warmline.services.schedules import shift_rule
+from warmline.services.users import hash_password, verify_password
+
+# --------------------------------------------------------------------------- Redis keys
+# The dashboard's own keys share the app's one prefix; they need no hash tag, since no Lua
+# script touches them together with routing's keys.
+KEY_PREFIX = f"{PREFIX}:dash"
+
+HEARTBEAT_TTL_SECONDS = 60
+"""The page posts a heartbeat every ~20 s; three missed beats and the dashboard counts as closed."""
+HEARTBEAT_INTERVAL_SECONDS = 20
+
+SIGN_IN_MAX_FAILURES = 5
+"""Failed sign-ins in a row before an account is locked."""
+SIGN_IN_LOCK = timedelta(minutes=15)
+SIGN_IN_IP_MAX_FAILURES = 30
+"""Failed sign-ins from one address within the window before that address is refused.
+
+Higher than the per-account limit: a whole office can share one address."""
+SIGN_IN_IP_WINDOW_SECONDS = 15 * 60
+
+UPCOMING_DAYS = 14
+
+
+def heartbeat_key(peer_id: int) -> str:
+    return f"{KEY_PREFIX}:open:{peer_id}"
+
+
+def sign_in_ip_key(address: str) -> str:
+    # The address is hashed so the key space never lists who tried to sign in from where.
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    return f"{KEY_PREFIX}:signin-ip:{digest}"
+
+
+# --------------------------------------------------------------------------- heartbeat
+
+
+def record_heartbeat(redis: Redis, peer_id: int) -> None:
+    redis.set(heartbeat_key(peer_id), "1", ex=HEARTBEAT_TTL_SECONDS)
+
+
+def dashboard_is_open(redis: Redis, peer_id: int) -> bool:
+    """Whether the peer's dashboard sent a heartbeat within the last minute.
+
+    The texts issue asks this before offering a text: no texts to a closed dashboard.
+    """
+    return bool(redis.exists(heartbeat_key(peer_id)))
+
+
+def forget_heartbeat(redis: Redis, peer_id: int) -> None:
+    redis.delete(heartbeat_key(peer_id))
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+class SignInRefusal(StrEnum):
+    WRONG = "wrong"  # unknown email, wrong password, inactive or locked account: one message
+    ADDRESS_LIMITED = "address_limited"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    refusal: SignInRefusal | None = None
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    # Verifying against a real argon2 hash for unknown emails keeps the timing the same, so the
+    # answer time does not tell which emails have accounts.
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password("not-a-password-of-anyone"))
+    return _DUMMY_HASH[0]
+
+
+def sign_in(runtime: Runtime, email: str, password: str, address: str, now: datetime) -> SignInResult:
+    """Check a sign-in; count failures per account (lock) and per address (Redis window)."""
+    ip_key = sign_in_ip_key(address)
+    failures = int(runtime.redis.get(ip_key) or 0)
+    if failures >= SIGN_IN_IP_MAX_FAILURES:
+        return SignInResult(None, SignInRefusal.ADDRESS_LIMITED)
+    normalized = email.strip().lower()
+    with runtime.sessions() as session, session.begin():
+        user = session.scalars(
+            select(User).where(User.email == normalized).with_for_update(of=User)
+        ).first() if normalized else None
+        if user is None or not user.password_hash:
+            verify_password(_dummy_hash(), password)
+            _count_address_failure(runtime.redis, ip_key)
+            return SignInResult(None, SignInRefusal.WRONG)
+        locked = user.locked_until is not None and user.locked_until > now
+        ok = not locked and verify_password(user.password_hash, password)
+        if ok and user.active:
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            return SignInResult(user)
+        if not locked:
+            user.failed_sign_ins += 1
+            if user.failed_sign_ins >= SIGN_IN_MAX_FAILURES:
+                user.locked_until = now + SIGN_IN_LOCK
+                user.failed_sign_ins = 0
+    _count_address_failure(runtime.redis, ip_key)
+    return SignInResult(None, SignInRefusal.WRONG)
+
+
+def _count_address_failure(redis: Redis, key: str) -> None:
+    pipe = redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, SIGN_IN_IP_WINDOW_SECONDS, nx=True)
+    pipe.execute()
+
+
+def load_signed_in_user(runtime: Runtime, user_id: int, session_version: int) -> User | None:
+    """The user a session cookie names, unless deactivated or signed out everywhere since."""
+    with runtime.sessions() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active or user.session_version != session_version:
+            return None
+        return user
+
+
+def sign_out_everywhere(runtime: Runtime, user_id: int) -> None:
+    with runtime.sessions() as session, session.begin():
+        session.execute(
+            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        )
+
+
+# --------------------------------------------------------------------------- lines and shifts
+
+
+def list_peer_shifts(session: Session, peer_id: int) -> list[Shift]:
+    return list(
+        session.scalars(
+            select(Shift).join(Line, Shift.line_id == Line.id)
+            .where(Shift.peer_id == peer_id, Line.active.is_(True))
+            .order_by(Shift.id)
+        ).unique()
+    )
+
+
+def list_peer_lines(session: Session, peer_id: int) -> list[Line]:
+    """The lines a peer works: the active lines they have shifts on (DESIGN.md, People)."""
+    return list(
+        session.scalars(
+            select(Line)
+            .where(Line.active.is_(True), Line.id.in_(select(Shift.line_id).where(Shift.peer_id == peer_id)))
+            .order_by(Line.name)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UpcomingShift:
+    line_id: int
+    line_name: str
+    timezone: str
+    start: datetime  # aware UTC
+    end: datetime  # aware UTC
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(ZoneInfo(self.timezone))
+
+
+def list_occurrences(shifts: Sequence[Shift], start: datetime, end: datetime) -> list[UpcomingShift]:
+    found: list[UpcomingShift] = []
+    for shift in shifts:
+        zone = ZoneInfo(shift.line.timezone)
+        for occurrence in list_shift_occurrences(shift_rule(shift), zone, start, end):
+            found.append(_upcoming(shift, occurrence))
+    found.sort(key=lambda s: (s.start, s.line_name))
+    return found
+
+
+def _upcoming(shift: Shift, occurrence: ShiftOccurrence) -> UpcomingShift:
+    return UpcomingShift(
+        line_id=shift.line_id,
+        line_name=shift.line.name,
+        timezone=shift.line.timezone,
+        start=occurrence.start,
+        end=occurrence.end,
+    )
+
+
+def list_upcoming_shifts(runtime: Runtime, peer_id: int, now: datetime) -> list[UpcomingShift]:
+    """The peer's shift occurrences overlapping the next 14 days (the current one included)."""
+    with runtime.sessions() as session:
+        shifts = list_peer_shifts(session, peer_id)
+        return list_occurrences(shifts, now, now + timedelta(days=UPCOMING_DAYS))
+
+
+@dataclass(frozen=True)
+class ShiftStanding:
+    """What "available" means for the peer right now."""
+
+    on_shift_until: datetime | None  # aware UTC; None when not on shift on any line
+    on_shift_line_ids: frozenset[int]
+    next_start: UpcomingShift | None
+
+    @property
+    def on_shift(self) -> bool:
+        return self.on_shift_until is not None
+
+
+def find_shift_standing(runtime: Runtime, peer_id: int, now: datetime) -> ShiftStanding:
+    """Whether the peer is on shift now (on which lines, until when), and their next shift."""
+    with runtime.sessions() as session:
+        shifts = list_peer_shifts(session, peer_id)
+    # Back-to-back shifts read as one stretch, so "until" follows them to the last end.
+    window = list_occurrences(shifts, now - timedelta(days=2), now + timedelta(days=UPCOMING_DAYS))
+    current = [s for s in window if s.start <= now < s.end]
+    until: datetime | None = None
+    if current:
+        until = max(s.end for s in current)
+        for _ in range(64):
+            following = [s for s in window if s.start <= until < s.end]
+            if not following:
+                break
+            until = max(s.end for s in following)
+    upcoming = [s for s in window if s.start > now]
+    return ShiftStanding(
+        on_shift_until=until,
+        on_shift_line_ids=frozenset(s.line_id for s in current),
+        next_start=upcoming[0] if upcoming else None,
+    )
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+@dataclass(frozen=True)
+class CallbackView:
+    """A pending callback as a peer may see it: experience and window, never a number."""
+
+    id: int
+    line_id: int
+    line_name: str
+    experience: str | None
+    window_start: datetime
+    window_end: datetime
+    timezone: str
+    taken_by_me: bool
+
+
+def list_callbacks(runtime: Runtime, peer_id: int) -> list[CallbackView]:
+    """Pending callbacks of the peer's lines that nobody else has taken."""
+    with runtime.sessions() as session:
+        lines = {line.id: line for line in list_peer_lines(session, peer_id)}
+        if not lines:
+            return []
+        rows = session.scalars(
+            select(CallbackRequest)
+            .where(
+                CallbackRequest.line_id.in_(lines),
+                CallbackRequest.status == CallbackStatus.PENDING.value,
+                (CallbackRequest.peer_id.is_(None)) | (CallbackRequest.peer_id == peer_id),
+            )
+            .order_by(CallbackRequest.window_start, CallbackRequest.id)
+        ).all()
+        labels = _experience_labels(session)
+        return [
+            CallbackView(
+                id=row.id,
+                line_id=row.line_id,
+                line_name=lines[row.line_id].name,
+                experience=labels.get(row.experience_key or "", row.experience_key),
+                window_start=row.window_start,
+                window_end=row.window_end,
+                timezone=lines[row.line_id].timezone,
+                taken_by_me=row.peer_id == peer_id,
+            )
+            for row in rows
+        ]
+
+
+def _experience_labels(session: Session) -> dict[str, str]:
+    return {e.key: e.label for e in session.scalars(select(Experience))}
+
+
+class TakeRefusal(StrEnum):
+    NOT_FOUND = "not_found"  # no such callback on the peer's lines
+    TAKEN = "taken"  # someone else took it, or it is no longer pending
+
+
+def take_callback(runtime: Runtime, peer_id: int, callback_id: int) -> TakeRefusal | None:
+    """Assign a pending callback to the peer, atomically; placing the call is the workers' job."""
+    with runtime.sessions() as session, session.begin():
+        line_ids = [line.id for line in list_peer_lines(session, peer_id)]
+        row = session.get(CallbackRequest, callback_id)
+        if row is None or row.line_id not in line_ids:
+            return TakeRefusal.NOT_FOUND
+        # One UPDATE with the whole condition, so two peers taking at once cannot both win.
+        taken = session.execute(
+            update(CallbackRequest)
+            .where(
+                CallbackRequest.id == callback_id,
+                CallbackRequest.status == CallbackStatus.PENDING.value,
+                (CallbackRequest.peer_id.is_(None)) | (CallbackRequest.peer_id == peer_id),
+            )
+            .values(peer_id=peer_id)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return TakeRefusal.TAKEN
+    return None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def peer_first_name(runtime: Runtime, peer_id: int) -> str:
+    with runtime.sessions() as session:
+        peer = session.get(Peer, peer_id)
+        return peer.first_name if peer is not None else ""
+
+
+def standing_zone(runtime: Runtime, standing: ShiftStanding) -> str | None:
+    """The zone to tell times in: the line the peer is on shift for (lowest id if several)."""
+    if not standing.on_shift_line_ids:
+        return None
+    with runtime.sessions() as session:
+        line = session.get(Line, min(standing.on_shift_line_ids))
+        return line.timezone if line is not None else None
+
+
+# --------------------------------------------------------------------------- presence (routing)
+
+BLOCK_DAYS = 30
+"""An abuse block lasts 30 days unless an admin says otherwise (DOMAIN.md 6: always an expiry)."""
+
+SETTABLE_PRESENCES = ("available", "break", "off")
+
+
+@dataclass(frozen=True)
+class PresenceSnapshot:
+    presence: str  # off, available, break, wrap_up, offered, busy
+    wrap_up_until: datetime | None = None
+    contact_id: str | None = None  # the contact the peer is offered or connected to
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request the peer made that cannot be done, with what to tell them."""
+
+    message: str
+    status: int  # the HTTP status the API answers with
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """Waiting contacts of one line, experience and channel: counts and waits, never who."""
+
+    line_id: int
+    line_name: str
+    experience_key: str | None
+    experience: str
+    channel: str
+    waiting: int
+    longest_wait_seconds: int
+
+    @property
+    def channel_label(self) -> str:
+        return "Call" if self.channel == "voice" else "Text"
+
+    @property
+    def longest_label(self) -> str:
+        minutes, seconds = divmod(self.longest_wait_seconds, 60)
+        return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def read_presence(runtime: Runtime, peer_id: int, now: datetime) -> PresenceSnapshot:
+    """The peer's presence as the routing engine holds it (off when routing does not know them)."""
+    fields = runtime.redis.hmget(keys.peer(peer_id), ["presence", "wrap_until", "offer"])
+    raw = fields[0] or b"off"
+    presence = raw.decode() if isinstance(raw, bytes) else raw
+    wrap_until = float(fields[1]) if fields[1] else None
+    return PresenceSnapshot(
+        presence=presence,
+        wrap_up_until=(
+            datetime.fromtimestamp(wrap_until, UTC) if wrap_until and presence == "wrap_up" else None
+        ),
+        contact_id=None,
+    )
+
+
+def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) -> Refusal | None:
+    if wanted not in SETTABLE_PRESENCES:
+        return Refusal("Choose available, break or off.", 400)
+    standing = find_shift_standing(runtime, peer_id, now)
+    if wanted == "available" and not standing.on_shift:
+        return Refusal(_not_on_shift_message(standing), 409)
+    raise NotImplementedError("waiting for the routing engine")
+
+
+def _not_on_shift_message(standing: ShiftStanding) -> str:
+    base = "You can't go available: you're not on shift right now."
+    if standing.next_start is None:
+        return base + " No shift is planned in the next 14 days."
+    nxt = standing.next_start
+    return base + f" Your next shift starts {nxt.local_start.strftime('%a %H:%M')}."
+
+
+def extend_wrap_up(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | None:
+    raise NotImplementedError("waiting for the routing engine")
+
+
+def read_queue(runtime: Runtime, peer_id: int, now: datetime) -> list[QueueRow]:
+    return []
+
+
+def report_abuse(
+    runtime: Runtime, *, user_id: int, actor: str, peer_id: int, now: datetime
+) -> Refusal | None:
+    raise NotImplementedError("waiting for the routing engine")

@@ -1,0 +1,250 @@
+"""The peer dashboard: presence, live queue, wrap-up, callbacks, support, shifts and calendar link.
+
+Live updates are htmx polling of one fragment every few seconds, not a server-sent event stream.
+A stream holds one gunicorn thread for as long as a dashboard is open, so a room of peers on
+shift would take threads from Twilio's webhooks; a poll holds a thread for the few milliseconds
+of one render. Routing itself is event-driven on the server (DESIGN.md): the dashboard only
+displays it, and a few seconds of display lag never delays a ring. The browser's own script
+skips a swap when the fragment did not change, so focus and screen readers are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from warmline.services import calendar as calendar_service
+from warmline.services import dashboard as service
+from warmline.services import support as support_service
+from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
+from warmline.web.context import current_runtime
+
+bp = Blueprint("dashboard", __name__)
+
+POLL_SECONDS = 4
+PRESENCE_CHOICES = (("available", "Available"), ("break", "Break"), ("off", "Off"))
+PRESENCE_MESSAGES = {
+    "available": "You're available",
+    "break": "You're on a break",
+    "off": "You're off",
+    "wrap_up": "Wrap-up: take a breath",
+    "offered": "Your phone is ringing",
+    "busy": "You're with a caller",
+}
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the presence panel shows."""
+
+    presence: str
+    selected: str  # which of available / break / off is lit
+    headline: str
+    detail: str
+    on_shift: bool
+    wrap_up_until_iso: str
+    wrap_up_until_label: str
+    contact_id: str | None
+
+
+def _clock(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+def _day_clock(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+
+
+def describe_standing(standing: service.ShiftStanding, zone: str | None) -> str:
+    """ "You're on shift until 13:00" / "You're not on shift: next shift Tue 09:00"."""
+    if standing.on_shift_until is not None and zone is not None:
+        return f"You're on shift until {_clock(standing.on_shift_until, zone)}."
+    if standing.next_start is not None:
+        nxt = standing.next_start
+        return f"You're not on shift. Next shift {_day_clock(nxt.start, nxt.timezone)}."
+    return "You're not on shift, and no shift is planned in the next 14 days."
+
+
+def build_live_state(peer_id: int, now: datetime) -> LiveState:
+    runtime = current_runtime()
+    standing = service.find_shift_standing(runtime, peer_id, now)
+    zone = service.standing_zone(runtime, standing)
+    snapshot = service.read_presence(runtime, peer_id, now)
+    presence = snapshot.presence
+    detail = describe_standing(standing, zone)
+    if presence == "break":
+        detail = "Nothing is offered to you until you go available. " + detail
+    elif presence == "off" and standing.on_shift:
+        detail += " Go available when you're ready."
+    selected = presence if presence in ("available", "break", "off") else "available"
+    until = snapshot.wrap_up_until
+    until_zone = zone or "UTC"
+    return LiveState(
+        presence=presence,
+        selected=selected,
+        headline=PRESENCE_MESSAGES.get(presence, presence),
+        detail=detail,
+        on_shift=standing.on_shift,
+        wrap_up_until_iso=until.isoformat() if until else "",
+        wrap_up_until_label=_clock(until, until_zone) if until else "",
+        contact_id=snapshot.contact_id,
+    )
+
+
+def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
+    runtime = current_runtime()
+    now = service.utc_now()
+    callbacks = service.list_callbacks(runtime, peer_id)
+    return {
+        "state": build_live_state(peer_id, now),
+        "queue": service.read_queue(runtime, peer_id, now),
+        "callbacks": [
+            {
+                "id": cb.id,
+                "line_name": cb.line_name,
+                "experience": cb.experience,
+                "taken_by_me": cb.taken_by_me,
+                "window_label": (
+                    f"{_day_clock(cb.window_start, cb.timezone)}–{_clock(cb.window_end, cb.timezone)}"
+                ),
+            }
+            for cb in callbacks
+        ],
+        "choices": PRESENCE_CHOICES,
+        "poll_seconds": POLL_SECONDS,
+        "block_days": service.BLOCK_DAYS,
+        "error": error,
+    }
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.sign_in"))
+    if user.peer_id is None and user.is_admin:
+        return redirect(url_for("dashboard.support_alerts"))
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.get("/dashboard")
+@peer_required
+def dashboard() -> ResponseReturnValue:
+    peer_id = signed_in_peer_id()
+    return _render_dashboard(peer_id)
+
+
+def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    runtime = current_runtime()
+    now = service.utc_now()
+    token = calendar_service.read_calendar_token(runtime, peer_id)
+    return render_template(
+        "dashboard.html",
+        peer_name=service.peer_first_name(runtime, peer_id),
+        shifts=service.list_upcoming_shifts(runtime, peer_id, now),
+        calendar_url=(
+            url_for("calendar.feed", token=token, _external=True) if token else None
+        ),
+        heartbeat_seconds=service.HEARTBEAT_INTERVAL_SECONDS,
+        **_live_context(peer_id, error),
+    ), status
+
+
+@bp.get("/dashboard/live")
+@peer_required
+def live() -> ResponseReturnValue:
+    return render_template("_live.html", **_live_context(signed_in_peer_id()))
+
+
+@bp.post("/dashboard/presence")
+@peer_required
+def presence() -> ResponseReturnValue:
+    peer_id = signed_in_peer_id()
+    wanted = request.form.get("presence", "")
+    refusal = service.change_presence(current_runtime(), peer_id, wanted, service.utc_now())
+    if refusal is not None:
+        # Rendered in place (not redirected) so the refusal is read out where the control is.
+        return _render_dashboard(peer_id, error=refusal.message, status=refusal.status)
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/wrap-up/extend")
+@peer_required
+def wrap_up_extend() -> ResponseReturnValue:
+    refusal = service.extend_wrap_up(current_runtime(), signed_in_peer_id(), service.utc_now())
+    if refusal is not None:
+        flash(refusal.message)
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/callbacks/<int:callback_id>/take")
+@peer_required
+def take_callback(callback_id: int) -> ResponseReturnValue:
+    refusal = service.take_callback(current_runtime(), signed_in_peer_id(), callback_id)
+    if refusal is service.TakeRefusal.NOT_FOUND:
+        flash("That callback is not on your lines.")
+    elif refusal is service.TakeRefusal.TAKEN:
+        flash("Someone else has already taken that callback.")
+    else:
+        flash("The callback is yours: you'll be rung first, then the caller.")
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/support")
+@peer_required
+def support() -> ResponseReturnValue:
+    user = current_user()
+    if user is None:  # peer_required has checked; this narrows the type
+        return redirect(url_for("auth.sign_in"))
+    alert = support_service.raise_support_alert(
+        current_runtime(),
+        support_service.support_notifier(current_app),
+        user_id=user.id,
+        actor=user.email,
+        peer_id=signed_in_peer_id(),
+        now=service.utc_now(),
+    )
+    if alert.admins_on_shift:
+        flash("The admins on shift have been told. Someone will reach out to you soon.")
+    else:
+        flash("No admin is on shift, so your line's admins are being texted. Take a moment.")
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/report-abuse")
+@peer_required
+def report_abuse() -> ResponseReturnValue:
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.sign_in"))
+    refusal = service.report_abuse(
+        current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
+        now=service.utc_now(),
+    )
+    if refusal is not None:
+        flash(refusal.message)
+    else:
+        flash(f"Ended. This caller cannot reach the line for {service.BLOCK_DAYS} days.")
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/calendar")
+@peer_required
+def calendar_link() -> ResponseReturnValue:
+    renew = request.form.get("renew") == "1"
+    calendar_service.ensure_calendar_token(current_runtime(), signed_in_peer_id(), renew=renew)
+    flash("Your new calendar link is ready." if renew else "Your calendar link is ready.")
+    return redirect(url_for("dashboard.dashboard") + "#shifts-heading")
+
+
+@bp.get("/admin/support-alerts")
+@admin_required
+def support_alerts() -> ResponseReturnValue:
+    """A placeholder admin page until the admin issue builds the live board."""
+    now = datetime.now(UTC)
+    alerts = support_service.list_support_alerts(current_runtime().redis, now)
+    return render_template("support_alerts.html", alerts=alerts)
