@@ -7,6 +7,10 @@ if not cur then return {'unknown', '', '', ''} end
 if req == cur then return {'unchanged', cur, '', ''} end
 if req == 'available' then
   if cur == 'busy' or cur == 'offered' then return {'refused_' .. cur, cur, '', ''} end
+  -- a peer who went on break mid-call comes back once the call has ended
+  if redis.call('SCARD', key_peer_contacts(peer_id, 'voice')) > 0 then
+    return {'refused_busy', cur, '', ''}
+  end
   if #working_lines(peer_id) == 0 then return {'refused_not_on_shift', cur, '', ''} end
   become_available(peer_id, true)
   return {'changed', 'available', '', ''}

@@ -1,0 +1,278 @@
+"""The routing engine on real Redis: offers, accepts, lapses, presence, shifts, snapshot, sweep."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from redis import Redis
+
+from warmline.domain.matching import SMS, VOICE, LineRules, Outlook, PeerLoad, Presence
+from warmline.routing import keys
+from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.results import LapseReason, OffReason
+
+T0 = 1_700_000_000.0
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def engine(redis_client: Redis) -> RoutingEngine:
+    engine = RoutingEngine(redis_client)
+    engine.sync_line(LineRules(1, wrap_up_seconds=90), T0)
+    engine.sync_line(LineRules(2, wrap_up_seconds=0, calls_while_texting=True), T0)
+    return engine
+
+
+def add_peer(engine: RoutingEngine, peer_id: int, *, experiences: set[str] | None = None,
+             languages: set[str] | None = None, channels: set[str] | None = None,
+             max_texts: int = 2, lines: set[int] | None = None, available: bool = True,
+             at: float = T0) -> None:
+    lines = lines or {1}
+    engine.sync_peer(PeerProfile(
+        peer_id, frozenset(lines), frozenset(experiences or {"recovery"}),
+        frozenset(languages or {"en"}), frozenset(channels or {VOICE, SMS}), max_texts), at)
+    for line_id in lines:
+        engine.start_shift(peer_id, line_id, at)
+    if available:
+        assert engine.set_presence(peer_id, Presence.AVAILABLE, at).changed
+
+
+def arrive(engine: RoutingEngine, at: float, *, experience: str | None = "recovery",
+           channel: str = VOICE, line_id: int = 1, priority: int = 0, language: str = "en",
+           contact_id: str | None = None, any_peer: bool = False):  # type: ignore[no-untyped-def]
+    cid = contact_id or f"c{next(_ids)}"
+    return engine.arrive(ArrivingContact(cid, line_id, channel, experience, language, priority,
+                                         at, any_peer), at)
+
+
+def test_arrival_takes_an_offer_for_the_longest_idle_matching_peer(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, at=T0 + 5)
+    add_peer(engine, 2, at=T0)
+    add_peer(engine, 3, at=T0 - 5, experiences={"veteran"})
+    arrival = arrive(engine, T0 + 10)
+    assert arrival.verdict.outlook == Outlook.MATCH_NOW
+    [offer] = arrival.offers
+    assert (offer.peer_id, offer.contact_id, offer.channel) == (2, arrival.contact_id, VOICE)
+    assert engine.presence(2) == Presence.OFFERED
+    assert engine.contact_state(arrival.contact_id) == "offered"
+
+
+def test_voice_offers_expire_after_ring_plus_pacing(engine: RoutingEngine) -> None:
+    for peer_id in (1, 2, 3):
+        add_peer(engine, peer_id)
+    first, second = arrive(engine, T0 + 1).offers[0], arrive(engine, T0 + 1).offers[0]
+    text = arrive(engine, T0 + 1, channel=SMS).offers[0]
+    assert first.expires_at == T0 + 1 + 25  # ring 20 s + 5 s margin
+    assert second.expires_at == T0 + 1 + 26  # behind one pending call in Twilio's pacing
+    assert text.expires_at == T0 + 1 + 60
+
+
+def test_verdicts_say_no_match_all_busy_and_an_honest_wait(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, experiences={"veteran"})
+    lonely = arrive(engine, T0)
+    assert lonely.verdict.outlook == Outlook.NO_MATCH
+    add_peer(engine, 2, available=False)
+    engine.set_presence(2, Presence.BREAK, T0)
+    busy = arrive(engine, T0 + 1)
+    assert (busy.verdict.outlook, busy.verdict.expected_wait_seconds) == (Outlook.ALL_BUSY, None)
+    engine.withdraw(lonely.contact_id, T0 + 2)
+    engine.withdraw(busy.contact_id, T0 + 2)
+    # five observed waits of 30 s make an estimate; fewer do not
+    for n in range(5):
+        start = T0 + 100 * (n + 1)
+        contact_id = arrive(engine, start).contact_id
+        engine.set_presence(2, Presence.AVAILABLE, start + 30)
+        [offer] = engine.match_pass(1, start + 30)
+        assert offer.contact_id == contact_id
+        assert engine.accept(offer.offer_id, start + 30).accepted
+        engine.complete(contact_id, start + 40)
+        engine.set_presence(2, Presence.BREAK, start + 50)
+        asking = arrive(engine, start + 60)
+        assert asking.verdict.expected_wait_seconds == (30.0 if n == 4 else None)
+        engine.withdraw(asking.contact_id, start + 60)
+
+
+def test_accept_is_atomic_idempotent_and_refused_after_lapse(engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    add_peer(engine, 2, at=T0 + 1)
+    offer = arrive(engine, T0 + 2).offers[0]
+    result = engine.accept(offer.offer_id, T0 + 3)
+    assert result.accepted and result.peer_id == 1
+    assert engine.accept(offer.offer_id, T0 + 4).accepted  # Twilio retried the webhook
+    assert engine.presence(1) == Presence.BUSY
+    assert engine.load(1) == PeerLoad(calls=1, texts=0)
+    late = arrive(engine, T0 + 10).offers[0]
+    refused = engine.accept(late.offer_id, late.expires_at + 1)
+    assert refused.status == "lapsed"
+    assert engine.contact_state(late.contact_id) == "waiting"
+    assert engine.presence(2) == Presence.AVAILABLE  # a late "1" is not a miss
+    assert engine.accept("999999", T0).status == "unknown"
+
+
+def test_a_lapsed_offer_returns_the_contact_to_its_own_place(engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    first = arrive(engine, T0 + 1)
+    later = [arrive(engine, T0 + 2 + n).contact_id for n in range(3)]
+    ended = engine.decline(first.offers[0].offer_id, T0 + 10)
+    assert ended.ended and ended.peer_off is None
+    assert engine.decline(first.offers[0].offer_id, T0 + 11).status == "already_declined"
+    assert engine.waiting_contact_ids()[0] == first.contact_id
+    add_peer(engine, 2, at=T0 + 9)
+    # the peer who declined went to the back of the line; the returned contact goes first
+    offers = engine.match_pass(1, T0 + 12)
+    assert [(o.contact_id, o.peer_id) for o in offers] == [(first.contact_id, 2), (later[0], 1)]
+
+
+def test_two_misses_in_a_row_set_the_peer_off(engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    c = arrive(engine, T0 + 1)
+    assert engine.lapse(c.offers[0].offer_id, LapseReason.NO_ANSWER, T0 + 30).peer_off is None
+    [again] = engine.match_pass(1, T0 + 31)
+    ended = engine.lapse(again.offer_id, LapseReason.BUSY, T0 + 40)
+    assert ended.peer_off is not None and ended.peer_off.reason == OffReason.MISSED_OFFERS
+    assert engine.presence(1) == Presence.OFF
+    assert engine.contact_state(c.contact_id) == "waiting"
+    # an accept in between resets the count
+    engine.set_presence(1, Presence.AVAILABLE, T0 + 50)
+    [third] = engine.match_pass(1, T0 + 50)
+    engine.lapse(third.offer_id, LapseReason.NO_ANSWER, T0 + 60)
+    [fourth] = engine.match_pass(1, T0 + 61)
+    assert engine.accept(fourth.offer_id, T0 + 62).accepted
+    engine.complete(fourth.contact_id, T0 + 70)
+    engine.set_presence(1, Presence.AVAILABLE, T0 + 70)
+    fifth = arrive(engine, T0 + 71).offers[0]
+    assert engine.lapse(fifth.offer_id, LapseReason.FAILED, T0 + 80).peer_off is None
+
+
+def test_complete_starts_wrap_up_which_can_be_extended_and_ends_when_due(
+        engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    offer = arrive(engine, T0).offers[0]
+    engine.accept(offer.offer_id, T0 + 5)
+    done = engine.complete(offer.contact_id, T0 + 100)
+    assert (done.presence_after, done.wrap_up_until) == (Presence.WRAP_UP, T0 + 190)
+    assert engine.complete(offer.contact_id, T0 + 101).status == "unknown"  # idempotent
+    assert arrive(engine, T0 + 120).offers == []
+    assert engine.end_wrap_up(1, T0 + 150).status == "not_due"
+    assert engine.extend_wrap_up(1, T0 + 250, T0 + 150).wrap_up_until == T0 + 250
+    assert engine.end_wrap_up(1, T0 + 200).status == "not_due"
+    assert engine.end_wrap_up(1, T0 + 250).presence == Presence.AVAILABLE
+    assert engine.end_wrap_up(1, T0 + 251).status == "not_in_wrap_up"
+    assert engine.match_pass(1, T0 + 251)[0].peer_id == 1
+
+
+def test_text_capacity_and_calls_while_texting(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, lines={1, 2}, max_texts=2)
+    for n in range(2):
+        offer = arrive(engine, T0 + n, channel=SMS).offers[0]
+        assert engine.accept(offer.offer_id, T0 + n).accepted
+        assert engine.presence(1) == Presence.AVAILABLE
+    assert arrive(engine, T0 + 5, channel=SMS).offers == []  # max_texts reached
+    assert arrive(engine, T0 + 6, channel=VOICE).offers == []  # line 1: no call while texting
+    call = arrive(engine, T0 + 7, channel=VOICE, line_id=2).offers  # line 2 allows it
+    assert [o.peer_id for o in call] == [1]
+    assert engine.load(1) == PeerLoad(calls=0, texts=2)
+
+
+def test_the_last_text_closing_starts_wrap_up(engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    first = arrive(engine, T0, channel=SMS).offers[0]
+    engine.accept(first.offer_id, T0 + 3)
+    second = arrive(engine, T0 + 4, channel=SMS).offers[0]
+    engine.accept(second.offer_id, T0 + 4)
+    assert engine.complete(first.contact_id, T0 + 10).presence_after is None
+    assert engine.complete(second.contact_id, T0 + 20).presence_after == Presence.WRAP_UP
+
+
+def test_available_only_on_shift_or_drop_in_and_shift_end_sets_off(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, available=False)
+    engine.end_shift(1, 1, T0)
+    assert engine.set_presence(1, Presence.AVAILABLE, T0).status == "refused_not_on_shift"
+    engine.allow_drop_in(1, 1, T0 + 60, T0)
+    assert engine.set_presence(1, Presence.AVAILABLE, T0 + 1).changed
+    report = engine.sweep(T0 + 61)
+    assert [(p.peer_id, p.reason) for p in report.went_off] == [(1, OffReason.SHIFT_ENDED)]
+    assert engine.presence(1) == Presence.OFF
+    add_peer(engine, 2)
+    offer = arrive(engine, T0 + 70).offers[0]
+    change = engine.set_on_shift(1, [], T0 + 71)
+    assert [p.peer_id for p in change.went_off] == [2]
+    assert change.lines_to_match == [1]
+    assert engine.contact_state(offer.contact_id) == "waiting"
+    assert engine.accept(offer.offer_id, T0 + 72).status == "lapsed"
+
+
+def test_withdraw_in_every_state_is_idempotent_and_no_miss(engine: RoutingEngine) -> None:
+    add_peer(engine, 1)
+    offered = arrive(engine, T0)
+    waiting = arrive(engine, T0 + 1)
+    assert engine.withdraw(offered.contact_id, T0 + 2).previous_state == "offered"
+    assert engine.presence(1) == Presence.AVAILABLE
+    assert engine.withdraw(waiting.contact_id, T0 + 3).previous_state == "waiting"
+    assert engine.withdraw(waiting.contact_id, T0 + 4).status == "unknown"
+    assert engine.waiting_contact_ids() == []
+    assert engine.peer_view(1, T0 + 4).idle_since == T0  # type: ignore[union-attr]
+
+
+def test_choose_any_and_priority(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, experiences={"veteran"}, available=False)
+    vet_wanting = arrive(engine, T0, experience="recovery")
+    plain = arrive(engine, T0 + 1, experience="veteran")
+    urgent = arrive(engine, T0 + 2, experience="veteran", channel=VOICE, priority=5)
+    engine.set_presence(1, Presence.AVAILABLE, T0 + 3)
+    [offer] = engine.match_pass(1, T0 + 3)
+    assert offer.contact_id == urgent.contact_id
+    engine.withdraw(urgent.contact_id, T0 + 4)
+    engine.withdraw(plain.contact_id, T0 + 4)
+    chosen = engine.choose_any(vet_wanting.contact_id, T0 + 5)
+    assert chosen.verdict.outlook == Outlook.MATCH_NOW
+    assert [o.peer_id for o in chosen.offers] == [1]
+
+
+def test_snapshot_counts_and_waits_without_identities(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, available=False)
+    contacts = [arrive(engine, T0 + n, experience=e).contact_id
+                for n, e in enumerate(["recovery", "recovery", "veteran"])]
+    snap = engine.snapshot(1, T0 + 10)
+    assert snap.waiting == 3
+    by = {(c.channel, c.experience): c for c in snap.classes}
+    assert by[(VOICE, "recovery")].waiting == 2
+    assert by[(VOICE, "recovery")].longest_wait_seconds == 10
+    assert snap.peers_by_presence == {"off": 1}
+    assert not any(cid in repr(snap) for cid in contacts)
+
+
+def test_sweep_repairs_lapsed_offers_lost_completions_and_stale_contacts(
+        engine: RoutingEngine, redis_client: Redis) -> None:
+    add_peer(engine, 1)
+    add_peer(engine, 2, at=T0 + 1)
+    lapsing = arrive(engine, T0 + 2).offers[0]
+    connected = arrive(engine, T0 + 2).offers[0]
+    engine.accept(connected.offer_id, T0 + 3)
+    redis_client.delete(keys.contact(connected.contact_id))  # a crash lost the record
+    report = engine.sweep(lapsing.expires_at + 1)
+    assert [e.contact_id for e in report.lapsed] == [lapsing.contact_id]
+    assert (2, Presence.AVAILABLE) in report.readied_peers
+    assert engine.load(2) == PeerLoad()
+    assert engine.sweep(lapsing.expires_at + 2).changed_anything is False
+    old = arrive(engine, T0 + 100, experience="veteran")
+    report = engine.sweep(T0 + 100 + 3 * 3600)
+    assert set(report.stale_contacts) == {old.contact_id, lapsing.contact_id}
+    assert engine.waiting_contact_ids() == []
+
+
+def test_racing_engines_never_double_offer(redis_client: Redis) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    setup = RoutingEngine(redis_client)
+    setup.sync_line(LineRules(1), T0)
+    add_peer(setup, 1)
+
+    def one(n: int) -> int:
+        client = Redis(connection_pool=redis_client.connection_pool)
+        return len(RoutingEngine(client).arrive(
+            ArrivingContact(f"race{n}", 1, VOICE, "recovery", "en", 0, T0 + n), T0 + 20).offers)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(one, range(40))) == 1
