@@ -41,14 +41,22 @@ def test_events_are_written_by_the_worker_and_end_the_contact_once(runtime: Runt
     caller = runtime.keys.keyed_hash(CALLER_NUMBER)
     common = {"contact_id": "c1", "line_id": line_id, "channel": "voice", "caller_hash": caller}
     record_contact_event(runtime, kind=EventKind.ARRIVED, at=AT, **common)
-    record_contact_event(runtime, kind=EventKind.MENU_CHOICE, at=AT + timedelta(seconds=5),
-                         experience_key="recovery", detail={"digit": 2}, **common)
+    record_contact_event(
+        runtime,
+        kind=EventKind.MENU_CHOICE,
+        at=AT + timedelta(seconds=5),
+        experience_key="recovery",
+        detail={"digit": 2},
+        **common,
+    )
     record_contact_event(runtime, kind=EventKind.BRIDGED, at=AT + timedelta(seconds=40), **common)
-    record_contact_event(runtime, kind=EventKind.ENDED, at=AT + timedelta(minutes=9),
-                         outcome=Outcome.CONNECTED, **common)
+    record_contact_event(
+        runtime, kind=EventKind.ENDED, at=AT + timedelta(minutes=9), outcome=Outcome.CONNECTED, **common
+    )
     # A late, contradictory outcome (a duplicate status callback) must not overwrite the first.
-    record_contact_event(runtime, kind=EventKind.ABANDONED, at=AT + timedelta(minutes=10),
-                         outcome=Outcome.ABANDONED, **common)
+    record_contact_event(
+        runtime, kind=EventKind.ABANDONED, at=AT + timedelta(minutes=10), outcome=Outcome.ABANDONED, **common
+    )
     assert _events(runtime) == []  # nothing written until a worker runs: webhooks never wait
 
     run_jobs(runtime, [QueueName.EVENTS])
@@ -66,8 +74,9 @@ def test_events_are_written_by_the_worker_and_end_the_contact_once(runtime: Runt
 
 def test_running_the_same_event_job_twice_writes_one_row(runtime: Runtime) -> None:
     line_id = add_line(runtime)
-    record_contact_event(runtime, contact_id="c2", kind=EventKind.ARRIVED, line_id=line_id,
-                         channel="sms", at=AT)
+    record_contact_event(
+        runtime, contact_id="c2", kind=EventKind.ARRIVED, line_id=line_id, channel="sms", at=AT
+    )
     job_id = runtime.queue(QueueName.EVENTS).get_job_ids()[0]
     kwargs = Job.fetch(job_id, connection=runtime.redis).kwargs
     run_jobs(runtime, [QueueName.EVENTS])
@@ -90,8 +99,14 @@ def test_running_the_same_event_job_twice_writes_one_row(runtime: Runtime) -> No
     ],
 )
 def test_a_number_or_text_never_reaches_a_job(runtime: Runtime, field: str, value: object) -> None:
-    arguments: dict[str, object] = {"contact_id": "c3", "kind": EventKind.ARRIVED, "line_id": 1,
-                                    "channel": "sms", "at": AT, field: value}
+    arguments: dict[str, object] = {
+        "contact_id": "c3",
+        "kind": EventKind.ARRIVED,
+        "line_id": 1,
+        "channel": "sms",
+        "at": AT,
+        field: value,
+    }
     with pytest.raises(UnsafeEventError):
         record_contact_event(runtime, **arguments)  # type: ignore[arg-type]
     assert runtime.queue(QueueName.EVENTS).count == 0
@@ -101,8 +116,9 @@ def _set_connections(database: str, allowed: bool) -> None:
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
         if not allowed:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                         (database,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
 
 
 def test_a_database_outage_during_logging_loses_no_event(runtime: Runtime, tmp_path: Path) -> None:
@@ -115,8 +131,15 @@ def test_a_database_outage_during_logging_loses_no_event(runtime: Runtime, tmp_p
             add_contact(outage, "c4", add_line(outage), AT)
             _set_connections(database, allowed=False)
             keys = [
-                record_contact_event(outage, contact_id="c4", kind=kind, line_id=None, channel="voice",
-                                     at=AT + timedelta(seconds=i), outcome=outcome)
+                record_contact_event(
+                    outage,
+                    contact_id="c4",
+                    kind=kind,
+                    line_id=None,
+                    channel="voice",
+                    at=AT + timedelta(seconds=i),
+                    outcome=outcome,
+                )
                 for i, (kind, outcome) in enumerate(
                     [(EventKind.QUEUED, None), (EventKind.ABANDONED, Outcome.ABANDONED)]
                 )
@@ -149,8 +172,9 @@ def test_a_database_outage_during_logging_loses_no_event(runtime: Runtime, tmp_p
 
 def test_the_event_key_is_fresh_for_every_call(runtime: Runtime) -> None:
     keys = {
-        record_contact_event(runtime, contact_id=uuid.uuid4().hex, kind=EventKind.ARRIVED, line_id=None,
-                             channel="voice", at=AT)
+        record_contact_event(
+            runtime, contact_id=uuid.uuid4().hex, kind=EventKind.ARRIVED, line_id=None, channel="voice", at=AT
+        )
         for _ in range(3)
     }
     assert len(keys) == 3

@@ -26,7 +26,9 @@ OTHER_NUMBER = "+15551230002"
 
 def add_line(runtime: Runtime, **fields: Any) -> int:
     values: dict[str, Any] = {
-        "number": "+15550000100", "name": "Peer Warmline Test", "timezone": "America/New_York",
+        "number": "+15550000100",
+        "name": "Peer Warmline Test",
+        "timezone": "America/New_York",
     }
     values.update(fields)
     with runtime.sessions.begin() as session:
@@ -38,8 +40,11 @@ def add_line(runtime: Runtime, **fields: Any) -> int:
 
 def add_contact(runtime: Runtime, contact_id: str, line_id: int, arrived_at: datetime, **fields: Any) -> None:
     values: dict[str, Any] = {
-        "id": contact_id, "line_id": line_id, "channel": "voice",
-        "caller_hash": runtime.keys.keyed_hash(CALLER_NUMBER), "arrived_at": arrived_at,
+        "id": contact_id,
+        "line_id": line_id,
+        "channel": "voice",
+        "caller_hash": runtime.keys.keyed_hash(CALLER_NUMBER),
+        "arrived_at": arrived_at,
     }
     values.update(fields)
     with runtime.sessions.begin() as session:
@@ -49,8 +54,10 @@ def add_contact(runtime: Runtime, contact_id: str, line_id: int, arrived_at: dat
 def add_peer(runtime: Runtime, name: str, phone: str) -> int:
     with runtime.sessions.begin() as session:
         peer = Peer(
-            email=f"{name.lower()}@example.org", name=name,
-            phone_encrypted=runtime.keys.encrypt(phone), phone_hash=runtime.keys.keyed_hash(phone),
+            email=f"{name.lower()}@example.org",
+            name=name,
+            phone_encrypted=runtime.keys.encrypt(phone),
+            phone_hash=runtime.keys.keyed_hash(phone),
         )
         session.add(peer)
         session.flush()
@@ -58,12 +65,24 @@ def add_peer(runtime: Runtime, name: str, phone: str) -> int:
 
 
 def add_shift(
-    runtime: Runtime, peer_id: int, line_id: int, start_local: datetime, end_local: time,
-    *, rrule: str | None = None, skip_dates: list[str] | None = None,
+    runtime: Runtime,
+    peer_id: int,
+    line_id: int,
+    start_local: datetime,
+    end_local: time,
+    *,
+    rrule: str | None = None,
+    skip_dates: list[str] | None = None,
 ) -> int:
     with runtime.sessions.begin() as session:
-        shift = Shift(peer_id=peer_id, line_id=line_id, start_local=start_local, end_local=end_local,
-                      rrule=rrule, skip_dates=skip_dates or [])
+        shift = Shift(
+            peer_id=peer_id,
+            line_id=line_id,
+            start_local=start_local,
+            end_local=end_local,
+            rrule=rrule,
+            skip_dates=skip_dates or [],
+        )
         session.add(shift)
         session.flush()
         return shift.id
@@ -95,8 +114,13 @@ def every_job(runtime: Runtime) -> Iterator[Job]:
     for name in QueueName:
         queue = runtime.queue(name)
         ids = list(queue.get_job_ids())
-        for registry_class in (ScheduledJobRegistry, FailedJobRegistry, FinishedJobRegistry,
-                               StartedJobRegistry, DeferredJobRegistry):
+        for registry_class in (
+            ScheduledJobRegistry,
+            FailedJobRegistry,
+            FinishedJobRegistry,
+            StartedJobRegistry,
+            DeferredJobRegistry,
+        ):
             ids += registry_class(queue=queue).get_job_ids()
         for job_id in ids:
             if job_id in seen:

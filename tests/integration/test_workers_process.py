@@ -1,0 +1,90 @@
+"""The Procfile's worker as a real process: `python -m workers.main low --burst`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tests.conftest import REPO_ROOT
+from tests.integration.workers_fixtures import add_line
+from tests.support.services import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_DATA_KEY,
+    TEST_REDIS_URL,
+    TEST_SECRET_KEY,
+)
+from warmline.models import ContactEvent, EventKind
+from warmline.queues import QueueName
+from warmline.runtime import Runtime
+from warmline.services.events import record_contact_event
+from warmline.services.recurring import list_scheduled_recurring
+
+
+def _worker_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("WARMLINE_", "TWILIO_"))}
+    environ.update(
+        {
+            "WARMLINE_ENV": "test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": TEST_REDIS_URL,
+            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+            "TWILIO_API_URL": "http://127.0.0.1:9",
+            "WARMLINE_PUBLIC_URL": "http://localhost",
+            "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
+            "WARMLINE_DATA_KEY": TEST_DATA_KEY,
+            "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
+        }
+    )
+    return environ
+
+
+def test_the_low_worker_process_writes_events_and_schedules_the_recurring_jobs(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    line_id = add_line(runtime)
+    at = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    key = record_contact_event(
+        runtime, contact_id="c-proc", kind=EventKind.ARRIVED, line_id=line_id, channel="voice", at=at
+    )
+    finished = subprocess.run(
+        [sys.executable, "-m", "workers.main", "low", "--burst"],
+        cwd=REPO_ROOT,
+        env=_worker_environment(database_url, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    with runtime.sessions() as session:
+        assert session.scalars(select(ContactEvent.event_key)).all() == [key]
+    assert runtime.queue(QueueName.EVENTS).count == 0
+    # Its start reconciled the recurring jobs: each is scheduled once.
+    assert all(len(ids) <= 1 for ids in list_scheduled_recurring(runtime).values())
+    assert list_scheduled_recurring(runtime)["aggregates"]
+
+
+def test_a_second_start_does_not_double_the_recurring_jobs(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    environ = _worker_environment(database_url, tmp_path)
+    for kind in ("urgent", "low"):
+        finished = subprocess.run(
+            [sys.executable, "-m", "workers.main", kind, "--burst"],
+            cwd=REPO_ROOT,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert finished.returncode == 0, finished.stderr[-2000:]
+    assert all(len(ids) <= 1 for ids in list_scheduled_recurring(runtime).values())
+    assert list_scheduled_recurring(runtime)["shift-check"]
