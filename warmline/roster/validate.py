@@ -369,10 +369,9 @@ def _read_peers(
         max_texts = entry.optional("max_texts", fields.integer(MAX_TEXTS), MAX_TEXTS.default)
         role = entry.optional("role", fields.choice(ROLES), DEFAULT_ROLE)
         active = entry.optional("active", fields.boolean, True)
-        if email is not None:
-            if email in emails:
-                problems.add(entry.at("email"), f"{email} is already {emails[email]}")
-                continue
+        if email in emails:
+            problems.add(entry.at("email"), f"{email} is already {emails[email]}")
+        elif email is not None:
             emails[email] = path
         if phone is not None:
             if phone in phones:
@@ -397,6 +396,7 @@ def _read_shifts(
     shifts: list[RosterShift] = []
     seen: dict[RosterShift, str] = {}
     for path, raw in _entries(problems, top, "shifts"):
+        errors_before = len(problems.errors)
         entry = Entry(problems, path, raw, SHIFT_KEYS)
         if not entry.ok:
             continue
@@ -424,8 +424,9 @@ def _read_shifts(
                     problems.add(join(entry.at("skip"), index), f"{day} is before the shift's start")
         skip = tuple(sorted(skip))
         note = entry.optional("note", fields.text(NOTE_MAX), None)
-        if peer is None or line is None or start is None or end is None:
-            continue
+        if len(problems.errors) > errors_before or peer is None or line is None or start is None \
+                or end is None:
+            continue  # an entry with errors is not compared: its fields may be placeholders
         shift = RosterShift(peer, line, start, end, repeat, skip, note)
         if shift in seen:
             problems.add(path, f"the same shift as {seen[shift]}")
