@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from warmline.roster.rrules import validate_rrule
 from warmline.roster.schema import ExistingExperience, ExistingRows, InvalidRosterError, Roster
 from warmline.roster.validate import parse_roster
 
@@ -150,6 +151,25 @@ def test_shifts() -> None:
         "shifts[7].shift: unknown key",
         "shifts[7].skip[0]: 2026-11-30 is before the shift's start",
     ]
+
+
+@pytest.mark.parametrize(("rule", "problem"), [
+    ("FREQ=WEEKLY;BYDAY=TU,TH", None),
+    ("RRULE:FREQ=MONTHLY;BYDAY=1MO", None),
+    ("FREQ=WEEKLY;INTERVAL=2;UNTIL=20261231", None),
+    ("FREQ=DAILY;UNTIL=20261231T235900Z", None),
+    ("FREQ=DAILY;COUNT=5", None),
+    ("FREQ=DAILY;UNTIL=2026-12-31", "UNTIL=2026-12-31 is not a date"),
+    ("FREQ=DAILY;COUNT=5;UNTIL=20261231", "COUNT and UNTIL cannot both be set"),
+    ("FREQ=MINUTELY", "FREQ=MINUTELY is not supported"),
+    ("FREQ=DAILY;DTSTART=20260101T000000", "DTSTART, RDATE, EXDATE and EXRULE do not belong"),
+    ("FREQ=DAILY;INTERVAL=x", "not a valid RRULE"),
+    ("BYDAY=MO", "not a valid RRULE: FREQ is missing"),
+    ("FREQ=DAILY;;", "not a valid RRULE: '' is not NAME=VALUE"),
+])
+def test_rrules(rule: str, problem: str | None) -> None:
+    found = validate_rrule(rule)
+    assert found == problem if problem is None else (found or "").startswith(problem), found
 
 
 def test_shift_of_24_hours_and_a_duplicate_shift() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from dateutil.rrule import rrule, rrulestr
@@ -9,6 +10,7 @@ from dateutil.rrule import rrule, rrulestr
 _FREQUENCIES = frozenset({"DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 _TIME_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
 _FORBIDDEN = ("DTSTART", "EXDATE", "RDATE", "EXRULE")
+_UNTIL = re.compile(r"\d{8}(T\d{6}Z?)?")
 _PROBE_START = datetime(2026, 1, 1)  # any date: only the rule's syntax is checked here
 
 
@@ -39,6 +41,8 @@ def validate_rrule(text: str) -> str | None:
         return f"FREQ={freq} is not supported: a shift repeats daily, weekly, monthly or yearly"
     if "COUNT" in parts and "UNTIL" in parts:
         return "COUNT and UNTIL cannot both be set"
+    if "UNTIL" in parts and not _UNTIL.fullmatch(parts["UNTIL"]):
+        return f"UNTIL={parts['UNTIL']} is not a date (20261231) or date-time (20261231T235900[Z])"
     if used := sorted(_TIME_PARTS & parts.keys()):
         return f"{', '.join(used)} not supported: the time of day comes from the shift's start"
     # dateutil wants an aware start for a UTC UNTIL and a naive one otherwise.

@@ -13,6 +13,12 @@ Semantics the validator and importer hold to (README "Roster file"):
   next day, so ``end`` equal to the start is a 24-hour shift (as in the schedule domain).
 * An opening's ``close`` earlier than or equal to its ``open`` runs past midnight; leave
   ``hours`` out for a line open 24/7.
+* Digits and keywords are unique among active experiences (file and database together, unless
+  ``--prune`` deactivates the database's others); an inactive one is in no menu and may share.
+* Each peer has a dashboard sign-in (a ``users`` row) with the peer's email, role and active
+  flag; importing never touches its password.
+* ``--prune`` deactivates lines, experiences and peers (and their sign-ins) the file does not
+  name; it never deletes, and leaves their shifts alone.
 """
 
 from __future__ import annotations
