@@ -97,7 +97,8 @@ def twiml(standin: Standin) -> Iterator[TwimlApp]:
     fixtures = TwimlApp(standin.config.auth_token)
     server = make_server("127.0.0.1", 0, fixtures.app, threaded=True)
     fixtures.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                              daemon=True)
     thread.start()
     yield fixtures
     server.shutdown()

@@ -47,8 +47,10 @@ class Standin:
         """Serve on `host:port` (0: any free port) in a background thread."""
         self._server = make_server(host, port, self.app, threaded=True)
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="standin-http",
-                                        daemon=True)
+        server = self._server
+        # A short poll keeps stop() quick; the default half second adds up across tests.
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="standin-http", daemon=True)
         self._thread.start()
         self.record.add("started", None, url=self.url)
         return self

@@ -65,6 +65,7 @@ class Interpreter:
         self.leg = leg
         self.also = also
         self.bridged = False  # set once a queued leg has been bridged
+        self.last_problem = 0  # Twilio's error code for the last refused answer
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Interpreter:
             return doc
         fallback = self.leg.fallback
         if fallback is not None and fallback.url and fallback.url != source.url:
-            params.update({"ErrorCode": str(self.problem_code(answer)), "ErrorUrl": source.url})
+            params.update({"ErrorCode": str(self.last_problem), "ErrorUrl": source.url})
             again = self.request(fallback.url, fallback.method, params, "voice_fallback")
             doc = self.accept(again)
             if doc is not None:
@@ -164,35 +165,29 @@ class Interpreter:
         self.net.check(self.leg, also=self.also)
         return answer
 
-    @staticmethod
-    def problem_code(answer: Answer) -> int:
-        if answer.error_code:
-            return answer.error_code
-        return 11200 if answer.status != 200 else 12100
-
     def accept(self, answer: Answer) -> Doc | None:
         """A document from a good answer; None (recorded) for anything Twilio would refuse."""
         if answer.status != 200:
-            problem = answer.error or f"HTTP {answer.status}"
-            self.net.record.add("webhook_failed", self.leg.sid, url=answer.url, problem=problem,
-                                code=self.problem_code(answer))
+            self.refused(answer.url, answer.error_code or 11200,
+                         answer.error or f"HTTP {answer.status}")
             return None
         if not any(kind in answer.content_type for kind in XML_TYPES):
-            self.net.record.add("webhook_failed", self.leg.sid, url=answer.url, code=12300,
-                                problem=f"content type {answer.content_type!r}")
+            self.refused(answer.url, 12300, f"content type {answer.content_type!r}")
             return None
         return self.parse(answer.body, answer.url, answer.url)
+
+    def refused(self, url: str, code: int, problem: str) -> None:
+        self.last_problem = code
+        self.net.record.add("webhook_failed", self.leg.sid, url=url, code=code, problem=problem)
 
     def parse(self, text: str, url: str | None, where: str) -> Doc | None:
         try:
             root = ET.fromstring(text)  # noqa: S314 - TwiML from the app under test
         except ET.ParseError as exc:
-            self.net.record.add("webhook_failed", self.leg.sid, url=where, code=12100,
-                                problem=f"not XML: {exc}")
+            self.refused(where, 12100, f"not XML: {exc}")
             return None
         if root.tag != "Response":
-            self.net.record.add("webhook_failed", self.leg.sid, url=where, code=12100,
-                                problem=f"root is <{root.tag}>")
+            self.refused(where, 12100, f"root is <{root.tag}>")
             return None
         verdict = self.net.schema.check(text)
         if not verdict.checked:
