@@ -23,6 +23,7 @@ class OffReason(StrEnum):
 
     MISSED_OFFERS = "missed_offers"
     SHIFT_ENDED = "shift_ended"
+    ROUTING_REBUILT = "routing_rebuilt"  # live state was lost and rebuilt: please go on again
 
 
 @dataclass(frozen=True)

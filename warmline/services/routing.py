@@ -1,0 +1,335 @@
+"""Routing use-cases: tell the engine what happened, run a match pass, hand the offers on.
+
+Matching runs on events, never by polling: a contact arrives, a peer becomes available, an
+offer ends, a wrap-up ends. Each service below calls the engine, then runs a pass on the lines
+concerned and hands every offer taken to the `OfferDispatcher` registered for its channel (voice:
+ring the peer by REST through an RQ job; texts: show it on the dashboard). Those dispatchers
+belong to the voice and texts issues: none is registered yet, so an offer is held until it lapses
+(the sweeper expires it, which counts as the peer's miss). Register one with
+`register_dispatcher("voice", ...)` at app or worker start.
+
+Peers set off by the engine (two misses in a row, the end of their shift) are told through a
+`PeerNotifier`; the default, `LoggingPeerNotifier`, sends nothing: it logs one INFO line with the
+peer's id and the reason, never a phone number. The texts issue supplies the real one.
+
+`now` is epoch seconds (float), passed in by the caller (web handler, job), as for the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import select
+
+from warmline.domain.matching import LineRules, Presence
+from warmline.models import Contact, Line, Peer, Shift
+from warmline.queues import QueueName
+from warmline.routing import defaults
+from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.results import (
+    AcceptResult,
+    Arrival,
+    ContactEnd,
+    LapseReason,
+    Offer,
+    OfferEnd,
+    OffReason,
+    PeerOff,
+    PresenceChange,
+    QueueSnapshot,
+    ShiftChange,
+    SweepReport,
+    WrapUpChange,
+)
+from warmline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+END_WRAP_UP_JOB = "workers.routing_jobs.end_wrap_up"
+# A pass that filled its limit may have left work; a few more passes finish a burst.
+MAX_PASSES_PER_EVENT = 10
+
+
+class OfferDispatcher(Protocol):
+    """Carries an offer to its peer. Must not block: enqueue a job or publish, then return.
+
+    Raises nothing: a dispatcher that cannot deliver lets the offer lapse (sweeper)."""
+
+    def dispatch(self, offer: Offer) -> None: ...
+
+
+class PeerNotifier(Protocol):
+    """Tells a peer the engine set them off (by text: the texts issue implements it)."""
+
+    def notify_off(self, peer_off: PeerOff) -> None: ...
+
+
+class LoggingPeerNotifier:
+    """The default: sends nothing, logs the peer id and reason at INFO (never a number)."""
+
+    def notify_off(self, peer_off: PeerOff) -> None:
+        log.info("peer %s set off (%s); would tell them by text", peer_off.peer_id,
+                 peer_off.reason.value)
+
+
+_dispatchers: dict[str, OfferDispatcher] = {}
+_default_notifier = LoggingPeerNotifier()
+
+
+def register_dispatcher(channel: str, dispatcher: OfferDispatcher | None) -> None:
+    """Install (or with None, remove) the dispatcher of a channel for this process."""
+    if dispatcher is None:
+        _dispatchers.pop(channel, None)
+    else:
+        _dispatchers[channel] = dispatcher
+
+
+def dispatch_offers(offers: Iterable[Offer]) -> None:
+    for offer in offers:
+        dispatcher = _dispatchers.get(offer.channel)
+        if dispatcher is None:
+            log.info("offer %s (%s) held: no dispatcher for its channel yet", offer.offer_id,
+                     offer.channel)
+            continue
+        dispatcher.dispatch(offer)
+
+
+def routing_engine(runtime: Runtime) -> RoutingEngine:
+    return RoutingEngine(runtime.redis)
+
+
+def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
+    (notifier or _default_notifier).notify_off(peer_off)
+
+
+def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None]) -> None:
+    for peer_off in offs:
+        if peer_off is not None:
+            notify_peer(notifier, peer_off)
+
+
+def run_match_pass(runtime: Runtime, line_id: int, now: float) -> list[Offer]:
+    """Offer every waiting contact on the line that an eligible peer can take now."""
+    engine = routing_engine(runtime)
+    taken: list[Offer] = []
+    for _ in range(MAX_PASSES_PER_EVENT):
+        offers = engine.match_pass(line_id, now)
+        taken.extend(offers)
+        dispatch_offers(offers)
+        if len(offers) < defaults.MAX_OFFERS_PER_PASS:
+            break
+    return taken
+
+
+def _match_lines(runtime: Runtime, line_ids: Iterable[int | None], now: float) -> list[Offer]:
+    offers: list[Offer] = []
+    for line_id in sorted({x for x in line_ids if x is not None}):
+        offers.extend(run_match_pass(runtime, line_id, now))
+    return offers
+
+
+def _peer_lines(engine: RoutingEngine, peer_id: int, now: float) -> frozenset[int]:
+    view = engine.peer_view(peer_id, now)
+    return view.working_lines if view else frozenset()
+
+
+# Profiles and shifts ----------------------------------------------------------------------
+
+
+def sync_line(runtime: Runtime, line_id: int, now: float) -> None:
+    with runtime.sessions() as session:
+        line = session.get(Line, line_id)
+        if line is None:
+            return
+        rules = LineRules(line.id, line.wrap_up_seconds, line.calls_while_texting)
+    routing_engine(runtime).sync_line(rules, now)
+
+
+def sync_peer(runtime: Runtime, peer_id: int, now: float) -> None:
+    """Copy the peer's profile into routing; the lines are those they have shifts on."""
+    with runtime.sessions() as session:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return
+        line_ids = session.scalars(
+            select(Shift.line_id).where(Shift.peer_id == peer_id).distinct()).all()
+        profile = PeerProfile(
+            peer_id=peer.id,
+            lines=frozenset(line_ids) if peer.active else frozenset(),
+            experiences=frozenset(e.key for e in peer.experiences if e.active),
+            languages=frozenset(peer.languages),
+            channels=frozenset(peer.channels),
+            max_texts=peer.max_texts,
+        )
+    routing_engine(runtime).sync_peer(profile, now)
+
+
+def apply_shift_roster(runtime: Runtime, line_id: int, peer_ids: Iterable[int], now: float,
+                       notifier: PeerNotifier | None = None) -> ShiftChange:
+    """The schedule says exactly these peers are on shift for the line now."""
+    change = routing_engine(runtime).set_on_shift(line_id, peer_ids, now)
+    _notify(notifier, change.went_off)
+    _match_lines(runtime, change.lines_to_match, now)
+    return change
+
+
+class RoutingShiftEnd:
+    """The workers issue's ShiftEndHook: one peer's shift on a line ended."""
+
+    def __init__(self, runtime: Runtime, notifier: PeerNotifier | None = None) -> None:
+        self.runtime = runtime
+        self.notifier = notifier
+
+    def end_shift(self, *, peer_id: int, line_id: int, ended_at: datetime) -> None:
+        now = ended_at.timestamp()
+        change = routing_engine(self.runtime).end_shift(peer_id, line_id, now)
+        _notify(self.notifier, change.went_off)
+        _match_lines(self.runtime, change.lines_to_match, now)
+
+
+def allow_drop_in(runtime: Runtime, peer_id: int, line_id: int, until: float, now: float) -> None:
+    """An admin lets the peer work the line outside a shift until `until`."""
+    routing_engine(runtime).allow_drop_in(peer_id, line_id, until, now)
+
+
+# Presence ---------------------------------------------------------------------------------
+
+
+def set_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> PresenceChange:
+    engine = routing_engine(runtime)
+    change = engine.set_presence(peer_id, presence, now)
+    if change.changed and change.presence == Presence.AVAILABLE:
+        _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
+    _match_lines(runtime, [change.returned_line_id], now)
+    return change
+
+
+def extend_wrap_up(runtime: Runtime, peer_id: int, until: float, now: float) -> WrapUpChange:
+    """"I need more time": wrap-up lasts until `until` (never shortened)."""
+    change = routing_engine(runtime).extend_wrap_up(peer_id, until, now)
+    if change.status == "extended" and change.wrap_up_until is not None:
+        _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+    return change
+
+
+def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
+                notifier: PeerNotifier | None = None) -> WrapUpChange:
+    """Ends the wrap-up once due (an early or repeated call changes nothing)."""
+    engine = routing_engine(runtime)
+    change = engine.end_wrap_up(peer_id, now)
+    if change.status == "ended":
+        if change.presence == Presence.OFF:
+            _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)])
+        _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
+    return change
+
+
+def _schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
+    # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
+    runtime.queue(QueueName.ROUTING).enqueue_at(
+        datetime.fromtimestamp(until, UTC), END_WRAP_UP_JOB, peer_id,
+        job_timeout=30, result_ttl=600, failure_ttl=86_400,
+    )
+
+
+# Contacts and offers ----------------------------------------------------------------------
+
+
+def contact_arrived(runtime: Runtime, contact: ArrivingContact, now: float) -> Arrival:
+    """A contact joins the queue; the verdict says what to tell them."""
+    arrival = routing_engine(runtime).arrive(contact, now)
+    dispatch_offers(arrival.offers)
+    if len(arrival.offers) >= defaults.MAX_OFFERS_PER_PASS:
+        run_match_pass(runtime, contact.line_id, now)
+    return arrival
+
+
+def choose_any(runtime: Runtime, contact_id: str, now: float) -> Arrival:
+    arrival = routing_engine(runtime).choose_any(contact_id, now)
+    dispatch_offers(arrival.offers)
+    return arrival
+
+
+def withdraw_contact(runtime: Runtime, contact_id: str, now: float,
+                     notifier: PeerNotifier | None = None) -> ContactEnd:
+    """The contact left (hung up, transferred, took a callback), whatever its state."""
+    return _contact_ended(runtime, routing_engine(runtime).withdraw(contact_id, now), now,
+                          notifier)
+
+
+def complete_contact(runtime: Runtime, contact_id: str, now: float,
+                     notifier: PeerNotifier | None = None) -> ContactEnd:
+    """A connected call or conversation ended: the peer goes to wrap-up."""
+    return _contact_ended(runtime, routing_engine(runtime).complete(contact_id, now), now,
+                          notifier)
+
+
+def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
+                   notifier: PeerNotifier | None) -> ContactEnd:
+    _notify(notifier, [end.peer_off])
+    if end.wrap_up_until is not None and end.peer_id is not None:
+        _schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
+    if end.previous_state == "offered" or end.presence_after == Presence.AVAILABLE:
+        _match_lines(runtime, [end.line_id], now)
+    elif end.previous_state == "connected" and end.peer_id is not None:
+        _match_lines(runtime, _peer_lines(routing_engine(runtime), end.peer_id, now), now)
+    return end
+
+
+def accept_offer(runtime: Runtime, offer_id: str, now: float,
+                 notifier: PeerNotifier | None = None) -> AcceptResult:
+    """The peer pressed 1 (or accepted on the dashboard): theirs only if the offer still is."""
+    result = routing_engine(runtime).accept(offer_id, now)
+    _notify(notifier, [result.peer_off])
+    if not result.accepted:
+        _match_lines(runtime, [result.line_id], now)
+    elif result.channel == "sms" and result.peer_id is not None:
+        # a texter's peer may take more texts
+        _match_lines(runtime, [result.line_id], now)
+    return result
+
+
+def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: float,
+                notifier: PeerNotifier | None = None) -> OfferEnd:
+    """No answer, declined, busy, failed or expired: the contact goes back to its place."""
+    end = routing_engine(runtime).lapse(offer_id, reason, now)
+    _notify(notifier, [end.peer_off])
+    if end.ended:
+        _match_lines(runtime, [end.line_id], now)
+    return end
+
+
+def decline_offer(runtime: Runtime, offer_id: str, now: float,
+                  notifier: PeerNotifier | None = None) -> OfferEnd:
+    return lapse_offer(runtime, offer_id, LapseReason.DECLINED, now, notifier)
+
+
+def queue_snapshot(runtime: Runtime, line_id: int, now: float) -> QueueSnapshot:
+    return routing_engine(runtime).snapshot(line_id, now)
+
+
+# Repair -----------------------------------------------------------------------------------
+
+
+def sweep(runtime: Runtime, now: float, notifier: PeerNotifier | None = None) -> SweepReport:
+    """Repairs lapsed offers, lost completions, ended wrap-ups and stale contacts, then matches.
+
+    A connected contact whose SQL record already has an end (its completion reached SQL but not
+    Redis) is completed here too, so its peer is not left `busy`.
+    """
+    engine = routing_engine(runtime)
+    report = engine.sweep(now)
+    _notify(notifier, report.went_off)
+    connections = engine.connections()
+    if connections:
+        with runtime.sessions() as session:
+            ended = set(session.scalars(select(Contact.id).where(
+                Contact.id.in_([cid for cid, _, _ in connections]),
+                Contact.ended_at.is_not(None))).all())
+        for cid in sorted(ended):
+            _contact_ended(runtime, engine.complete(cid, now), now, notifier)
+    _match_lines(runtime, engine.line_ids(), now)
+    return report

@@ -1,0 +1,23 @@
+"""Routing jobs (queue `routing`): ids in, one service call each, idempotent."""
+
+from __future__ import annotations
+
+import time
+
+from warmline.runtime import process_runtime
+from warmline.services import routing
+
+
+def run_match_pass(line_id: int) -> int:
+    """Offer what can be offered on the line now; a repeat finds nothing more to offer."""
+    return len(routing.run_match_pass(process_runtime(), line_id, time.time()))
+
+
+def sweep() -> None:
+    """The sweeper (recurring, every few seconds): repairs what a crash left behind."""
+    routing.sweep(process_runtime(), time.time())
+
+
+def end_wrap_up(peer_id: int) -> str:
+    """Ends the peer's wrap-up if due; early, late or repeated runs change nothing twice."""
+    return routing.end_wrap_up(process_runtime(), peer_id, time.time()).status
