@@ -115,7 +115,10 @@ class TwilioRecords:
         with _provider_errors():
             for direction in ({"to": number}, {"from_": number}):
                 for call in self._client.calls.list(end_time_before=before, **direction):
-                    sids.add(str(call.sid))
+                    # Checked here too: a live call has no end time, and a server that ignores
+                    # the filter must not make us delete a record still within retention.
+                    if call.end_time is not None and call.end_time < before:
+                        sids.add(str(call.sid))
         return sorted(sids)
 
     def list_messages_before(self, number: str, before: datetime) -> list[str]:
@@ -123,7 +126,7 @@ class TwilioRecords:
         with _provider_errors():
             for direction in ({"to": number}, {"from_": number}):
                 for message in self._client.messages.list(date_sent_before=before, **direction):
-                    if message.body:
+                    if message.body and message.date_sent is not None and message.date_sent < before:
                         sids.add(str(message.sid))
         return sorted(sids)
 
