@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.roster.rrules import validate_rrule
+from warmline.domain.schedule import validate_rrule
 from warmline.roster.schema import ExistingExperience, ExistingRows, InvalidRosterError, Roster
 from warmline.roster.validate import parse_roster
 
@@ -159,15 +159,16 @@ def test_shifts() -> None:
     ("FREQ=WEEKLY;INTERVAL=2;UNTIL=20261231", None),
     ("FREQ=DAILY;UNTIL=20261231T235900Z", None),
     ("FREQ=DAILY;COUNT=5", None),
-    ("FREQ=DAILY;UNTIL=2026-12-31", "UNTIL=2026-12-31 is not a date"),
+    ("FREQ=DAILY;UNTIL=2026-12-31", "not a valid RRULE: UNTIL=2026-12-31 is not a date"),
     ("FREQ=DAILY;COUNT=5;UNTIL=20261231", "COUNT and UNTIL cannot both be set"),
     ("FREQ=MINUTELY", "FREQ=MINUTELY is not supported"),
     ("FREQ=DAILY;DTSTART=20260101T000000", "DTSTART, RDATE, EXDATE and EXRULE do not belong"),
-    ("FREQ=DAILY;INTERVAL=x", "not a valid RRULE"),
+    ("FREQ=DAILY;INTERVAL=x", "INTERVAL=X is not a positive whole number"),
     ("BYDAY=MO", "not a valid RRULE: FREQ is missing"),
-    ("FREQ=DAILY;;", "not a valid RRULE: '' is not NAME=VALUE"),
+    ("FREQ=DAILY;BYDAY", "not a valid RRULE: 'BYDAY' is not NAME=VALUE"),
+    ("FREQ=FOO", "not a valid RRULE: invalid 'FREQ': FOO"),
 ])
-def test_rrules(rule: str, problem: str | None) -> None:
+def test_rrules_are_checked_by_the_schedule_domain(rule: str, problem: str | None) -> None:
     found = validate_rrule(rule)
     assert found == problem if problem is None else (found or "").startswith(problem), found
 

@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 import phonenumbers
 
 from warmline.domain.phone import InvalidPhoneNumber, to_e164
-from warmline.roster.rrules import validate_rrule
+from warmline.domain.schedule import validate_rrule
 from warmline.roster.schema import (
     EMAIL_MAX,
     EXPERIENCE_KEY_MAX,
