@@ -8,7 +8,8 @@ from warmline.runtime import process_runtime
 from warmline.services.coverage import send_coverage_report as send_report
 from warmline.services.notifications import LoggingNotifier
 from warmline.services.recurring import run_recurring_job
-from warmline.services.shift_watch import handle_shift_ends
+from warmline.services.routing import RoutingShiftEnd
+from warmline.services.shift_watch import check_shift_boundaries
 from warmline.services.shift_watch import send_shift_reminders as remind
 
 
@@ -17,9 +18,10 @@ def run_recurring(name: str, slot: str) -> None:
     run_recurring_job(process_runtime(), name, slot, datetime.now(UTC))
 
 
-def check_shift_ends() -> None:
-    # LoggingNotifier stands in for the routing engine's "set off and tell" until it is wired.
-    handle_shift_ends(process_runtime(), datetime.now(UTC), LoggingNotifier())
+def check_shifts() -> None:
+    """Every minute: shift ends handed to the routing engine (set off, told), shift starts synced."""
+    runtime = process_runtime()
+    check_shift_boundaries(runtime, datetime.now(UTC), RoutingShiftEnd(runtime))
 
 
 def send_shift_reminders() -> None:

@@ -87,7 +87,7 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
     ),
     RecurringJob(
         name="shift-check",
-        job="workers.schedule_jobs.check_shift_ends",
+        job="workers.schedule_jobs.check_shifts",
         every=timedelta(minutes=1),
         queue=QueueName.ROUTING,
         timeout_seconds=50,

@@ -13,6 +13,7 @@ from warmline.domain.schedule import find_peers_on_shift, list_shift_occurrences
 from warmline.runtime import Runtime
 from warmline.services import job_keys
 from warmline.services.notifications import PeerNotifier, ShiftEndHook
+from warmline.services.routing_sync import refresh_all_lines
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
 
 END_LOOKBACK = timedelta(minutes=10)
@@ -81,3 +82,10 @@ def send_shift_reminders(
                 runtime.redis.set(marker, "1", ex=job_keys.ONCE_MARKER_TTL_SECONDS)
                 reminded.append((occurrence.peer_id, line.id, occurrence.start))
     return reminded
+
+
+def check_shift_boundaries(runtime: Runtime, now: datetime, hook: ShiftEndHook) -> None:
+    """The minute job: shifts that ended go to `hook` (once each), then routing's on-shift sets
+    are brought in step with the roster (peers whose shift starts become eligible)."""
+    handle_shift_ends(runtime, now, hook)
+    refresh_all_lines(runtime, now)
