@@ -80,7 +80,7 @@ def test_wait_url_is_requested_again_with_queue_parameters(standin: Standin,
     twiml.wait_for("/wait", 1)
     standin.caller(CALLER_B).dial(LINE)
     seen = twiml.wait_for("/wait", 5)
-    second = [s.form for s in seen if s.form["From"] == CALLER_B][0]
+    second = next(s.form for s in seen if s.form["From"] == CALLER_B)
     assert second["QueuePosition"] == "2" and second["CurrentQueueSize"] == "2"
     assert {"QueueSid", "QueueTime", "AvgQueueTime", "MaxQueueSize"} <= set(second)
     later = [s.form for s in seen if s.form["From"] == CALLER_A]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -42,10 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{args.host}:{args.port}"
     print(f"Twilio stand-in on {url} (account {args.account_sid}, speed {args.speed})",
           f"\n  TWILIO_API_URL={url}\n  control API: {url}/_standin/", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         standin.serve_forever(args.host, args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
-import xml.etree.ElementTree as ET  # noqa: S405
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from warmline.standin.model import Bridge, CallStatus, Conference, Dequeue, Leg, Participant
-from warmline.standin.model import Source, new_sid
+from warmline.standin.model import Bridge, CallStatus, Conference, Dequeue, Leg, Participant, Source, new_sid
 from warmline.standin.network import LegGone, Network, Redirected
 from warmline.standin.voice import Doc, Interpreter, Mode
 
@@ -55,7 +55,8 @@ def run_dial(it: Interpreter, el: ET.Element, doc: Doc) -> None:
                                       time_limit)
         elif "Number" in kinds:
             numbers = [n for n in nouns if n.tag == "Number"]
-            outcome = dial_numbers(it, numbers, doc, timeout, time_limit, caller_id)
+            outcome = dial_numbers(it, numbers, doc, timeout=timeout,
+                                   time_limit=time_limit, caller_id=caller_id)
         else:
             it.net.record.add("dial_unsupported", it.leg.sid, nouns=sorted(kinds))
             outcome = Outcome(CallStatus.FAILED)
@@ -72,10 +73,10 @@ def run_dial(it: Interpreter, el: ET.Element, doc: Doc) -> None:
 
 
 def _bridge_seconds(net: Network, bridge: Bridge) -> int:
-    return int(round((time.monotonic() - bridge.started_at) * net.clock.speed))
+    return round((time.monotonic() - bridge.started_at) * net.clock.speed)
 
 
-def dial_numbers(it: Interpreter, nouns: list[ET.Element], doc: Doc, timeout: float,
+def dial_numbers(it: Interpreter, nouns: list[ET.Element], doc: Doc, *, timeout: float,
                  time_limit: float, caller_id: str) -> Outcome:
     """Ring every number at once; the first to answer hears its whisper, then is bridged."""
     net, leg = it.net, it.leg
@@ -110,7 +111,7 @@ def dial_numbers(it: Interpreter, nouns: list[ET.Element], doc: Doc, timeout: fl
             net.finish(child, status)
 
     for child, _noun in children:
-        net.spawn(lambda c=child: ringer(c), f"ring-{child.sid}")  # type: ignore[misc]
+        net.spawn(functools.partial(ringer, child), f"ring-{child.sid}")
     try:
         net.wait(leg, timeout + 1, lambda: bool(winner) or len(results) == len(children))
     except (LegGone, Redirected) as exc:
@@ -267,5 +268,5 @@ def dial_conference(it: Interpreter, noun: ET.Element, time_limit: float) -> Out
                 room.ended = True
             net.cond.notify_all()
         net.record.add("conference_left", leg.sid, conference=name, number=_person(leg))
-    seconds = int(round((time.monotonic() - joined) * net.clock.speed))
+    seconds = round((time.monotonic() - joined) * net.clock.speed)
     return Outcome(CallStatus.COMPLETED, None, seconds, True, parent_gone=gone)

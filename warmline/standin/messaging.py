@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
-import xml.etree.ElementTree as ET  # noqa: S405
+import xml.etree.ElementTree as ET
 from urllib.parse import urljoin
 
 from warmline.standin.model import API_VERSION, Message, new_sid, segments
@@ -20,10 +21,10 @@ START_REPLY = ("You have successfully been re-subscribed to messages from this n
 MAX_REDIRECTS = 10
 
 
-def new_message(net: Network, from_: str, to: str, body: str, direction: str,
+def new_message(net: Network, from_: str, to: str, body: str, *, direction: str,
                 status: str) -> Message:
     now = net.clock.utcnow()
-    message = Message(new_sid("SM" if direction != "inbound" else "SM"), net.config.account_sid,
+    message = Message(new_sid("SM"), net.config.account_sid,
                       from_, to, body, direction, status, date_created=now, date_updated=now,
                       num_segments=segments(body))
     with net.cond:
@@ -33,7 +34,7 @@ def new_message(net: Network, from_: str, to: str, body: str, direction: str,
 
 def receive(net: Network, from_: str, to: str, body: str) -> Message:
     """A simulated phone texts `to`: Twilio's keywords first, then the number's SmsUrl."""
-    message = new_message(net, from_, to, body, "inbound", "received")
+    message = new_message(net, from_, to, body, direction="inbound", status="received")
     message.date_sent = message.date_created
     net.record.add("text_sent", None, number=from_, to=to, body=body, message_sid=message.sid)
     with net.cond:
@@ -71,19 +72,19 @@ def receive(net: Network, from_: str, to: str, body: str) -> Message:
             params["OptOutType"] = opt_out_type
         url, method = line.sms_url, line.sms_method
         fallback = (line.sms_fallback_url, line.sms_fallback_method)
-        net.spawn(lambda: _ask_app(net, message, url, method, params, fallback),
+        net.spawn(lambda: _ask_app(net, message, url, method, params=params, fallback=fallback),
                   f"sms-{message.sid}")
     return message
 
 
 def _twilio_reply(net: Network, line: str, to: str, body: str) -> None:
     """Twilio's own keyword answer: sent straight to the texter, never through the app."""
-    reply = new_message(net, line, to, body, "outbound-reply", "delivered")
+    reply = new_message(net, line, to, body, direction="outbound-reply", status="delivered")
     net.record.add("twilio_auto_reply", None, number=to, line=line, body=body)
     _hand_to_phone(net, reply)
 
 
-def _ask_app(net: Network, message: Message, url: str, method: str, params: dict[str, str],
+def _ask_app(net: Network, message: Message, url: str, method: str, *, params: dict[str, str],
              fallback: tuple[str | None, str]) -> None:
     deadline = net.clock.real(net.config.webhook_deadline)
     for _ in range(MAX_REDIRECTS):
@@ -139,9 +140,10 @@ def _reply(net: Network, inbound: Message, root: ET.Element,
             net.record.add("message_blocked", None, number=to, line=from_, code=21610,
                            body=body.strip())
             continue
-        reply = new_message(net, from_, to, body.strip(), "outbound-reply", "queued")
+        reply = new_message(net, from_, to, body.strip(), direction="outbound-reply",
+                            status="queued")
         reply.status_callback = urljoin(url, callback) if callback else None
-        net.spawn(lambda r=reply: deliver(net, r), f"deliver-{reply.sid}")  # type: ignore[misc]
+        net.spawn(functools.partial(deliver, net, reply), f"deliver-{reply.sid}")
     return None
 
 

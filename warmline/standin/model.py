@@ -124,7 +124,7 @@ class Leg:
     def duration(self, now_mono: float) -> int:
         if self.answered_mono is None:
             return 0
-        return int(round((self.ended_mono or now_mono) - self.answered_mono))
+        return round((self.ended_mono or now_mono) - self.answered_mono)
 
     def to_json(self, now_mono: float, speed: float) -> dict[str, Any]:
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{self.sid}"

@@ -32,15 +32,15 @@ if TYPE_CHECKING:
 EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
 
 
-class LegGone(Exception):
+class LegGone(Exception):  # noqa: N818 - a control-flow signal, not an error
     """The leg ended (hung up by its person, by TwiML, or by the REST API)."""
 
 
-class Redirected(Exception):
+class Redirected(Exception):  # noqa: N818 - a control-flow signal
     """The REST API gave the leg new TwiML; the current verb stops at once."""
 
 
-class Dequeued(Exception):
+class Dequeued(Exception):  # noqa: N818 - a control-flow signal
     """A `<Dial><Queue>` took this queued leg; it leaves its wait music to be bridged."""
 
     def __init__(self, dequeue: Dequeue) -> None:
@@ -161,7 +161,7 @@ class Network:
 
     def phone_for(self, number: str) -> Phone | None:
         """The simulated phone at `number`; unknown numbers get a plain phone that answers."""
-        from warmline.standin.people import Behaviour, Phone
+        from warmline.standin.people import Behaviour, Phone  # noqa: PLC0415 - import cycle
 
         with self.cond:
             phone = self.phones.get(number)
@@ -247,7 +247,7 @@ class Network:
         if leg.answered_mono is None:
             return 0
         end = leg.ended_mono or time.monotonic()
-        return int(round((end - leg.answered_mono) * self.clock.speed))
+        return round((end - leg.answered_mono) * self.clock.speed)
 
     def ring(self, leg: Leg, timeout: float, cancelled: Callable[[], bool]) -> CallStatus | None:
         """Ring the phone at `leg.to`; None once answered, else the final status."""

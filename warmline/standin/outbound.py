@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from warmline.standin.model import CallStatus, Leg, Source
@@ -15,10 +16,7 @@ def run_outbound(net: Network, leg: Leg, source: Source) -> None:
     with net.cond:
         while not leg.hung_up and not net.closed and time.monotonic() < start_at:
             net.cond.wait(start_at - time.monotonic())
-        if leg.hung_up or net.closed:
-            cancelled = True
-        else:
-            cancelled = False
+        cancelled = leg.hung_up or net.closed
     if cancelled:
         net.finish(leg, CallStatus.CANCELED)
         return
@@ -32,10 +30,8 @@ def run_outbound(net: Network, leg: Leg, source: Source) -> None:
         if leg.async_amd:
             net.spawn(lambda: _async_amd(net, leg), f"amd-{leg.sid}")
         else:
-            try:
+            with contextlib.suppress(LegGone, Redirected):
                 net.wait(leg, net.config.amd_seconds)  # Twilio listens before fetching Url
-            except (LegGone, Redirected):
-                pass
     Interpreter(net, leg).run(source)
 
 

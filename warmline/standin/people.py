@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,9 +185,10 @@ class Phone:
             self.later(self.behaviour.hang_up_after, lambda: self.net.hang_up(leg, self.number))
 
     def on_heard(self, leg: Leg, heard: Heard) -> None:
+        call = self.call_for(leg)
         for text, keys in self.behaviour.press.items():
             if text in heard.text:
-                self.later(self.behaviour.press_delay, lambda k=keys: self.call_for(leg).press(k))
+                self.later(self.behaviour.press_delay, functools.partial(call.press, keys))
 
     def on_gather(self, leg: Leg) -> None:
         keys = self.behaviour.press_on_gather
@@ -221,7 +223,7 @@ class Phone:
 
     def dial(self, to: str, *, patience: float | None = None) -> PhoneCall:
         """Call `to` (a line's number); hang up after `patience` stand-in s if not bridged."""
-        from warmline.standin.voice import Interpreter
+        from warmline.standin.voice import Interpreter  # noqa: PLC0415 - import cycle
 
         net = self.net
         with net.cond:
@@ -245,13 +247,16 @@ class Phone:
         source = Source(number.voice_url, number.voice_method)
         net.spawn(lambda: Interpreter(net, leg).run(source), f"leg-{leg.sid}")
         if patience is not None:
-            self.later(patience, lambda: None if call.bridged_with() or leg.final
-                       else net.hang_up(leg, "patience"))
+            def give_up() -> None:
+                if not call.bridged_with() and not leg.final:
+                    net.hang_up(leg, "patience")
+
+            self.later(patience, give_up)
         return call
 
     def text(self, to: str, body: str) -> Message:
         """Send a text to a line's number."""
-        from warmline.standin.messaging import receive
+        from warmline.standin.messaging import receive  # noqa: PLC0415 - import cycle
 
         return receive(self.net, self.number, to, body)
 

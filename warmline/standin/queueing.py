@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET  # noqa: S405
+import xml.etree.ElementTree as ET
 
 from warmline.standin.model import Dequeue, Queue, QueueMember, Source
 from warmline.standin.network import Dequeued, LegGone, Redirected

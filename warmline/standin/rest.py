@@ -245,7 +245,7 @@ def make_rest(net: Network, start_call: Callable[[Leg, Source], None]) -> Bluepr
         callback = _form("StatusCallback")
         if callback and not _valid_url(callback):
             raise RestError(400, 21609, f"Invalid StatusCallback url: {callback}")
-        message = new_message(net, from_, to, body, "outbound-api", "queued")
+        message = new_message(net, from_, to, body, direction="outbound-api", status="queued")
         message.status_callback = callback
         net.record.add("rest_message_created", message.sid, to=to, from_=from_, body=body)
         payload = message.to_json()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from twilio.rest import Client
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from warmline.standin.config import StandinConfig
@@ -122,8 +123,6 @@ class Standin:
 
     def client(self) -> Any:
         """A twilio-python `Client` pointed at this stand-in."""
-        from twilio.rest import Client  # type: ignore[import-untyped]
-
         client = Client(self.config.account_sid, self.config.auth_token)
         client.api.base_url = self.url
         return client
