@@ -7,7 +7,7 @@ from flask import Flask
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.web import health
+from warmline.web import api, auth, calendar, dashboard, health, security, voice
 from warmline.web.context import RUNTIME_EXTENSION
 
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or build_runtime(settings)
     set_process_runtime(runtime)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -26,6 +26,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.extensions[RUNTIME_EXTENSION] = runtime
-    for blueprint in (health.bp,):
+    for init_web in (security.init_app, auth.init_app, api.init_app):
+        init_web(app)
+    for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,109 @@
+"""A contact's life in SQL: open it, check blocks and daily limits, end it with exactly one outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from warmline.models import Block, Contact, EventKind, Line, Outcome
+from warmline.runtime import Runtime
+from warmline.services.events import record_contact_event
+from warmline.voice.state import CallState
+
+# DOMAIN.md #5: a reconnect within minutes is the same contact, not another one against the limit.
+RECONNECT_WINDOW = timedelta(minutes=10)
+# Contacts that never reached the line's peers do not count towards a caller's daily limit.
+_NOT_COUNTED = (Outcome.OVER_LIMIT, Outcome.BLOCKED, Outcome.UNKNOWN_LINE, Outcome.CLOSED_HOURS,
+                Outcome.OPTED_OUT)
+
+
+def new_contact_id() -> str:
+    return uuid.uuid4().hex
+
+
+def open_contact(
+    runtime: Runtime, session: Session, *, line: Line | None, channel: str, caller_hash: str,
+    provider_sid: str | None, now: datetime, language: str = "en", is_callback: bool = False,
+) -> Contact:
+    """Insert the contact (committed by the caller) and log its arrival."""
+    contact = Contact(
+        id=new_contact_id(), line_id=line.id if line else None, channel=channel,
+        caller_hash=caller_hash, language=language, provider_sid=provider_sid, arrived_at=now,
+        is_callback=is_callback,
+    )
+    session.add(contact)
+    record_contact_event(runtime, contact_id=contact.id, kind=EventKind.ARRIVED,
+                         line_id=contact.line_id, channel=channel, at=now, caller_hash=caller_hash)
+    return contact
+
+
+def is_blocked(session: Session, caller_hash: str, line_id: int, now: datetime) -> bool:
+    query = select(Block.id).where(
+        Block.caller_hash == caller_hash,
+        or_(Block.line_id.is_(None), Block.line_id == line_id),
+        Block.expires_at > now,
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def count_contacts_today(session: Session, line: Line, caller_hash: str, now: datetime) -> int:
+    """Contacts this caller made to the line since local midnight, reconnects folded in."""
+    zone = ZoneInfo(line.timezone)
+    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.execute(
+        select(Contact.arrived_at, Contact.ended_at, Contact.outcome).where(
+            Contact.line_id == line.id, Contact.caller_hash == caller_hash,
+            Contact.arrived_at >= midnight, Contact.is_callback.is_(False),
+        ).order_by(Contact.arrived_at)
+    ).all()
+    counted = 0
+    previous_end: datetime | None = None
+    for arrived, ended, outcome in rows:
+        if outcome in _NOT_COUNTED:
+            continue
+        if previous_end is None or arrived - previous_end > RECONNECT_WINDOW:
+            counted += 1
+        previous_end = ended or arrived
+    if previous_end is not None and now - previous_end <= RECONNECT_WINDOW:
+        counted -= 1  # this contact continues the last one
+    return max(counted, 0)
+
+
+def is_over_daily_limit(session: Session, line: Line, caller_hash: str, now: datetime) -> bool:
+    if line.daily_contact_limit <= 0:
+        return False
+    return count_contacts_today(session, line, caller_hash, now) >= line.daily_contact_limit
+
+
+def finish_contact(
+    runtime: Runtime, contact: Contact, outcome: Outcome, now: datetime, *,
+    peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None,
+) -> bool:
+    """Record the contact's one outcome. Returns False (and records nothing) if it already has one.
+
+    The claim is atomic in Redis, so a status callback racing a TwiML action cannot both end
+    the contact; the SQL row is then set by the event writer, once.
+    """
+    if not CallState(runtime.redis).claim_outcome(contact.id, outcome.value):
+        return False
+    record_contact_event(
+        runtime, contact_id=contact.id, kind=EventKind.ENDED, line_id=contact.line_id,
+        channel=contact.channel, at=now, caller_hash=contact.caller_hash,
+        experience_key=contact.experience_key, peer_id=peer_id, outcome=outcome, detail=detail,
+    )
+    return True
+
+
+def note_event(
+    runtime: Runtime, contact: Contact, kind: EventKind, now: datetime, *,
+    peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None,
+) -> None:
+    record_contact_event(
+        runtime, contact_id=contact.id, kind=kind, line_id=contact.line_id,
+        channel=contact.channel, at=now, caller_hash=contact.caller_hash,
+        experience_key=contact.experience_key, peer_id=peer_id, detail=detail,
+    )

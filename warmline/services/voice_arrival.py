@@ -1,0 +1,182 @@
+"""A call arrives: which line, may we take it (blocks, limits, hours), then language and menu."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from warmline.models import EventKind, Line, Outcome
+from warmline.routing.engine import ArrivingContact
+from warmline.runtime import Runtime
+from warmline.services import routing
+from warmline.services.backup_route import backup_routes
+from warmline.services.contacts import (
+    finish_contact,
+    is_blocked,
+    is_over_daily_limit,
+    note_event,
+    open_contact,
+)
+from warmline.services.routing_sync import refresh_line_routing
+from warmline.services.schedules import is_open, next_opening
+from warmline.services.voice_common import (
+    CallContext,
+    active_experiences,
+    caller_identity,
+    experience_label,
+    goodbye,
+    load_call,
+    transfer,
+)
+from warmline.voice import twiml, urls
+from warmline.voice.forms import CallForm
+from warmline.voice.prompts import text
+from warmline.voice.state import CallState
+
+log = logging.getLogger(__name__)
+
+CRISIS_DIGIT = "9"
+ANYONE_DIGIT = "0"
+CALLBACK_DIGIT = "1"
+MENU_TRIES = 2
+
+
+def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
+    local = at.astimezone(ZoneInfo(line.timezone))
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    today = now.astimezone(ZoneInfo(line.timezone)).date()
+    if local.date() == today:
+        return f"today at {clock}"
+    if (local.date() - today).days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {local.strftime('%A')} at {clock}"
+
+
+def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
+    state = CallState(runtime.redis)
+    caller_hash = caller_identity(runtime.keys, form.from_number)
+    with runtime.sessions() as session:
+        line = session.scalars(
+            select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
+        contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
+                               provider_sid=form.call_sid, now=now,
+                               language=line.default_language if line else "en")
+        session.commit()
+        state.link_call(form.call_sid, contact.id)
+        if line is None:
+            # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
+            log.warning("a call reached a number that is no active line; run `twilio configure`")
+            finish_contact(runtime, contact, Outcome.UNKNOWN_LINE, now)
+            return twiml.hang_up_with("en", text("en", "unknown_line"))
+        backup_routes.remember(line)
+        language = line.default_language
+        if is_blocked(session, caller_hash, line.id, now):
+            finish_contact(runtime, contact, Outcome.BLOCKED, now)
+            return twiml.hang_up_with(language, text(language, "blocked"))
+        if is_over_daily_limit(session, line, caller_hash, now):
+            finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
+            return twiml.hang_up_with(language, text(language, "over_limit"))
+        if not is_open(line, now):
+            return _closed(runtime, CallContext(contact, line), now)
+        if len(line.languages) > 1:
+            return twiml.language_menu(line.languages, contact.id)
+        return _menu(runtime, CallContext(contact, line), preface=None)
+
+
+def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
+    language, line = call.language, call.line
+    spoken = [text(language, "closed", line=line.name)]
+    opening = next_opening(line, now)
+    if opening is not None:
+        spoken.append(text(language, "closed_next", when=_spoken_time(opening, line, now)))
+    spoken.append(text(language, "closed_resources"))
+    CallState(runtime.redis).set_outcome_on_hangup(call.contact.id, Outcome.CLOSED_HOURS.value)
+    if not line.callbacks:
+        finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
+        return twiml.hang_up_with(language, *spoken, text(language, "goodbye"))
+    spoken.append(text(language, "closed_callback"))
+    return twiml.gather_digits(
+        language, urls.relative(urls.CLOSED_CHOICE, contact=call.contact.id), spoken,
+        then=urls.relative(urls.CLOSED_CHOICE, contact=call.contact.id, none="1"))
+
+
+def handle_closed_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+    from warmline.services.callback_intake import start_callback_request  # noqa: PLC0415 - cycle
+
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+        if call is None:
+            return goodbye("en")
+        if form.digits == CALLBACK_DIGIT and call.line.callbacks:
+            return start_callback_request(runtime, call, form, now)
+        finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
+        return goodbye(call.language)
+
+
+def handle_language_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+        if call is None:
+            return goodbye("en")
+        languages = call.line.languages
+        index = int(form.digits) - 1 if form.digits.isdigit() else -1
+        call.contact.language = languages[index] if 0 <= index < len(languages) else languages[0]
+        session.commit()
+        return _menu(runtime, call, preface=None)
+
+
+def _menu(runtime: Runtime, call: CallContext, preface: str | None) -> str:
+    with runtime.sessions() as session:
+        items = [twiml.MenuItem(e.digit, e.label_for(call.language))
+                 for e in active_experiences(session)]
+    greeting = call.line.greeting.get(call.language) or text(
+        call.language, "default_greeting", line=call.line.name)
+    return twiml.experience_menu(call.language, call.contact.id, greeting, items, preface=preface)
+
+
+def handle_menu_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+    state = CallState(runtime.redis)
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+        if call is None or state.outcome(contact_id) is not None:
+            return goodbye(call.language if call else "en")
+        contact, language = call.contact, call.language
+        digits = form.digits
+        if digits == CRISIS_DIGIT:
+            note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": "crisis"})
+            return transfer(runtime, call, now, crisis=True)
+        experiences = {str(e.digit): e.key for e in active_experiences(session)}
+        if digits and digits != ANYONE_DIGIT and digits not in experiences:
+            if state.count_menu_try(contact_id) < MENU_TRIES:
+                return _menu(runtime, call, preface=text(language, "invalid_choice"))
+            digits = ANYONE_DIGIT
+        experience = experiences.get(digits)
+        contact.experience_key = experience
+        contact.any_peer = experience is None
+        session.commit()
+        note_event(runtime, contact, EventKind.MENU_CHOICE, now,
+                   detail={"choice": experience or "anyone"})
+        label = experience_label(session, experience, language)
+    refresh_line_routing(runtime, call.line.id, now)
+    arrival = routing.contact_arrived(runtime, ArrivingContact(
+        contact_id=contact.id, line_id=call.line.id, channel="voice", experience=experience,
+        language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
+        accepts_any_peer=experience is None,
+    ), now.timestamp())
+    note_event(runtime, contact, EventKind.QUEUED, now)
+    spoken = [] if experience is None else _verdict_words(arrival.verdict.outlook.value, language,
+                                                          label)
+    if experience is None and not digits:
+        spoken.insert(0, text(language, "no_input_anyone"))
+    return twiml.enqueue(contact.id, language, spoken)
+
+
+def _verdict_words(outlook: str, language: str, label: str) -> list[str]:
+    if outlook == "no_match":
+        return [text(language, "wait_match_none", experience=label)]
+    if outlook == "all_busy":
+        return [text(language, "wait_match_busy", experience=label)]
+    return []

@@ -1,0 +1,191 @@
+"""The peer's side of a call: ring them, the neutral whisper, press 1, the bridge, wrap-up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from warmline.models import Contact, EventKind, Line, Outcome, Peer
+from warmline.queues import QueueName
+from warmline.routing import defaults
+from warmline.routing.results import LapseReason, Offer
+from warmline.runtime import Runtime, process_runtime
+from warmline.services import routing
+from warmline.services.contacts import finish_contact, note_event
+from warmline.services.voice_common import experience_label
+from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.voice import twiml, urls
+from warmline.voice.forms import CallForm
+from warmline.voice.prompts import text
+from warmline.voice.state import CallState
+
+log = logging.getLogger(__name__)
+
+RING_JOB = "workers.voice_jobs.ring_peer"
+REMIND_JOB = "workers.voice_jobs.remind_long_call"
+RING_TIMEOUT_SECONDS = int(defaults.RING_SECONDS)
+ACCEPT_DIGIT = "1"
+_LAPSE_BY_STATUS = {
+    "no-answer": LapseReason.NO_ANSWER,
+    "busy": LapseReason.BUSY,
+    "failed": LapseReason.FAILED,
+    "canceled": LapseReason.NO_ANSWER,
+}
+
+
+class VoiceOfferDispatcher:
+    """Hands a voice offer to the urgent queue: a worker rings the peer's phone by REST."""
+
+    def dispatch(self, offer: Offer) -> None:
+        process_runtime().queue(QueueName.CALLS).enqueue(
+            RING_JOB, offer.offer_id, offer.contact_id, offer.peer_id, offer.line_id,
+            job_id=f"ring-{offer.offer_id}", job_timeout=30, result_ttl=300, failure_ttl=86_400,
+        )
+
+
+def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, line_id: int,
+              *, now: datetime) -> str | None:
+    """Ring the peer for one offer, once; returns the peer leg's CallSid (None if not rung)."""
+    state = CallState(runtime.redis)
+    if not state.claim_ring(offer_id):
+        return state.offer_call(offer_id)
+    if routing.routing_engine(runtime).contact_state(contact_id) != "offered":
+        return None  # the caller left, or the offer lapsed, before the job ran
+    with runtime.sessions() as session:
+        peer, line = session.get(Peer, peer_id), session.get(Line, line_id)
+        contact = session.get(Contact, contact_id)
+        if peer is None or line is None or contact is None:
+            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now.timestamp())
+            return None
+        phone = runtime.keys.decrypt(peer.phone_encrypted)
+        public = runtime.settings.public_url
+        state.link_offer(offer_id, contact_id)
+        try:
+            call_sid = RestTwilioGateway(runtime.settings).create_call(
+                to=phone, from_=line.number,
+                url=urls.absolute(public, urls.PEER_ANSWER, offer=offer_id),
+                status_callback=urls.absolute(public, urls.PEER_STATUS, offer=offer_id),
+                timeout_seconds=RING_TIMEOUT_SECONDS, machine_detection=True,
+            )
+        except TelephonyError as exc:
+            log.warning("could not ring peer %s for offer %s (%s)", peer_id, offer_id, exc.code)
+            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now.timestamp())
+            return None
+        state.set_offer_call(offer_id, call_sid)
+        state.set_ringing_call(contact_id, call_sid)
+        note_event(runtime, contact, EventKind.OFFERED, now, peer_id=peer_id)
+        return call_sid
+
+
+def _offer_contact(runtime: Runtime, offer_id: str) -> tuple[Contact, Line] | None:
+    contact_id = CallState(runtime.redis).contact_of_offer(offer_id)
+    if contact_id is None:
+        return None
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        line = session.get(Line, contact.line_id) if contact and contact.line_id else None
+        return (contact, line) if contact and line else None
+
+
+def handle_peer_answer(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
+    found = _offer_contact(runtime, offer_id)
+    language = found[1].default_language if found else "en"
+    if form.answered_by_machine:
+        # Voicemail: say nothing (a message could reveal the warmline); the offer lapses.
+        routing.lapse_offer(runtime, offer_id, LapseReason.NO_ANSWER, now.timestamp())
+        if found:
+            note_event(runtime, found[0], EventKind.NO_ANSWER, now, detail={"voicemail": True})
+        return twiml.hang_up_with(language)
+    return twiml.peer_whisper(offer_id, language, text(language, "peer_whisper"))
+
+
+def handle_peer_accept(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
+    found = _offer_contact(runtime, offer_id)
+    if found is None:
+        return twiml.hang_up_with("en", text("en", "peer_already_helped"))
+    contact, line = found
+    language = line.default_language
+    if form.digits != ACCEPT_DIGIT:
+        end = routing.decline_offer(runtime, offer_id, now.timestamp())
+        if end.ended:
+            note_event(runtime, contact, EventKind.DECLINED, now, peer_id=end.peer_id)
+        return twiml.hang_up_with(language, text(language, "peer_declined"))
+    result = routing.accept_offer(runtime, offer_id, now.timestamp())
+    if not result.accepted or result.peer_id is None:
+        return twiml.hang_up_with(language, text(language, "peer_already_helped"))
+    with runtime.sessions() as session:
+        row = session.get(Contact, contact.id)
+        if row is not None:
+            row.peer_id, row.answered_at = result.peer_id, now
+            session.commit()
+        label = experience_label(session, contact.experience_key, language)
+    note_event(runtime, contact, EventKind.ACCEPTED, now, peer_id=result.peer_id)
+    note_event(runtime, contact, EventKind.BRIDGED, now, peer_id=result.peer_id)
+    runtime.queue(QueueName.CALLS).enqueue_at(
+        now.astimezone(UTC) + timedelta(minutes=line.max_call_minutes), REMIND_JOB,
+        contact.id, result.peer_id, job_id=f"remind-{contact.id}", job_timeout=30,
+        result_ttl=300, failure_ttl=86_400,
+    )
+    words = text(language, "peer_connecting", line=line.name, experience=label)
+    return twiml.bridge_to_caller(offer_id, contact.id, language, words)
+
+
+def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> None:
+    """Status callbacks of the peer's leg: duplicates and stragglers change nothing."""
+    state = CallState(runtime.redis)
+    if form.sequence_number is not None and not state.is_newer_event(form.call_sid, form.sequence_number):
+        return
+    found = _offer_contact(runtime, offer_id)
+    reason = _LAPSE_BY_STATUS.get(form.call_status)
+    if reason is None and form.call_status == "completed":
+        # Completed without an accept: the peer answered and hung up before pressing 1.
+        reason = LapseReason.NO_ANSWER
+    if reason is None:
+        return
+    end = routing.lapse_offer(runtime, offer_id, reason, now.timestamp())
+    if end.ended and found is not None:
+        note_event(runtime, found[0], EventKind.NO_ANSWER if reason != LapseReason.DECLINED
+                   else EventKind.DECLINED, now, peer_id=end.peer_id,
+                   detail={"status": form.call_status})
+    if form.call_status == "completed" and found is not None:
+        _end_bridge(runtime, found[0], now, form.call_duration)
+
+
+def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
+    """The bridge with the caller ended (either side hung up)."""
+    found = _offer_contact(runtime, offer_id)
+    if found is not None:
+        _end_bridge(runtime, found[0], now, form.dial_call_duration)
+    language = found[1].default_language if found else "en"
+    return twiml.hang_up_with(language, text(language, "goodbye"))
+
+
+def _end_bridge(runtime: Runtime, contact: Contact, now: datetime, duration: int | None) -> None:
+    engine = routing.routing_engine(runtime)
+    if engine.contact_state(contact.id) != "connected":
+        return
+    end = routing.complete_contact(runtime, contact.id, now.timestamp())
+    if end.status == "ended":
+        finish_contact(runtime, contact, Outcome.CONNECTED, now, peer_id=end.peer_id,
+                       detail={"duration_seconds": duration or 0})
+
+
+def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int) -> bool:
+    """A gentle text to the peer at the line's max_call_minutes; nobody is cut off."""
+    engine = routing.routing_engine(runtime)
+    if engine.contact_state(contact_id) != "connected":
+        return False
+    with runtime.sessions() as session:
+        contact, peer = session.get(Contact, contact_id), session.get(Peer, peer_id)
+        line = session.get(Line, contact.line_id) if contact and contact.line_id else None
+        if contact is None or peer is None or line is None:
+            return False
+        body = (f"Warmline: a gentle reminder that you've been on this call {line.max_call_minutes} "
+                "minutes. Take the time you need, and wrap up when it feels right.")
+        try:
+            RestTwilioGateway(runtime.settings).send_message(
+                to=runtime.keys.decrypt(peer.phone_encrypted), from_=line.number, body=body,
+                status_callback=urls.absolute(runtime.settings.public_url, "/twilio/sms/status"))
+        except TelephonyError:
+            return False
+    return True

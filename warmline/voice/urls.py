@@ -1,0 +1,37 @@
+"""The URLs Warmline hands Twilio for a call, all under /twilio/voice and all signed by Twilio."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+INCOMING = "/twilio/voice"
+INBOUND_STATUS = "/twilio/voice/status"
+FALLBACK = "/twilio/voice/fallback"
+LANGUAGE = "/twilio/voice/language"
+MENU = "/twilio/voice/menu"
+WAIT = "/twilio/voice/wait"
+CHOICE = "/twilio/voice/choice"
+QUEUE_DONE = "/twilio/voice/queue-done"
+DEADLINE_CHOICE = "/twilio/voice/deadline-choice"
+CLOSED_CHOICE = "/twilio/voice/closed-choice"
+CALLBACK_NUMBER = "/twilio/voice/callback/number"
+CALLBACK_ENTERED = "/twilio/voice/callback/entered"
+CALLBACK_WINDOW = "/twilio/voice/callback/window"
+CALLBACK_MESSAGE = "/twilio/voice/callback/message"
+PEER_ANSWER = "/twilio/voice/peer/answer"
+PEER_ACCEPT = "/twilio/voice/peer/accept"
+PEER_STATUS = "/twilio/voice/peer/status"
+PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
+SMS_INCOMING = "/twilio/sms"
+HOLD_AUDIO = "/audio/hold.wav"
+
+
+def absolute(public_url: str, path: str, **query: str) -> str:
+    """A URL Twilio will call, built on the configured public URL (signatures are computed on it)."""
+    base = public_url.rstrip("/") + path
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def relative(path: str, **query: str) -> str:
+    """A URL inside TwiML: Twilio resolves it against the URL of the document it came from."""
+    return f"{path}?{urlencode(query)}" if query else path

@@ -1,0 +1,119 @@
+"""Twilio's voice webhooks: verify the signature, parse, call one service, answer TwiML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from warmline.runtime import Runtime
+from warmline.services import callback_intake, voice_arrival, voice_peer, voice_wait
+from warmline.services.backup_route import backup_routes
+from warmline.services.voice_common import degraded_answer
+from warmline.voice import urls
+from warmline.voice.forms import CallForm
+from warmline.web.context import current_runtime
+from warmline.web.twilio_guard import twilio_webhook
+
+bp = Blueprint("twilio_voice", __name__)
+
+Step = Callable[[Runtime, str, CallForm, datetime], str]
+
+
+def _backup() -> str:
+    """Answers without Redis or SQL: the last-known backup route of the line called."""
+    return degraded_answer(backup_routes.route_for(request.form.get("To", "")))
+
+
+def _form() -> CallForm:
+    return CallForm.parse(request.form.to_dict())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _empty() -> str:
+    return str(VoiceResponse())
+
+
+def _contact_step(path: str, step: Step, query_key: str = "contact") -> None:
+    """Register a step of a call that Twilio requests with ?contact=ID (or ?offer=ID)."""
+
+    @twilio_webhook(on_failure=_backup)
+    def handler() -> str:
+        return step(current_runtime(), request.args.get(query_key, ""), _form(), _now())
+
+    handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
+    bp.add_url_rule(path, view_func=handler, methods=["POST"])
+
+
+@bp.post(urls.INCOMING)
+@twilio_webhook(on_failure=_backup)
+def incoming_call() -> str:
+    return voice_arrival.handle_incoming_call(current_runtime(), _form(), _now())
+
+
+@bp.post(urls.FALLBACK)
+@twilio_webhook(on_failure=_backup)
+def fallback() -> str:
+    # Twilio calls this when the primary URL failed: answer only from memory.
+    return _backup()
+
+
+@bp.post(urls.INBOUND_STATUS)
+@twilio_webhook(on_failure=_empty)
+def inbound_status() -> str:
+    voice_wait.handle_inbound_status(current_runtime(), _form(), _now())
+    return _empty()
+
+
+@bp.post(urls.PEER_STATUS)
+@twilio_webhook(on_failure=_empty)
+def peer_status() -> str:
+    voice_peer.handle_peer_status(current_runtime(), request.args.get("offer", ""), _form(), _now())
+    return _empty()
+
+
+@bp.post(urls.WAIT)
+@twilio_webhook(on_failure=lambda: str(VoiceResponse().leave()))
+def wait() -> str:
+    runtime = current_runtime()
+    return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), _now(),
+                                  public_url=runtime.settings.public_url)
+
+
+_CONTACT_STEPS: tuple[tuple[str, Step], ...] = (
+    (urls.LANGUAGE, voice_arrival.handle_language_choice),
+    (urls.MENU, voice_arrival.handle_menu_choice),
+    (urls.CLOSED_CHOICE, voice_arrival.handle_closed_choice),
+    (urls.CHOICE, voice_wait.handle_wait_choice),
+    (urls.QUEUE_DONE, voice_wait.handle_queue_done),
+    (urls.DEADLINE_CHOICE, voice_wait.handle_deadline_choice),
+    (urls.CALLBACK_NUMBER, callback_intake.handle_number_choice),
+    (urls.CALLBACK_ENTERED, callback_intake.handle_number_entered),
+    (urls.CALLBACK_WINDOW, callback_intake.handle_window_choice),
+    (urls.CALLBACK_MESSAGE, callback_intake.handle_message_choice),
+)
+_OFFER_STEPS: tuple[tuple[str, Step], ...] = (
+    (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
+    (urls.PEER_ACCEPT, voice_peer.handle_peer_accept),
+    (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),
+)
+for _path, _step in _CONTACT_STEPS:
+    _contact_step(_path, _step)
+for _path, _step in _OFFER_STEPS:
+    _contact_step(_path, _step, query_key="offer")
+
+
+def hold_audio() -> Response:
+    """Hold audio for the wait loop (a soft tone pattern, generated: no third-party asset)."""
+    from warmline.voice.hold_audio import hold_wav  # noqa: PLC0415 - made on first use
+
+    return Response(hold_wav(), mimetype="audio/wav",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+bp.add_url_rule(urls.HOLD_AUDIO, view_func=hold_audio, methods=["GET"])

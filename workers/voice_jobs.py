@@ -1,0 +1,17 @@
+"""Voice jobs on the urgent queue: ring a peer for an offer, remind a peer on a long call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from warmline.runtime import process_runtime
+from warmline.services import voice_peer
+
+
+def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str | None:
+    return voice_peer.ring_peer(process_runtime(), offer_id, contact_id, peer_id, line_id,
+                                now=datetime.now(UTC))
+
+
+def remind_long_call(contact_id: str, peer_id: int) -> bool:
+    return voice_peer.remind_long_call(process_runtime(), contact_id, peer_id)
