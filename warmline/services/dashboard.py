@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from warmline.domain.matching import ANY_EXPERIENCE, Presence
 from warmline.domain.schedule import ShiftOccurrence, list_shift_occurrences
-from warmline.models import CallbackRequest, CallbackStatus, Experience, Line, Peer, Shift, User
+from warmline.models import (
+    AuditEntry,
+    Block,
+    CallbackRequest,
+    CallbackStatus,
+    Contact,
+    Experience,
+    Line,
+    Peer,
+    Shift,
+    User,
+)
 from warmline.routing import keys
+from warmline.routing.engine import RoutingEngine
 from warmline.routing.keys import PREFIX
 from warmline.runtime import Runtime
+from warmline.services import routing
 from warmline.services.schedules import shift_rule
 from warmline.services.users import hash_password, verify_password
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- Redis keys
 # The dashboard's own keys share the app's one prefix; they need no hash tag, since no Lua
@@ -398,26 +416,66 @@ class QueueRow:
 
 def read_presence(runtime: Runtime, peer_id: int, now: datetime) -> PresenceSnapshot:
     """The peer's presence as the routing engine holds it (off when routing does not know them)."""
-    fields = runtime.redis.hmget(keys.peer(peer_id), ["presence", "wrap_until", "offer"])
-    raw = fields[0] or b"off"
-    presence = raw.decode() if isinstance(raw, bytes) else raw
-    wrap_until = float(fields[1]) if fields[1] else None
+    engine = routing.routing_engine(runtime)
+    presence = engine.presence(peer_id) or Presence.OFF
+    wrap_up_until: datetime | None = None
+    if presence is Presence.WRAP_UP:
+        raw = runtime.redis.hget(keys.peer(peer_id), "wrap_until")
+        if raw:
+            wrap_up_until = datetime.fromtimestamp(float(raw), UTC)
     return PresenceSnapshot(
-        presence=presence,
-        wrap_up_until=(
-            datetime.fromtimestamp(wrap_until, UTC) if wrap_until and presence == "wrap_up" else None
-        ),
-        contact_id=None,
+        presence=presence.value,
+        wrap_up_until=wrap_up_until,
+        contact_id=current_contact_id(engine, peer_id),
     )
 
 
+def current_contact_id(engine: RoutingEngine, peer_id: int) -> str | None:
+    """The call the peer is connected to, if any (texts are the conversation pane's)."""
+    for contact_id, holder, channel in engine.connections():
+        if holder == peer_id and channel == "voice":
+            return contact_id
+    return None
+
+
+def sync_peer_into_routing(runtime: Runtime, peer_id: int, standing: ShiftStanding, now: datetime) -> None:
+    """Make sure the engine knows the peer, their lines and the shifts they are on right now.
+
+    Idempotent. Roster import and the shift watch keep routing in step on their own; doing it
+    again here lets a peer go available the moment their shift starts, without waiting for the
+    next shift-watch run.
+    """
+    stamp = now.timestamp()
+    with runtime.sessions() as session:
+        line_ids = [line.id for line in list_peer_lines(session, peer_id)]
+    for line_id in line_ids:
+        routing.sync_line(runtime, line_id, stamp)
+    routing.sync_peer(runtime, peer_id, stamp)
+    engine = routing.routing_engine(runtime)
+    for line_id in standing.on_shift_line_ids:
+        engine.start_shift(peer_id, line_id, stamp)
+
+
+_PRESENCE_REFUSALS = {
+    "refused_busy": "You're with a caller: change your presence when the call ends.",
+    "refused_offered": "A call is being offered to you: answer or decline it first.",
+    "refused_not_on_shift": "You can't go available: you're not on shift right now.",
+}
+
+
 def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) -> Refusal | None:
+    """Go available (only on shift), on break, or off; returns why not, or None when done."""
     if wanted not in SETTABLE_PRESENCES:
         return Refusal("Choose available, break or off.", 400)
     standing = find_shift_standing(runtime, peer_id, now)
     if wanted == "available" and not standing.on_shift:
         return Refusal(_not_on_shift_message(standing), 409)
-    raise NotImplementedError("waiting for the routing engine")
+    sync_peer_into_routing(runtime, peer_id, standing, now)
+    change = routing.set_presence(runtime, peer_id, Presence(wanted), now.timestamp())
+    if change.status in ("changed", "unchanged"):
+        return None
+    message = _PRESENCE_REFUSALS.get(change.status, "That change is not possible right now.")
+    return Refusal(message, 409)
 
 
 def _not_on_shift_message(standing: ShiftStanding) -> str:
@@ -428,15 +486,97 @@ def _not_on_shift_message(standing: ShiftStanding) -> str:
     return base + f" Your next shift starts {nxt.local_start.strftime('%a %H:%M')}."
 
 
+WRAP_UP_EXTENSION = timedelta(minutes=2)
+"""What "I need more time" adds to the wrap-up, from now or from its current end if later."""
+
+
 def extend_wrap_up(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | None:
-    raise NotImplementedError("waiting for the routing engine")
+    current = read_presence(runtime, peer_id, now)
+    if current.presence != Presence.WRAP_UP.value:
+        return Refusal("You're not in wrap-up: there is nothing to extend.", 409)
+    base = max(now, current.wrap_up_until or now)
+    change = routing.extend_wrap_up(
+        runtime, peer_id, (base + WRAP_UP_EXTENSION).timestamp(), now.timestamp()
+    )
+    if change.status not in ("extended", "unchanged"):
+        return Refusal("You're not in wrap-up: there is nothing to extend.", 409)
+    return None
 
 
 def read_queue(runtime: Runtime, peer_id: int, now: datetime) -> list[QueueRow]:
-    return []
+    """Waiting contacts on the peer's own lines only, by experience and channel."""
+    with runtime.sessions() as session:
+        lines = list_peer_lines(session, peer_id)
+        labels = _experience_labels(session)
+    rows: list[QueueRow] = []
+    for line in lines:
+        for cls in routing.queue_snapshot(runtime, line.id, now.timestamp()).classes:
+            key = None if cls.experience == ANY_EXPERIENCE else cls.experience
+            rows.append(
+                QueueRow(
+                    line_id=line.id,
+                    line_name=line.name,
+                    experience_key=key,
+                    experience="Anyone" if key is None else labels.get(key, key),
+                    channel=cls.channel,
+                    waiting=cls.waiting,
+                    longest_wait_seconds=int(cls.longest_wait_seconds),
+                )
+            )
+    return rows
+
+
+class AbuseReportHook(Protocol):
+    """Ends a contact a peer reported for abuse (the voice and texts issues implement it).
+
+    Called after the block is recorded; must not raise (it logs its own failures).
+    """
+
+    def end_reported_contact(self, contact_id: str, channel: str) -> None: ...
+
+
+class LoggingAbuseReportHook:
+    """Until the voice issue installs its own: records that the call could not be ended here."""
+
+    def end_reported_contact(self, contact_id: str, channel: str) -> None:
+        log.warning("contact %s reported for abuse: no hook installed to end it", contact_id)
 
 
 def report_abuse(
-    runtime: Runtime, *, user_id: int, actor: str, peer_id: int, now: datetime
+    runtime: Runtime,
+    *,
+    user_id: int,
+    actor: str,
+    peer_id: int,
+    now: datetime,
+    hook: AbuseReportHook | None = None,
 ) -> Refusal | None:
-    raise NotImplementedError("waiting for the routing engine")
+    """Block the caller of the peer's current call for BLOCK_DAYS, then end the call."""
+    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
+    if contact_id is None:
+        return Refusal("You're not with a caller right now.", 409)
+    with runtime.sessions() as session, session.begin():
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            return Refusal("This contact cannot be found; tell an admin.", 409)
+        block = Block(
+            caller_hash=contact.caller_hash,
+            line_id=contact.line_id,
+            reason="abuse",
+            created_by_user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(days=BLOCK_DAYS),
+        )
+        session.add(block)
+        session.flush()
+        # The audit names the block, never the caller's pseudonym.
+        session.add(
+            AuditEntry(
+                user_id=user_id, actor=actor, action="block_created", target=f"block:{block.id}",
+                detail={"contact": contact_id, "days": BLOCK_DAYS, "line": contact.line_id},
+                at=now,
+            )
+        )
+        channel = contact.channel
+    (hook or LoggingAbuseReportHook()).end_reported_contact(contact_id, channel)
+    return None

@@ -6,7 +6,8 @@ How an alert travels
     3. The ``SupportAlertNotifier`` is told who to reach: the admins on shift of the peer's lines,
        or, when none is on shift, every active admin of those lines (admins with shifts on them,
        else every active admin). The texts issue supplies the implementation that sends the text
-       and installs it with ``install_support_notifier(app, notifier)``; until then
+       and installs it with ``warmline.web.dashboard.install_support_notifier(app, notifier)``;
+       until then
        ``LoggingSupportNotifier`` records that nobody could be texted.
 """
 
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from flask import Flask
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 ALERTS_KEEP = timedelta(days=1)
 ALERTS_MAX = 200
-SUPPORT_NOTIFIER_EXTENSION = "warmline.support_notifier"
 
 
 def support_alerts_key() -> str:
@@ -74,17 +73,6 @@ class LoggingSupportNotifier:
             "support alert %s: no admin on shift and no text notifier installed (%d admins)",
             alert.id, len(admin_peer_ids),
         )
-
-
-def install_support_notifier(app: Flask, notifier: SupportAlertNotifier) -> None:
-    app.extensions[SUPPORT_NOTIFIER_EXTENSION] = notifier
-
-
-def support_notifier(app: Flask) -> SupportAlertNotifier:
-    found: SupportAlertNotifier = app.extensions.get(
-        SUPPORT_NOTIFIER_EXTENSION, LoggingSupportNotifier()
-    )
-    return found
 
 
 def raise_support_alert(

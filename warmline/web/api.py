@@ -20,7 +20,12 @@ from warmline.services import dashboard as service
 from warmline.services import support as support_service
 from warmline.web.auth import current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
-from warmline.web.dashboard import build_live_state, describe_standing
+from warmline.web.dashboard import (
+    abuse_report_hook,
+    build_live_state,
+    describe_standing,
+    support_notifier,
+)
 from warmline.web.openapi import openapi_document
 from warmline.web.security import wants_json
 
@@ -129,7 +134,7 @@ def report_abuse() -> ResponseReturnValue:
         return error(401, "sign in first")
     refusal = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
-        now=service.utc_now(),
+        now=service.utc_now(), hook=abuse_report_hook(),
     )
     if refusal is not None:
         return error(refusal.status, refusal.message)
@@ -224,7 +229,7 @@ def support() -> ResponseReturnValue:
         return error(401, "sign in first")
     alert = support_service.raise_support_alert(
         current_runtime(),
-        support_service.support_notifier(current_app),
+        support_notifier(),
         user_id=user.id,
         actor=user.email,
         peer_id=signed_in_peer_id(),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from warmline.services import calendar as calendar_service
@@ -24,6 +24,33 @@ from warmline.web.auth import admin_required, current_user, peer_required, signe
 from warmline.web.context import current_runtime
 
 bp = Blueprint("dashboard", __name__)
+
+SUPPORT_NOTIFIER_EXTENSION = "warmline.support_notifier"
+ABUSE_REPORT_HOOK_EXTENSION = "warmline.abuse_report_hook"
+
+
+def install_support_notifier(app: Flask, notifier: support_service.SupportAlertNotifier) -> None:
+    """The texts issue installs its SMS notifier here (create_app, after the blueprints)."""
+    app.extensions[SUPPORT_NOTIFIER_EXTENSION] = notifier
+
+
+def install_abuse_report_hook(app: Flask, hook: service.AbuseReportHook) -> None:
+    """The voice issue installs what hangs up a call reported for abuse."""
+    app.extensions[ABUSE_REPORT_HOOK_EXTENSION] = hook
+
+
+def support_notifier() -> support_service.SupportAlertNotifier:
+    found: support_service.SupportAlertNotifier = current_app.extensions.get(
+        SUPPORT_NOTIFIER_EXTENSION, support_service.LoggingSupportNotifier()
+    )
+    return found
+
+
+def abuse_report_hook() -> service.AbuseReportHook:
+    found: service.AbuseReportHook = current_app.extensions.get(
+        ABUSE_REPORT_HOOK_EXTENSION, service.LoggingAbuseReportHook()
+    )
+    return found
 
 POLL_SECONDS = 4
 PRESENCE_CHOICES = (("available", "Available"), ("break", "Break"), ("off", "Off"))
@@ -202,7 +229,7 @@ def support() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in"))
     alert = support_service.raise_support_alert(
         current_runtime(),
-        support_service.support_notifier(current_app),
+        support_notifier(),
         user_id=user.id,
         actor=user.email,
         peer_id=signed_in_peer_id(),
@@ -223,7 +250,7 @@ def report_abuse() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in"))
     refusal = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
-        now=service.utc_now(),
+        now=service.utc_now(), hook=abuse_report_hook(),
     )
     if refusal is not None:
         flash(refusal.message)

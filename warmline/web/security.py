@@ -51,7 +51,8 @@ def wants_json() -> bool:
 
 
 def _check_csrf() -> None:
-    if is_twilio_request():
+    if is_twilio_request() or request.routing_exception is not None:
+        # No view will run (404, 405): nothing can change, and the client learns the real error.
         return
     if wants_json() and "uid" not in session:
         # Every state-changing API call needs a session and answers 401 without one, which
