@@ -7,6 +7,7 @@ from flask import Flask
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.services.dispatchers import install_dispatchers
 from warmline.web import api, auth, calendar, dashboard, health, security, voice
 from warmline.web.context import RUNTIME_EXTENSION
 
@@ -17,6 +18,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.log_level)
     runtime = runtime or build_runtime(settings)
     set_process_runtime(runtime)
+    install_dispatchers()
 
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config.update(

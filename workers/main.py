@@ -21,6 +21,7 @@ from config import ConfigError, load_settings
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
+from warmline.services.dispatchers import install_dispatchers
 from warmline.services.recurring import reconcile_recurring_jobs
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    install_dispatchers()
 
     # Reconcile with a runtime that is closed again before RQ forks work horses: jobs build
     # their own connections (process_runtime), never reuse these.
