@@ -55,6 +55,9 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient, ru
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # the test public URL is http
+    assert cookie.startswith("warmline_session=")
+    max_age = int(cookie.split("Max-Age=")[1].split(";")[0])
+    assert max_age == 14 * 3600
 
 
 def test_a_wrong_password_is_refused_with_one_message(client: FlaskClient, runtime: Runtime) -> None:

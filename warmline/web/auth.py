@@ -30,6 +30,7 @@ from warmline.web.security import wants_json
 
 bp = Blueprint("auth", __name__)
 
+SESSION_COOKIE_NAME = "warmline_session"
 SESSION_LIFETIME = timedelta(hours=14)
 """Long enough for a double shift; the cookie expires on its own after that."""
 
@@ -197,6 +198,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
-    app.config.setdefault("SESSION_COOKIE_NAME", "warmline_session")
+    # Flask has defaults for both (31 days, "session"), so they are set, not defaulted.
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    app.config["SESSION_COOKIE_NAME"] = SESSION_COOKIE_NAME
     app.context_processor(lambda: {"current_user": current_user()})
