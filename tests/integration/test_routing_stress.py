@@ -1,0 +1,159 @@
+"""Four OS processes race on one Redis: 1,000 contacts, 50 peers, random accepts and declines.
+
+After every few operations each process takes an atomic snapshot check (one Lua script) of the
+invariants; any violation is counted. The run must end with zero violations and every contact
+in exactly one state.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import time
+
+import pytest
+from redis import Redis
+
+from tests.support.services import TEST_REDIS_URL
+from warmline.domain.matching import SMS, VOICE, LineRules, Presence
+from warmline.routing import keys
+from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.results import LapseReason
+
+PROCESSES = 4
+CONTACTS = 1000
+PEERS = 50
+CHECK_EVERY = 10
+
+# One atomic look at the whole state: returns a list of violations (empty when all hold).
+CHECK_SCRIPT = keys.lua_key_builders() + """
+local bad = {}
+local offered_contacts, offered_peers = {}, {}
+for _, ch in ipairs({'voice', 'sms'}) do
+  for _, oid in ipairs(redis.call('ZRANGE', key_pending_offers(ch), 0, -1)) do
+    local o = redis.call('HMGET', key_offer(oid), 'contact', 'peer', 'state')
+    if o[3] ~= 'pending' then bad[#bad + 1] = 'pending offer not pending ' .. oid end
+    if offered_contacts[o[1]] then bad[#bad + 1] = 'contact offered twice ' .. o[1] end
+    if offered_peers[o[2]] then bad[#bad + 1] = 'peer offered twice ' .. o[2] end
+    offered_contacts[o[1]] = true
+    offered_peers[o[2]] = true
+    if redis.call('HGET', key_contact(o[1]), 'state') ~= 'offered' then
+      bad[#bad + 1] = 'offered contact in another state ' .. o[1]
+    end
+  end
+end
+local connected = {}
+for _, peer_id in ipairs(redis.call('SMEMBERS', key_peers())) do
+  local calls = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'voice'))
+  local texts = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'sms'))
+  local max_texts = tonumber(redis.call('HGET', key_peer(peer_id), 'max_texts'))
+  if #calls > 1 or #texts > max_texts or (#calls > 0 and #texts > 0) then
+    bad[#bad + 1] = 'peer over capacity ' .. peer_id
+  end
+  for _, list in ipairs({calls, texts}) do
+    for _, cid in ipairs(list) do
+      if connected[cid] then bad[#bad + 1] = 'contact connected twice ' .. cid end
+      connected[cid] = true
+      if offered_contacts[cid] then bad[#bad + 1] = 'connected and offered ' .. cid end
+    end
+  end
+end
+for _, cid in ipairs(redis.call('ZRANGE', key_waiting_all(), 0, -1)) do
+  if offered_contacts[cid] or connected[cid] then bad[#bad + 1] = 'waiting and more ' .. cid end
+  if redis.call('HGET', key_contact(cid), 'state') ~= 'waiting' then
+    bad[#bad + 1] = 'waiting contact in another state ' .. cid
+  end
+end
+return bad
+"""
+
+
+def _profile(peer_id: int) -> PeerProfile:
+    return PeerProfile(peer_id, frozenset({1, 2}),
+                       frozenset({["recovery", "veteran", "grief"][peer_id % 3]}),
+                       frozenset({"en"} if peer_id % 5 else {"en", "es"}),
+                       frozenset({VOICE, SMS} if peer_id % 4 else {VOICE}), 1 + peer_id % 3)
+
+
+def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queue) -> None:
+    rng = random.Random(seed + index)
+    redis = Redis.from_url(redis_url)
+    engine = RoutingEngine(redis)
+    check = redis.register_script(CHECK_SCRIPT)
+    violations: list[str] = []
+    mine = [f"p{index}-{n}" for n in range(CONTACTS // PROCESSES)]
+    ops = 0
+    while mine or engine.pending_offer_ids() or engine.connections():
+        now = time.time()
+        roll = rng.random()
+        if mine and roll < 0.35:
+            cid = mine.pop()
+            engine.arrive(ArrivingContact(
+                cid, rng.choice([1, 2]), rng.choice([VOICE, VOICE, SMS]),
+                rng.choice(["recovery", "veteran", "grief", None]),
+                rng.choice(["en", "en", "es"]), rng.choice([0, 0, 0, 2]), now,
+                rng.random() < 0.3), now)
+        elif roll < 0.65:
+            offers = engine.pending_offer_ids()
+            if offers:
+                oid = rng.choice(offers)
+                if rng.random() < 0.7:
+                    engine.accept(oid, now)
+                else:
+                    engine.lapse(oid, rng.choice(list(LapseReason)), now)
+        elif roll < 0.85:
+            conns = engine.connections()
+            if conns:
+                engine.complete(rng.choice(conns)[0], now)
+        elif roll < 0.95:
+            peer_id = rng.randrange(1, PEERS + 1)
+            engine.set_presence(peer_id, Presence.AVAILABLE, now)
+        else:
+            waiting = engine.waiting_contact_ids()
+            if waiting and rng.random() < 0.5:
+                engine.withdraw(rng.choice(waiting), now)
+            engine.sweep(now)
+        for line_id in (1, 2):
+            engine.match_pass(line_id, now)
+        ops += 1
+        if ops % CHECK_EVERY == 0:
+            violations.extend(v.decode() for v in check(keys=[keys.lines()]))
+        if not mine and rng.random() < 0.05:
+            # the tail: withdraw what nobody can serve so every process ends
+            for cid in engine.waiting_contact_ids()[:20]:
+                engine.withdraw(cid, now)
+    violations.extend(v.decode() for v in check(keys=[keys.lines()]))
+    results.put((index, ops, violations))
+
+
+@pytest.mark.slow
+def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
+    engine = RoutingEngine(redis_client)
+    now = time.time()
+    engine.sync_line(LineRules(1, wrap_up_seconds=0), now)
+    engine.sync_line(LineRules(2, wrap_up_seconds=0), now)
+    for peer_id in range(1, PEERS + 1):
+        engine.sync_peer(_profile(peer_id), now)
+    engine.set_on_shift(1, range(1, PEERS + 1), now)
+    engine.set_on_shift(2, range(1, PEERS + 1), now)
+    for peer_id in range(1, PEERS + 1):
+        engine.set_presence(peer_id, Presence.AVAILABLE, now)
+
+    seed = int(os.environ.get("WARMLINE_STRESS_SEED", "7"))
+    ctx = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(i, seed, TEST_REDIS_URL, results))
+             for i in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    assert all(p.exitcode == 0 for p in procs)
+    violations = [v for _, _, vs in outcomes for v in vs]
+    assert violations == []
+    assert sum(ops for _, ops, _ in outcomes) >= CONTACTS
+    # every contact ended exactly once: nothing left anywhere
+    assert engine.waiting_contact_ids() == [] and engine.pending_offer_ids() == []
+    assert engine.connections() == []
