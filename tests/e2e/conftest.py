@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.conftest import clean_database, make_test_settings
 from tests.support.jobs import JobPump
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from warmline.app import create_app
+from warmline.models import Contact, ContactEvent
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.standin import Phone, Standin
@@ -40,7 +42,7 @@ lines:
     languages: [en]
     crisis_number: "{CRISIS}"
     backup_number: "{BACKUP}"
-    max_wait_seconds: 120
+    max_wait_seconds: 600
     wrap_up_seconds: 0
     daily_contact_limit: 3
 experiences:
@@ -112,6 +114,33 @@ class LiveWarmline:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         return self.standin.wait_for(predicate, timeout)
+
+    def contact_of_call(self, call_sid: str) -> Contact | None:
+        with self.runtime.sessions() as session:
+            return session.scalars(select(Contact).where(Contact.provider_sid == call_sid)).first()
+
+    def outcome_of(self, call_sid: str, timeout: float = 10.0) -> str:
+        """The outcome SQL records for the contact of this call, once the event job wrote it."""
+
+        def recorded() -> str | None:
+            contact = self.contact_of_call(call_sid)
+            return contact.outcome if contact else None
+
+        outcome: str = self.wait_for(recorded, timeout)
+        return outcome
+
+    def event_kinds(self, call_sid: str) -> list[str]:
+        contact = self.contact_of_call(call_sid)
+        assert contact is not None
+        with self.runtime.sessions() as session:
+            return list(session.scalars(select(ContactEvent.kind).where(
+                ContactEvent.contact_id == contact.id).order_by(ContactEvent.at, ContactEvent.id)))
+
+    def presence(self, peer_id: int) -> str | None:
+        from warmline.services import routing
+
+        value = routing.routing_engine(self.runtime).presence(peer_id)
+        return value.value if value else None
 
 
 def serve_app(runtime_for_url: Callable[[str], Runtime]) -> tuple[str, Callable[[], None], Runtime]:

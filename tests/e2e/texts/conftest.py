@@ -1,0 +1,215 @@
+"""A harness for texts end to end: the app on a real port, the Twilio stand-in, RQ in-process."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+from rq.scheduler import RQScheduler
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from config import Settings
+from tests.conftest import make_test_settings
+from tests.web.test_dashboard_helpers import PASSWORD, api_csrf, sign_in
+from warmline.models import Experience, Line, Peer, Shift, User
+from warmline.queues import QueueName
+from warmline.runtime import Runtime
+from warmline.services import texts_conversation
+from warmline.services.users import hash_password
+from warmline.standin import Phone, Standin
+
+LINE_NUMBER = "+15550001000"
+LINE_NAME = "Peer Warmline NYC"
+ZONE = "America/New_York"
+
+
+class _LateApp:
+    """The WSGI server must exist (for its port) before the app's settings can name it."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        assert self.app is not None
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def standin() -> Iterator[Standin]:
+    with Standin(speed=20, message_delivery_seconds=0.1) as running:
+        yield running
+
+
+@pytest.fixture
+def app_server() -> Iterator[tuple[BaseWSGIServer, _LateApp]]:
+    late = _LateApp()
+    server = make_server("127.0.0.1", 0, late, threaded=True)
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+    thread.start()
+    yield server, late
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, standin: Standin,
+             app_server: tuple[BaseWSGIServer, _LateApp]) -> Settings:
+    server, _ = app_server
+    return make_test_settings(
+        database_url, tmp_path,
+        TWILIO_API_URL=standin.url,
+        TWILIO_ACCOUNT_SID=standin.config.account_sid,
+        TWILIO_AUTH_TOKEN=standin.config.auth_token,
+        WARMLINE_PUBLIC_URL=f"http://127.0.0.1:{server.server_port}",
+    )
+
+
+@dataclass
+class TextWorld:
+    runtime: Runtime
+    app: Flask
+    standin: Standin
+    url: str
+    line_id: int
+    peers: dict[str, int] = field(default_factory=dict)
+    clients: dict[str, FlaskClient] = field(default_factory=dict)
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def run_jobs(self) -> None:
+        """Work every queue until empty, moving due scheduled jobs (retries, idle checks) in."""
+        names = [q.value for q in QueueName]
+        queues = [self.runtime.queue(q) for q in QueueName]
+        scheduler = RQScheduler(names, connection=self.runtime.redis)
+        scheduler.acquire_locks()
+        scheduler.enqueue_scheduled_jobs()
+        scheduler.release_locks()
+        SimpleWorker(queues, connection=self.runtime.redis).work(burst=True)
+
+    def settle(self, check: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.run_jobs()
+            found = check()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not settled: {what or check}")
+            time.sleep(0.05)
+
+    # -- people -----------------------------------------------------------------------------
+
+    def add_peer(self, key: str, *, phone: str, experiences: tuple[str, ...] = (),
+                 max_texts: int = 2, on_shift: bool = True, name: str | None = None) -> int:
+        with self.runtime.sessions.begin() as session:
+            found = [e for e in session.query(Experience).all() if e.key in experiences]
+            peer = Peer(email=f"{key}@example.org", name=name or f"{key.title()} Peer",
+                        phone_encrypted=self.runtime.keys.encrypt(phone),
+                        phone_hash=self.runtime.keys.keyed_hash(phone),
+                        channels=["voice", "sms"], max_texts=max_texts, experiences=found)
+            session.add(peer)
+            session.flush()
+            local_now = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).replace(tzinfo=None)
+            start = (local_now - timedelta(hours=1) if on_shift
+                     else local_now + timedelta(days=2)).replace(second=0, microsecond=0)
+            session.add(Shift(peer_id=peer.id, line_id=self.line_id, start_local=start,
+                              end_local=(start + timedelta(hours=4)).time()))
+            session.add(User(email=peer.email, role="peer", peer_id=peer.id,
+                             password_hash=hash_password(PASSWORD), session_version=1,
+                             failed_sign_ins=0, active=True))
+            session.flush()
+            self.peers[key] = peer.id
+        client = self.app.test_client()
+        sign_in(client, f"{key}@example.org")
+        self.clients[key] = client
+        return self.peers[key]
+
+    def api(self, key: str, method: str, path: str, json: Any = None) -> tuple[int, Any]:
+        client = self.clients[key]
+        headers = {"X-CSRFToken": api_csrf(client)}
+        response = client.open(path, method=method, json=json, headers=headers)
+        return response.status_code, response.get_json()
+
+    def go_available(self, key: str) -> None:
+        self.api(key, "POST", "/api/heartbeat")
+        status, body = self.api(key, "PUT", "/api/presence", {"presence": "available"})
+        assert status == 200, body
+
+    def texts(self, key: str) -> dict[str, Any]:
+        self.api(key, "POST", "/api/heartbeat")
+        status, body = self.api(key, "GET", "/api/texts")
+        assert status == 200, body
+        result: dict[str, Any] = body
+        return result
+
+    def wait_offer(self, key: str, timeout: float = 8.0) -> dict[str, Any]:
+        found: dict[str, Any] = self.settle(lambda: (self.texts(key)["offers"] or [None])[0],
+                                            timeout, f"an offer for {key}")
+        return found
+
+    def accept_next(self, key: str) -> str:
+        offer = self.wait_offer(key)
+        status, body = self.api(key, "POST", f"/api/texts/offers/{offer['offer_id']}/accept")
+        assert status == 200, body
+        contact_id: str = offer["contact_id"]
+        return contact_id
+
+    def conversation(self, key: str, contact_id: str) -> dict[str, Any] | None:
+        return next((c for c in self.texts(key)["conversations"]
+                     if c["contact_id"] == contact_id), None)
+
+    def texter(self, number: str) -> Phone:
+        return self.standin.texter(number)
+
+    def wait_text(self, phone: Phone, contains: str, timeout: float = 8.0) -> str:
+        def found() -> str | None:
+            with self.standin.net.cond:
+                return next((m.body for m in phone.texts if contains in m.body), None)
+        body: str = self.settle(found, timeout, f"a text with {contains!r}")
+        return body
+
+    def bodies(self, phone: Phone) -> list[str]:
+        with self.standin.net.cond:
+            return [m.body for m in phone.texts]
+
+
+@pytest.fixture
+def world(runtime: Runtime, standin: Standin,
+          app_server: tuple[BaseWSGIServer, _LateApp]) -> Iterator[TextWorld]:
+    from warmline.app import create_app  # noqa: PLC0415
+
+    server, late = app_server
+    app = create_app(runtime=runtime)
+    app.config["TESTING"] = True
+    late.app = app
+    url = f"http://127.0.0.1:{server.server_port}"
+    with runtime.sessions.begin() as session:
+        session.add_all([
+            Experience(key="recovery", label="recovery", digit=1, keyword="RECOVERY"),
+            Experience(key="veteran", label="veterans", digit=2, keyword="VETERAN"),
+        ])
+        line = Line(number=LINE_NUMBER, name=LINE_NAME, timezone=ZONE, languages=["en"],
+                    crisis_number="+15550009988", callbacks=True, daily_contact_limit=20,
+                    wrap_up_seconds=60)
+        session.add(line)
+        session.flush()
+        line_id = line.id
+    standin.add_number(LINE_NUMBER, sms_url=url + "/twilio/sms")
+    texts_conversation.set_text_policy(None)
+    yield TextWorld(runtime, app, standin, url, line_id)
+    texts_conversation.set_text_policy(None)
+
+
+def new_number() -> str:
+    return "+1555" + str(uuid.uuid4().int)[:7]
