@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from warmline.runtime import process_runtime
 from warmline.services.coverage import send_coverage_report as send_report
 from warmline.services.notifications import LoggingNotifier
+from warmline.services.peer_texts import TextPeerNotifier
 from warmline.services.recurring import run_recurring_job
 from warmline.services.routing import RoutingShiftEnd
 from warmline.services.shift_watch import check_shift_boundaries
@@ -25,7 +26,8 @@ def check_shifts() -> None:
 
 
 def send_shift_reminders() -> None:
-    remind(process_runtime(), datetime.now(UTC), LoggingNotifier())
+    # By text (issue 7); the coverage report still has only the logging notifier.
+    remind(process_runtime(), datetime.now(UTC), TextPeerNotifier())
 
 
 def send_coverage_report() -> None:

@@ -19,6 +19,7 @@ The API the rest of the app uses (services call it; nothing else touches routing
     engine.end_wrap_up(peer_id, now) -> WrapUpChange                 # only once it is due
     engine.arrive(ArrivingContact(...), now) -> Arrival              # verdict + offers taken
     engine.choose_any(contact_id, now) -> Arrival
+    engine.requeue(contact_id, now, priority=, experience=) -> Arrival  # texts: keeps arrival
     engine.withdraw(contact_id, now) -> ContactEnd                   # left, transferred, callback
     engine.match_pass(line_id, now) -> list[Offer]
     engine.accept(offer_id, now) -> AcceptResult                     # refused once lapsed
@@ -44,7 +45,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from redis import Redis
 from redis.commands.core import Script
@@ -215,6 +216,24 @@ class RoutingEngine:
     def choose_any(self, contact_id: str, now: float,
                    limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
         return self._arrival(contact_id, self._run("choose_any", now, contact_id, limit))
+
+    def requeue(self, contact_id: str, now: float, *, priority: int | None = None,
+                experience: str | None | Literal["keep"] = "keep",
+                limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
+        """A new priority (risk words) or experience for a contact, keeping its arrival time.
+
+        Only a waiting contact moves in the queue; an offered one keeps the new score for when
+        its offer lapses. A no-op for an unknown contact.
+        """
+        score = ""
+        if priority is not None:
+            arrived = self.redis.hget(keys.contact(contact_id), "arrived")
+            if arrived is None:
+                return self._arrival(contact_id, ["unknown", 0, [], []])
+            score = repr(queue_score(priority, float(_s(arrived))))
+        wanted = "-" if experience == "keep" else (experience or "")
+        return self._arrival(contact_id, self._run("requeue", now, contact_id, score, wanted,
+                                                   limit))
 
     @staticmethod
     def _arrival(contact_id: str, raw: Sequence[Any]) -> Arrival:

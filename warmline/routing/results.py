@@ -16,6 +16,9 @@ class LapseReason(StrEnum):
     BUSY = "busy"
     FAILED = "failed"
     EXPIRED = "expired"
+    # Texts: the peer's dashboard is closed, so the offer cannot be shown. Not a miss; the peer
+    # stops taking texts until their dashboard is open again (warmline.services.texts_offers).
+    NO_DASHBOARD = "no_dashboard"
 
 
 class OffReason(StrEnum):

@@ -14,6 +14,7 @@ LUA_DIR = Path(__file__).with_name("lua")
 SCRIPT_NAMES = (
     "accept", "allow_drop_in", "arrive", "choose_any", "end_contact", "end_offer", "match_pass",
     "set_on_shift", "set_presence", "sweep", "sync_line", "sync_peer", "wrap_up",
+    "requeue",  # texts: a risk word raises priority, a keyword changes the experience
 )
 
 

@@ -76,7 +76,13 @@ class LoggingPeerNotifier:
 
 
 _dispatchers: dict[str, OfferDispatcher] = {}
-_default_notifier = LoggingPeerNotifier()
+_default_notifier: PeerNotifier = LoggingPeerNotifier()
+
+
+def register_peer_notifier(notifier: PeerNotifier | None) -> None:
+    """Install this process's default notifier (texts issue: by SMS); None restores logging."""
+    global _default_notifier  # noqa: PLW0603 - one notifier per process, like the dispatchers
+    _default_notifier = notifier or LoggingPeerNotifier()
 
 
 def register_dispatcher(channel: str, dispatcher: OfferDispatcher | None) -> None:

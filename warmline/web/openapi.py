@@ -185,6 +185,18 @@ def openapi_document() -> dict[str, Any]:
     """The whole document; a function so tests and the route always see a fresh copy."""
     security: list[dict[str, list[str]]] = [{"session": []}]
     changing_security: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
+    document = _base_document(security, changing_security)
+    # Texts (issue 7): the conversation pane's endpoints, kept in their own module.
+    from warmline.web.texts_openapi import TEXT_SCHEMAS, text_paths  # noqa: PLC0415
+
+    document["components"]["schemas"] = {**SCHEMAS, **TEXT_SCHEMAS}
+    document["paths"].update(text_paths(_ok, _error, _SIGNED_IN, _CHANGING, security=security,
+                                        changing_security=changing_security))
+    return document
+
+
+def _base_document(security: list[dict[str, list[str]]],
+                   changing_security: list[dict[str, list[str]]]) -> dict[str, Any]:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

@@ -1,0 +1,17 @@
+-- ARGV: now, contact id, score ('' keeps it), experience ('-' keeps it, '' for none), pass limit.
+-- A waiting contact changes its priority or requested experience and keeps its arrival time
+-- (texts: a risk word, or a keyword sent while waiting). An offered or connected contact only
+-- keeps the new score, so a lapsed offer returns it to the raised place.
+local cid = ARGV[2]
+local ck = key_contact(cid)
+local state = redis.call('HGET', ck, 'state')
+if not state then return {'unknown', 0, {}, {}} end
+local waiting = state == 'waiting'
+if waiting then dequeue_contact(cid) end
+if ARGV[3] ~= '' then redis.call('HSET', ck, 'score', ARGV[3]) end
+if ARGV[4] ~= '-' then redis.call('HSET', ck, 'experience', ARGV[4]) end
+if waiting then enqueue_contact(cid) end
+local offers = match_pass(redis.call('HGET', ck, 'line'), tonumber(ARGV[5]))
+local result = outlook_of(cid)
+result[4] = offers
+return result

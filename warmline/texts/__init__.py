@@ -1,0 +1,1 @@
+"""Texts: keywords, segments, risk words, conversation storage in Redis and messaging TwiML."""

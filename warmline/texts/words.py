@@ -1,0 +1,91 @@
+"""What texters and peers may type (exact-message keywords, peer commands, risk words) and what we answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+                        "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP"})
+PEER_COMMANDS = frozenset({"ON", "OFF", "BREAK", "STATUS"})
+ANY_WORD, WAIT_WORD, CALLBACK_WORD = "ANY", "WAIT", "CALLBACK"
+CRISIS_NUMBERS = "In crisis, call or text 988. In an emergency, call 911."
+
+
+class Keyword(StrEnum):
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+    DELETE = "delete"
+
+
+def normalize(body: str) -> str:
+    """Keywords are the whole message, any case, surrounding spaces ignored."""
+    return " ".join(body.split()).upper()
+
+
+def keyword_of(body: str) -> Keyword | None:
+    word = normalize(body)
+    if word in STOP_WORDS:
+        return Keyword.STOP
+    if word in START_WORDS:
+        return Keyword.START
+    if word == "HELP":
+        return Keyword.HELP
+    if word == "DELETE":
+        return Keyword.DELETE
+    return None
+
+
+def peer_command_of(body: str) -> str | None:
+    word = normalize(body)
+    return word if word in PEER_COMMANDS else None
+
+
+# "30 pills", "20 tablets", "100mg": an amount of something is itself a sign of a plan.
+_AMOUNT = re.compile(r"\b\d+\s*(?:pills?|tablets?|mg|capsules?)\b", re.IGNORECASE)
+
+
+def has_risk_words(body: str, risk_words: Iterable[str]) -> bool:
+    """Whole words or phrases, any case; never a substring of a longer word ("gun" not in "begun")."""
+    text = " ".join(re.findall(r"[\w']+", body.lower()))
+    for word in risk_words:
+        phrase = " ".join(re.findall(r"[\w']+", word.lower()))
+        if phrase and re.search(rf"(?<![\w']){re.escape(phrase)}(?![\w'])", text):
+            return True
+    return bool(_AMOUNT.search(body))
+
+
+def first_reply(line_name: str, keywords: list[str]) -> str:
+    """At most three short lines: who we are, how to ask for a shared experience, 988/911."""
+    asks = ", ".join(keywords[:4])
+    second = (f"Reply {asks} to text with a peer who shares that, or ANY for the next peer."
+              if asks else "A peer will text you back soon.")
+    return "\n".join((
+        f"{line_name}: peer support by text, not a crisis line.",
+        second,
+        "In danger now? Call or text 988, or call 911.",
+    ))
+
+
+def help_reply(line_name: str, hours: str) -> str:
+    return (f"{line_name}: peer support by text from people with lived experience. {hours} "
+            f"{CRISIS_NUMBERS} Reply STOP to opt out, DELETE to erase what we hold.")
+
+
+def waiting_reply(outlook: str, label: str | None, position: int | None,
+                  callbacks: bool) -> str | None:
+    """The honest state of a texter's wait, or None when a peer is being offered the text."""
+    callback = ", CALLBACK for a call back" if callbacks else ""
+    if outlook == "no_match" and label:
+        return (f"A peer who shares {label} isn't on now. Reply ANY for the next peer{callback}"
+                f", or WAIT to keep waiting.")
+    if outlook == "all_busy":
+        where = f" You're number {position} in line." if position else ""
+        who = f"Peers who share {label}" if label else "Our peers"
+        tail = (f" Reply ANY for the next peer{callback}, or WAIT." if label
+                else (" Reply CALLBACK for a call back." if callbacks else ""))
+        return f"{who} are all with someone right now.{where}{tail}"
+    return None

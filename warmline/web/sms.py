@@ -1,0 +1,44 @@
+"""Twilio's messaging webhooks: verify the signature, parse, call one service, answer TwiML."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, request
+
+from warmline.services import texts, texts_conversation
+from warmline.telephony import messaging_twiml
+from warmline.texts import words
+from warmline.texts.forms import StatusForm, TextForm
+from warmline.voice import urls
+from warmline.web.context import current_runtime
+from warmline.web.twilio_guard import twilio_webhook
+
+bp = Blueprint("twilio_sms", __name__)
+
+STATUS = texts_conversation.STATUS_PATH
+DEGRADED_REPLY = ("We can't take texts right now. Please try again soon. "
+                  + words.CRISIS_NUMBERS)
+
+
+def _degraded() -> str:
+    """Answers without Redis or SQL: the texter is never left with silence."""
+    return messaging_twiml.reply(DEGRADED_REPLY)
+
+
+@bp.post(urls.SMS_INCOMING)
+@twilio_webhook(on_failure=_degraded)
+def incoming_text() -> str:
+    return texts.handle_incoming_text(current_runtime(), TextForm.parse(request.form.to_dict()),
+                                      datetime.now(UTC))
+
+
+@bp.post(STATUS)
+@twilio_webhook(on_failure=messaging_twiml.empty)
+def message_status() -> str:
+    form = StatusForm.parse(request.form.to_dict())
+    texts_conversation.handle_status(
+        current_runtime(), request.args.get("contact", ""), request.args.get("seq", ""),
+        status=form.status, error_code=form.error_code, now=time.time())
+    return messaging_twiml.empty()

@@ -1,0 +1,27 @@
+"""Text jobs on the urgent `messages` queue: ids in, one service call each, idempotent."""
+
+from __future__ import annotations
+
+import time
+
+from warmline.runtime import process_runtime
+from warmline.services import peer_texts, texts_conversation
+
+
+def send_texts(contact_id: str) -> int:
+    """Send the conversation's queued texts in order; a rerun never sends one twice."""
+    return texts_conversation.send_pending(process_runtime(), contact_id, time.time())
+
+
+def close_if_idle(contact_id: str) -> bool:
+    """Close the conversation once idle past the policy's limit, else look again later."""
+    return texts_conversation.close_if_idle(process_runtime(), contact_id, time.time())
+
+
+def close_idle_conversations() -> int:
+    return texts_conversation.close_idle_conversations(process_runtime(), time.time())
+
+
+def send_peer_text(peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> bool:
+    """A notice to a peer (set off, shift reminder), built from its kind: no text in the job."""
+    return peer_texts.send_peer_text(process_runtime(), peer_id, line_id, kind, at_epoch)
