@@ -7,6 +7,7 @@ from flask import Flask
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.texts_wiring import register_text_routing
 from warmline.web import api, auth, calendar, dashboard, health, security, sms, texts_api, voice
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or build_runtime(settings)
     set_process_runtime(runtime)
     install_dispatchers()
+    warm_backup_routes(runtime.sessions)
 
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config.update(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
 from warmline.models import Line
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,3 +54,15 @@ class BackupRouteCache:
 
 # One per process (gunicorn worker): it is a cache of facts from SQL, safe to share across threads.
 backup_routes = BackupRouteCache()
+
+
+def warm_backup_routes(sessions: sessionmaker[Session]) -> int:
+    """Read every line's route at process start; a database that is down now is not fatal here."""
+    try:
+        with sessions() as session:
+            lines = list(session.scalars(select(Line)))
+    except SQLAlchemyError:
+        log.warning("could not read backup routes at start; they fill in as calls arrive")
+        return 0
+    backup_routes.remember_all(lines)
+    return len(lines)
