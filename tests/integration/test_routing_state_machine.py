@@ -89,7 +89,7 @@ class RoutingMachine(RuleBasedStateMachine):
           experience=st.sampled_from(["recovery", "veteran", None]),
           language=st.sampled_from(["en", "es"]), priority=st.integers(0, 3),
           any_peer=st.booleans())
-    def arrive(self, line: int, channel: str, experience: str | None, language: str,
+    def arrive(self, *, line: int, channel: str, experience: str | None, language: str,
                priority: int, any_peer: bool) -> None:
         self.next_id += 1
         cid = f"c{self.next_id:03d}"

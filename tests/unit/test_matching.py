@@ -64,7 +64,7 @@ def contact(contact_id: str = "c1", **changes: object) -> ContactView:
         (0, 0, SMS, 0, False, False),  # a peer who takes no texts
     ],
 )
-def test_capacity(calls: int, texts: int, channel: str, max_texts: int,
+def test_capacity(*, calls: int, texts: int, channel: str, max_texts: int,
                   calls_while_texting: bool, expected: bool) -> None:
     load = PeerLoad(calls=calls, texts=texts)
     assert has_capacity(load, channel, max_texts, calls_while_texting) is expected

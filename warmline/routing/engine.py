@@ -218,7 +218,7 @@ class RoutingEngine:
         return self._arrival(contact_id, self._run("choose_any", now, contact_id, limit))
 
     def requeue(self, contact_id: str, now: float, *, priority: int | None = None,
-                experience: str | None | Literal["keep"] = "keep",
+                experience: str | Literal["keep"] | None = "keep",
                 limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
         """A new priority (risk words) or experience for a contact, keeping its arrival time.
 
