@@ -1,0 +1,34 @@
+"""The live board: support alerts first, then every waiting contact and every peer's presence.
+
+It refreshes itself by htmx polling of one fragment, as the peer dashboard does (see
+warmline.web.dashboard for why polling rather than a stream).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+
+from warmline.services.board import build_board
+from warmline.web.admin import utc_now
+from warmline.web.auth import admin_required
+from warmline.web.context import current_runtime
+from warmline.web.dashboard import POLL_SECONDS
+
+bp = Blueprint("admin_board", __name__, url_prefix="/admin/board")
+
+
+def _context() -> dict[str, object]:
+    return {"board": build_board(current_runtime(), utc_now()), "poll_seconds": POLL_SECONDS}
+
+
+@bp.get("")
+@admin_required
+def board() -> ResponseReturnValue:
+    return render_template("admin/board.html", **_context())
+
+
+@bp.get("/live")
+@admin_required
+def live() -> ResponseReturnValue:
+    return render_template("admin/_board_live.html", **_context())

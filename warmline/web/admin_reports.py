@@ -1,0 +1,76 @@
+"""Reports: a line's figures over a chosen range as charts and tables, a CSV download, and the
+coverage report of the next 14 days. Aggregate only: no contact, no caller, anywhere."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from warmline.models import Line
+from warmline.services.coverage import build_coverage_report, render_coverage_report
+from warmline.services.reports import Report, build_report, parse_range, report_csv
+from warmline.web.admin import utc_now
+from warmline.web.admin_charts import bar_chart
+from warmline.web.auth import admin_required
+from warmline.web.context import current_runtime
+
+bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
+
+CHANNELS = (("", "Calls and texts"), ("voice", "Calls"), ("sms", "Texts"))
+
+
+def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
+    with current_runtime().sessions() as session:
+        lines = [(line.id, line.name) for line in session.scalars(select(Line).order_by(Line.name))]
+    if not lines:
+        return lines, None
+    line_id = request.args.get("line", type=int) or lines[0][0]
+    start, end = parse_range(request.args.get("start"), request.args.get("end"), utc_now().date())
+    channel = request.args.get("channel") or None
+    if channel not in (None, "voice", "sms"):
+        channel = None
+    report = build_report(current_runtime(), line_id, start, end, channel)
+    if report is None:
+        abort(404)
+    return lines, report
+
+
+@bp.get("")
+@admin_required
+def reports() -> ResponseReturnValue:
+    lines, report = _chosen()
+    charts = {}
+    if report is not None:
+        charts = {
+            "days": bar_chart("Contacts offered per day",
+                              [(f"{d.day:%d %b}", d.offered) for d in report.days],
+                              label_every=max(1, len(report.days) // 10)),
+            "answer_rate": bar_chart("Answer rate per day (%)",
+                                     [(f"{d.day:%d %b}", round((d.answer_rate or 0) * 100, 1))
+                                      for d in report.days],
+                                     unit="%", label_every=max(1, len(report.days) // 10)),
+            "hours": bar_chart("Contacts offered by local hour",
+                               [(f"{h:02d}", n) for h, n in report.by_hour], label_every=3),
+            "experiences": bar_chart("Contacts offered by experience asked for", report.by_experience),
+            "peers": bar_chart("Contacts taken per peer (for care, not ranking)",
+                               [(p.name, p.contacts) for p in report.peer_load]),
+        }
+    coverage = render_coverage_report(build_coverage_report(current_runtime(), utc_now()))
+    query = urlencode(list(request.args.items()))
+    csv_url = url_for("admin_reports.download") + (f"?{query}" if query else "") if report else None
+    return render_template("admin/reports.html", lines=lines, report=report, charts=charts,
+                           channels=CHANNELS, coverage=coverage, csv_url=csv_url)
+
+
+@bp.get("/report.csv")
+@admin_required
+def download() -> ResponseReturnValue:
+    _, report = _chosen()
+    if report is None:
+        abort(404)
+    name = f"warmline-report-{report.line_id}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
+    return Response(report_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
