@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 # They are exempt by URL prefix and by blueprint name, so the exemption holds for blueprints
 # that other modules register later without anyone remembering to list them here.
 TWILIO_PATH_PREFIX = "/twilio/"
-TWILIO_BLUEPRINT_NAMES = frozenset({"twilio", "voice", "sms"})
+TWILIO_BLUEPRINT_PREFIX = "twilio"  # "twilio", "twilio_voice", "twilio_sms", ...
 
 # No inline script or style anywhere: every script and stylesheet is a file the app serves.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -43,7 +43,7 @@ csrf = CSRFProtect()
 def is_twilio_request() -> bool:
     blueprint = request.blueprint or ""
     top = blueprint.split(".", 1)[0]
-    return request.path.startswith(TWILIO_PATH_PREFIX) or top in TWILIO_BLUEPRINT_NAMES
+    return request.path.startswith(TWILIO_PATH_PREFIX) or top.startswith(TWILIO_BLUEPRINT_PREFIX)
 
 
 def wants_json() -> bool:
