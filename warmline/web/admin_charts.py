@@ -12,8 +12,10 @@ from itertools import count
 from markupsafe import Markup, escape
 
 WIDTH = 640
+TOP_ROOM = 16  # for the value written above the tallest bar
 BAR_AREA_HEIGHT = 160
 LABEL_HEIGHT = 40
+MAX_BAR_WIDTH = 72
 _ids = count(1)
 
 
@@ -21,15 +23,16 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], *, unit: str = "",
               label_every: int = 1) -> Markup:
     """Vertical bars, one per item, scaled to the largest; labels under every ``label_every``th bar."""
     chart_id = f"chart-{next(_ids)}"
-    height = BAR_AREA_HEIGHT + LABEL_HEIGHT
+    height = TOP_ROOM + BAR_AREA_HEIGHT + LABEL_HEIGHT
     top = max((value for _, value in items), default=0) or 1
     slot = WIDTH / max(len(items), 1)
-    bar = max(slot * 0.7, 1)
+    bar = min(max(slot * 0.7, 1), MAX_BAR_WIDTH)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(_describe(items, unit))}</desc>',
+        f'<g transform="translate(0 {TOP_ROOM})">',
         f'<line x1="0" y1="{BAR_AREA_HEIGHT}" x2="{WIDTH}" y2="{BAR_AREA_HEIGHT}" class="axis"/>',
     ]
     for index, (label, value) in enumerate(items):
@@ -45,7 +48,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]], *, unit: str = "",
         if index % label_every == 0:
             parts.append(f'<text class="label" x="{x + bar / 2:.1f}" y="{BAR_AREA_HEIGHT + 16}" '
                          f'text-anchor="middle">{escape(label)}</text>')
-    parts.append("</svg>")
+    parts.append("</g></svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
 
 
