@@ -187,7 +187,7 @@ class TextWorld:
 @pytest.fixture
 def world(runtime: Runtime, standin: Standin,
           app_server: tuple[BaseWSGIServer, _LateApp]) -> Iterator[TextWorld]:
-    from warmline.app import create_app  # noqa: PLC0415
+    from warmline.app import create_app
 
     server, late = app_server
     app = create_app(runtime=runtime)
