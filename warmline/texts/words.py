@@ -61,8 +61,8 @@ def has_risk_words(body: str, risk_words: Iterable[str]) -> bool:
 def first_reply(line_name: str, keywords: list[str]) -> str:
     """At most three short lines: who we are, how to ask for a shared experience, 988/911."""
     asks = ", ".join(keywords[:4])
-    second = (f"Reply {asks} to text with a peer who shares that, or ANY for the next peer."
-              if asks else "A peer will text you back soon.")
+    second = (f"Reply {asks} for a peer who shares it, or ANY." if asks
+              else "A peer will text you back soon.")
     return "\n".join((
         f"{line_name}: peer support by text, not a crisis line.",
         second,
