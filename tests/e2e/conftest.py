@@ -44,7 +44,7 @@ lines:
     crisis_number: "{CRISIS}"
     backup_number: "{BACKUP}"
     max_wait_seconds: 600
-    wrap_up_seconds: 0
+    wrap_up_seconds: 2
     daily_contact_limit: 3
 experiences:
   - {{key: recovery, label: "Substance use recovery", digit: 1, keyword: RECOVERY}}
@@ -166,9 +166,11 @@ def serve_app(runtime_for_url: Callable[[str], Runtime]) -> tuple[str, Callable[
 
 
 @contextmanager
-def running_warmline(database_url: str, tmp_path: Path, **overrides: str) -> Iterator[LiveWarmline]:
+def running_warmline(database_url: str, tmp_path: Path, standin_options: dict[str, Any] | None = None,
+                     **overrides: str) -> Iterator[LiveWarmline]:
     """The whole system on this machine; `overrides` change settings (e.g. REDIS_URL)."""
-    standin = Standin(speed=SPEED, account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN).start()
+    options: dict[str, Any] = {"speed": SPEED, **(standin_options or {})}
+    standin = Standin(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, **options).start()
 
     def runtime_for(url: str) -> Runtime:
         settings = make_test_settings(database_url, tmp_path, TWILIO_API_URL=standin.url,

@@ -33,7 +33,7 @@ def test_a_caller_who_asks_for_recovery_is_bridged_with_a_peer_in_recovery(live:
     assert live.presence(sam_id) == "busy"
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
-    # Wrap-up (0 s on this line) is followed by availability again, without anyone polling.
+    # Wrap-up (2 s on this line) is followed by availability again, without anyone polling.
     live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
     kinds = live.event_kinds(call.sid)
     for kind in ("arrived", "menu_choice", "queued", "offered", "accepted", "bridged", "ended"):

@@ -18,6 +18,7 @@ peer's id and the reason, never a phone number. The texts issue supplies the rea
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -226,6 +227,9 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
     """Ends the wrap-up once due (an early or repeated call changes nothing)."""
     engine = routing_engine(runtime)
     change = engine.end_wrap_up(peer_id, now)
+    if change.status == "not_due" and change.wrap_up_until is not None:
+        # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
+        _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
     if change.status == "ended":
         if change.presence == Presence.OFF:
             _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)])
@@ -235,8 +239,9 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
 
 def _schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
+    # RQ schedules in whole seconds and may run a job up to a second early: round up.
     runtime.queue(QueueName.ROUTING).enqueue_at(
-        datetime.fromtimestamp(until, UTC), END_WRAP_UP_JOB, peer_id,
+        datetime.fromtimestamp(math.ceil(until) + 1, UTC), END_WRAP_UP_JOB, peer_id,
         job_timeout=30, result_ttl=600, failure_ttl=86_400,
     )
 

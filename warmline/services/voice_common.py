@@ -109,6 +109,28 @@ def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool
     return twiml.dial_out(language, words, number, caller_id=call.line.number)
 
 
+def end_connected_call(runtime: Runtime, contact: Contact, now: datetime,
+                       duration_seconds: int | None = None) -> bool:
+    """A bridged call ended (whichever leg reported it first): outcome `connected`, then wrap-up."""
+    with CallState(runtime.redis).ending_lock(contact.id):
+        return end_connected_call_locked(runtime, contact, now, duration_seconds)
+
+
+def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
+                              duration_seconds: int | None = None) -> bool:
+    """As end_connected_call, for a caller already holding the contact's ending lock."""
+    if routing.routing_engine(runtime).contact_state(contact.id) != "connected":
+        return False
+    end = routing.complete_contact(runtime, contact.id, now.timestamp())
+    if end.status != "ended":
+        return False
+    if duration_seconds is None and contact.answered_at is not None:
+        duration_seconds = int((now - contact.answered_at).total_seconds())
+    finish_contact(runtime, contact, Outcome.CONNECTED, now, peer_id=end.peer_id,
+                   detail={"duration_seconds": max(duration_seconds or 0, 0)})
+    return True
+
+
 def degraded_answer(route: BackupRoute | None) -> str:
     """What a caller hears when Redis, the database or the app itself fails: never silence."""
     language = route.language if route else "en"

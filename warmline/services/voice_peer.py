@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from warmline.models import Contact, EventKind, Line, Outcome, Peer
+from warmline.models import Contact, EventKind, Line, Peer
 from warmline.queues import QueueName
 from warmline.routing import defaults
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import routing
-from warmline.services.contacts import finish_contact, note_event
-from warmline.services.voice_common import experience_label
+from warmline.services.contacts import note_event
+from warmline.services.voice_common import end_connected_call, experience_label
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 from warmline.voice import twiml, urls
 from warmline.voice.forms import CallForm
@@ -148,26 +148,16 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
                    else EventKind.DECLINED, now, peer_id=end.peer_id,
                    detail={"status": form.call_status})
     if form.call_status == "completed" and found is not None:
-        _end_bridge(runtime, found[0], now, form.call_duration)
+        end_connected_call(runtime, found[0], now)
 
 
 def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
     """The bridge with the caller ended (either side hung up)."""
     found = _offer_contact(runtime, offer_id)
     if found is not None:
-        _end_bridge(runtime, found[0], now, form.dial_call_duration)
+        end_connected_call(runtime, found[0], now, form.dial_call_duration)
     language = found[1].default_language if found else "en"
-    return twiml.hang_up_with(language, text(language, "goodbye"))
-
-
-def _end_bridge(runtime: Runtime, contact: Contact, now: datetime, duration: int | None) -> None:
-    engine = routing.routing_engine(runtime)
-    if engine.contact_state(contact.id) != "connected":
-        return
-    end = routing.complete_contact(runtime, contact.id, now.timestamp())
-    if end.status == "ended":
-        finish_contact(runtime, contact, Outcome.CONNECTED, now, peer_id=end.peer_id,
-                       detail={"duration_seconds": duration or 0})
+    return twiml.hang_up_with(language, text(language, "peer_call_ended"))
 
 
 def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int) -> bool:

@@ -12,6 +12,7 @@ from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice_common import (
     CallContext,
     cancel_ringing_peer,
+    end_connected_call_locked,
     experience_label,
     goodbye,
     leave_routing,
@@ -149,17 +150,19 @@ def abandon(runtime: Runtime, call: CallContext, now: datetime) -> None:
     """The caller hung up before reaching a peer: withdraw them and stop any ringing phone."""
     state = CallState(runtime.redis)
     contact_id = call.contact.id
-    end = routing.withdraw_contact(runtime, contact_id, now.timestamp())
+    with state.ending_lock(contact_id):
+        if state.outcome(contact_id) is not None:
+            return
+        if end_connected_call_locked(runtime, call.contact, now):
+            return  # hung up while bridged: a connected call, not an abandoned one
+        end = routing.withdraw_contact(runtime, contact_id, now.timestamp())
+        on_hangup = state.outcome_on_hangup(contact_id)
+        if on_hangup != NO_OUTCOME_ON_HANGUP:
+            outcome = Outcome(on_hangup) if on_hangup else Outcome.ABANDONED
+            if finish_contact(runtime, call.contact, outcome, now) and outcome == Outcome.ABANDONED:
+                note_event(runtime, call.contact, EventKind.ABANDONED, now)
     if end.previous_state == "offered":
         cancel_ringing_peer(runtime, contact_id)
-    if end.previous_state == "connected":
-        return  # the peer's leg reports the end of a bridged call
-    on_hangup = state.outcome_on_hangup(contact_id)
-    if on_hangup == NO_OUTCOME_ON_HANGUP:
-        return
-    outcome = Outcome(on_hangup) if on_hangup else Outcome.ABANDONED
-    if finish_contact(runtime, call.contact, outcome, now) and outcome == Outcome.ABANDONED:
-        note_event(runtime, call.contact, EventKind.ABANDONED, now)
 
 
 def handle_inbound_status(runtime: Runtime, form: CallForm, now: datetime) -> None:

@@ -100,6 +100,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "peer_anyone": "anyone",
         "peer_already_helped": "This caller has already been helped. Thank you.",
         "peer_declined": "Okay. Thank you.",
+        "peer_call_ended": "The call has ended. Thank you. Take a moment for yourself.",
         "peer_callback_whisper": "Warmline call back. Press 1 to accept.",
         "peer_callback_connecting": (
             "A caller who asked for {experience} would like a call back. We're calling them now; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from redis import Redis
+from redis.lock import Lock
 
 PREFIX = "wl:voice:"
 # A call's bookkeeping outlives any call; nothing here must survive a day.
@@ -54,6 +55,10 @@ def key_offer_contact(offer_id: str) -> str:
 
 def key_ringing_call(contact_id: str) -> str:
     return f"{PREFIX}contact:{contact_id}:ringing"
+
+
+def key_ending_lock(contact_id: str) -> str:
+    return f"{PREFIX}contact:{contact_id}:ending"
 
 
 def key_on_hangup(contact_id: str) -> str:
@@ -154,3 +159,9 @@ class CallState:
 
     def outcome_on_hangup(self, contact_id: str) -> str | None:
         return _text(self.redis.get(key_on_hangup(contact_id)))
+
+    def ending_lock(self, contact_id: str) -> Lock:
+        """Serialises "how did this contact end": a caller's hang-up and the peer's leg ending
+        arrive together, and only one of them may look at the state and claim the outcome."""
+        lock: Lock = self.redis.lock(key_ending_lock(contact_id), timeout=10, blocking_timeout=5)
+        return lock
