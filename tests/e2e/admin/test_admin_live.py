@@ -41,9 +41,12 @@ def _run_scenario(live: LiveWarmline) -> int:
     for number in CALLERS:
         call = live.standin.caller(number, press=RECOVERY).dial(LINE)
         assert call.wait_until_bridged(timeout=15) == [SAM]
+        # The app has seen the bridge (the peer is busy) before the caller says goodbye.
+        live.wait_for(lambda: live.presence(sam_id) == "busy", timeout=10)
+        live.wait_for(lambda: "bridged" in live.event_kinds(call.sid), timeout=10)
         time.sleep(0.2)  # a few seconds of conversation at the stand-in's speed
         call.hang_up()
-        assert live.outcome_of(call.sid) == "connected"
+        assert live.outcome_of(call.sid) == "connected", (number, live.event_kinds(call.sid))
         live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
     routing.set_presence(live.runtime, sam_id, Presence.BREAK, time.time())
     return sam_id
