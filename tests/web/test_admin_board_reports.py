@@ -1,0 +1,105 @@
+"""The live board (support alerts first, contacts without identity) and reports (aggregate, CSV)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.web.test_admin_helpers import load_example, sign_in_admin, text
+from tests.web.test_dashboard_helpers import make_peer, sign_in
+from warmline.models import ContactEvent, DailyAggregate, Line, Peer
+from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.runtime import Runtime
+from warmline.services.reports import parse_range
+
+
+def _line(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return session.scalars(select(Line.id)).one()
+
+
+def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    load_example(runtime)
+    line_id = _line(runtime)
+    make_peer(runtime, "robin@example.org", name="Robin", line_id=line_id, phone="+15005550111")
+    robin = client.application.test_client()
+    sign_in(robin, "robin@example.org")
+    token = robin.get("/dashboard").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    robin.post("/dashboard/support", data={"csrf_token": token})
+    engine = RoutingEngine(runtime.redis)
+    now = time.time()
+    calm, urgent = uuid.uuid4().hex, uuid.uuid4().hex
+    engine.arrive(ArrivingContact(calm, line_id, "voice", "veteran", "en", 0, now - 200), now)
+    engine.arrive(ArrivingContact(urgent, line_id, "sms", None, "en", 5, now - 20), now)
+    sign_in_admin(client, runtime)
+    page = text(client.get("/admin/board/live"))
+    assert page.index("Need support") < page.index("Waiting now") < page.index('id="board-peers"')
+    assert "Robin" in page.split('id="support-alerts"')[1].split("</ul>")[0]
+    rows = page.split('id="waiting"')[1].split("</table>")[0]
+    # Flagged first, then the longest wait; nothing that tells one caller from another.
+    assert rows.index("flagged") < rows.index("Veteran")
+    assert "Text" in rows and "Call" in rows and "3 min 20 s" in rows
+    assert calm not in page and urgent not in page
+    assert 'hx-trigger="every 4s"' in page
+    full = text(client.get("/admin/board"))
+    assert 'id="live"' in full and "Robin" in full
+
+
+def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    load_example(runtime)
+    line_id = _line(runtime)
+    day = date(2026, 12, 8)
+    with runtime.sessions.begin() as session:
+        peers = {p.name: p.id for p in session.scalars(select(Peer))}
+        session.add_all([
+            DailyAggregate(line_id=line_id, day=day, hour=10, channel="voice", experience_key="recovery",
+                           offered=8, answered=6, abandoned=2, callbacks=1, transfers=1, repeat_contacts=2,
+                           answer_seconds=[5, 10, 12, 20, 30, 60], duration_seconds_total=3600),
+            DailyAggregate(line_id=line_id, day=day + timedelta(days=1), hour=20, channel="sms",
+                           experience_key="", offered=2, answered=2, answer_seconds=[40, 50],
+                           duration_seconds_total=600),
+        ])
+        at = datetime(2026, 12, 8, 16, tzinfo=UTC)
+        for n, name in enumerate(["Sam", "Sam", "Ana"]):
+            session.add(ContactEvent(event_key=f"k{n}", contact_id=f"c{n}", line_id=line_id, channel="voice",
+                                     kind="bridged", peer_id=peers[name], at=at, detail={}))
+    sign_in_admin(client, runtime)
+    query = f"line={line_id}&start=2026-12-07&end=2026-12-13"
+    page = text(client.get(f"/admin/reports?{query}"))
+    assert '<dd id="fig-offered">10</dd>' in page and '<dd id="fig-answered">8</dd>' in page
+    assert "80.0%" in page and "2 (20.0%)" in page
+    assert "Substance use recovery" in page and "Anyone" in page
+    load = page.split('id="peer-load"')[1].split("</table>")[0]
+    assert load.index("Ana") < load.index("Sam")  # by name, though Sam took more
+    assert page.count("<svg") == 5 and "<script" not in page.split("<main")[1]
+    voice_only = text(client.get(f"/admin/reports?{query}&channel=voice"))
+    assert '<dd id="fig-offered">8</dd>' in voice_only
+    csv_response = client.get(f"/admin/reports/report.csv?{query}")
+    body = csv_response.get_data(as_text=True)
+    assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
+    assert "offered,10" in body and "answer rate %,80.0" in body and "Sam,2,66.7" in body
+    assert "2026-12-08,8,6,2" in body
+    assert "coverage report" in page.lower() and 'id="coverage-report"' in page
+
+
+def test_report_ranges_are_read_safely() -> None:
+    today = date(2026, 12, 31)
+    assert parse_range(None, None, today) == (date(2026, 12, 4), today)
+    assert parse_range("2026-12-10", "2026-12-01", today) == (date(2026, 12, 1), date(2026, 12, 10))
+    assert parse_range("nonsense", "2026-12-10", today) == (date(2026, 11, 13), date(2026, 12, 10))
+    assert parse_range("2020-01-01", "2026-12-10", today)[0] == date(2025, 12, 10)
+
+
+def test_board_and_reports_refuse_peers(client: FlaskClient, runtime: Runtime) -> None:
+    make_peer(runtime, "robin@example.org")
+    sign_in(client, "robin@example.org")
+    for path in ("/admin/board/live", "/admin/reports/report.csv"):
+        assert client.get(path).status_code == 403
