@@ -4,8 +4,8 @@ Twilio stand-in as the phone network. Twilio is the only thing stood in."""
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager, suppress
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path

@@ -30,7 +30,9 @@ def _app(database_url: str, tmp_path: Path, **overrides: str) -> tuple[Flask, Ru
     return create_app(runtime=runtime), runtime
 
 
-def test_missing_forged_and_unknown_token_signatures_are_refused(database_url: str, tmp_path: Path) -> None:
+def test_missing_forged_and_unknown_token_signatures_are_refused(
+    database_url: str, tmp_path: Path,
+) -> None:
     app, runtime = _app(database_url, tmp_path, TWILIO_AUTH_TOKEN="current-token")
     client = app.test_client()
     url = "http://localhost/twilio/voice"
@@ -42,7 +44,9 @@ def test_missing_forged_and_unknown_token_signatures_are_refused(database_url: s
     runtime.close()
 
 
-def test_during_rotation_both_the_new_and_the_old_token_are_accepted(database_url: str, tmp_path: Path) -> None:
+def test_during_rotation_both_the_new_and_the_old_token_are_accepted(
+    database_url: str, tmp_path: Path,
+) -> None:
     app, runtime = _app(database_url, tmp_path, TWILIO_AUTH_TOKEN="new-token,old-token")
     client = app.test_client()
     url = "http://localhost/twilio/voice"

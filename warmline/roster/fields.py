@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 
-from warmline.domain.phone import InvalidPhoneNumber, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.domain.schedule import validate_rrule
 from warmline.roster.schema import (
     EMAIL_MAX,
@@ -111,7 +111,7 @@ def phone(value: object) -> str:
 def _as_e164(raw: str) -> str | None:
     try:
         return to_e164(raw)
-    except InvalidPhoneNumber:
+    except InvalidPhoneNumberError:
         return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from warmline.domain.phone import InvalidPhoneNumber, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.domain.schedule import find_next_opening, find_opening_close
 from warmline.models import CallbackRequest, EventKind
 from warmline.runtime import Runtime
@@ -47,7 +47,7 @@ def handle_number_choice(runtime: Runtime, contact_id: str, form: CallForm, now:
     if form.digits == "1":
         try:
             number = to_e164(form.from_number)
-        except InvalidPhoneNumber:
+        except InvalidPhoneNumberError:
             return _ask_for_number(contact_id, language, text(language, "callback_bad_number"))
         return _remember_number(runtime, call, number)
     return _ask_for_number(contact_id, language, None)
@@ -70,7 +70,7 @@ def handle_number_entered(runtime: Runtime, contact_id: str, form: CallForm, now
     language = call.language
     try:
         number = to_e164(form.digits)
-    except InvalidPhoneNumber:
+    except InvalidPhoneNumberError:
         return _ask_for_number(contact_id, language, text(language, "callback_bad_number"))
     return _remember_number(runtime, call, number)
 

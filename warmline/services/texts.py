@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from warmline.domain.phone import InvalidPhoneNumber, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
     CallbackRequest,
     Contact,
@@ -149,7 +149,7 @@ def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime)
     store.erase_texter(caller_hash, line_ids)
     try:
         number = to_e164(from_number)
-    except InvalidPhoneNumber:
+    except InvalidPhoneNumberError:
         number = from_number.strip()
     # The number rides only encrypted; the job record is dropped once it has run.
     runtime.queue(QueueName.MAINTENANCE).enqueue(
@@ -200,7 +200,7 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
         session.expunge(contact)
     try:
         number = to_e164(form.from_number)
-    except InvalidPhoneNumber:
+    except InvalidPhoneNumberError:
         number = form.from_number.strip()
     store = conv.conversation_store(runtime)
     epoch = now.timestamp()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
-from warmline.domain.phone import InvalidPhoneNumber, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -39,7 +39,7 @@ def caller_identity(keys: DataKeys, from_number: str) -> str:
     """The keyed hash of the caller's number (E.164 when it parses; withheld numbers as sent)."""
     try:
         normalized = to_e164(from_number)
-    except InvalidPhoneNumber:
+    except InvalidPhoneNumberError:
         normalized = from_number.strip().lower() or "anonymous"
     return keys.keyed_hash(normalized)
 

@@ -31,10 +31,13 @@ def wanted_config(public_url: str, current: NumberConfig) -> NumberConfig:
     )
 
 
-def configure_numbers(runtime: Runtime, gateway: TwilioGateway, *, dry_run: bool = False) -> list[NumberChange]:
+def configure_numbers(
+    runtime: Runtime, gateway: TwilioGateway, *, dry_run: bool = False,
+) -> list[NumberChange]:
     """Set voice, SMS, status and fallback URLs on every active line's number; idempotent."""
     with runtime.sessions() as session:
-        numbers = list(session.scalars(select(Line.number).where(Line.active.is_(True)).order_by(Line.number)))
+        numbers = list(session.scalars(
+            select(Line.number).where(Line.active.is_(True)).order_by(Line.number)))
     owned = {n.phone_number: n for n in gateway.list_numbers()}
     changes: list[NumberChange] = []
     for number in numbers:
