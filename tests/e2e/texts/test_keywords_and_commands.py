@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.texts.conftest import LINE_NAME, LINE_NUMBER, TextWorld, new_number
-from tests.e2e.texts.privacy import assert_absent, number_forms, redis_dump, sql_dump
+from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
 from warmline.models import Contact, OptOut
 from warmline.texts.words import STOP_WORDS
 

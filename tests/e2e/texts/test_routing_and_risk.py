@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
-from tests.e2e.texts.privacy import assert_absent, number_forms, sql_dump
+from tests.support.privacy import assert_absent, number_forms, sql_dump
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
 from warmline.standin import sign
