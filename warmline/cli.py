@@ -53,9 +53,10 @@ def cmd_twilio_configure(args: argparse.Namespace) -> int:
 
 
 def cmd_standin(args: argparse.Namespace) -> int:
-    from warmline.standin.__main__ import main as standin_main
+    # issue 10: the app's own account SID and token by default, and --configure-lines.
+    from warmline.simulate.wiring import standin_command
 
-    return standin_main(list(args.rest))
+    return standin_command(list(args.rest))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -117,8 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
+# `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
+FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in FORWARDED:
+        args = argparse.Namespace(command=words[0], rest=words[1:], handler=FORWARDED[words[0]])
+    else:
+        args = build_parser().parse_args(words)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -18,6 +18,7 @@ from warmline.standin.model import IncomingNumber, Leg, Source
 from warmline.standin.network import Network
 from warmline.standin.outbound import run_outbound
 from warmline.standin.people import Behaviour, Phone
+from warmline.standin.phone_page import make_phone_page
 from warmline.standin.record import Event, Record
 from warmline.standin.rest import make_rest, net_add_number
 
@@ -31,6 +32,8 @@ class Standin:
     def __init__(self, config: StandinConfig | None = None, **changes: Any) -> None:
         self.config = dataclasses.replace(config or StandinConfig(), **changes)
         self.net = Network(self.config)
+        # Names the phone page shows beside numbers ("Sam (peer)"); issue 10.
+        self.labels: dict[str, str] = {}
         self.app = self.create_app()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -42,6 +45,7 @@ class Standin:
         app = Flask("warmline.standin")
         app.register_blueprint(make_rest(self.net, self.start_call))
         app.register_blueprint(make_control(self))
+        app.register_blueprint(make_phone_page(self))  # issue 10: a phone on the screen
         return app
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Standin:
@@ -120,6 +124,10 @@ class Standin:
     def peer_phone(self, number: str, mode: str = "manual", **behaviour: Any) -> Phone:
         """A peer's mobile: by default it rings until the test answers it."""
         return self.phone(number, mode, **behaviour)
+
+    def label_phone(self, number: str, label: str) -> None:
+        """Show `label` beside `number` on the phone page."""
+        self.labels[number] = label
 
     def client(self) -> Any:
         """A twilio-python `Client` pointed at this stand-in."""

@@ -1,0 +1,1 @@
+"""`python -m warmline simulate`: a shift through the real app, worker and Twilio stand-in."""
