@@ -7,8 +7,10 @@ Called by the app factory and the worker entry, before any offer can be taken in
 from __future__ import annotations
 
 from warmline.services import routing
+from warmline.services.callbacks import CallbackAwareDispatcher
 from warmline.services.voice_peer import VoiceOfferDispatcher
 
 
 def install_dispatchers() -> None:
-    routing.register_dispatcher("voice", VoiceOfferDispatcher())
+    # Callbacks (workers issue): a callback's routing contact rings through the callback path.
+    routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))

@@ -85,6 +85,14 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         timeout_seconds=30,
         optional=True,
     ),
+    # Callbacks (workers issue): expire, repair crashed attempts, start the due ones.
+    RecurringJob(
+        name="callbacks",
+        job="workers.callback_jobs.place_due_callbacks",
+        every=timedelta(seconds=15),
+        queue=QueueName.CALLS,
+        timeout_seconds=60,
+    ),
     RecurringJob(
         name="shift-check",
         job="workers.schedule_jobs.check_shifts",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -54,6 +55,11 @@ class TwilioGateway(Protocol):
 
     def call_status(self, call_sid: str) -> str | None:
         """Twilio's status of a call, or None when Twilio has no such call."""
+        ...
+
+    def find_calls(self, *, to: str, from_: str, created_after: datetime) -> list[str]:
+        """CallSids of calls from `from_` to `to` created at or after `created_after` (callbacks:
+        did a crashed attempt already ring?)."""
         ...
 
     def end_call(self, call_sid: str) -> None:
@@ -136,6 +142,13 @@ class RestTwilioGateway:
         with _twilio_errors(missing_ok=True):
             return str(self._client.calls(call_sid).fetch().status)
         return None
+
+    def find_calls(self, *, to: str, from_: str, created_after: datetime) -> list[str]:
+        # Filtered by creation time here: Twilio's StartTime filters miss calls still queued.
+        with _twilio_errors():
+            calls = self._client.calls.list(to=to, from_=from_, limit=50)
+        return [str(call.sid) for call in calls
+                if call.date_created is None or call.date_created >= created_after]
 
     def end_call(self, call_sid: str) -> None:
         status = self.call_status(call_sid)

@@ -108,6 +108,15 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "callback_caller_prompt": "Hello. Press 1 for the call back you asked for.",
         "callback_voicemail": "This is the warmline returning your call.",
+        # Callbacks, after the peer's 1 (workers issue).
+        "peer_callback_waiting": "We're still calling them. Please stay on the line.",
+        "peer_callback_missed": (
+            "They didn't answer this time. We'll try them again later. Thank you."
+        ),
+        "peer_callback_ended": "The call back has ended. Thank you. Take a moment for yourself.",
+        "callback_caller_sorry": (
+            "Sorry, the peer who was calling you had to step away. We'll call you again soon."
+        ),
     },
     "es": {
         "default_greeting": (

@@ -9,7 +9,13 @@ from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from warmline.runtime import Runtime
-from warmline.services import callback_intake, voice_arrival, voice_peer, voice_wait
+from warmline.services import (
+    callback_intake,
+    callbacks_voice,
+    voice_arrival,
+    voice_peer,
+    voice_wait,
+)
 from warmline.services.backup_route import backup_routes
 from warmline.services.voice_common import degraded_answer
 from warmline.voice import urls
@@ -106,6 +112,49 @@ for _path, _step in _CONTACT_STEPS:
     _contact_step(_path, _step)
 for _path, _step in _OFFER_STEPS:
     _contact_step(_path, _step, query_key="offer")
+
+
+# Callbacks (workers issue): the peer's leg by ?ring=&callback=, the caller's by ?attempt=.
+CallbackPeerStep = Callable[[Runtime, str, str, CallForm, datetime], str]
+
+
+def _callback_peer_step(path: str, step: CallbackPeerStep) -> None:
+    @twilio_webhook(on_failure=_empty)
+    def handler() -> str:
+        return step(current_runtime(), request.args.get("ring", ""),
+                    request.args.get("callback", ""), _form(), _now())
+
+    handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
+    bp.add_url_rule(path, view_func=handler, methods=["POST"])
+
+
+@bp.post(urls.CALLBACK_PEER_STATUS)
+@twilio_webhook(on_failure=_empty)
+def callback_peer_status() -> str:
+    callbacks_voice.handle_peer_status(current_runtime(), request.args.get("ring", ""),
+                                       request.args.get("callback", ""), _form(), _now())
+    return _empty()
+
+
+@bp.post(urls.CALLBACK_CALLER_STATUS)
+@twilio_webhook(on_failure=_empty)
+def callback_caller_status() -> str:
+    callbacks_voice.handle_caller_status(current_runtime(), request.args.get("attempt", ""),
+                                         _form(), _now())
+    return _empty()
+
+
+_callback_peer_step(urls.CALLBACK_PEER_ANSWER, callbacks_voice.handle_peer_answer)
+_callback_peer_step(urls.CALLBACK_PEER_ACCEPT, callbacks_voice.handle_peer_accept)
+for _path, _step in (
+    (urls.CALLBACK_PEER_WAIT, callbacks_voice.handle_peer_wait),
+    (urls.CALLBACK_PEER_DONE, callbacks_voice.handle_peer_done),
+    (urls.CALLBACK_CALLER_ANSWER, callbacks_voice.handle_caller_answer),
+    (urls.CALLBACK_CALLER_CONFIRM, callbacks_voice.handle_caller_confirm),
+    (urls.CALLBACK_CALLER_DONE, callbacks_voice.handle_caller_done),
+):
+    _contact_step(_path, _step, query_key="attempt")
+# End of callbacks.
 
 
 def hold_audio() -> Response:

@@ -1,0 +1,160 @@
+"""Callbacks end to end through the stand-in: the peer first, then the caller, bridged; three
+misses end as "callback failed"; the number is erased either way (issue 8, point 2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
+from warmline.models import CallbackAttempt, CallbackRequest, Contact
+from warmline.services import callbacks, dashboard
+from warmline.standin import Phone
+
+CALLER = "+12125550142"
+ASK_FOR_CALLBACK = {
+    "For Substance use recovery": "1",
+    "To be called back instead, press 1": "1",
+    "To use it, press 1": "1",
+    "as soon as a peer is free, press 1": "1",
+}
+CALLBACK_QUESTION = "Press 1 for the call back you asked for"
+
+
+def ask_for_callback(live: LiveWarmline, *, message_ok: bool = False) -> int:
+    """A caller waits for recovery with nobody available and asks to be called back."""
+    press = {**ASK_FOR_CALLBACK, "Press 1 for yes": "1" if message_ok else "2"}
+    call = live.standin.caller(CALLER, press=press).dial(LINE)
+    call.wait_until_heard("A peer will call you back", timeout=20)
+    call.wait_until_ended(timeout=10)
+    with live.runtime.sessions() as session:
+        return session.scalars(select(CallbackRequest.id)).one()
+
+
+def request_of(live: LiveWarmline, callback_id: int) -> CallbackRequest:
+    with live.runtime.sessions() as session:
+        request = session.get(CallbackRequest, callback_id)
+        assert request is not None
+        return request
+
+
+def contact_outcome(live: LiveWarmline, callback_id: int) -> str | None:
+    with live.runtime.sessions() as session:
+        request = session.get(CallbackRequest, callback_id)
+        contact = session.get(Contact, request.contact_id) if request else None
+        return contact.outcome if contact else None
+
+
+def sweep(live: LiveWarmline) -> callbacks.SweepReport:
+    return callbacks.place_due_callbacks(live.runtime, datetime.now(UTC))
+
+
+def test_a_callback_rings_the_peer_first_then_the_caller_and_bridges_them(
+        live: LiveWarmline) -> None:
+    live.import_roster(ROSTER)
+    callback_id = ask_for_callback(live)
+    caller_phone: Phone = live.standin.phone(CALLER, answer_after=0.5,
+                                             press={CALLBACK_QUESTION: "1"})
+    sam = live.peer(SAM)
+    live.go_available(live.peer_id("sam@example.org"))
+    assert sweep(live).started == [callback_id]
+
+    peer_call = sam.wait_for_ring(timeout=10)
+    peer_call.wait_until_heard("Warmline call back. Press 1 to accept", timeout=10)
+    peer_call.wait_until_heard("A caller who asked for Substance use recovery", timeout=10)
+    # Only once the peer is on the line is the caller called, from the line's number.
+    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
+    assert caller_call.caller_id == LINE
+    caller_call.wait_until_heard(CALLBACK_QUESTION, timeout=10)
+    assert caller_call.wait_until_bridged(timeout=10) == [SAM]
+    # Nothing identifying was said to whoever answered before the 1.
+    before = caller_call.heard[: caller_call.heard.index(next(
+        h for h in caller_call.heard if CALLBACK_QUESTION in h))]
+    assert not any("recovery" in h.lower() or "warmline" in h.lower() for h in before)
+    caller_call.hang_up()
+
+    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=10)
+    request = request_of(live, callback_id)
+    assert request.number_encrypted is None and request.attempts == 1
+    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=10) \
+        == "callback_connected"
+    assert len(sam.rang()) == 1 and len(caller_phone.rang()) == 1
+    sam_id = live.peer_id("sam@example.org")
+    live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
+
+
+def test_a_caller_who_does_not_answer_three_times_ends_as_callback_failed(
+        live: LiveWarmline, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(callbacks, "RETRY_SPACING", callbacks.RETRY_SPACING * 0)
+    live.import_roster(ROSTER)
+    callback_id = ask_for_callback(live, message_ok=False)
+    caller_phone = live.standin.phone(CALLER, mode="no_answer")
+    sam = live.peer(SAM)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+
+    for attempt in (1, 2, 3):
+        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=15)
+        assert sweep(live).started == [callback_id], attempt
+        live.wait_for(lambda n=attempt: len(caller_phone.rang()) == n, timeout=15)
+        live.wait_for(lambda n=attempt: _missed(live, callback_id) == n, timeout=15)
+    live.wait_for(lambda: request_of(live, callback_id).status == "failed", timeout=10)
+    request = request_of(live, callback_id)
+    assert request.number_encrypted is None and request.attempts == 3
+    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=10) \
+        == "callback_failed"
+    # Each attempt rang the peer first; the peer heard that the caller did not answer.
+    assert len(sam.rang()) == 3
+    assert any("didn't answer" in h for c in sam.rang() for h in c.heard)
+    assert sweep(live).started == []  # nothing left to place
+    assert len(caller_phone.rang()) == 3
+
+
+def test_voicemail_hears_only_the_neutral_words_and_only_when_allowed(
+        live: LiveWarmline) -> None:
+    live.import_roster(ROSTER)
+    callback_id = ask_for_callback(live, message_ok=True)
+    caller_phone = live.standin.phone(CALLER, mode="voicemail")
+    live.peer(SAM)
+    live.go_available(live.peer_id("sam@example.org"))
+    sweep(live)
+    call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
+    call.wait_until_ended(timeout=10)
+    assert call.heard == ["This is the warmline returning your call."]
+    live.wait_for(lambda: _missed(live, callback_id) == 1, timeout=10)
+    assert request_of(live, callback_id).status == "pending"
+
+
+def test_a_peer_who_takes_a_callback_on_the_dashboard_is_the_one_rung(
+        live: LiveWarmline) -> None:
+    from tests.e2e.conftest import LEE
+
+    live.import_roster(ROSTER)
+    callback_id = ask_for_callback(live)
+    caller_phone = live.standin.phone(CALLER, answer_after=0.5, press={CALLBACK_QUESTION: "1"})
+    sam, lee = live.peer(SAM), live.peer(LEE)
+    lee_id = live.peer_id("lee@example.org")
+    views = dashboard.list_callbacks(live.runtime, lee_id)
+    assert [v.id for v in views] == [callback_id]
+    assert dashboard.take_callback(live.runtime, lee_id, callback_id) is None
+    # Sam is available too (and idle longer), yet the callback waits for Lee.
+    live.go_available(live.peer_id("sam@example.org"))
+    live.go_available(lee_id)
+    sweep(live)  # the recurring sweep places a taken callback once its peer is available
+    call = lee.wait_for_ring(timeout=10)
+    call.wait_until_heard("Warmline call back", timeout=10)
+    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
+    assert caller_call.wait_until_bridged(timeout=10) == [LEE]
+    caller_call.hang_up()
+    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=10)
+    assert sam.rang() == []
+    live.wait_for(lambda: live.presence(lee_id) == "available", timeout=10)
+
+
+def _missed(live: LiveWarmline, callback_id: int) -> int:
+    with live.runtime.sessions() as session:
+        return len(session.scalars(select(CallbackAttempt).where(
+            CallbackAttempt.callback_id == callback_id,
+            CallbackAttempt.state == "missed")).all())
