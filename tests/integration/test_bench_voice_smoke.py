@@ -1,0 +1,34 @@
+"""The voice benchmark still runs end to end and prints its tables (sizes tiny; timing never checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.support.services import ADMIN_DATABASE_URL
+
+
+@pytest.mark.slow
+def test_bench_voice_quick_prints_both_tables() -> None:
+    # A process of its own: the script sets process-wide state (runtime, dispatchers, signals).
+    # Its own Redis index (the bench's, 5), not the suite's: other sessions flush that one.
+    done = subprocess.run(
+        [sys.executable, "bench/voice.py", "--quick", "--pg-admin-url", ADMIN_DATABASE_URL,
+         "--max-seconds", "60"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert out.startswith("machine: ")
+    assert "PostgreSQL" in out.splitlines()[0]
+    assert "--worker-class gthread" in out
+    assert "## Part 1" in out and "## Part 2" in out
+    for row in ("| GET /healthz (floor)", "| POST /twilio/voice ", "| POST /twilio/voice/menu",
+                "| POST /twilio/voice/wait", "| peer available -> stand-in receives the REST call",
+                "| floor: no-op job enqueued -> started", "| floor: Redis PING"):
+        assert row in out, row
+    # Every answer was the TwiML of its step (not the backup route), and Twilio's schema held.
+    assert "warning:" not in out, out
