@@ -126,8 +126,10 @@ def test_slow_answer_goes_to_the_fallback_url(standin: Standin, twiml: TwimlApp)
 def test_bad_answers_use_the_fallback(standin: Standin, twiml: TwimlApp,
                                       answer: tuple[str, int], code: str) -> None:
     twiml.on("/fallback", "<Response><Say>Backup route</Say></Response>")
-    call = dial(standin, twiml, "", voice_fallback_url=twiml.url + "/fallback")
-    twiml.on("/voice", answer)
+    # The bad answer is in place before the call starts, so the first request already gets it.
+    standin.add_number(LINE, voice_url=twiml.on("/voice", answer),
+                       voice_fallback_url=twiml.url + "/fallback")
+    call = standin.caller(CALLER).dial(LINE)
     call.wait_until_heard("Backup route")
     assert twiml.requests("/fallback")[0].form["ErrorCode"] == code
 

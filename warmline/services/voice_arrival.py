@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from warmline.models import EventKind, Line, Outcome
 from warmline.routing.engine import ArrivingContact
@@ -83,7 +84,7 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             return _closed(runtime, CallContext(contact, line), now)
         if len(line.languages) > 1:
             return twiml.language_menu(line.languages, contact.id)
-        return _menu(runtime, CallContext(contact, line), preface=None)
+        return _menu(session, CallContext(contact, line), preface=None)
 
 
 def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
@@ -125,13 +126,11 @@ def handle_language_choice(runtime: Runtime, contact_id: str, form: CallForm, no
         index = int(form.digits) - 1 if form.digits.isdigit() else -1
         call.contact.language = languages[index] if 0 <= index < len(languages) else languages[0]
         session.commit()
-        return _menu(runtime, call, preface=None)
+        return _menu(session, call, preface=None)
 
 
-def _menu(runtime: Runtime, call: CallContext, preface: str | None) -> str:
-    with runtime.sessions() as session:
-        items = [twiml.MenuItem(e.digit, e.label_for(call.language))
-                 for e in active_experiences(session)]
+def _menu(session: Session, call: CallContext, preface: str | None) -> str:
+    items = [twiml.MenuItem(e.digit, e.label_for(call.language)) for e in active_experiences(session)]
     greeting = call.line.greeting.get(call.language) or text(
         call.language, "default_greeting", line=call.line.name)
     return twiml.experience_menu(call.language, call.contact.id, greeting, items, preface=preface)
@@ -151,7 +150,7 @@ def handle_menu_choice(runtime: Runtime, contact_id: str, form: CallForm, now: d
         experiences = {str(e.digit): e.key for e in active_experiences(session)}
         if digits and digits != ANYONE_DIGIT and digits not in experiences:
             if state.count_menu_try(contact_id) < MENU_TRIES:
-                return _menu(runtime, call, preface=text(language, "invalid_choice"))
+                return _menu(session, call, preface=text(language, "invalid_choice"))
             digits = ANYONE_DIGIT
         experience = experiences.get(digits)
         contact.experience_key = experience

@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import browser  # noqa: F401 - the browser fixture, shared
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
 from tests.web.test_dashboard_helpers import PASSWORD, make_admin_without_peer
 from warmline.domain.matching import Presence
@@ -43,8 +42,8 @@ def _run_scenario(live: LiveWarmline) -> int:
         assert call.wait_until_bridged(timeout=15) == [SAM]
         # The app has seen the bridge (the peer is busy) before the caller says goodbye.
         live.wait_for(lambda: live.presence(sam_id) == "busy", timeout=10)
-        live.wait_for(lambda: "bridged" in live.event_kinds(call.sid), timeout=10)
-        time.sleep(0.2)  # a few seconds of conversation at the stand-in's speed
+        live.wait_for(lambda sid=call.sid: "bridged" in live.event_kinds(sid), timeout=10)
+        time.sleep(1.2)  # over a second of conversation: durations are whole seconds of app time
         call.hang_up()
         assert live.outcome_of(call.sid) == "connected", (number, live.event_kinds(call.sid))
         live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
@@ -100,7 +99,7 @@ def test_report_figures_match_a_scenario_with_known_counts(live: LiveWarmline) -
 
 @pytest.mark.browser
 def test_the_live_board_shows_a_waiting_call_appear_and_disappear_by_itself(
-    live: LiveWarmline, browser: Browser  # noqa: F811 - the fixture imported above
+    live: LiveWarmline, browser: Browser
 ) -> None:
     _run_scenario(live)
     make_admin_without_peer(live.runtime, "coordinator@example.org")
