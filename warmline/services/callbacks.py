@@ -71,7 +71,7 @@ PEER_RETRY_SPACING = timedelta(seconds=30)
 CALLER_RING_SECONDS = 25
 PEER_RING_SECONDS = 20
 # An attempt still `created`/`calling` this long after it began lost its job: run it again.
-REPAIR_AFTER = timedelta(seconds=20)
+REPAIR_AFTER = timedelta(seconds=15)
 ROUTING_PREFIX = "cb-"
 RING_PEER_JOB = "workers.callback_jobs.ring_peer"
 CALL_CALLER_JOB = "workers.callback_jobs.call_caller"

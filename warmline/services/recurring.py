@@ -90,7 +90,7 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         name="callbacks",
         job="workers.callback_jobs.place_due_callbacks",
         every=timedelta(seconds=15),
-        queue=QueueName.CALLS,
+        queue=QueueName.ROUTING,
         timeout_seconds=60,
     ),
     RecurringJob(

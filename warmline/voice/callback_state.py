@@ -14,7 +14,7 @@ PREFIX = f"{VOICE_PREFIX}callback:"
 # A callback's bookkeeping outlives any attempt; nothing here must survive a day.
 CALLBACK_STATE_TTL_SECONDS = 24 * 3600
 # Placing a call to the caller takes one REST request (5 s timeout) and two commits.
-ATTEMPT_LOCK_SECONDS = 30
+ATTEMPT_LOCK_SECONDS = 15
 
 
 def key_ring_attempt(ring_id: str) -> str:
