@@ -7,9 +7,10 @@ from flask import Flask
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.services.abuse import EndReportedContact
 from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
-from warmline.services.texts_wiring import register_text_routing
+from warmline.services.peer_texts import TextPeerNotifier
 from warmline.web import api, auth, calendar, dashboard, health, security, sms, texts_api, voice
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
@@ -36,10 +37,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         init_web(app)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
-    # Texts (issue 7): the webhooks, and text offers shown on dashboards.
+    # Texts (issue 7): the webhooks and the dashboard's conversation API.
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
-    register_text_routing()
     # Admin side (issue 9): lines, peers, roster week, live board, reports; invitation links.
     register_admin_pages(app)
+    # The dashboard's hooks: "need support" reaches off-shift admins by text; "end and report
+    # abuse" hangs up the call or closes the conversation.
+    dashboard.install_support_notifier(app, TextPeerNotifier(runtime))
+    dashboard.install_abuse_report_hook(app, EndReportedContact(runtime))
     return app

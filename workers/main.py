@@ -23,7 +23,6 @@ from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.recurring import reconcile_recurring_jobs
-from warmline.services.texts_wiring import register_text_routing
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
 log = logging.getLogger("workers")
@@ -55,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    register_text_routing()  # texts (issue 7): sms offers to dashboards, peer notices by text
     install_dispatchers()
 
     # Reconcile with a runtime that is closed again before RQ forks work horses: jobs build

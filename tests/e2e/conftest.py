@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -19,7 +20,7 @@ from tests.conftest import clean_database, make_test_settings
 from tests.support.jobs import JobPump
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from warmline.app import create_app
-from warmline.models import Contact, ContactEvent
+from warmline.models import Contact, ContactEvent, Line, Peer
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.standin import Phone, Standin
@@ -69,6 +70,7 @@ class LiveWarmline:
     url: str
     standin: Standin
     pump: JobPump
+    app: Flask
     peers: dict[str, Phone] = field(default_factory=dict)
 
     def import_roster(self, text: str) -> None:
@@ -94,10 +96,6 @@ class LiveWarmline:
 
         now = datetime.now(UTC)
         with self.runtime.sessions() as session:
-            from sqlalchemy import select
-
-            from warmline.models import Line
-
             line_ids = list(session.scalars(select(Line.id)))
         for line_id in line_ids:
             refresh_line_routing(self.runtime, line_id, now, force=True)
@@ -106,10 +104,6 @@ class LiveWarmline:
             assert change.presence == Presence.AVAILABLE, change
 
     def peer_id(self, email: str) -> int:
-        from sqlalchemy import select
-
-        from warmline.models import Peer
-
         with self.runtime.sessions() as session:
             return session.scalars(select(Peer.id).where(Peer.email == email)).one()
 
@@ -144,7 +138,9 @@ class LiveWarmline:
         return value.value if value else None
 
 
-def serve_app(runtime_for_url: Callable[[str], Runtime]) -> tuple[str, Callable[[], None], Runtime]:
+def serve_app(
+    runtime_for_url: Callable[[str], Runtime],
+) -> tuple[str, Callable[[], None], Runtime, Flask]:
     """Serve the app on a free port; the runtime is made once the URL is known."""
     holder: dict[str, Any] = {}
 
@@ -162,7 +158,7 @@ def serve_app(runtime_for_url: Callable[[str], Runtime]) -> tuple[str, Callable[
         server.shutdown()
         server.server_close()
 
-    return url, stop, runtime
+    return url, stop, runtime, holder["app"]
 
 
 @contextmanager
@@ -177,13 +173,13 @@ def running_warmline(database_url: str, tmp_path: Path, standin_options: dict[st
                                       WARMLINE_PUBLIC_URL=url, **overrides)
         return build_runtime(settings)
 
-    url, stop_app, runtime = serve_app(runtime_for)
+    url, stop_app, runtime, app = serve_app(runtime_for)
     clean_database(runtime)
     runtime.redis.flushdb()
     set_process_runtime(runtime)
     standin.add_number(LINE)
     pump = JobPump(runtime.redis).start()
-    warmline = LiveWarmline(runtime=runtime, url=url, standin=standin, pump=pump)
+    warmline = LiveWarmline(runtime=runtime, url=url, standin=standin, pump=pump, app=app)
     try:
         yield warmline
     finally:

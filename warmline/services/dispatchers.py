@@ -1,16 +1,20 @@
-"""Installs, per process, how offers reach peers: voice rings their phone, texts reach the dashboard.
+"""Installs, per process, how offers and notices reach peers.
 
-Called by the app factory and the worker entry, before any offer can be taken in the process
-(a forked RQ work horse inherits the registry of its parent).
+Voice offers ring the peer's phone (through an RQ job); text offers appear on their dashboard;
+peers set off by routing are told by text. Called by the app factory and the worker entry
+before any offer can be taken in the process (a forked RQ work horse inherits the registry).
+Idempotent.
 """
 
 from __future__ import annotations
 
 from warmline.services import routing
-from warmline.services.callbacks import CallbackAwareDispatcher
+from warmline.services.peer_texts import TextPeerNotifier
+from warmline.services.texts_conversation import TextOfferDispatcher
 from warmline.services.voice_peer import VoiceOfferDispatcher
 
 
 def install_dispatchers() -> None:
-    # Callbacks (workers issue): a callback's routing contact rings through the callback path.
-    routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))
+    routing.register_dispatcher("voice", VoiceOfferDispatcher())
+    routing.register_dispatcher("sms", TextOfferDispatcher())
+    routing.register_peer_notifier(TextPeerNotifier())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import dashboard
+from warmline.services.support import SupportAlert
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,22 @@ def _peer_line(runtime: Runtime, peer_id: int, line_id: int | None) -> tuple[Pee
         return peer, line
 
 
+SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no colon
+
+
+def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | None:
+    """The text to an off-shift admin: who asked, on which line; nothing about any caller."""
+    if not asking_peer_id.isdigit():
+        return None
+    with runtime.sessions() as session:
+        asking = session.get(Peer, int(asking_peer_id))
+        name = asking.first_name if asking else None
+    if name is None:
+        return None
+    return (f"Warmline: {name} pressed \"need support\" on {line.name} and no admin is on shift. "
+            "Please check in with them.")
+
+
 def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
                    at_epoch: int) -> bool:
     """The job's work: build the notice from its kind (no text in the job) and send it."""
@@ -108,6 +126,11 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith(SUPPORT_KIND_PREFIX):
+        support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line)
+        if support is None:
+            return False
+        body = support
     else:
         return False
     try:
@@ -154,3 +177,13 @@ class TextPeerNotifier:
             self._enqueue(peer_id, line_id, REMINDER_KIND, int(starts_at.timestamp()))
         except Exception as exc:  # noqa: BLE001
             log.info("reminder to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_off_shift_admins(self, alert: SupportAlert, admin_peer_ids: Sequence[int]) -> None:
+        """The dashboard's SupportAlertNotifier: no admin on shift, so text the line's admins."""
+        line_id = alert.line_ids[0] if alert.line_ids else None
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{SUPPORT_KIND_PREFIX}{alert.peer_id}",
+                              int(alert.at.timestamp()))
+            except Exception as exc:  # noqa: BLE001 - the alert stays on the admin pages
+                log.info("support text to admin %s not queued (%s)", admin_id, type(exc).__name__)
