@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from warmline.runtime import process_runtime
-from warmline.services import routing
+from warmline.services import recovery, routing
 
 
 def run_match_pass(line_id: int) -> int:
@@ -14,8 +14,11 @@ def run_match_pass(line_id: int) -> int:
 
 
 def sweep() -> None:
-    """The sweeper (recurring, every few seconds): repairs what a crash left behind."""
-    routing.sweep(process_runtime(), time.time())
+    """The sweeper (recurring, every few seconds): repairs what a crash left behind, and
+    rebuilds live state by itself when Redis lost it."""
+    runtime = process_runtime()
+    recovery.ensure_live_state(runtime, recovery.twilio_call_checker(runtime), time.time())
+    routing.sweep(runtime, time.time())
 
 
 def end_wrap_up(peer_id: int) -> str:

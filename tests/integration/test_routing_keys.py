@@ -30,6 +30,8 @@ def test_key_strings_are_pinned() -> None:
     assert keys.drop_in_ends() == "wl:{wl}:drop_in_ends"
     assert keys.contact("abc") == "wl:{wl}:contact:abc"
     assert keys.connected() == "wl:{wl}:connected"
+    assert keys.state_marker() == "wl:{wl}:state_marker"
+    assert keys.rebuild_lock() == "wl:{wl}:rebuild_lock"
     assert keys.offer(12) == "wl:{wl}:offer:12"
     assert keys.offer_sequence() == "wl:{wl}:offer_sequence"
     assert keys.pending_offers("voice") == "wl:{wl}:offers:voice"

@@ -142,6 +142,16 @@ def recent_waits(line_id: Part, channel: Part, experience: Part) -> str:
     return f"{ROUTING}waits:{line_id}:{channel}:{experience}"
 
 
+def state_marker() -> str:
+    """Set once live state is built; its absence means Redis lost it (restart, failover)."""
+    return f"{ROUTING}state_marker"
+
+
+def rebuild_lock() -> str:
+    """Held while one process rebuilds live state, so two sweepers never rebuild at once."""
+    return f"{ROUTING}rebuild_lock"
+
+
 KEY_FAMILIES: tuple[Callable[..., str], ...] = (
     lines, line, line_on_shift, line_classes, waiting, waiting_all, pool, staffed, peers, peer,
     peer_shift_lines, peer_drop_ins, peer_memberships, peer_contacts, presence_members, wrap_ups,

@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from warmline.domain.matching import VOICE, LineRules, Presence
-from warmline.models import Contact, Line, Peer
+from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
+from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.contacts import finish_contact
 from warmline.services.schedules import peers_on_shift
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 
@@ -78,6 +80,8 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
             continue
         engine.arrive(contact, now)
         report.requeued.append(contact.contact_id)
+    _end_gone_contacts(runtime, report.gone, at)
+    runtime.redis.set(keys.state_marker(), str(now))
     for peer_id in report.peers_off:
         routing.notify_peer(notifier, PeerOff(peer_id, OffReason.ROUTING_REBUILT))
     log.info("routing rebuilt: %d lines, %d peers off, %d contacts re-queued, %d calls gone",
@@ -85,8 +89,37 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
     return report
 
 
-def rebuild_command(runtime: Runtime) -> int:
-    """`python -m warmline routing rebuild`: the same rebuild, with Twilio asked for each call."""
+def _end_gone_contacts(runtime: Runtime, contact_ids: list[str], at: datetime) -> None:
+    """A call that ended while Redis was gone ended unseen: abandoned (invariant 2), unless it
+    left a callback request, whose outcome comes when the callback is placed."""
+    if not contact_ids:
+        return
+    with runtime.sessions() as session:
+        awaiting = set(session.scalars(select(CallbackRequest.contact_id).where(
+            CallbackRequest.contact_id.in_(contact_ids))))
+        for contact in session.scalars(select(Contact).where(Contact.id.in_(contact_ids))):
+            if contact.id not in awaiting:
+                finish_contact(runtime, contact, Outcome.ABANDONED, at)
+
+
+def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], now: float,
+                      notifier: routing.PeerNotifier | None = None) -> RebuildReport | None:
+    """Rebuild by itself after a Redis loss: the sweeper calls this every run (one GET)."""
+    if runtime.redis.exists(keys.state_marker()):
+        return None
+    lock = runtime.redis.lock(keys.rebuild_lock(), timeout=60, blocking_timeout=0)
+    if not lock.acquire(blocking=False):
+        return None
+    try:
+        if runtime.redis.exists(keys.state_marker()):
+            return None
+        log.warning("routing state missing (Redis restarted or failed over): rebuilding")
+        return rebuild_live_state(runtime, call_is_live, now, notifier)
+    finally:
+        lock.release()
+
+
+def twilio_call_checker(runtime: Runtime) -> Callable[[str], bool]:
     gateway = RestTwilioGateway(runtime.settings)
 
     def call_is_live(call_sid: str) -> bool:
@@ -97,8 +130,13 @@ def rebuild_command(runtime: Runtime) -> int:
             # sweeper withdraws a contact that stays stale.
             return True
 
+    return call_is_live
+
+
+def rebuild_command(runtime: Runtime) -> int:
+    """`python -m warmline routing rebuild`: the same rebuild, with Twilio asked for each call."""
     now = datetime.now(UTC).timestamp()
-    report = rebuild_live_state(runtime, call_is_live, now)
+    report = rebuild_live_state(runtime, twilio_call_checker(runtime), now)
     print(f"routing rebuilt: {report.lines} lines, {len(report.peers_off)} peers set off, "
           f"{len(report.requeued)} contacts waiting again, {len(report.gone)} calls already over")
     return 0
