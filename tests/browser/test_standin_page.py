@@ -1,0 +1,103 @@
+"""The stand-in's phone page in Chromium: a peer texts ON, a caller dials the demo line, the peer
+answers and presses 1, and both sides show the bridge. Also the screenshot for the README."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.e2e.conftest import LiveWarmline, running_warmline
+from warmline.simulate.wiring import add_peer_phones
+
+pytestmark = pytest.mark.browser
+
+DEMO_ROSTER = Path(__file__).resolve().parents[2] / "demo" / "roster.yaml"
+CALLER = "+12125559001"
+SAM = "+12125550101"
+# Slow enough for a person (and a 0.7 s poll) to press keys inside each gather, fast for a test.
+SPEED = 3.0
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def demo(database_url: str, tmp_path: Path) -> Iterator[LiveWarmline]:
+    with running_warmline(database_url, tmp_path, standin_options={"speed": SPEED}) as live:
+        live.import_roster(DEMO_ROSTER.read_text())
+        add_peer_phones(live.runtime, live.standin)  # what `standin --configure-lines` does
+        yield live
+    assert not live.pump.errors, live.pump.errors
+
+
+@pytest.fixture
+def wide_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def test_dial_the_demo_line_answer_as_a_peer_and_see_them_bridged(demo: LiveWarmline,
+                                                                   wide_page: Page) -> None:
+    page = wide_page
+    page.goto(demo.standin.url + "/")
+    expect(page.get_by_role("heading", name="Phones on the screen")).to_be_visible()
+    expect(page.locator("#line-select")).to_have_value("+12125550100")
+
+    # Sam goes available by texting ON from their registered phone.
+    page.locator("#texter-select").select_option(SAM)
+    page.locator("#text-body").fill("ON")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#text-log")).to_contain_text("You're available on Demo Peer Warmline",
+                                                      timeout=WAIT_MS)
+
+    # A caller dials the line, picks English, then recovery.
+    page.locator("#caller-number").fill(CALLER)
+    page.get_by_role("button", name="Call the line").click()
+    transcript = page.locator("#caller-transcript")
+    expect(transcript).to_contain_text("For English, press 1.", timeout=WAIT_MS)
+    page.get_by_role("button", name="caller presses 1").click()
+    expect(transcript).to_contain_text("For Substance use recovery, press 1.", timeout=WAIT_MS)
+    page.get_by_role("button", name="caller presses 1").click()
+
+    # Sam's phone rings on the page; they answer, hear the neutral whisper and press 1.
+    page.locator("#peer-select").select_option(SAM)
+    expect(page.locator("#peer-status")).to_contain_text("Ringing", timeout=WAIT_MS)
+    page.get_by_role("button", name="Answer").click()
+    expect(page.locator("#peer-transcript")).to_contain_text("Warmline call. Press 1 to accept.",
+                                                            timeout=WAIT_MS)
+    page.get_by_role("button", name="peer presses 1").click()
+
+    expect(page.locator("#caller-status")).to_have_text(f"Talking with {SAM}.", timeout=WAIT_MS)
+    expect(page.locator("#peer-status")).to_have_text(f"Talking with {CALLER}.", timeout=WAIT_MS)
+    expect(page.locator("#peer-transcript")).to_contain_text("The caller asked for Substance use recovery")
+    # The peer's phone showed the line's number, never the caller's, before the bridge.
+    assert not re.search(r"a call from \+12125559001", page.locator("#peer-status").inner_text())
+    calls = [leg for leg in demo.standin.legs() if leg.phone is not None and leg.phone.number == SAM]
+    assert calls and all(leg.from_ == "+12125550100" for leg in calls)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "standin-phone.png"), full_page=True)
+
+    page.get_by_role("button", name="Hang up").first.click()
+    expect(page.locator("#caller-status")).to_contain_text("Call ended", timeout=WAIT_MS)
+    inbound = next(leg for leg in demo.standin.legs()
+                   if leg.phone is not None and leg.phone.number == CALLER)
+    assert demo.outcome_of(inbound.sid) == "connected"
+
+
+def test_the_page_loads_only_its_own_files(demo: LiveWarmline, wide_page: Page) -> None:
+    requested: list[str] = []
+    wide_page.on("request", lambda request: requested.append(request.url))
+    response = wide_page.goto(demo.standin.url + "/")
+    assert response is not None
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(wide_page.locator(".keypad[data-side=caller] button")).to_have_count(12)
+    assert requested and all(url.startswith(demo.standin.url) for url in requested), requested
