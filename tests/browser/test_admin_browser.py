@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import CHROMIUM, SCREENSHOTS, VENDOR
+from tests.browser.conftest import SCREENSHOTS, VENDOR
+from tests.conftest import CHROMIUM
 from tests.web.test_admin_helpers import EXAMPLE_ROSTER, load_example
 from tests.web.test_dashboard_helpers import PASSWORD, make_peer
 from warmline.models import Line, Shift, User
