@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from rq.job import Job
 
 from tests.integration.workers_fixtures import release_scheduled, run_jobs
@@ -105,12 +104,3 @@ def test_a_lost_instance_is_rescheduled_by_the_next_reconcile(runtime: Runtime) 
 def test_the_reconcile_waits_out_another_holder_of_the_lock(runtime: Runtime) -> None:
     runtime.redis.set(job_keys.recurring_lock(), "someone-else", px=200)
     assert len(reconcile_recurring_jobs(runtime, NOW)) == len(_expected())
-
-
-@pytest.mark.skipif(
-    is_job_available("workers.routing_jobs.sweep"),
-    reason="the routing sweeper exists: it is scheduled like the others",
-)
-def test_the_routing_sweeper_waits_for_its_module(runtime: Runtime) -> None:
-    reconcile_recurring_jobs(runtime, NOW)
-    assert list_scheduled_recurring(runtime)["routing-sweep"] == []
