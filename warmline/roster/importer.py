@@ -152,7 +152,8 @@ def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-def _line_values(line: RosterLine) -> dict[str, Any]:
+def line_values(line: RosterLine) -> dict[str, Any]:
+    """A validated roster line as the Line row's column values (the admin forms use it too)."""
     return {
         "number": line.number,
         "name": line.name,
@@ -183,7 +184,7 @@ def _upsert_lines(
 ) -> dict[str, Line]:
     rows = {row.number: row for row in session.scalars(select(Line))}
     for line in lines:
-        rows[line.number] = _upsert(session, rows.get(line.number), Line, _line_values(line), counts)
+        rows[line.number] = _upsert(session, rows.get(line.number), Line, line_values(line), counts)
     session.flush()
     return rows
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.models import Line
+from warmline.roster.importer import line_values
 from warmline.roster.schema import (
     DAYS,
     LINE_INT_SETTINGS,
@@ -145,30 +146,6 @@ def check_line_form(form: FormValues) -> tuple[RosterLine | None, FormErrors]:
         place_errors(errors, exc.errors, "lines[0]", form_field_names(form), rename=rename)
         return None, errors
     return roster.lines[0], errors
-
-
-def line_values(line: RosterLine) -> dict[str, Any]:
-    return {
-        "number": line.number,
-        "name": line.name,
-        "active": line.active,
-        "timezone": line.timezone,
-        "languages": list(line.languages),
-        "hours": [{"days": list(o.days), "open": o.open.strftime("%H:%M"),
-                   "close": o.close.strftime("%H:%M")} for o in line.hours],
-        "closed_dates": [d.isoformat() for d in line.closed_dates],
-        "crisis_number": line.crisis_number,
-        "backup_number": line.backup_number,
-        "max_wait_seconds": line.max_wait_seconds,
-        "max_call_minutes": line.max_call_minutes,
-        "daily_contact_limit": line.daily_contact_limit,
-        "wrap_up_seconds": line.wrap_up_seconds,
-        "callbacks": line.callbacks,
-        "share_peer_first_name": line.share_peer_first_name,
-        "calls_while_texting": line.calls_while_texting,
-        "retention_days": line.retention_days,
-        "greeting": dict(line.greeting),
-    }
 
 
 def save_line(
