@@ -76,14 +76,13 @@ class RecurringJob:
 
 RECURRING_JOBS: tuple[RecurringJob, ...] = (
     # Repairs what a crash left in routing (lapsed offers, a peer busy with no live call).
-    # Owned by the routing engine; scheduled here once its job exists.
+    # It also rebuilds live state by itself after a Redis loss.
     RecurringJob(
         name="routing-sweep",
         job="workers.routing_jobs.sweep",
         every=timedelta(seconds=5),
         queue=QueueName.ROUTING,
         timeout_seconds=30,
-        optional=True,
     ),
     # Callbacks (workers issue): expire, repair crashed attempts, start the due ones.
     RecurringJob(
@@ -92,6 +91,15 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         every=timedelta(seconds=15),
         queue=QueueName.ROUTING,
         timeout_seconds=60,
+    ),
+    # Text conversations schedule their own inactivity close; this repairs any whose check was
+    # lost (a worker died holding it), so no conversation stays open forever.
+    RecurringJob(
+        name="idle-texts",
+        job="workers.text_jobs.close_idle_conversations",
+        every=timedelta(minutes=5),
+        queue=QueueName.MESSAGES,
+        timeout_seconds=120,
     ),
     RecurringJob(
         name="shift-check",
