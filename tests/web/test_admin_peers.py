@@ -42,6 +42,8 @@ def test_an_invited_peer_sets_a_password_through_the_link_once(client: FlaskClie
     assert response.status_code == 200
     link = _link(text(response))
     token = link.rsplit("/", 1)[1]
+    # The link is built on WARMLINE_PUBLIC_URL, the address peers reach, not the request's host.
+    assert link == f"{runtime.settings.public_url}/invite/{token}"
     assert "This is the only time it is shown" in text(response)
     with runtime.sessions() as session:
         peer = session.scalars(select(Peer).where(Peer.email == "jo@example.org")).one()

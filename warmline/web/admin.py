@@ -195,7 +195,8 @@ def _render_link(peer_id: int, token: str, *, invited: bool) -> ResponseReturnVa
     # Rendered in this response only: never flashed (the session cookie is signed, not secret)
     # and never stored in clear, so this page is the one time anyone sees it.
     summary = next(p for p in admin_peers.list_peers(current_runtime(), utc_now()) if p.id == peer_id)
-    link = url_for("invite.set_password", token=token, _external=True)
+    # Built on WARMLINE_PUBLIC_URL: behind a proxy the request's own host is not the one peers use.
+    link = current_runtime().settings.public_url + url_for("invite.set_password", token=token)
     return render_template("admin/invite_link.html", peer=summary, link=link, invited=invited,
                            days=admin_peers.INVITE_DAYS)
 
