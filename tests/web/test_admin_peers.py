@@ -38,6 +38,8 @@ def _set_password(
 def test_an_invited_peer_sets_a_password_through_the_link_once(client: FlaskClient, runtime: Runtime) -> None:
     load_example(runtime)
     sign_in_admin(client, runtime)
+    # Reached through a proxy: the request's host is not the public one.
+    client.environ_base["HTTP_HOST"] = "app.internal:8000"
     response = post(client, "/admin/peers/new", NEW_PEER)
     assert response.status_code == 200
     link = _link(text(response))
