@@ -75,8 +75,8 @@ def test_dial_the_demo_line_answer_as_a_peer_and_see_them_bridged(demo: LiveWarm
                                                             timeout=WAIT_MS)
     page.get_by_role("button", name="peer presses 1").click()
 
-    expect(page.locator("#caller-status")).to_have_text(f"Talking with {SAM}.", timeout=WAIT_MS)
-    expect(page.locator("#peer-status")).to_have_text(f"Talking with {CALLER}.", timeout=WAIT_MS)
+    expect(page.locator("#caller-status")).to_have_text("Talking with a peer.", timeout=WAIT_MS)
+    expect(page.locator("#peer-status")).to_have_text("Talking with the caller.", timeout=WAIT_MS)
     expect(page.locator("#peer-transcript")).to_contain_text("The caller asked for Substance use recovery")
     # The peer's phone showed the line's number, never the caller's, before the bridge.
     assert not re.search(r"a call from \+12125559001", page.locator("#peer-status").inner_text())

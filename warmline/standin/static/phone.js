@@ -53,7 +53,8 @@ function showTranscript(list, call) {
 
 function describe(call, who) {
   if (!call) return who === "peer" ? "Not ringing." : "No call yet.";
-  if (call.bridged_with.length) return `Talking with ${call.bridged_with.join(", ")}.`;
+  // Neither side ever sees the other's number: the caller sees the line, the peer sees the line.
+  if (call.bridged_with.length) return who === "peer" ? "Talking with the caller." : "Talking with a peer.";
   if (call.status === "ringing") return who === "peer" ? `Ringing: a call from ${call.from}.` : "Ringing...";
   if (ended(call)) return `Call ended (${call.status}).`;
   return call.listening_for_keys ? "On the call: the line is listening for keys." : "On the call.";
