@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.workers_fixtures import CALLER_NUMBER, OTHER_NUMBER, add_contact, add_line
+from warmline import keys
 from warmline.models import (
     AggregateDay,
     Block,
@@ -24,7 +25,6 @@ from warmline.models import (
     Outcome,
 )
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 from warmline.services.aggregates import aggregate_days, read_report, recompute_day
 from warmline.services.events import store_contact_event
 from warmline.services.retention import TwilioRecords, apply_retention, erase_person
@@ -98,9 +98,9 @@ def test_retention_at_a_fixed_clock(runtime: Runtime) -> None:
             ]
         )
     redis = runtime.redis
-    redis.set(job_keys.recurring_next("a-job-no-longer-in-the-table"), "recurring-x-1")
-    redis.set(job_keys.shift_end_handled(1, line_id, 1), "1")  # lost its TTL
-    redis.set(job_keys.shift_reminder_sent(1, 2), "1", ex=600)
+    redis.set(keys.recurring_next("a-job-no-longer-in-the-table"), "recurring-x-1")
+    redis.set(keys.shift_end_handled(1, line_id, 1), "1")  # lost its TTL
+    redis.set(keys.shift_reminder_sent(1, 2), "1", ex=600)
     redis.set("someone-elses:key", "1")
 
     report = apply_retention(runtime, NOW)
@@ -132,9 +132,9 @@ def test_retention_at_a_fixed_clock(runtime: Runtime) -> None:
     assert callbacks[calling].number_encrypted is not None
     assert [b.expires_at for b in blocks] == [NOW + timedelta(days=1)]
     # Redis: only this package's leftovers.
-    assert not redis.exists(job_keys.recurring_next("a-job-no-longer-in-the-table"))
-    assert not redis.exists(job_keys.shift_end_handled(1, line_id, 1))
-    assert redis.exists(job_keys.shift_reminder_sent(1, 2))
+    assert not redis.exists(keys.recurring_next("a-job-no-longer-in-the-table"))
+    assert not redis.exists(keys.shift_end_handled(1, line_id, 1))
+    assert redis.exists(keys.shift_reminder_sent(1, 2))
     assert redis.exists("someone-elses:key")
     assert report.events_deleted == 4 and report.callback_numbers_erased == 2
     assert report.blocks_deleted == 1 and report.redis_keys_deleted == 2

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from rq.job import Job
 
 from tests.integration.workers_fixtures import release_scheduled, run_jobs
+from warmline import keys
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 from warmline.services.recurring import (
     RECURRING_JOBS,
     RecurringJob,
@@ -102,5 +102,5 @@ def test_a_lost_instance_is_rescheduled_by_the_next_reconcile(runtime: Runtime) 
 
 
 def test_the_reconcile_waits_out_another_holder_of_the_lock(runtime: Runtime) -> None:
-    runtime.redis.set(job_keys.recurring_lock(), "someone-else", px=200)
+    runtime.redis.set(keys.recurring_lock(), "someone-else", px=200)
     assert len(reconcile_recurring_jobs(runtime, NOW)) == len(_expected())

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 
 from tests.web.test_dashboard_helpers import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
+from warmline import keys
 from warmline.models import CallbackRequest
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
@@ -138,7 +139,7 @@ def test_shifts_heartbeat_and_support(client: FlaskClient, runtime: Runtime) -> 
     assert datetime.fromisoformat(shifts[0]["start"]) < datetime.now(UTC)
     headers = {"X-CSRFToken": token}
     assert client.post("/api/heartbeat", headers=headers).get_json() == {
-        "open": True, "ttl_seconds": service.HEARTBEAT_TTL_SECONDS}
+        "open": True, "ttl_seconds": keys.HEARTBEAT_TTL_SECONDS}
     assert service.dashboard_is_open(runtime.redis, peer_id)
     raised = client.post("/api/support", headers=headers)
     assert raised.status_code == 201 and raised.get_json()["admins_on_shift"] == 0

@@ -17,6 +17,7 @@ from tests.web.test_dashboard_helpers import (
     make_peer,
     sign_in,
 )
+from warmline import keys
 from warmline.models import User
 from warmline.runtime import Runtime
 from warmline.services import dashboard as service
@@ -95,15 +96,15 @@ def test_five_failures_lock_the_account_for_15_minutes(client: FlaskClient, runt
 
 def test_one_address_is_limited_across_accounts(client: FlaskClient, runtime: Runtime) -> None:
     make_peer(runtime, "robin@example.org")
-    runtime.redis.set(service.sign_in_ip_key("127.0.0.1"), service.SIGN_IN_IP_MAX_FAILURES)
+    runtime.redis.set(keys.sign_in_failures("127.0.0.1"), service.SIGN_IN_IP_MAX_FAILURES)
     assert _try(client, "robin@example.org", PASSWORD) == 429
 
 
 def test_the_address_counter_expires(client: FlaskClient, runtime: Runtime, redis_client: Redis) -> None:
     _try(client, "nobody@example.org", "x")
-    key = service.sign_in_ip_key("127.0.0.1")
+    key = keys.sign_in_failures("127.0.0.1")
     assert int(redis_client.get(key) or 0) == 1
-    assert 0 < redis_client.ttl(key) <= service.SIGN_IN_IP_WINDOW_SECONDS
+    assert 0 < redis_client.ttl(key) <= keys.SIGN_IN_IP_WINDOW_SECONDS
 
 
 def test_sign_out_ends_the_session(client: FlaskClient, runtime: Runtime) -> None:

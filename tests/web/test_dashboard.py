@@ -18,6 +18,7 @@ from tests.web.test_dashboard_helpers import (
     make_peer,
     sign_in,
 )
+from warmline import keys
 from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Block, CallbackRequest, Contact, Peer
 from warmline.routing.engine import ArrivingContact, RoutingEngine
@@ -280,8 +281,8 @@ def test_the_heartbeat_tells_whether_the_dashboard_is_open(
     token = client.get("/api/csrf").get_json()["csrf_token"]  # type: ignore[index]
     assert client.post("/api/heartbeat", headers={"X-CSRFToken": token}).status_code == 200
     assert service.dashboard_is_open(runtime.redis, peer_id)
-    ttl = runtime.redis.ttl(service.heartbeat_key(peer_id))
-    assert 0 < ttl <= service.HEARTBEAT_TTL_SECONDS
+    ttl = runtime.redis.ttl(keys.dashboard_heartbeat(peer_id))
+    assert 0 < ttl <= keys.HEARTBEAT_TTL_SECONDS
     client.post("/sign-out", data={"csrf_token": token})
     assert not service.dashboard_is_open(runtime.redis, peer_id)
 

@@ -1,8 +1,9 @@
-"""Every routing key in Redis, built here and only here, with the TTLs beside them.
+"""The routing section of `warmline.keys`: every routing key, built from its prefix, with the TTLs.
 
-All keys start with one prefix and carry one hash tag, `{wl}`, so that they live in one Redis
-Cluster slot and a Lua script may touch any of them. The Lua scripts build keys with functions
+It is kept beside the Lua scripts, not in `warmline.keys`, because the scripts' key builders are
 generated from these very functions (`lua_key_builders`), so a key's shape is written once.
+All keys start with the one prefix and carry one hash tag, `{wl}`, so that they live in one Redis
+Cluster slot and a Lua script may touch any of them.
 Iterate with SCAN (or SSCAN / ZRANGE on an index below), never KEYS.
 """
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-PREFIX = "wl"
-HASH_TAG = "{wl}"
+from warmline.keys import PREFIX
+
+HASH_TAG = f"{{{PREFIX}}}"  # the prefix in braces: "{wl}"
 ROUTING = f"{PREFIX}:{HASH_TAG}:"
 
 # A contact's record outlives any real wait or conversation; it is refreshed on each change, so
@@ -23,6 +25,8 @@ OFFER_RECORD_TTL_SECONDS = 3600
 # Observed waits feed the honest estimate; older ones say little about now.
 RECENT_WAITS_TTL_SECONDS = 3600
 RECENT_WAITS_KEPT = 50
+# If the rebuilder dies mid-rebuild, its lock frees itself and the next sweep tries again.
+REBUILD_LOCK_SECONDS = 60
 
 Part = str | int
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
+from warmline import keys
 from warmline.domain.schedule import find_coverage_gaps
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 from warmline.services.notifications import AdminNotifier
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
 
@@ -109,7 +109,7 @@ def send_coverage_report(
     runtime: Runtime, now: datetime, notifier: AdminNotifier, *, min_peers: int = DEFAULT_MIN_PEERS
 ) -> CoverageReport | None:
     """Build and send the report, once per UTC day (a retried or repeated job sends nothing twice)."""
-    marker = job_keys.coverage_report_sent(now.astimezone(UTC).date())
+    marker = keys.coverage_report_sent(now.astimezone(UTC).date())
     if runtime.redis.exists(marker):
         return None
     report = build_coverage_report(runtime, now, min_peers=min_peers)
@@ -117,5 +117,5 @@ def send_coverage_report(
         f"Coverage: {len(report.gaps)} thin hour{'s' if len(report.gaps) != 1 else ''} in the next 14 days"
     )
     notifier.send_coverage_report(subject=subject, body=render_coverage_report(report))
-    runtime.redis.set(marker, "1", ex=job_keys.ONCE_MARKER_TTL_SECONDS)
+    runtime.redis.set(marker, "1", ex=keys.ONCE_MARKER_TTL_SECONDS)
     return report

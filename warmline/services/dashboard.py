@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from warmline import keys
 from warmline.domain.matching import ANY_EXPERIENCE, Presence
 from warmline.domain.schedule import ShiftOccurrence, list_shift_occurrences
 from warmline.models import (
@@ -30,9 +30,8 @@ from warmline.models import (
     User,
 )
 from warmline.queues import QueueName
-from warmline.routing import keys
+from warmline.routing import keys as routing_keys
 from warmline.routing.engine import RoutingEngine
-from warmline.routing.keys import PREFIX
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
@@ -40,42 +39,27 @@ from warmline.services.users import hash_password, verify_password
 
 log = logging.getLogger(__name__)
 
-# --------------------------------------------------------------------------- Redis keys
-# The dashboard's own keys share the app's one prefix; they need no hash tag, since no Lua
-# script touches them together with routing's keys.
-KEY_PREFIX = f"{PREFIX}:dash"
-
-HEARTBEAT_TTL_SECONDS = 60
-"""The page posts a heartbeat every ~20 s; three missed beats and the dashboard counts as closed."""
 HEARTBEAT_INTERVAL_SECONDS = 20
+"""How often the page posts a heartbeat. The key lives keys.HEARTBEAT_TTL_SECONDS (60 s): three
+missed beats and the dashboard counts as closed."""
 
 SIGN_IN_MAX_FAILURES = 5
 """Failed sign-ins in a row before an account is locked."""
 SIGN_IN_LOCK = timedelta(minutes=15)
 SIGN_IN_IP_MAX_FAILURES = 30
-"""Failed sign-ins from one address within the window before that address is refused.
+"""Failed sign-ins from one address within keys.SIGN_IN_IP_WINDOW_SECONDS before that address
+is refused.
 
 Higher than the per-account limit: a whole office can share one address."""
-SIGN_IN_IP_WINDOW_SECONDS = 15 * 60
 
 UPCOMING_DAYS = 14
-
-
-def heartbeat_key(peer_id: int) -> str:
-    return f"{KEY_PREFIX}:open:{peer_id}"
-
-
-def sign_in_ip_key(address: str) -> str:
-    # The address is hashed so the key space never lists who tried to sign in from where.
-    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
-    return f"{KEY_PREFIX}:signin-ip:{digest}"
 
 
 # --------------------------------------------------------------------------- heartbeat
 
 
 def record_heartbeat(redis: Redis, peer_id: int) -> None:
-    redis.set(heartbeat_key(peer_id), "1", ex=HEARTBEAT_TTL_SECONDS)
+    redis.set(keys.dashboard_heartbeat(peer_id), "1", ex=keys.HEARTBEAT_TTL_SECONDS)
 
 
 def dashboard_is_open(redis: Redis, peer_id: int) -> bool:
@@ -83,11 +67,11 @@ def dashboard_is_open(redis: Redis, peer_id: int) -> bool:
 
     The texts issue asks this before offering a text: no texts to a closed dashboard.
     """
-    return bool(redis.exists(heartbeat_key(peer_id)))
+    return bool(redis.exists(keys.dashboard_heartbeat(peer_id)))
 
 
 def forget_heartbeat(redis: Redis, peer_id: int) -> None:
-    redis.delete(heartbeat_key(peer_id))
+    redis.delete(keys.dashboard_heartbeat(peer_id))
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -117,7 +101,7 @@ def _dummy_hash() -> str:
 
 def sign_in(runtime: Runtime, email: str, password: str, address: str, now: datetime) -> SignInResult:
     """Check a sign-in; count failures per account (lock) and per address (Redis window)."""
-    ip_key = sign_in_ip_key(address)
+    ip_key = keys.sign_in_failures(address)
     failures = int(runtime.redis.get(ip_key) or 0)
     if failures >= SIGN_IN_IP_MAX_FAILURES:
         return SignInResult(None, SignInRefusal.ADDRESS_LIMITED)
@@ -148,7 +132,7 @@ def sign_in(runtime: Runtime, email: str, password: str, address: str, now: date
 def _count_address_failure(redis: Redis, key: str) -> None:
     pipe = redis.pipeline()
     pipe.incr(key)
-    pipe.expire(key, SIGN_IN_IP_WINDOW_SECONDS, nx=True)
+    pipe.expire(key, keys.SIGN_IN_IP_WINDOW_SECONDS, nx=True)
     pipe.execute()
 
 
@@ -429,7 +413,7 @@ def read_presence(runtime: Runtime, peer_id: int, now: datetime) -> PresenceSnap
     presence = engine.presence(peer_id) or Presence.OFF
     wrap_up_until: datetime | None = None
     if presence is Presence.WRAP_UP:
-        raw = runtime.redis.hget(keys.peer(peer_id), "wrap_until")
+        raw = runtime.redis.hget(routing_keys.peer(peer_id), "wrap_until")
         if raw:
             wrap_up_until = datetime.fromtimestamp(float(raw), UTC)
     return PresenceSnapshot(

@@ -107,7 +107,7 @@ def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], now
     """Rebuild by itself after a Redis loss: the sweeper calls this every run (one GET)."""
     if runtime.redis.exists(keys.state_marker()):
         return None
-    lock = runtime.redis.lock(keys.rebuild_lock(), timeout=60, blocking_timeout=0)
+    lock = runtime.redis.lock(keys.rebuild_lock(), timeout=keys.REBUILD_LOCK_SECONDS, blocking_timeout=0)
     if not lock.acquire(blocking=False):
         return None
     try:

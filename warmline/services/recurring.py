@@ -30,9 +30,9 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
+from warmline import keys
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def is_job_available(path: str) -> bool:
 
 
 def _pending_instance(runtime: Runtime, entry: RecurringJob) -> str | None:
-    raw = runtime.redis.get(job_keys.recurring_next(entry.name))
+    raw = runtime.redis.get(keys.recurring_next(entry.name))
     if raw is None:
         return None
     job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -204,7 +204,7 @@ def _schedule_next(runtime: Runtime, entry: RecurringJob, after: datetime) -> st
             slot = entry.next_slot(slot)
             continue
         break
-    runtime.redis.set(job_keys.recurring_next(entry.name), job_id)
+    runtime.redis.set(keys.recurring_next(entry.name), job_id)
     return job_id
 
 
@@ -225,8 +225,8 @@ def reconcile_recurring_jobs(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     lock = runtime.redis.lock(
-        job_keys.recurring_lock(),
-        timeout=job_keys.RECURRING_LOCK_TTL_MS / 1000,
+        keys.recurring_lock(),
+        timeout=keys.RECURRING_LOCK_TTL_MS / 1000,
         blocking_timeout=LOCK_WAIT_SECONDS,
     )
     if not lock.acquire():

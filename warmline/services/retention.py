@@ -11,7 +11,7 @@ Daily retention (``apply_retention``), per line, with cut-off = now - ``retentio
       hour's grace past its expiry, so a callback job never loses the number mid-call.
     * blocks are deleted at their expiry; opt-outs are kept (texting someone who sent STOP is
       against the law and Twilio's rules).
-    * Redis: leftovers of this package's own keys (``job_keys``) are purged with SCAN.
+    * Redis: leftovers of the background jobs' own keys (``keys.jobs_pattern``) are purged with SCAN.
     * Twilio: calls to or from a line's number that ended before the cut-off are deleted, and
       the bodies of its messages sent before it are redacted, through the REST API.
 
@@ -44,6 +44,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from config import Settings
+from warmline import keys
 from warmline.models import (
     AggregateDay,
     Block,
@@ -55,7 +56,6 @@ from warmline.models import (
     Line,
 )
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 from warmline.services.aggregates import is_day_final, local_day_bounds, recompute_day
 from warmline.services.recurring import RECURRING_JOBS
 from warmline.telephony.gateway import REST_TIMEOUT_SECONDS, TelephonyError
@@ -186,18 +186,18 @@ def _purge_line_events(runtime: Runtime, line: Line, cutoff: datetime, now: date
 
 
 def purge_redis_leftovers(runtime: Runtime) -> int:
-    """Delete this package's Redis keys that nothing will read again; returns how many."""
-    known = {job_keys.recurring_next(entry.name) for entry in RECURRING_JOBS}
+    """Delete background-job Redis keys that nothing will read again; returns how many."""
+    known = {keys.recurring_next(entry.name) for entry in RECURRING_JOBS}
     deleted = 0
-    for raw in runtime.redis.scan_iter(match=job_keys.recurring_next_pattern(), count=SCAN_BATCH):
+    for raw in runtime.redis.scan_iter(match=keys.recurring_next_pattern(), count=SCAN_BATCH):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         if key not in known:
             deleted += int(runtime.redis.delete(key))
-    for raw in runtime.redis.scan_iter(match=job_keys.owned_pattern(), count=SCAN_BATCH):
+    for raw in runtime.redis.scan_iter(match=keys.jobs_pattern(), count=SCAN_BATCH):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         # Once-only markers always carry a TTL; one without (a crash between SET and EXPIRE in
         # older code, a hand-made key) would live forever.
-        if key not in known and key != job_keys.recurring_lock() and runtime.redis.ttl(key) == -1:
+        if key not in known and key != keys.recurring_lock() and runtime.redis.ttl(key) == -1:
             deleted += int(runtime.redis.delete(key))
     return deleted
 

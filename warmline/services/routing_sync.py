@@ -1,7 +1,7 @@
 """Keeps the routing engine's copy of lines, peers and "who is on shift" in step with SQL.
 
-Runs at a contact's arrival (at most every SYNC_INTERVAL_SECONDS per line), from the minute
-job, and after a roster change; each run is idempotent, so extra runs cost only time.
+Runs at a contact's arrival (at most every keys.LINE_SYNC_INTERVAL_SECONDS per line), from the
+minute job, and after a roster change; each run is idempotent, so extra runs cost only time.
 """
 
 from __future__ import annotations
@@ -10,22 +10,20 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from warmline import keys
 from warmline.models import Line, Shift
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import active_lines, peers_on_shift
 
-SYNC_INTERVAL_SECONDS = 30
-_SYNC_MARK = "wl:sync:line:{line_id}"
-
 
 def refresh_line_routing(runtime: Runtime, line_id: int, now: datetime, *, force: bool = False) -> bool:
     """Sync one line's rules, its peers' profiles and its on-shift set; False if done recently."""
-    mark = _SYNC_MARK.format(line_id=line_id)
-    if not force and not runtime.redis.set(mark, "1", nx=True, ex=SYNC_INTERVAL_SECONDS):
+    mark = keys.line_synced(line_id)
+    if not force and not runtime.redis.set(mark, "1", nx=True, ex=keys.LINE_SYNC_INTERVAL_SECONDS):
         return False
     if force:
-        runtime.redis.set(mark, "1", ex=SYNC_INTERVAL_SECONDS)
+        runtime.redis.set(mark, "1", ex=keys.LINE_SYNC_INTERVAL_SECONDS)
     epoch = now.timestamp()
     with runtime.sessions() as session:
         line = session.get(Line, line_id)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from warmline import keys
 from warmline.domain.schedule import find_peers_on_shift, list_shift_occurrences
 from warmline.runtime import Runtime
-from warmline.services import job_keys
 from warmline.services.notifications import PeerNotifier, ShiftEndHook
 from warmline.services.routing_sync import refresh_all_lines
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
@@ -40,13 +40,13 @@ def handle_shift_ends(runtime: Runtime, now: datetime, hook: ShiftEndHook) -> li
             ):
                 if not (now - END_LOOKBACK < occurrence.end <= now) or occurrence.peer_id in on_now:
                     continue
-                marker = job_keys.shift_end_handled(
+                marker = keys.shift_end_handled(
                     occurrence.peer_id, line.id, int(occurrence.end.timestamp())
                 )
                 if runtime.redis.exists(marker):
                     continue
                 hook.end_shift(peer_id=occurrence.peer_id, line_id=line.id, ended_at=occurrence.end)
-                runtime.redis.set(marker, "1", ex=job_keys.ONCE_MARKER_TTL_SECONDS)
+                runtime.redis.set(marker, "1", ex=keys.ONCE_MARKER_TTL_SECONDS)
                 ended.append((occurrence.peer_id, line.id, occurrence.end))
     return ended
 
@@ -73,13 +73,13 @@ def send_shift_reminders(
                     continue
                 if occurrence.peer_id in find_peers_on_shift(schedule, own, occurrence.start - _INSTANT):
                     continue
-                marker = job_keys.shift_reminder_sent(rule.shift_id, int(occurrence.start.timestamp()))
+                marker = keys.shift_reminder_sent(rule.shift_id, int(occurrence.start.timestamp()))
                 if runtime.redis.exists(marker):
                     continue
                 notifier.send_shift_reminder(
                     peer_id=occurrence.peer_id, line_id=line.id, starts_at=occurrence.start
                 )
-                runtime.redis.set(marker, "1", ex=job_keys.ONCE_MARKER_TTL_SECONDS)
+                runtime.redis.set(marker, "1", ex=keys.ONCE_MARKER_TTL_SECONDS)
                 reminded.append((occurrence.peer_id, line.id, occurrence.start))
     return reminded
 

@@ -25,19 +25,17 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline import keys
 from warmline.models import AuditEntry, Line, Peer, Role, Shift
 from warmline.runtime import Runtime
-from warmline.services.dashboard import KEY_PREFIX, list_peer_lines
+from warmline.services.dashboard import list_peer_lines
 from warmline.services.schedules import peers_on_shift
 
 log = logging.getLogger(__name__)
 
-ALERTS_KEEP = timedelta(days=1)
+# An alert older than its key's TTL is not shown, even if newer ones kept the list alive.
+ALERTS_KEEP = timedelta(seconds=keys.SUPPORT_ALERTS_TTL_SECONDS)
 ALERTS_MAX = 200
-
-
-def support_alerts_key() -> str:
-    return f"{KEY_PREFIX}:support-alerts"
 
 
 @dataclass(frozen=True)
@@ -144,16 +142,16 @@ def _store(redis: Redis, alert: SupportAlert) -> None:
         }
     )
     pipe = redis.pipeline()
-    pipe.lpush(support_alerts_key(), record)
-    pipe.ltrim(support_alerts_key(), 0, ALERTS_MAX - 1)
-    pipe.expire(support_alerts_key(), int(ALERTS_KEEP.total_seconds()))
+    pipe.lpush(keys.support_alerts(), record)
+    pipe.ltrim(keys.support_alerts(), 0, ALERTS_MAX - 1)
+    pipe.expire(keys.support_alerts(), keys.SUPPORT_ALERTS_TTL_SECONDS)
     pipe.execute()
 
 
 def list_support_alerts(redis: Redis, now: datetime) -> list[SupportAlert]:
     """Alerts of the last day, newest first (for the admin pages)."""
     found: list[SupportAlert] = []
-    raw_items: list[bytes] = redis.lrange(support_alerts_key(), 0, ALERTS_MAX - 1)  # type: ignore[assignment]
+    raw_items: list[bytes] = redis.lrange(keys.support_alerts(), 0, ALERTS_MAX - 1)  # type: ignore[assignment]
     for raw in raw_items:
         item = json.loads(raw)
         at = datetime.fromisoformat(item["at"])

@@ -16,6 +16,7 @@ from rq import Retry
 from sqlalchemy import select
 
 from config.text_policy import TextPolicy, load_text_policy
+from warmline import keys
 from warmline.domain.matching import priority_from_score
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer
 from warmline.queues import QueueName
@@ -28,7 +29,7 @@ from warmline.services.contacts import finish_contact
 from warmline.services.dashboard import dashboard_is_open
 from warmline.services.events import record_contact_event
 from warmline.telephony.gateway import RecipientOptedOutError, RestTwilioGateway, TelephonyError
-from warmline.texts import keys, words
+from warmline.texts import words
 from warmline.texts.segments import MAX_CHARACTERS, count_segments
 from warmline.texts.store import Conversation, ConversationStore
 
@@ -122,7 +123,7 @@ def send_pending(runtime: Runtime, contact_id: str, now: float) -> int:
     Transient Twilio errors raise, so RQ retries the job with backoff from the same text on.
     """
     store = conversation_store(runtime)
-    lock = runtime.redis.lock(keys.send_lock(contact_id), timeout=keys.SEND_LOCK_SECONDS,
+    lock = runtime.redis.lock(keys.text_send_lock(contact_id), timeout=keys.TEXT_SEND_LOCK_SECONDS,
                               blocking_timeout=2)
     if not lock.acquire():
         raise SenderBusyError("sender busy", transient=True)
@@ -164,7 +165,7 @@ def send_pending(runtime: Runtime, contact_id: str, now: float) -> int:
             except TelephonyError as exc:
                 if exc.transient:
                     # Not sent: let the retried job send this very text, still in order.
-                    runtime.redis.hdel(keys.outbound(contact_id), f"claim:{seq}")
+                    runtime.redis.hdel(keys.text_outbound(contact_id), f"claim:{seq}")
                     store.set_status(contact_id, seq, "queued")
                     raise
                 log.warning("conversation %s: text %s refused by Twilio (%s)", contact_id, seq,

@@ -8,8 +8,8 @@ from typing import Any
 
 from redis import Redis
 
+from warmline import keys
 from warmline.crypto import DataKeys
-from warmline.texts import keys
 
 # Delivery states only move forward (Twilio's callbacks may come late, twice, or out of order).
 _DELIVERY_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3,
@@ -68,33 +68,33 @@ class ConversationStore:
 
     def first_sighting(self, message_sid: str) -> bool:
         """True the first time a MessageSid is seen; Twilio's retries and duplicates get False."""
-        return bool(self.redis.set(keys.seen(message_sid), "1", nx=True,
-                                   ex=keys.SEEN_TTL_SECONDS))
+        return bool(self.redis.set(keys.text_seen(message_sid), "1", nx=True,
+                                   ex=keys.TEXT_SEEN_TTL_SECONDS))
 
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,
                experience: str | None, now: float, label: str) -> None:
         pipe = self.redis.pipeline()
-        pipe.hset(keys.conversation(contact_id), mapping={
+        pipe.hset(keys.text_conversation(contact_id), mapping={
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
             "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
             "label": label,
         })
-        pipe.set(keys.open_conversation(line_id, caller_hash), contact_id,
+        pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
                  ex=self.content_seconds)
-        pipe.sadd(keys.conversations_of(caller_hash), contact_id)
-        pipe.expire(keys.conversations_of(caller_hash), self.content_seconds)
+        pipe.sadd(keys.text_conversations_of(caller_hash), contact_id)
+        pipe.expire(keys.text_conversations_of(caller_hash), self.content_seconds)
         pipe.execute()
         self._expire(contact_id, self.content_seconds)
 
     def find_open(self, line_id: int, caller_hash: str) -> str | None:
-        raw = self.redis.get(keys.open_conversation(line_id, caller_hash))
+        raw = self.redis.get(keys.text_open_conversation(line_id, caller_hash))
         return _s(raw) if raw else None
 
     def get(self, contact_id: str) -> Conversation | None:
-        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.conversation(contact_id)).items()}
+        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.text_conversation(contact_id)).items()}
         if "line" not in h:
             return None
         return Conversation(
@@ -111,13 +111,13 @@ class ConversationStore:
         return self.keys.decrypt(conversation.number_encrypted)
 
     def set_fields(self, contact_id: str, **fields: str) -> None:
-        if self.redis.exists(keys.conversation(contact_id)):
+        if self.redis.exists(keys.text_conversation(contact_id)):
             mapping: dict[str | bytes, str | bytes] = dict(fields.items())
-            self.redis.hset(keys.conversation(contact_id), mapping=mapping)  # type: ignore[arg-type]
+            self.redis.hset(keys.text_conversation(contact_id), mapping=mapping)  # type: ignore[arg-type]
 
     def claim_flag(self, contact_id: str, field: str) -> bool:
         """Set a 0/1 field to 1; True only for the first claim (risk flag, crisis numbers)."""
-        return int(self.redis.hsetnx(keys.claims(contact_id), field, "1")) == 1
+        return int(self.redis.hsetnx(keys.text_claims(contact_id), field, "1")) == 1
 
     def touch(self, contact_id: str, now: float) -> None:
         self.set_fields(contact_id, last=repr(now))
@@ -125,14 +125,14 @@ class ConversationStore:
         if conversation is None or not conversation.is_open:
             return
         if conversation.accepted:
-            self.redis.zadd(keys.live(), {contact_id: now})
-        self.redis.expire(keys.open_conversation(conversation.line_id, conversation.caller_hash),
+            self.redis.zadd(keys.text_live(), {contact_id: now})
+        self.redis.expire(keys.text_open_conversation(conversation.line_id, conversation.caller_hash),
                           self.content_seconds)
         self._expire(contact_id, self.content_seconds)
 
     def accept(self, contact_id: str, peer_id: int, now: float) -> None:
         self.set_fields(contact_id, peer=str(peer_id), accepted=repr(now), last=repr(now))
-        self.redis.zadd(keys.live(), {contact_id: now})
+        self.redis.zadd(keys.text_live(), {contact_id: now})
 
     def close(self, contact_id: str, now: float, keep_seconds: float) -> bool:
         """Closes once (True the first time); content expires `keep_seconds` later."""
@@ -143,34 +143,34 @@ class ConversationStore:
             return False
         self.set_fields(contact_id, closed=repr(now))
         pipe = self.redis.pipeline()
-        open_key = keys.open_conversation(conversation.line_id, conversation.caller_hash)
+        open_key = keys.text_open_conversation(conversation.line_id, conversation.caller_hash)
         # Only our own pointer: a newer conversation of the same texter must stay reachable.
         if self.find_open(conversation.line_id, conversation.caller_hash) == contact_id:
             pipe.delete(open_key)
-        pipe.zrem(keys.live(), contact_id)
+        pipe.zrem(keys.text_live(), contact_id)
         pipe.execute()
         self._expire(contact_id, max(1, int(keep_seconds)))
         return True
 
     def idle_since(self, before: float) -> list[str]:
-        return [_s(c) for c in self.redis.zrangebyscore(keys.live(), "-inf", before)]
+        return [_s(c) for c in self.redis.zrangebyscore(keys.text_live(), "-inf", before)]
 
     def _expire(self, contact_id: str, seconds: int) -> None:
         pipe = self.redis.pipeline()
-        for key in (keys.conversation(contact_id), keys.claims(contact_id),
-                    keys.messages(contact_id), keys.outbound(contact_id)):
+        for key in (keys.text_conversation(contact_id), keys.text_claims(contact_id),
+                    keys.text_messages(contact_id), keys.text_outbound(contact_id)):
             pipe.expire(key, seconds)
         pipe.execute()
 
     # -- messages ---------------------------------------------------------------------------
 
     def append(self, contact_id: str, entry: dict[str, Any]) -> None:
-        self.redis.rpush(keys.messages(contact_id), self.keys.encrypt(json.dumps(entry)))
-        self.redis.expire(keys.messages(contact_id), self.content_seconds)
+        self.redis.rpush(keys.text_messages(contact_id), self.keys.encrypt(json.dumps(entry)))
+        self.redis.expire(keys.text_messages(contact_id), self.content_seconds)
 
     def entries(self, contact_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for raw in self.redis.lrange(keys.messages(contact_id), 0, -1):
+        for raw in self.redis.lrange(keys.text_messages(contact_id), 0, -1):
             loaded: dict[str, Any] = json.loads(self.keys.decrypt(_s(raw)))
             out.append(loaded)
         return out
@@ -178,8 +178,8 @@ class ConversationStore:
     def queue_outbound(self, contact_id: str, body: str, now: float, *, by: str,
                        segments: int) -> int:
         """Number the next outbound text of the conversation and keep its body for the sender."""
-        seq = int(self.redis.hincrby(keys.conversation(contact_id), "seq", 1))
-        self.redis.hset(keys.outbound(contact_id), mapping={
+        seq = int(self.redis.hincrby(keys.text_conversation(contact_id), "seq", 1))
+        self.redis.hset(keys.text_outbound(contact_id), mapping={
             f"body:{seq}": self.keys.encrypt(body), f"status:{seq}": "queued"})
         self.append(contact_id, {"dir": "out", "seq": seq, "by": by, "body": body, "at": now,
                                  "segments": segments})
@@ -187,22 +187,22 @@ class ConversationStore:
         return seq
 
     def outbound_body(self, contact_id: str, seq: int) -> str | None:
-        raw = self.redis.hget(keys.outbound(contact_id), f"body:{seq}")
+        raw = self.redis.hget(keys.text_outbound(contact_id), f"body:{seq}")
         return self.keys.decrypt(_s(raw)) if raw else None
 
     def drop_outbound_body(self, contact_id: str, seq: int) -> None:
-        self.redis.hdel(keys.outbound(contact_id), f"body:{seq}")
+        self.redis.hdel(keys.text_outbound(contact_id), f"body:{seq}")
 
     def delivery(self, contact_id: str) -> dict[int, str]:
         out: dict[int, str] = {}
-        for k, v in self.redis.hgetall(keys.outbound(contact_id)).items():
+        for k, v in self.redis.hgetall(keys.text_outbound(contact_id)).items():
             name = _s(k)
             if name.startswith("status:"):
                 out[int(name.split(":", 1)[1])] = _s(v)
         return out
 
     def status(self, contact_id: str, seq: int) -> str | None:
-        raw = self.redis.hget(keys.outbound(contact_id), f"status:{seq}")
+        raw = self.redis.hget(keys.text_outbound(contact_id), f"status:{seq}")
         return _s(raw) if raw else None
 
     def set_status(self, contact_id: str, seq: int, status: str) -> bool:
@@ -210,62 +210,62 @@ class ConversationStore:
         rank = _DELIVERY_RANK.get(status)
         if rank is None:
             return False
-        return bool(self._forward(keys=[keys.outbound(contact_id)], args=[
+        return bool(self._forward(keys=[keys.text_outbound(contact_id)], args=[
             f"status:{seq}", status, rank, json.dumps(_DELIVERY_RANK)]))
 
     def set_sid(self, contact_id: str, seq: int, message_sid: str) -> None:
-        self.redis.hset(keys.outbound(contact_id), f"sid:{seq}", message_sid)
+        self.redis.hset(keys.text_outbound(contact_id), f"sid:{seq}", message_sid)
 
     def sid(self, contact_id: str, seq: int) -> str | None:
-        raw = self.redis.hget(keys.outbound(contact_id), f"sid:{seq}")
+        raw = self.redis.hget(keys.text_outbound(contact_id), f"sid:{seq}")
         return _s(raw) if raw else None
 
     def claim_send(self, contact_id: str, seq: int) -> bool:
         """Marks `seq` as being sent, once: a job rerun after a crash never sends it twice."""
-        return int(self.redis.hsetnx(keys.outbound(contact_id), f"claim:{seq}", "1")) == 1
+        return int(self.redis.hsetnx(keys.text_outbound(contact_id), f"claim:{seq}", "1")) == 1
 
     def sent_upto(self, contact_id: str) -> int:
-        raw = self.redis.hget(keys.outbound(contact_id), "done")
+        raw = self.redis.hget(keys.text_outbound(contact_id), "done")
         return int(_s(raw)) if raw else 0
 
     def mark_done(self, contact_id: str, seq: int) -> None:
-        self.redis.hset(keys.outbound(contact_id), "done", str(seq))
+        self.redis.hset(keys.text_outbound(contact_id), "done", str(seq))
 
     # -- offers shown on dashboards ---------------------------------------------------------
 
     def remember_offer(self, offer_id: str, contact_id: str, peer_id: int, expires_at: float) -> None:
         pipe = self.redis.pipeline()
-        pipe.hset(keys.offer(offer_id), mapping={"contact": contact_id, "peer": str(peer_id),
+        pipe.hset(keys.text_offer(offer_id), mapping={"contact": contact_id, "peer": str(peer_id),
                                                  "expires": repr(expires_at)})
-        pipe.expire(keys.offer(offer_id), keys.OFFER_TTL_SECONDS)
-        pipe.zadd(keys.peer_offers(peer_id), {offer_id: expires_at})
-        pipe.expire(keys.peer_offers(peer_id), keys.OFFER_TTL_SECONDS)
+        pipe.expire(keys.text_offer(offer_id), keys.TEXT_OFFER_TTL_SECONDS)
+        pipe.zadd(keys.text_peer_offers(peer_id), {offer_id: expires_at})
+        pipe.expire(keys.text_peer_offers(peer_id), keys.TEXT_OFFER_TTL_SECONDS)
         pipe.execute()
         self.set_fields(contact_id, offer=offer_id)
 
     def offer(self, offer_id: str) -> tuple[str, int, float] | None:
-        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.offer(offer_id)).items()}
+        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.text_offer(offer_id)).items()}
         if "contact" not in h:
             return None
         return h["contact"], int(h["peer"]), float(h["expires"])
 
     def peer_offer_ids(self, peer_id: int, now: float) -> list[str]:
-        self.redis.zremrangebyscore(keys.peer_offers(peer_id), "-inf", now)
-        return [_s(o) for o in self.redis.zrange(keys.peer_offers(peer_id), 0, -1)]
+        self.redis.zremrangebyscore(keys.text_peer_offers(peer_id), "-inf", now)
+        return [_s(o) for o in self.redis.zrange(keys.text_peer_offers(peer_id), 0, -1)]
 
     def forget_offer(self, offer_id: str, peer_id: int) -> None:
-        self.redis.zrem(keys.peer_offers(peer_id), offer_id)
+        self.redis.zrem(keys.text_peer_offers(peer_id), offer_id)
 
     # -- erasure ----------------------------------------------------------------------------
 
     def erase_texter(self, caller_hash: str, line_ids: list[int]) -> int:
         """DELETE: every conversation of this texter, its content and its number, now."""
-        ids = [_s(c) for c in self.redis.smembers(keys.conversations_of(caller_hash))]
-        doomed = [keys.conversations_of(caller_hash)]
-        doomed += [keys.open_conversation(line_id, caller_hash) for line_id in line_ids]
+        ids = [_s(c) for c in self.redis.smembers(keys.text_conversations_of(caller_hash))]
+        doomed = [keys.text_conversations_of(caller_hash)]
+        doomed += [keys.text_open_conversation(line_id, caller_hash) for line_id in line_ids]
         for cid in ids:
-            doomed += [keys.conversation(cid), keys.claims(cid),
-                       keys.messages(cid), keys.outbound(cid)]
-            self.redis.zrem(keys.live(), cid)
+            doomed += [keys.text_conversation(cid), keys.text_claims(cid),
+                       keys.text_messages(cid), keys.text_outbound(cid)]
+            self.redis.zrem(keys.text_live(), cid)
         self.redis.delete(*doomed)
         return len(ids)

@@ -1,7 +1,7 @@
 """Short-lived Redis state of live calls that is not routing: which call is which contact, etc.
 
 Nothing here is a phone number in clear: the callback draft is encrypted by the caller of
-`save_callback_draft`. Keys share the routing prefix, so a key scan of `wl:` finds all of them.
+`save_callback_draft`. The keys and their TTLs are built in `warmline.keys` (the voice section).
 """
 
 from __future__ import annotations
@@ -11,59 +11,7 @@ from collections.abc import Mapping
 from redis import Redis
 from redis.lock import Lock
 
-PREFIX = "wl:voice:"
-# A call's bookkeeping outlives any call; nothing here must survive a day.
-CALL_STATE_TTL_SECONDS = 6 * 3600
-CALLBACK_DRAFT_TTL_SECONDS = 15 * 60
-
-
-def key_contact_of_call(call_sid: str) -> str:
-    return f"{PREFIX}call:{call_sid}:contact"
-
-
-def key_call_sequence(call_sid: str) -> str:
-    return f"{PREFIX}call:{call_sid}:seq"
-
-
-def key_choice(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:choice"
-
-
-def key_outcome(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:outcome"
-
-
-def key_menu_tries(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:menu_tries"
-
-
-def key_callback_draft(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:callback"
-
-
-def key_offer_ring(offer_id: str) -> str:
-    return f"{PREFIX}offer:{offer_id}:ring"
-
-
-def key_offer_call(offer_id: str) -> str:
-    return f"{PREFIX}offer:{offer_id}:call"
-
-
-def key_offer_contact(offer_id: str) -> str:
-    return f"{PREFIX}offer:{offer_id}:contact"
-
-
-def key_ringing_call(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:ringing"
-
-
-def key_ending_lock(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:ending"
-
-
-def key_on_hangup(contact_id: str) -> str:
-    return f"{PREFIX}contact:{contact_id}:on_hangup"
-
+from warmline import keys
 
 # What a hang-up means when no outcome was claimed yet: abandoned, unless the call was told
 # the line is closed (closed_hours) or left a callback request (no outcome until it is placed).
@@ -83,10 +31,11 @@ class CallState:
         self.redis = redis
 
     def link_call(self, call_sid: str, contact_id: str) -> None:
-        self.redis.set(key_contact_of_call(call_sid), contact_id, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_contact_of_call(call_sid), contact_id,
+                       ex=keys.CALL_STATE_TTL_SECONDS)
 
     def contact_of_call(self, call_sid: str) -> str | None:
-        return _text(self.redis.get(key_contact_of_call(call_sid)))
+        return _text(self.redis.get(keys.voice_contact_of_call(call_sid)))
 
     def is_newer_event(self, call_sid: str, sequence: int) -> bool:
         """True once per increasing SequenceNumber: duplicates and stragglers return False."""
@@ -95,73 +44,76 @@ class CallState:
             "if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
             "return 1 end return 0"
         )
-        result = self.redis.eval(script, 1, key_call_sequence(call_sid), sequence,
-                                 CALL_STATE_TTL_SECONDS)
+        result = self.redis.eval(script, 1, keys.voice_call_sequence(call_sid), sequence,
+                                 keys.CALL_STATE_TTL_SECONDS)
         return bool(result)
 
     def set_choice(self, contact_id: str, choice: str) -> None:
-        self.redis.set(key_choice(contact_id), choice, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_choice(contact_id), choice, ex=keys.CALL_STATE_TTL_SECONDS)
 
     def pop_choice(self, contact_id: str) -> str | None:
-        return _text(self.redis.getdel(key_choice(contact_id)))
+        return _text(self.redis.getdel(keys.voice_choice(contact_id)))
 
     def claim_outcome(self, contact_id: str, outcome: str) -> bool:
         """The first outcome claimed for a contact wins; every later claim returns False."""
-        return bool(self.redis.set(key_outcome(contact_id), outcome, nx=True,
-                                   ex=CALL_STATE_TTL_SECONDS))
+        return bool(self.redis.set(keys.voice_outcome(contact_id), outcome, nx=True,
+                                   ex=keys.CALL_STATE_TTL_SECONDS))
 
     def outcome(self, contact_id: str) -> str | None:
-        return _text(self.redis.get(key_outcome(contact_id)))
+        return _text(self.redis.get(keys.voice_outcome(contact_id)))
 
     def count_menu_try(self, contact_id: str) -> int:
-        key = key_menu_tries(contact_id)
+        key = keys.voice_menu_tries(contact_id)
         tries = int(self.redis.incr(key))
-        self.redis.expire(key, CALL_STATE_TTL_SECONDS)
+        self.redis.expire(key, keys.CALL_STATE_TTL_SECONDS)
         return tries
 
     def save_callback_draft(self, contact_id: str, fields: Mapping[str, str]) -> None:
-        key = key_callback_draft(contact_id)
+        key = keys.voice_callback_draft(contact_id)
         self.redis.hset(key, mapping=dict(fields.items()))
-        self.redis.expire(key, CALLBACK_DRAFT_TTL_SECONDS)
+        self.redis.expire(key, keys.CALLBACK_DRAFT_TTL_SECONDS)
 
     def callback_draft(self, contact_id: str) -> dict[str, str]:
-        raw = self.redis.hgetall(key_callback_draft(contact_id))
+        raw = self.redis.hgetall(keys.voice_callback_draft(contact_id))
         return {_text(k) or "": _text(v) or "" for k, v in raw.items()}
 
     def drop_callback_draft(self, contact_id: str) -> None:
-        self.redis.delete(key_callback_draft(contact_id))
+        self.redis.delete(keys.voice_callback_draft(contact_id))
 
     def claim_ring(self, offer_id: str) -> bool:
         """Only the first ring job of an offer rings the peer (RQ may run a job twice)."""
-        return bool(self.redis.set(key_offer_ring(offer_id), "1", nx=True,
-                                   ex=CALL_STATE_TTL_SECONDS))
+        return bool(self.redis.set(keys.voice_offer_ring(offer_id), "1", nx=True,
+                                   ex=keys.CALL_STATE_TTL_SECONDS))
 
     def link_offer(self, offer_id: str, contact_id: str) -> None:
-        self.redis.set(key_offer_contact(offer_id), contact_id, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_offer_contact(offer_id), contact_id,
+                       ex=keys.CALL_STATE_TTL_SECONDS)
 
     def contact_of_offer(self, offer_id: str) -> str | None:
-        return _text(self.redis.get(key_offer_contact(offer_id)))
+        return _text(self.redis.get(keys.voice_offer_contact(offer_id)))
 
     def set_offer_call(self, offer_id: str, call_sid: str) -> None:
-        self.redis.set(key_offer_call(offer_id), call_sid, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_offer_call(offer_id), call_sid, ex=keys.CALL_STATE_TTL_SECONDS)
 
     def offer_call(self, offer_id: str) -> str | None:
-        return _text(self.redis.get(key_offer_call(offer_id)))
+        return _text(self.redis.get(keys.voice_offer_call(offer_id)))
 
     def set_ringing_call(self, contact_id: str, call_sid: str) -> None:
-        self.redis.set(key_ringing_call(contact_id), call_sid, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_ringing_call(contact_id), call_sid,
+                       ex=keys.CALL_STATE_TTL_SECONDS)
 
     def ringing_call(self, contact_id: str) -> str | None:
-        return _text(self.redis.get(key_ringing_call(contact_id)))
+        return _text(self.redis.get(keys.voice_ringing_call(contact_id)))
 
     def set_outcome_on_hangup(self, contact_id: str, outcome: str) -> None:
-        self.redis.set(key_on_hangup(contact_id), outcome, ex=CALL_STATE_TTL_SECONDS)
+        self.redis.set(keys.voice_on_hangup(contact_id), outcome, ex=keys.CALL_STATE_TTL_SECONDS)
 
     def outcome_on_hangup(self, contact_id: str) -> str | None:
-        return _text(self.redis.get(key_on_hangup(contact_id)))
+        return _text(self.redis.get(keys.voice_on_hangup(contact_id)))
 
     def ending_lock(self, contact_id: str) -> Lock:
         """Serialises "how did this contact end": a caller's hang-up and the peer's leg ending
         arrive together, and only one of them may look at the state and claim the outcome."""
-        lock: Lock = self.redis.lock(key_ending_lock(contact_id), timeout=10, blocking_timeout=5)
+        lock: Lock = self.redis.lock(keys.voice_ending_lock(contact_id),
+                                     timeout=keys.ENDING_LOCK_SECONDS, blocking_timeout=5)
         return lock

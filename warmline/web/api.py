@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
+from warmline import keys
 from warmline.services import dashboard as service
 from warmline.services import support as support_service
 from warmline.web.auth import current_user, peer_required, signed_in_peer_id
@@ -218,7 +219,7 @@ def shifts() -> ResponseReturnValue:
 @peer_required
 def heartbeat() -> ResponseReturnValue:
     service.record_heartbeat(current_runtime().redis, signed_in_peer_id())
-    return jsonify(open=True, ttl_seconds=service.HEARTBEAT_TTL_SECONDS)
+    return jsonify(open=True, ttl_seconds=keys.HEARTBEAT_TTL_SECONDS)
 
 
 @bp.post("/support")

@@ -1,0 +1,270 @@
+"""Every Warmline Redis key is built from this module's one prefix, with its TTL beside it.
+
+One function per key family, grouped by the area that owns it. The routing families live in
+`warmline.routing.keys`, built from the `PREFIX` below: they carry the `{wl}` hash tag and the Lua
+scripts' key builders are generated from those very functions, so they stay next to that
+generator. Nothing else in `warmline/` or `workers/` writes a key string (a test checks).
+Iterate with SCAN, never KEYS. RQ's own keys (`rq:...`) are RQ's business, not listed here.
+
+The strings are a contract with live deployments (keys written by the previous release are read
+by the next): a change here is a migration, and `tests/unit/test_keys.py` pins every one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+PREFIX = "wl"
+
+# --------------------------------------------------------------------------- voice calls
+# The Redis state of a live call that is not routing: which call is which contact, the caller's
+# menu choice, the first outcome claimed. No phone number in clear: the callback draft is
+# encrypted by its writer.
+_VOICE = f"{PREFIX}:voice:"
+
+# A call's bookkeeping outlives any call; nothing here must survive a day.
+CALL_STATE_TTL_SECONDS = 6 * 3600
+CALLBACK_DRAFT_TTL_SECONDS = 15 * 60
+# Held only while a hang-up is looked at and its outcome claimed.
+ENDING_LOCK_SECONDS = 10
+
+
+def voice_contact_of_call(call_sid: str) -> str:
+    return f"{_VOICE}call:{call_sid}:contact"
+
+
+def voice_call_sequence(call_sid: str) -> str:
+    """The highest status-callback SequenceNumber seen for the call."""
+    return f"{_VOICE}call:{call_sid}:seq"
+
+
+def voice_choice(contact_id: str) -> str:
+    return f"{_VOICE}contact:{contact_id}:choice"
+
+
+def voice_outcome(contact_id: str) -> str:
+    return f"{_VOICE}contact:{contact_id}:outcome"
+
+
+def voice_menu_tries(contact_id: str) -> str:
+    return f"{_VOICE}contact:{contact_id}:menu_tries"
+
+
+def voice_callback_draft(contact_id: str) -> str:
+    """Hash of a callback request being recorded (CALLBACK_DRAFT_TTL_SECONDS)."""
+    return f"{_VOICE}contact:{contact_id}:callback"
+
+
+def voice_offer_ring(offer_id: str) -> str:
+    return f"{_VOICE}offer:{offer_id}:ring"
+
+
+def voice_offer_call(offer_id: str) -> str:
+    return f"{_VOICE}offer:{offer_id}:call"
+
+
+def voice_offer_contact(offer_id: str) -> str:
+    return f"{_VOICE}offer:{offer_id}:contact"
+
+
+def voice_ringing_call(contact_id: str) -> str:
+    return f"{_VOICE}contact:{contact_id}:ringing"
+
+
+def voice_ending_lock(contact_id: str) -> str:
+    """Lock (ENDING_LOCK_SECONDS) serialising how a contact's call ended."""
+    return f"{_VOICE}contact:{contact_id}:ending"
+
+
+def voice_on_hangup(contact_id: str) -> str:
+    return f"{_VOICE}contact:{contact_id}:on_hangup"
+
+
+# --------------------------------------------------------------------------- callbacks
+# Which callback a peer's ring belongs to, holds and locks. Ids only, never a number. Under the
+# voice prefix, since a callback is a pair of voice calls.
+_CALLBACK = f"{_VOICE}callback:"
+
+# A callback's bookkeeping outlives any attempt; nothing here must survive a day.
+CALLBACK_STATE_TTL_SECONDS = 24 * 3600
+# Placing a call to the caller takes one REST request (5 s timeout) and two commits.
+ATTEMPT_LOCK_SECONDS = 15
+# Held while one step (place or expire) reads a callback and decides what to do with it.
+CALLBACK_LOCK_SECONDS = 10
+
+
+def callback_ring_attempt(ring_id: str) -> str:
+    return f"{_CALLBACK}ring:{ring_id}:attempt"
+
+
+def callback_attempt_lock(attempt_id: str) -> str:
+    """Lock (ATTEMPT_LOCK_SECONDS) around placing one attempt's call to the caller."""
+    return f"{_CALLBACK}attempt:{attempt_id}:lock"
+
+
+def callback_attempt_calling(attempt_id: str) -> str:
+    return f"{_CALLBACK}attempt:{attempt_id}:calling"
+
+
+def callback_lock(callback_id: int) -> str:
+    """Lock (CALLBACK_LOCK_SECONDS) on one callback request."""
+    return f"{_CALLBACK}{callback_id}:lock"
+
+
+def callback_peer_hold(peer_id: int) -> str:
+    """A peer who took a callback on the dashboard, held (on break) while we ring them."""
+    return f"{_CALLBACK}hold:{peer_id}"
+
+
+# --------------------------------------------------------------------------- texts
+# Content (message bodies) and the texter's number are stored only encrypted with the data key,
+# and every key expires: while a conversation is open, a day after its last message; once
+# closed, after the policy's short while (at most 24 hours).
+_TEXT = f"{PREFIX}:text:"
+
+# Twilio retries a webhook within minutes; a day covers every retry and late duplicate.
+TEXT_SEEN_TTL_SECONDS = 24 * 3600
+# An offer's pointer outlives the offer itself (60 s) so a late accept is told "too late".
+TEXT_OFFER_TTL_SECONDS = 3600
+TEXT_SEND_LOCK_SECONDS = 30
+
+
+def text_conversation(contact_id: str) -> str:
+    """Hash: line, caller hash, number (encrypted), peer, offer, risk, times, next seq."""
+    return f"{_TEXT}conv:{contact_id}"
+
+
+def text_claims(contact_id: str) -> str:
+    """Hash of once-only marks: the risk flag raised, crisis numbers sent, closing."""
+    return f"{_TEXT}conv:{contact_id}:claims"
+
+
+def text_messages(contact_id: str) -> str:
+    """List of encrypted JSON entries: inbound, outbound (by seq) and notes, in order."""
+    return f"{_TEXT}conv:{contact_id}:msgs"
+
+
+def text_outbound(contact_id: str) -> str:
+    """Hash seq -> encrypted body still to send, and seq -> delivery status / MessageSid."""
+    return f"{_TEXT}conv:{contact_id}:out"
+
+
+def text_send_lock(contact_id: str) -> str:
+    """Lock (TEXT_SEND_LOCK_SECONDS): one sender per conversation, so replies keep their order."""
+    return f"{_TEXT}conv:{contact_id}:sending"
+
+
+def text_open_conversation(line_id: int, caller_hash: str) -> str:
+    """The texter's open conversation on a line (their keyed hash, never the number)."""
+    return f"{_TEXT}open:{line_id}:{caller_hash}"
+
+
+def text_conversations_of(caller_hash: str) -> str:
+    """Set of the texter's conversation ids, so DELETE finds every one of them."""
+    return f"{_TEXT}texter:{caller_hash}"
+
+
+def text_live() -> str:
+    """Sorted set of open conversation ids by last activity (the inactivity close reads it)."""
+    return f"{_TEXT}live"
+
+
+def text_offer(offer_id: str) -> str:
+    """Hash: contact and peer of a text offer shown on a dashboard."""
+    return f"{_TEXT}offer:{offer_id}"
+
+
+def text_peer_offers(peer_id: int) -> str:
+    """Sorted set of the peer's text offers by expiry."""
+    return f"{_TEXT}peer:{peer_id}:offers"
+
+
+def text_seen(message_sid: str) -> str:
+    """Inbound deduplication by MessageSid (TEXT_SEEN_TTL_SECONDS)."""
+    return f"{_TEXT}seen:{message_sid}"
+
+
+# --------------------------------------------------------------------------- peer dashboard
+# No hash tag: no Lua script touches these together with routing's keys.
+_DASH = f"{PREFIX}:dash:"
+
+# The page posts a heartbeat every ~20 s; three missed beats and the dashboard counts as closed.
+HEARTBEAT_TTL_SECONDS = 60
+# The window in which failed sign-ins from one address are counted.
+SIGN_IN_IP_WINDOW_SECONDS = 15 * 60
+# The admins' live list of support alerts; the durable record is the AuditEntry.
+SUPPORT_ALERTS_TTL_SECONDS = 24 * 3600
+
+
+def dashboard_heartbeat(peer_id: int) -> str:
+    """Present while the peer's dashboard is open (HEARTBEAT_TTL_SECONDS)."""
+    return f"{_DASH}open:{peer_id}"
+
+
+def sign_in_failures(address: str) -> str:
+    """Counter of failed sign-ins from one address (SIGN_IN_IP_WINDOW_SECONDS)."""
+    # The address is hashed so the key space never lists who tried to sign in from where.
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    return f"{_DASH}signin-ip:{digest}"
+
+
+def support_alerts() -> str:
+    """List of recent support alerts, newest first (SUPPORT_ALERTS_TTL_SECONDS)."""
+    return f"{_DASH}support-alerts"
+
+
+# --------------------------------------------------------------------------- routing sync
+# How often one line's rules, peers and on-shift set are copied from SQL into routing at most.
+LINE_SYNC_INTERVAL_SECONDS = 30
+
+
+def line_synced(line_id: int) -> str:
+    """Set (NX, LINE_SYNC_INTERVAL_SECONDS) when a line was synced into routing."""
+    return f"{PREFIX}:sync:line:{line_id}"
+
+
+# --------------------------------------------------------------------------- background jobs
+# Recurring-job bookkeeping and once-only markers, all under one sub-prefix, so retention can
+# SCAN for exactly these (`jobs_pattern`).
+_JOBS = f"{PREFIX}:jobs:"
+
+RECURRING_LOCK_TTL_MS = 10_000
+# A marker only has to outlive the window in which the same thing could be noticed again.
+ONCE_MARKER_TTL_SECONDS = 2 * 24 * 3600
+
+
+def recurring_lock() -> str:
+    """Held (SET NX PX) while the recurring jobs are reconciled."""
+    return f"{_JOBS}recurring:lock"
+
+
+def recurring_next(name: str) -> str:
+    """The RQ job id of a recurring job's next scheduled instance. No TTL: retention prunes
+    the ones whose name is no longer in the table."""
+    return f"{_JOBS}recurring:next:{name}"
+
+
+def recurring_next_pattern() -> str:
+    """SCAN pattern of every `recurring_next` key."""
+    return f"{_JOBS}recurring:next:*"
+
+
+def shift_end_handled(peer_id: int, line_id: int, ended_at_epoch: int) -> str:
+    """Set once a peer's shift end was handed to the routing engine (ONCE_MARKER_TTL_SECONDS)."""
+    return f"{_JOBS}shift-end:{peer_id}:{line_id}:{ended_at_epoch}"
+
+
+def shift_reminder_sent(shift_id: int, starts_at_epoch: int) -> str:
+    """Set once the reminder of one shift occurrence was sent (ONCE_MARKER_TTL_SECONDS)."""
+    return f"{_JOBS}shift-reminder:{shift_id}:{starts_at_epoch}"
+
+
+def coverage_report_sent(day: date) -> str:
+    """Set once the coverage report of a UTC day was sent (ONCE_MARKER_TTL_SECONDS)."""
+    return f"{_JOBS}coverage-report:{day.isoformat()}"
+
+
+def jobs_pattern() -> str:
+    """SCAN pattern of every background-job key above (for retention)."""
+    return f"{_JOBS}*"
