@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
+from warmline.runtime import Runtime
+
 VENDOR = Path(__file__).parent / "vendor"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE_WIDTH = 390
@@ -19,12 +22,15 @@ PHONE_HEIGHT = 844
 
 
 @pytest.fixture
-def live_url(app: Flask) -> Iterator[str]:
-    """The app on a free port, threaded as gunicorn's gthread workers would serve it."""
+def live_url(app: Flask, runtime: Runtime) -> Iterator[str]:
+    """The app on a free port, threaded as gunicorn's gthread workers would serve it; the port
+    is its public URL, as WARMLINE_PUBLIC_URL is in a deployment."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    runtime.settings = dataclasses.replace(runtime.settings, public_url=url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=5)
 
