@@ -283,3 +283,18 @@ def test_choosing_anyone_while_waiting_for_a_match(live: LiveWarmline, digits: s
     }).dial(LINE)
     lee.wait_for_ring(timeout=10)
     assert call.wait_until_bridged(timeout=10) == [LEE]
+
+
+def test_a_peer_who_presses_another_key_declines_and_the_next_peer_is_rung(live: LiveWarmline) -> None:
+    live.import_roster(ROSTER)
+    sam = live.peer(SAM, press={"Press 1 to accept": "2"})
+    lee = live.peer(LEE)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+    call = _recovery_caller(live).dial(LINE)
+    declined = sam.wait_for_ring(timeout=10)
+    declined.wait_until_heard("Okay. Thank you.", timeout=10)
+    live.go_available(live.peer_id("lee@example.org"))
+    assert call.wait_until_bridged(timeout=15) == [LEE]
+    assert "declined" in live.event_kinds(call.sid)
+    assert len(lee.rang()) == 1
