@@ -24,26 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis
 
+from bench.machine import cpu_model, percentile
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
 
 SIZES = ((10, 10), (1_000, 1_000), (10_000, 5_000))
 WAITING_EXPERIENCES = [f"exp{n}" for n in range(8)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def measure_ping(redis: Redis, rounds: int) -> list[float]:

@@ -73,6 +73,7 @@ from redis import Redis  # noqa: E402
 from rq.job import Job  # noqa: E402
 from sqlalchemy import make_url, select, text  # noqa: E402
 
+from bench.machine import cpu_model, percentile  # noqa: E402
 from config import load_settings  # noqa: E402
 from warmline.domain.matching import Presence  # noqa: E402
 from warmline.migrations.runner import upgrade_database  # noqa: E402
@@ -103,21 +104,6 @@ PING_PER_ROUND = 50
 
 
 # -- machine and numbers -----------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def ms(seconds: float) -> str:
