@@ -21,6 +21,7 @@ from warmline.services import callbacks
 from warmline.standin import Phone, PhoneCall
 from warmline.voice import questions
 from warmline.voice.gathering import Prompt
+from warmline.voice.state import CallState
 
 CALLER = "+15005550006"
 WRONG = "7"  # no question takes 7
@@ -186,6 +187,8 @@ def _assert_back_in_line(live: LiveWarmline, call: PhoneCall) -> None:
     live.wait_for(lambda: engine.contact_state(contact.id) == "waiting", timeout=10)
     view = engine.contact_view(contact.id)
     assert view is not None and view.arrived_at == contact.arrived_at.timestamp()
+    # The wait before asking for the call back still counts towards the line's deadline.
+    assert CallState(live.runtime.redis).waited_before(contact.id) > 0
     call.wait_until_heard("You are number 1 in line.", timeout=10)
 
 
