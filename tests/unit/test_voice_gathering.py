@@ -148,3 +148,5 @@ def test_the_wait_is_said_only_when_it_can_be_estimated() -> None:
         "The wait is about 3 minutes."
     assert not any("wait is" in words for words in hold_update("en", _status(1, 1), None))
     assert hold_update("en", None, None) == ["A peer will be with you as soon as one is free."]
+    assert hold_update("en", None, "Grief") == [
+        "A peer who shares Grief will be with you as soon as one is free."]

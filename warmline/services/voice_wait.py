@@ -85,11 +85,11 @@ def hold_update(language: str, status: WaitStatus | None, experience: str | None
 
 
 def _who_is_there(language: str, status: WaitStatus | None, experience: str | None) -> str:
-    staffed = status.staffed if status is not None else 0
+    # Without a status (routing state being rebuilt) nothing is claimed about the peers.
     all_talking = status is not None and status.all_talking
     if experience is None:
         return text(language, "wait_all_talking" if all_talking else "wait_free_soon")
-    if staffed == 0:
+    if status is not None and status.staffed == 0:
         return text(language, "wait_match_none", experience=experience)
     return text(language, "wait_match_all_talking" if all_talking else "wait_match_free_soon",
                 experience=experience)
