@@ -5,6 +5,7 @@ TwiML (issue 22). A question added to `warmline.voice.questions.ALL` without a w
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ HEARD_NOTHING = "Sorry, I didn't hear anything."
 DIDNT_GET_THAT = "Sorry, I didn't get that."
 ASK_FOR_CALLBACK = {"To be called back instead, press 1": "1"}
 CRISIS_WORDS = "call or text 9 8 8"
+QUESTION_PATHS = frozenset(prompt.path for prompt in questions.ALL)
 
 
 # -- what every walk asserts ------------------------------------------------------------------
@@ -49,6 +51,9 @@ def assert_bounded(live: LiveWarmline, call: PhoneCall, prompt: Prompt) -> None:
     answers = _answers(live, call.sid)
     for _path, body in answers:
         assert_valid_voice_twiml(body)
+        # Every question asked is a catalogued one (served by the one bounded driver).
+        for gather in ET.fromstring(body).iter("Gather"):
+            assert urlsplit(gather.get("action", "")).path in QUESTION_PATHS, body
     run = longest = 0
     for path, _body in answers:
         run = run + 1 if path == prompt.path else 0

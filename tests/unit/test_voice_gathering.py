@@ -107,12 +107,6 @@ def test_only_the_gathering_module_writes_a_gather() -> None:
     assert builders == ["voice/gathering.py"]
 
 
-def test_every_question_is_served_by_the_one_driver() -> None:
-    from warmline.web import voice
-
-    assert {step.prompt for step in voice.GATHER_STEPS} == set(questions.ALL)
-
-
 # -- honest hold updates ------------------------------------------------------------------
 
 
