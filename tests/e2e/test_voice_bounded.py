@@ -6,7 +6,7 @@ TwiML (issue 22). A question added to `warmline.voice.questions.ALL` without a w
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import BACKUP, LINE, ROSTER, SAM, LiveWarmline
+from tests.conftest import clean_database
+from tests.e2e.conftest import BACKUP, LINE, ROSTER, SAM, LiveWarmline, running_warmline
+from tests.support.jobs import JobPump
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.models import CallbackAttempt, CallbackRequest
 from warmline.routing.engine import RoutingEngine
@@ -33,6 +35,37 @@ DIDNT_GET_THAT = "Sorry, I didn't get that."
 ASK_FOR_CALLBACK = {"To be called back instead, press 1": "1"}
 CRISIS_WORDS = "call or text 9 8 8"
 QUESTION_PATHS = frozenset(prompt.path for prompt in questions.ALL)
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWarmline]:
+    """One app, stand-in and job pump for every walk: starting them is most of a short walk."""
+    with running_warmline(database_url, tmp_path_factory.mktemp("walks")) as warmline:
+        yield warmline
+
+
+@pytest.fixture
+def live(system: LiveWarmline) -> Iterator[LiveWarmline]:
+    """The shared system, as fresh as a new one: no rows, no Redis state, no job running."""
+    system.pump.stop()
+    clean_database(system.runtime)
+    system.runtime.redis.flushdb()
+    system.pump = JobPump(system.runtime.redis).start()
+    system.peers.clear()
+    yield system
+    # Quiet before the next walk resets the system under it: every leg ended, and every thread
+    # of the stand-in (a late status callback, a key about to be pressed) has finished, so
+    # nothing of this walk can reach the next one's offers (their ids start again at 1).
+    net = system.standin.net
+
+    def quiet() -> bool:
+        return all(leg.final for leg in system.standin.legs()) and not net.threads()
+
+    try:
+        system.wait_for(quiet, timeout=20)
+    except TimeoutError:
+        pytest.fail(f"still running: {[t.name for t in net.threads()]}")
+    assert not system.pump.errors, system.pump.errors
 
 
 # -- what every walk asserts ------------------------------------------------------------------
@@ -333,6 +366,3 @@ def test_every_question_is_walked() -> None:
 def test_each_question_moves_on_within_its_bound(live: LiveWarmline, walk: Walk,
                                                  mode: str) -> None:
     walk(live, mode)
-    # Every leg has ended before the next test's system starts on the same Redis DB (a late
-    # webhook of this one must not find the next one's offers).
-    live.wait_for(lambda: all(leg.final for leg in live.standin.legs()), timeout=15)
