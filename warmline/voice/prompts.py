@@ -146,6 +146,13 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "menu_anyone": "Para hablar con el próximo compañero disponible, oprima 0.",
         "wait_all_talking": "Todos nuestros compañeros están hablando con otras personas ahora.",
         "wait_free_soon": "Un compañero le atenderá en cuanto uno esté libre.",
+        "wait_match_none": "Nadie que comparta {experience} está de turno ahora.",
+        "wait_match_all_talking": (
+            "Todas las personas que comparten {experience} están hablando con alguien ahora."
+        ),
+        "wait_match_free_soon": (
+            "Un compañero que comparte {experience} le atenderá en cuanto uno esté libre."
+        ),
         "wait_position": "Usted es el número {position} en la fila.",
         "wait_choices": "Permanezca en la línea para conservar su lugar.",
         "invalid_choice": "Perdón, no entendí.",
