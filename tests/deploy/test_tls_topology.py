@@ -1,6 +1,7 @@
 """The production topology as shipped: deploy/Caddyfile, started verbatim, terminating TLS (a
 self-signed certificate made by openssl) in front of gunicorn started with the Procfile's `web`
-command, with WARMLINE_ENV=production, an https:// public URL and WARMLINE_PROXY_HOPS=1.
+command (by deploy/run-process, as the VPS's units do), with WARMLINE_ENV=production, an
+https:// public URL and WARMLINE_PROXY_HOPS=1.
 
 Through it: headless Chromium (which sends no Referer under the app's Referrer-Policy) signs in
 and posts every kind of form (plain, multipart upload, htmx-boosted, set-password link, JSON API);
@@ -103,13 +104,6 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def _procfile(process: str) -> str:
-    for row in (REPO / "Procfile").read_text().splitlines():
-        if row.startswith(f"{process}:"):
-            return row.split(":", 1)[1].strip()
-    raise AssertionError(f"no {process} in the Procfile")
-
-
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -186,8 +180,8 @@ def topology(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                  "CADDY_ADMIN": "off"}
     logs = {"web": workdir / "web.log", "proxy": workdir / "caddy.log"}
     processes = {
-        # The Procfile's line itself, through a shell as a platform runs it.
-        "web": _spawn(["/bin/sh", "-c", "exec " + _procfile("web")], web_env, logs["web"]),
+        # The Procfile's `web` line itself, run by the script the VPS's systemd units use.
+        "web": _spawn([str(REPO / "deploy" / "run-process"), "web"], web_env, logs["web"]),
         "proxy": _spawn(["caddy", "run", "--config", str(REPO / "deploy" / "Caddyfile"),
                          "--adapter", "caddyfile"], proxy_env, logs["proxy"]),
     }
