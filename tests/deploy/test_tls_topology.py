@@ -171,6 +171,7 @@ def topology(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     web_env = {**os.environ, **app_env, "PATH": path, "PORT": str(web_port),
+               "WEB_HOST": "127.0.0.1",  # as on the VPS: only the proxy reaches gunicorn
                "WEB_CONCURRENCY": "1", "WEB_THREADS": "8"}
     proxy_env = {**os.environ, "HOME": str(workdir), "XDG_DATA_HOME": str(workdir / "data"),
                  "XDG_CONFIG_HOME": str(workdir / "config"),
