@@ -47,7 +47,9 @@ def _render(status: int, headline: str, message: str) -> tuple[Response | str, i
     # the page needs neither store.
     g.current_user = None
     if wants_json():
-        return jsonify(error=f"{headline}. {message}" if status == 503 else message), status
+        # A client of the API retries on its own: the headline and when, not the page's prose.
+        text = f"{headline}; try again in {RETRY_AFTER_SECONDS} s." if status == 503 else message
+        return jsonify(error=text), status
     return render_template("error.html", status=status, headline=headline, message=message), status
 
 
