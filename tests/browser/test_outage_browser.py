@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import clean_database, make_test_settings
 from tests.e2e.test_voice_degraded import _free_port, own_redis
 from tests.web.test_dashboard_helpers import PASSWORD, make_line, make_peer
@@ -70,6 +71,7 @@ def test_an_open_dashboard_says_when_it_cannot_reach_the_data_and_recovers(
     Redis(port=redis_port).shutdown(nosave=True)
     expect(notice).to_be_visible(timeout=POLL_WAIT_MS)
     expect(notice).to_contain_text(OUTAGE_HEADLINE)
+    page.screenshot(path=str(SCREENSHOTS / "outage-notice.png"))
 
     # Back: the next good poll takes the notice away, without a reload.
     with own_redis(redis_port):
@@ -81,3 +83,4 @@ def test_an_open_dashboard_says_when_it_cannot_reach_the_data_and_recovers(
         expect(page.locator("h1")).to_have_text(OUTAGE_HEADLINE)
         expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
         assert "Traceback" not in page.content()
+        page.screenshot(path=str(SCREENSHOTS / "outage-page.png"))
