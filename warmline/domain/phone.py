@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import phonenumbers
 
+# What carriers and Twilio put in `From` when the caller withholds their number: words, or
+# numbers that spell them on a keypad (+266696687 "ANONYMOUS", +7378742833 "RESTRICTED",
+# +2562533 "BLOCKED", +8656696 "UNKNOWN", +86282452253 "ANONYMOUS").
+WITHHELD_NUMBERS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"})
+
 
 class InvalidPhoneNumberError(ValueError):
     """Raised for text that is not a valid, dialable phone number."""
@@ -27,3 +32,10 @@ def is_e164(text: str) -> bool:
         return to_e164(text) == text
     except InvalidPhoneNumberError:
         return False
+
+
+def is_withheld(text: str) -> bool:
+    """True when `From` names no caller: empty, a word ("Anonymous", "Restricted"...) or one of
+    the numbers that stand for a withheld caller. Such callers cannot be told apart."""
+    value = text.strip()
+    return not any(c.isdigit() for c in value) or value in WITHHELD_NUMBERS

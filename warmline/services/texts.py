@@ -74,7 +74,7 @@ def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str
     store = conv.conversation_store(runtime)
     if form.message_sid and not store.first_sighting(form.message_sid):
         return messaging_twiml.empty()  # Twilio's retry of a text we already took
-    caller_hash = caller_identity(runtime.keys, form.from_number)
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.message_sid)
     with runtime.sessions() as session:
         line = session.scalars(
             select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
