@@ -257,18 +257,19 @@ def test_upcoming_shifts_are_listed_and_the_calendar_link_is_made_on_demand(
     sign_in(client, "robin@example.org")
     page = _page(client, "/dashboard")
     assert "Main line" in page and 'id="calendar-create"' in page
-    _post(client, "/dashboard/calendar")
-    with runtime.sessions() as session:
-        peer = session.get(Peer, peer_id)
-        assert peer is not None and peer.calendar_token
-        token = peer.calendar_token
+    made = _post(client, "/dashboard/calendar")
+    found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", made)
+    assert found is not None
+    token = found.group(1)
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    # Shown once: the next visit says there is a link, and offers a new one.
     page = _page(client, "/dashboard")
-    assert f"/calendar/{token}.ics" in page
-    _post(client, "/dashboard/calendar", renew="1")
-    with runtime.sessions() as session:
-        peer = session.get(Peer, peer_id)
-        assert peer is not None and peer.calendar_token and peer.calendar_token != token
+    assert token not in page and 'id="calendar-renew"' in page
+    renewed = _post(client, "/dashboard/calendar", renew="1")
+    found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", renewed)
+    assert found is not None and found.group(1) != token
     assert client.get(f"/calendar/{token}.ics").status_code == 404
+    assert client.get(f"/calendar/{found.group(1)}.ics").status_code == 200
 
 
 def test_the_heartbeat_tells_whether_the_dashboard_is_open(
