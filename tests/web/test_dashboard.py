@@ -20,7 +20,7 @@ from tests.web.test_dashboard_helpers import (
 )
 from warmline import keys
 from warmline.domain.matching import Presence
-from warmline.models import AuditEntry, Block, CallbackRequest, Contact, Peer
+from warmline.models import AuditEntry, Block, CallbackRequest, Contact
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services import dashboard as service
@@ -253,7 +253,7 @@ def test_upcoming_shifts_are_listed_and_the_calendar_link_is_made_on_demand(
     client: FlaskClient, runtime: Runtime
 ) -> None:
     line = make_line(runtime)
-    peer_id, _ = make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
+    make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
     sign_in(client, "robin@example.org")
     page = _page(client, "/dashboard")
     assert "Main line" in page and 'id="calendar-create"' in page

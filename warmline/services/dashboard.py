@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -289,19 +289,32 @@ def list_callbacks(runtime: Runtime, peer_id: int) -> list[CallbackView]:
             .order_by(CallbackRequest.window_start, CallbackRequest.id)
         ).all()
         labels = _experience_labels(session)
-        return [
-            CallbackView(
-                id=row.id,
-                line_id=row.line_id,
-                line_name=lines[row.line_id].name,
-                experience=labels.get(row.experience_key or "", row.experience_key),
-                window_start=row.window_start,
-                window_end=row.window_end,
-                timezone=lines[row.line_id].timezone,
-                taken_by_me=row.peer_id == peer_id,
-            )
-            for row in rows
-        ]
+        return [_callback_view(row, lines, labels, peer_id) for row in rows]
+
+
+def find_taken_callback(runtime: Runtime, peer_id: int, callback_id: int) -> CallbackView | None:
+    """A callback this peer has taken, whatever its status now (a worker may have started it
+    since), or None when it is not theirs or no longer exists."""
+    with runtime.sessions() as session:
+        lines = {line.id: line for line in list_peer_lines(session, peer_id)}
+        row = session.get(CallbackRequest, callback_id)
+        if row is None or row.line_id not in lines or row.peer_id != peer_id:
+            return None
+        return _callback_view(row, lines, _experience_labels(session), peer_id)
+
+
+def _callback_view(row: CallbackRequest, lines: Mapping[int, Line], labels: Mapping[str, str],
+                   peer_id: int) -> CallbackView:
+    return CallbackView(
+        id=row.id,
+        line_id=row.line_id,
+        line_name=lines[row.line_id].name,
+        experience=labels.get(row.experience_key or "", row.experience_key),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        timezone=lines[row.line_id].timezone,
+        taken_by_me=row.peer_id == peer_id,
+    )
 
 
 def _experience_labels(session: Session) -> dict[str, str]:

@@ -193,7 +193,10 @@ def take_callback(callback_id: int) -> ResponseReturnValue:
         return error(404, "no such callback on your lines")
     if refusal is service.TakeRefusal.TAKEN:
         return error(409, "this callback is taken or no longer pending")
-    taken = next(cb for cb in service.list_callbacks(runtime, peer_id) if cb.id == callback_id)
+    # Not looked up among the pending ones: a worker may already have started this call back.
+    taken = service.find_taken_callback(runtime, peer_id, callback_id)
+    if taken is None:
+        return error(409, "this callback is taken or no longer pending")
     return jsonify(_callback_json(taken))
 
 
