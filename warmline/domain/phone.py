@@ -14,6 +14,20 @@ class InvalidPhoneNumberError(ValueError):
     """Raised for text that is not a valid, dialable phone number."""
 
 
+class NotCallableNumberError(InvalidPhoneNumberError):
+    """A real number the line must not call: another country's, or premium-rate, toll-free,
+    shared-cost, personal or pager numbers (toll fraud, or ringing a stranger abroad)."""
+
+
+# A person's own phone: what a call back may ring.
+CALLABLE_TYPES = frozenset({
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.VOIP,
+})
+
+
 def to_e164(text: str, default_region: str = "US") -> str:
     """Normalise a number to E.164, or raise InvalidPhoneNumberError with a reason a person can read."""
     try:
@@ -39,3 +53,35 @@ def is_withheld(text: str) -> bool:
     the numbers that stand for a withheld caller. Such callers cannot be told apart."""
     value = text.strip()
     return not any(c.isdigit() for c in value) or value in WITHHELD_NUMBERS
+
+
+def region_of(e164: str) -> str:
+    """The country (ISO 3166 code) of an E.164 number; for a number phonenumbers cannot place,
+    the main country of its calling code (+1: US)."""
+    parsed = phonenumbers.parse(e164, None)
+    return (phonenumbers.region_code_for_number(parsed)
+            or phonenumbers.region_code_for_country_code(parsed.country_code or 0))
+
+
+def to_callback_number(text: str, line_number: str) -> str:
+    """A number a caller gave for a call back, as E.164, if the line may call it: in the line's
+    own country and of a type a person answers (CALLABLE_TYPES). Digits are read as the line's
+    country dials them (`011 44...` from a US line is the UK, and refused).
+
+    Raises InvalidPhoneNumberError for what is no number, NotCallableNumberError for a number
+    the line must not call.
+    """
+    region = region_of(line_number)
+    e164 = to_e164(text, default_region=region)
+    parsed = phonenumbers.parse(e164, None)
+    if not phonenumbers.is_valid_number(parsed):
+        # Unknown to the numbering plan: never premium-rate (those ranges are listed), so only
+        # the country is checked.
+        if parsed.country_code != phonenumbers.country_code_for_region(region):
+            raise NotCallableNumberError("not a number in the line's country")
+        return e164
+    if phonenumbers.region_code_for_number(parsed) != region:
+        raise NotCallableNumberError("not a number in the line's country")
+    if phonenumbers.number_type(parsed) not in CALLABLE_TYPES:
+        raise NotCallableNumberError("not a number a call back may ring (premium-rate, toll-free...)")
+    return e164
