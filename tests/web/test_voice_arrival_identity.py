@@ -3,7 +3,9 @@ nobody in particular (no shared limit, no shared block)."""
 
 from __future__ import annotations
 
+import html
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from tests.web.test_dashboard_helpers import make_line
-from warmline.models import Block, Contact, Line
+from tests.web.test_dashboard_helpers import form_csrf, make_line, make_peer, sign_in
+from warmline.models import AuditEntry, Block, Contact, Line
+from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature
 
@@ -146,3 +149,29 @@ def test_two_requests_of_one_call_at_once_open_one_contact(app: Flask, runtime: 
         thread.join(timeout=30)
     assert len(answers) == 4 and all("not a crisis line" in a for a in answers)
     assert len(_contacts(runtime, sid)) == 1
+
+
+def test_end_and_report_abuse_of_a_withheld_caller_blocks_nobody_else(
+    app: Flask, runtime: Runtime,
+) -> None:
+    line_id = make_line(runtime, LINE)
+    make_peer(runtime, "robin@example.org", line_id=line_id)
+    twilio, peer = app.test_client(), app.test_client()
+    sid = _sid()
+    _call(twilio, runtime, call_sid=sid, from_number="Anonymous")
+    contact = _contacts(runtime, sid)[0]
+    sign_in(peer, "robin@example.org")
+    peer.post("/dashboard/presence", data={"csrf_token": form_csrf(peer, "/dashboard"),
+                                           "presence": "available"})
+    engine = RoutingEngine(runtime.redis)
+    now = time.time()
+    arrival = engine.arrive(ArrivingContact(contact.id, line_id, "voice", None, "en", 0, now), now)
+    engine.accept(arrival.offers[0].offer_id, now)
+    page = peer.post("/dashboard/report-abuse", data={"csrf_token": form_csrf(peer, "/dashboard")},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "withheld their number, so only this call" in html.unescape(page)
+    with runtime.sessions() as session:
+        assert session.scalars(select(Block)).all() == []
+        assert session.scalars(select(AuditEntry.action).where(
+            AuditEntry.action == "withheld_contact_ended")).all() == ["withheld_contact_ended"]
+    assert "not a crisis line" in _call(twilio, runtime, call_sid=_sid(), from_number="Anonymous")

@@ -36,6 +36,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
 from warmline.services.users import hash_password, verify_password
+from warmline.services.voice_common import is_withheld_identity
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +400,14 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class AbuseReport:
+    """A reported contact was ended; `blocked_days` is 0 when the caller withheld their number
+    (each such call is its own identity: there is nobody to block beyond this call)."""
+
+    blocked_days: int
+
+
+@dataclass(frozen=True)
 class QueueRow:
     """Waiting contacts of one line, experience and channel: counts and waits, never who."""
 
@@ -556,8 +565,11 @@ def report_abuse(
     peer_id: int,
     now: datetime,
     hook: AbuseReportHook | None = None,
-) -> Refusal | None:
-    """Block the caller of the peer's current call for BLOCK_DAYS, then end the call."""
+) -> Refusal | AbuseReport:
+    """Block the caller of the peer's current call for BLOCK_DAYS, then end the call.
+
+    A caller who withheld their number is nobody in particular: only their call is ended.
+    """
     contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     if contact_id is None:
         return Refusal("You're not with a caller right now.", 409)
@@ -565,24 +577,36 @@ def report_abuse(
         contact = session.get(Contact, contact_id)
         if contact is None:
             return Refusal("This contact cannot be found; tell an admin.", 409)
-        block = Block(
-            caller_hash=contact.caller_hash,
-            line_id=contact.line_id,
-            reason="abuse",
-            created_by_user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(days=BLOCK_DAYS),
-        )
-        session.add(block)
-        session.flush()
-        # The audit names the block, never the caller's pseudonym.
-        session.add(
-            AuditEntry(
-                user_id=user_id, actor=actor, action="block_created", target=f"block:{block.id}",
-                detail={"contact": contact_id, "days": BLOCK_DAYS, "line": contact.line_id},
-                at=now,
-            )
-        )
         channel = contact.channel
+        if is_withheld_identity(runtime.keys, contact.caller_hash, contact.provider_sid):
+            session.add(AuditEntry(
+                user_id=user_id, actor=actor, action="withheld_contact_ended",
+                target=f"contact:{contact_id}", detail={"line": contact.line_id}, at=now))
+            blocked_days = 0
+        else:
+            _block_caller(session, contact, user_id=user_id, actor=actor, now=now)
+            blocked_days = BLOCK_DAYS
     (hook or LoggingAbuseReportHook()).end_reported_contact(contact_id, channel)
-    return None
+    return AbuseReport(blocked_days)
+
+
+def _block_caller(session: Session, contact: Contact, *, user_id: int, actor: str,
+                  now: datetime) -> None:
+    block = Block(
+        caller_hash=contact.caller_hash,
+        line_id=contact.line_id,
+        reason="abuse",
+        created_by_user_id=user_id,
+        created_at=now,
+        expires_at=now + timedelta(days=BLOCK_DAYS),
+    )
+    session.add(block)
+    session.flush()
+    # The audit names the block, never the caller's pseudonym.
+    session.add(
+        AuditEntry(
+            user_id=user_id, actor=actor, action="block_created", target=f"block:{block.id}",
+            detail={"contact": contact.id, "days": BLOCK_DAYS, "line": contact.line_id},
+            at=now,
+        )
+    )

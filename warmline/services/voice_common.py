@@ -54,6 +54,12 @@ def caller_identity(keys: DataKeys, from_number: str, provider_sid: str) -> str:
     return keys.keyed_hash(normalized)
 
 
+def is_withheld_identity(keys: DataKeys, caller_hash: str, provider_sid: str | None) -> bool:
+    """True for the per-call pseudonym of a withheld caller (see caller_identity)."""
+    return bool(provider_sid) and caller_hash == keys.keyed_hash(
+        _WITHHELD_PURPOSE + (provider_sid or ""))
+
+
 def load_call(session: Session, contact_id: str) -> CallContext | None:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.line_id is None:

@@ -133,13 +133,13 @@ def report_abuse() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return error(401, "sign in first")
-    refusal = service.report_abuse(
+    result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
         now=service.utc_now(), hook=abuse_report_hook(),
     )
-    if refusal is not None:
-        return error(refusal.status, refusal.message)
-    return jsonify(blocked_days=service.BLOCK_DAYS), 201
+    if isinstance(result, service.Refusal):
+        return error(result.status, result.message)
+    return jsonify(blocked_days=result.blocked_days), 201  # 0: a withheld number, only this call
 
 
 @bp.get("/queue")

@@ -261,14 +261,16 @@ def report_abuse() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    refusal = service.report_abuse(
+    result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
         now=service.utc_now(), hook=abuse_report_hook(),
     )
-    if refusal is not None:
-        flash(refusal.message)
+    if isinstance(result, service.Refusal):
+        flash(result.message)
+    elif result.blocked_days:
+        flash(f"Ended. This caller cannot reach the line for {result.blocked_days} days.")
     else:
-        flash(f"Ended. This caller cannot reach the line for {service.BLOCK_DAYS} days.")
+        flash("Ended. The caller withheld their number, so only this call could be blocked.")
     return redirect(url_for("dashboard.dashboard"))
 
 
