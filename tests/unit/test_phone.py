@@ -32,6 +32,7 @@ def test_real_numbers_and_short_codes_are_not_withheld(sent: str) -> None:
     ("1 718 555 1000", US_LINE, "+17185551000"),
     ("02071234567", UK_LINE, "+442071234567"),
     ("07400123456", UK_LINE, "+447400123456"),     # a UK mobile
+    ("+15005550006", US_LINE, "+15005550006"),     # a personal (follow-me) number
 ])
 def test_numbers_in_the_lines_country_are_accepted(typed: str, line: str, expected: str) -> None:
     assert to_callback_number(typed, line) == expected
@@ -45,10 +46,11 @@ def test_numbers_in_the_lines_country_are_accepted(typed: str, line: str, expect
     ("19005551234", US_LINE),      # premium rate
     ("+19005550123", US_LINE),
     ("18005550123", US_LINE),      # toll free
-    ("+15005550006", US_LINE),     # personal (follow-me) number
     ("+12125550142", UK_LINE),
     ("09098790000", UK_LINE),      # UK premium rate
-    ("07012345678", UK_LINE),      # UK personal number
+    ("08001234567", UK_LINE),      # UK freephone
+    ("03001234567", UK_LINE),      # UK non-geographic (UAN): an organisation's
+    ("07640123456", UK_LINE),      # UK pager
 ])
 def test_other_countries_and_uncallable_types_are_refused(typed: str, line: str) -> None:
     with pytest.raises(NotCallableNumberError):

@@ -16,15 +16,18 @@ class InvalidPhoneNumberError(ValueError):
 
 class NotCallableNumberError(InvalidPhoneNumberError):
     """A real number the line must not call: another country's, or premium-rate, toll-free,
-    shared-cost, personal or pager numbers (toll fraud, or ringing a stranger abroad)."""
+    shared-cost, pager, voicemail or organisations' (UAN) numbers (toll fraud, or ringing a
+    stranger abroad)."""
 
 
-# A person's own phone: what a call back may ring.
+# A person's own phone: what a call back may ring. Personal (follow-me) numbers forward to
+# one: US 5XX numbers are billed as ordinary calls, and Ofcom capped UK 070 rates in 2019.
 CALLABLE_TYPES = frozenset({
     phonenumbers.PhoneNumberType.FIXED_LINE,
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
 })
 
 
