@@ -85,7 +85,7 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
-        if len(line.languages) > 1 and not replayed:
+        if len(line.languages) > 1:
             return twiml.language_menu(line.languages, contact.id)
         return _menu(session, CallContext(contact, line), preface=None)
 
