@@ -49,7 +49,7 @@ def test_a_stop_replayed_after_redis_forgot_it_is_refused(client: FlaskClient,
     assert not _opted_out(runtime)
 
 
-def test_a_retry_is_taken_once_and_only_its_sid_is_kept(client: FlaskClient,
+def test_a_retry_is_taken_once_and_only_a_hash_of_its_sid_is_kept(client: FlaskClient,
                                                         runtime: Runtime) -> None:
     make_line(runtime, LINE)
     help_sid = _sid()
@@ -58,4 +58,4 @@ def test_a_retry_is_taken_once_and_only_its_sid_is_kept(client: FlaskClient,
     assert "<Message>" not in _text(client, runtime, help_sid, "HELP")
     with runtime.sessions() as session:
         seen = session.scalars(select(SeenMessage)).all()
-    assert [s.message_sid for s in seen] == [help_sid]
+    assert len(seen) == 1 and help_sid not in str(vars(seen[0]))

@@ -1,5 +1,5 @@
-"""Blocks (for abuse only, always with an expiry) and text opt-outs, both by keyed hash, and the
-MessageSids of inbound texts already taken."""
+"""Blocks (for abuse only, always with an expiry), text opt-outs and the inbound texts already
+taken, all by keyed hash."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ class OptOut(Base):
 
 
 class SeenMessage(Base):
-    """An inbound text already taken, by Twilio's MessageSid (which names no person).
+    """An inbound text already taken, by the keyed hash of Twilio's MessageSid.
 
     Kept for good: Twilio signatures carry no timestamp, so a captured signed request (a `STOP`,
-    a `DELETE`) could be replayed at any later time; its MessageSid is what refuses it.
+    a `DELETE`) could be replayed at any later time; its MessageSid is what refuses it. Hashed,
+    so the table cannot be used to look a texter's messages up at Twilio.
     """
 
     __tablename__ = "seen_messages"
 
-    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column()

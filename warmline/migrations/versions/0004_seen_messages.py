@@ -1,4 +1,4 @@
-"""seen messages: the MessageSid of every inbound text taken, kept for good (replays refused)
+"""seen messages: every inbound text taken, by its MessageSid's keyed hash, kept for good
 
 Revision ID: 0004
 Revises: 0003
@@ -17,9 +17,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         'seen_messages',
-        sa.Column('message_sid', sa.String(length=64), nullable=False),
+        sa.Column('message_sid_hash', sa.String(length=64), nullable=False),
         sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('message_sid', name=op.f('pk_seen_messages')),
+        sa.PrimaryKeyConstraint('message_sid_hash', name=op.f('pk_seen_messages')),
     )
 
 
