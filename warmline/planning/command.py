@@ -1,0 +1,76 @@
+"""`python -m warmline plan`: peers needed, for one pool with explicit rates or per line from history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from warmline.planning.pool import PoolRates, describe
+
+DESCRIPTION = """\
+How many peers are needed to answer a share of callers within a target time.
+
+With explicit rates (--calls-per-hour, --handle-minutes, --answer-within, --share) it answers
+for one pool of peers with no experience split and prints `peers needed: K`: for patient callers
+Erlang C's answer, the fewest peers whose predicted share answered within the target is at least
+the share; with --patience-minutes, Erlang A's (callers who hang up).
+"""
+
+EXPLICIT = ("calls_per_hour", "handle_minutes", "answer_within", "share")
+
+
+def _share(text: str) -> float:
+    value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("a share between 0 and 1, e.g. 0.8 or 80%")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("not negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m warmline plan", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    rates = parser.add_argument_group("one pool with explicit rates")
+    rates.add_argument("--calls-per-hour", type=_positive, help="arrivals per hour")
+    rates.add_argument("--handle-minutes", type=_positive,
+                       help="mean time a peer spends per call: talk plus wrap-up")
+    rates.add_argument("--answer-within", type=_positive, metavar="SECONDS",
+                       help="the target time to answer")
+    rates.add_argument("--share", type=_share, help="share to answer within it (0.8 or 80%%)")
+    rates.add_argument("--patience-minutes", type=_positive,
+                       help="mean patience of callers who hang up (Erlang A); default: they wait")
+    return parser
+
+
+def explicit_rates(args: argparse.Namespace) -> PoolRates | None:
+    given = [name for name in EXPLICIT if getattr(args, name) is not None]
+    if not given:
+        return None
+    missing = [name for name in EXPLICIT if name not in given]
+    if missing:
+        raise SystemExit("plan: with explicit rates, also give "
+                         + ", ".join("--" + m.replace("_", "-") for m in missing))
+    if args.handle_minutes <= 0:
+        raise SystemExit("plan: --handle-minutes must be above 0")
+    return PoolRates(args.calls_per_hour, args.handle_minutes, args.answer_within, args.share,
+                     args.patience_minutes or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rates = explicit_rates(args)
+    if rates is not None:
+        print("\n".join(describe(rates)))
+        return 0
+    build_parser().error("give --calls-per-hour, --handle-minutes, --answer-within and --share")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
