@@ -14,6 +14,12 @@ With explicit rates (--calls-per-hour, --handle-minutes, --answer-within, --shar
 for one pool of peers with no experience split and prints `peers needed: K`: for patient callers
 Erlang C's answer, the fewest peers whose predicted share answered within the target is at least
 the share; with --patience-minutes, Erlang A's (callers who hang up).
+
+Without them it plans each active line's coming week (DATABASE_URL) from its history in the event
+log: per local hour, the calls and texts the same hour of the week brought (handle time = talk +
+the line's wrap-up; patience estimated from hang-ups), the peers needed to meet the line's
+service_target (roster file), the peers scheduled, and the experiences asked for at that hour
+that nobody on shift shares.
 """
 
 EXPLICIT = ("calls_per_hour", "handle_minutes", "answer_within", "share")
@@ -45,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     rates.add_argument("--share", type=_share, help="share to answer within it (0.8 or 80%%)")
     rates.add_argument("--patience-minutes", type=_positive,
                        help="mean patience of callers who hang up (Erlang A); default: they wait")
+    week = parser.add_argument_group("each line's week, from its history")
+    week.add_argument("--line", metavar="NUMBER", help="only this line (E.164)")
+    week.add_argument("--start", metavar="YYYY-MM-DD",
+                      help="plan the week from this local date (default: the next hour)")
+    week.add_argument("--weeks", type=float, default=8.0,
+                      help="weeks of history to read (default %(default)g)")
     return parser
 
 
@@ -68,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if rates is not None:
         print("\n".join(describe(rates)))
         return 0
-    build_parser().error("give --calls-per-hour, --handle-minutes, --answer-within and --share")
-    return 2
+    from warmline.planning.history_command import plan_from_history  # noqa: PLC0415 - needs SQL
+
+    return plan_from_history(args)
 
 
 if __name__ == "__main__":
