@@ -9,7 +9,7 @@ the roster has on shift, and the experiences asked for at that hour that nobody 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -69,11 +69,12 @@ class _Staff:
     texts_at_once: float
 
 
-def _staff(session: Session, line: Line) -> _Staff:
+def _staff(session: Session, line: Line, leave_out: Collection[int],
+           extra: Sequence[ShiftRule]) -> _Staff:
     shifts = session.scalars(select(Shift).join(Peer, Shift.peer_id == Peer.id)
                              .where(Shift.line_id == line.id, Peer.active.is_(True)))
-    rules = [shift_rule(s) for s in shifts]
-    peers = session.scalars(select(Peer).where(Peer.id.in_({r.peer_id for r in rules})))
+    rules = [shift_rule(s) for s in shifts if s.id not in leave_out]
+    peers = session.scalars(select(Peer).where(Peer.id.in_({r.peer_id for r in (*rules, *extra)})))
     experiences: dict[int, frozenset[str]] = {}
     max_texts: list[int] = []
     for peer in peers:
@@ -85,11 +86,11 @@ def _staff(session: Session, line: Line) -> _Staff:
 
 def plan_line(session: Session, line: Line, start: datetime, now: datetime, *,
               weeks: float = DEFAULT_HISTORY_WEEKS, hours: int = 168,
-              extra_rules: Sequence[ShiftRule] = ()) -> LinePlan:
-    """The plan of `hours` local hours from `start`; `extra_rules` are shifts not saved yet
-    (the roster week's what-if)."""
+              extra_rules: Sequence[ShiftRule] = (), leave_out: Collection[int] = ()) -> LinePlan:
+    """The plan of `hours` local hours from `start`. For a what-if, `extra_rules` are shifts not
+    saved yet and `leave_out` the ids of saved shifts they replace (a shift being moved)."""
     history = read_history(session, line, now, weeks)
-    staff = _staff(session, line)
+    staff = _staff(session, line, leave_out, extra_rules)
     rules = [*staff.rules, *extra_rules]
     schedule = line_schedule(line)
     zone = ZoneInfo(line.timezone)
