@@ -131,7 +131,7 @@ def test_the_rosters_shifts_and_hours_say_who_answers_and_when() -> None:
                         behaviour=Behaviour(answer_rate=1.0, patience_minutes=10**6,
                                             talk_minutes=4, callback_share=0.0))
     result = simulate_virtual(scenario, redis_url=TEST_REDIS_URL)
-    # Starts on Monday 2 March 2026 (the roster's first week), at local midnight.
+    # Starts on Monday 2 March 2026 (the roster's first Monday), at local midnight.
     assert result.closed > 0  # callers between 23:00 and 09:00 find the line closed
     names = {p.name: p for p in result.figures.peers}
     evening = names["Lee Peer"]

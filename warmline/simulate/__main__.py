@@ -6,6 +6,7 @@ import argparse
 import csv
 import dataclasses
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from warmline.simulate.harness import DEFAULT_SIM_REDIS_URL
 from warmline.simulate.metrics import Figures
 from warmline.simulate.report import format_table, write_plot
 from warmline.simulate.run import simulate
-from warmline.simulate.scenario import ANY, DEFAULT_MIX, Behaviour, HourRate, Scenario
+from warmline.simulate.scenario import ANY, DEFAULT_MIX, Behaviour, HourRate, Scenario, default_roster
+from warmline.simulate.virtual import VirtualResult
 
 DESCRIPTION = """\
 Simulate a shift: simulated callers and texters reach a line through the local Twilio stand-in,
@@ -118,9 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     virtual.add_argument("--virtual", action="store_true",
                          help="run on a virtual clock through the routing engine alone")
     virtual.add_argument("--start", metavar="'YYYY-MM-DD HH:MM'",
-                         help="local start (default: the Monday the roster's shifts begin)")
+                         help="local start (default: the first Monday on or after the roster's first shift)")
     virtual.add_argument("--all-on-shift", action="store_true",
                          help="ignore the roster's shifts and hours: everyone on, always")
+    virtual.add_argument("--record-history", action="store_true",
+                         help="write the run's contacts into the event log of DATABASE_URL (not "
+                              "in production), ending now, so `plan` has a history to read")
     virtual.add_argument("--arrivals", type=Path, metavar="CSV",
                          help="rates by hour of week: columns hour_of_week (0 = Monday 00:00), "
                               "channel (voice|sms), experience (or any), per_hour")
@@ -184,9 +189,38 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, Scenario]]:
     return runs
 
 
+def _recording_start(scenario: Scenario) -> str:
+    """A recorded run ends now, so the planner reads it as the last weeks of history."""
+    from warmline.simulate.virtual_setup import load_virtual_line  # noqa: PLC0415
+
+    line = load_virtual_line(scenario.roster_text or default_roster(scenario.peers),
+                             scenario.line_settings, start=None, roster_shifts=False)
+    minutes = scenario.shift_minutes + scenario.drain_minutes
+    start = datetime.now(UTC) - timedelta(minutes=minutes) - timedelta(hours=1)
+    return f"{start.astimezone(line.zone):%Y-%m-%d %H}:00"
+
+
+def _record(scenario: Scenario, result: VirtualResult) -> None:
+    from config import load_settings  # noqa: PLC0415
+    from warmline.runtime import build_runtime  # noqa: PLC0415
+    from warmline.simulate.history_record import record_history  # noqa: PLC0415
+
+    runtime = build_runtime(load_settings())
+    try:
+        written = record_history(runtime, result.line_number, result.start, result.contacts)
+    finally:
+        runtime.close()
+    print(f"recorded {written} contacts into the event log of line {result.line_number}",
+          file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.record_history and (not args.virtual or args.compare or args.compare_settings):
+        raise SystemExit("simulate: --record-history goes with --virtual, and one run")
     runs = plan_runs(args)
+    if args.record_history and runs[0][1].start is None:
+        runs[0] = (runs[0][0], dataclasses.replace(runs[0][1], start=_recording_start(runs[0][1])))
     results: list[Figures] = []
     for title, scenario in runs:
         if args.virtual:
@@ -196,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 
             virtual = simulate_virtual(scenario, redis_url=args.redis_url)
             results.append(virtual.figures)
+            if args.record_history:
+                _record(scenario, virtual)
             if virtual.closed:
                 print(f"{title}: {virtual.closed} contact(s) arrived while the line was closed",
                       file=sys.stderr)

@@ -72,7 +72,7 @@ class Scenario:
     speed: float = 120.0
     drain_minutes: float = 20.0  # after the shift, time for contacts in hand to end
     # Virtual mode: arrivals by hour of week (overrides the flat rates and the mix), the local
-    # start of the run ("YYYY-MM-DD HH:MM"; default: the Monday the roster's shifts begin), and
+    # start of the run ("YYYY-MM-DD HH:MM"; default: the first Monday of the roster's shifts), and
     # whether the roster's own shifts say who is on (otherwise everyone is, as in full-stack mode).
     hour_rates: tuple[HourRate, ...] = ()
     start: str | None = None

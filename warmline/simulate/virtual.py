@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from redis import Redis
@@ -74,7 +74,9 @@ class VirtualResult:
     contacts: list[VirtualContact]
     events: int
     engine_calls: int
-    closed: int = 0
+    closed: int
+    line_number: str
+    start: datetime  # aware UTC: offset 0 of the contacts' times
 
 
 @dataclass(order=True)
@@ -404,4 +406,4 @@ def simulate_virtual(scenario: Scenario, *, redis_url: str) -> VirtualResult:
         redis.close()
     wall = time.monotonic() - started
     return VirtualResult(figures_of(shift, wall), list(shift.contacts.values()), shift.events,
-                         shift.engine.calls, shift.closed)
+                         shift.engine.calls, shift.closed, line.number, line.start)

@@ -84,9 +84,10 @@ def _start(roster: Roster, number: str, zone: ZoneInfo, start: str | None) -> da
         local = DEFAULT_START
         if firsts:
             first = min(firsts)
-            # The Monday of the week the roster begins: a week from there is a whole week.
-            local = datetime.combine(first.date() - timedelta(days=first.weekday()),
-                                     datetime.min.time())
+            # The first Monday on or after the roster begins: a week from there is a whole week
+            # of it (a Monday before would start with days before any shift).
+            day = first.date() + timedelta(days=(7 - first.weekday()) % 7)
+            local = datetime.combine(day, datetime.min.time())
     return to_instant(local.replace(minute=0, second=0, microsecond=0), zone).astimezone(UTC)
 
 
