@@ -29,15 +29,15 @@ def format_plan(plan: LinePlan) -> str:
         f"{_minutes(plan.text_handle_seconds)}, {plan.texts_at_once:g} texts at once; "
         + (f"callers wait {_minutes(history.patience_seconds)} on average before hanging up "
            f"({history.hang_ups} hang-ups)" if history.patience_seconds else "no caller hung up"),
-        f"  {'hour':<17} {'calls/h':>7} {'texts/h':>7} {'needed':>6} {'scheduled':>9} {'gap':>4}  "
+        f"  {'hour':<20} {'calls/h':>7} {'texts/h':>7} {'needed':>6} {'scheduled':>9} {'gap':>4}  "
         "uncovered experiences",
     ]
     for hour in plan.hours:
         label = f"{hour.start:%a %Y-%m-%d %H}:00"
         if not hour.is_open:
-            out.append(f"  {label:<17} {'closed':>7}")
+            out.append(f"  {label:<20} {'closed':>7}")
             continue
-        out.append(f"  {label:<17} {hour.calls_per_hour:>7.2f} {hour.texts_per_hour:>7.2f} "
+        out.append(f"  {label:<20} {hour.calls_per_hour:>7.2f} {hour.texts_per_hour:>7.2f} "
                    f"{hour.needed:>6} {hour.scheduled:>9} {hour.gap:>+4}  "
                    + ", ".join(hour.uncovered))
     short = plan.short_hours
@@ -46,7 +46,7 @@ def format_plan(plan: LinePlan) -> str:
                + (f" (most: {min(short, key=lambda h: h.gap).start:%a %H}:00, "
                   f"{-min(h.gap for h in short)} short)" if short else "")
                + f"; an experience uncovered in {len(uncovered)} hours")
-    return "\n".join(out)
+    return "\n".join(line.rstrip() for line in out)
 
 
 def plan_from_history(args: argparse.Namespace) -> int:
