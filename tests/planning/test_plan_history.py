@@ -10,10 +10,12 @@ import pytest
 import yaml
 
 from tests.planning.test_plan_explicit import textbook_peers
+from tests.support.services import TEST_REDIS_URL
 from warmline.models import ContactEvent, EventKind, Line
 from warmline.planning.command import main
 from warmline.planning.history_command import format_plan
 from warmline.planning.pool import PoolRates, peers_needed
+from warmline.planning.refine import simulate_plan
 from warmline.planning.week import plan_line
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime
@@ -134,3 +136,22 @@ def test_the_command_plans_every_line(runtime: Runtime, line_id: int, monkeypatc
     assert "Evening Line (+12125550100)" in out
     assert len([line for line in out.splitlines() if line.startswith("  Mon 2026-03-30")]) == 24
     assert "Sun 2026-04-05 23:00" in out
+
+
+def test_the_simulation_checks_each_hour_with_the_rosters_split(runtime: Runtime, line_id: int) -> None:
+    with runtime.sessions() as session:
+        line = session.get(Line, line_id)
+        assert line is not None
+        plan = plan_line(session, line, NOW, NOW, weeks=4, hours=24)
+        simulated = simulate_plan(session, line, plan, redis_url=TEST_REDIS_URL, seeds=2)
+    assert [s.start for s in simulated] == [h.start for h in plan.hours]
+    evening = simulated[20]
+    # Six calls an hour in the history: two runs bring about twelve, each answered in time or not.
+    assert evening.calls > 0 and evening.answered_within is not None
+    assert all(s.calls == 0 and s.answered_within is None for s in simulated[:20])
+    text = format_plan(plan, simulated)
+    assert "simulated" in text.splitlines()[2]
+    assert f"{evening.answered_within:.0%}" in next(
+        row for row in text.splitlines() if "Mon 2026-03-30 20:00" in row)
+    print(f"Monday 20:00, two peers for three needed: {evening.answered_within:.0%} answered in 60 s "
+          f"in {evening.calls} simulated calls")

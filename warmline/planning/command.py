@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="plan the week from this local date (default: the next hour)")
     week.add_argument("--weeks", type=float, default=8.0,
                       help="weeks of history to read (default %(default)g)")
+    week.add_argument("--simulate", action="store_true",
+                      help="also play the week in virtual time with the roster as it is (its "
+                           "experience split), and show each hour's simulated share answered "
+                           "within the target")
+    week.add_argument("--seeds", type=int, default=3, help="virtual runs to average (default 3)")
+    week.add_argument("--redis-url", default="redis://127.0.0.1:6379/4",
+                      help="a Redis DB for the simulation alone: it is flushed (default %(default)s)")
     return parser
 
 

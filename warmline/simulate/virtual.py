@@ -389,13 +389,15 @@ def figures_of(shift: VirtualShift, wall_seconds: float) -> Figures:
     return figures
 
 
-def simulate_virtual(scenario: Scenario, *, redis_url: str) -> VirtualResult:
+def simulate_virtual(scenario: Scenario, *, redis_url: str,
+                     line: VirtualLine | None = None) -> VirtualResult:
     """Play `scenario` in virtual time through the routing engine on `redis_url`'s DB, which is
-    flushed before and after (that DB index alone)."""
+    flushed before and after (that DB index alone). `line` replaces the scenario's roster."""
     started = time.monotonic()
-    line = load_virtual_line(scenario.roster_text or default_roster(scenario.peers),
-                             scenario.line_settings, start=scenario.start,
-                             roster_shifts=scenario.roster_shifts)
+    if line is None:
+        line = load_virtual_line(scenario.roster_text or default_roster(scenario.peers),
+                                 scenario.line_settings, start=scenario.start,
+                                 roster_shifts=scenario.roster_shifts)
     redis = make_redis(redis_url)
     redis.flushdb()
     try:

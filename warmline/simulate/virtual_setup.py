@@ -93,11 +93,18 @@ def _start(roster: Roster, number: str, zone: ZoneInfo, start: str | None) -> da
 
 def load_virtual_line(roster_text: str, overrides: dict[str, Any], *, start: str | None,
                       roster_shifts: bool) -> VirtualLine:
-    """The first line of the roster, as the virtual simulator plays it."""
-    roster = parse_roster(roster_text)
-    if not roster.lines:
-        raise ValueError("the roster names no line")
-    line = roster.lines[0]
+    """The first line of the roster file, as the virtual simulator plays it."""
+    return virtual_line(parse_roster(roster_text), overrides, start=start,
+                        roster_shifts=roster_shifts)
+
+
+def virtual_line(roster: Roster, overrides: dict[str, Any], *, start: str | None,
+                 roster_shifts: bool, number: str | None = None) -> VirtualLine:
+    """A line of a roster (the first, or the one numbered `number`) as the simulator plays it."""
+    lines = [line for line in roster.lines if number is None or line.number == number]
+    if not lines:
+        raise ValueError("the roster names no line" + (f" {number}" if number else ""))
+    line = lines[0]
     for name in overrides:
         if not hasattr(line, name):
             raise ValueError(f"a line has no setting {name!r}")
@@ -107,7 +114,8 @@ def load_virtual_line(roster_text: str, overrides: dict[str, Any], *, start: str
     ids = {peer.email: index + 1 for index, peer in enumerate(peers)}
     shifts = tuple(
         ShiftRule(shift_id=index + 1, peer_id=ids[shift.peer], line_id=LINE_ID,
-                  start_local=shift.start, end_local=shift.end, rrule=shift.repeat,
+                  start_local=shift.start.replace(tzinfo=None),
+                  end_local=shift.end.replace(tzinfo=None), rrule=shift.repeat,
                   skip_dates=frozenset(shift.skip))
         for index, shift in enumerate(roster.shifts)
         if shift.line == line.number and shift.peer in ids) if roster_shifts else ()
