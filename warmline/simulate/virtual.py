@@ -28,7 +28,7 @@ from warmline.domain.schedule import is_line_open
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.routing.results import Arrival as EngineArrival
-from warmline.routing.results import ContactEnd, LapseReason, Offer, PeerOff
+from warmline.routing.results import ContactEnd, LapseReason, Offer, OffReason, PeerOff
 from warmline.runtime import make_redis
 from warmline.simulate.agents import PEER_BACK_ON_SECONDS, Sample
 from warmline.simulate.metrics import ExperienceFigures, Figures, PeerLoad
@@ -106,8 +106,7 @@ class VirtualShift:
         self.redis = redis
         self.behaviour = scenario.behaviour
         self.t0 = line.start.timestamp()
-        self.length = scenario.shift_minutes * 60
-        self.until = self.length + scenario.drain_minutes * 60
+        self.until = (scenario.shift_minutes + scenario.drain_minutes) * 60
         self.queue: list[_Event] = []
         self.seq = itertools.count()
         self.now = 0.0
@@ -214,7 +213,7 @@ class VirtualShift:
                         partial(self._lapse, offer, LapseReason.NO_ANSWER))
 
     def _notify_off(self, peer_off: PeerOff | None) -> None:
-        if peer_off is not None and peer_off.reason.value == "missed_offers":
+        if peer_off is not None and peer_off.reason == OffReason.MISSED_OFFERS:
             # Told by text; they text ON a minute later (as in full-stack mode).
             self.at(self.now + PEER_BACK_ON_SECONDS, partial(self._go_available, peer_off.peer_id))
 
