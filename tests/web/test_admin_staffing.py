@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.planning.test_plan_history import _events
-from tests.web.test_admin_helpers import field_error, load_example, post, sign_in_admin, text
+from tests.web.test_admin_helpers import field_error, load_example, post, sign_in_admin, text, value_of
 from warmline.models import AuditEntry, Line, Shift
 from warmline.runtime import Runtime
 
@@ -74,3 +74,33 @@ def test_a_what_if_of_a_broken_form_shows_the_errors_and_predicts_nothing(
     page = text(response)
     assert "expected a time HH:MM" in field_error(page, "end_time")
     assert 'id="what-if"' not in page
+
+
+def test_the_line_form_shows_and_keeps_the_service_target(client: FlaskClient, runtime: Runtime) -> None:
+    load_example(runtime)
+    sign_in_admin(client, runtime)
+    with runtime.sessions.begin() as session:
+        line = session.scalars(select(Line)).one()
+        line.target_answer_seconds, line.target_share = 45, 0.9
+        line_id, number, name = line.id, line.number, line.name
+    page = text(client.get(f"/admin/lines/{line_id}"))
+    assert value_of(page, "service_target-answer_within_seconds") == "45"
+    assert value_of(page, "service_target-share") == "90"
+    form = {"name": name, "number": number, "timezone": "America/New_York", "languages": "en",
+            "active": "1", "hour_rows": "0", "max_wait_seconds": "600", "max_call_minutes": "30",
+            "daily_contact_limit": "3", "wrap_up_seconds": "90", "retention_days": "90",
+            "service_target-answer_within_seconds": "45", "service_target-share": "90"}
+    # Saving other settings keeps the target (it is not reset to the default).
+    assert post(client, f"/admin/lines/{line_id}", {**form, "wrap_up_seconds": "60"}).status_code == 302
+    with runtime.sessions() as session:
+        saved = session.get(Line, line_id)
+        assert saved is not None and (saved.target_answer_seconds, saved.target_share) == (45, 0.9)
+    assert post(client, f"/admin/lines/{line_id}",
+                {**form, "service_target-share": "75%"}).status_code == 302
+    with runtime.sessions() as session:
+        saved = session.get(Line, line_id)
+        assert saved is not None and saved.target_share == 0.75
+    refused = text(post(client, f"/admin/lines/{line_id}", {**form, "service_target-share": "150",
+                                                           "service_target-answer_within_seconds": "0"}))
+    assert "a percent above 0 and below 100" in field_error(refused, "service_target-share")
+    assert "from 1 to 3600" in field_error(refused, "service_target-answer_within_seconds")
