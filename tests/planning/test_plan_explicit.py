@@ -81,6 +81,20 @@ def test_erlang_a_with_endless_patience_is_erlang_c_and_impatience_needs_fewer_p
     assert impatient < textbook_peers(100, 8, 20, 0.8)
 
 
+@pytest.mark.parametrize("share", ["0.8", "80%", "80"])
+def test_a_share_may_be_a_fraction_or_a_percent(capsys: pytest.CaptureFixture[str], share: str) -> None:
+    main(["--calls-per-hour", "200", "--handle-minutes", "3", "--answer-within", "20", "--share", share])
+    assert "peers needed: 14\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("share", ["0", "1", "100", "150", "most"])
+def test_a_share_outside_0_to_1_is_refused(capsys: pytest.CaptureFixture[str], share: str) -> None:
+    with pytest.raises(SystemExit):
+        main(["--calls-per-hour", "200", "--handle-minutes", "3", "--answer-within", "20",
+              "--share", share])
+    assert "share" in capsys.readouterr().err
+
+
 def test_partial_rates_are_refused_with_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["--calls-per-hour", "10", "--share", "0.8"])

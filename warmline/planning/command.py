@@ -26,7 +26,13 @@ EXPLICIT = ("calls_per_hour", "handle_minutes", "answer_within", "share")
 
 
 def _share(text: str) -> float:
-    value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    """0.8, 80% or 80: a whole number above 1 can only be a percent."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a share such as 0.8 or 80%") from None
+    if text.strip().endswith("%") or 1 < value < 100:
+        value /= 100
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("a share between 0 and 1, e.g. 0.8 or 80%")
     return value
