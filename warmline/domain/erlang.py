@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Erlang A's birth-death chain is cut where the tail's probability is below this.
 _TAIL = 1e-12
@@ -50,6 +51,7 @@ def erlang_c(peers: int, load: float) -> float:
     return peers * b / (peers - load * (1 - b))
 
 
+@lru_cache(maxsize=4096)
 def predict_erlang_c(peers: int, per_second: float, handle_seconds: float,
                      within_seconds: float) -> Prediction:
     """Share answered within `within_seconds` and mean wait, callers never hanging up."""
@@ -132,6 +134,7 @@ def _served_within(ahead: int, peers: int, mu: float, theta: float, within: floa
     return result + (1.0 - cumulative) * answered
 
 
+@lru_cache(maxsize=4096)  # a week's hours repeat the same few rates: plan it once each
 def predict_erlang_a(peers: int, per_second: float, handle_seconds: float, within_seconds: float,
                      patience_seconds: float) -> Prediction:
     """Erlang A (M/M/N+M): callers hang up after an exponential patience of the given mean."""
