@@ -108,3 +108,15 @@ def test_the_command_line_prints_the_line_a_script_reads() -> None:
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "peers needed: 14" in done.stdout.splitlines()
+
+
+def test_erlang_a_agrees_with_two_independent_checks() -> None:
+    # Patience as long as the handle time: everyone leaves at the same rate, waiting or served,
+    # so the number in the system is Poisson (M/M/infinity) and P(wait) is its tail.
+    load, peers = 3.0, 4
+    a = predict_erlang_a(peers, load / 300, 300, 60, patience_seconds=300)
+    tail = 1 - sum(math.exp(-load) * load ** k / math.factorial(k) for k in range(peers))
+    assert a.wait_probability == pytest.approx(tail, abs=1e-9)
+    # Everyone is answered in the end or hangs up: answered "within forever" is 1 - abandonment.
+    forever = predict_erlang_a(peers, 30 / 3600, 300, 1e7, patience_seconds=180)
+    assert forever.answered_within == pytest.approx(1 - forever.abandonment, abs=1e-6)
