@@ -129,6 +129,11 @@ def _served_within(ahead: int, peers: int, mu: float, theta: float, within: floa
                 moved[j - 1] += p * forward
         probs = moved
         poisson *= steps_mean / k
+        if sum(probs) < _TAIL:
+            # Answered or gone: later steps change nothing (a long target ends here early).
+            cumulative += poisson
+            result += poisson * answered
+            break
         cumulative += poisson
         result += poisson * answered
     return result + (1.0 - cumulative) * answered
