@@ -6,10 +6,13 @@ encrypted in SQL with an expiry; the workers issue places the call and deletes t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from warmline.domain.phone import InvalidPhoneNumberError, to_e164
+from warmline.domain.phone import (
+    InvalidPhoneNumberError,
+    NotCallableNumberError,
+    to_callback_number,
+)
 from warmline.domain.schedule import find_next_opening, find_opening_close
 from warmline.models import CallbackRequest, EventKind, Outcome
 from warmline.runtime import Runtime
@@ -25,7 +28,7 @@ from warmline.services.voice_common import (
 from warmline.services.voice_gather import GatherStep
 from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
-from warmline.voice.gathering import Miss, Prompt, apology, ask
+from warmline.voice.gathering import Prompt, ask
 from warmline.voice.prompts import text
 from warmline.voice.state import NO_OUTCOME_ON_HANGUP, CallState
 
@@ -76,27 +79,35 @@ def _message_question(call: CallContext, sorry: str | None = None) -> str:
     return _ask(questions.CALLBACK_MESSAGE, call, sorry, text(call.language, "callback_message"))
 
 
-def _parsed(number: str) -> str | None:
+def _refusal(language: str, problem: InvalidPhoneNumberError) -> str:
+    """Why a number was not taken: no number at all, or one the line may not call."""
+    if isinstance(problem, NotCallableNumberError):
+        return text(language, "callback_number_not_callable")
+    return text(language, "callback_bad_number")
+
+
+def _refusal_of(call: CallContext, number: str) -> str | None:
+    """None when the line may call `number` back; otherwise why not, in the caller's words."""
     try:
-        return to_e164(number)
-    except InvalidPhoneNumberError:
-        return None
+        to_callback_number(number, call.line.number)
+    except InvalidPhoneNumberError as exc:
+        return _refusal(call.language, exc)
+    return None
 
 
 def _confirm_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
     if form.digits == USE_CALLER_ID:
-        number = _parsed(form.from_number)
-        if number is None:
-            # A withheld or foreign caller ID: the caller keys a number instead.
-            return _number_question(call, text(call.language, "callback_bad_number"))
-        return _remember_number(runtime, call, number)
+        refused = _refusal_of(call, form.from_number)
+        if refused is not None:
+            # A withheld, foreign or premium caller ID: the caller keys a number instead.
+            return _number_question(call, refused)
+        return _remember_number(runtime, call, to_callback_number(form.from_number,
+                                                                  call.line.number))
     return _number_question(call)
 
 
 def _number_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
-    number = _parsed(form.digits)
-    assert number is not None  # accepted by the step
-    return _remember_number(runtime, call, number)
+    return _remember_number(runtime, call, to_callback_number(form.digits, call.line.number))
 
 
 def _remember_number(runtime: Runtime, call: CallContext, number: str) -> str:
@@ -105,15 +116,7 @@ def _remember_number(runtime: Runtime, call: CallContext, number: str) -> str:
     return _window_question(call)
 
 
-def _not_set_up(prompt: Prompt) -> Callable[[Runtime, CallContext, Miss, datetime], str]:
-    def move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
-        return _back_where_they_came_from(runtime, call, apology(prompt, call.language, miss), now)
-
-    return move_on
-
-
-def _back_where_they_came_from(runtime: Runtime, call: CallContext, sorry: str,
-                               now: datetime) -> str:
+def _not_set_up(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No number after two misses: the caller goes back where they came from, told so."""
     from warmline.services.voice_wait import (  # noqa: PLC0415 - voice_wait starts this intake
         ORIGIN_CLOSED,
@@ -160,12 +163,11 @@ def _window_answer(runtime: Runtime, call: CallContext, form: CallForm, now: dat
     return _message_question(call)
 
 
-def _window_move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
+def _window_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """The number is agreed: the soonest window, said aloud, then the message question."""
     _save_window(runtime, call, now, later=False)
-    language = call.language
-    return _message_question(call, " ".join([apology(questions.CALLBACK_WINDOW, language, miss),
-                                             text(language, "callback_window_default")]))
+    return _message_question(call, " ".join([sorry,
+                                             text(call.language, "callback_window_default")]))
 
 
 def _save_request(runtime: Runtime, call: CallContext, now: datetime, *, message_ok: bool,
@@ -195,11 +197,10 @@ def _save_request(runtime: Runtime, call: CallContext, now: datetime, *, message
     return twiml.hang_up_with(language, *spoken, text(language, "callback_done"))
 
 
-def _message_move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
+def _message_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No answer about a message: none is left (the discreet choice), and the caller is told."""
-    language = call.language
-    return _save_request(runtime, call, now, message_ok=False, spoken=[
-        apology(questions.CALLBACK_MESSAGE, language, miss), text(language, "callback_no_message")])
+    return _save_request(runtime, call, now, message_ok=False,
+                         spoken=[sorry, text(call.language, "callback_no_message")])
 
 
 def _language(call: CallContext) -> str:
@@ -214,13 +215,13 @@ CONFIRM_STEP: GatherStep[CallContext] = GatherStep(
     prompt=questions.CALLBACK_CONFIRM, load=load_contact_call, language=_language,
     accepts=lambda call, digits: digits in (USE_CALLER_ID, ENTER_NUMBER),
     answer=_confirm_answer, ask_again=lambda runtime, call, sorry: _confirm_question(call, sorry),
-    move_on=_not_set_up(questions.CALLBACK_CONFIRM), gone=_gone,
+    move_on=_not_set_up, gone=_gone,
 )
 NUMBER_STEP: GatherStep[CallContext] = GatherStep(
     prompt=questions.CALLBACK_NUMBER, load=load_contact_call, language=_language,
-    accepts=lambda call, digits: _parsed(digits) is not None,
+    accepts=lambda call, digits: _refusal_of(call, digits) is None, refusal=_refusal_of,
     answer=_number_answer, ask_again=lambda runtime, call, sorry: _number_question(call, sorry),
-    move_on=_not_set_up(questions.CALLBACK_NUMBER), gone=_gone,
+    move_on=_not_set_up, gone=_gone,
 )
 WINDOW_STEP: GatherStep[CallContext] = GatherStep(
     prompt=questions.CALLBACK_WINDOW, load=load_contact_call, language=_language,

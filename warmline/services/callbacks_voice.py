@@ -20,7 +20,7 @@ from warmline.services.voice_gather import GatherStep
 from warmline.voice import callback_twiml, questions, twiml
 from warmline.voice.callback_state import CallbackState
 from warmline.voice.forms import CallForm
-from warmline.voice.gathering import Miss, ask
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -108,7 +108,7 @@ def _peer_accepts(runtime: Runtime, ring: CallbackRing, form: CallForm, now: dat
     return callback_twiml.peer_waits(attempt_id, language, words)
 
 
-def _peer_declines(runtime: Runtime, ring: CallbackRing, miss: Miss, now: datetime) -> str:
+def _peer_declines(runtime: Runtime, ring: CallbackRing, sorry: str, now: datetime) -> str:
     callbacks.peer_declined_or_missed(runtime, ring.ring_id, ring.callback_id,
                                       LapseReason.DECLINED, now)
     return twiml.hang_up_with(ring.language, text(ring.language, "peer_declined"))
@@ -221,7 +221,7 @@ def _caller_confirms(runtime: Runtime, answerer: CallbackAnswerer, form: CallFor
     return callback_twiml.bridge_to_peer(answerer.attempt_id)
 
 
-def _not_confirmed(runtime: Runtime, answerer: CallbackAnswerer, miss: Miss,
+def _not_confirmed(runtime: Runtime, answerer: CallbackAnswerer, sorry: str,
                    now: datetime) -> str:
     # Whoever answered did not ask for this (or cannot say): nothing identifying, just goodbye.
     callbacks.attempt_missed(runtime, answerer.attempt_id, now, why="not_confirmed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from warmline.services.contacts import (
     finish_contact,
     is_blocked,
     is_over_daily_limit,
+    new_contact_id,
     note_event,
     open_contact,
 )
@@ -37,7 +39,7 @@ from warmline.services.voice_common import (
 from warmline.services.voice_gather import GatherStep
 from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
-from warmline.voice.gathering import Miss, apology, ask
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 CRISIS_DIGIT = "9"
 ANYONE_DIGIT = "0"
 CALLBACK_DIGIT = "1"
+# How long a duplicate of a call's first request waits for that request to store the contact.
+_RACE_WAIT_SECONDS = 5.0
 
 
 def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
@@ -61,15 +65,12 @@ def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
 
 def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
     state = CallState(runtime.redis)
-    caller_hash = caller_identity(runtime.keys, form.from_number)
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = session.scalars(
             select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
-        contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
-                               provider_sid=form.call_sid, now=now,
-                               language=line.default_language if line else "en")
-        session.commit()
-        state.link_call(form.call_sid, contact.id)
+        contact, replayed = _contact_of_call(runtime, session, form, line=line,
+                                             caller_hash=caller_hash, now=now)
         if line is None:
             # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
             log.warning("a call reached a number that is no active line; run `twilio configure`")
@@ -83,11 +84,61 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if is_over_daily_limit(session, line, caller_hash, now):
             finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
             return twiml.hang_up_with(language, text(language, "over_limit"))
+        if replayed and state.outcome(contact.id) is not None:
+            return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
         if len(line.languages) > 1:
             return questions.language_menu(line.languages, contact.id)
         return _menu(session, CallContext(contact, line), preface=None)
+
+
+def _contact_of_call(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime,
+) -> tuple[Contact, bool]:
+    """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
+    replays of the same request find it again (webhooks are idempotent). True when found."""
+    if not form.call_sid:
+        return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                  now=now, contact_id=None), False
+    state = CallState(runtime.redis)
+    claimed = new_contact_id()
+    earlier = state.claim_call(form.call_sid, claimed)
+    if earlier is None:
+        # Redis may have come back empty since the first request: SQL remembers the call too.
+        earlier = session.scalars(select(Contact.id).where(
+            Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
+        if earlier is None:
+            return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                      now=now, contact_id=claimed), False
+        state.link_call(form.call_sid, earlier)
+    return _wait_for_contact(session, earlier), True
+
+
+def _open_call_contact(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime, contact_id: str | None,
+) -> Contact:
+    contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
+                           provider_sid=form.call_sid or None, now=now,
+                           language=line.default_language if line else "en",
+                           contact_id=contact_id)
+    session.commit()
+    return contact
+
+
+def _wait_for_contact(session: Session, contact_id: str) -> Contact:
+    """A request racing the first one of its call waits for that one's commit (milliseconds)."""
+    deadline = time.monotonic() + _RACE_WAIT_SECONDS
+    while True:
+        contact = session.get(Contact, contact_id)
+        if contact is not None:
+            return contact
+        if time.monotonic() > deadline:
+            raise LookupError("the first request of this call never stored its contact")
+        session.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.05)
 
 
 def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
@@ -112,12 +163,12 @@ def _closed_answer(runtime: Runtime, call: CallContext, form: CallForm, now: dat
     return start_callback_request(runtime, call, now, origin=ORIGIN_CLOSED)
 
 
-def _closed_move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
+def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No call back asked for: goodbye, with the crisis numbers once more."""
     language = call.language
     finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
-    return twiml.hang_up_with(language, apology(questions.CLOSED_CALLBACK, language, miss),
-                              text(language, "closed_resources"), text(language, "goodbye"))
+    return twiml.hang_up_with(language, sorry, text(language, "closed_resources"),
+                              text(language, "goodbye"))
 
 
 CLOSED_STEP: GatherStep[CallContext] = GatherStep(
@@ -146,11 +197,10 @@ def _choose_language(runtime: Runtime, call: CallContext, language: str,
         return _menu(session, call, preface=preface)
 
 
-def _language_move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
-    language = call.line.languages[0]
-    said = " ".join([apology(questions.LANGUAGE, language, miss),
-                     text(language, "language_default")])
-    return _choose_language(runtime, call, language, said)
+def _language_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    language = call.line.languages[0]  # the language `sorry` was said in
+    return _choose_language(runtime, call, language,
+                            " ".join([sorry, text(language, "language_default")]))
 
 
 LANGUAGE_STEP: GatherStep[CallContext] = GatherStep(
@@ -211,10 +261,9 @@ def _menu_answer(runtime: Runtime, menu: MenuCall, form: CallForm, now: datetime
     return _queue(runtime, call, experience, first, now)
 
 
-def _menu_move_on(runtime: Runtime, menu: MenuCall, miss: Miss, now: datetime) -> str:
-    language = menu.call.language
-    return _queue(runtime, menu.call, None, [apology(questions.MENU, language, miss),
-                                             text(language, "no_input_anyone")], now)
+def _menu_move_on(runtime: Runtime, menu: MenuCall, sorry: str, now: datetime) -> str:
+    return _queue(runtime, menu.call, None,
+                  [sorry, text(menu.call.language, "no_input_anyone")], now)
 
 
 MENU_STEP: GatherStep[MenuCall] = GatherStep(

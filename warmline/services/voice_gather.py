@@ -27,8 +27,10 @@ class GatherStep(Generic[C]):
     """What one question needs besides the rule they all share.
 
     `load` finds the call from the URL's query (None: the call is gone, answered by `gone`).
-    `accepts` says whether keys answer the question. `ask_again` repeats it after the apology.
-    `move_on` runs once the bound is reached and must say what it is doing.
+    `accepts` says whether keys answer the question; `refusal`, when given, says why keys were
+    not taken (instead of the prompt's general apology). `ask_again` repeats the question after
+    the apology. `move_on` runs once the bound is reached, gets the apology, and must say what
+    it is doing.
     """
 
     prompt: Prompt
@@ -37,8 +39,9 @@ class GatherStep(Generic[C]):
     accepts: Callable[[C, str], bool]
     ask_again: Callable[[Runtime, C, str], str]
     answer: Callable[[Runtime, C, CallForm, datetime], str]
-    move_on: Callable[[Runtime, C, Miss, datetime], str]
+    move_on: Callable[[Runtime, C, str, datetime], str]
     gone: Callable[[], str]
+    refusal: Callable[[C, str], str | None] | None = None
 
 
 def run_gather(step: GatherStep[C], runtime: Runtime, query: Mapping[str, str], form: CallForm,
@@ -55,7 +58,10 @@ def run_gather(step: GatherStep[C], runtime: Runtime, query: Mapping[str, str], 
         state.clear_misses(call_key, prompt.name)
         return step.answer(runtime, call, form, now)
     assert verdict.miss is not None
+    sorry = apology(prompt, step.language(call), verdict.miss)
+    if verdict.miss == Miss.INVALID and step.refusal is not None:
+        sorry = step.refusal(call, form.digits) or sorry
     if verdict.turn == Turn.ASK_AGAIN:
-        return step.ask_again(runtime, call, apology(prompt, step.language(call), verdict.miss))
+        return step.ask_again(runtime, call, sorry)
     state.clear_misses(call_key, prompt.name)
-    return step.move_on(runtime, call, verdict.miss, now)
+    return step.move_on(runtime, call, sorry, now)

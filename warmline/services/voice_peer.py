@@ -19,7 +19,7 @@ from warmline.services.voice_gather import GatherStep
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
-from warmline.voice.gathering import Miss, ask
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -145,7 +145,7 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
     return twiml.bridge_to_caller(offer.offer_id, contact.id, language, words)
 
 
-def _decline(runtime: Runtime, offer: OfferCall, miss: Miss, now: datetime) -> str:
+def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> str:
     """Another key, or nothing: the offer ends and the caller goes on to the next peer."""
     if offer.found is None:
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))

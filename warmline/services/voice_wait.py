@@ -25,7 +25,7 @@ from warmline.services.voice_common import (
 from warmline.services.voice_gather import GatherStep
 from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
-from warmline.voice.gathering import Miss, apology, ask
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import NO_OUTCOME_ON_HANGUP, CallState
 
@@ -122,10 +122,8 @@ def _hold_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datet
     return twiml.leave_queue()
 
 
-def _hold_move_on(runtime: Runtime, call: CallContext, miss: Miss, now: datetime) -> str:
-    language = call.language
-    return twiml.say_and_hold(language, apology(questions.HOLD, language, miss),
-                              text(language, "hold_place_kept"))
+def _hold_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    return twiml.say_and_hold(call.language, sorry, text(call.language, "hold_place_kept"))
 
 
 HOLD_STEP: GatherStep[CallContext] = GatherStep(
@@ -209,9 +207,8 @@ DEADLINE_STEP: GatherStep[CallContext] = GatherStep(
     accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
     answer=_deadline_answer,
     ask_again=lambda runtime, call, sorry: _deadline_question(call, sorry),
-    move_on=lambda runtime, call, miss, now: transfer(
-        runtime, call, now, crisis=False,
-        before=[apology(questions.DEADLINE, call.language, miss)]),
+    move_on=lambda runtime, call, sorry, now: transfer(runtime, call, now, crisis=False,
+                                                      before=[sorry]),
     gone=lambda: goodbye("en"),
 )
 
