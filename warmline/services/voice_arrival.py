@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.numbers import parse_whole_number
 from warmline.models import EventKind, Line, Outcome
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
@@ -123,7 +124,7 @@ def handle_language_choice(runtime: Runtime, contact_id: str, form: CallForm, no
         if call is None:
             return goodbye("en")
         languages = call.line.languages
-        index = int(form.digits) - 1 if form.digits.isdigit() else -1
+        index = (parse_whole_number(form.digits, maximum=99) or 0) - 1
         call.contact.language = languages[index] if 0 <= index < len(languages) else languages[0]
         session.commit()
         return _menu(session, call, preface=None)
