@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -22,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from warmline.models import Role, User
 from warmline.services import dashboard as service
@@ -33,6 +37,9 @@ bp = Blueprint("auth", __name__)
 SESSION_COOKIE_NAME = "warmline_session"
 SESSION_LIFETIME = timedelta(hours=14)
 """Long enough for a double shift; the cookie expires on its own after that."""
+
+MAX_NEXT_LENGTH = 2000
+"""A page to return to is a path and a short query; anything longer is not one of ours."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -129,10 +136,30 @@ def signed_in_peer_id() -> int:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: "//evil.example" and "https://..." would be an open redirect.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: one of this app's own pages, rebuilt from its parts, or None.
+
+    Only a path that a GET route of this app answers is kept, and it is rebuilt (path quoted,
+    query re-encoded) rather than passed on: `/%09/evil.example` (a browser drops the tab and
+    reads `//evil.example`), a backslash, or CR/LF (a header split, which Werkzeug refuses with a
+    500) never reach a Location header.
+    """
+    if not target or len(target) > MAX_NEXT_LENGTH or any(_unsafe_in_url(c) for c in target):
         return None
-    return target.rstrip("?") or None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except HTTPException:  # not found, POST only, or a redirect elsewhere
+        return None
+    path = quote(parts.path, safe="/-._~")
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))
+    return f"{path}?{query}" if query else path
+
+
+def _unsafe_in_url(char: str) -> bool:
+    # Whitespace, control and format characters, and the backslash some browsers read as "/".
+    return char == "\\" or char.isspace() or unicodedata.category(char)[0] == "C"
 
 
 def _client_address() -> str:
