@@ -11,7 +11,19 @@ from warmline.services.abuse import EndReportedContact
 from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peer_texts import TextPeerNotifier
-from warmline.web import api, auth, calendar, dashboard, health, ids, security, sms, texts_api, voice
+from warmline.web import (
+    api,
+    auth,
+    calendar,
+    dashboard,
+    health,
+    ids,
+    limits,
+    security,
+    sms,
+    texts_api,
+    voice,
+)
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
 
@@ -36,6 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ids.init_app(app)  # before any route: every <int:...> becomes a bounded id
     for init_web in (security.init_app, auth.init_app, api.init_app):
         init_web(app)
+    limits.init_app(app, runtime)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
     # Texts (issue 7): the webhooks and the dashboard's conversation API.
