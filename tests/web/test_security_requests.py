@@ -4,15 +4,19 @@ never a 500, an open redirect, an unbounded read or a formula in a spreadsheet."
 from __future__ import annotations
 
 import csv
+import http.client
 import io
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
+from werkzeug.serving import make_server
 
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from tests.web.test_admin_helpers import load_example, post, sign_in_admin, text
@@ -125,6 +129,26 @@ def test_a_chunked_body_is_cut_off_at_the_limit(client: FlaskClient) -> None:
                                               "wsgi.input_terminated": True})
     assert response.status_code == 413
     assert body.read_bytes <= BODY_LIMIT_BYTES + 128 * 1024
+
+
+def test_a_real_server_refuses_a_chunked_body_over_the_limit(app: Flask) -> None:
+    # Through a real HTTP server that de-chunks the body itself, as Werkzeug's and gunicorn's do.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        chunk = b"Body=" + b"a" * (64 * 1024 - 5)
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        connection.request("POST", "/twilio/sms", body=iter([chunk] * 40), encode_chunked=True,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert connection.getresponse().status == 413
+        small = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        small.request("POST", "/twilio/sms", body=iter([b"Body=hi"]), encode_chunked=True,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert small.getresponse().status == 403  # read whole, then refused for its signature
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def test_the_api_answers_413_in_json(client: FlaskClient) -> None:
