@@ -72,7 +72,12 @@ def seconds_until_reset(limit: RequestLimit) -> int:
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
-    """Counters in the app's own Redis (its pool, so a Sentinel failover is followed too)."""
+    """Counters in the app's own Redis (its pool, so a Sentinel failover is followed too).
+
+    The limiter is one per process, since the views' decorators are made at import; each app
+    `create_app` makes points it at that app's Redis. A process serves one app (gunicorn's
+    workers), and tests make theirs one after another.
+    """
     app.config["RATELIMIT_STORAGE_URI"] = "redis://"
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {
         "connection_pool": runtime.redis.connection_pool,
