@@ -69,6 +69,20 @@ ensure_chromium() {
   fi
 }
 
+# The production topology test starts deploy/Caddyfile in front of gunicorn: Debian's caddy.
+ensure_caddy() {
+  command -v caddy >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing caddy from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy openssl >/dev/null
+    # The package starts its own service (Debian's sample site on port 80) where systemd runs:
+    # tests start their own Caddy, so that one is stopped and left off.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
+  else
+    log "caddy is not installed: the TLS topology test will be skipped (sudo apt-get install caddy)"
+  fi
+}
+
 # Audit the pinned requirements against PyPI's advisory data (pip-audit). Where that data does not
 # answer within a few seconds (an offline machine, a registry mirror without the JSON API), say so
 # and go on: the check must never hang or fail a run for want of a network.

@@ -110,3 +110,15 @@ def test_development_keeps_accepting_simple_test_keys(tmp_path: Path) -> None:
     settings = load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path),
                               "WARMLINE_SECRET_KEY": GOOD_KEY, "WARMLINE_DATA_KEY": GOOD_KEY})
     assert settings.public_url.startswith("http://")
+
+
+def test_proxy_hops_default_to_none_trusted_and_accept_a_small_whole_number(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(env).proxy_hops == 0
+    assert load_settings({**env, "WARMLINE_PROXY_HOPS": " 2 "}).proxy_hops == 2
+
+
+@pytest.mark.parametrize("given", ["-1", "one", "²", "1.5", "11", "9" * 5000])
+def test_a_malformed_proxy_hops_is_reported(tmp_path: Path, given: str) -> None:
+    with pytest.raises(ConfigError, match="WARMLINE_PROXY_HOPS: expected a whole number from 0 to 10"):
+        load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path), "WARMLINE_PROXY_HOPS": given})
