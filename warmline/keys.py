@@ -202,9 +202,9 @@ def sign_in_account(email_digest: str, device: str | None) -> str:
     return f"{_DASH}signin:{email_digest}{suffix}"
 
 
-def web_session(session_digest: str) -> str:
-    """The user id of one signed-in browser session (its lifetime); deleted at sign-out."""
-    return f"{_DASH}session:{session_digest}"
+def ended_session(session_digest: str) -> str:
+    """Set at sign-out: this browser session no longer counts (for as long as its cookie could)."""
+    return f"{_DASH}ended-session:{session_digest}"
 
 
 def rate_limits_prefix() -> str:

@@ -77,7 +77,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     # peer dashboard
     keys.dashboard_heartbeat: ((3,), "wl:dash:open:3"),
     keys.sign_in_account: (("e1", None), "wl:dash:signin:e1"),
-    keys.web_session: (("s1",), "wl:dash:session:s1"),
+    keys.ended_session: (("s1",), "wl:dash:ended-session:s1"),
     keys.rate_limits_prefix: ((), "wl:limits"),
     keys.support_alerts: ((), "wl:dash:support-alerts"),
     # routing sync

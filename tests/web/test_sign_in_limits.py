@@ -178,12 +178,22 @@ def test_signing_out_on_one_device_keeps_the_others(client: FlaskClient, runtime
     assert phone.get("/api/me").status_code == 200
 
 
-def test_a_session_record_lives_as_long_as_the_cookie(client: FlaskClient, runtime: Runtime) -> None:
+def test_a_sign_out_is_remembered_as_long_as_the_cookie_could_live(
+    client: FlaskClient, runtime: Runtime,
+) -> None:
     make_peer(runtime, "robin@example.org")
     sign_in(client, "robin@example.org")
-    records = list(runtime.redis.scan_iter(match=keys.web_session("*")))
+    client.post("/sign-out", data={"csrf_token": form_csrf(client, "/dashboard")})
+    records = list(runtime.redis.scan_iter(match=keys.ended_session("*")))
     assert len(records) == 1
     assert 13 * 3600 < runtime.redis.ttl(records[0]) <= sign_ins.SESSION_LIFETIME.total_seconds()
+
+
+def test_losing_redis_signs_nobody_out(client: FlaskClient, runtime: Runtime) -> None:
+    make_peer(runtime, "robin@example.org")
+    sign_in(client, "robin@example.org")
+    runtime.redis.flushdb()  # a Redis restart without persistence
+    assert client.get("/api/me").status_code == 200
 
 
 # --------------------------------------------------------------------------- 16. need support

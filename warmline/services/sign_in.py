@@ -9,8 +9,11 @@ to the account before carries a device token and is slowed on its own: someone w
 peer's email cannot keep that peer out. The cap per client address is the web layer's
 (Flask-Limiter, `warmline.web.limits`).
 
-A session cookie names a server-side record (Redis, SESSION_LIFETIME): signing out deletes it,
-so a copied cookie stops working at once, not when it expires.
+Each session cookie carries a random session id. Signing out records that id as ended (Redis,
+for as long as the cookie could live), so a copied cookie stops working at once, not when it
+expires. Ended sessions are listed rather than live ones kept, so that losing Redis (a restart
+without persistence) signs nobody out; it forgets the sign-outs of the last 14 hours, and "sign
+out everywhere", which is in SQL, still holds.
 """
 
 from __future__ import annotations
@@ -128,27 +131,22 @@ def new_device_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def start_session(runtime: Runtime, user_id: int) -> str:
-    """Record a new session of `user_id`; the returned id goes into the (signed) cookie."""
-    session_id = secrets.token_urlsafe(24)
-    runtime.redis.set(keys.web_session(_session_digest(session_id)), str(user_id),
-                      ex=int(SESSION_LIFETIME.total_seconds()))
-    return session_id
+def start_session() -> str:
+    """A new session's id, for the (signed) cookie."""
+    return secrets.token_urlsafe(24)
 
 
-def session_is_live(runtime: Runtime, session_id: str, user_id: int) -> bool:
-    found = runtime.redis.get(keys.web_session(_session_digest(session_id)))
-    if found is None:
-        return False
-    return (found.decode() if isinstance(found, bytes) else str(found)) == str(user_id)
+def session_is_live(runtime: Runtime, session_id: str) -> bool:
+    return not runtime.redis.exists(keys.ended_session(_session_digest(session_id)))
 
 
 def end_session(runtime: Runtime, session_id: str) -> None:
-    runtime.redis.delete(keys.web_session(_session_digest(session_id)))
+    runtime.redis.set(keys.ended_session(_session_digest(session_id)), "1",
+                      ex=int(SESSION_LIFETIME.total_seconds()))
 
 
 def _session_digest(session_id: str) -> str:
-    # Only a digest is stored: reading Redis gives nobody a session id to put in a cookie.
+    # Only a digest is stored: reading Redis gives nobody a session id.
     return hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 

@@ -87,7 +87,7 @@ def current_user() -> CurrentUser | None:
         runtime = current_runtime()
         # The server's record first: a cookie copied before sign-out is refused here.
         user = sign_ins.load_signed_in_user(runtime, user_id, version) \
-            if sign_ins.session_is_live(runtime, sid, user_id) else None
+            if sign_ins.session_is_live(runtime, sid) else None
         if user is None:
             session.clear()  # signed out, everywhere or here, or deactivated
         else:
@@ -248,12 +248,10 @@ def sign_in() -> ResponseReturnValue:
     device = _known_device(email)
     try:
         result = sign_ins.sign_in(current_runtime(), email, password, device=device)
-        session_id = sign_ins.start_session(current_runtime(), result.user.id) \
-            if result.user is not None else None
     except RedisError:
         return _sign_in_refused("Signing in is not possible for a moment (the live service does "
                                 "not answer). Try again in a minute.", 503, 60)
-    if result.user is None or session_id is None:
+    if result.user is None:
         if result.refusal is sign_ins.SignInRefusal.SLOWED:
             return _sign_in_refused(
                 f"Too many wrong passwords for this email. To keep the account safe, wait "
@@ -263,7 +261,7 @@ def sign_in() -> ResponseReturnValue:
     session.permanent = True
     session["uid"] = result.user.id
     session["ver"] = result.user.session_version
-    session["sid"] = session_id
+    session["sid"] = sign_ins.start_session()
     response = redirect(next_url or url_for("dashboard.home"))
     _remember_device(response, email, device)
     return response
