@@ -77,7 +77,9 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.text_peer_offers: ((3,), "wl:text:peer:3:offers"),
     # peer dashboard
     keys.dashboard_heartbeat: ((3,), "wl:dash:open:3"),
-    keys.sign_in_failures: (("127.0.0.1",), "wl:dash:signin-ip:12ca17b49af2289436f303e0166030a2"),
+    keys.sign_in_account: (("e1", None), "wl:dash:signin:e1"),
+    keys.ended_session: (("s1",), "wl:dash:ended-session:s1"),
+    keys.rate_limits_prefix: ((), "wl:limits"),
     keys.support_alerts: ((), "wl:dash:support-alerts"),
     # routing sync
     keys.line_synced: ((7,), "wl:sync:line:7"),
@@ -106,7 +108,7 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "TEXT_OFFER_TTL_SECONDS", 3600),
     (keys, "TEXT_SEND_LOCK_SECONDS", 30),
     (keys, "HEARTBEAT_TTL_SECONDS", 60),
-    (keys, "SIGN_IN_IP_WINDOW_SECONDS", 15 * 60),
+    (keys, "SIGN_IN_ACCOUNT_TTL_SECONDS", 15 * 60),
     (keys, "SUPPORT_ALERTS_TTL_SECONDS", 24 * 3600),
     (keys, "LINE_SYNC_INTERVAL_SECONDS", 30),
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from warmline.domain.numbers import parse_id
 from warmline.models import CallbackAttempt, CallbackRequest, Line
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
@@ -36,10 +37,7 @@ ENDED_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "cancele
 
 
 def _callback_id(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        return 0
+    return parse_id(raw) or 0
 
 
 def _request(runtime: Runtime, callback_id: int) -> tuple[str, str | None, bool]:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
@@ -183,7 +184,8 @@ CLOSED_STEP: GatherStep[CallContext] = GatherStep(
 
 
 def _language_accepts(call: CallContext, digits: str) -> bool:
-    return digits.isdigit() and 1 <= int(digits) <= len(call.line.languages)
+    choice = parse_whole_number(digits, maximum=99)
+    return choice is not None and 1 <= choice <= len(call.line.languages)
 
 
 def _choose_language(runtime: Runtime, call: CallContext, language: str,
@@ -207,7 +209,7 @@ LANGUAGE_STEP: GatherStep[CallContext] = GatherStep(
     prompt=questions.LANGUAGE, load=load_contact_call,
     language=lambda call: call.line.languages[0], accepts=_language_accepts,
     answer=lambda runtime, call, form, now: _choose_language(
-        runtime, call, call.line.languages[int(form.digits) - 1], None),
+        runtime, call, call.line.languages[(parse_whole_number(form.digits) or 1) - 1], None),
     ask_again=lambda runtime, call, sorry: questions.language_menu(
         call.line.languages, call.contact.id, preface=sorry),
     move_on=_language_move_on, gone=lambda: goodbye("en"),
