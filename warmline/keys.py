@@ -214,6 +214,16 @@ def support_alerts() -> str:
     return f"{_DASH}support-alerts"
 
 
+# The admins' live list of other notices (coverage gaps, floods, back-to-back limits): kept
+# two days so a notice sent in the morning is still there the evening after.
+ADMIN_NOTICES_TTL_SECONDS = 2 * 24 * 3600
+
+
+def admin_notices() -> str:
+    """List of recent admin notices (JSON), newest first (ADMIN_NOTICES_TTL_SECONDS)."""
+    return f"{_DASH}admin-notices"
+
+
 # --------------------------------------------------------------------------- routing sync
 # How often one line's rules, peers and on-shift set are copied from SQL into routing at most.
 LINE_SYNC_INTERVAL_SECONDS = 30
@@ -263,6 +273,16 @@ def shift_reminder_sent(shift_id: int, starts_at_epoch: int) -> str:
 def coverage_report_sent(day: date) -> str:
     """Set once the coverage report of a UTC day was sent (ONCE_MARKER_TTL_SECONDS)."""
     return f"{_JOBS}coverage-report:{day.isoformat()}"
+
+
+# A coverage gap is told about once; its marker outlives the report's 14-day horizon.
+COVERAGE_GAP_MARKER_TTL_SECONDS = 15 * 24 * 3600
+
+
+def coverage_gap_noticed(line_id: int, hour_start_epoch: int) -> str:
+    """Set (NX) once the admins were told about one uncovered hour of a line
+    (COVERAGE_GAP_MARKER_TTL_SECONDS)."""
+    return f"{_JOBS}coverage-gap:{line_id}:{hour_start_epoch}"
 
 
 def jobs_pattern() -> str:

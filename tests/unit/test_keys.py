@@ -79,6 +79,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.dashboard_heartbeat: ((3,), "wl:dash:open:3"),
     keys.sign_in_failures: (("127.0.0.1",), "wl:dash:signin-ip:12ca17b49af2289436f303e0166030a2"),
     keys.support_alerts: ((), "wl:dash:support-alerts"),
+    keys.admin_notices: ((), "wl:dash:admin-notices"),
     # routing sync
     keys.line_synced: ((7,), "wl:sync:line:7"),
     # background jobs
@@ -88,6 +89,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.shift_end_handled: ((3, 7, 1700000000), "wl:jobs:shift-end:3:7:1700000000"),
     keys.shift_reminder_sent: ((9, 1700000000), "wl:jobs:shift-reminder:9:1700000000"),
     keys.coverage_report_sent: ((date(2024, 3, 1),), "wl:jobs:coverage-report:2024-03-01"),
+    keys.coverage_gap_noticed: ((7, 1700000000), "wl:jobs:coverage-gap:7:1700000000"),
     keys.jobs_pattern: ((), "wl:jobs:*"),
 }
 
@@ -111,6 +113,8 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "SUPPORT_ALERTS_TTL_SECONDS", 24 * 3600),
     (keys, "LINE_SYNC_INTERVAL_SECONDS", 30),
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),
+    (keys, "ADMIN_NOTICES_TTL_SECONDS", 2 * 24 * 3600),
+    (keys, "COVERAGE_GAP_MARKER_TTL_SECONDS", 15 * 24 * 3600),
     (keys, "RECURRING_LOCK_TTL_MS", 10_000),
 ]
 

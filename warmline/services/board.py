@@ -14,6 +14,7 @@ from sqlalchemy import select
 from warmline.models import Experience, Line, Peer
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
+from warmline.services.admin_notices import AdminNotice, list_notices
 from warmline.services.support import SupportAlert, list_support_alerts
 
 PRESENCE_LABELS = {
@@ -53,6 +54,7 @@ class PeerRow:
 @dataclass(frozen=True)
 class Board:
     alerts: list[SupportAlert]
+    notices: list[AdminNotice]
     waiting: list[WaitingRow]
     peers: list[PeerRow]
     counts: dict[str, int]
@@ -93,5 +95,6 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))
     rows.sort(key=lambda r: (PRESENCE_ORDER.index(r.presence) if r.presence in PRESENCE_ORDER else 9,
                              r.name))
-    return Board(alerts=list_support_alerts(runtime.redis, now), waiting=waiting, peers=rows,
+    return Board(alerts=list_support_alerts(runtime.redis, now),
+                 notices=list_notices(runtime.redis, now), waiting=waiting, peers=rows,
                  counts=counts)

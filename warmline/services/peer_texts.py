@@ -30,6 +30,7 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
 
 
 def _clock(at: datetime, zone: str) -> str:
@@ -126,6 +127,11 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
+        hours = int(kind.removeprefix(COVERAGE_KIND_PREFIX))
+        first = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
+        body = (f"Warmline: {line.name} has {hours} thin hour{'s' if hours != 1 else ''} in the "
+                f"next 14 days, the first {first:%a %d %b %H:%M}. The live board lists them.")
     elif kind.startswith(SUPPORT_KIND_PREFIX):
         support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line)
         if support is None:
@@ -177,6 +183,15 @@ class TextPeerNotifier:
             self._enqueue(peer_id, line_id, REMINDER_KIND, int(starts_at.timestamp()))
         except Exception as exc:  # noqa: BLE001
             log.info("reminder to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def send_coverage_gaps(self, *, line_id: int, admin_peer_ids: Sequence[int], hours: int,
+                           first_start: datetime) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{COVERAGE_KIND_PREFIX}{hours}",
+                              int(first_start.timestamp()))
+            except Exception as exc:  # noqa: BLE001 - the notice stays on the board
+                log.info("coverage text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
     def notify_off_shift_admins(self, alert: SupportAlert, admin_peer_ids: Sequence[int]) -> None:
         """The dashboard's SupportAlertNotifier: no admin on shift, so text the line's admins."""

@@ -11,7 +11,7 @@ skips a swap when the fragment did not change, so focus and screen readers are l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
@@ -153,8 +153,8 @@ def home() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    if user.peer_id is None and user.is_admin:
-        return redirect(url_for("dashboard.support_alerts"))
+    if user.is_admin:  # an admin's home is the live board; a peer-admin reaches theirs from it
+        return redirect(url_for("admin_board.board"))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -271,7 +271,5 @@ def calendar_link() -> ResponseReturnValue:
 @bp.get("/admin/support-alerts")
 @admin_required
 def support_alerts() -> ResponseReturnValue:
-    """A placeholder admin page until the admin issue builds the live board."""
-    now = datetime.now(UTC)
-    alerts = support_service.list_support_alerts(current_runtime().redis, now)
-    return render_template("support_alerts.html", alerts=alerts)
+    """The old address of the alerts: they are on the live board now, at its top."""
+    return redirect(url_for("admin_board.board") + "#alerts-heading")
