@@ -202,6 +202,15 @@ def dashboard_heartbeat(peer_id: int) -> str:
     return f"{_DASH}open:{peer_id}"
 
 
+# A "10-minute break" the dashboard offered ends by itself; the marker names which break.
+REST_BREAK_TTL_SECONDS = 2 * 3600
+
+
+def rest_break(peer_id: int) -> str:
+    """When the peer's timed break ends (epoch seconds), while it runs (REST_BREAK_TTL_SECONDS)."""
+    return f"{_DASH}rest-break:{peer_id}"
+
+
 def sign_in_failures(address: str) -> str:
     """Counter of failed sign-ins from one address (SIGN_IN_IP_WINDOW_SECONDS)."""
     # The address is hashed so the key space never lists who tried to sign in from where.

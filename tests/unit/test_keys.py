@@ -80,6 +80,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.sign_in_failures: (("127.0.0.1",), "wl:dash:signin-ip:12ca17b49af2289436f303e0166030a2"),
     keys.support_alerts: ((), "wl:dash:support-alerts"),
     keys.admin_notices: ((), "wl:dash:admin-notices"),
+    keys.rest_break: ((3,), "wl:dash:rest-break:3"),
     # routing sync
     keys.line_synced: ((7,), "wl:sync:line:7"),
     # background jobs
@@ -114,6 +115,7 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "LINE_SYNC_INTERVAL_SECONDS", 30),
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),
     (keys, "ADMIN_NOTICES_TTL_SECONDS", 2 * 24 * 3600),
+    (keys, "REST_BREAK_TTL_SECONDS", 2 * 3600),
     (keys, "COVERAGE_GAP_MARKER_TTL_SECONDS", 15 * 24 * 3600),
     (keys, "RECURRING_LOCK_TTL_MS", 10_000),
 ]

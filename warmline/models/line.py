@@ -34,6 +34,10 @@ class Line(Base):
     calls_while_texting: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     greeting: Mapped[dict[str, str]] = mapped_column(default=dict)  # language -> text
+    back_to_back_limit: Mapped[int] = mapped_column(Integer, default=0)  # 0 = no limit
+    flood_caller_limit: Mapped[int] = mapped_column(Integer, default=0)  # per 10 min; 0 = off
+    flood_line_limit: Mapped[int] = mapped_column(Integer, default=0)  # per minute; 0 = off
+    swap_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

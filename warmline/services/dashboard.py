@@ -464,6 +464,7 @@ def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) 
     if wanted == "available" and not standing.on_shift:
         return Refusal(_not_on_shift_message(standing), 409)
     sync_peer_into_routing(runtime, peer_id, standing, now)
+    runtime.redis.delete(keys.rest_break(peer_id))  # the peer's own choice ends a timed break
     change = routing.set_presence(runtime, peer_id, Presence(wanted), now.timestamp())
     if change.status in ("changed", "unchanged"):
         return None

@@ -30,6 +30,7 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
 COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
 
 
@@ -99,6 +100,12 @@ def _peer_line(runtime: Runtime, peer_id: int, line_id: int | None) -> tuple[Pee
         return peer, line
 
 
+def rest_due_words(in_a_row: int) -> str:
+    return (f"Warmline: that's {in_a_row} contacts in a row. When this one ends, please take a "
+            "10-minute break: text BREAK, then ON when you're back. Nothing more is offered to "
+            "you until you've had one.")
+
+
 SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no colon
 
 
@@ -127,6 +134,8 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
+        body = rest_due_words(int(kind.removeprefix(REST_KIND_PREFIX)))
     elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
         hours = int(kind.removeprefix(COVERAGE_KIND_PREFIX))
         first = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
@@ -177,6 +186,12 @@ class TextPeerNotifier:
             self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
+
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", at_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard says it too
+            log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
     def send_shift_reminder(self, *, peer_id: int, line_id: int, starts_at: datetime) -> None:
         try:

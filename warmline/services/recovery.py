@@ -54,7 +54,8 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
     with runtime.sessions() as session:
         lines = session.scalars(select(Line).where(Line.active.is_(True))).all()
         rosters = {line.id: peers_on_shift(session, line, at) for line in lines}
-        rules = [LineRules(x.id, x.wrap_up_seconds, x.calls_while_texting) for x in lines]
+        rules = [LineRules(x.id, x.wrap_up_seconds, x.calls_while_texting, x.back_to_back_limit)
+                 for x in lines]
         peer_ids = session.scalars(select(Peer.id).where(Peer.active.is_(True))).all()
         waiting = session.scalars(
             select(Contact).where(Contact.outcome.is_(None), Contact.ended_at.is_(None),

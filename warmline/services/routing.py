@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from warmline import keys
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.queues import QueueName
@@ -76,8 +77,27 @@ class LoggingPeerNotifier:
                  peer_off.reason.value)
 
 
+class RestNotifier(Protocol):
+    """Tells a peer with no dashboard open that they reached the back-to-back limit (by text)."""
+
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None: ...
+
+
+class LoggingRestNotifier:
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+        log.info("peer %s reached %s contacts in a row; would tell them by text", peer_id,
+                 in_a_row)
+
+
 _dispatchers: dict[str, OfferDispatcher] = {}
 _default_notifier: PeerNotifier = LoggingPeerNotifier()
+_rest_notifier: RestNotifier = LoggingRestNotifier()
+
+
+def register_rest_notifier(notifier: RestNotifier | None) -> None:
+    """Install this process's back-to-back notifier (by SMS); None restores logging."""
+    global _rest_notifier  # noqa: PLW0603 - one notifier per process, like the dispatchers
+    _rest_notifier = notifier or LoggingRestNotifier()
 
 
 def register_peer_notifier(notifier: PeerNotifier | None) -> None:
@@ -151,7 +171,8 @@ def sync_line(runtime: Runtime, line_id: int, now: float) -> None:
         line = session.get(Line, line_id)
         if line is None:
             return
-        rules = LineRules(line.id, line.wrap_up_seconds, line.calls_while_texting)
+        rules = LineRules(line.id, line.wrap_up_seconds, line.calls_while_texting,
+                          line.back_to_back_limit)
     routing_engine(runtime).sync_line(rules, now)
 
 
@@ -293,14 +314,28 @@ def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
 def accept_offer(runtime: Runtime, offer_id: str, now: float,
                  notifier: PeerNotifier | None = None) -> AcceptResult:
     """The peer pressed 1 (or accepted on the dashboard): theirs only if the offer still is."""
-    result = routing_engine(runtime).accept(offer_id, now)
+    engine = routing_engine(runtime)
+    result = engine.accept(offer_id, now)
     _notify(notifier, [result.peer_off])
+    if result.accepted and result.peer_id is not None:
+        _tell_if_rest_due(runtime, engine, result.peer_id, now)
     if not result.accepted:
         _match_lines(runtime, [result.line_id], now)
     elif result.channel == "sms" and result.peer_id is not None:
         # a texter's peer may take more texts
         _match_lines(runtime, [result.line_id], now)
     return result
+
+
+def _tell_if_rest_due(runtime: Runtime, engine: RoutingEngine, peer_id: int, now: float) -> None:
+    """The accept that reaches the limit (once a streak: the count only grows until a break)
+    texts a peer who has no dashboard open; an open dashboard says it on its own."""
+    reached = engine.back_to_back(peer_id, now)
+    if reached is None or reached[0] != reached[1]:
+        return
+    if runtime.redis.exists(keys.dashboard_heartbeat(peer_id)):
+        return
+    _rest_notifier.notify_rest_due(peer_id, reached[0], int(now))
 
 
 def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: float,

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from warmline.services import calendar as calendar_service
 from warmline.services import dashboard as service
+from warmline.services import rest as rest_service
 from warmline.services import support as support_service
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -76,6 +77,7 @@ class LiveState:
     wrap_up_until_iso: str
     wrap_up_until_label: str
     contact_id: str | None
+    rest_due: str = ""  # the back-to-back limit's kind words, while it holds the peer
 
 
 def _clock(at: datetime, zone: str) -> str:
@@ -110,6 +112,10 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     selected = presence if presence in ("available", "break", "off") else "available"
     until = snapshot.wrap_up_until
     until_zone = zone or "UTC"
+    reached = rest_service.read_rest_due(runtime, peer_id, now)
+    rest_due = ""
+    if reached is not None and presence not in ("break", "off"):
+        rest_due = rest_service.rest_due_words(reached[0])
     return LiveState(
         presence=presence,
         selected=selected,
@@ -119,6 +125,7 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
         wrap_up_until_iso=until.isoformat() if until else "",
         wrap_up_until_label=_clock(until, until_zone) if until else "",
         contact_id=snapshot.contact_id,
+        rest_due=rest_due,
     )
 
 
@@ -196,6 +203,20 @@ def presence() -> ResponseReturnValue:
     if refusal is not None:
         # Rendered in place (not redirected) so the refusal is read out where the control is.
         return _render_dashboard(peer_id, error=refusal.message, status=refusal.status)
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/rest-break")
+@peer_required
+def rest_break() -> ResponseReturnValue:
+    """The 10-minute break the back-to-back limit offers; it ends by itself."""
+    refusal = rest_service.take_rest_break(current_runtime(), signed_in_peer_id(),
+                                           service.utc_now())
+    if refusal is not None:
+        return _render_dashboard(signed_in_peer_id(), error=refusal.message,
+                                 status=refusal.status)
+    flash("You're on a 10-minute break. You'll be available again by yourself; "
+          "choose Available to come back sooner.")
     return redirect(url_for("dashboard.dashboard"))
 
 
