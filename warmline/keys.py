@@ -233,6 +233,31 @@ def admin_notices() -> str:
     return f"{_DASH}admin-notices"
 
 
+# --------------------------------------------------------------------------- flood protection
+# Fixed-window counters: calls from one caller (pseudonym) to a line per 10 minutes, calls to a
+# line per minute. The window number is part of the key, so a counter dies with its window.
+_FLOOD = f"{PREFIX}:flood:"
+FLOOD_CALLER_WINDOW_SECONDS = 10 * 60
+FLOOD_LINE_WINDOW_SECONDS = 60
+# The admin on shift is told once per line and kind of flood in this long.
+FLOOD_ALERT_QUIET_SECONDS = 10 * 60
+
+
+def flood_caller_calls(line_id: int, caller_hash: str, window: int) -> str:
+    """Calls from one caller to a line in one window (FLOOD_CALLER_WINDOW_SECONDS)."""
+    return f"{_FLOOD}caller:{line_id}:{caller_hash}:{window}"
+
+
+def flood_line_calls(line_id: int, window: int) -> str:
+    """Calls to a line in one window (FLOOD_LINE_WINDOW_SECONDS)."""
+    return f"{_FLOOD}line:{line_id}:{window}"
+
+
+def flood_alerted(line_id: int, kind: str) -> str:
+    """Set (NX, FLOOD_ALERT_QUIET_SECONDS) when the admins were told of a flood on the line."""
+    return f"{_FLOOD}alerted:{line_id}:{kind}"
+
+
 # --------------------------------------------------------------------------- routing sync
 # How often one line's rules, peers and on-shift set are copied from SQL into routing at most.
 LINE_SYNC_INTERVAL_SECONDS = 30

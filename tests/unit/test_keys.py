@@ -81,6 +81,10 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.support_alerts: ((), "wl:dash:support-alerts"),
     keys.admin_notices: ((), "wl:dash:admin-notices"),
     keys.rest_break: ((3,), "wl:dash:rest-break:3"),
+    # flood protection
+    keys.flood_caller_calls: ((7, "h4sh", 12), "wl:flood:caller:7:h4sh:12"),
+    keys.flood_line_calls: ((7, 12), "wl:flood:line:7:12"),
+    keys.flood_alerted: ((7, "line"), "wl:flood:alerted:7:line"),
     # routing sync
     keys.line_synced: ((7,), "wl:sync:line:7"),
     # background jobs
@@ -116,6 +120,9 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),
     (keys, "ADMIN_NOTICES_TTL_SECONDS", 2 * 24 * 3600),
     (keys, "REST_BREAK_TTL_SECONDS", 2 * 3600),
+    (keys, "FLOOD_CALLER_WINDOW_SECONDS", 10 * 60),
+    (keys, "FLOOD_LINE_WINDOW_SECONDS", 60),
+    (keys, "FLOOD_ALERT_QUIET_SECONDS", 10 * 60),
     (keys, "COVERAGE_GAP_MARKER_TTL_SECONDS", 15 * 24 * 3600),
     (keys, "RECURRING_LOCK_TTL_MS", 10_000),
 ]

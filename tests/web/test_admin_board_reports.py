@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -44,7 +45,8 @@ def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
     rows = page.split('id="waiting"')[1].split("</table>")[0]
     # Flagged first, then the longest wait; nothing that tells one caller from another.
     assert rows.index("flagged") < rows.index("Veteran")
-    assert "Text" in rows and "Call" in rows and "3 min 20 s" in rows
+    # 200 s waited when the page was asked for; a slow machine may take a second or more.
+    assert "Text" in rows and "Call" in rows and re.search(r"3 min 2\d s", rows)
     assert calm not in page and urgent not in page
     assert 'hx-trigger="every 4s"' in page
     full = text(client.get("/admin/board"))

@@ -92,6 +92,9 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         load = ""
         if peer is not None and (peer.load.calls or peer.load.texts):
             load = f"{peer.load.calls} call(s), {peer.load.texts} text(s)"
+        reached = engine.back_to_back(peer_id, epoch) if presence == "available" else None
+        if reached is not None:  # wearing thin: the admin may want to check in
+            load = f"{reached[0]} in a row: held until a break"
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))
     rows.sort(key=lambda r: (PRESENCE_ORDER.index(r.presence) if r.presence in PRESENCE_ORDER else 9,
                              r.name))

@@ -30,6 +30,11 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+FLOOD_KIND_PREFIX = "flood-"  # + caller | line
+FLOOD_TEXTS = {
+    "caller": "many calls from one caller",
+    "line": "a burst of calls to the line",
+}
 REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
 COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
 
@@ -134,6 +139,10 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_TEXTS:
+        body = (f"Warmline: {line.name} is getting "
+                f"{FLOOD_TEXTS[kind.removeprefix(FLOOD_KIND_PREFIX)]}. Callers over the limit are "
+                "answered kindly. The live board has the details.")
     elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
         body = rest_due_words(int(kind.removeprefix(REST_KIND_PREFIX)))
     elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
@@ -186,6 +195,14 @@ class TextPeerNotifier:
             self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
+
+    def notify_flood(self, line_id: int, kind: str, admin_peer_ids: Sequence[int],
+                     at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{FLOOD_KIND_PREFIX}{kind}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the alert stays on the board
+                log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
     def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
         try:

@@ -34,6 +34,7 @@ ADMIN_NAV = (
     ("admin.experiences", "Experiences"),
     ("admin.peers", "Peers"),
     ("admin_reports.reports", "Reports"),
+    ("admin_blocks.blocks", "Blocks"),
     ("admin.audit", "Audit trail"),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from warmline.services.admin_blocks import MAX_BLOCK_DAYS, list_recent_contacts
 from warmline.services.board import build_board
 from warmline.web.admin import utc_now
 from warmline.web.auth import admin_required
@@ -25,7 +26,11 @@ def _context() -> dict[str, object]:
 @bp.get("")
 @admin_required
 def board() -> ResponseReturnValue:
-    return render_template("admin/board.html", **_context())
+    # Recent contacts sit outside the polled fragment, so a form being filled is never swapped.
+    with current_runtime().sessions() as session:
+        recent = list_recent_contacts(session, utc_now())
+    return render_template("admin/board.html", recent=recent, max_block_days=MAX_BLOCK_DAYS,
+                           **_context())
 
 
 @bp.get("/live")
