@@ -211,6 +211,20 @@ def rest_break(peer_id: int) -> str:
     return f"{_DASH}rest-break:{peer_id}"
 
 
+# A peer's ask to drop in waits this long for an admin's answer.
+DROP_IN_REQUEST_TTL_SECONDS = 2 * 3600
+
+
+def drop_in_request(request_id: int) -> str:
+    """Hash of one ask to drop in: peer, line, minutes, asked, state (DROP_IN_REQUEST_TTL_SECONDS)."""
+    return f"{_DASH}drop-in:{request_id}"
+
+
+def drop_in_sequence() -> str:
+    """Counter of drop-in asks: the short number an admin texts back ("YES 12")."""
+    return f"{_DASH}drop-in-seq"
+
+
 def sign_in_failures(address: str) -> str:
     """Counter of failed sign-ins from one address (SIGN_IN_IP_WINDOW_SECONDS)."""
     # The address is hashed so the key space never lists who tried to sign in from where.

@@ -81,6 +81,8 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.support_alerts: ((), "wl:dash:support-alerts"),
     keys.admin_notices: ((), "wl:dash:admin-notices"),
     keys.rest_break: ((3,), "wl:dash:rest-break:3"),
+    keys.drop_in_request: ((12,), "wl:dash:drop-in:12"),
+    keys.drop_in_sequence: ((), "wl:dash:drop-in-seq"),
     # flood protection
     keys.flood_caller_calls: ((7, "h4sh", 12), "wl:flood:caller:7:h4sh:12"),
     keys.flood_line_calls: ((7, 12), "wl:flood:line:7:12"),
@@ -120,6 +122,7 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),
     (keys, "ADMIN_NOTICES_TTL_SECONDS", 2 * 24 * 3600),
     (keys, "REST_BREAK_TTL_SECONDS", 2 * 3600),
+    (keys, "DROP_IN_REQUEST_TTL_SECONDS", 2 * 3600),
     (keys, "FLOOD_CALLER_WINDOW_SECONDS", 10 * 60),
     (keys, "FLOOD_LINE_WINDOW_SECONDS", 60),
     (keys, "FLOOD_ALERT_QUIET_SECONDS", 10 * 60),

@@ -325,6 +325,12 @@ class RoutingEngine:
             in_a_row=int(h.get("in_a_row") or 0),
         )
 
+    def drop_in_lines(self, peer_id: int, now: float) -> dict[int, float]:
+        """Lines the peer may work by an admin's leave, and until when (unexpired only)."""
+        return {int(_s(k)): float(_s(v))
+                for k, v in self.redis.hgetall(keys.peer_drop_ins(peer_id)).items()
+                if float(_s(v)) > now}
+
     def back_to_back(self, peer_id: int, now: float) -> tuple[int, int] | None:
         """(contacts in a row, the limit reached) when a line the peer works now offers them
         nothing more until a break; None otherwise."""

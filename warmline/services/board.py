@@ -14,7 +14,8 @@ from sqlalchemy import select
 from warmline.models import Experience, Line, Peer
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services.admin_notices import AdminNotice, list_notices
+from warmline.services.admin_notices import AdminNotice, NoticeKind, list_notices
+from warmline.services.drop_ins import pending_ask_ids
 from warmline.services.support import SupportAlert, list_support_alerts
 
 PRESENCE_LABELS = {
@@ -55,6 +56,7 @@ class PeerRow:
 class Board:
     alerts: list[SupportAlert]
     notices: list[AdminNotice]
+    pending_drop_ins: set[str]  # refs of drop-in asks still waiting for an answer
     waiting: list[WaitingRow]
     peers: list[PeerRow]
     counts: dict[str, int]
@@ -98,6 +100,9 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))
     rows.sort(key=lambda r: (PRESENCE_ORDER.index(r.presence) if r.presence in PRESENCE_ORDER else 9,
                              r.name))
-    return Board(alerts=list_support_alerts(runtime.redis, now),
-                 notices=list_notices(runtime.redis, now), waiting=waiting, peers=rows,
+    notices = list_notices(runtime.redis, now)
+    asks = [int(n.ref) for n in notices if n.kind is NoticeKind.DROP_IN_REQUEST and n.ref.isdigit()]
+    return Board(alerts=list_support_alerts(runtime.redis, now), notices=notices,
+                 pending_drop_ins={str(i) for i in pending_ask_ids(runtime, asks)},
+                 waiting=waiting, peers=rows,
                  counts=counts)

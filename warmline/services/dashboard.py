@@ -461,7 +461,8 @@ def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) 
     if wanted not in SETTABLE_PRESENCES:
         return Refusal("Choose available, break or off.", 400)
     standing = find_shift_standing(runtime, peer_id, now)
-    if wanted == "available" and not standing.on_shift:
+    dropping_in = bool(routing.routing_engine(runtime).drop_in_lines(peer_id, now.timestamp()))
+    if wanted == "available" and not standing.on_shift and not dropping_in:
         return Refusal(_not_on_shift_message(standing), 409)
     sync_peer_into_routing(runtime, peer_id, standing, now)
     runtime.redis.delete(keys.rest_break(peer_id))  # the peer's own choice ends a timed break

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from warmline import keys
 from warmline.models import Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
@@ -30,6 +31,8 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
+DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
 FLOOD_KIND_PREFIX = "flood-"  # + caller | line
 FLOOD_TEXTS = {
     "caller": "many calls from one caller",
@@ -127,6 +130,19 @@ def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | N
             "Please check in with them.")
 
 
+def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line) -> str | None:
+    raw: list[bytes | None] = runtime.redis.hmget(  # type: ignore[assignment]
+        keys.drop_in_request(request_id), ["peer", "minutes", "state"])
+    if raw[0] is None or raw[2] != b"pending":
+        return None  # answered on the board before the text went out, or expired
+    with runtime.sessions() as session:
+        peer = session.get(Peer, int(raw[0]))
+        name = peer.first_name if peer else "A peer"
+    return (f"Warmline: {name} asks to drop in on {line.name} for "
+            f"{int(raw[1] or 0)} minutes. Reply YES {request_id} to approve or "
+            f"NO {request_id} to decline.")
+
+
 def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
                    at_epoch: int) -> bool:
     """The job's work: build the notice from its kind (no text in the job) and send it."""
@@ -139,6 +155,17 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith(DROP_IN_ASK_PREFIX) and kind.removeprefix(DROP_IN_ASK_PREFIX).isdigit():
+        ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line)
+        if ask is None:
+            return False
+        body = ask
+    elif kind == DROP_IN_YES:
+        until = datetime.fromtimestamp(at_epoch, UTC)
+        body = (f"Warmline: your drop-in on {line.name} is approved until "
+                f"{_clock(until, line.timezone)}. You're available now; it ends by itself.")
+    elif kind == DROP_IN_NO:
+        body = f"Warmline: your drop-in on {line.name} wasn't approved this time. Thank you."
     elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_TEXTS:
         body = (f"Warmline: {line.name} is getting "
                 f"{FLOOD_TEXTS[kind.removeprefix(FLOOD_KIND_PREFIX)]}. Callers over the limit are "
@@ -195,6 +222,21 @@ class TextPeerNotifier:
             self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
+
+    def notify_drop_in_ask(self, request_id: int, line_id: int, admin_peer_ids: Sequence[int],
+                           at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{DROP_IN_ASK_PREFIX}{request_id}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the ask stays on the board
+                log.info("drop-in text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_drop_in_answer(self, peer_id: int, line_id: int, *, approved: bool,
+                              until_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, line_id, DROP_IN_YES if approved else DROP_IN_NO, until_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard shows it too
+            log.info("drop-in answer to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
     def notify_flood(self, line_id: int, kind: str, admin_peer_ids: Sequence[int],
                      at_epoch: int) -> None:

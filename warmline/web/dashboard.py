@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from warmline.services import calendar as calendar_service
 from warmline.services import dashboard as service
+from warmline.services import drop_ins as drop_ins_service
 from warmline.services import rest as rest_service
 from warmline.services import support as support_service
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
@@ -105,6 +106,9 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     snapshot = service.read_presence(runtime, peer_id, now)
     presence = snapshot.presence
     detail = describe_standing(standing, zone)
+    dropping_in = drop_ins_service.drop_in_ends_at(runtime, peer_id, now)
+    if dropping_in is not None and not standing.on_shift:
+        detail = f"You're dropping in until {_clock(dropping_in, zone or 'UTC')}."
     if presence == "break":
         detail = "Nothing is offered to you until you go available. " + detail
     elif presence == "off" and standing.on_shift:
@@ -176,8 +180,12 @@ def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200)
     runtime = current_runtime()
     now = service.utc_now()
     token = calendar_service.read_calendar_token(runtime, peer_id)
+    with runtime.sessions() as session:
+        lines = [(line.id, line.name) for line in service.list_peer_lines(session, peer_id)]
     return render_template(
         "dashboard.html",
+        drop_in_lines=lines,
+        drop_in_minutes=drop_ins_service.DROP_IN_MINUTES,
         peer_name=service.peer_first_name(runtime, peer_id),
         shifts=service.list_upcoming_shifts(runtime, peer_id, now),
         calendar_url=(
@@ -204,6 +212,20 @@ def presence() -> ResponseReturnValue:
         # Rendered in place (not redirected) so the refusal is read out where the control is.
         return _render_dashboard(peer_id, error=refusal.message, status=refusal.status)
     return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/drop-in")
+@peer_required
+def drop_in() -> ResponseReturnValue:
+    """Ask to work a line now, outside a shift; an admin answers from the board or by text."""
+    asked = drop_ins_service.ask_to_drop_in(
+        current_runtime(), signed_in_peer_id(), request.form.get("line", type=int) or 0,
+        request.form.get("minutes", type=int) or 0, service.utc_now())
+    if isinstance(asked, service.Refusal):
+        flash(asked.message)
+    else:
+        flash("Asked. You'll be available as soon as an admin says yes (you'll get a text too).")
+    return redirect(url_for("dashboard.dashboard") + "#drop-in-heading")
 
 
 @bp.post("/dashboard/rest-break")
