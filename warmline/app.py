@@ -11,7 +11,18 @@ from warmline.services.abuse import EndReportedContact
 from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peer_texts import TextPeerNotifier
-from warmline.web import api, auth, calendar, dashboard, health, security, sms, texts_api, voice
+from warmline.web import (
+    api,
+    auth,
+    calendar,
+    dashboard,
+    health,
+    peer_shifts,
+    security,
+    sms,
+    texts_api,
+    voice,
+)
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
 
@@ -41,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
     # Admin side (issue 9): lines, peers, roster week, live board, reports; invitation links.
+    app.register_blueprint(peer_shifts.bp)
     register_admin_pages(app)
     # The dashboard's hooks: "need support" reaches off-shift admins by text; "end and report
     # abuse" hangs up the call or closes the conversation.

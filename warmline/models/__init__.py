@@ -8,10 +8,11 @@ from warmline.models.line import Experience, Line
 from warmline.models.people import Peer, User, peer_experiences
 from warmline.models.report import AggregateDay, DailyAggregate
 from warmline.models.safety import Block, OptOut
-from warmline.models.shift import Shift
+from warmline.models.shift import OpenShift, Shift
 
 __all__ = [
     "AggregateDay", "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest",
     "CallbackStatus", "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind",
-    "Experience", "Line", "OptOut", "Outcome", "Peer", "Role", "Shift", "User", "peer_experiences",
+    "Experience", "Line", "OpenShift", "OptOut", "Outcome", "Peer", "Role", "Shift", "User",
+    "peer_experiences",
 ]

@@ -26,6 +26,7 @@ class NoticeKind(StrEnum):
     FLOOD = "flood"
     BACK_TO_BACK = "back_to_back"
     DROP_IN_REQUEST = "drop_in_request"
+    OPEN_SHIFT = "open_shift"
 
 
 NOTICE_TITLES = {
@@ -33,6 +34,7 @@ NOTICE_TITLES = {
     NoticeKind.FLOOD: "Flood",
     NoticeKind.BACK_TO_BACK: "Back-to-back limit",
     NoticeKind.DROP_IN_REQUEST: "Drop-in asked",
+    NoticeKind.OPEN_SHIFT: "Swap to approve",
 }
 
 

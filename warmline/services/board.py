@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from warmline.models import Experience, Line, Peer
+from warmline.models import Experience, Line, OpenShift, Peer
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.admin_notices import AdminNotice, NoticeKind, list_notices
@@ -57,9 +57,19 @@ class Board:
     alerts: list[SupportAlert]
     notices: list[AdminNotice]
     pending_drop_ins: set[str]  # refs of drop-in asks still waiting for an answer
+    pending_swaps: set[str]  # refs of taken open shifts waiting for an admin's yes
     waiting: list[WaitingRow]
     peers: list[PeerRow]
     counts: dict[str, int]
+
+
+def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
+    refs = [int(n.ref) for n in notices if n.kind is NoticeKind.OPEN_SHIFT and n.ref.isdigit()]
+    if not refs:
+        return set()
+    with runtime.sessions() as session:
+        return {str(i) for i in session.scalars(select(OpenShift.id).where(
+            OpenShift.id.in_(refs), OpenShift.state == "pending_approval"))}
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
@@ -104,5 +114,6 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
     asks = [int(n.ref) for n in notices if n.kind is NoticeKind.DROP_IN_REQUEST and n.ref.isdigit()]
     return Board(alerts=list_support_alerts(runtime.redis, now), notices=notices,
                  pending_drop_ins={str(i) for i in pending_ask_ids(runtime, asks)},
+                 pending_swaps=_pending_swaps(runtime, notices),
                  waiting=waiting, peers=rows,
                  counts=counts)

@@ -183,6 +183,7 @@ class UpcomingShift:
     timezone: str
     start: datetime  # aware UTC
     end: datetime  # aware UTC
+    shift_id: int = 0
 
     @property
     def local_start(self) -> datetime:
@@ -210,6 +211,7 @@ def _upcoming(shift: Shift, occurrence: ShiftOccurrence) -> UpcomingShift:
         timezone=shift.line.timezone,
         start=occurrence.start,
         end=occurrence.end,
+        shift_id=shift.id,
     )
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from warmline import keys
-from warmline.models import Line, Peer, Shift
+from warmline.models import Line, OpenShift, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime, process_runtime
@@ -31,6 +31,9 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+# Open shifts, + the open shift's id: "open-" to peers who could take it, "open-taken-" to the
+# peer who offered it, "open-yes-"/"open-no-" to a taker on a line that approves swaps.
+OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
 DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
 DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
 FLOOD_KIND_PREFIX = "flood-"  # + caller | line
@@ -130,6 +133,34 @@ def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | N
             "Please check in with them.")
 
 
+def _open_shift_words(runtime: Runtime, kind: str, line: Line) -> str | None:
+    prefix = next((p for p in OPEN_SHIFT_KINDS if kind.startswith(p)), None)
+    if prefix is None or not kind.removeprefix(prefix).isdigit():
+        return None
+    with runtime.sessions() as session:
+        row = session.get(OpenShift, int(kind.removeprefix(prefix)))
+        if row is None:
+            return None
+        zone = ZoneInfo(line.timezone)
+        when = (f"{row.starts_at.astimezone(zone):%a %d %b %H:%M}-"
+                f"{row.ends_at.astimezone(zone):%H:%M}")
+        offered = session.get(Peer, row.offered_by_peer_id)
+        taker = session.get(Peer, row.taken_by_peer_id) if row.taken_by_peer_id else None
+        state = row.state
+    if prefix == "open-":
+        if state != "open":
+            return None  # taken before this text went out: say nothing
+        name = offered.first_name if offered else "A peer"
+        return (f"Warmline: {name} can't make {line.name} {when}. Open your dashboard to take "
+                "it; the first to take it gets it.")
+    if prefix == "open-taken-":
+        name = taker.first_name if taker else "Another peer"
+        return f"Warmline: {name} took your shift on {line.name} {when}. Thank you for asking."
+    if prefix == "open-yes-":
+        return f"Warmline: your swap is approved: {line.name} {when} is yours. Thank you!"
+    return f"Warmline: the swap for {line.name} {when} wasn't approved; the shift is open again."
+
+
 def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line) -> str | None:
     raw: list[bytes | None] = runtime.redis.hmget(  # type: ignore[assignment]
         keys.drop_in_request(request_id), ["peer", "minutes", "state"])
@@ -155,6 +186,11 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith("open-"):
+        words = _open_shift_words(runtime, kind, line)
+        if words is None:
+            return False
+        body = words
     elif kind.startswith(DROP_IN_ASK_PREFIX) and kind.removeprefix(DROP_IN_ASK_PREFIX).isdigit():
         ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line)
         if ask is None:
@@ -207,10 +243,20 @@ class TextPeerNotifier:
         # The process default is made at start, before the runtime: look it up on use.
         return self._runtime or process_runtime()
 
-    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> None:
+    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
+                 delay: timedelta | None = None) -> None:
         from rq import Retry  # noqa: PLC0415 - only where jobs are made
 
-        self.runtime.queue(QueueName.MESSAGES).enqueue(
+        queue = self.runtime.queue(QueueName.MESSAGES)
+        if delay is not None:
+            queue.enqueue_in(
+                delay, SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
+                job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}",
+                retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
+                failure_ttl=86_400,
+            )
+            return
+        queue.enqueue(
             SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
             job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}", unique=True,
             retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
@@ -222,6 +268,29 @@ class TextPeerNotifier:
             self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
+
+    def notify_open_shift(self, open_id: int, line_id: int, peer_ids: Sequence[int],
+                          starts_epoch: int, delay: timedelta | None) -> None:
+        for peer_id in peer_ids:
+            try:
+                self._enqueue(peer_id, line_id, f"open-{open_id}", starts_epoch, delay=delay)
+            except Exception as exc:  # noqa: BLE001 - the dashboard lists it too
+                log.info("open shift text to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_open_shift_taken(self, open_id: int, line_id: int, offered_by: int,
+                                starts_epoch: int) -> None:
+        try:
+            self._enqueue(offered_by, line_id, f"open-taken-{open_id}", starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("open shift text to peer %s not queued (%s)", offered_by, type(exc).__name__)
+
+    def notify_open_shift_answer(self, open_id: int, line_id: int, taker: int, starts_epoch: int,
+                                 *, approved: bool) -> None:
+        kind = f"open-yes-{open_id}" if approved else f"open-no-{open_id}"
+        try:
+            self._enqueue(taker, line_id, kind, starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("swap answer to peer %s not queued (%s)", taker, type(exc).__name__)
 
     def notify_drop_in_ask(self, request_id: int, line_id: int, admin_peer_ids: Sequence[int],
                            at_epoch: int) -> None:

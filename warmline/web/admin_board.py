@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from warmline.services.admin_blocks import MAX_BLOCK_DAYS, list_recent_contacts
 from warmline.services.board import build_board
 from warmline.services.drop_ins import answer_ask
+from warmline.services.open_shifts import decide_open_shift
 from warmline.web.admin import acting_admin, utc_now
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
@@ -40,6 +41,15 @@ def answer_drop_in(request_id: int) -> ResponseReturnValue:
     admin = acting_admin()
     flash(answer_ask(current_runtime(), request_id, approve=request.form.get("answer") == "yes",
                      user_id=admin.user_id, actor=admin.email, now=utc_now()))
+    return redirect(url_for("admin_board.board"))
+
+
+@bp.post("/swaps/<int:open_id>")
+@admin_required
+def answer_swap(open_id: int) -> ResponseReturnValue:
+    admin = acting_admin()
+    flash(decide_open_shift(current_runtime(), open_id, approve=request.form.get("answer") == "yes",
+                            user_id=admin.user_id, actor=admin.email, now=utc_now()))
     return redirect(url_for("admin_board.board"))
 
 

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from warmline.services import calendar as calendar_service
 from warmline.services import dashboard as service
 from warmline.services import drop_ins as drop_ins_service
+from warmline.services import open_shifts as open_shifts_service
 from warmline.services import rest as rest_service
 from warmline.services import support as support_service
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
@@ -184,6 +185,10 @@ def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200)
         lines = [(line.id, line.name) for line in service.list_peer_lines(session, peer_id)]
     return render_template(
         "dashboard.html",
+        open_shifts=open_shifts_service.list_open_shifts(runtime, peer_id, now),
+        offered_days=open_shifts_service.list_offered_days(runtime, peer_id),
+        open_gaps=open_shifts_service.list_open_gaps(runtime, peer_id, now),
+        now=now,
         drop_in_lines=lines,
         drop_in_minutes=drop_ins_service.DROP_IN_MINUTES,
         peer_name=service.peer_first_name(runtime, peer_id),

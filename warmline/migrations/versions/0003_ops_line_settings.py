@@ -15,6 +15,38 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        'open_shifts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('shift_id', sa.Integer(), nullable=False),
+        sa.Column('line_id', sa.Integer(), nullable=False),
+        sa.Column('occurrence_date', sa.String(length=10), nullable=False),
+        sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('offered_by_peer_id', sa.Integer(), nullable=False),
+        sa.Column('offered_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('state', sa.String(length=20), nullable=False),
+        sa.Column('taken_by_peer_id', sa.Integer(), nullable=True),
+        sa.Column('taken_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('cover_shift_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['cover_shift_id'], ['shifts.id'], ondelete='SET NULL',
+                                name=op.f('fk_open_shifts_cover_shift_id_shifts')),
+        sa.ForeignKeyConstraint(['line_id'], ['lines.id'], ondelete='CASCADE',
+                                name=op.f('fk_open_shifts_line_id_lines')),
+        sa.ForeignKeyConstraint(['offered_by_peer_id'], ['peers.id'], ondelete='CASCADE',
+                                name=op.f('fk_open_shifts_offered_by_peer_id_peers')),
+        sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], ondelete='CASCADE',
+                                name=op.f('fk_open_shifts_shift_id_shifts')),
+        sa.ForeignKeyConstraint(['taken_by_peer_id'], ['peers.id'], ondelete='SET NULL',
+                                name=op.f('fk_open_shifts_taken_by_peer_id_peers')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_open_shifts')),
+        sa.UniqueConstraint('shift_id', 'occurrence_date',
+                            name=op.f('uq_open_shifts_shift_id')),
+    )
+    with op.batch_alter_table('open_shifts') as batch:
+        batch.create_index(batch.f('ix_open_shifts_line_id'), ['line_id'], unique=False)
+        batch.create_index(batch.f('ix_open_shifts_shift_id'), ['shift_id'], unique=False)
+        batch.create_index(batch.f('ix_open_shifts_state'), ['state'], unique=False)
     with op.batch_alter_table('lines') as batch:
         batch.add_column(sa.Column('back_to_back_limit', sa.Integer(), nullable=False,
                                    server_default='0'))
@@ -27,6 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('open_shifts')
     with op.batch_alter_table('lines') as batch:
         batch.drop_column('swap_approval')
         batch.drop_column('flood_line_limit')
