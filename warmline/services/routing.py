@@ -47,6 +47,7 @@ from warmline.routing.results import (
     WrapUpChange,
 )
 from warmline.runtime import Runtime
+from warmline.services.activity_log import ActivityKind, record_activity
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class LoggingRestNotifier:
                  in_a_row)
 
 
+# Offer endings that are the peer's miss (as the engine counts them), for the hours report.
+MISSED_REASONS = frozenset({"no_answer", "declined", "busy", "failed", "expired"})
+
 _dispatchers: dict[str, OfferDispatcher] = {}
 _default_notifier: PeerNotifier = LoggingPeerNotifier()
 _rest_notifier: RestNotifier = LoggingRestNotifier()
@@ -130,6 +134,20 @@ def routing_engine(runtime: Runtime) -> RoutingEngine:
 
 def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
     (notifier or _default_notifier).notify_off(peer_off)
+
+
+def _presence_fact(runtime: Runtime, peer_id: int | None, presence: Presence | None,
+                   now: float, line_id: int | None = None) -> None:
+    """A presence change, for the hours report (warmline.services.peer_activity)."""
+    if peer_id is not None and presence is not None:
+        record_activity(runtime, peer_id, ActivityKind.PRESENCE, now, state=presence.value,
+                        line_id=line_id)
+
+
+def _off_facts(runtime: Runtime, offs: Iterable[PeerOff | None], now: float) -> None:
+    for peer_off in offs:
+        if peer_off is not None:
+            _presence_fact(runtime, peer_off.peer_id, Presence.OFF, now)
 
 
 def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None]) -> None:
@@ -214,6 +232,7 @@ class RoutingShiftEnd:
     def end_shift(self, *, peer_id: int, line_id: int, ended_at: datetime) -> None:
         now = ended_at.timestamp()
         change = routing_engine(self.runtime).end_shift(peer_id, line_id, now)
+        _off_facts(self.runtime, change.went_off, now)
         _notify(self.notifier, change.went_off)
         _match_lines(self.runtime, change.lines_to_match, now)
 
@@ -229,6 +248,8 @@ def allow_drop_in(runtime: Runtime, peer_id: int, line_id: int, until: float, no
 def set_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> PresenceChange:
     engine = routing_engine(runtime)
     change = engine.set_presence(peer_id, presence, now)
+    if change.changed:
+        _presence_fact(runtime, peer_id, change.presence, now)
     if change.changed and change.presence == Presence.AVAILABLE:
         _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
     _match_lines(runtime, [change.returned_line_id], now)
@@ -252,6 +273,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
         # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
         _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
     if change.status == "ended":
+        _presence_fact(runtime, peer_id, change.presence, now)
         if change.presence == Presence.OFF:
             _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)])
         _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
@@ -301,6 +323,7 @@ def complete_contact(runtime: Runtime, contact_id: str, now: float,
 
 def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
                    notifier: PeerNotifier | None) -> ContactEnd:
+    _presence_fact(runtime, end.peer_id, end.presence_after, now, end.line_id)
     _notify(notifier, [end.peer_off])
     if end.wrap_up_until is not None and end.peer_id is not None:
         _schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
@@ -316,8 +339,13 @@ def accept_offer(runtime: Runtime, offer_id: str, now: float,
     """The peer pressed 1 (or accepted on the dashboard): theirs only if the offer still is."""
     engine = routing_engine(runtime)
     result = engine.accept(offer_id, now)
+    _off_facts(runtime, [result.peer_off], now)
     _notify(notifier, [result.peer_off])
     if result.accepted and result.peer_id is not None:
+        record_activity(runtime, result.peer_id, ActivityKind.CONTACT, now,
+                        state=result.channel or "", line_id=result.line_id)
+        if result.channel == "voice":
+            _presence_fact(runtime, result.peer_id, Presence.BUSY, now, result.line_id)
         _tell_if_rest_due(runtime, engine, result.peer_id, now)
     if not result.accepted:
         _match_lines(runtime, [result.line_id], now)
@@ -333,6 +361,7 @@ def _tell_if_rest_due(runtime: Runtime, engine: RoutingEngine, peer_id: int, now
     reached = engine.back_to_back(peer_id, now)
     if reached is None or reached[0] != reached[1]:
         return
+    record_activity(runtime, peer_id, ActivityKind.BACK_TO_BACK, now)
     if runtime.redis.exists(keys.dashboard_heartbeat(peer_id)):
         return
     _rest_notifier.notify_rest_due(peer_id, reached[0], int(now))
@@ -342,6 +371,9 @@ def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: float
                 notifier: PeerNotifier | None = None) -> OfferEnd:
     """No answer, declined, busy, failed or expired: the contact goes back to its place."""
     end = routing_engine(runtime).lapse(offer_id, reason, now)
+    if end.ended and end.peer_id is not None and reason.value in MISSED_REASONS:
+        record_activity(runtime, end.peer_id, ActivityKind.MISSED, now, line_id=end.line_id)
+    _off_facts(runtime, [end.peer_off], now)
     _notify(notifier, [end.peer_off])
     if end.ended:
         _match_lines(runtime, [end.line_id], now)
@@ -368,6 +400,13 @@ def sweep(runtime: Runtime, now: float, notifier: PeerNotifier | None = None) ->
     """
     engine = routing_engine(runtime)
     report = engine.sweep(now)
+    for lapsed in report.lapsed:
+        if lapsed.peer_id is not None:
+            record_activity(runtime, lapsed.peer_id, ActivityKind.MISSED, now,
+                            line_id=lapsed.line_id)
+    for peer_id, presence in report.readied_peers:
+        _presence_fact(runtime, peer_id, presence, now)
+    _off_facts(runtime, report.went_off, now)
     _notify(notifier, report.went_off)
     connections = engine.connections()
     if connections:

@@ -16,6 +16,43 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        'peer_activity',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=32), nullable=False),
+        sa.Column('peer_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('state', sa.String(length=16), nullable=False),
+        sa.Column('line_id', sa.Integer(), nullable=True),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ondelete='CASCADE',
+                                name=op.f('fk_peer_activity_peer_id_peers')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_peer_activity')),
+        sa.UniqueConstraint('key', name=op.f('uq_peer_activity_key')),
+    )
+    with op.batch_alter_table('peer_activity') as batch:
+        batch.create_index(batch.f('ix_peer_activity_at'), ['at'], unique=False)
+        batch.create_index(batch.f('ix_peer_activity_peer_id'), ['peer_id'], unique=False)
+    op.create_table(
+        'peer_activity_days',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('peer_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('available_seconds', sa.Integer(), nullable=False),
+        sa.Column('busy_seconds', sa.Integer(), nullable=False),
+        sa.Column('wrap_up_seconds', sa.Integer(), nullable=False),
+        sa.Column('break_seconds', sa.Integer(), nullable=False),
+        sa.Column('calls', sa.Integer(), nullable=False),
+        sa.Column('texts', sa.Integer(), nullable=False),
+        sa.Column('missed_offers', sa.Integer(), nullable=False),
+        sa.Column('back_to_back', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], ondelete='CASCADE',
+                                name=op.f('fk_peer_activity_days_peer_id_peers')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_peer_activity_days')),
+        sa.UniqueConstraint('peer_id', 'day', name=op.f('uq_peer_activity_days_peer_id')),
+    )
+    with op.batch_alter_table('peer_activity_days') as batch:
+        batch.create_index(batch.f('ix_peer_activity_days_peer_id'), ['peer_id'], unique=False)
+    op.create_table(
         'open_shifts',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('shift_id', sa.Integer(), nullable=False),
@@ -59,6 +96,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('peer_activity_days')
+    op.drop_table('peer_activity')
     op.drop_table('open_shifts')
     with op.batch_alter_table('lines') as batch:
         batch.drop_column('swap_approval')
