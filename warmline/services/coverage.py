@@ -108,12 +108,20 @@ def render_coverage_report(report: CoverageReport) -> str:
     return "\n".join(lines)
 
 
+# A notice names the first few days; the roster week shows every hour.
+NOTICE_DAYS_NAMED = 3
+
+
 def _spans_text(gaps: Sequence[CoverageGap]) -> str:
     parts = []
     for day, day_gaps in groupby(gaps, key=lambda g: g.local_start.date()):
         spans = ", ".join(f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
                           for start, end, peers in _merge_runs(list(day_gaps)))
         parts.append(f"{day:%a %d %b} {spans}")
+    if len(parts) > NOTICE_DAYS_NAMED:
+        more = len(parts) - NOTICE_DAYS_NAMED
+        parts = [*parts[:NOTICE_DAYS_NAMED], f"and {more} more day{'s' if more != 1 else ''} "
+                 "(the roster week shows every hour)"]
     return "; ".join(parts)
 
 

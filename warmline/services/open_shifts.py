@@ -65,7 +65,8 @@ class GapView:
 
     @property
     def label(self) -> str:
-        return f"{self.local_start:%a %d %b, %H:%M}–{self.local_end:%H:%M}"
+        end = "midnight" if self.local_end.time() == time(0, 0) else f"{self.local_end:%H:%M}"
+        return f"{self.local_start:%a %d %b, %H:%M}–{end}"
 
 
 def _actor(session: Session, peer_id: int) -> Actor:
