@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from warmline.logs import configure_logging
@@ -17,6 +18,7 @@ from warmline.web import (
     calendar,
     dashboard,
     health,
+    outage,
     peer_hours,
     peer_shifts,
     security,
@@ -44,8 +46,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    if settings.proxy_hops:
+        # Exactly the configured number of proxies is believed about the client's address,
+        # scheme (https) and host; with 0 a client's X-Forwarded-* headers change nothing.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions[RUNTIME_EXTENSION] = runtime
-    for init_web in (security.init_app, auth.init_app, api.init_app):
+    for init_web in (security.init_app, auth.init_app, api.init_app, outage.init_app):
         init_web(app)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)

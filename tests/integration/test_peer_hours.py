@@ -3,8 +3,10 @@ fact as it happens, the event jobs write them, and the report adds them up to th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.integration.workers_fixtures import add_line, add_peer, add_shift, run_jobs
@@ -15,6 +17,7 @@ from warmline.routing.engine import ArrivingContact, PeerProfile
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import peer_activity, routing
+from warmline.services.dispatchers import install_dispatchers
 
 DAY = date(2026, 3, 10)
 
@@ -31,6 +34,17 @@ def _contact(runtime: Runtime, line: int, cid: str, channel: str, clock: str) ->
     return offer.offer_id
 
 
+@pytest.fixture
+def no_dispatch() -> Iterator[None]:
+    """Offers stay in routing: a dispatcher an earlier test installed would ring and text on
+    the wall clock, and this shift runs on its own clock."""
+    for channel in ("voice", "sms"):
+        routing.register_dispatcher(channel, None)
+    yield
+    install_dispatchers()
+
+
+@pytest.mark.usefixtures("no_dispatch")
 def test_the_hours_report_matches_a_scripted_shift(runtime: Runtime) -> None:
     line = add_line(runtime, timezone="UTC", wrap_up_seconds=300, back_to_back_limit=2)
     peer = add_peer(runtime, "Ria", "+15550100001")

@@ -7,13 +7,13 @@ from warmline.models.enums import CallbackStatus, Channel, EventKind, Outcome, R
 from warmline.models.line import Experience, Line
 from warmline.models.people import Peer, PeerActivity, PeerActivityDay, User, peer_experiences
 from warmline.models.report import AggregateDay, DailyAggregate
-from warmline.models.safety import Block, OptOut
+from warmline.models.safety import Block, OptOut, SeenMessage
 from warmline.models.shift import OpenShift, Shift
 
 __all__ = [
     "AggregateDay", "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest",
     "CallbackStatus", "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind",
     "Experience", "Line", "OpenShift", "OptOut", "Outcome", "Peer", "PeerActivity",
-    "PeerActivityDay", "Role", "Shift", "User",
+    "PeerActivityDay", "Role", "SeenMessage", "Shift", "User",
     "peer_experiences",
 ]

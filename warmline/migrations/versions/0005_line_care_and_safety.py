@@ -1,15 +1,16 @@
-"""line settings for peers' load and the line's safety: back-to-back limit, flood limits, swap approval
+"""peers' load and the line's safety: back-to-back and flood limits, swap approval, open shifts,
+peer activity and its daily totals
 
-Revision ID: 0003_ops
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_ops'
-down_revision: str | None = '0002'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
