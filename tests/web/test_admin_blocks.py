@@ -82,3 +82,34 @@ def test_a_peer_cannot_reach_the_blocks_page(client: FlaskClient, runtime: Runti
     make_peer(runtime, "robin@example.org", line_id=make_line(runtime))
     sign_in(client, "robin@example.org")
     assert client.get("/admin/blocks").status_code == 403
+
+
+def test_blocking_from_the_board_needs_a_clean_reason_and_a_recent_contact(
+    runtime: Runtime,
+) -> None:
+    from warmline.models import Contact
+    from warmline.services.admin_audit import Actor
+    from warmline.services.admin_blocks import block_contact_caller
+
+    line = make_line(runtime)
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        session.add_all([
+            Contact(id="recent", line_id=line, channel="voice", caller_hash=HASH,
+                    arrived_at=now - timedelta(hours=1)),
+            Contact(id="old", line_id=line, channel="voice", caller_hash=HASH,
+                    arrived_at=now - timedelta(days=3)),
+        ])
+    actor = Actor(None, "admin@example.org")
+    with runtime.sessions.begin() as session:
+        assert "control character" in (block_contact_caller(
+            session, actor, "recent", days=7, reason="rude\x07", now=now) or "")
+        assert "Say why" in (block_contact_caller(
+            session, actor, "recent", days=7, reason="   ", now=now) or "")
+        assert "no longer recent" in (block_contact_caller(
+            session, actor, "old", days=7, reason="abuse", now=now) or "")
+        assert block_contact_caller(session, actor, "recent", days=7, reason="abuse",
+                                    now=now) is None
+    with runtime.sessions() as session:
+        [block] = session.scalars(select(Block)).all()
+        assert (block.caller_hash, block.line_id, block.reason) == (HASH, line, "abuse")

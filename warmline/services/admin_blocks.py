@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.models import Block, Contact, Line, User
+from warmline.roster.fields import FieldError, refuse_control_characters
 from warmline.services.admin_audit import Actor, record_change
 
 MAX_BLOCK_DAYS = 90
@@ -91,6 +92,10 @@ def block_contact_caller(session: Session, actor: Actor, contact_id: str, *, day
     reason = " ".join(reason.split())[:REASON_MAX]
     if not reason:
         return "Say why (abuse only): the reason is kept with the block."
+    try:
+        refuse_control_characters(reason)
+    except FieldError as exc:
+        return f"The reason {exc}."
     if not 1 <= days <= MAX_BLOCK_DAYS:
         return f"Choose between 1 and {MAX_BLOCK_DAYS} days."
     contact = session.get(Contact, contact_id)
