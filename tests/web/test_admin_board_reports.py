@@ -45,8 +45,10 @@ def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
     rows = page.split('id="waiting"')[1].split("</table>")[0]
     # Flagged first, then the longest wait; nothing that tells one caller from another.
     assert rows.index("flagged") < rows.index("Veteran")
-    # 200 s waited when the page was asked for; a slow machine may take a second or more.
-    assert "Text" in rows and "Call" in rows and re.search(r"3 min 2\d s", rows)
+    assert "Text" in rows and "Call" in rows
+    # The wait counts on while the page is built (seconds, on a busy machine): at least 200 s.
+    minutes, seconds = map(int, re.search(r"(\d+) min (\d+) s", rows).groups())  # type: ignore[union-attr]
+    assert 60 * minutes + seconds >= 200
     assert calm not in page and urgent not in page
     assert 'hx-trigger="every 4s"' in page
     full = text(client.get("/admin/board"))

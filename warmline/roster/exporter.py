@@ -116,6 +116,8 @@ def _line(row: Line) -> RosterLine:
         flood_caller_limit=row.flood_caller_limit,
         flood_line_limit=row.flood_line_limit,
         swap_approval=row.swap_approval,
+        target_answer_seconds=row.target_answer_seconds,
+        target_share=row.target_share,
     )
 
 
@@ -191,8 +193,10 @@ def _line_dict(line: RosterLine) -> dict[str, Any]:
     }
     if line.greeting:
         data["greeting"] = _texts(line.greeting)
+    data["back_to_back_limit"] = line.back_to_back_limit
+    data["service_target"] = _FlowMap(answer_within_seconds=line.target_answer_seconds,
+                                      share=line.target_share)
     data |= {
-        "back_to_back_limit": line.back_to_back_limit,
         "flood_caller_limit": line.flood_caller_limit,
         "flood_line_limit": line.flood_line_limit,
         "swap_approval": line.swap_approval,

@@ -180,6 +180,8 @@ def line_values(line: RosterLine) -> dict[str, Any]:
         "flood_caller_limit": line.flood_caller_limit,
         "flood_line_limit": line.flood_line_limit,
         "swap_approval": line.swap_approval,
+        "target_answer_seconds": line.target_answer_seconds,
+        "target_share": line.target_share,
     }
 
 
