@@ -54,6 +54,12 @@ def test_those_sharing_an_uncovered_experience_hear_first_and_nobody_twice(
     later = ScheduledJobRegistry(queue=runtime.queue(QueueName.MESSAGES)).get_job_ids()
     assert [j.split("-")[2] for j in now_ids] == [str(ids["Cy"])]
     assert [j.split("-")[2] for j in later] == [str(ids["Dee"])]
+    # The dashboards say the same: Cy sees it now, Dee after the first dibs.
+    seen = {name: [o.id for o in open_shifts.list_open_shifts(runtime, ids[name], NOW)]
+            for name in ("Cy", "Dee", "Ria")}
+    assert seen == {"Cy": [open_id], "Dee": [], "Ria": [open_id]}
+    later_on = NOW + open_shifts.FIRST_DIBS
+    assert [o.id for o in open_shifts.list_open_shifts(runtime, ids["Dee"], later_on)] == [open_id]
     again = open_shifts.offer_shift(runtime, ids["Ria"], series, FRIDAY, NOW)
     assert isinstance(again, Refusal) and "already" in again.message
     assert len(runtime.queue(QueueName.MESSAGES).get_job_ids()) == 1

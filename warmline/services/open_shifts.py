@@ -281,7 +281,19 @@ def list_open_shifts(runtime: Runtime, peer_id: int, now: datetime) -> list[Open
                               r.starts_at, r.ends_at, names.get(r.offered_by_peer_id, "A peer"),
                               r.state, names.get(r.taken_by_peer_id) if r.taken_by_peer_id else None,
                               r.offered_by_peer_id == peer_id)
-                for r in rows]
+                for r in rows if _shown_to(session, r, peer_id, now)]
+
+
+def _shown_to(session: Session, row: OpenShift, peer_id: int, now: datetime) -> bool:
+    """During the first dibs, only those sharing the uncovered experience see an open shift
+    (and whoever offered or took it); after it, every peer of the line does."""
+    if row.state != "open" or row.offered_by_peer_id == peer_id or now >= row.offered_at + FIRST_DIBS:
+        return True
+    shift = session.get(Shift, row.shift_id)
+    if shift is None:
+        return True
+    first, later = _who_to_tell(session, shift, row.starts_at, row.ends_at)
+    return peer_id in first or not later
 
 
 def list_offered_days(runtime: Runtime, peer_id: int) -> set[tuple[int, str]]:
