@@ -47,8 +47,16 @@ def voice_outcome(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:outcome"
 
 
-def voice_menu_tries(contact_id: str) -> str:
-    return f"{_VOICE}contact:{contact_id}:menu_tries"
+def voice_gather_misses(call_key: str, prompt: str) -> str:
+    """How often one keypad question of one call went unanswered or was answered wrongly.
+
+    `call_key` is the id the question's URL carries (a contact, offer, ring or attempt id)."""
+    return f"{_VOICE}gather:{call_key}:{prompt}"
+
+
+def voice_waited_before(contact_id: str) -> str:
+    """Seconds the caller already waited in an earlier <Enqueue> of the same call."""
+    return f"{_VOICE}contact:{contact_id}:waited"
 
 
 def voice_callback_draft(contact_id: str) -> str:
