@@ -21,6 +21,8 @@ from warmline.web import (
     ids,
     limits,
     outage,
+    peer_hours,
+    peer_shifts,
     security,
     sms,
     texts_api,
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
     # Admin side (issue 9): lines, peers, roster week, live board, reports; invitation links.
+    app.register_blueprint(peer_shifts.bp)
+    app.register_blueprint(peer_hours.bp)
     register_admin_pages(app)
     # The dashboard's hooks: "need support" reaches off-shift admins by text; "end and report
     # abuse" hangs up the call or closes the conversation.

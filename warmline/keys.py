@@ -220,9 +220,67 @@ def rate_limits_prefix() -> str:
     return f"{PREFIX}:limits"
 
 
+# A "10-minute break" the dashboard offered ends by itself; the marker names which break.
+REST_BREAK_TTL_SECONDS = 2 * 3600
+
+
+def rest_break(peer_id: int) -> str:
+    """When the peer's timed break ends (epoch seconds), while it runs (REST_BREAK_TTL_SECONDS)."""
+    return f"{_DASH}rest-break:{peer_id}"
+
+
+# A peer's ask to drop in waits this long for an admin's answer.
+DROP_IN_REQUEST_TTL_SECONDS = 2 * 3600
+
+
+def drop_in_request(request_id: int) -> str:
+    """Hash of one ask to drop in: peer, line, minutes, asked, state (DROP_IN_REQUEST_TTL_SECONDS)."""
+    return f"{_DASH}drop-in:{request_id}"
+
+
+def drop_in_sequence() -> str:
+    """Counter of drop-in asks: the short number an admin texts back ("YES 12")."""
+    return f"{_DASH}drop-in-seq"
+
+
 def support_alerts() -> str:
     """List of recent support alerts, newest first (SUPPORT_ALERTS_TTL_SECONDS)."""
     return f"{_DASH}support-alerts"
+
+
+# The admins' live list of other notices (coverage gaps, floods, back-to-back limits): kept
+# two days so a notice sent in the morning is still there the evening after.
+ADMIN_NOTICES_TTL_SECONDS = 2 * 24 * 3600
+
+
+def admin_notices() -> str:
+    """List of recent admin notices (JSON), newest first (ADMIN_NOTICES_TTL_SECONDS)."""
+    return f"{_DASH}admin-notices"
+
+
+# --------------------------------------------------------------------------- flood protection
+# Fixed-window counters: calls from one caller (pseudonym) to a line per 10 minutes, calls to a
+# line per minute. The window number is part of the key, so a counter dies with its window.
+_FLOOD = f"{PREFIX}:flood:"
+FLOOD_CALLER_WINDOW_SECONDS = 10 * 60
+FLOOD_LINE_WINDOW_SECONDS = 60
+# The admin on shift is told once per line and kind of flood in this long.
+FLOOD_ALERT_QUIET_SECONDS = 10 * 60
+
+
+def flood_caller_calls(line_id: int, caller_hash: str, window: int) -> str:
+    """Calls from one caller to a line in one window (FLOOD_CALLER_WINDOW_SECONDS)."""
+    return f"{_FLOOD}caller:{line_id}:{caller_hash}:{window}"
+
+
+def flood_line_calls(line_id: int, window: int) -> str:
+    """Calls to a line in one window (FLOOD_LINE_WINDOW_SECONDS)."""
+    return f"{_FLOOD}line:{line_id}:{window}"
+
+
+def flood_alerted(line_id: int, kind: str) -> str:
+    """Set (NX, FLOOD_ALERT_QUIET_SECONDS) when the admins were told of a flood on the line."""
+    return f"{_FLOOD}alerted:{line_id}:{kind}"
 
 
 # --------------------------------------------------------------------------- routing sync
@@ -274,6 +332,16 @@ def shift_reminder_sent(shift_id: int, starts_at_epoch: int) -> str:
 def coverage_report_sent(day: date) -> str:
     """Set once the coverage report of a UTC day was sent (ONCE_MARKER_TTL_SECONDS)."""
     return f"{_JOBS}coverage-report:{day.isoformat()}"
+
+
+# A coverage gap is told about once; its marker outlives the report's 14-day horizon.
+COVERAGE_GAP_MARKER_TTL_SECONDS = 15 * 24 * 3600
+
+
+def coverage_gap_noticed(line_id: int, hour_start_epoch: int) -> str:
+    """Set (NX) once the admins were told about one uncovered hour of a line
+    (COVERAGE_GAP_MARKER_TTL_SECONDS)."""
+    return f"{_JOBS}coverage-gap:{line_id}:{hour_start_epoch}"
 
 
 def jobs_pattern() -> str:

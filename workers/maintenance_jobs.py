@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import aggregates, retention
+from warmline.services import aggregates, peer_activity, retention
 
 
 def compute_aggregates() -> int:
     return aggregates.aggregate_pending_days(process_runtime(), datetime.now(UTC))
+
+
+def roll_up_peer_hours() -> int:
+    return peer_activity.roll_up_days(process_runtime(), datetime.now(UTC))
 
 
 def apply_retention() -> None:

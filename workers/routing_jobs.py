@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import recovery, routing
+from warmline.services import recovery, rest, routing
 
 
 def run_match_pass(line_id: int) -> int:
@@ -24,3 +25,8 @@ def sweep() -> None:
 def end_wrap_up(peer_id: int) -> str:
     """Ends the peer's wrap-up if due; early, late or repeated runs change nothing twice."""
     return routing.end_wrap_up(process_runtime(), peer_id, time.time()).status
+
+
+def end_rest_break(peer_id: int, until: int) -> str:
+    """The dashboard's 10-minute break is over: back to available, once, if still on it."""
+    return rest.end_rest_break(process_runtime(), peer_id, until, datetime.now(UTC))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services.coverage import send_coverage_report as send_report
-from warmline.services.notifications import LoggingNotifier
+from warmline.services.coverage import send_coverage_gap_notices
 from warmline.services.peer_texts import TextPeerNotifier
 from warmline.services.recurring import run_recurring_job
 from warmline.services.routing import RoutingShiftEnd
@@ -26,9 +25,9 @@ def check_shifts() -> None:
 
 
 def send_shift_reminders() -> None:
-    # By text (issue 7); the coverage report still has only the logging notifier.
     remind(process_runtime(), datetime.now(UTC), TextPeerNotifier())
 
 
 def send_coverage_report() -> None:
-    send_report(process_runtime(), datetime.now(UTC), LoggingNotifier())
+    """Daily: newly found coverage gaps on the admins' board and by text, each gap once."""
+    send_coverage_gap_notices(process_runtime(), datetime.now(UTC), TextPeerNotifier())

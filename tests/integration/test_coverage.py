@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from warmline.models import Peer
 from warmline.runtime import Runtime
-from warmline.services.coverage import build_coverage_report, render_coverage_report, send_coverage_report
+from warmline.services.admin_notices import NoticeKind, list_notices
+from warmline.services.coverage import (
+    build_coverage_report,
+    render_coverage_report,
+    send_coverage_gap_notices,
+)
 from warmline.services.notifications import LoggingNotifier
 
 # London is on GMT until 29 March 2026, so local hours are UTC hours in this window... except
@@ -85,10 +91,27 @@ def test_with_one_peer_wanted_only_empty_hours_are_named(runtime: Runtime) -> No
     assert len(three.gaps) == 13 * 4  # every open hour of the 13 open days
 
 
-def test_the_daily_job_sends_the_report_once_a_day(runtime: Runtime) -> None:
-    _roster(runtime)
+def test_the_daily_notice_tells_each_gap_once_on_the_board(runtime: Runtime) -> None:
+    line_id = _roster(runtime)
+    admin = add_peer(runtime, "Lee", "+447700900777")
+    with runtime.sessions.begin() as session:
+        peer = session.get(Peer, admin)
+        assert peer is not None
+        peer.role = "admin"
+    # Only the first week is in the window today: the second run, a day later, finds a new day.
     notifier = LoggingNotifier()
-    assert send_coverage_report(runtime, NOW, notifier) is not None
-    assert send_coverage_report(runtime, NOW + timedelta(hours=2), notifier) is None
-    assert [kind for kind, _ in notifier.sent] == ["coverage_report"]
-    assert notifier.sent[0][1]["subject"] == f"Coverage: {len(_expected())} thin hours in the next 14 days"
+    first = send_coverage_gap_notices(runtime, NOW, notifier, min_peers=2)
+    expected = _expected()
+    assert [(n.line_id, n.hours, n.admin_peer_ids) for n in first] == [
+        (line_id, len(expected), (admin,))]
+    assert first[0].first_start.hour == 11  # Mon 16 Mar 11:00, London
+    notices = list_notices(runtime.redis, NOW)
+    assert [n.kind for n in notices] == [NoticeKind.COVERAGE_GAP]
+    assert "Test Line" in notices[0].text and "Mon 16 Mar 11:00-13:00 (1 peer on shift)" in notices[0].text
+    # The same gaps again (a retried job, the next run): nothing is told twice.
+    assert send_coverage_gap_notices(runtime, NOW + timedelta(hours=2), notifier) == []
+    later = send_coverage_gap_notices(runtime, NOW + timedelta(days=1), notifier)
+    # Only Mon 30 Mar came into the 14-day window: Ben covers 09-11, so 11:00-13:00 is thin.
+    assert [n.hours for n in later] == [2]
+    assert len(list_notices(runtime.redis, NOW + timedelta(days=1))) == 2
+    assert [kind for kind, _ in notifier.sent] == ["coverage_gaps", "coverage_gaps"]

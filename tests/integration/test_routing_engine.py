@@ -276,3 +276,39 @@ def test_racing_engines_never_double_offer(redis_client: Redis) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert sum(pool.map(one, range(40))) == 1
+
+
+def test_the_back_to_back_limit_holds_a_peer_until_they_take_a_break(
+        engine: RoutingEngine) -> None:
+    engine.sync_line(LineRules(1, wrap_up_seconds=0, back_to_back_limit=2), T0)
+    add_peer(engine, 1)
+    now = T0
+    for n in (1, 2):
+        now += 10
+        [offer] = arrive(engine, now).offers
+        assert engine.accept(offer.offer_id, now + 1).status == "accepted"
+        engine.complete(offer.contact_id, now + 2)
+        assert engine.peer_view(1, now + 2).in_a_row == n  # type: ignore[union-attr]
+    # Two in a row: available, but offered nothing; the caller waits for them.
+    assert engine.presence(1) == Presence.AVAILABLE
+    assert engine.back_to_back(1, now + 3) == (2, 2)
+    waiting = arrive(engine, now + 3)
+    assert waiting.offers == [] and waiting.verdict.outlook == Outlook.ALL_BUSY
+    # Raising the limit, or a break, lets them be offered again.
+    engine.set_presence(1, Presence.BREAK, now + 4)
+    assert engine.back_to_back(1, now + 4) is None
+    assert engine.peer_view(1, now + 4).in_a_row == 0  # type: ignore[union-attr]
+    engine.set_presence(1, Presence.AVAILABLE, now + 604)
+    [offer] = engine.match_pass(1, now + 604)
+    assert offer.contact_id == waiting.contact_id
+
+
+def test_a_line_without_a_limit_keeps_offering_while_the_limited_line_waits(
+        engine: RoutingEngine) -> None:
+    engine.sync_line(LineRules(1, wrap_up_seconds=0, back_to_back_limit=1), T0)
+    add_peer(engine, 1, lines={1, 2})
+    [offer] = arrive(engine, T0 + 1, line_id=1).offers
+    engine.accept(offer.offer_id, T0 + 2)
+    engine.complete(offer.contact_id, T0 + 3)
+    assert arrive(engine, T0 + 4, line_id=1).offers == []
+    assert [o.peer_id for o in arrive(engine, T0 + 5, line_id=2).offers] == [1]

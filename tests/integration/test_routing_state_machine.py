@@ -28,8 +28,11 @@ from warmline.routing.results import LapseReason
 
 STRESS = os.environ.get("WARMLINE_STRESS") == "1"
 T0 = 1_700_000_000.0
-LINES = {1: LineRules(1, wrap_up_seconds=60), 2: LineRules(2, wrap_up_seconds=0,
-                                                           calls_while_texting=True)}
+# Line 1 offers a peer nothing after two contacts in a row until they take a break; line 2 has
+# no such limit, so contacts there count without ever holding a peer back on it.
+B2B_LIMIT = 2
+LINES = {1: LineRules(1, wrap_up_seconds=60, back_to_back_limit=B2B_LIMIT),
+         2: LineRules(2, wrap_up_seconds=0, calls_while_texting=True)}
 PEERS = [
     PeerProfile(1, frozenset({1}), frozenset({"recovery"}), frozenset({"en"}),
                 frozenset({VOICE, SMS}), 2),
@@ -55,6 +58,7 @@ class RoutingMachine(RuleBasedStateMachine):
         self.now = T0
         self.known: set[str] = set()
         self.next_id = 0
+        self.taken_on_limited_line: list[tuple[int, int]] = []  # (peer, in a row before)
         for line in LINES.values():
             self.engine.sync_line(line, self.now)
         for profile in PEERS:
@@ -125,8 +129,19 @@ class RoutingMachine(RuleBasedStateMachine):
     def accept(self, index: int) -> None:
         oid = self.pick(self.engine.pending_offer_ids(), index)
         if oid:
-            self.engine.accept(oid, self.tick())
+            line, peer = (int(v) for v in self.redis.hmget(keys.offer(oid), ["line", "peer"]))
+            before = self.in_a_row(peer)
+            result = self.engine.accept(oid, self.tick())
+            if result.status == "accepted":
+                # Only a peer under the line's limit was offered; the accept counts one more.
+                assert self.in_a_row(peer) == before + 1
+                if line == 1:
+                    self.taken_on_limited_line.append((peer, before))
             self.pass_all()
+
+    def in_a_row(self, peer: int) -> int:
+        view = self.engine.peer_view(peer, self.now)
+        return view.in_a_row if view else 0
 
     @rule(index=st.integers(0, 50), reason=st.sampled_from(REASONS))
     def lapse(self, index: int, reason: LapseReason) -> None:
@@ -185,6 +200,18 @@ class RoutingMachine(RuleBasedStateMachine):
             assert view.load.texts <= view.max_texts, view
             if view.load.calls and view.load.texts:
                 assert working_lines_allow_both(view), view
+
+    @invariant()
+    def back_to_back_limit_holds(self) -> None:
+        # Every contact taken on line 1 was taken with fewer than the limit in a row, and no
+        # peer at the limit sits in line 1's pools (the pass would offer them otherwise).
+        assert all(before < B2B_LIMIT for _, before in self.taken_on_limited_line)
+        for view in self.views():
+            if view.in_a_row >= B2B_LIMIT:
+                for raw in self.redis.smembers(keys.peer_memberships(view.peer_id)):
+                    assert ":pool:1:" not in raw.decode(), (view, raw)
+            if view.presence in (Presence.BREAK, Presence.OFF):
+                assert view.in_a_row == 0, view
 
     @invariant()
     def no_contact_or_peer_offered_twice(self) -> None:

@@ -25,6 +25,8 @@ PROCESSES = 4
 CONTACTS = 1000
 PEERS = 50
 CHECK_EVERY = 10
+# Both lines hold a peer after this many contacts in a row, until a break.
+B2B_LIMIT = 3
 
 # One atomic look at the whole state: returns a list of violations (empty when all hold).
 CHECK_SCRIPT = keys.lua_key_builders() + """
@@ -45,6 +47,8 @@ for _, ch in ipairs({'voice', 'sms'}) do
 end
 local connected = {}
 for _, peer_id in ipairs(redis.call('SMEMBERS', key_peers())) do
+  local in_a_row = tonumber(redis.call('HGET', key_peer(peer_id), 'in_a_row')) or 0
+  if in_a_row > tonumber(ARGV[1]) then bad[#bad + 1] = 'peer past back-to-back limit ' .. peer_id end
   local calls = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'voice'))
   local texts = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'sms'))
   local max_texts = tonumber(redis.call('HGET', key_peer(peer_id), 'max_texts'))
@@ -84,7 +88,9 @@ def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queu
     violations: list[str] = []
     mine = [f"p{index}-{n}" for n in range(CONTACTS // PROCESSES)]
     ops = 0
-    while mine or engine.pending_offer_ids() or engine.connections():
+    most_in_a_row = 0
+    while (mine or engine.pending_offer_ids() or engine.connections()
+           or engine.waiting_contact_ids()):
         now = time.time()
         roll = rng.random()
         if mine and roll < 0.35:
@@ -99,7 +105,10 @@ def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queu
             if offers:
                 oid = rng.choice(offers)
                 if rng.random() < 0.7:
-                    engine.accept(oid, now)
+                    accepted = engine.accept(oid, now)
+                    if accepted.peer_id is not None:
+                        in_a_row = int(redis.hget(keys.peer(accepted.peer_id), "in_a_row") or 0)
+                        most_in_a_row = max(most_in_a_row, in_a_row)
                 else:
                     engine.lapse(oid, rng.choice(list(LapseReason)), now)
         elif roll < 0.85:
@@ -107,8 +116,10 @@ def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queu
             if conns:
                 engine.complete(rng.choice(conns)[0], now)
         elif roll < 0.95:
+            # now and then a break (the back-to-back count starts again), mostly back on
             peer_id = rng.randrange(1, PEERS + 1)
-            engine.set_presence(peer_id, Presence.AVAILABLE, now)
+            wanted = Presence.BREAK if rng.random() < 0.25 else Presence.AVAILABLE
+            engine.set_presence(peer_id, wanted, now)
         else:
             waiting = engine.waiting_contact_ids()
             if waiting and rng.random() < 0.5:
@@ -118,21 +129,21 @@ def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queu
             engine.match_pass(line_id, now)
         ops += 1
         if ops % CHECK_EVERY == 0:
-            violations.extend(v.decode() for v in check(keys=[keys.lines()]))
+            violations.extend(v.decode() for v in check(keys=[keys.lines()], args=[B2B_LIMIT]))
         if not mine and rng.random() < 0.05:
             # the tail: withdraw what nobody can serve so every process ends
             for cid in engine.waiting_contact_ids()[:20]:
                 engine.withdraw(cid, now)
-    violations.extend(v.decode() for v in check(keys=[keys.lines()]))
-    results.put((index, ops, violations))
+    violations.extend(v.decode() for v in check(keys=[keys.lines()], args=[B2B_LIMIT]))
+    results.put((index, ops, violations, most_in_a_row))
 
 
 @pytest.mark.slow
 def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
     engine = RoutingEngine(redis_client)
     now = time.time()
-    engine.sync_line(LineRules(1, wrap_up_seconds=0), now)
-    engine.sync_line(LineRules(2, wrap_up_seconds=0), now)
+    engine.sync_line(LineRules(1, wrap_up_seconds=0, back_to_back_limit=B2B_LIMIT), now)
+    engine.sync_line(LineRules(2, wrap_up_seconds=0, back_to_back_limit=B2B_LIMIT), now)
     for peer_id in range(1, PEERS + 1):
         engine.sync_peer(_profile(peer_id), now)
     engine.set_on_shift(1, range(1, PEERS + 1), now)
@@ -151,9 +162,11 @@ def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
     for p in procs:
         p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs)
-    violations = [v for _, _, vs in outcomes for v in vs]
+    violations = [v for _, _, vs, _ in outcomes for v in vs]
     assert violations == []
-    assert sum(ops for _, ops, _ in outcomes) >= CONTACTS
+    assert sum(ops for _, ops, _, _ in outcomes) >= CONTACTS
+    # peers did reach the limit (and the checks above saw none pass it)
+    assert max(most for _, _, _, most in outcomes) == B2B_LIMIT
     # every contact ended exactly once: nothing left anywhere
     assert engine.waiting_contact_ids() == [] and engine.pending_offer_ids() == []
     assert engine.connections() == []

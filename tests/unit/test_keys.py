@@ -81,6 +81,14 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.ended_session: (("s1",), "wl:dash:ended-session:s1"),
     keys.rate_limits_prefix: ((), "wl:limits"),
     keys.support_alerts: ((), "wl:dash:support-alerts"),
+    keys.admin_notices: ((), "wl:dash:admin-notices"),
+    keys.rest_break: ((3,), "wl:dash:rest-break:3"),
+    keys.drop_in_request: ((12,), "wl:dash:drop-in:12"),
+    keys.drop_in_sequence: ((), "wl:dash:drop-in-seq"),
+    # flood protection
+    keys.flood_caller_calls: ((7, "h4sh", 12), "wl:flood:caller:7:h4sh:12"),
+    keys.flood_line_calls: ((7, 12), "wl:flood:line:7:12"),
+    keys.flood_alerted: ((7, "line"), "wl:flood:alerted:7:line"),
     # routing sync
     keys.line_synced: ((7,), "wl:sync:line:7"),
     # background jobs
@@ -90,6 +98,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.shift_end_handled: ((3, 7, 1700000000), "wl:jobs:shift-end:3:7:1700000000"),
     keys.shift_reminder_sent: ((9, 1700000000), "wl:jobs:shift-reminder:9:1700000000"),
     keys.coverage_report_sent: ((date(2024, 3, 1),), "wl:jobs:coverage-report:2024-03-01"),
+    keys.coverage_gap_noticed: ((7, 1700000000), "wl:jobs:coverage-gap:7:1700000000"),
     keys.jobs_pattern: ((), "wl:jobs:*"),
 }
 
@@ -112,6 +121,13 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "SUPPORT_ALERTS_TTL_SECONDS", 24 * 3600),
     (keys, "LINE_SYNC_INTERVAL_SECONDS", 30),
     (keys, "ONCE_MARKER_TTL_SECONDS", 2 * 24 * 3600),
+    (keys, "ADMIN_NOTICES_TTL_SECONDS", 2 * 24 * 3600),
+    (keys, "REST_BREAK_TTL_SECONDS", 2 * 3600),
+    (keys, "DROP_IN_REQUEST_TTL_SECONDS", 2 * 3600),
+    (keys, "FLOOD_CALLER_WINDOW_SECONDS", 10 * 60),
+    (keys, "FLOOD_LINE_WINDOW_SECONDS", 60),
+    (keys, "FLOOD_ALERT_QUIET_SECONDS", 10 * 60),
+    (keys, "COVERAGE_GAP_MARKER_TTL_SECONDS", 15 * 24 * 3600),
     (keys, "RECURRING_LOCK_TTL_MS", 10_000),
 ]
 

@@ -22,6 +22,7 @@ from warmline.domain.matching import (
     estimate_wait,
     has_capacity,
     is_eligible,
+    is_rested,
     judge,
     order_contacts,
     order_peers,
@@ -209,3 +210,13 @@ def test_judge(offered: bool, staffed: int, waits: list[float], outlook: Outlook
 )
 def test_verdict_from_peer_views(peers: list[PeerView], outlook: Outlook) -> None:
     assert verdict_for(contact(), peers, LINE).outlook == outlook
+
+
+@pytest.mark.parametrize(("in_a_row", "limit", "rested"), [
+    (0, 0, True), (50, 0, True),  # 0: no limit
+    (0, 4, True), (3, 4, True), (4, 4, False), (5, 4, False),
+])
+def test_the_back_to_back_limit(in_a_row: int, limit: int, rested: bool) -> None:
+    assert is_rested(in_a_row, limit) is rested
+    line = LineRules(1, back_to_back_limit=limit)
+    assert is_eligible(peer(in_a_row=in_a_row), contact(), line) is rested

@@ -115,8 +115,10 @@ def test_a_peer_gets_403_on_an_admin_page(client: FlaskClient, runtime: Runtime)
 def test_an_admin_sees_the_admin_page(client: FlaskClient, runtime: Runtime) -> None:
     make_admin_without_peer(runtime)
     sign_in(client, "admin@example.org")
-    assert client.get("/").headers["Location"].endswith("/admin/support-alerts")
-    assert client.get("/admin/support-alerts").status_code == 200
+    # The admin home is the live board, with its alerts; the old alerts page leads there.
+    assert client.get("/").headers["Location"].endswith("/admin/board")
+    assert client.get("/admin/board").status_code == 200
+    assert client.get("/admin/support-alerts").headers["Location"].endswith("/admin/board#alerts-heading")
     # Not a peer: the peer dashboard is not theirs.
     assert client.get("/dashboard").status_code == 403
 

@@ -221,7 +221,7 @@ def test_need_support_alerts_the_admins_on_shift(client: FlaskClient, runtime: R
         assert audit.actor == "robin@example.org"
     admin = client.application.test_client()
     sign_in(admin, "ada@example.org")
-    board = _page(admin, "/admin/support-alerts")
+    board = _page(admin, "/admin/board")
     assert "Robin" in board and "Main line" in board
 
 

@@ -45,6 +45,7 @@ class LineRules:
     line_id: int
     wrap_up_seconds: float = 90  # a fraction only under the simulator's compressed clock
     calls_while_texting: bool = False
+    back_to_back_limit: int = 0  # contacts in a row before a break; 0 = no limit
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class PeerView:
     idle_since: float
     load: PeerLoad = field(default_factory=PeerLoad)
     has_pending_offer: bool = False
+    in_a_row: int = 0  # contacts taken since the peer's last break (or since going on)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ def has_capacity(load: PeerLoad, channel: str, max_texts: int, calls_while_texti
     return load.calls == 0 and load.texts < max_texts
 
 
+def is_rested(in_a_row: int, back_to_back_limit: int) -> bool:
+    """DESIGN.md: a peer who took the line's back_to_back_limit contacts without a break is
+    offered nothing on it until they take one."""
+    return back_to_back_limit <= 0 or in_a_row < back_to_back_limit
+
+
 def shares_experience(peer: PeerView, contact: ContactView) -> bool:
     wanted = contact.wanted_experience
     return wanted == ANY_EXPERIENCE or wanted in peer.experiences
@@ -127,6 +135,7 @@ def is_eligible(peer: PeerView, contact: ContactView, line: LineRules) -> bool:
         and peer.presence == Presence.AVAILABLE
         and not peer.has_pending_offer
         and has_capacity(peer.load, contact.channel, peer.max_texts, line.calls_while_texting)
+        and is_rested(peer.in_a_row, line.back_to_back_limit)
     )
 
 

@@ -34,6 +34,10 @@ class Line(Base):
     calls_while_texting: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     greeting: Mapped[dict[str, str]] = mapped_column(default=dict)  # language -> text
+    back_to_back_limit: Mapped[int] = mapped_column(Integer, default=0)  # 0 = no limit
+    flood_caller_limit: Mapped[int] = mapped_column(Integer, default=0)  # per 10 min; 0 = off
+    flood_line_limit: Mapped[int] = mapped_column(Integer, default=0)  # per minute; 0 = off
+    swap_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     # The roster's service_target: what the staffing planner plans for (answered within, share).
     target_answer_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     target_share: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, func
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from warmline.models.base import Base
@@ -66,3 +66,38 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     peer: Mapped[Peer | None] = relationship(lazy="joined")
+
+
+class PeerActivity(Base):
+    """One durable fact of a peer's working time: a presence change, a contact taken, a missed
+    offer, a back-to-back limit reached. Never anything about a caller. Rolled up into
+    PeerActivityDay and pruned after PEER_ACTIVITY_RAW_DAYS (warmline.services.peer_activity)."""
+
+    __tablename__ = "peer_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # idempotent writes by the job
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # presence | contact | missed | back_to_back
+    state: Mapped[str] = mapped_column(String(16), default="")  # a presence, or a channel
+    line_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PeerActivityDay(Base):
+    """A peer's totals for one UTC day, kept after the raw activity is pruned (stipends, care)."""
+
+    __tablename__ = "peer_activity_days"
+    __table_args__ = (UniqueConstraint("peer_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    available_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    busy_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    break_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    texts: Mapped[int] = mapped_column(Integer, default=0)
+    missed_offers: Mapped[int] = mapped_column(Integer, default=0)
+    back_to_back: Mapped[int] = mapped_column(Integer, default=0)

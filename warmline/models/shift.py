@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, Time
+from sqlalchemy import DateTime, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from warmline.models.base import Base
@@ -28,3 +28,29 @@ class Shift(Base):
 
     peer: Mapped[Peer] = relationship(lazy="joined")
     line: Mapped[Line] = relationship(lazy="joined")
+
+
+class OpenShift(Base):
+    """One occurrence of a shift its peer offered up ("I can't make Friday"), and who took it.
+
+    Taking is one conditional UPDATE (state open -> taken), so the first to take it gets it.
+    Once applied, the roster says it the way the roster file does: the series skips the date and
+    a one-off shift covers it (a one-off shift offered up simply changes hands).
+    """
+
+    __tablename__ = "open_shifts"
+    __table_args__ = (UniqueConstraint("shift_id", "occurrence_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
+    occurrence_date: Mapped[str] = mapped_column(String(10))  # ISO local start date
+    starts_at: Mapped[datetime] = mapped_column()  # aware UTC, for ordering and reminders
+    ends_at: Mapped[datetime] = mapped_column()
+    offered_by_peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"))
+    offered_at: Mapped[datetime] = mapped_column()
+    # open | pending_approval | taken | declined | withdrawn
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    taken_by_peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id", ondelete="SET NULL"))
+    taken_at: Mapped[datetime | None] = mapped_column()
+    cover_shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"))

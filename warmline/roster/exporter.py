@@ -112,6 +112,10 @@ def _line(row: Line) -> RosterLine:
         calls_while_texting=row.calls_while_texting,
         retention_days=row.retention_days,
         greeting=dict(row.greeting),
+        back_to_back_limit=row.back_to_back_limit,
+        flood_caller_limit=row.flood_caller_limit,
+        flood_line_limit=row.flood_line_limit,
+        swap_approval=row.swap_approval,
         target_answer_seconds=row.target_answer_seconds,
         target_share=row.target_share,
     )
@@ -189,8 +193,14 @@ def _line_dict(line: RosterLine) -> dict[str, Any]:
     }
     if line.greeting:
         data["greeting"] = _texts(line.greeting)
+    data["back_to_back_limit"] = line.back_to_back_limit
     data["service_target"] = _FlowMap(answer_within_seconds=line.target_answer_seconds,
                                       share=line.target_share)
+    data |= {
+        "flood_caller_limit": line.flood_caller_limit,
+        "flood_line_limit": line.flood_line_limit,
+        "swap_approval": line.swap_approval,
+    }
     return data
 
 

@@ -176,6 +176,10 @@ def line_values(line: RosterLine) -> dict[str, Any]:
         "calls_while_texting": line.calls_while_texting,
         "retention_days": line.retention_days,
         "greeting": dict(line.greeting),
+        "back_to_back_limit": line.back_to_back_limit,
+        "flood_caller_limit": line.flood_caller_limit,
+        "flood_line_limit": line.flood_line_limit,
+        "swap_approval": line.swap_approval,
         "target_answer_seconds": line.target_answer_seconds,
         "target_share": line.target_share,
     }

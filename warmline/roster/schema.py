@@ -48,8 +48,14 @@ DAILY_CONTACT_LIMIT = IntSetting("daily_contact_limit", 0, 50, 3)  # 0 = no limi
 WRAP_UP_SECONDS = IntSetting("wrap_up_seconds", 0, 1800, 90)
 RETENTION_DAYS = IntSetting("retention_days", 1, 3650, 90)
 MAX_TEXTS = IntSetting("max_texts", 1, 10, 2)
+# Contacts in a row without a break; then the peer is offered nothing until they take one.
+BACK_TO_BACK_LIMIT = IntSetting("back_to_back_limit", 0, 50, 0)  # 0 = no limit
+# Flood protection: calls from one caller in 10 minutes, calls to the line in one minute.
+FLOOD_CALLER_LIMIT = IntSetting("flood_caller_limit", 0, 100, 0)  # 0 = off
+FLOOD_LINE_LIMIT = IntSetting("flood_line_limit", 0, 10_000, 0)  # 0 = off
 LINE_INT_SETTINGS = (
     MAX_WAIT_SECONDS, MAX_CALL_MINUTES, DAILY_CONTACT_LIMIT, WRAP_UP_SECONDS, RETENTION_DAYS,
+    BACK_TO_BACK_LIMIT, FLOOD_CALLER_LIMIT, FLOOD_LINE_LIMIT,
 )
 
 DEFAULT_LANGUAGES = ("en",)
@@ -58,6 +64,7 @@ DEFAULT_ROLE = "peer"
 DEFAULT_CALLBACKS = True
 DEFAULT_SHARE_PEER_FIRST_NAME = False
 DEFAULT_CALLS_WHILE_TEXTING = False
+DEFAULT_SWAP_APPROVAL = False  # a taken open shift needs an admin's yes before the roster changes
 
 # 0 is "anyone" and 9 the crisis line on the keypad menu; an experience has no default digit.
 DIGIT = IntSetting("digit", 1, 8, 0)
@@ -85,7 +92,8 @@ LINE_KEYS = (
     "number", "name", "active", "timezone", "languages", "hours", "closed_dates",
     "crisis_number", "backup_number", "max_wait_seconds", "max_call_minutes",
     "daily_contact_limit", "wrap_up_seconds", "callbacks", "share_peer_first_name",
-    "calls_while_texting", "retention_days", "greeting", "service_target",
+    "calls_while_texting", "retention_days", "greeting", "back_to_back_limit", "service_target",
+    "flood_caller_limit", "flood_line_limit", "swap_approval",
 )
 SERVICE_TARGET_KEYS = ("answer_within_seconds", "share")
 # What the staffing planner plans for when a line names no target: 80% answered within a minute.
@@ -130,6 +138,10 @@ class RosterLine:
     calls_while_texting: bool = DEFAULT_CALLS_WHILE_TEXTING
     retention_days: int = RETENTION_DAYS.default
     greeting: Mapping[str, str] = field(default_factory=dict)
+    back_to_back_limit: int = BACK_TO_BACK_LIMIT.default
+    flood_caller_limit: int = FLOOD_CALLER_LIMIT.default
+    flood_line_limit: int = FLOOD_LINE_LIMIT.default
+    swap_approval: bool = DEFAULT_SWAP_APPROVAL
     target_answer_seconds: int = TARGET_ANSWER_SECONDS.default  # service_target.answer_within_seconds
     target_share: float = DEFAULT_TARGET_SHARE  # service_target.share
 

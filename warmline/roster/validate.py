@@ -11,6 +11,7 @@ import yaml
 from warmline.roster import fields
 from warmline.roster.reading import Entry, Problems, join, read_list
 from warmline.roster.schema import (
+    BACK_TO_BACK_LIMIT,
     CHANNELS,
     DAILY_CONTACT_LIMIT,
     DAYS,
@@ -20,9 +21,12 @@ from warmline.roster.schema import (
     DEFAULT_LANGUAGES,
     DEFAULT_ROLE,
     DEFAULT_SHARE_PEER_FIRST_NAME,
+    DEFAULT_SWAP_APPROVAL,
     DEFAULT_TARGET_SHARE,
     DIGIT,
     EXPERIENCE_KEYS,
+    FLOOD_CALLER_LIMIT,
+    FLOOD_LINE_LIMIT,
     GREETING_MAX,
     LABEL_MAX,
     LINE_INT_SETTINGS,
@@ -223,6 +227,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
             ("callbacks", DEFAULT_CALLBACKS),
             ("share_peer_first_name", DEFAULT_SHARE_PEER_FIRST_NAME),
             ("calls_while_texting", DEFAULT_CALLS_WHILE_TEXTING),
+            ("swap_approval", DEFAULT_SWAP_APPROVAL),
         )
     }
     if number is None or name is None or zone is None:
@@ -246,6 +251,10 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
         calls_while_texting=flags["calls_while_texting"],
         retention_days=settings[RETENTION_DAYS.name],
         greeting=greeting,
+        back_to_back_limit=settings[BACK_TO_BACK_LIMIT.name],
+        flood_caller_limit=settings[FLOOD_CALLER_LIMIT.name],
+        flood_line_limit=settings[FLOOD_LINE_LIMIT.name],
+        swap_approval=flags["swap_approval"],
         target_answer_seconds=target_seconds,
         target_share=target_share,
     )

@@ -9,7 +9,8 @@ time and every process agrees on the contract.
 The API the rest of the app uses (services call it; nothing else touches routing keys):
 
     engine = RoutingEngine(redis)
-    engine.sync_line(LineRules(line_id, wrap_up_seconds, calls_while_texting), now)
+    engine.sync_line(LineRules(line_id, wrap_up_seconds, calls_while_texting,
+                               back_to_back_limit), now)
     engine.sync_peer(PeerProfile(peer_id, lines, experiences, languages, channels, max_texts), now)
     engine.set_on_shift(line_id, peer_ids, now) -> ShiftChange       # the schedule's answer
     engine.start_shift(peer_id, line_id, now) / end_shift(...) -> ShiftChange   # one peer
@@ -150,7 +151,7 @@ class RoutingEngine:
 
     def sync_line(self, line: LineRules, now: float) -> None:
         self._run("sync_line", now, line.line_id, repr(float(line.wrap_up_seconds)),
-                  int(line.calls_while_texting))
+                  int(line.calls_while_texting), line.back_to_back_limit)
 
     def sync_peer(self, profile: PeerProfile, now: float) -> None:
         self._run("sync_peer", now, profile.peer_id, _csv(profile.lines),
@@ -321,7 +322,27 @@ class RoutingEngine:
             idle_since=float(h.get("idle_since") or now),
             load=self.load(peer_id),
             has_pending_offer=bool(h.get("offer")),
+            in_a_row=int(h.get("in_a_row") or 0),
         )
+
+    def drop_in_lines(self, peer_id: int, now: float) -> dict[int, float]:
+        """Lines the peer may work by an admin's leave, and until when (unexpired only)."""
+        return {int(_s(k)): float(_s(v))
+                for k, v in self.redis.hgetall(keys.peer_drop_ins(peer_id)).items()
+                if float(_s(v)) > now}
+
+    def back_to_back(self, peer_id: int, now: float) -> tuple[int, int] | None:
+        """(contacts in a row, the limit reached) when a line the peer works now offers them
+        nothing more until a break; None otherwise."""
+        view = self.peer_view(peer_id, now)
+        if view is None:
+            return None
+        for line_id in sorted(view.working_lines):
+            raw = self.redis.hget(keys.line(line_id), "back_to_back_limit")
+            limit = int(_s(raw)) if raw else 0
+            if limit > 0 and view.in_a_row >= limit:
+                return view.in_a_row, limit
+        return None
 
     def contact_state(self, contact_id: str) -> str | None:
         raw = self.redis.hget(keys.contact(contact_id), "state")

@@ -37,7 +37,8 @@ def lines() -> str:
 
 
 def line(line_id: Part) -> str:
-    """Hash of a line's routing settings (wrap_up_seconds, calls_while_texting)."""
+    """Hash of a line's routing settings (wrap_up_seconds, calls_while_texting,
+    back_to_back_limit)."""
     return f"{ROUTING}line:{line_id}"
 
 

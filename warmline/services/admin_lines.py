@@ -36,7 +36,7 @@ from warmline.services.admin_forms import (
 BLANK_HOUR_ROWS = 2
 """Empty opening rows under the filled ones, so an opening can be added without script."""
 
-FLAGS = ("active", "callbacks", "share_peer_first_name", "calls_while_texting")
+FLAGS = ("active", "callbacks", "share_peer_first_name", "calls_while_texting", "swap_approval")
 INT_FIELDS = tuple(spec.name for spec in LINE_INT_SETTINGS)
 # The roster's service_target, as the staffing planner reads it; the share is typed as a percent.
 TARGET_SECONDS_FIELD = "service_target-answer_within_seconds"

@@ -11,9 +11,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from warmline.models import Experience, Line, Peer
+from warmline.models import Experience, Line, OpenShift, Peer
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
+from warmline.services.admin_notices import AdminNotice, NoticeKind, list_notices
+from warmline.services.drop_ins import pending_ask_ids
 from warmline.services.support import SupportAlert, list_support_alerts
 
 PRESENCE_LABELS = {
@@ -53,9 +55,21 @@ class PeerRow:
 @dataclass(frozen=True)
 class Board:
     alerts: list[SupportAlert]
+    notices: list[AdminNotice]
+    pending_drop_ins: set[str]  # refs of drop-in asks still waiting for an answer
+    pending_swaps: set[str]  # refs of taken open shifts waiting for an admin's yes
     waiting: list[WaitingRow]
     peers: list[PeerRow]
     counts: dict[str, int]
+
+
+def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
+    refs = [int(n.ref) for n in notices if n.kind is NoticeKind.OPEN_SHIFT and n.ref.isdigit()]
+    if not refs:
+        return set()
+    with runtime.sessions() as session:
+        return {str(i) for i in session.scalars(select(OpenShift.id).where(
+            OpenShift.id.in_(refs), OpenShift.state == "pending_approval"))}
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
@@ -90,8 +104,16 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         load = ""
         if peer is not None and (peer.load.calls or peer.load.texts):
             load = f"{peer.load.calls} call(s), {peer.load.texts} text(s)"
+        reached = engine.back_to_back(peer_id, epoch) if presence == "available" else None
+        if reached is not None:  # wearing thin: the admin may want to check in
+            load = f"{reached[0]} in a row: held until a break"
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))
     rows.sort(key=lambda r: (PRESENCE_ORDER.index(r.presence) if r.presence in PRESENCE_ORDER else 9,
                              r.name))
-    return Board(alerts=list_support_alerts(runtime.redis, now), waiting=waiting, peers=rows,
+    notices = list_notices(runtime.redis, now)
+    asks = [int(n.ref) for n in notices if n.kind is NoticeKind.DROP_IN_REQUEST and n.ref.isdigit()]
+    return Board(alerts=list_support_alerts(runtime.redis, now), notices=notices,
+                 pending_drop_ins={str(i) for i in pending_ask_ids(runtime, asks)},
+                 pending_swaps=_pending_swaps(runtime, notices),
+                 waiting=waiting, peers=rows,
                  counts=counts)

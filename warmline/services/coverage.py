@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from warmline import keys
 from warmline.domain.schedule import find_coverage_gaps
+from warmline.models import Line
 from warmline.runtime import Runtime
+from warmline.services.admin_notices import NoticeKind, post_notice
 from warmline.services.notifications import AdminNotifier
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
+from warmline.services.support import admins_of
 
 DEFAULT_MIN_PEERS = 2
 DEFAULT_DAYS = 14
@@ -105,17 +108,66 @@ def render_coverage_report(report: CoverageReport) -> str:
     return "\n".join(lines)
 
 
-def send_coverage_report(
+# A notice names the first few days; the roster week shows every hour.
+NOTICE_DAYS_NAMED = 3
+
+
+def _spans_text(gaps: Sequence[CoverageGap]) -> str:
+    parts = []
+    for day, day_gaps in groupby(gaps, key=lambda g: g.local_start.date()):
+        spans = ", ".join(f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
+                          for start, end, peers in _merge_runs(list(day_gaps)))
+        parts.append(f"{day:%a %d %b} {spans}")
+    if len(parts) > NOTICE_DAYS_NAMED:
+        more = len(parts) - NOTICE_DAYS_NAMED
+        parts = [*parts[:NOTICE_DAYS_NAMED], f"and {more} more day{'s' if more != 1 else ''} "
+                 "(the roster week shows every hour)"]
+    return "; ".join(parts)
+
+
+def _claim_new_gaps(runtime: Runtime, gaps: Sequence[CoverageGap]) -> list[CoverageGap]:
+    """The gaps nobody was told about yet, claimed atomically (SET NX) so none is told twice."""
+    pipe = runtime.redis.pipeline(transaction=False)
+    for gap in gaps:
+        pipe.set(keys.coverage_gap_noticed(gap.line_id, int(gap.local_start.timestamp())), "1",
+                 nx=True, ex=keys.COVERAGE_GAP_MARKER_TTL_SECONDS)
+    return [gap for gap, claimed in zip(gaps, pipe.execute(), strict=True) if claimed]
+
+
+@dataclass(frozen=True)
+class GapNotice:
+    line_id: int
+    hours: int
+    first_start: datetime
+    admin_peer_ids: tuple[int, ...]
+
+
+def send_coverage_gap_notices(
     runtime: Runtime, now: datetime, notifier: AdminNotifier, *, min_peers: int = DEFAULT_MIN_PEERS
-) -> CoverageReport | None:
-    """Build and send the report, once per UTC day (a retried or repeated job sends nothing twice)."""
-    marker = keys.coverage_report_sent(now.astimezone(UTC).date())
-    if runtime.redis.exists(marker):
-        return None
+) -> list[GapNotice]:
+    """The daily notice: each line's newly found thin hours, on the admins' board and by text.
+
+    Every gap (one local hour of one line) is told once: a gap still open tomorrow is not told
+    again, a new one is. A retried or repeated run therefore sends nothing twice.
+    """
     report = build_coverage_report(runtime, now, min_peers=min_peers)
-    subject = (
-        f"Coverage: {len(report.gaps)} thin hour{'s' if len(report.gaps) != 1 else ''} in the next 14 days"
-    )
-    notifier.send_coverage_report(subject=subject, body=render_coverage_report(report))
-    runtime.redis.set(marker, "1", ex=keys.ONCE_MARKER_TTL_SECONDS)
-    return report
+    sent: list[GapNotice] = []
+    for line_id, line_gaps in groupby(report.gaps, key=lambda g: g.line_id):
+        new = _claim_new_gaps(runtime, list(line_gaps))
+        if not new:
+            continue
+        first = new[0]
+        hours = len(new)
+        post_notice(
+            runtime.redis, NoticeKind.COVERAGE_GAP,
+            f"{first.line_name}: {hours} hour{'s' if hours != 1 else ''} in the next "
+            f"{DEFAULT_DAYS} days with fewer than {min_peers} peers on shift: {_spans_text(new)}.",
+            now, line_id=line_id,
+        )
+        with runtime.sessions() as session:
+            line = session.get(Line, line_id)
+            admins = tuple(admins_of(session, [line])) if line is not None else ()
+        notifier.send_coverage_gaps(line_id=line_id, admin_peer_ids=admins, hours=hours,
+                                    first_start=first.local_start)
+        sent.append(GapNotice(line_id, hours, first.local_start, admins))
+    return sent

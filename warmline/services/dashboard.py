@@ -95,6 +95,7 @@ class UpcomingShift:
     timezone: str
     start: datetime  # aware UTC
     end: datetime  # aware UTC
+    shift_id: int = 0
 
     @property
     def local_start(self) -> datetime:
@@ -122,6 +123,7 @@ def _upcoming(shift: Shift, occurrence: ShiftOccurrence) -> UpcomingShift:
         timezone=shift.line.timezone,
         start=occurrence.start,
         end=occurrence.end,
+        shift_id=shift.id,
     )
 
 
@@ -394,9 +396,11 @@ def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) 
     if wanted not in SETTABLE_PRESENCES:
         return Refusal("Choose available, break or off.", 400)
     standing = find_shift_standing(runtime, peer_id, now)
-    if wanted == "available" and not standing.on_shift:
+    dropping_in = bool(routing.routing_engine(runtime).drop_in_lines(peer_id, now.timestamp()))
+    if wanted == "available" and not standing.on_shift and not dropping_in:
         return Refusal(_not_on_shift_message(standing), 409)
     sync_peer_into_routing(runtime, peer_id, standing, now)
+    runtime.redis.delete(keys.rest_break(peer_id))  # the peer's own choice ends a timed break
     change = routing.set_presence(runtime, peer_id, Presence(wanted), now.timestamp())
     if change.status in ("changed", "unchanged"):
         return None

@@ -21,3 +21,4 @@ def install_dispatchers() -> None:
     routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))
     routing.register_dispatcher("sms", TextOfferDispatcher())
     routing.register_peer_notifier(TextPeerNotifier())
+    routing.register_rest_notifier(TextPeerNotifier())

@@ -1,13 +1,14 @@
 """What the background jobs ask others to say or do, as Protocols, with a logging stand-in.
 
-The texts and admin issues implement the real senders (SMS to a peer, email or the dashboard
-to admins) and the routing engine implements the shift-end hook; until then the jobs run with
-``LoggingNotifier``, which records "would send" lines holding ids and times only.
+The real senders live in ``warmline.services.peer_texts`` (``TextPeerNotifier``: shift reminders,
+coverage gaps) and ``warmline.services.routing`` (the shift-end hook). ``LoggingNotifier``
+records what would be sent (ids and times only), for tests and tools that must not text.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -22,8 +23,10 @@ class PeerNotifier(Protocol):
 
 
 class AdminNotifier(Protocol):
-    def send_coverage_report(self, *, subject: str, body: str) -> None:
-        """Hand the admins the coverage report (plain text, no personal data)."""
+    def send_coverage_gaps(self, *, line_id: int, admin_peer_ids: Sequence[int], hours: int,
+                           first_start: datetime) -> None:
+        """Tell a line's admins (by text) that `hours` newly found thin hours start at
+        `first_start`; the board notice is already posted. Must not raise."""
         ...
 
 
@@ -45,9 +48,12 @@ class LoggingNotifier:
             "would send a shift reminder to peer %s (line %s, %s)", peer_id, line_id, starts_at.isoformat()
         )
 
-    def send_coverage_report(self, *, subject: str, body: str) -> None:
-        self.sent.append(("coverage_report", {"subject": subject, "body": body}))
-        log.info("would send the coverage report to admins: %s", subject)
+    def send_coverage_gaps(self, *, line_id: int, admin_peer_ids: Sequence[int], hours: int,
+                           first_start: datetime) -> None:
+        self.sent.append(("coverage_gaps", {"line_id": line_id, "admins": list(admin_peer_ids),
+                                            "hours": hours, "first_start": first_start}))
+        log.info("would text %d admins about %d thin hours on line %s", len(admin_peer_ids),
+                 hours, line_id)
 
     def end_shift(self, *, peer_id: int, line_id: int, ended_at: datetime) -> None:
         # Not wired to the routing engine yet: nothing sets the peer off here.

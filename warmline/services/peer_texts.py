@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from warmline import keys
 from warmline.domain.numbers import parse_id
-from warmline.models import Line, Peer, Shift
+from warmline.models import Line, OpenShift, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime, process_runtime
@@ -31,6 +32,18 @@ OFF_NOTICES = {
                                       "you're ready."),
 }
 REMINDER_KIND = "reminder"
+# Open shifts, + the open shift's id: "open-" to peers who could take it, "open-taken-" to the
+# peer who offered it, "open-yes-"/"open-no-" to a taker on a line that approves swaps.
+OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
+DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
+DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
+FLOOD_KIND_PREFIX = "flood-"  # + caller | line
+FLOOD_TEXTS = {
+    "caller": "many calls from one caller",
+    "line": "a burst of calls to the line",
+}
+REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
+COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
 
 
 def _clock(at: datetime, zone: str) -> str:
@@ -99,6 +112,12 @@ def _peer_line(runtime: Runtime, peer_id: int, line_id: int | None) -> tuple[Pee
         return peer, line
 
 
+def rest_due_words(in_a_row: int) -> str:
+    return (f"Warmline: that's {in_a_row} contacts in a row. When this one ends, please take a "
+            "10-minute break: text BREAK, then ON when you're back. Nothing more is offered to "
+            "you until you've had one.")
+
+
 SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no colon
 
 
@@ -116,6 +135,47 @@ def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | N
             "Please check in with them.")
 
 
+def _open_shift_words(runtime: Runtime, kind: str, line: Line) -> str | None:
+    prefix = next((p for p in OPEN_SHIFT_KINDS if kind.startswith(p)), None)
+    if prefix is None or not kind.removeprefix(prefix).isdigit():
+        return None
+    with runtime.sessions() as session:
+        row = session.get(OpenShift, int(kind.removeprefix(prefix)))
+        if row is None:
+            return None
+        zone = ZoneInfo(line.timezone)
+        when = (f"{row.starts_at.astimezone(zone):%a %d %b %H:%M}-"
+                f"{row.ends_at.astimezone(zone):%H:%M}")
+        offered = session.get(Peer, row.offered_by_peer_id)
+        taker = session.get(Peer, row.taken_by_peer_id) if row.taken_by_peer_id else None
+        state = row.state
+    if prefix == "open-":
+        if state != "open":
+            return None  # taken before this text went out: say nothing
+        name = offered.first_name if offered else "A peer"
+        return (f"Warmline: {name} can't make {line.name} {when}. Open your dashboard to take "
+                "it; the first to take it gets it.")
+    if prefix == "open-taken-":
+        name = taker.first_name if taker else "Another peer"
+        return f"Warmline: {name} took your shift on {line.name} {when}. Thank you for asking."
+    if prefix == "open-yes-":
+        return f"Warmline: your swap is approved: {line.name} {when} is yours. Thank you!"
+    return f"Warmline: the swap for {line.name} {when} wasn't approved; the shift is open again."
+
+
+def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line) -> str | None:
+    raw: list[bytes | None] = runtime.redis.hmget(  # type: ignore[assignment]
+        keys.drop_in_request(request_id), ["peer", "minutes", "state"])
+    if raw[0] is None or raw[2] != b"pending":
+        return None  # answered on the board before the text went out, or expired
+    with runtime.sessions() as session:
+        peer = session.get(Peer, int(raw[0]))
+        name = peer.first_name if peer else "A peer"
+    return (f"Warmline: {name} asks to drop in on {line.name} for "
+            f"{int(raw[1] or 0)} minutes. Reply YES {request_id} to approve or "
+            f"NO {request_id} to decline.")
+
+
 def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
                    at_epoch: int) -> bool:
     """The job's work: build the notice from its kind (no text in the job) and send it."""
@@ -128,6 +188,33 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
     elif kind in OFF_NOTICES:
         body = OFF_NOTICES[kind]
+    elif kind.startswith("open-"):
+        words = _open_shift_words(runtime, kind, line)
+        if words is None:
+            return False
+        body = words
+    elif kind.startswith(DROP_IN_ASK_PREFIX) and kind.removeprefix(DROP_IN_ASK_PREFIX).isdigit():
+        ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line)
+        if ask is None:
+            return False
+        body = ask
+    elif kind == DROP_IN_YES:
+        until = datetime.fromtimestamp(at_epoch, UTC)
+        body = (f"Warmline: your drop-in on {line.name} is approved until "
+                f"{_clock(until, line.timezone)}. You're available now; it ends by itself.")
+    elif kind == DROP_IN_NO:
+        body = f"Warmline: your drop-in on {line.name} wasn't approved this time. Thank you."
+    elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_TEXTS:
+        body = (f"Warmline: {line.name} is getting "
+                f"{FLOOD_TEXTS[kind.removeprefix(FLOOD_KIND_PREFIX)]}. Callers over the limit are "
+                "answered kindly. The live board has the details.")
+    elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
+        body = rest_due_words(int(kind.removeprefix(REST_KIND_PREFIX)))
+    elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
+        hours = int(kind.removeprefix(COVERAGE_KIND_PREFIX))
+        first = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
+        body = (f"Warmline: {line.name} has {hours} thin hour{'s' if hours != 1 else ''} in the "
+                f"next 14 days, the first {first:%a %d %b %H:%M}. The live board lists them.")
     elif kind.startswith(SUPPORT_KIND_PREFIX):
         support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line)
         if support is None:
@@ -158,10 +245,20 @@ class TextPeerNotifier:
         # The process default is made at start, before the runtime: look it up on use.
         return self._runtime or process_runtime()
 
-    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> None:
+    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
+                 delay: timedelta | None = None) -> None:
         from rq import Retry  # noqa: PLC0415 - only where jobs are made
 
-        self.runtime.queue(QueueName.MESSAGES).enqueue(
+        queue = self.runtime.queue(QueueName.MESSAGES)
+        if delay is not None:
+            queue.enqueue_in(
+                delay, SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
+                job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}",
+                retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
+                failure_ttl=86_400,
+            )
+            return
+        queue.enqueue(
             SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
             job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}", unique=True,
             retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
@@ -174,11 +271,72 @@ class TextPeerNotifier:
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
 
+    def notify_open_shift(self, open_id: int, line_id: int, peer_ids: Sequence[int],
+                          starts_epoch: int, delay: timedelta | None) -> None:
+        for peer_id in peer_ids:
+            try:
+                self._enqueue(peer_id, line_id, f"open-{open_id}", starts_epoch, delay=delay)
+            except Exception as exc:  # noqa: BLE001 - the dashboard lists it too
+                log.info("open shift text to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_open_shift_taken(self, open_id: int, line_id: int, offered_by: int,
+                                starts_epoch: int) -> None:
+        try:
+            self._enqueue(offered_by, line_id, f"open-taken-{open_id}", starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("open shift text to peer %s not queued (%s)", offered_by, type(exc).__name__)
+
+    def notify_open_shift_answer(self, open_id: int, line_id: int, taker: int, starts_epoch: int,
+                                 *, approved: bool) -> None:
+        kind = f"open-yes-{open_id}" if approved else f"open-no-{open_id}"
+        try:
+            self._enqueue(taker, line_id, kind, starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("swap answer to peer %s not queued (%s)", taker, type(exc).__name__)
+
+    def notify_drop_in_ask(self, request_id: int, line_id: int, admin_peer_ids: Sequence[int],
+                           at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{DROP_IN_ASK_PREFIX}{request_id}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the ask stays on the board
+                log.info("drop-in text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_drop_in_answer(self, peer_id: int, line_id: int, *, approved: bool,
+                              until_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, line_id, DROP_IN_YES if approved else DROP_IN_NO, until_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard shows it too
+            log.info("drop-in answer to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_flood(self, line_id: int, kind: str, admin_peer_ids: Sequence[int],
+                     at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{FLOOD_KIND_PREFIX}{kind}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the alert stays on the board
+                log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", at_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard says it too
+            log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
     def send_shift_reminder(self, *, peer_id: int, line_id: int, starts_at: datetime) -> None:
         try:
             self._enqueue(peer_id, line_id, REMINDER_KIND, int(starts_at.timestamp()))
         except Exception as exc:  # noqa: BLE001
             log.info("reminder to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def send_coverage_gaps(self, *, line_id: int, admin_peer_ids: Sequence[int], hours: int,
+                           first_start: datetime) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{COVERAGE_KIND_PREFIX}{hours}",
+                              int(first_start.timestamp()))
+            except Exception as exc:  # noqa: BLE001 - the notice stays on the board
+                log.info("coverage text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
     def notify_off_shift_admins(self, alert: SupportAlert, admin_peer_ids: Sequence[int]) -> None:
         """The dashboard's SupportAlertNotifier: no admin on shift, so text the line's admins."""

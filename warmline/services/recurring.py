@@ -135,6 +135,17 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         retries=(300, 1800, 3600),
         result_ttl_seconds=7 * 86_400,
     ),
+    # Peers' hours: each finished UTC day rolled up once, raw facts past 90 days pruned.
+    RecurringJob(
+        name="peer-hours",
+        job="workers.maintenance_jobs.roll_up_peer_hours",
+        every=timedelta(days=1),
+        offset=timedelta(hours=2, minutes=15),
+        queue=QueueName.MAINTENANCE,
+        timeout_seconds=1800,
+        retries=(300, 1800),
+        result_ttl_seconds=7 * 86_400,
+    ),
     RecurringJob(
         name="coverage-report",
         job="workers.schedule_jobs.send_coverage_report",

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from warmline import keys
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.queues import QueueName
@@ -46,6 +47,7 @@ from warmline.routing.results import (
     WrapUpChange,
 )
 from warmline.runtime import Runtime
+from warmline.services.activity_log import ActivityKind, record_activity
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,30 @@ class LoggingPeerNotifier:
                  peer_off.reason.value)
 
 
+class RestNotifier(Protocol):
+    """Tells a peer with no dashboard open that they reached the back-to-back limit (by text)."""
+
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None: ...
+
+
+class LoggingRestNotifier:
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+        log.info("peer %s reached %s contacts in a row; would tell them by text", peer_id,
+                 in_a_row)
+
+
+# Offer endings that are the peer's miss (as the engine counts them), for the hours report.
+MISSED_REASONS = frozenset({"no_answer", "declined", "busy", "failed", "expired"})
+
 _dispatchers: dict[str, OfferDispatcher] = {}
 _default_notifier: PeerNotifier = LoggingPeerNotifier()
+_rest_notifier: RestNotifier = LoggingRestNotifier()
+
+
+def register_rest_notifier(notifier: RestNotifier | None) -> None:
+    """Install this process's back-to-back notifier (by SMS); None restores logging."""
+    global _rest_notifier  # noqa: PLW0603 - one notifier per process, like the dispatchers
+    _rest_notifier = notifier or LoggingRestNotifier()
 
 
 def register_peer_notifier(notifier: PeerNotifier | None) -> None:
@@ -110,6 +134,20 @@ def routing_engine(runtime: Runtime) -> RoutingEngine:
 
 def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
     (notifier or _default_notifier).notify_off(peer_off)
+
+
+def _presence_fact(runtime: Runtime, peer_id: int | None, presence: Presence | None,
+                   now: float, line_id: int | None = None) -> None:
+    """A presence change, for the hours report (warmline.services.peer_activity)."""
+    if peer_id is not None and presence is not None:
+        record_activity(runtime, peer_id, ActivityKind.PRESENCE, now, state=presence.value,
+                        line_id=line_id)
+
+
+def _off_facts(runtime: Runtime, offs: Iterable[PeerOff | None], now: float) -> None:
+    for peer_off in offs:
+        if peer_off is not None:
+            _presence_fact(runtime, peer_off.peer_id, Presence.OFF, now)
 
 
 def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None]) -> None:
@@ -148,7 +186,8 @@ def _peer_lines(engine: RoutingEngine, peer_id: int, now: float) -> frozenset[in
 
 def line_rules(runtime: Runtime, line: Line) -> LineRules:
     """The routing rules of a line, its wrap-up on the runtime's clock (unrounded)."""
-    return LineRules(line.id, line.wrap_up_seconds / runtime.clock_speed, line.calls_while_texting)
+    return LineRules(line.id, line.wrap_up_seconds / runtime.clock_speed, line.calls_while_texting,
+                     line.back_to_back_limit)
 
 
 def sync_line(runtime: Runtime, line_id: int, now: float) -> None:
@@ -198,6 +237,7 @@ class RoutingShiftEnd:
     def end_shift(self, *, peer_id: int, line_id: int, ended_at: datetime) -> None:
         now = ended_at.timestamp()
         change = routing_engine(self.runtime).end_shift(peer_id, line_id, now)
+        _off_facts(self.runtime, change.went_off, now)
         _notify(self.notifier, change.went_off)
         _match_lines(self.runtime, change.lines_to_match, now)
 
@@ -213,6 +253,8 @@ def allow_drop_in(runtime: Runtime, peer_id: int, line_id: int, until: float, no
 def set_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> PresenceChange:
     engine = routing_engine(runtime)
     change = engine.set_presence(peer_id, presence, now)
+    if change.changed:
+        _presence_fact(runtime, peer_id, change.presence, now)
     if change.changed and change.presence == Presence.AVAILABLE:
         _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
     _match_lines(runtime, [change.returned_line_id], now)
@@ -236,6 +278,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
         # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
         _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
     if change.status == "ended":
+        _presence_fact(runtime, peer_id, change.presence, now)
         if change.presence == Presence.OFF:
             _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)])
         _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
@@ -285,6 +328,7 @@ def complete_contact(runtime: Runtime, contact_id: str, now: float,
 
 def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
                    notifier: PeerNotifier | None) -> ContactEnd:
+    _presence_fact(runtime, end.peer_id, end.presence_after, now, end.line_id)
     _notify(notifier, [end.peer_off])
     if end.wrap_up_until is not None and end.peer_id is not None:
         _schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
@@ -298,8 +342,16 @@ def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
 def accept_offer(runtime: Runtime, offer_id: str, now: float,
                  notifier: PeerNotifier | None = None) -> AcceptResult:
     """The peer pressed 1 (or accepted on the dashboard): theirs only if the offer still is."""
-    result = routing_engine(runtime).accept(offer_id, now)
+    engine = routing_engine(runtime)
+    result = engine.accept(offer_id, now)
+    _off_facts(runtime, [result.peer_off], now)
     _notify(notifier, [result.peer_off])
+    if result.accepted and result.peer_id is not None:
+        record_activity(runtime, result.peer_id, ActivityKind.CONTACT, now,
+                        state=result.channel or "", line_id=result.line_id)
+        if result.channel == "voice":
+            _presence_fact(runtime, result.peer_id, Presence.BUSY, now, result.line_id)
+        _tell_if_rest_due(runtime, engine, result.peer_id, now)
     if not result.accepted:
         _match_lines(runtime, [result.line_id], now)
     elif result.channel == "sms" and result.peer_id is not None:
@@ -308,10 +360,25 @@ def accept_offer(runtime: Runtime, offer_id: str, now: float,
     return result
 
 
+def _tell_if_rest_due(runtime: Runtime, engine: RoutingEngine, peer_id: int, now: float) -> None:
+    """The accept that reaches the limit (once a streak: the count only grows until a break)
+    texts a peer who has no dashboard open; an open dashboard says it on its own."""
+    reached = engine.back_to_back(peer_id, now)
+    if reached is None or reached[0] != reached[1]:
+        return
+    record_activity(runtime, peer_id, ActivityKind.BACK_TO_BACK, now)
+    if runtime.redis.exists(keys.dashboard_heartbeat(peer_id)):
+        return
+    _rest_notifier.notify_rest_due(peer_id, reached[0], int(now))
+
+
 def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: float,
                 notifier: PeerNotifier | None = None) -> OfferEnd:
     """No answer, declined, busy, failed or expired: the contact goes back to its place."""
     end = routing_engine(runtime).lapse(offer_id, reason, now)
+    if end.ended and end.peer_id is not None and reason.value in MISSED_REASONS:
+        record_activity(runtime, end.peer_id, ActivityKind.MISSED, now, line_id=end.line_id)
+    _off_facts(runtime, [end.peer_off], now)
     _notify(notifier, [end.peer_off])
     if end.ended:
         _match_lines(runtime, [end.line_id], now)
@@ -338,6 +405,13 @@ def sweep(runtime: Runtime, now: float, notifier: PeerNotifier | None = None) ->
     """
     engine = routing_engine(runtime)
     report = engine.sweep(now)
+    for lapsed in report.lapsed:
+        if lapsed.peer_id is not None:
+            record_activity(runtime, lapsed.peer_id, ActivityKind.MISSED, now,
+                            line_id=lapsed.line_id)
+    for peer_id, presence in report.readied_peers:
+        _presence_fact(runtime, peer_id, presence, now)
+    _off_facts(runtime, report.went_off, now)
     _notify(notifier, report.went_off)
     connections = engine.connections()
     if connections:

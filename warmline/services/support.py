@@ -89,7 +89,7 @@ def raise_support_alert(
         on_shift: set[int] = set()
         for line in lines:
             on_shift |= peers_on_shift(session, line, now)
-        admins = _admins_of(session, lines)
+        admins = admins_of(session, lines)
         admins_on_shift = tuple(sorted(a for a in admins if a in on_shift and a != peer_id))
         alert = SupportAlert(
             id=uuid.uuid4().hex,
@@ -118,7 +118,7 @@ def raise_support_alert(
     return alert
 
 
-def _admins_of(session: Session, lines: Sequence[Line]) -> list[int]:
+def admins_of(session: Session, lines: Sequence[Line]) -> list[int]:
     line_ids = [line.id for line in lines]
     query = select(Peer.id).where(Peer.active.is_(True), Peer.role == Role.ADMIN.value)
     of_lines: list[int] = []

@@ -25,7 +25,7 @@ from warmline.queues import QueueName
 from warmline.routing import wait_status
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
-from warmline.services import routing
+from warmline.services import drop_ins, routing
 from warmline.services import texts_conversation as conv
 from warmline.services.contacts import (
     finish_contact,
@@ -89,6 +89,11 @@ def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str
         opted_out = session.scalars(select(OptOut.id).where(
             OptOut.caller_hash == caller_hash, OptOut.line_id == line.id)).first() is not None
     if command is not None and peer_id is not None:
+        answer = words.drop_in_answer_of(command)
+        if answer is not None:
+            approve, request_id = answer
+            return messaging_twiml.reply(drop_ins.answer_by_text(
+                runtime, peer_id, request_id, approve=approve, now=now))
         return messaging_twiml.reply(handle_peer_command(runtime, peer_id, command, line, now))
     keyword = words.keyword_of(form.body)
     if keyword is words.Keyword.STOP:

@@ -16,7 +16,7 @@ from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
-from warmline.services import routing
+from warmline.services import floods, routing
 from warmline.services.backup_route import backup_routes
 from warmline.services.contacts import (
     finish_contact,
@@ -82,6 +82,10 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if is_blocked(session, caller_hash, line.id, now):
             finish_contact(runtime, contact, Outcome.BLOCKED, now)
             return twiml.hang_up_with(language, text(language, "blocked"))
+        # Twilio's retry of the same call is not another call: it counts once.
+        flood = None if replayed else floods.count_call(runtime, line, caller_hash, now)
+        if flood is not None:
+            return _flooded(runtime, CallContext(contact, line), flood, now)
         if is_over_daily_limit(session, line, caller_hash, now):
             finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
             return twiml.hang_up_with(language, text(language, "over_limit"))
@@ -92,6 +96,18 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if len(line.languages) > 1:
             return questions.language_menu(line.languages, contact.id)
         return _menu(session, CallContext(contact, line), preface=None)
+
+
+def _flooded(runtime: Runtime, call: CallContext, flood: floods.FloodKind, now: datetime) -> str:
+    """Kind words; a burst on the line goes to the backup line when there is one."""
+    language, line = call.language, call.line
+    if flood is floods.FloodKind.LINE and line.backup_number:
+        finish_contact(runtime, call.contact, Outcome.TRANSFERRED_BACKUP, now)
+        return twiml.dial_out(language, text(language, "flood_line_backup"), line.backup_number,
+                              caller_id=line.number)
+    finish_contact(runtime, call.contact, Outcome.OVER_LIMIT, now)
+    words = "flood_caller" if flood is floods.FloodKind.CALLER else "flood_line"
+    return twiml.hang_up_with(language, text(language, words))
 
 
 def _contact_of_call(

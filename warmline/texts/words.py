@@ -39,9 +39,21 @@ def keyword_of(body: str) -> Keyword | None:
     return None
 
 
+# An admin's answer to a drop-in ask, by the ask's number: "YES 12" or "NO 12".
+_DROP_IN_ANSWER = re.compile(r"^(YES|NO) (\d{1,9})$")
+
+
 def peer_command_of(body: str) -> str | None:
     word = normalize(body)
-    return word if word in PEER_COMMANDS else None
+    if word in PEER_COMMANDS or _DROP_IN_ANSWER.match(word):
+        return word
+    return None
+
+
+def drop_in_answer_of(command: str) -> tuple[bool, int] | None:
+    """(approved, ask number) for "YES 12" / "NO 12"; None for any other command."""
+    found = _DROP_IN_ANSWER.match(command)
+    return (found.group(1) == "YES", int(found.group(2))) if found else None
 
 
 # "30 pills", "20 tablets", "100mg": an amount of something is itself a sign of a plan.

@@ -37,6 +37,20 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
             "You're welcome to call again tomorrow. If you need someone now, you can call or "
             "text 9 8 8, or call 2 1 1 for local services. Take care of yourself."
         ),
+        "flood_caller": (
+            "We've had a lot of calls from this phone in the last few minutes, so we can't "
+            "connect this one. Please wait a little and call again. If you need someone now, "
+            "you can call or text 9 8 8 any time. Take care."
+        ),
+        "flood_line": (
+            "Our line is getting an unusual number of calls right now and can't take yours. "
+            "Please try again in a few minutes. If you need someone now, you can call or text "
+            "9 8 8 any time. In an emergency, call 9 1 1."
+        ),
+        "flood_line_backup": (
+            "Our line is getting an unusual number of calls right now, so we're connecting you "
+            "with a partner line. Please hold."
+        ),
         "closed": "{line} is closed right now.",
         "closed_next": "We open again {when}.",
         "closed_resources": (
@@ -166,6 +180,20 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "wait_callback": "Para que le devolvamos la llamada, oprima 1.",
         "wait_crisis": "Para hablar ahora con un consejero de crisis, oprima 9.",
         "goodbye": "Gracias por llamar. Cuídese.",
+        "flood_caller": (
+            "Hemos recibido muchas llamadas de este teléfono en los últimos minutos, así que no "
+            "podemos conectar esta. Espere un poco y vuelva a llamar. Si necesita a alguien ahora, "
+            "puede llamar o enviar un texto al 9 8 8 a cualquier hora. Cuídese."
+        ),
+        "flood_line": (
+            "Nuestra línea está recibiendo un número inusual de llamadas y no puede tomar la suya. "
+            "Intente de nuevo en unos minutos. Si necesita a alguien ahora, puede llamar o enviar "
+            "un texto al 9 8 8 a cualquier hora. En una emergencia, llame al 9 1 1."
+        ),
+        "flood_line_backup": (
+            "Nuestra línea está recibiendo un número inusual de llamadas, así que le conectamos "
+            "con una línea asociada. Espere, por favor."
+        ),
     },
 }
 

@@ -35,6 +35,8 @@ ADMIN_NAV = (
     ("admin.experiences", "Experiences"),
     ("admin.peers", "Peers"),
     ("admin_reports.reports", "Reports"),
+    ("peer_hours.admin_hours", "Hours"),
+    ("admin_blocks.blocks", "Blocks"),
     ("admin.audit", "Audit trail"),
 )
 

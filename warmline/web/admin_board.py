@@ -6,11 +6,14 @@ warmline.web.dashboard for why polling rather than a stream).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from warmline.services.admin_blocks import MAX_BLOCK_DAYS, list_recent_contacts
 from warmline.services.board import build_board
-from warmline.web.admin import utc_now
+from warmline.services.drop_ins import answer_ask
+from warmline.services.open_shifts import decide_open_shift
+from warmline.web.admin import acting_admin, utc_now
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.dashboard import POLL_SECONDS
@@ -25,7 +28,29 @@ def _context() -> dict[str, object]:
 @bp.get("")
 @admin_required
 def board() -> ResponseReturnValue:
-    return render_template("admin/board.html", **_context())
+    # Recent contacts sit outside the polled fragment, so a form being filled is never swapped.
+    with current_runtime().sessions() as session:
+        recent = list_recent_contacts(session, utc_now())
+    return render_template("admin/board.html", recent=recent, max_block_days=MAX_BLOCK_DAYS,
+                           **_context())
+
+
+@bp.post("/drop-ins/<int:request_id>")
+@admin_required
+def answer_drop_in(request_id: int) -> ResponseReturnValue:
+    admin = acting_admin()
+    flash(answer_ask(current_runtime(), request_id, approve=request.form.get("answer") == "yes",
+                     user_id=admin.user_id, actor=admin.email, now=utc_now()))
+    return redirect(url_for("admin_board.board"))
+
+
+@bp.post("/swaps/<int:open_id>")
+@admin_required
+def answer_swap(open_id: int) -> ResponseReturnValue:
+    admin = acting_admin()
+    flash(decide_open_shift(current_runtime(), open_id, approve=request.form.get("answer") == "yes",
+                            user_id=admin.user_id, actor=admin.email, now=utc_now()))
+    return redirect(url_for("admin_board.board"))
 
 
 @bp.get("/live")

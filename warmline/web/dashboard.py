@@ -11,7 +11,7 @@ skips a swap when the fragment did not change, so focus and screen readers are l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -31,6 +31,9 @@ from flask_limiter import RequestLimit
 
 from warmline.services import calendar as calendar_service
 from warmline.services import dashboard as service
+from warmline.services import drop_ins as drop_ins_service
+from warmline.services import open_shifts as open_shifts_service
+from warmline.services import rest as rest_service
 from warmline.services import support as support_service
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
@@ -90,6 +93,7 @@ class LiveState:
     wrap_up_until_iso: str
     wrap_up_until_label: str
     contact_id: str | None
+    rest_due: str = ""  # the back-to-back limit's kind words, while it holds the peer
 
 
 def _clock(at: datetime, zone: str) -> str:
@@ -117,6 +121,9 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     snapshot = service.read_presence(runtime, peer_id, now)
     presence = snapshot.presence
     detail = describe_standing(standing, zone)
+    dropping_in = drop_ins_service.drop_in_ends_at(runtime, peer_id, now)
+    if dropping_in is not None and not standing.on_shift:
+        detail = f"You're dropping in until {_clock(dropping_in, zone or 'UTC')}."
     if presence == "break":
         detail = "Nothing is offered to you until you go available. " + detail
     elif presence == "off" and standing.on_shift:
@@ -124,6 +131,10 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     selected = presence if presence in ("available", "break", "off") else "available"
     until = snapshot.wrap_up_until
     until_zone = zone or "UTC"
+    reached = rest_service.read_rest_due(runtime, peer_id, now)
+    rest_due = ""
+    if reached is not None and presence not in ("break", "off"):
+        rest_due = rest_service.rest_due_words(reached[0])
     return LiveState(
         presence=presence,
         selected=selected,
@@ -133,6 +144,7 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
         wrap_up_until_iso=until.isoformat() if until else "",
         wrap_up_until_label=_clock(until, until_zone) if until else "",
         contact_id=snapshot.contact_id,
+        rest_due=rest_due,
     )
 
 
@@ -167,8 +179,8 @@ def home() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    if user.peer_id is None and user.is_admin:
-        return redirect(url_for("dashboard.support_alerts"))
+    if user.is_admin:  # an admin's home is the live board; a peer-admin reaches theirs from it
+        return redirect(url_for("admin_board.board"))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -184,8 +196,16 @@ def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200)
     now = service.utc_now()
     # The token is stored only hashed: its link can be shown once, on the page after it was made.
     token = session.pop(_NEW_CALENDAR_LINK_KEY, None)
+    with runtime.sessions() as db:
+        lines = [(line.id, line.name) for line in service.list_peer_lines(db, peer_id)]
     return render_template(
         "dashboard.html",
+        open_shifts=open_shifts_service.list_open_shifts(runtime, peer_id, now),
+        offered_days=open_shifts_service.list_offered_days(runtime, peer_id),
+        open_gaps=open_shifts_service.list_open_gaps(runtime, peer_id, now),
+        now=now,
+        drop_in_lines=lines,
+        drop_in_minutes=drop_ins_service.DROP_IN_MINUTES,
         peer_name=service.peer_first_name(runtime, peer_id),
         shifts=service.list_upcoming_shifts(runtime, peer_id, now),
         calendar_url=(
@@ -212,6 +232,34 @@ def presence() -> ResponseReturnValue:
     if refusal is not None:
         # Rendered in place (not redirected) so the refusal is read out where the control is.
         return _render_dashboard(peer_id, error=refusal.message, status=refusal.status)
+    return redirect(url_for("dashboard.dashboard"))
+
+
+@bp.post("/dashboard/drop-in")
+@peer_required
+def drop_in() -> ResponseReturnValue:
+    """Ask to work a line now, outside a shift; an admin answers from the board or by text."""
+    asked = drop_ins_service.ask_to_drop_in(
+        current_runtime(), signed_in_peer_id(), request.form.get("line", type=int) or 0,
+        request.form.get("minutes", type=int) or 0, service.utc_now())
+    if isinstance(asked, service.Refusal):
+        flash(asked.message)
+    else:
+        flash("Asked. You'll be available as soon as an admin says yes (you'll get a text too).")
+    return redirect(url_for("dashboard.dashboard") + "#drop-in-heading")
+
+
+@bp.post("/dashboard/rest-break")
+@peer_required
+def rest_break() -> ResponseReturnValue:
+    """The 10-minute break the back-to-back limit offers; it ends by itself."""
+    refusal = rest_service.take_rest_break(current_runtime(), signed_in_peer_id(),
+                                           service.utc_now())
+    if refusal is not None:
+        return _render_dashboard(signed_in_peer_id(), error=refusal.message,
+                                 status=refusal.status)
+    flash("You're on a 10-minute break. You'll be available again by yourself; "
+          "choose Available to come back sooner.")
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -301,7 +349,5 @@ def calendar_link() -> ResponseReturnValue:
 @bp.get("/admin/support-alerts")
 @admin_required
 def support_alerts() -> ResponseReturnValue:
-    """A placeholder admin page until the admin issue builds the live board."""
-    now = datetime.now(UTC)
-    alerts = support_service.list_support_alerts(current_runtime().redis, now)
-    return render_template("support_alerts.html", alerts=alerts)
+    """The old address of the alerts: they are on the live board now, at its top."""
+    return redirect(url_for("admin_board.board") + "#alerts-heading")

@@ -22,6 +22,8 @@ redis.call('EXPIRE', ck, CONTACT_TTL)
 redis.call('SADD', key_peer_contacts(peer_id, channel), cid)
 redis.call('ZADD', key_connected(), NOW_S, cid)
 redis.call('HSET', key_peer(peer_id), 'offer', '', 'misses', 0, 'idle_since', NOW_S)
+-- Counted here, in the same script that takes the contact, so no race can slip one past it.
+redis.call('HINCRBY', key_peer(peer_id), 'in_a_row', 1)
 -- A call takes the whole peer; texts leave them available up to max_texts.
 if channel == 'voice' then set_presence(peer_id, 'busy') else set_presence(peer_id, 'available') end
 refresh(peer_id)

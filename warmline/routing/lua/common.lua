@@ -21,6 +21,8 @@ local function set_presence(peer_id, presence)
   if old then redis.call('SREM', key_presence_members(old), peer_id) end
   redis.call('HSET', pk, 'presence', presence)
   redis.call('SADD', key_presence_members(presence), peer_id)
+  -- A break (or going off) is what the back-to-back limit asks for: the count starts again.
+  if presence == 'break' or presence == 'off' then redis.call('HSET', pk, 'in_a_row', 0) end
   if old == 'wrap_up' then
     redis.call('ZREM', key_wrap_ups(), peer_id)
     redis.call('HDEL', pk, 'wrap_until')
@@ -60,7 +62,7 @@ local function refresh(peer_id)
   for _, k in ipairs(redis.call('SMEMBERS', mk)) do redis.call('ZREM', k, peer_id) end
   redis.call('DEL', mk)
   local p = redis.call('HMGET', key_peer(peer_id), 'presence', 'offer', 'experiences',
-    'languages', 'channels', 'max_texts', 'idle_since')
+    'languages', 'channels', 'max_texts', 'idle_since', 'in_a_row')
   local presence = p[1]
   if not presence or presence == 'off' then return end
   local exps = split(p[3]); exps[#exps + 1] = '*'
@@ -69,10 +71,14 @@ local function refresh(peer_id)
   local ready = presence == 'available' and (not p[2] or p[2] == '')
   local idle = p[7] or NOW_S
   local calls, texts = load_of(peer_id)
+  local in_a_row = tonumber(p[8]) or 0
   for _, line_id in ipairs(working_lines(peer_id)) do
     local cwt = redis.call('HGET', key_line(line_id), 'calls_while_texting') == '1'
+    -- DESIGN.md's back-to-back rule; the same as warmline.domain.matching.is_rested.
+    local limit = tonumber(redis.call('HGET', key_line(line_id), 'back_to_back_limit')) or 0
+    local rested = limit <= 0 or in_a_row < limit
     for _, c in ipairs(chans) do
-      local cap = ready and has_capacity(calls, texts, c, max_texts, cwt)
+      local cap = ready and rested and has_capacity(calls, texts, c, max_texts, cwt)
       for _, e in ipairs(exps) do
         for _, l in ipairs(langs) do
           local sk = key_staffed(line_id, c, e, l)
