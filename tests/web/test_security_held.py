@@ -193,7 +193,8 @@ def test_admin_text_is_escaped_on_every_page(client: FlaskClient, runtime: Runti
         jo = session.scalars(select(Peer.id).where(Peer.email == "jo@example.org")).one()
     pages = ["/admin/lines", f"/admin/lines/{line_id}", "/admin/experiences", "/admin/peers",
              f"/admin/peers/{jo}", f"/admin/roster?line={line_id}", "/admin/board", "/admin/audit",
-             f"/admin/reports?line={line_id}", "/admin/support-alerts", "/admin/roster/import",
+             f"/admin/reports?line={line_id}", "/admin/blocks", "/admin/reports/hours",
+             "/admin/roster/import",
              f"/admin/roster/lines/{line_id}/shifts/new"]
     for path in pages:
         response = client.get(path)
