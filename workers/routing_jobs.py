@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from warmline.runtime import process_runtime
-from warmline.services import recovery, routing
+from warmline.services import routing
 
 
 def run_match_pass(line_id: int) -> int:
@@ -14,11 +14,9 @@ def run_match_pass(line_id: int) -> int:
 
 
 def sweep() -> None:
-    """The sweeper (recurring, every few seconds): repairs what a crash left behind, and
-    rebuilds live state by itself when Redis lost it."""
-    runtime = process_runtime()
-    recovery.ensure_live_state(runtime, recovery.twilio_call_checker(runtime), time.time())
-    routing.sweep(runtime, time.time())
+    """The sweeper (recurring, every few seconds): repairs what a crash left behind. After a
+    Redis loss it is one more operation that meets it first, and rebuilds, like any other."""
+    routing.sweep(process_runtime(), time.time())
 
 
 def end_wrap_up(peer_id: int) -> str:

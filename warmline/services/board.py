@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from warmline.models import Experience, Line, Peer
-from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
+from warmline.services import routing
 from warmline.services.support import SupportAlert, list_support_alerts
 
 PRESENCE_LABELS = {
@@ -59,7 +59,7 @@ class Board:
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
-    engine = RoutingEngine(runtime.redis)
+    engine = routing.routing_engine(runtime)
     epoch = now.timestamp()
     with runtime.sessions() as session:
         line_names = {row.id: row.name for row in session.execute(select(Line.id, Line.name))}
