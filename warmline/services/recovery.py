@@ -13,6 +13,7 @@ What comes back, as it was
     * contacts connected with a peer (answered, not ended, the call still live at Twilio): the
       peer stays `busy` (a text conversation stays in their load while its content is still
       held), and the long-call reminder is scheduled again;
+    * each live call's link to its contact, so the caller's hang-up is seen;
     * waiting contacts (no outcome, not answered, each voice call checked at Twilio), re-queued
       at their own arrival and priority, so they keep their order; calls that ended unseen get
       their one outcome (`abandoned`, or `connected` if a peer had answered);
@@ -51,6 +52,7 @@ from warmline.services.contacts import finish_contact
 from warmline.services.recurring import reconcile_recurring_jobs
 from warmline.services.schedules import peers_on_shift
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.voice.state import CallState
 
 log = logging.getLogger(__name__)
 
@@ -180,10 +182,14 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
 def _restore_contacts(engine: RoutingEngine, sql: _Snapshot, report: RebuildReport, *,
                       call_is_live: Callable[[str], bool], runtime: Runtime, now: float) -> None:
     texts = None
+    calls = CallState(runtime.redis)
     for open_contact in sql.contacts:
         contact = open_contact.arriving
         live = contact.channel != VOICE or bool(
             open_contact.provider_sid and call_is_live(open_contact.provider_sid))
+        if live and contact.channel == VOICE and open_contact.provider_sid:
+            # so the caller's status callback finds their contact when they hang up
+            calls.link_call(open_contact.provider_sid, contact.contact_id)
         answered = open_contact.answered_at is not None and open_contact.peer_id is not None
         if answered and open_contact.peer_id is not None and open_contact.answered_at is not None:
             if contact.channel != VOICE:
