@@ -212,6 +212,8 @@ def _restore_contacts(engine: RoutingEngine, sql: _Snapshot, report: RebuildRepo
         if not live:
             report.gone.append(contact.contact_id)
             continue
+        if contact.channel == VOICE and contact.experience is None and not contact.accepts_any_peer:
+            continue  # still at the menu: their choice queues them, as for any caller
         engine.arrive(contact, now, limit=0)
         report.requeued.append(contact.contact_id)
 
