@@ -6,15 +6,20 @@ loss rebuilds live state from SQL (and Twilio, here a call checker) under a lock
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from redis import Redis
 from sqlalchemy import select
 
+from tests.conftest import REPO_ROOT
+from tests.integration.test_workers_process import _worker_environment
 from tests.support.jobs import run_jobs
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
@@ -235,3 +240,36 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
     # What came after the rebuild is kept: nothing wiped, in arrival order.
     assert engine.waiting_contact_ids() == [f"race{n}" for n in range(6)]
     assert engine.presence(ids["ada"]) == Presence.AVAILABLE
+
+
+def _wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        time.sleep(0.2)
+
+
+def test_a_worker_on_a_quiet_line_brings_everything_back_by_itself(
+        runtime: Runtime, database_url: str, tmp_path: Path) -> None:
+    """The Procfile's worker, for real: first boot on an empty Redis, then Redis emptied again
+    with nobody calling. Its recurring jobs come back, and the sweeper (an operation like any
+    other) rebuilds the state, with the available peer available again."""
+    ids = _world(runtime)
+    runtime.redis.flushdb()  # a first boot
+    marker, peer_key = keys.state_marker(), keys.peer(ids["ada"])
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
+                              env=_worker_environment(database_url, tmp_path), stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        for moment in ("first boot", "Redis emptied on a quiet line"):
+            _wait_until(lambda: runtime.redis.exists(marker), 60, f"{moment}: no rebuild")
+            _wait_until(lambda: list_scheduled_recurring(runtime)["routing-sweep"], 30,
+                        f"{moment}: the sweeper is not scheduled")
+            assert runtime.redis.hget(peer_key, "presence") == b"available", moment
+            runtime.redis.flushdb()
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
