@@ -199,6 +199,10 @@ class RoutingEngine:
         an empty queue once; the next operation rebuilds)."""
         self._read(lambda pipe: None)
 
+    def ensure_state(self) -> None:
+        """Rebuild first if Redis lost the state (for callers whose own keys live beside it)."""
+        self._require_state()
+
     def state_built(self) -> bool:
         return bool(self.redis.exists(keys.state_marker()))
 
@@ -216,6 +220,17 @@ class RoutingEngine:
             repr(queue_score(contact.priority, contact.arrived_at)),
             int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id,
             repr(float(accepted_at))))
+
+    def restore_offer(self, contact: ArrivingContact, offer_id: str, peer_id: int,
+                      expires_at: float, now: float) -> bool:
+        """Rebuild only: a call offer whose peer's phone is still ringing is pending again, so
+        their "1" is taken and nobody else is rung for the caller."""
+        return bool(self._run(
+            "restore_offer", now, contact.contact_id, contact.line_id, contact.channel,
+            contact.experience or "", contact.language,
+            repr(queue_score(contact.priority, contact.arrived_at)),
+            int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id, offer_id,
+            repr(float(expires_at))))
 
     def restore_wrap_up(self, peer_id: int, until: float, now: float) -> bool:
         """Rebuild only: an available peer whose call ended lately is in wrap-up until `until`."""
@@ -401,6 +416,12 @@ class RoutingEngine:
     def contact_state(self, contact_id: str) -> str | None:
         (raw,) = self._read(lambda pipe: pipe.hget(keys.contact(contact_id), "state"))
         return _s(raw) if raw else None
+
+    def offer_expires_at(self, offer_id: str) -> float | None:
+        """When a pending offer lapses; None once it is not pending (or unknown)."""
+        state, expires = self._read(lambda pipe: pipe.hmget(keys.offer(offer_id),
+                                                            ["state", "expires"]))[0]
+        return float(_s(expires)) if state == b"pending" and expires else None
 
     def contact_view(self, contact_id: str) -> ContactView | None:
         (raw,) = self._read(lambda pipe: pipe.hgetall(keys.contact(contact_id)))

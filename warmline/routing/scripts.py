@@ -18,7 +18,7 @@ SCRIPT_NAMES = (
     "accept", "allow_drop_in", "arrive", "choose_any", "end_contact", "end_offer", "match_pass",
     "set_on_shift", "set_presence", "sweep", "sync_line", "sync_peer", "wrap_up",
     "requeue",  # texts: a risk word raises priority, a keyword changes the experience
-    "restore_connection", "restore_wrap_up",  # the rebuild after a Redis loss
+    "restore_connection", "restore_offer", "restore_wrap_up",  # the rebuild after a Redis loss
 )
 
 

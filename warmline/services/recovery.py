@@ -14,6 +14,8 @@ What comes back, as it was
       peer stays `busy` (a text conversation stays in their load while its content is still
       held), and the long-call reminder is scheduled again;
     * each live call's link to its contact, so the caller's hang-up is seen;
+    * a call offer whose peer's phone is still ringing (SQL noted the ring, Twilio says it is
+      live): pending again, so the peer's "1" bridges the caller and nobody else is rung;
     * waiting contacts (no outcome, not answered, each voice call checked at Twilio), re-queued
       at their own arrival and priority, so they keep their order; calls that ended unseen get
       their one outcome (`abandoned`, or `connected` if a peer had answered);
@@ -74,6 +76,7 @@ class RebuildReport:
     available: list[int] = field(default_factory=list)
     connected: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
+    offered: list[str] = field(default_factory=list)  # a peer's phone still ringing for them
     gone: list[str] = field(default_factory=list)  # calls Twilio no longer has live
     gone_connected: list[tuple[str, int]] = field(default_factory=list)  # (contact, peer)
     wrap_ups: dict[int, float] = field(default_factory=dict)  # peer -> wrap-up end
@@ -82,11 +85,29 @@ class RebuildReport:
 
 
 @dataclass(frozen=True)
+class _Ring:
+    """The call offer SQL says was being rung for a waiting contact."""
+
+    offer_id: str
+    peer_id: int
+    call_sid: str | None  # None while the ring's REST request is on its way
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class _OpenContact:
     arriving: ArrivingContact
     provider_sid: str | None
     peer_id: int | None
     answered_at: float | None
+    ring: _Ring | None = None
+
+
+def _ring_of(contact: Contact) -> _Ring | None:
+    if not (contact.offer_id and contact.offer_peer_id and contact.offer_expires_at):
+        return None
+    return _Ring(contact.offer_id, contact.offer_peer_id, contact.offer_call_sid,
+                 _epoch(contact.offer_expires_at))
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,7 @@ def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
                     ArrivingContact(c.id, c.line_id or 0, c.channel, c.experience_key,
                                     c.language, c.priority, _epoch(c.arrived_at), c.any_peer),
                     c.provider_sid, c.peer_id,
-                    _epoch(c.answered_at) if c.answered_at is not None else None)
+                    _epoch(c.answered_at) if c.answered_at is not None else None, _ring_of(c))
                 for c in open_rows
             ],
             last_call_end=last_call_end,
@@ -214,8 +235,33 @@ def _restore_contacts(engine: RoutingEngine, sql: _Snapshot, report: RebuildRepo
             continue
         if contact.channel == VOICE and contact.experience is None and not contact.accepts_any_peer:
             continue  # still at the menu: their choice queues them, as for any caller
+        if _restore_ring(engine, sql, open_contact, call_is_live=call_is_live, calls=calls,
+                         now=now):
+            report.offered.append(contact.contact_id)
+            continue
         engine.arrive(contact, now, limit=0)
         report.requeued.append(contact.contact_id)
+
+
+def _restore_ring(engine: RoutingEngine, sql: _Snapshot, open_contact: _OpenContact, *,
+                  call_is_live: Callable[[str], bool], calls: CallState, now: float) -> bool:
+    """A peer's phone still ringing for this caller: the offer is theirs again (their "1"
+    bridges the caller, and nobody else is rung). False to queue the caller instead."""
+    ring, contact = open_contact.ring, open_contact.arriving
+    if (ring is None or ring.expires_at <= now
+            or sql.presences.get(ring.peer_id) != Presence.AVAILABLE
+            or (ring.call_sid is not None and not call_is_live(ring.call_sid))):
+        return False
+    if not engine.restore_offer(contact, ring.offer_id, ring.peer_id, ring.expires_at, now):
+        return False
+    # Rung already (or being rung by a job that outlives the loss): never ring again for it.
+    # A ring whose REST request failed lapses the offer; one nobody answers expires (sweeper).
+    calls.claim_ring(ring.offer_id)
+    calls.link_offer(ring.offer_id, contact.contact_id)
+    if ring.call_sid is not None:
+        calls.set_offer_call(ring.offer_id, ring.call_sid)
+        calls.set_ringing_call(contact.contact_id, ring.call_sid)
+    return True
 
 
 def _restore_presences(engine: RoutingEngine, sql: _Snapshot, report: RebuildReport,
@@ -301,8 +347,9 @@ def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool] | No
     finally:
         redis.eval(_RELEASE_LOCK, 1, keys.rebuild_lock(), token)
     log.info("routing rebuilt: %d lines, %d peers (%d available, %d in wrap-up), %d connected, "
-             "%d waiting, %d calls over", report.lines, report.peers, len(report.available),
-             len(report.wrap_ups), len(report.connected), len(report.requeued),
+             "%d being rung, %d waiting, %d calls over", report.lines, report.peers,
+             len(report.available), len(report.wrap_ups), len(report.connected),
+             len(report.offered), len(report.requeued),
              len(report.gone) + len(report.gone_connected))
     at = datetime.fromtimestamp(when, UTC)
     _finish_gone_contacts(runtime, report, at)

@@ -1,4 +1,4 @@
-"""peer presence: the presence a peer last asked for, kept in SQL so a Redis loss loses none
+"""durable routing facts: the presence a peer last asked for, and the call offer being rung
 
 Revision ID: 0003
 Revises: 0002
@@ -20,9 +20,17 @@ def upgrade() -> None:
                                    nullable=False))
         batch.add_column(sa.Column('presence_changed_at', sa.DateTime(timezone=True),
                                    nullable=True))
+    with op.batch_alter_table('contacts') as batch:
+        batch.add_column(sa.Column('offer_id', sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column('offer_peer_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('offer_call_sid', sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column('offer_expires_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('contacts') as batch:
+        for column in ('offer_expires_at', 'offer_call_sid', 'offer_peer_id', 'offer_id'):
+            batch.drop_column(column)
     with op.batch_alter_table('peers') as batch:
         batch.drop_column('presence_changed_at')
         batch.drop_column('presence')
