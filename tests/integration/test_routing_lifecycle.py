@@ -173,10 +173,9 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     run_jobs(runtime.redis, [QueueName.EVENTS])
     with runtime.sessions() as session:
         assert session.get(Contact, "left").outcome == "abandoned"  # type: ignore[union-attr]
-    # Scheduled work that lived in the lost Redis is scheduled again.
+    # Scheduled work that lived in the lost Redis is scheduled again (the recurring jobs are the
+    # workers': test_a_worker_on_a_quiet_line_brings_everything_back_by_itself).
     scheduled = runtime.queue(QueueName.ROUTING).scheduled_job_registry.get_job_ids()
-    assert any(job.startswith("recurring-routing-sweep-") for job in scheduled)
-    assert all(instances for instances in list_scheduled_recurring(runtime).values())
     assert "remind-talking" in runtime.queue(QueueName.CALLS).scheduled_job_registry.get_job_ids()
     routing_queue = runtime.queue(QueueName.ROUTING)
     end_wrap_up = [job for job in (routing_queue.fetch_job(job_id) for job_id in scheduled)

@@ -22,8 +22,9 @@ What comes back, as it was
     * each peer's presence as they last asked for it (`peers.presence`, written on every
       change): `available` peers are available again, and in wrap-up if their call ended less
       than the line's wrap_up_seconds ago (its end scheduled again); `break` and `off` as were;
-    * scheduled work: wrap-up ends, reminders, and every recurring job (the sweeper, callbacks,
-      shift checks...) are scheduled again; callback attempts are the callbacks job's, from SQL.
+    * scheduled work: wrap-up ends and long-call reminders are scheduled again here; the
+      recurring jobs (the sweeper, callbacks, shift checks...) by every worker within seconds
+      (workers.main); callback attempts are the callbacks job's, from SQL.
 
 Nothing written after Redis returned is wiped: while the marker is missing no other script runs,
 so the only state written is the rebuild's own, and the operations that waited are applied after.
@@ -51,7 +52,6 @@ from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine,
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact
-from warmline.services.recurring import reconcile_recurring_jobs
 from warmline.services.schedules import peers_on_shift
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 from warmline.voice.state import CallState
@@ -312,7 +312,9 @@ def _reschedule(runtime: Runtime, report: RebuildReport, now: float) -> None:
         runtime.queue(QueueName.CALLS).enqueue_at(
             datetime.fromtimestamp(max(at, now), UTC), REMIND_JOB, contact_id, peer_id,
             job_id=f"remind-{contact_id}", job_timeout=30, result_ttl=300, failure_ttl=86_400)
-    reconcile_recurring_jobs(runtime, datetime.fromtimestamp(now, UTC))
+    # The recurring jobs (the sweeper, callbacks, shift checks...) are the workers' own: each
+    # worker checks every few seconds that each has its next run (workers.main), so they come
+    # back even when no operation meets the loss.
 
 
 def _acquire(redis: Redis, token: str) -> bool:
