@@ -65,6 +65,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return simulate_main(list(args.rest))
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from warmline.planning.command import main as plan_main
+
+    return plan_main(list(args.rest))
+
+
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
     from warmline.services.recovery import rebuild_command
 
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("standin", cmd_standin, "serve the local Twilio stand-in"),
         ("simulate", cmd_simulate, "simulate a shift through the stand-in"),
+        ("plan", cmd_plan, "peers needed per hour, or for one pool with explicit rates"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)
@@ -120,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
 # `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
-FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate}
+FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate, "plan": cmd_plan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 
 from config import ConfigError, Settings, load_settings
 from warmline.logs import configure_logging
@@ -25,6 +25,7 @@ from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.recurring import reconcile_recurring_jobs
+from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
 log = logging.getLogger("workers")
@@ -36,7 +37,7 @@ RECONCILE_EVERY_SECONDS = 10.0
 WORKER_TTL_SECONDS = 25
 
 
-class WarmlineWorker(Worker):
+class WarmlineWorker(MaskingWorker):
     """RQ's worker, which also keeps the recurring jobs scheduled (see RECONCILE_EVERY_SECONDS)."""
 
     settings: Settings

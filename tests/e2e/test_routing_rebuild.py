@@ -7,13 +7,11 @@ live call is offered another (the stand-in answers such a ring `busy`, so none m
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, SPEED, LiveWarmline, running_warmline
+from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.jobs import run_jobs
 from warmline.domain.matching import Presence
 from warmline.services import routing
@@ -21,18 +19,6 @@ from warmline.standin import Phone
 from workers.routing_jobs import sweep
 
 RECOVERY = {"For Substance use recovery": "1"}
-TWILIO_WEBHOOK_DEADLINE_SECONDS = 15.0
-
-
-@pytest.fixture
-def live(database_url: str, tmp_path: Path) -> Iterator[LiveWarmline]:
-    """As conftest's, but the stand-in waits for a webhook as long as Twilio does in wall time
-    (15 s), not 15 stand-in seconds: the operation that meets the loss answers after the
-    rebuild, which takes real time (tens of milliseconds; more on a loaded machine)."""
-    options = {"webhook_deadline": TWILIO_WEBHOOK_DEADLINE_SECONDS * SPEED}
-    with running_warmline(database_url, tmp_path, standin_options=options) as warmline:
-        yield warmline
-    assert not warmline.pump.errors, warmline.pump.errors
 
 
 def _caller(live: LiveWarmline, n: int, **behaviour: Any):  # type: ignore[no-untyped-def]
@@ -56,8 +42,8 @@ def test_lost_before_any_traffic(live: LiveWarmline) -> None:
     _lose_redis(live)
     first, second = _caller(live, 1).dial(LINE), _caller(live, 2).dial(LINE)
     # Nobody went on again: both peers are rung from what SQL remembered.
-    assert sorted([*first.wait_until_bridged(timeout=15),
-                   *second.wait_until_bridged(timeout=15)]) == sorted([SAM, LEE])
+    assert sorted([*first.wait_until_bridged(timeout=60),
+                   *second.wait_until_bridged(timeout=60)]) == sorted([SAM, LEE])
     _never_offered_on_a_live_call(sam, lee)
 
 
@@ -69,13 +55,13 @@ def test_lost_with_peers_available_and_callers_waiting(live: LiveWarmline) -> No
     sam_id, lee_id = live.peer_id("sam@example.org"), live.peer_id("lee@example.org")
     live.go_available(sam_id)
     first = _caller(live, 1).dial(LINE)
-    first.wait_until_heard("You are number 1 in line", timeout=15)
+    first.wait_until_heard("You are number 1 in line", timeout=60)
     second = _caller(live, 2).dial(LINE)
-    second.wait_until_heard("You are number 2 in line", timeout=15)
+    second.wait_until_heard("You are number 2 in line", timeout=60)
     _lose_redis(live)
     third = _caller(live, 3).dial(LINE)
     engine = routing.routing_engine(live.runtime)
-    live.wait_for(lambda: len(engine.waiting_contact_ids()) == 3, timeout=15)
+    live.wait_for(lambda: len(engine.waiting_contact_ids()) == 3, timeout=60)
     contacts = [live.contact_of_call(call.sid) for call in (first, second, third)]
     assert engine.waiting_contact_ids() == [c.id for c in contacts if c]  # the order is kept
     assert live.presence(sam_id) == "available"  # as he was, without going on again
@@ -83,8 +69,8 @@ def test_lost_with_peers_available_and_callers_waiting(live: LiveWarmline) -> No
     change = routing.set_presence(live.runtime, lee_id, Presence.AVAILABLE, time.time())
     assert change.changed, change
     for call in (first, second, third):
-        assert call.wait_until_bridged(timeout=30) == [LEE]
-        call.wait_until_ended(timeout=30)
+        assert call.wait_until_bridged(timeout=60) == [LEE]
+        call.wait_until_ended(timeout=60)
     assert sam.rang() == []
     _never_offered_on_a_live_call(sam, lee)
 
@@ -95,16 +81,16 @@ def test_lost_mid_call(live: LiveWarmline) -> None:
     sam_id = live.peer_id("sam@example.org")
     live.go_available(sam_id)
     talking = _caller(live, 1).dial(LINE)
-    assert talking.wait_until_bridged(timeout=15) == [SAM]
+    assert talking.wait_until_bridged(timeout=60) == [SAM]
     _lose_redis(live)
     waiting = _caller(live, 2).dial(LINE)
-    waiting.wait_until_heard("You are number 1 in line", timeout=15)
+    waiting.wait_until_heard("You are number 1 in line", timeout=60)
     assert live.presence(sam_id) == "busy"  # Twilio says the call is live: still busy
     assert len(sam.rang()) == 1
     talking.hang_up()
     assert live.outcome_of(talking.sid) == "connected"
     # Wrap-up, then available again by itself: the one who waited is bridged with Sam.
-    assert waiting.wait_until_bridged(timeout=20) == [SAM]
+    assert waiting.wait_until_bridged(timeout=60) == [SAM]
     assert len(sam.rang()) == 2
     _never_offered_on_a_live_call(sam)
 
@@ -116,17 +102,17 @@ def test_lost_mid_offer(live: LiveWarmline) -> None:
     sam_id = live.peer_id("sam@example.org")
     live.go_available(sam_id)
     call = _caller(live, 1).dial(LINE)
-    ring = sam.wait_for_ring(timeout=15)
+    ring = sam.wait_for_ring(timeout=60)
     _lose_redis(live)
     assert ring.status in ("queued", "ringing")
     # The ring is a durable fact: Sam's "1" still bridges him with this caller, and nobody is
     # rung a second time for them.
-    assert call.wait_until_bridged(timeout=20) == [SAM]
+    assert call.wait_until_bridged(timeout=60) == [SAM]
     assert not any("already been helped" in words for words in ring.heard)
     assert len(sam.rang()) == 1
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
-    live.wait_for(lambda: live.presence(sam_id) == "available", timeout=15)
+    live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
 
 
 def test_the_sweeper_meets_a_loss_like_any_operation(live: LiveWarmline) -> None:
@@ -136,9 +122,9 @@ def test_the_sweeper_meets_a_loss_like_any_operation(live: LiveWarmline) -> None
     sam_id = live.peer_id("sam@example.org")
     live.go_available(sam_id)
     waiting = _caller(live, 1).dial(LINE)
-    waiting.wait_until_heard("You are number 1 in line", timeout=15)
+    waiting.wait_until_heard("You are number 1 in line", timeout=60)
     gone = _caller(live, 2).dial(LINE)
-    gone.wait_until_heard("You are number 2 in line", timeout=15)
+    gone.wait_until_heard("You are number 2 in line", timeout=60)
     live.pump.stop()  # the app's jobs wait while Redis is "lost"
     _lose_redis(live)
     gone.hang_up()  # ... and this caller left while nobody could see it
@@ -180,7 +166,7 @@ def test_first_boot_on_an_empty_redis_with_traffic_before_the_first_sweep(
     ids = [live.peer_id(f"p{n}@example.org") for n in range(PEERS)]
     live.go_available(*ids)
     calls = [_caller(live, n).dial(LINE) for n in range(CALLERS)]
-    live.wait_for(lambda: any(p.rang() for p in phones), timeout=15)
+    live.wait_for(lambda: any(p.rang() for p in phones), timeout=60)
     sweep()  # the first sweep runs amid the traffic, like any other operation
     started = time.monotonic()
     talking = list(calls)

@@ -74,7 +74,6 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.text_live: ((), "wl:text:live"),
     keys.text_offer: (("o1",), "wl:text:offer:o1"),
     keys.text_peer_offers: ((3,), "wl:text:peer:3:offers"),
-    keys.text_seen: (("SM1",), "wl:text:seen:SM1"),
     # peer dashboard
     keys.dashboard_heartbeat: ((3,), "wl:dash:open:3"),
     keys.sign_in_failures: (("127.0.0.1",), "wl:dash:signin-ip:12ca17b49af2289436f303e0166030a2"),
@@ -103,7 +102,6 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "CALLBACK_STATE_TTL_SECONDS", 24 * 3600),
     (keys, "ATTEMPT_LOCK_SECONDS", 15),
     (keys, "CALLBACK_LOCK_SECONDS", 10),
-    (keys, "TEXT_SEEN_TTL_SECONDS", 24 * 3600),
     (keys, "TEXT_OFFER_TTL_SECONDS", 3600),
     (keys, "TEXT_SEND_LOCK_SECONDS", 30),
     (keys, "HEARTBEAT_TTL_SECONDS", 60),

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from warmline.domain.phone import InvalidPhoneNumberError, to_e164
+from warmline.domain.phone import (
+    InvalidPhoneNumberError,
+    NotCallableNumberError,
+    to_callback_number,
+)
 from warmline.domain.schedule import find_next_opening, find_opening_close
 from warmline.models import CallbackRequest, EventKind
 from warmline.runtime import Runtime
@@ -46,11 +50,18 @@ def handle_number_choice(runtime: Runtime, contact_id: str, form: CallForm, now:
     language = call.language
     if form.digits == "1":
         try:
-            number = to_e164(form.from_number)
-        except InvalidPhoneNumberError:
-            return _ask_for_number(contact_id, language, text(language, "callback_bad_number"))
+            number = to_callback_number(form.from_number, call.line.number)
+        except InvalidPhoneNumberError as exc:
+            return _ask_for_number(contact_id, language, _refusal(language, exc))
         return _remember_number(runtime, call, number)
     return _ask_for_number(contact_id, language, None)
+
+
+def _refusal(language: str, problem: InvalidPhoneNumberError) -> str:
+    """Why a number was not taken: no number at all, or one the line may not call."""
+    if isinstance(problem, NotCallableNumberError):
+        return text(language, "callback_number_not_callable")
+    return text(language, "callback_bad_number")
 
 
 def _ask_for_number(contact_id: str, language: str, preface: str | None) -> str:
@@ -69,9 +80,9 @@ def handle_number_entered(runtime: Runtime, contact_id: str, form: CallForm, now
         return goodbye("en")
     language = call.language
     try:
-        number = to_e164(form.digits)
-    except InvalidPhoneNumberError:
-        return _ask_for_number(contact_id, language, text(language, "callback_bad_number"))
+        number = to_callback_number(form.digits, call.line.number)
+    except InvalidPhoneNumberError as exc:
+        return _ask_for_number(contact_id, language, _refusal(language, exc))
     return _remember_number(runtime, call, number)
 
 

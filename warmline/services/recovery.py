@@ -116,7 +116,7 @@ class _Snapshot:
 
     rules: list[LineRules]
     rosters: dict[int, frozenset[int]]
-    wrap_up_seconds: dict[int, int]
+    wrap_up_seconds: dict[int, float]
     max_call_minutes: dict[int, int]
     profiles: list[PeerProfile]
     presences: dict[int, Presence]
@@ -158,9 +158,9 @@ def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
             if peer_id not in last_call_end or last_call_end[peer_id][1] < _epoch(ended_at):
                 last_call_end[peer_id] = (line_id, _epoch(ended_at))
         return _Snapshot(
-            rules=[LineRules(x.id, x.wrap_up_seconds, x.calls_while_texting) for x in lines],
+            rules=[routing.line_rules(runtime, line) for line in lines],
             rosters={line.id: peers_on_shift(session, line, at) for line in lines},
-            wrap_up_seconds={line.id: line.wrap_up_seconds for line in lines},
+            wrap_up_seconds={line.id: line.wrap_up_seconds / runtime.clock_speed for line in lines},
             max_call_minutes={line.id: line.max_call_minutes for line in lines},
             profiles=profiles,
             presences={peer.id: _presence(peer.presence) for peer in peers},

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline.models import EventKind, Line, Outcome
+from warmline.models import Contact, EventKind, Line, Outcome
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -18,6 +19,7 @@ from warmline.services.contacts import (
     finish_contact,
     is_blocked,
     is_over_daily_limit,
+    new_contact_id,
     note_event,
     open_contact,
 )
@@ -43,6 +45,8 @@ CRISIS_DIGIT = "9"
 ANYONE_DIGIT = "0"
 CALLBACK_DIGIT = "1"
 MENU_TRIES = 2
+# How long a duplicate of a call's first request waits for that request to store the contact.
+_RACE_WAIT_SECONDS = 5.0
 
 
 def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
@@ -58,15 +62,12 @@ def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
 
 def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
     state = CallState(runtime.redis)
-    caller_hash = caller_identity(runtime.keys, form.from_number)
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = session.scalars(
             select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
-        contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
-                               provider_sid=form.call_sid, now=now,
-                               language=line.default_language if line else "en")
-        session.commit()
-        state.link_call(form.call_sid, contact.id)
+        contact, replayed = _contact_of_call(runtime, session, form, line=line,
+                                             caller_hash=caller_hash, now=now)
         if line is None:
             # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
             log.warning("a call reached a number that is no active line; run `twilio configure`")
@@ -80,11 +81,61 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if is_over_daily_limit(session, line, caller_hash, now):
             finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
             return twiml.hang_up_with(language, text(language, "over_limit"))
+        if replayed and state.outcome(contact.id) is not None:
+            return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
         if len(line.languages) > 1:
             return twiml.language_menu(line.languages, contact.id)
         return _menu(session, CallContext(contact, line), preface=None)
+
+
+def _contact_of_call(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime,
+) -> tuple[Contact, bool]:
+    """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
+    replays of the same request find it again (webhooks are idempotent). True when found."""
+    if not form.call_sid:
+        return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                  now=now, contact_id=None), False
+    state = CallState(runtime.redis)
+    claimed = new_contact_id()
+    earlier = state.claim_call(form.call_sid, claimed)
+    if earlier is None:
+        # Redis may have come back empty since the first request: SQL remembers the call too.
+        earlier = session.scalars(select(Contact.id).where(
+            Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
+        if earlier is None:
+            return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                      now=now, contact_id=claimed), False
+        state.link_call(form.call_sid, earlier)
+    return _wait_for_contact(session, earlier), True
+
+
+def _open_call_contact(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime, contact_id: str | None,
+) -> Contact:
+    contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
+                           provider_sid=form.call_sid or None, now=now,
+                           language=line.default_language if line else "en",
+                           contact_id=contact_id)
+    session.commit()
+    return contact
+
+
+def _wait_for_contact(session: Session, contact_id: str) -> Contact:
+    """A request racing the first one of its call waits for that one's commit (milliseconds)."""
+    deadline = time.monotonic() + _RACE_WAIT_SECONDS
+    while True:
+        contact = session.get(Contact, contact_id)
+        if contact is not None:
+            return contact
+        if time.monotonic() > deadline:
+            raise LookupError("the first request of this call never stored its contact")
+        session.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.05)
 
 
 def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
-from warmline.domain.phone import InvalidPhoneNumberError, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -21,6 +22,8 @@ from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
 RINGING_STATUSES = frozenset({"queued", "initiated", "ringing"})
+# Keeps per-call pseudonyms of withheld callers apart from hashes of real numbers.
+_WITHHELD_PURPOSE = "withheld:"
 
 
 @dataclass
@@ -35,13 +38,26 @@ class CallContext:
         return self.contact.language or self.line.default_language
 
 
-def caller_identity(keys: DataKeys, from_number: str) -> str:
-    """The keyed hash of the caller's number (E.164 when it parses; withheld numbers as sent)."""
+def caller_identity(keys: DataKeys, from_number: str, provider_sid: str) -> str:
+    """The keyed hash of the caller's number (E.164 when it parses, otherwise as sent).
+
+    A withheld number is nobody in particular: one shared pseudonym would put every withheld
+    caller under one daily limit and one abuse block. Each call (or message, `provider_sid`) of a
+    withheld caller is its own identity instead, stable across Twilio's retries of that call.
+    """
+    if is_withheld(from_number):
+        return keys.keyed_hash(_WITHHELD_PURPOSE + (provider_sid or uuid.uuid4().hex))
     try:
         normalized = to_e164(from_number)
     except InvalidPhoneNumberError:
-        normalized = from_number.strip().lower() or "anonymous"
+        normalized = from_number.strip().lower()
     return keys.keyed_hash(normalized)
+
+
+def is_withheld_identity(keys: DataKeys, caller_hash: str, provider_sid: str | None) -> bool:
+    """True for the per-call pseudonym of a withheld caller (see caller_identity)."""
+    return bool(provider_sid) and caller_hash == keys.keyed_hash(
+        _WITHHELD_PURPOSE + (provider_sid or ""))
 
 
 def load_call(session: Session, contact_id: str) -> CallContext | None:

@@ -87,6 +87,7 @@ class Network:
         self.queues: dict[str, Queue] = {}
         self.conferences: dict[str, Conference] = {}
         self.optouts: set[tuple[str, str]] = set()  # (texter, line number)
+        self.rest_failures: list[Any] = []  # rest.InjectedFailure: REST errors asked for by a test
         self.closed = False
         self._random = random.Random(config.callbacks.seed)  # noqa: S311 - test shuffling only
         self._threads: list[threading.Thread] = []
@@ -364,7 +365,7 @@ class Network:
             self.record.add("status_callback", sid, url=url,
                             status=item.get("CallStatus") or item.get("MessageStatus"),
                             sequence=item.get("SequenceNumber"))
-            self.webhooks.request(url, method, item, self.clock.real(self.config.webhook_deadline),
+            self.webhooks.request(url, method, item, self.config.webhook_deadline,
                                   purpose="status_callback", call_sid=sid)
             with self.cond:
                 self._outbox[sid].pop(0)

@@ -80,6 +80,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
             "Please enter the number to call, with the area code, then press pound."
         ),
         "callback_bad_number": "Sorry, that doesn't look like a phone number we can call.",
+        "callback_number_not_callable": (
+            "Sorry, we can only call back a home, work or mobile number in this country, "
+            "not an international, premium-rate or toll-free number."
+        ),
         "callback_window": (
             "To be called back as soon as a peer is free, press 1. "
             "To be called back later today, press 2."

@@ -34,6 +34,14 @@ class CallState:
         self.redis.set(keys.voice_contact_of_call(call_sid), contact_id,
                        ex=keys.CALL_STATE_TTL_SECONDS)
 
+    def claim_call(self, call_sid: str, contact_id: str) -> str | None:
+        """Link a new call to `contact_id` unless it is linked already: returns the contact an
+        earlier request of this call claimed (a retry or a replay), or None when this one won."""
+        key = keys.voice_contact_of_call(call_sid)
+        if self.redis.set(key, contact_id, nx=True, ex=keys.CALL_STATE_TTL_SECONDS):
+            return None
+        return _text(self.redis.get(key))
+
     def contact_of_call(self, call_sid: str) -> str | None:
         return _text(self.redis.get(keys.voice_contact_of_call(call_sid)))
 

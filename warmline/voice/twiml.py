@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from warmline.telephony.xml_text import twiml_text
 from warmline.voice import urls
 from warmline.voice.prompts import text, voice_for
 
@@ -24,7 +25,8 @@ class MenuItem:
 
 def say(target: VoiceResponse | Gather, language: str, words: str) -> None:
     voice, locale = voice_for(language)
-    target.say(words, voice=voice, language=locale)
+    # Input is checked for control characters already; this keeps older rows from breaking TwiML.
+    target.say(twiml_text(words), voice=voice, language=locale)
 
 
 def hang_up_with(language: str, *lines: str) -> str:
