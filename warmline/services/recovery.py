@@ -38,6 +38,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 LIVE_CALL_STATUSES = frozenset({"queued", "ringing", "in-progress"})
 # How long an operation waits for another process's rebuild before it gives up (and degrades).
 REBUILD_WAIT_SECONDS = 20.0
+# Twilio's REST API takes a few concurrent requests per account well.
+TWILIO_CHECKS_AT_ONCE = 8
 REMIND_JOB = "workers.voice_jobs.remind_long_call"
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -194,10 +197,26 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
     report.peers = len(sql.profiles)
     for line_id, on_shift in sql.rosters.items():
         engine.set_on_shift(line_id, on_shift, now)
-    _restore_contacts(engine, sql, report, call_is_live=call_is_live, runtime=runtime, now=now)
+    live_calls = _ask_twilio(sql, call_is_live)
+    _restore_contacts(engine, sql, report, call_is_live=live_calls.__contains__, runtime=runtime,
+                      now=now)
     _restore_presences(engine, sql, report, now)
     engine.mark_state_built(secrets.token_hex(4))
     return report
+
+
+def _ask_twilio(sql: _Snapshot, call_is_live: Callable[[str], bool]) -> frozenset[str]:
+    """Which of the calls SQL knows (callers' legs, peers' rings) Twilio still has live, asked
+    side by side: a rebuild holds up the operations that wait for it, so it must not take one
+    round trip to Twilio per caller in a row."""
+    sids = sorted({c.provider_sid for c in sql.contacts
+                   if c.arriving.channel == VOICE and c.provider_sid}
+                  | {c.ring.call_sid for c in sql.contacts if c.ring and c.ring.call_sid})
+    if not sids:
+        return frozenset()
+    with ThreadPoolExecutor(max_workers=min(TWILIO_CHECKS_AT_ONCE, len(sids))) as pool:
+        answers = dict(zip(sids, pool.map(call_is_live, sids), strict=True))
+    return frozenset(sid for sid, live in answers.items() if live)
 
 
 def _restore_contacts(engine: RoutingEngine, sql: _Snapshot, report: RebuildReport, *,
