@@ -606,7 +606,9 @@ def running_system(args: argparse.Namespace, stack: ExitStack) -> Iterator[Syste
     public_url = f"http://{HOST}:{port}"
     env = {
         **os.environ,
-        "WARMLINE_ENV": "production",
+        # As in production but for the URL: production refuses an http:// public URL, and this
+        # run has no TLS in front of the app.
+        "WARMLINE_ENV": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": args.redis_url,
         "TWILIO_API_URL": standin.url,

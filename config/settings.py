@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,6 +18,10 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_INSTANCE_DIR = "instance"
 DEV_SECRETS_FILE = "dev-secrets.json"
 MIN_KEY_LENGTH = 32
+# A rough lower bound on a key's strength (length x log2 of its distinct characters) below which
+# production refuses it: `"a" * 32` or a word repeated is a placeholder, not a secret. Any
+# `secrets.token_urlsafe(32)` or `token_hex(16)` is far above it.
+MIN_KEY_BITS = 100
 # A development account SID; real ones come from the Twilio console.
 DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
 MAX_PROXY_HOPS = 10
@@ -82,6 +87,30 @@ def _dev_secrets(instance_dir: Path) -> dict[str, str]:
     path.write_text(json.dumps(made, indent=2))
     path.chmod(0o600)
     return made
+
+
+def estimated_key_bits(key: str) -> float:
+    """Length x log2(distinct characters): generous to real keys, hard on repeated patterns."""
+    distinct = len(set(key))
+    return len(key) * math.log2(distinct) if distinct > 1 else 0.0
+
+
+def _check_production_secrets(
+    secret_key: str, data_key: str, public_url: str | None, errors: list[str]
+) -> None:
+    # Each of these starts a production that looks fine and is not: cookies sent in clear and
+    # Twilio signing http URLs; one leaked key opening both sessions and stored numbers; a key
+    # anyone could guess.
+    if public_url is not None and not public_url.startswith("https://"):
+        errors.append("WARMLINE_PUBLIC_URL: production needs an https:// URL (cookies and "
+                      "Twilio's requests would travel in clear)")
+    if secret_key and secret_key == data_key:
+        errors.append("WARMLINE_SECRET_KEY and WARMLINE_DATA_KEY: must differ (one leak would "
+                      "expose both sessions and stored numbers)")
+    for name, value in (("WARMLINE_SECRET_KEY", secret_key), ("WARMLINE_DATA_KEY", data_key)):
+        if len(value) >= MIN_KEY_LENGTH and estimated_key_bits(value) < MIN_KEY_BITS:
+            errors.append(f"{name}: looks like a placeholder, not a random key (make one with "
+                          "python -c \"import secrets; print(secrets.token_urlsafe(32))\")")
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...], errors: list[str]) -> None:
@@ -157,6 +186,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         errors.append(f"WARMLINE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
     proxy_hops = _proxy_hops(env_vars.get("WARMLINE_PROXY_HOPS", ""), errors)
+    if env == PRODUCTION:
+        given_url = public_url if env_vars.get("WARMLINE_PUBLIC_URL") else None  # else: "required"
+        _check_production_secrets(secret_key, data_key, given_url, errors)
 
     if errors:
         raise ConfigError("Warmline cannot start:\n  - " + "\n  - ".join(errors))

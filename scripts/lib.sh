@@ -82,3 +82,22 @@ ensure_caddy() {
     log "caddy is not installed: the TLS topology test will be skipped (sudo apt-get install caddy)"
   fi
 }
+
+# Audit the pinned requirements against PyPI's advisory data (pip-audit). Where that data does not
+# answer within a few seconds (an offline machine, a registry mirror without the JSON API), say so
+# and go on: the check must never hang or fail a run for want of a network.
+# WARMLINE_AUDIT_PROBE_URL replaces the address asked (the test of this skip uses a dead one).
+audit_dependencies() {
+  local probe=${WARMLINE_AUDIT_PROBE_URL:-https://pypi.org/pypi/flask/3.1.3/json}
+  if ! .venv/bin/python - "$probe" <<'PY' >/dev/null 2>&1
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read(1)
+PY
+  then
+    log "pip-audit skipped: PyPI's vulnerability data is not reachable from this machine"
+    return 0
+  fi
+  log "pip-audit (the pinned requirements)"
+  .venv/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off --timeout 15 \
+    -r requirements.txt -r requirements-dev.txt
+}

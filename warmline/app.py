@@ -12,7 +12,20 @@ from warmline.services.abuse import EndReportedContact
 from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peer_texts import TextPeerNotifier
-from warmline.web import api, auth, calendar, dashboard, health, outage, security, sms, texts_api, voice
+from warmline.web import (
+    api,
+    auth,
+    calendar,
+    dashboard,
+    health,
+    ids,
+    limits,
+    outage,
+    security,
+    sms,
+    texts_api,
+    voice,
+)
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
 
@@ -40,8 +53,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions[RUNTIME_EXTENSION] = runtime
+    ids.init_app(app)  # before any route: every <int:...> becomes a bounded id
     for init_web in (security.init_app, auth.init_app, api.init_app, outage.init_app):
         init_web(app)
+    limits.init_app(app, runtime)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
     # Texts (issue 7): the webhooks and the dashboard's conversation API.

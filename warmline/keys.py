@@ -47,8 +47,16 @@ def voice_outcome(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:outcome"
 
 
-def voice_menu_tries(contact_id: str) -> str:
-    return f"{_VOICE}contact:{contact_id}:menu_tries"
+def voice_gather_misses(call_key: str, prompt: str) -> str:
+    """How often one keypad question of one call went unanswered or was answered wrongly.
+
+    `call_key` is the id the question's URL carries (a contact, offer, ring or attempt id)."""
+    return f"{_VOICE}gather:{call_key}:{prompt}"
+
+
+def voice_waited_before(contact_id: str) -> str:
+    """Seconds the caller already waited in an earlier <Enqueue> of the same call."""
+    return f"{_VOICE}contact:{contact_id}:waited"
 
 
 def voice_callback_draft(contact_id: str) -> str:
@@ -184,8 +192,8 @@ _DASH = f"{PREFIX}:dash:"
 
 # The page posts a heartbeat every ~20 s; three missed beats and the dashboard counts as closed.
 HEARTBEAT_TTL_SECONDS = 60
-# The window in which failed sign-ins from one address are counted.
-SIGN_IN_IP_WINDOW_SECONDS = 15 * 60
+# Failed sign-ins of one email are forgotten after this much quiet (plus the wait they set).
+SIGN_IN_ACCOUNT_TTL_SECONDS = 15 * 60
 # The admins' live list of support alerts; the durable record is the AuditEntry.
 SUPPORT_ALERTS_TTL_SECONDS = 24 * 3600
 
@@ -195,11 +203,21 @@ def dashboard_heartbeat(peer_id: int) -> str:
     return f"{_DASH}open:{peer_id}"
 
 
-def sign_in_failures(address: str) -> str:
-    """Counter of failed sign-ins from one address (SIGN_IN_IP_WINDOW_SECONDS)."""
-    # The address is hashed so the key space never lists who tried to sign in from where.
-    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
-    return f"{_DASH}signin-ip:{digest}"
+def sign_in_account(email_digest: str, device: str | None) -> str:
+    """Hash: failures and not-before of one email's sign-ins (SIGN_IN_ACCOUNT_TTL_SECONDS), or of
+    that email from one known browser. A digest, never the email."""
+    suffix = f":{hashlib.sha256(device.encode()).hexdigest()[:16]}" if device else ""
+    return f"{_DASH}signin:{email_digest}{suffix}"
+
+
+def ended_session(session_digest: str) -> str:
+    """Set at sign-out: this browser session no longer counts (for as long as its cookie could)."""
+    return f"{_DASH}ended-session:{session_digest}"
+
+
+def rate_limits_prefix() -> str:
+    """Prefix of Flask-Limiter's counters (address caps, support alerts); it builds the rest."""
+    return f"{PREFIX}:limits"
 
 
 def support_alerts() -> str:

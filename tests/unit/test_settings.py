@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
 from config import ConfigError, load_settings
-from config.settings import normalize_database_url
+from config.settings import MIN_KEY_BITS, estimated_key_bits, normalize_database_url
 
 GOOD_KEY = "k" * 32
 
@@ -65,6 +66,50 @@ def test_auth_tokens_accept_a_comma_separated_list_for_rotation(tmp_path: Path) 
 ])
 def test_hosting_platform_database_urls_map_to_the_shipped_driver(given: str, expected: str) -> None:
     assert normalize_database_url(given) == expected
+
+
+def _production(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    return {
+        "WARMLINE_ENV": "production", "WARMLINE_INSTANCE_DIR": str(tmp_path),
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token",
+        "WARMLINE_PUBLIC_URL": "https://warmline.example.org",
+        "WARMLINE_SECRET_KEY": secrets.token_urlsafe(32), "WARMLINE_DATA_KEY": secrets.token_hex(16),
+        **overrides,
+    }
+
+
+def test_production_starts_with_an_https_url_and_two_random_keys(tmp_path: Path) -> None:
+    assert load_settings(_production(tmp_path)).is_production
+
+
+def test_production_refuses_http_one_key_twice_and_a_placeholder_key_in_one_message(
+    tmp_path: Path,
+) -> None:
+    # The review's three: an http:// public URL, identical keys, and "a" * 32.
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_production(tmp_path, WARMLINE_PUBLIC_URL="http://warmline.example.org",
+                                  WARMLINE_SECRET_KEY="a" * 32, WARMLINE_DATA_KEY="a" * 32))
+    message = str(caught.value)
+    assert message.count("\n  - ") == 4  # https, identical, and each key a placeholder
+    assert "https://" in message and "must differ" in message and "placeholder" in message
+
+
+@pytest.mark.parametrize("weak", ["a" * 32, "ab" * 16, "password" * 4, "0123" * 8])
+def test_a_patterned_key_is_a_placeholder(tmp_path: Path, weak: str) -> None:
+    with pytest.raises(ConfigError, match="WARMLINE_DATA_KEY: looks like a placeholder"):
+        load_settings(_production(tmp_path, WARMLINE_DATA_KEY=weak))
+
+
+def test_real_keys_are_far_above_the_placeholder_bar() -> None:
+    for _ in range(200):
+        for key in (secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)):
+            assert estimated_key_bits(key) >= MIN_KEY_BITS, key
+
+
+def test_development_keeps_accepting_simple_test_keys(tmp_path: Path) -> None:
+    settings = load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path),
+                              "WARMLINE_SECRET_KEY": GOOD_KEY, "WARMLINE_DATA_KEY": GOOD_KEY})
+    assert settings.public_url.startswith("http://")
 
 
 def test_proxy_hops_default_to_none_trusted_and_accept_a_small_whole_number(tmp_path: Path) -> None:

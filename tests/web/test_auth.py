@@ -1,4 +1,4 @@
-"""Sign-in, lockouts, sign-out everywhere, roles, CSRF and the security headers."""
+"""Sign-in, sign-out everywhere, roles, CSRF and the security headers (limits: test_sign_in_limits)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from flask.testing import FlaskClient
-from redis import Redis
 
 from tests.web.test_dashboard_helpers import (
     PASSWORD,
@@ -17,10 +16,8 @@ from tests.web.test_dashboard_helpers import (
     make_peer,
     sign_in,
 )
-from warmline import keys
 from warmline.models import User
 from warmline.runtime import Runtime
-from warmline.services import dashboard as service
 
 
 def _try(client: FlaskClient, email: str, password: str) -> int:
@@ -54,7 +51,8 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient, ru
     response = client.post(
         "/sign-in", data={"email": "robin@example.org", "password": PASSWORD, "csrf_token": token}
     )
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                  if c.startswith("warmline_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # the test public URL is http
     assert cookie.startswith("warmline_session=")
@@ -72,39 +70,8 @@ def test_a_wrong_password_is_refused_with_one_message(client: FlaskClient, runti
         "/sign-in", data={"email": "who@example.org", "password": "nope", "csrf_token": token}
     )
     assert wrong.status_code == unknown.status_code == 401
-    message = "did not match, or the account is locked"
+    message = "That email and password did not match."
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
-
-
-def test_five_failures_lock_the_account_for_15_minutes(client: FlaskClient, runtime: Runtime) -> None:
-    _, user_id = make_peer(runtime, "robin@example.org")
-    for _ in range(service.SIGN_IN_MAX_FAILURES):
-        assert _try(client, "robin@example.org", "wrong password") == 401
-    # Now even the right password is refused until the lock ends.
-    assert _try(client, "robin@example.org", PASSWORD) == 401
-    with runtime.sessions() as session:
-        user = session.get(User, user_id)
-        assert user is not None and user.locked_until is not None
-        remaining = user.locked_until - datetime.now(UTC)
-        assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-    with runtime.sessions.begin() as session:
-        user = session.get(User, user_id)
-        assert user is not None
-        user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
-    assert _try(client, "robin@example.org", PASSWORD) == 302
-
-
-def test_one_address_is_limited_across_accounts(client: FlaskClient, runtime: Runtime) -> None:
-    make_peer(runtime, "robin@example.org")
-    runtime.redis.set(keys.sign_in_failures("127.0.0.1"), service.SIGN_IN_IP_MAX_FAILURES)
-    assert _try(client, "robin@example.org", PASSWORD) == 429
-
-
-def test_the_address_counter_expires(client: FlaskClient, runtime: Runtime, redis_client: Redis) -> None:
-    _try(client, "nobody@example.org", "x")
-    key = keys.sign_in_failures("127.0.0.1")
-    assert int(redis_client.get(key) or 0) == 1
-    assert 0 < redis_client.ttl(key) <= keys.SIGN_IN_IP_WINDOW_SECONDS
 
 
 def test_sign_out_ends_the_session(client: FlaskClient, runtime: Runtime) -> None:

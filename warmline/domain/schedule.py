@@ -59,6 +59,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
+from warmline.domain.numbers import parse_whole_number
+
 MAX_SHIFT_WALL = timedelta(hours=24)
 """A shift lasts at most 24 hours of local wall time (its end is given as a time of day)."""
 
@@ -203,7 +205,7 @@ def validate_rrule(text: str) -> str | None:
     if "COUNT" in parts and "UNTIL" in parts:
         return "COUNT and UNTIL cannot both be set"
     interval = parts.get("INTERVAL", "1")
-    if not interval.isdigit() or int(interval) < 1:
+    if (parse_whole_number(interval, maximum=999) or 0) < 1:
         return f"INTERVAL={interval} is not a positive whole number"
     if used := sorted(_TIME_PARTS & parts.keys()):
         return f"{', '.join(used)} not supported: the time of day comes from the shift's start"

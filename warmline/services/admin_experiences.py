@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.numbers import parse_id, parse_whole_number
 from warmline.models import Experience
 from warmline.roster.schema import InvalidRosterError, RosterExperience
 from warmline.roster.validate import validate_roster
@@ -51,11 +52,13 @@ def experiences_form(rows: Sequence[Experience]) -> FormValues:
 
 def form_rows(form: FormValues) -> list[ExperienceRow]:
     count = form.get("rows")
-    total = int(count) if count.isdigit() and int(count) < 200 else NEW_ROWS
+    total = parse_whole_number(count, maximum=199)
+    if total is None:
+        total = NEW_ROWS
     rows = []
     for index in range(total):
         raw_id = form.get(f"experiences-{index}-id")
-        rows.append(ExperienceRow(index, int(raw_id) if raw_id.isdigit() else None))
+        rows.append(ExperienceRow(index, parse_id(raw_id)))
     return rows
 
 

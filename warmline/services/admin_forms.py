@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from warmline.domain.numbers import parse_signed_whole_number
 from warmline.roster.schema import InvalidRosterError, RosterError
 
 FORM_ERROR = "_form"
 """Where an error that belongs to no single field is shown (top of the form)."""
 
 _INDEX = re.compile(r"\[(\d+)\]")
-_WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
 class FormValues:
@@ -114,7 +114,8 @@ def whole_number(raw: str) -> object:
     cleaned = raw.strip()
     if not cleaned:
         return None
-    return int(cleaned) if _WHOLE_NUMBER.fullmatch(cleaned) else cleaned
+    number = parse_signed_whole_number(cleaned)
+    return cleaned if number is None else number
 
 
 def words(raw: str) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.numbers import parse_whole_number
 from warmline.models import Line
 from warmline.roster.importer import line_values
 from warmline.roster.schema import (
@@ -54,7 +55,8 @@ class SaveResult:
 
 def hour_rows(form: FormValues) -> int:
     count = form.get("hour_rows")
-    return int(count) if count.isdigit() and int(count) < 50 else BLANK_HOUR_ROWS
+    rows = parse_whole_number(count, maximum=49)
+    return BLANK_HOUR_ROWS if rows is None else rows
 
 
 def greeting_languages(form: FormValues) -> list[str]:

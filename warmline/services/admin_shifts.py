@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.numbers import parse_id, parse_whole_number
 from warmline.domain.schedule import list_shift_occurrences
 from warmline.models import Line, Peer, Shift
 from warmline.roster.importer import load_existing
@@ -55,7 +56,8 @@ def rule_controls(rule: str | None) -> dict[str, list[str]]:
     until = parts.pop("UNTIL", None)
     by_day = parts.pop("BYDAY", None)
     custom = {"repeat": ["custom"], "rrule": [rule]}
-    if parts or (until is not None and not _UNTIL_DATE.fullmatch(until)) or not interval.isdigit():
+    bad_until = until is not None and not _UNTIL_DATE.fullmatch(until)
+    if parts or bad_until or parse_whole_number(interval, maximum=999) is None:
         return custom
     found: dict[str, list[str]] = {"interval": [interval]}
     if until is not None:
@@ -82,7 +84,7 @@ def build_rule(form: FormValues, errors: FormErrors) -> str | None:
             errors.add("rrule", "write an RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH")
         return raw or None
     interval = form.get("interval", "1").strip() or "1"
-    if not interval.isdigit() or not 1 <= int(interval) <= 52:
+    if not (parse_whole_number(interval, maximum=52) or 0) >= 1:
         errors.add("interval", "every 1 to 52 (weeks or days)")
         interval = "1"
     parts: list[str] = []
@@ -222,8 +224,9 @@ def save_shift(
             record_change(session, actor, "shift.update", target, _describe(checked), now)
         covered = form.get("cover_shift")
         cover_date = form.get("cover_date")
-        if covered.isdigit() and cover_date and form.has("skip_covered"):
-            other = session.get(Shift, int(covered))
+        covered_id = parse_id(covered)
+        if covered_id is not None and cover_date and form.has("skip_covered"):
+            other = session.get(Shift, covered_id)
             if other is not None and other.line_id == line.id and other.rrule:
                 _add_skip(session, actor, other, cover_date, now)
         session.flush()

@@ -1,4 +1,4 @@
-"""The peer dashboard's use-cases: sign-in, heartbeat, the peer's lines, shifts and callbacks."""
+"""The peer dashboard's use-cases: heartbeat, the peer's lines, shifts and callbacks."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from warmline.models import (
     Line,
     Peer,
     Shift,
-    User,
 )
 from warmline.queues import QueueName
 from warmline.routing import keys as routing_keys
@@ -35,7 +34,6 @@ from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
-from warmline.services.users import hash_password, verify_password
 from warmline.services.voice_common import is_withheld_identity
 
 log = logging.getLogger(__name__)
@@ -43,15 +41,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_SECONDS = 20
 """How often the page posts a heartbeat. The key lives keys.HEARTBEAT_TTL_SECONDS (60 s): three
 missed beats and the dashboard counts as closed."""
-
-SIGN_IN_MAX_FAILURES = 5
-"""Failed sign-ins in a row before an account is locked."""
-SIGN_IN_LOCK = timedelta(minutes=15)
-SIGN_IN_IP_MAX_FAILURES = 30
-"""Failed sign-ins from one address within keys.SIGN_IN_IP_WINDOW_SECONDS before that address
-is refused.
-
-Higher than the per-account limit: a whole office can share one address."""
 
 UPCOMING_DAYS = 14
 
@@ -73,84 +62,6 @@ def dashboard_is_open(redis: Redis, peer_id: int) -> bool:
 
 def forget_heartbeat(redis: Redis, peer_id: int) -> None:
     redis.delete(keys.dashboard_heartbeat(peer_id))
-
-
-# --------------------------------------------------------------------------- sign-in
-
-
-class SignInRefusal(StrEnum):
-    WRONG = "wrong"  # unknown email, wrong password, inactive or locked account: one message
-    ADDRESS_LIMITED = "address_limited"
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    user: User | None
-    refusal: SignInRefusal | None = None
-
-
-_DUMMY_HASH: list[str] = []
-
-
-def _dummy_hash() -> str:
-    # Verifying against a real argon2 hash for unknown emails keeps the timing the same, so the
-    # answer time does not tell which emails have accounts.
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password("not-a-password-of-anyone"))
-    return _DUMMY_HASH[0]
-
-
-def sign_in(runtime: Runtime, email: str, password: str, address: str, now: datetime) -> SignInResult:
-    """Check a sign-in; count failures per account (lock) and per address (Redis window)."""
-    ip_key = keys.sign_in_failures(address)
-    failures = int(runtime.redis.get(ip_key) or 0)
-    if failures >= SIGN_IN_IP_MAX_FAILURES:
-        return SignInResult(None, SignInRefusal.ADDRESS_LIMITED)
-    normalized = email.strip().lower()
-    with runtime.sessions() as session, session.begin():
-        user = session.scalars(
-            select(User).where(User.email == normalized).with_for_update(of=User)
-        ).first() if normalized else None
-        if user is None or not user.password_hash:
-            verify_password(_dummy_hash(), password)
-            _count_address_failure(runtime.redis, ip_key)
-            return SignInResult(None, SignInRefusal.WRONG)
-        locked = user.locked_until is not None and user.locked_until > now
-        ok = not locked and verify_password(user.password_hash, password)
-        if ok and user.active:
-            user.failed_sign_ins = 0
-            user.locked_until = None
-            return SignInResult(user)
-        if not locked:
-            user.failed_sign_ins += 1
-            if user.failed_sign_ins >= SIGN_IN_MAX_FAILURES:
-                user.locked_until = now + SIGN_IN_LOCK
-                user.failed_sign_ins = 0
-    _count_address_failure(runtime.redis, ip_key)
-    return SignInResult(None, SignInRefusal.WRONG)
-
-
-def _count_address_failure(redis: Redis, key: str) -> None:
-    pipe = redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, keys.SIGN_IN_IP_WINDOW_SECONDS, nx=True)
-    pipe.execute()
-
-
-def load_signed_in_user(runtime: Runtime, user_id: int, session_version: int) -> User | None:
-    """The user a session cookie names, unless deactivated or signed out everywhere since."""
-    with runtime.sessions() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active or user.session_version != session_version:
-            return None
-        return user
-
-
-def sign_out_everywhere(runtime: Runtime, user_id: int) -> None:
-    with runtime.sessions() as session, session.begin():
-        session.execute(
-            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
-        )
 
 
 # --------------------------------------------------------------------------- lines and shifts

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from warmline.domain.numbers import parse_id
 from warmline.models import Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
@@ -103,10 +104,11 @@ SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no c
 
 def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | None:
     """The text to an off-shift admin: who asked, on which line; nothing about any caller."""
-    if not asking_peer_id.isdigit():
+    asking_id = parse_id(asking_peer_id)
+    if asking_id is None:
         return None
     with runtime.sessions() as session:
-        asking = session.get(Peer, int(asking_peer_id))
+        asking = session.get(Peer, asking_id)
         name = asking.first_name if asking else None
     if name is None:
         return None

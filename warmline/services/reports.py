@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -138,10 +138,36 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (`=HYPERLINK(...)` in a
+# peer's name); tab and carriage return start one too in some of them (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading `'`; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _FormulaSafeWriter:
+    """csv.writer whose text cells pass through `csv_cell` (names and labels are typed by admins)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def report_csv(report: Report) -> str:
     """The report as CSV: one section per table, each with its own header row."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _FormulaSafeWriter(out)
     t = report.totals
     writer.writerow(["line", report.line_name, "from", report.start.isoformat(), "to", report.end.isoformat(),
                      "channel", report.channel or "all"])

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from config.text_policy import TextPolicy, load_text_policy
 from warmline import keys
 from warmline.domain.matching import priority_from_score
+from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer
 from warmline.queues import QueueName
 from warmline.routing import keys as routing_keys
@@ -191,12 +192,13 @@ _STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", 
 def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: str,
                   error_code: str, now: float) -> None:
     """Twilio's message status callback: forward-only delivery state; 21610 closes."""
-    if not seq_text.isdigit() or status not in _STATUSES:
+    seq = parse_whole_number(seq_text)
+    if seq is None or status not in _STATUSES:
         return
     store = conversation_store(runtime)
     if store.get(contact_id) is None:
         return
-    store.set_status(contact_id, int(seq_text), status)
+    store.set_status(contact_id, seq, status)
     if error_code == "21610":
         close_conversation(runtime, contact_id, now, reason="opted_out")
 

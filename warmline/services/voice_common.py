@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,6 +72,12 @@ def load_call(session: Session, contact_id: str) -> CallContext | None:
     return CallContext(contact, line)
 
 
+def load_contact_call(runtime: Runtime, query: Mapping[str, str]) -> CallContext | None:
+    """The call a `?contact=ID` webhook is about (None when the contact or line is gone)."""
+    with runtime.sessions() as session:
+        return load_call(session, query.get("contact", ""))
+
+
 def active_experiences(session: Session) -> list[Experience]:
     return list(session.scalars(
         select(Experience).where(Experience.active.is_(True)).order_by(Experience.digit)))
@@ -108,20 +115,22 @@ def leave_routing(runtime: Runtime, contact_id: str, now: datetime) -> None:
         cancel_ringing_peer(runtime, contact_id)
 
 
-def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool) -> str:
-    """A consent-based transfer to the crisis line (press 9) or the backup line."""
+def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool,
+             before: Sequence[str] = ()) -> str:
+    """A consent-based transfer to the crisis line (press 9) or the backup line; `before` is said
+    first (why the call is moving on)."""
     leave_routing(runtime, call.contact.id, now)
     number = call.line.crisis_number if crisis else call.line.backup_number
     language = call.language
     if number is None:
         # Nobody to transfer to: say where help is, and count it as the caller leaving.
         finish_contact(runtime, call.contact, Outcome.ABANDONED, now)
-        return twiml.hang_up_with(language, text(language, "no_crisis_number"))
+        return twiml.hang_up_with(language, *before, text(language, "no_crisis_number"))
     outcome = Outcome.TRANSFERRED_CRISIS if crisis else Outcome.TRANSFERRED_BACKUP
     if finish_contact(runtime, call.contact, outcome, now):
         note_event(runtime, call.contact, EventKind.TRANSFERRED, now,
                    detail={"to": "crisis" if crisis else "backup"})
-    words = text(language, "transfer_crisis" if crisis else "transfer_backup")
+    words = " ".join([*before, text(language, "transfer_crisis" if crisis else "transfer_backup")])
     return twiml.dial_out(language, words, number, caller_id=call.line.number)
 
 

@@ -27,9 +27,21 @@ def is_valid_signature(
     """True when any of the tokens produced `signature` for this URL and form."""
     if not signature:
         return False
-    # RequestValidator takes repeated keys as lists, as Twilio signs each value.
-    form = {key: list(value) if not isinstance(value, str) else value for key, value in params.items()}
+    form = _SignedForm(
+        {key: [value] if isinstance(value, str) else list(value) for key, value in params.items()}
+    )
     return any(RequestValidator(token).validate(url, form, signature) for token in tokens)
+
+
+class _SignedForm(dict[str, list[str]]):
+    """Every value of every key, as Twilio signs them.
+
+    RequestValidator reads a value through `getlist` when the form has one; from a plain dict it
+    takes the value whole, and a list there (`From=a&From=b`) made it raise before any check.
+    """
+
+    def getlist(self, key: str) -> list[str]:
+        return self[key]
 
 
 def compute_signature(token: str, url: str, params: Mapping[str, str]) -> str:

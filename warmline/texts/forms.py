@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from warmline.domain.numbers import parse_whole_number
+
 
 @dataclass(frozen=True)
 class TextForm:
@@ -22,7 +24,7 @@ class TextForm:
             from_number=form.get("From", ""),
             to_number=form.get("To", ""),
             body=form.get("Body", ""),
-            num_media=int(media) if media.isdigit() else 0,
+            num_media=parse_whole_number(media, maximum=99) or 0,
         )
 
 

@@ -22,6 +22,7 @@ from warmline.services.admin_forms import FormErrors, FormValues
 from warmline.services.routing_sync import refresh_all_lines
 from warmline.web.auth import admin_required, current_user
 from warmline.web.context import current_runtime
+from warmline.web.ids import id_arg
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ def password_link(peer_id: int) -> ResponseReturnValue:
 @bp.get("/audit")
 @admin_required
 def audit() -> ResponseReturnValue:
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     with current_runtime().sessions() as session:
         entries = [
             {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target,

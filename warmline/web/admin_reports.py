@@ -16,6 +16,7 @@ from warmline.web.admin import utc_now
 from warmline.web.admin_charts import bar_chart
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
+from warmline.web.ids import id_arg
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 
@@ -27,7 +28,7 @@ def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
         lines = [(line.id, line.name) for line in session.scalars(select(Line).order_by(Line.name))]
     if not lines:
         return lines, None
-    line_id = request.args.get("line", type=int) or lines[0][0]
+    line_id = id_arg("line") or lines[0][0]
     start, end = parse_range(request.args.get("start"), request.args.get("end"), utc_now().date())
     channel = request.args.get("channel") or None
     if channel not in (None, "voice", "sms"):

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from warmline.domain.numbers import id_or_error
 from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.roster.importer import import_roster_text
@@ -19,6 +20,8 @@ from warmline.services.admin_forms import FormErrors, FormValues
 from warmline.web.admin import acting_admin, submitted_form, sync_routing, utc_now
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
+from warmline.web.ids import id_arg
+from warmline.web.security import allows_body
 
 bp = Blueprint("admin_roster", __name__, url_prefix="/admin/roster")
 
@@ -42,7 +45,7 @@ def week() -> ResponseReturnValue:
     lines = _lines()
     if not lines:
         return render_template("admin/roster_week.html", lines=lines, view=None)
-    line_id = request.args.get("line", type=int) or lines[0][0]
+    line_id = id_arg("line") or lines[0][0]
     today = admin_week.line_today(current_runtime(), line_id, utc_now())
     monday = admin_week.parse_week(request.args.get("week"), today)
     view = admin_week.build_week(current_runtime(), line_id, monday)
@@ -166,7 +169,7 @@ def delete(shift_id: int) -> ResponseReturnValue:
 
 
 def _back(shift_id: int) -> str:
-    line = request.form.get("line", type=int)
+    line = request.form.get("line", type=id_or_error)
     week = request.form.get("week") or None
     if line is None:
         with current_runtime().sessions() as session:
@@ -179,6 +182,7 @@ def _back(shift_id: int) -> str:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@allows_body(MAX_UPLOAD_BYTES * 2 + 100_000, field_bytes=MAX_UPLOAD_BYTES)
 @admin_required
 def import_file() -> ResponseReturnValue:
     if request.method == "GET":

@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from warmline import keys
 from warmline.services import dashboard as service
 from warmline.services import support as support_service
+from warmline.web import limits
 from warmline.web.auth import current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 from warmline.web.dashboard import (
@@ -226,7 +228,19 @@ def heartbeat() -> ResponseReturnValue:
     return jsonify(open=True, ttl_seconds=keys.HEARTBEAT_TTL_SECONDS)
 
 
+def _support_already_asked(limit: RequestLimit) -> Response:
+    wait = limits.seconds_until_reset(limit)
+    response = jsonify(error="your admins were told a few minutes ago; someone will reach out "
+                             f"(another alert is taken in {wait} s)")
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.post("/support")
+@limits.limiter.shared_limit(limits.SUPPORT_ALERTS_PER_PEER, scope=limits.SUPPORT_SCOPE,
+                             key_func=limits.signed_in_user, deduct_when=limits.succeeded,
+                             on_breach=_support_already_asked)
 @peer_required
 def support() -> ResponseReturnValue:
     user = current_user()
@@ -250,6 +264,8 @@ def _json_http_error(exc: HTTPException) -> ResponseReturnValue:
     # blueprint handler sees; elsewhere the page's own handling is left alone.
     if not wants_json():
         return exc
+    if exc.response is not None:  # an answer made for this refusal (a rate limit's) stands
+        return exc.response
     return error(exc.code or 500, (exc.description or exc.name).rstrip("."))
 
 

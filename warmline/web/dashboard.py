@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     flash,
     redirect,
@@ -26,10 +27,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit
 
 from warmline.services import calendar as calendar_service
 from warmline.services import dashboard as service
 from warmline.services import support as support_service
+from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 
@@ -234,7 +237,18 @@ def take_callback(callback_id: int) -> ResponseReturnValue:
     return redirect(url_for("dashboard.dashboard"))
 
 
+def _support_already_asked(limit: RequestLimit) -> Response:
+    wait = max(1, round(limits.seconds_until_reset(limit) / 60))
+    flash("Your admins were told a few minutes ago and someone will reach out. You can ask "
+          f"again in {wait} minute{'s' if wait != 1 else ''}.")
+    # Flask-Limiter uses the answer only when it is Flask's own Response class.
+    return current_app.make_response(redirect(url_for("dashboard.dashboard")))
+
+
 @bp.post("/dashboard/support")
+@limits.limiter.shared_limit(limits.SUPPORT_ALERTS_PER_PEER, scope=limits.SUPPORT_SCOPE,
+                             key_func=limits.signed_in_user, deduct_when=limits.succeeded,
+                             on_breach=_support_already_asked)
 @peer_required
 def support() -> ResponseReturnValue:
     user = current_user()

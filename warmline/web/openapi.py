@@ -347,7 +347,12 @@ def _base_document(security: list[dict[str, list[str]]],
                     "operationId": "needSupport",
                     "summary": "Alert the admins on shift at once (or text the line's admins)",
                     "security": changing_security,
-                    "responses": {"201": _ok("Alert raised", "SupportAlert"), **_CHANGING},
+                    "responses": {
+                        "201": _ok("Alert raised", "SupportAlert"),
+                        "429": _error("Already asked within 5 minutes: the admins know "
+                                      "(Retry-After says when another alert is taken)"),
+                        **_CHANGING,
+                    },
                 }
             },
         },

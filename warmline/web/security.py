@@ -1,4 +1,4 @@
-"""CSRF protection and the security headers every response carries.
+"""CSRF protection, request body limits, and the security headers every response carries.
 
 A state-changing request needs two things: the session's CSRF token (a form field or the
 X-CSRFToken header), and no sign that it came from another site. Browsers say where a request
@@ -11,11 +11,15 @@ token alone; the session cookie is `SameSite=Lax`, so another site's form never 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from warmline.web.context import current_runtime
 
@@ -50,7 +54,74 @@ SECURITY_HEADERS = {
 }
 HSTS_VALUE = "max-age=31536000; includeSubDomains"
 
+# Twilio's largest webhook is a few kB, and every form is far smaller than this. A body over the
+# limit is refused with 413 from its Content-Length before a byte is read; a chunked body is cut
+# off as soon as it passes the limit. Views that take files raise it with `allows_body`.
+BODY_LIMIT_BYTES = 1_000_000
+# A multipart body is parsed field by field: no single text field may hold more than this.
+FORM_FIELD_LIMIT_BYTES = 500_000
+_BODY_LIMIT_ATTRIBUTE = "warmline_body_limit_bytes"
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
 csrf = CSRFProtect()
+
+
+def allows_body(limit_bytes: int, *, field_bytes: int = FORM_FIELD_LIMIT_BYTES) -> Callable[[F], F]:
+    """Let one view read a larger body (a roster upload) than BODY_LIMIT_BYTES."""
+
+    def mark(view: F) -> F:
+        setattr(view, _BODY_LIMIT_ATTRIBUTE, (limit_bytes, field_bytes))
+        return view
+
+    return mark
+
+
+def _apply_body_limit() -> None:
+    # Runs before anything reads the body (the CSRF check reads the form), and before a view
+    # that never reads it: a body over the limit is refused whatever the route.
+    view = current_app.view_functions.get(request.endpoint or "")
+    larger: tuple[int, int] | None = getattr(view, _BODY_LIMIT_ATTRIBUTE, None)
+    if larger is not None:
+        request.max_content_length, request.max_form_memory_size = larger
+    limit = request.max_content_length or BODY_LIMIT_BYTES
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge
+    elif "wsgi.input_terminated" in request.environ:
+        _buffer_streamed_body(limit)
+
+
+def _buffer_streamed_body(limit: int) -> None:
+    """Read a chunked body up to the limit, refusing it past that, and hand the rest a copy.
+
+    Werkzeug stops reading a streamed body at the limit but then parses what it has as if it
+    were all: the form would be cut short silently. Reading one byte past the limit tells us.
+    """
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge
+    request.environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+    request.environ["CONTENT_LENGTH"] = str(size)
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    limit = request.max_content_length or BODY_LIMIT_BYTES
+    message = f"This request is larger than {limit // 1000} kB, so it was not read."
+    if wants_json():
+        return jsonify(error=message), 413
+    if is_twilio_request():
+        return Response(message, status=413, mimetype="text/plain")
+    return render_template("error.html", status=413, message=message), 413
 
 
 def is_twilio_request() -> bool:
@@ -129,7 +200,11 @@ def _public_url_is_https() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Turn on CSRF checks (our own hook, so Twilio can be exempted by path) and headers."""
+    """Body limits, CSRF checks (our own hook, so Twilio can be exempted by path) and headers."""
+    app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT_BYTES
+    app.config["MAX_FORM_MEMORY_SIZE"] = FORM_FIELD_LIMIT_BYTES
+    app.before_request(_apply_body_limit)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     # A dashboard stays open through a whole shift: the token lives as long as the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)

@@ -21,9 +21,8 @@ TWIML_MIMETYPE = "text/xml"
 def _signature_ok() -> bool:
     settings = current_runtime().settings
     url = public_request_url(settings.public_url, request.full_path)
-    params = request.form.to_dict(flat=False)
-    flat: dict[str, str | list[str]] = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
-    return is_valid_signature(url, flat, request.headers.get(SIGNATURE_HEADER),
+    return is_valid_signature(url, request.form.to_dict(flat=False),
+                              request.headers.get(SIGNATURE_HEADER),
                               settings.twilio_auth_tokens)
 
 
