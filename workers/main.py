@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import Queue
 
-from config import ConfigError, load_settings
+from config import ConfigError, Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
@@ -27,6 +29,42 @@ from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
 log = logging.getLogger("workers")
+# A Redis that comes back empty loses every scheduled recurring run with it; each worker checks
+# this often that each recurring job has its next run, so the chain (the sweeper, callbacks,
+# shift checks...) restarts by itself even when no call or peer comes along to meet the loss.
+RECONCILE_EVERY_SECONDS = 10.0
+# RQ heartbeats (and so reconciles, below) at least every worker_ttl - 15 s while idle.
+WORKER_TTL_SECONDS = 25
+
+
+class WarmlineWorker(MaskingWorker):
+    """RQ's worker, which also keeps the recurring jobs scheduled (see RECONCILE_EVERY_SECONDS)."""
+
+    settings: Settings
+    _reconciled_at = 0.0
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        super().heartbeat(*args, **kwargs)
+        if time.monotonic() - self._reconciled_at < RECONCILE_EVERY_SECONDS:
+            return
+        self._reconciled_at = time.monotonic()
+        try:
+            reconcile_once(self.settings)
+        except Exception as exc:  # noqa: BLE001 - Redis or SQL down: the next heartbeat retries
+            log.warning("recurring jobs not reconciled (%s)", type(exc).__name__)
+
+
+def reconcile_once(settings: Settings) -> list[str]:
+    """Reconcile with a runtime that is closed again at once: RQ forks work horses from this
+    process, and jobs build their own connections (process_runtime), never reuse these."""
+    runtime = build_runtime(settings)
+    try:
+        added = reconcile_recurring_jobs(runtime, datetime.now(UTC))
+    finally:
+        runtime.close()
+    if added:
+        log.info("recurring jobs reconciled: %d scheduled", len(added))
+    return added
 
 
 def preload_for_forked_jobs() -> None:
@@ -57,20 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     install_dispatchers()
 
-    # Reconcile with a runtime that is closed again before RQ forks work horses: jobs build
-    # their own connections (process_runtime), never reuse these.
-    runtime = build_runtime(settings)
-    try:
-        added = reconcile_recurring_jobs(runtime, datetime.now(UTC))
-        log.info("recurring jobs reconciled: %d scheduled", len(added))
-    finally:
-        runtime.close()
+    reconcile_once(settings)
 
     preload_for_forked_jobs()
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
-    worker = MaskingWorker(queues, connection=connection)
+    worker = WarmlineWorker(queues, connection=connection, worker_ttl=WORKER_TTL_SECONDS)
+    worker.settings = settings
     worker.work(
         burst=args.burst,
         with_scheduler=True,

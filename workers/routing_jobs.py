@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import recovery, rest, routing
+from warmline.services import rest, routing
 
 
 def run_match_pass(line_id: int) -> int:
@@ -15,11 +15,9 @@ def run_match_pass(line_id: int) -> int:
 
 
 def sweep() -> None:
-    """The sweeper (recurring, every few seconds): repairs what a crash left behind, and
-    rebuilds live state by itself when Redis lost it."""
-    runtime = process_runtime()
-    recovery.ensure_live_state(runtime, recovery.twilio_call_checker(runtime), time.time())
-    routing.sweep(runtime, time.time())
+    """The sweeper (recurring, every few seconds): repairs what a crash left behind. After a
+    Redis loss it is one more operation that meets it first, and rebuilds, like any other."""
+    routing.sweep(process_runtime(), time.time())
 
 
 def end_wrap_up(peer_id: int) -> str:

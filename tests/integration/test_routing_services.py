@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 
 from rq import SimpleWorker
 
 from warmline.domain.matching import VOICE, LineRules, Presence
-from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact, PeerProfile
 from warmline.routing.results import Offer, OffReason, PeerOff
 from warmline.runtime import Runtime
-from warmline.services import recovery, routing
+from warmline.services import routing
 
 
 class Recorder:
@@ -73,34 +71,3 @@ def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
     SimpleWorker([queue], connection=runtime.redis).work(burst=True)
     assert routing.routing_engine(runtime).presence(1) == Presence.AVAILABLE
     assert len(queue.failed_job_registry) == 0
-
-
-def test_rebuild_requeues_live_calls_and_sets_peers_off(runtime: Runtime) -> None:
-    arrived = datetime.now(UTC) - timedelta(minutes=2)
-    with runtime.sessions() as session, session.begin():
-        line = Line(number="+15550100001", name="Test line", timezone="UTC")
-        experience = Experience(key="recovery", label="Recovery", digit=1, keyword="RECOVERY")
-        peer = Peer(email="p@example.org", name="Pat Peer", phone_encrypted="x",
-                    phone_hash="h" * 64, experiences=[experience])
-        session.add_all([line, experience, peer])
-        session.flush()
-        session.add(Shift(peer_id=peer.id, line_id=line.id,
-                          start_local=datetime(2020, 1, 1, 0, 0),
-                          end_local=datetime(2020, 1, 1, 23, 59).time(), rrule="FREQ=DAILY"))
-        for cid, sid in (("live", "CA_live"), ("gone", "CA_gone")):
-            session.add(Contact(id=cid, line_id=line.id, channel=VOICE, caller_hash="c" * 64,
-                                experience_key="recovery", provider_sid=sid, arrived_at=arrived))
-        session.add(Contact(id="done", line_id=line.id, channel=VOICE, caller_hash="c" * 64,
-                            provider_sid="CA_done", arrived_at=arrived, outcome="connected"))
-        peer_id = peer.id
-    recorder = Recorder()
-    now = time.time()
-    report = recovery.rebuild_live_state(runtime, lambda sid: sid == "CA_live", now, recorder)
-    assert report.requeued == ["live"] and report.gone == ["gone"]
-    engine = routing.routing_engine(runtime)
-    assert engine.waiting_contact_ids() == ["live"]
-    assert engine.presence(peer_id) == Presence.OFF
-    assert recorder.offs == [PeerOff(peer_id, OffReason.ROUTING_REBUILT)]
-    # run twice: nothing doubles
-    recovery.rebuild_live_state(runtime, lambda sid: sid == "CA_live", now, recorder)
-    assert engine.waiting_contact_ids() == ["live"]

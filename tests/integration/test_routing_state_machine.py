@@ -55,6 +55,7 @@ class RoutingMachine(RuleBasedStateMachine):
         self.redis = Redis.from_url(TEST_REDIS_URL)
         self.redis.flushdb()
         self.engine = RoutingEngine(self.redis)
+        self.engine.mark_state_built("test")
         self.now = T0
         self.known: set[str] = set()
         self.next_id = 0

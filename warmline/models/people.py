@@ -36,6 +36,11 @@ class Peer(Base):
     # SHA-256 of the secret token of the peer's private calendar (iCal) link: the token itself is
     # shown once, so a copy of the database cannot be turned into anyone's feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The presence the peer last asked for (available, break, off), or `off` when the engine set
+    # them off: a durable fact, so a Redis that comes back empty puts them back as they were.
+    # Offered, busy and wrap-up are the engine's own and live in Redis only.
+    presence: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    presence_changed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     experiences: Mapped[list[Experience]] = relationship(secondary=peer_experiences, lazy="selectin")

@@ -31,6 +31,13 @@ The API the rest of the app uses (services call it; nothing else touches routing
     engine.snapshot(line_id, now) -> QueueSnapshot                   # counts and waits only
     engine.sweep(now) -> SweepReport                                 # repairs after crashes
 
+Redis can come back empty. Every script refuses to act while the state marker is missing
+(`keys.state_marker`), and every read checks it in the same transaction, so the loss is met by the
+first operation after it. The engine then calls its `on_state_lost` hook (the services' rebuild
+from SQL and Twilio, under a lock) and retries; without a hook it raises `RoutingStateLostError`.
+The rebuild itself runs an engine holding the rebuild lock's token, the one engine whose scripts
+run without the marker (`mark_state_built` ends a rebuild).
+
 Presence: a peer starts `off`; `available` only while working a line (on shift or a drop-in);
 an offer makes them `offered`; an accepted call makes them `busy`, an accepted text leaves them
 `available` (texts go up to max_texts); the end of a call, or of their last text, starts
@@ -44,12 +51,14 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.commands.core import Script
+from redis.exceptions import ResponseError
 
 from warmline.domain.matching import (
     ANY_EXPERIENCE,
@@ -80,10 +89,17 @@ from warmline.routing.results import (
     SweepReport,
     WrapUpChange,
 )
-from warmline.routing.scripts import register_scripts
+from warmline.routing.scripts import STATE_LOST_ERROR, register_scripts
 
 # Presences a peer (or an admin) may ask for; the others are the engine's to set.
 REQUESTABLE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.OFF})
+# An operation that meets a lost state rebuilds and retries; a Redis emptied again during the
+# retry (a flapping failover) is tried a few times before the caller is told.
+STATE_LOST_RETRIES = 3
+
+
+class RoutingStateLostError(RuntimeError):
+    """Redis lost the routing state and it could not be rebuilt (yet): the caller degrades."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +154,88 @@ def _offer(raw: Sequence[Any]) -> Offer:
 class RoutingEngine:
     """Live routing state in Redis; see the module docstring for the API."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, on_state_lost: Callable[[], None] | None = None,
+                 rebuild_token: str | None = None) -> None:
         self.redis = redis
         self._scripts: dict[str, Script] = register_scripts(redis)
+        self._on_state_lost = on_state_lost
+        self._rebuild_token = rebuild_token
 
     def _run(self, name: str, now: float, *args: object) -> Any:
         # KEYS[1] only routes the call to the `{wl}` slot on a cluster; scripts build the rest.
-        argv = [repr(float(now)), *(a if isinstance(a, str) else str(a) for a in args)]
-        return self._scripts[name](keys=[keys.lines()], args=argv)
+        # ARGV[2], the rebuild token, is taken out by common.lua before the script reads ARGV.
+        argv = [repr(float(now)), self._rebuild_token or "",
+                *(a if isinstance(a, str) else str(a) for a in args)]
+        for _ in range(STATE_LOST_RETRIES):
+            try:
+                return self._scripts[name](keys=[keys.lines()], args=argv)
+            except ResponseError as exc:
+                if STATE_LOST_ERROR not in str(exc):
+                    raise
+            self._state_lost()
+        raise RoutingStateLostError(f"routing state still missing after {STATE_LOST_RETRIES} rebuilds")
+
+    def _state_lost(self) -> None:
+        if self._rebuild_token is not None:
+            raise RoutingStateLostError("the rebuild lost its lock (it ran too long, or Redis was emptied)")
+        if self._on_state_lost is None:
+            raise RoutingStateLostError("routing state is missing and this engine cannot rebuild it")
+        self._on_state_lost()
+
+    def _read(self, build: Callable[[Pipeline], object]) -> list[Any]:
+        """Reads in one transaction with the marker check, so an empty Redis is never read as
+        "no such contact" or "peer off": it is rebuilt first."""
+        for _ in range(STATE_LOST_RETRIES):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.exists(keys.state_marker())
+            build(pipe)
+            marker, *values = pipe.execute()
+            if marker or self._rebuild_token is not None:
+                return values
+            self._state_lost()
+        raise RoutingStateLostError(f"routing state still missing after {STATE_LOST_RETRIES} rebuilds")
+
+    def _require_state(self) -> None:
+        """For reads of several steps: the marker is there (a loss between the steps reads as
+        an empty queue once; the next operation rebuilds)."""
+        self._read(lambda pipe: None)
+
+    def ensure_state(self) -> None:
+        """Rebuild first if Redis lost the state (for callers whose own keys live beside it)."""
+        self._require_state()
+
+    def state_built(self) -> bool:
+        return bool(self.redis.exists(keys.state_marker()))
+
+    def mark_state_built(self, generation: str) -> None:
+        """Live state is complete: routing may run. `generation` starts every offer id from now
+        on, so it must differ from any earlier one (a random token)."""
+        self.redis.set(keys.state_marker(), generation)
+
+    def restore_connection(self, contact: ArrivingContact, peer_id: int, accepted_at: float,
+                           now: float) -> bool:
+        """Rebuild only: a contact still live with its peer is connected again."""
+        return bool(self._run(
+            "restore_connection", now, contact.contact_id, contact.line_id, contact.channel,
+            contact.experience or "", contact.language,
+            repr(queue_score(contact.priority, contact.arrived_at)),
+            int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id,
+            repr(float(accepted_at))))
+
+    def restore_offer(self, contact: ArrivingContact, offer_id: str, peer_id: int,
+                      expires_at: float, now: float) -> bool:
+        """Rebuild only: a call offer whose peer's phone is still ringing is pending again, so
+        their "1" is taken and nobody else is rung for the caller."""
+        return bool(self._run(
+            "restore_offer", now, contact.contact_id, contact.line_id, contact.channel,
+            contact.experience or "", contact.language,
+            repr(queue_score(contact.priority, contact.arrived_at)),
+            int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id, offer_id,
+            repr(float(expires_at))))
+
+    def restore_wrap_up(self, peer_id: int, until: float, now: float) -> bool:
+        """Rebuild only: an available peer whose call ended lately is in wrap-up until `until`."""
+        return bool(self._run("restore_wrap_up", now, peer_id, repr(float(until))))
 
     # Profiles, lines and shifts -----------------------------------------------------------
 
@@ -228,7 +318,7 @@ class RoutingEngine:
         """
         score = ""
         if priority is not None:
-            arrived = self.redis.hget(keys.contact(contact_id), "arrived")
+            (arrived,) = self._read(lambda pipe: pipe.hget(keys.contact(contact_id), "arrived"))
             if arrived is None:
                 return self._arrival(contact_id, ["unknown", 0, [], []])
             score = repr(queue_score(priority, float(_s(arrived))))
@@ -288,19 +378,19 @@ class RoutingEngine:
     # Reading ------------------------------------------------------------------------------
 
     def load(self, peer_id: int) -> PeerLoad:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.scard(keys.peer_contacts(peer_id, "voice"))
-        pipe.scard(keys.peer_contacts(peer_id, "sms"))
-        calls, texts = pipe.execute()
+        calls, texts = self._read(lambda pipe: (
+            pipe.scard(keys.peer_contacts(peer_id, "voice")),
+            pipe.scard(keys.peer_contacts(peer_id, "sms"))))
         return PeerLoad(calls=int(calls), texts=int(texts))
 
     def presence(self, peer_id: int) -> Presence | None:
-        raw = self.redis.hget(keys.peer(peer_id), "presence")
+        (raw,) = self._read(lambda pipe: pipe.hget(keys.peer(peer_id), "presence"))
         return Presence(_s(raw)) if raw else None
 
     def peer_view(self, peer_id: int, now: float) -> PeerView | None:
         """The peer as the pure rules see it (dashboards, tests)."""
-        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.peer(peer_id)).items()}
+        (raw,) = self._read(lambda pipe: pipe.hgetall(keys.peer(peer_id)))
+        h = {_s(k): _s(v) for k, v in raw.items()}
         if "presence" not in h:
             return None
         assigned = {int(x) for x in h.get("lines", "").split(",") if x}
@@ -345,11 +435,18 @@ class RoutingEngine:
         return None
 
     def contact_state(self, contact_id: str) -> str | None:
-        raw = self.redis.hget(keys.contact(contact_id), "state")
+        (raw,) = self._read(lambda pipe: pipe.hget(keys.contact(contact_id), "state"))
         return _s(raw) if raw else None
 
+    def offer_expires_at(self, offer_id: str) -> float | None:
+        """When a pending offer lapses; None once it is not pending (or unknown)."""
+        state, expires = self._read(lambda pipe: pipe.hmget(keys.offer(offer_id),
+                                                            ["state", "expires"]))[0]
+        return float(_s(expires)) if state == b"pending" and expires else None
+
     def contact_view(self, contact_id: str) -> ContactView | None:
-        h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.contact(contact_id)).items()}
+        (raw,) = self._read(lambda pipe: pipe.hgetall(keys.contact(contact_id)))
+        h = {_s(k): _s(v) for k, v in raw.items()}
         if "state" not in h:
             return None
         return ContactView(
@@ -360,16 +457,19 @@ class RoutingEngine:
         )
 
     def waiting_contact_ids(self) -> list[str]:
-        return [_s(c) for c in self.redis.zrange(keys.waiting_all(), 0, -1)]
+        (raw,) = self._read(lambda pipe: pipe.zrange(keys.waiting_all(), 0, -1))
+        return [_s(c) for c in raw]
 
     def pending_offer_ids(self) -> list[str]:
-        return [_s(o) for ch in ("voice", "sms")
-                for o in self.redis.zrange(keys.pending_offers(ch), 0, -1)]
+        voice, sms = self._read(lambda pipe: (pipe.zrange(keys.pending_offers("voice"), 0, -1),
+                                              pipe.zrange(keys.pending_offers("sms"), 0, -1)))
+        return [_s(o) for o in [*voice, *sms]]
 
     def connections(self) -> list[tuple[str, int, str]]:
         """Connected contacts as (contact id, peer id, channel), for the sweep's live checks."""
         out: list[tuple[str, int, str]] = []
-        for raw in self.redis.zrange(keys.connected(), 0, -1):
+        (connected,) = self._read(lambda pipe: pipe.zrange(keys.connected(), 0, -1))
+        for raw in connected:
             cid = _s(raw)
             peer, channel = self.redis.hmget(keys.contact(cid), ["peer", "channel"])
             if peer and channel:
@@ -377,14 +477,17 @@ class RoutingEngine:
         return out
 
     def line_ids(self) -> list[int]:
-        return sorted(int(_s(x)) for x in self.redis.smembers(keys.lines()))
+        (raw,) = self._read(lambda pipe: pipe.smembers(keys.lines()))
+        return sorted(int(_s(x)) for x in raw)
 
     def peer_ids(self) -> list[int]:
-        return sorted(int(_s(x)) for x in self.redis.smembers(keys.peers()))
+        (raw,) = self._read(lambda pipe: pipe.smembers(keys.peers()))
+        return sorted(int(_s(x)) for x in raw)
 
     def snapshot(self, line_id: int, now: float) -> QueueSnapshot:
         """Counts and waiting times by channel and experience; never a contact's identity."""
         classes: list[ClassSnapshot] = []
+        self._require_state()
         for raw in sorted(self.redis.smembers(keys.line_classes(line_id))):
             parts: list[str] = _s(raw).split(":")
             channel, experience, language = parts[0], parts[1], parts[2]
@@ -429,4 +532,4 @@ class RoutingEngine:
         )
 
 
-__all__ = ["ANY_EXPERIENCE", "ArrivingContact", "PeerProfile", "RoutingEngine"]
+__all__ = ["ANY_EXPERIENCE", "ArrivingContact", "PeerProfile", "RoutingEngine", "RoutingStateLostError"]

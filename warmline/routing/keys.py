@@ -25,7 +25,8 @@ OFFER_RECORD_TTL_SECONDS = 3600
 # Observed waits feed the honest estimate; older ones say little about now.
 RECENT_WAITS_TTL_SECONDS = 3600
 RECENT_WAITS_KEPT = 50
-# If the rebuilder dies mid-rebuild, its lock frees itself and the next sweep tries again.
+# If the rebuilder dies mid-rebuild, its lock frees itself and the next routing operation (or
+# sweep) tries again.
 REBUILD_LOCK_SECONDS = 60
 
 Part = str | int
@@ -148,12 +149,14 @@ def recent_waits(line_id: Part, channel: Part, experience: Part) -> str:
 
 
 def state_marker() -> str:
-    """Set once live state is built; its absence means Redis lost it (restart, failover)."""
+    """This Redis's routing generation, set once live state is built; its absence means Redis
+    lost it (restart, failover). Every routing script checks it; offer ids start with it."""
     return f"{ROUTING}state_marker"
 
 
 def rebuild_lock() -> str:
-    """Held while one process rebuilds live state, so two sweepers never rebuild at once."""
+    """Held (with a random token) while one process rebuilds live state: nobody else rebuilds,
+    and only scripts carrying the token run while the marker is missing."""
     return f"{ROUTING}rebuild_lock"
 
 
@@ -161,6 +164,7 @@ KEY_FAMILIES: tuple[Callable[..., str], ...] = (
     lines, line, line_on_shift, line_classes, waiting, waiting_all, pool, staffed, peers, peer,
     peer_shift_lines, peer_drop_ins, peer_memberships, peer_contacts, presence_members, wrap_ups,
     drop_in_ends, contact, connected, offer, offer_sequence, pending_offers, recent_waits,
+    state_marker, rebuild_lock,
 )
 
 _MARK = "\x00"

@@ -11,10 +11,14 @@ from redis.commands.core import Script
 from warmline.routing import defaults, keys
 
 LUA_DIR = Path(__file__).with_name("lua")
+# The error every script answers while the state marker is missing (see common.lua); Redis
+# prefixes it to the message redis-py raises as a ResponseError.
+STATE_LOST_ERROR = "WARMLINE_STATE_LOST routing state is missing (Redis came back empty)"
 SCRIPT_NAMES = (
     "accept", "allow_drop_in", "arrive", "choose_any", "end_contact", "end_offer", "match_pass",
     "set_on_shift", "set_presence", "sweep", "sync_line", "sync_peer", "wrap_up",
     "requeue",  # texts: a risk word raises priority, a keyword changes the experience
+    "restore_connection", "restore_offer", "restore_wrap_up",  # the rebuild after a Redis loss
 )
 
 
@@ -33,6 +37,7 @@ def _constants() -> str:
         "OFFER_RECORD_TTL": keys.OFFER_RECORD_TTL_SECONDS,
         "RECENT_WAITS_TTL": keys.RECENT_WAITS_TTL_SECONDS,
         "RECENT_WAITS_KEPT": keys.RECENT_WAITS_KEPT,
+        "STATE_LOST_ERROR": STATE_LOST_ERROR,
     }
     return "".join(f"local {name} = {value!r}\n" for name, value in values.items())
 

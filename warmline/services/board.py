@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from warmline.models import Experience, Line, OpenShift, Peer
-from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
+from warmline.services import routing
 from warmline.services.admin_notices import AdminNotice, NoticeKind, list_notices
 from warmline.services.drop_ins import pending_ask_ids
 from warmline.services.support import SupportAlert, list_support_alerts
@@ -73,7 +73,7 @@ def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
-    engine = RoutingEngine(runtime.redis)
+    engine = routing.routing_engine(runtime)
     epoch = now.timestamp()
     with runtime.sessions() as session:
         line_names = {row.id: row.name for row in session.execute(select(Line.id, Line.name))}

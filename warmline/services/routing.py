@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from warmline import keys
 from warmline.domain.matching import LineRules, Presence
@@ -129,7 +130,27 @@ def dispatch_offers(offers: Iterable[Offer]) -> None:
 
 
 def routing_engine(runtime: Runtime) -> RoutingEngine:
-    return RoutingEngine(runtime.redis)
+    """The engine every service uses: an operation that meets a Redis that came back empty
+    rebuilds live state (warmline.services.recovery, under a lock) and is retried."""
+
+    def rebuild() -> None:
+        from warmline.services import recovery  # noqa: PLC0415 - recovery builds on this module
+
+        recovery.ensure_live_state(runtime)
+
+    return RoutingEngine(runtime.redis, on_state_lost=rebuild)
+
+
+def record_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> None:
+    """The presence a peer asked for (or `off`, set by the engine) as a durable fact in SQL, so
+    a rebuild after a Redis loss puts them back as they were (DESIGN.md "Routing")."""
+    with runtime.sessions() as session:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return
+        peer.presence = presence.value
+        peer.presence_changed_at = datetime.fromtimestamp(now, UTC)
+        session.commit()
 
 
 def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
@@ -150,9 +171,12 @@ def _off_facts(runtime: Runtime, offs: Iterable[PeerOff | None], now: float) -> 
             _presence_fact(runtime, peer_off.peer_id, Presence.OFF, now)
 
 
-def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None]) -> None:
+def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None], runtime: Runtime,
+            now: float) -> None:
+    """Tell each peer the engine set off, and record that they are off."""
     for peer_off in offs:
         if peer_off is not None:
+            record_presence(runtime, peer_off.peer_id, Presence.OFF, now)
             notify_peer(notifier, peer_off)
 
 
@@ -169,7 +193,7 @@ def run_match_pass(runtime: Runtime, line_id: int, now: float) -> list[Offer]:
     return taken
 
 
-def _match_lines(runtime: Runtime, line_ids: Iterable[int | None], now: float) -> list[Offer]:
+def match_lines(runtime: Runtime, line_ids: Iterable[int | None], now: float) -> list[Offer]:
     offers: list[Offer] = []
     for line_id in sorted({x for x in line_ids if x is not None}):
         offers.extend(run_match_pass(runtime, line_id, now))
@@ -199,31 +223,37 @@ def sync_line(runtime: Runtime, line_id: int, now: float) -> None:
     routing_engine(runtime).sync_line(rules, now)
 
 
+def peer_profile(session: Session, peer_id: int) -> PeerProfile | None:
+    """The peer's routing profile from SQL; the lines are those they have shifts on."""
+    peer = session.get(Peer, peer_id)
+    if peer is None:
+        return None
+    line_ids = session.scalars(
+        select(Shift.line_id).where(Shift.peer_id == peer_id).distinct()).all()
+    return PeerProfile(
+        peer_id=peer.id,
+        lines=frozenset(line_ids) if peer.active else frozenset(),
+        experiences=frozenset(e.key for e in peer.experiences if e.active),
+        languages=frozenset(peer.languages),
+        channels=frozenset(peer.channels),
+        max_texts=peer.max_texts,
+    )
+
+
 def sync_peer(runtime: Runtime, peer_id: int, now: float) -> None:
-    """Copy the peer's profile into routing; the lines are those they have shifts on."""
+    """Copy the peer's profile into routing."""
     with runtime.sessions() as session:
-        peer = session.get(Peer, peer_id)
-        if peer is None:
-            return
-        line_ids = session.scalars(
-            select(Shift.line_id).where(Shift.peer_id == peer_id).distinct()).all()
-        profile = PeerProfile(
-            peer_id=peer.id,
-            lines=frozenset(line_ids) if peer.active else frozenset(),
-            experiences=frozenset(e.key for e in peer.experiences if e.active),
-            languages=frozenset(peer.languages),
-            channels=frozenset(peer.channels),
-            max_texts=peer.max_texts,
-        )
-    routing_engine(runtime).sync_peer(profile, now)
+        profile = peer_profile(session, peer_id)
+    if profile is not None:
+        routing_engine(runtime).sync_peer(profile, now)
 
 
 def apply_shift_roster(runtime: Runtime, line_id: int, peer_ids: Iterable[int], now: float,
                        notifier: PeerNotifier | None = None) -> ShiftChange:
     """The schedule says exactly these peers are on shift for the line now."""
     change = routing_engine(runtime).set_on_shift(line_id, peer_ids, now)
-    _notify(notifier, change.went_off)
-    _match_lines(runtime, change.lines_to_match, now)
+    _notify(notifier, change.went_off, runtime, now)
+    match_lines(runtime, change.lines_to_match, now)
     return change
 
 
@@ -238,8 +268,8 @@ class RoutingShiftEnd:
         now = ended_at.timestamp()
         change = routing_engine(self.runtime).end_shift(peer_id, line_id, now)
         _off_facts(self.runtime, change.went_off, now)
-        _notify(self.notifier, change.went_off)
-        _match_lines(self.runtime, change.lines_to_match, now)
+        _notify(self.notifier, change.went_off, self.runtime, now)
+        match_lines(self.runtime, change.lines_to_match, now)
 
 
 def allow_drop_in(runtime: Runtime, peer_id: int, line_id: int, until: float, now: float) -> None:
@@ -253,11 +283,12 @@ def allow_drop_in(runtime: Runtime, peer_id: int, line_id: int, until: float, no
 def set_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> PresenceChange:
     engine = routing_engine(runtime)
     change = engine.set_presence(peer_id, presence, now)
-    if change.changed:
+    if change.changed and change.presence is not None:
+        record_presence(runtime, peer_id, change.presence, now)
         _presence_fact(runtime, peer_id, change.presence, now)
     if change.changed and change.presence == Presence.AVAILABLE:
-        _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
-    _match_lines(runtime, [change.returned_line_id], now)
+        match_lines(runtime, _peer_lines(engine, peer_id, now), now)
+    match_lines(runtime, [change.returned_line_id], now)
     return change
 
 
@@ -265,7 +296,7 @@ def extend_wrap_up(runtime: Runtime, peer_id: int, until: float, now: float) -> 
     """"I need more time": wrap-up lasts until `until` (never shortened)."""
     change = routing_engine(runtime).extend_wrap_up(peer_id, until, now)
     if change.status == "extended" and change.wrap_up_until is not None:
-        _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
     return change
 
 
@@ -276,16 +307,16 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
     change = engine.end_wrap_up(peer_id, now)
     if change.status == "not_due" and change.wrap_up_until is not None:
         # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
-        _schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
     if change.status == "ended":
         _presence_fact(runtime, peer_id, change.presence, now)
         if change.presence == Presence.OFF:
-            _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)])
-        _match_lines(runtime, _peer_lines(engine, peer_id, now), now)
+            _notify(notifier, [PeerOff(peer_id, OffReason.SHIFT_ENDED)], runtime, now)
+        match_lines(runtime, _peer_lines(engine, peer_id, now), now)
     return change
 
 
-def _schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
+def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
     # RQ schedules in whole seconds and may run a job up to a second early: round up.
     runtime.queue(QueueName.ROUTING).enqueue_at(
@@ -329,13 +360,13 @@ def complete_contact(runtime: Runtime, contact_id: str, now: float,
 def _contact_ended(runtime: Runtime, end: ContactEnd, now: float,
                    notifier: PeerNotifier | None) -> ContactEnd:
     _presence_fact(runtime, end.peer_id, end.presence_after, now, end.line_id)
-    _notify(notifier, [end.peer_off])
+    _notify(notifier, [end.peer_off], runtime, now)
     if end.wrap_up_until is not None and end.peer_id is not None:
-        _schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
+        schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
     if end.previous_state == "offered" or end.presence_after == Presence.AVAILABLE:
-        _match_lines(runtime, [end.line_id], now)
+        match_lines(runtime, [end.line_id], now)
     elif end.previous_state == "connected" and end.peer_id is not None:
-        _match_lines(runtime, _peer_lines(routing_engine(runtime), end.peer_id, now), now)
+        match_lines(runtime, _peer_lines(routing_engine(runtime), end.peer_id, now), now)
     return end
 
 
@@ -345,7 +376,7 @@ def accept_offer(runtime: Runtime, offer_id: str, now: float,
     engine = routing_engine(runtime)
     result = engine.accept(offer_id, now)
     _off_facts(runtime, [result.peer_off], now)
-    _notify(notifier, [result.peer_off])
+    _notify(notifier, [result.peer_off], runtime, now)
     if result.accepted and result.peer_id is not None:
         record_activity(runtime, result.peer_id, ActivityKind.CONTACT, now,
                         state=result.channel or "", line_id=result.line_id)
@@ -353,10 +384,10 @@ def accept_offer(runtime: Runtime, offer_id: str, now: float,
             _presence_fact(runtime, result.peer_id, Presence.BUSY, now, result.line_id)
         _tell_if_rest_due(runtime, engine, result.peer_id, now)
     if not result.accepted:
-        _match_lines(runtime, [result.line_id], now)
+        match_lines(runtime, [result.line_id], now)
     elif result.channel == "sms" and result.peer_id is not None:
         # a texter's peer may take more texts
-        _match_lines(runtime, [result.line_id], now)
+        match_lines(runtime, [result.line_id], now)
     return result
 
 
@@ -379,9 +410,9 @@ def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: float
     if end.ended and end.peer_id is not None and reason.value in MISSED_REASONS:
         record_activity(runtime, end.peer_id, ActivityKind.MISSED, now, line_id=end.line_id)
     _off_facts(runtime, [end.peer_off], now)
-    _notify(notifier, [end.peer_off])
+    _notify(notifier, [end.peer_off], runtime, now)
     if end.ended:
-        _match_lines(runtime, [end.line_id], now)
+        match_lines(runtime, [end.line_id], now)
     return end
 
 
@@ -412,7 +443,7 @@ def sweep(runtime: Runtime, now: float, notifier: PeerNotifier | None = None) ->
     for peer_id, presence in report.readied_peers:
         _presence_fact(runtime, peer_id, presence, now)
     _off_facts(runtime, report.went_off, now)
-    _notify(notifier, report.went_off)
+    _notify(notifier, report.went_off, runtime, now)
     connections = engine.connections()
     if connections:
         with runtime.sessions() as session:
@@ -421,5 +452,5 @@ def sweep(runtime: Runtime, now: float, notifier: PeerNotifier | None = None) ->
                 Contact.ended_at.is_not(None))).all())
         for cid in sorted(ended):
             _contact_ended(runtime, engine.complete(cid, now), now, notifier)
-    _match_lines(runtime, engine.line_ids(), now)
+    match_lines(runtime, engine.line_ids(), now)
     return report

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from warmline.models import Contact, EventKind, Line, Peer
 from warmline.queues import QueueName
 from warmline.routing import defaults
@@ -64,6 +66,8 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
         phone = runtime.keys.decrypt(peer.phone_encrypted)
         public = runtime.settings.public_url
         state.link_offer(offer_id, contact_id)
+        if not _note_ring(runtime, session, contact, offer_id, peer_id):
+            return None  # the offer ended meanwhile
         try:
             call_sid = RestTwilioGateway(runtime.settings).create_call(
                 to=phone, from_=line.number,
@@ -77,12 +81,35 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
             return None
         state.set_offer_call(offer_id, call_sid)
         state.set_ringing_call(contact_id, call_sid)
+        contact.offer_call_sid = call_sid
+        session.commit()
         note_event(runtime, contact, EventKind.OFFERED, now, peer_id=peer_id)
         return call_sid
 
 
+def _note_ring(runtime: Runtime, session: Session, contact: Contact, offer_id: str,
+               peer_id: int) -> bool:
+    """The ring as a durable fact, ids only, written before the phone rings (the peer leg's
+    CallSid follows): a Redis lost while it rings gets the offer back from SQL
+    (warmline.services.recovery) instead of offering the caller again, so the peer's "1" still
+    bridges them. False if the offer is no longer pending."""
+    expires = routing.routing_engine(runtime).offer_expires_at(offer_id)
+    if expires is None:
+        return False
+    contact.offer_id, contact.offer_peer_id, contact.offer_call_sid = offer_id, peer_id, None
+    contact.offer_expires_at = datetime.fromtimestamp(expires, UTC)
+    session.commit()
+    return True
+
+
 def _offer_contact(runtime: Runtime, offer_id: str) -> tuple[Contact, Line] | None:
-    contact_id = CallState(runtime.redis).contact_of_offer(offer_id)
+    state = CallState(runtime.redis)
+    contact_id = state.contact_of_offer(offer_id)
+    if contact_id is None:
+        # Unknown, or Redis came back empty while the phone rang: the rebuild brings back the
+        # offer of a ring that is still live (warmline.services.recovery); then look again.
+        routing.routing_engine(runtime).ensure_state()
+        contact_id = state.contact_of_offer(offer_id)
     if contact_id is None:
         return None
     with runtime.sessions() as session:

@@ -19,7 +19,8 @@ from warmline.web.context import current_runtime
 bp = Blueprint("texts_api", __name__, url_prefix="/api/texts")
 
 _CONTACT_ID = re.compile(r"^[0-9a-f]{32}$")
-_OFFER_ID = re.compile(r"^[0-9]{1,12}$")
+# An offer id is the routing generation (hex, new each time Redis comes back empty) and a number.
+_OFFER_ID = re.compile(r"^[0-9a-z]{1,16}-[0-9]{1,12}$")
 
 
 def _error(status: int, message: str) -> ResponseReturnValue:

@@ -1,5 +1,16 @@
 -- Shared by every routing script (prepended after the constants and key builders).
 -- ARGV[1] is always `now` (epoch seconds): the caller's clock, never Redis's, so tests control time.
+-- ARGV[2] is the rebuild token ('' outside a rebuild). It is taken out here, so every script's own
+-- arguments start at ARGV[2].
+local REBUILD_TOKEN = table.remove(ARGV, 2)
+-- Redis can come back empty (a restart without persistence, a failover): no script may act on
+-- state that is not there, or it would build a new truth on nothing (peers `off` mid-call,
+-- callers forgotten). The marker is set by the rebuild; only the rebuild, holding the lock's
+-- token, runs scripts without it. The caller rebuilds and retries (warmline.routing.engine).
+if redis.call('EXISTS', key_state_marker()) == 0
+    and (REBUILD_TOKEN == '' or redis.call('GET', key_rebuild_lock()) ~= REBUILD_TOKEN) then
+  return redis.error_reply(STATE_LOST_ERROR)
+end
 local NOW_S = ARGV[1]
 local NOW = tonumber(NOW_S)
 -- Offer endings the peer is answerable for; two in a row set the peer off.
@@ -178,7 +189,10 @@ local function take_offer(cid, peer_id, wk)
   local ck = key_contact(cid)
   local c = redis.call('HMGET', ck, 'line', 'channel', 'experience', 'language')
   local channel = c[2]
-  local oid = tostring(redis.call('INCR', key_offer_sequence()))
+  -- The generation keeps ids unique across Redis lifetimes: a peer still ringing for an offer
+  -- of the lost Redis can never accept a new offer that reused its number.
+  local oid = redis.call('GET', key_state_marker()) .. '-' ..
+    tostring(redis.call('INCR', key_offer_sequence()))
   local seconds = TEXT_OFFER
   if channel == 'voice' then
     -- Twilio rings one call a second per account: wait behind the voice offers already out.
