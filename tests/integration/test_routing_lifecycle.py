@@ -31,8 +31,6 @@ from warmline.runtime import Runtime
 from warmline.services import recovery, routing
 from warmline.services.recurring import list_scheduled_recurring
 
-NOW = datetime.now(UTC)
-
 
 class Dispatched:
     def __init__(self) -> None:
@@ -96,12 +94,13 @@ def _world(runtime: Runtime) -> dict[str, int]:
 
 def _contact(runtime: Runtime, cid: str, line_id: int, *, minutes_ago: float, experience: str,
              peer_id: int | None = None, answered: bool = False, ended: bool = False) -> None:
+    now = datetime.now(UTC)  # at the call, not at import: the wrap-up window is only 60 s
     with runtime.sessions() as session, session.begin():
         session.add(Contact(
             id=cid, line_id=line_id, channel=VOICE, caller_hash="c" * 64, experience_key=experience,
-            provider_sid=f"CA{cid}", arrived_at=NOW - timedelta(minutes=minutes_ago),
-            peer_id=peer_id, answered_at=NOW - timedelta(minutes=minutes_ago) if answered else None,
-            ended_at=NOW - timedelta(seconds=10) if ended else None,
+            provider_sid=f"CA{cid}", arrived_at=now - timedelta(minutes=minutes_ago),
+            peer_id=peer_id, answered_at=now - timedelta(minutes=minutes_ago) if answered else None,
+            ended_at=now - timedelta(seconds=10) if ended else None,
             outcome="connected" if ended else None))
 
 
