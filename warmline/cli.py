@@ -65,6 +65,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return simulate_main(list(args.rest))
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from warmline.soak.__main__ import main as soak_main
+
+    return soak_main(list(args.rest))
+
+
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
     from warmline.services.recovery import rebuild_command
 
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("standin", cmd_standin, "serve the local Twilio stand-in"),
         ("simulate", cmd_simulate, "simulate a shift through the stand-in"),
+        ("soak", cmd_soak, "a shift full of faults against the processes as deployed"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)
@@ -120,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
 # `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
-FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate}
+FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate,
+                                 "soak": cmd_soak}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
