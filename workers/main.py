@@ -26,6 +26,15 @@ from warmline.services.recurring import reconcile_recurring_jobs
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
 log = logging.getLogger("workers")
+# A worker that was killed (OOM, a host's crash: no warm shutdown) leaves RQ's scheduler lock
+# behind for a minute (its TTL), so the worker started in its place finds the lock taken and runs
+# no scheduler. RQ only tries again at its maintenance, every 10 minutes by default: that long
+# without wrap-up ends, call backs, deadlines or the sweeper (found by `warmline soak`). Trying
+# every few seconds takes the scheduler over soon after the stale lock expires. Maintenance runs
+# between jobs or when the wait for one times out (RQ waits worker_ttl - 15 s), so an idle worker
+# needs the short TTL too; it also makes a dead worker's registration expire in 20 s.
+SCHEDULER_RETRY_SECONDS = 5
+WORKER_TTL_SECONDS = 20
 
 
 def preload_for_forked_jobs() -> None:
@@ -69,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
-    worker = Worker(queues, connection=connection)
+    worker = Worker(queues, connection=connection, maintenance_interval=SCHEDULER_RETRY_SECONDS,
+                    worker_ttl=WORKER_TTL_SECONDS)
     worker.work(
         burst=args.burst,
         with_scheduler=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from warmline.soak.faults import plan_schedule
+from warmline.soak.faults import KINDS
 from warmline.soak.run import DEFAULT_PG_ADMIN_URL, SoakPlan, SoakResult, soak
 from warmline.soak.tally import COLUMNS
 
@@ -49,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=d.seed, help="(default %(default)s)")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL,
                         help="where to create and drop the throwaway database")
+    parser.add_argument("--faults", default="all",
+                        help="all (default), or a comma-separated list of: "
+                             + ", ".join(kind.name for kind in KINDS))
     parser.add_argument("--keep", action="store_true",
-                        help="keep the work directory (process logs, Redis's files)")
+                        help="keep the work directory (process logs, Redis's files) and the database")
     return parser
 
 
@@ -59,7 +62,7 @@ def plan_from(args: argparse.Namespace) -> SoakPlan:
                     calls_per_hour=args.calls_per_hour, texts_per_hour=args.texts_per_hour,
                     lasting_seconds=args.fault_seconds, postgres_seconds=args.postgres_seconds,
                     drain_seconds=args.drain_seconds, settle_seconds=args.settle_seconds,
-                    seed=args.seed, pg_admin_url=args.pg_admin_url)
+                    seed=args.seed, pg_admin_url=args.pg_admin_url, faults=args.faults)
 
 
 def format_result(result: SoakResult) -> str:
@@ -102,8 +105,11 @@ def format_result(result: SoakResult) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     plan = plan_from(args)
-    schedule = plan_schedule(plan.shift_seconds, lasting_seconds=plan.lasting_seconds,
-                             postgres_seconds=plan.postgres_seconds)
+    try:
+        schedule = plan.schedule()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"soak: {plan.shift_seconds / 60:g} wall minutes at speed {plan.speed:g} "
           f"({plan.shift_seconds * plan.speed / 3600:.1f} simulated hours), {plan.peers} peers, "
           f"{plan.calls_per_hour:g} calls and {plan.texts_per_hour:g} texts per simulated hour; "

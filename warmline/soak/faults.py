@@ -70,14 +70,26 @@ class Schedule:
         return rows
 
 
-def plan_schedule(shift_seconds: float, *, lasting_seconds: float,
-                  postgres_seconds: float) -> Schedule:
-    """Every fault once, evenly spread over the shift after a baseline stretch, the last one
+def fault_kinds(names: str) -> tuple[FaultKind, ...]:
+    """`all`, or a comma-separated list of fault names (kept in the schedule's order)."""
+    if names.strip() in ("", "all"):
+        return KINDS
+    wanted = {name.strip() for name in names.split(",") if name.strip()}
+    unknown = wanted - {kind.name for kind in KINDS}
+    if unknown:
+        raise ValueError(f"unknown faults: {', '.join(sorted(unknown))} (known: "
+                         f"{', '.join(kind.name for kind in KINDS)})")
+    return tuple(kind for kind in KINDS if kind.name in wanted)
+
+
+def plan_schedule(shift_seconds: float, *, lasting_seconds: float, postgres_seconds: float,
+                  kinds: tuple[FaultKind, ...] = KINDS) -> Schedule:
+    """Each fault once, evenly spread over the shift after a baseline stretch, the last one
     well before the shift ends so its consequences play out while callers still arrive."""
     first, last = 0.08 * shift_seconds, 0.85 * shift_seconds
-    step = (last - first) / (len(KINDS) - 1)
+    step = (last - first) / max(1, len(kinds) - 1)
     faults = []
-    for n, kind in enumerate(KINDS):
+    for n, kind in enumerate(kinds):
         lasts = 0.0
         if kind.lasting:
             lasts = postgres_seconds if kind.name == "postgres-refuses" else lasting_seconds

@@ -33,7 +33,7 @@ from warmline.simulate.harness import (
 from warmline.simulate.jobs import queued_jobs
 from warmline.simulate.scenario import Behaviour, Scenario, default_roster, plan_arrivals, whole_shift_roster
 from warmline.simulate.wiring import provision_lines
-from warmline.soak.faults import BASELINE, Happened, Injector, Schedule, Targets, plan_schedule
+from warmline.soak.faults import BASELINE, Happened, Injector, Schedule, Targets, fault_kinds, plan_schedule
 from warmline.soak.procs import REPO, Supervisor, bind_locally, command_argv, procfile
 from warmline.soak.services import (
     HOST,
@@ -80,6 +80,12 @@ class SoakPlan:
     callback_delay: float = 10.0  # simulated seconds added to each status callback
     seed: int = 1
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL
+    faults: str = "all"  # or a comma-separated list of fault names
+
+    def schedule(self) -> Schedule:
+        return plan_schedule(self.shift_seconds, lasting_seconds=self.lasting_seconds,
+                             postgres_seconds=self.postgres_seconds,
+                             kinds=fault_kinds(self.faults))
 
     def behaviour(self) -> Behaviour:
         return Behaviour(talk_minutes=3.0, text_minutes=4.0, patience_minutes=3.0,
@@ -193,28 +199,21 @@ def _unsettled(runtime: Runtime, line_id: int) -> int:
     return int(open_contacts) + int(pending)
 
 
-def _settle(runtime: Runtime, standin: Standin, line_id: int, seconds: float) -> int:
-    """Wait for every call to end, the queues to empty and every contact's outcome."""
-    deadline = time.monotonic() + seconds
-    left = -1
-    while time.monotonic() < deadline:
-        try:
-            live = any(not leg.final for leg in standin.legs())
-            jobs = queued_jobs(runtime.redis, URGENT_QUEUES + SLOW_QUEUES)
-            left = _unsettled(runtime, line_id)
-            if not live and not jobs and left == 0:
-                return 0
-        except Exception as exc:  # noqa: BLE001 - still recovering from the last fault
-            log.debug("settling: %s", type(exc).__name__)
-        time.sleep(0.5)
-    return left
+def _settled(runtime: Runtime, standin: Standin, line_id: int) -> bool:
+    """Every call over, the queues empty and every contact with its outcome."""
+    try:
+        return (not any(not leg.final for leg in standin.legs())
+                and not queued_jobs(runtime.redis, URGENT_QUEUES + SLOW_QUEUES)
+                and _unsettled(runtime, line_id) == 0)
+    except Exception as exc:  # noqa: BLE001 - still recovering from the last fault
+        log.debug("settling: %s", type(exc).__name__)
+        return False
 
 
 def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
     """Run one soak; everything it started is stopped and its database dropped afterwards."""
     started = time.monotonic()
-    schedule = plan_schedule(plan.shift_seconds, lasting_seconds=plan.lasting_seconds,
-                             postgres_seconds=plan.postgres_seconds)
+    schedule = plan.schedule()
     with ExitStack() as stack, _quiet_logs():
         workdir = Path(tempfile.mkdtemp(prefix="warmline-soak-"))
         if not keep_workdir:
@@ -222,7 +221,8 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
         redis = RedisServer(workdir)
         redis.start()
         stack.callback(redis.stop)
-        database_url = stack.enter_context(throwaway_database(plan.pg_admin_url))
+        database_url = stack.enter_context(throwaway_database(plan.pg_admin_url,
+                                                                keep=keep_workdir))
         target = make_url(database_url)
         proxy = TcpProxy(target.host or HOST, target.port or 5432)
         stack.callback(proxy.close)
@@ -273,7 +273,8 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
             shift.run(peer_ids)
         finally:
             injector.stop()
-        unsettled = _settle(runtime, standin, line_id, plan.settle_seconds)
+        shift.wind_down(lambda: _settled(runtime, standin, line_id), plan.settle_seconds)
+        unsettled = _unsettled(runtime, line_id)
         watcher.stop()
 
         windows = [BASELINE] + [f.kind.name for f in schedule.faults]

@@ -105,8 +105,9 @@ class RedisServer:
 
 
 @contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    """A new PostgreSQL database for the run (its SQLAlchemy URL), dropped afterwards."""
+def throwaway_database(admin_url: str, *, keep: bool = False) -> Iterator[str]:
+    """A new PostgreSQL database for the run (its SQLAlchemy URL), dropped afterwards unless
+    `keep` (to read after a failed soak)."""
     admin = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"warmline_soak_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -115,8 +116,11 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
         yield make_url(admin_url).set(drivername="postgresql+psycopg", database=name
                                       ).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"soak: database kept: {name}", flush=True)
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class TcpProxy:

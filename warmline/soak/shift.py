@@ -7,12 +7,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis import Redis
 
 from warmline.routing import keys as routing_keys
-from warmline.simulate.agents import OFF_NOTICE, Shift
+from warmline.services.dashboard import record_heartbeat
+from warmline.simulate.agents import (
+    HEARTBEAT_EVERY_WALL_SECONDS,
+    OFF_NOTICE,
+    PEER_TEXT_PAUSE_SECONDS,
+    TICK_WALL_SECONDS,
+    Shift,
+)
 from warmline.standin import Standin
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,38 @@ class SoakShift(Shift):
             super()._hang_up_everyone()
         except Exception:  # noqa: BLE001
             self.driver_errors += 1
+
+    def wind_down(self, settled: Callable[[], bool], wall_seconds: float) -> bool:
+        """After the shift: peers stay on with their dashboards open until `settled()`, taking
+        the texts still waiting (closing each soon, its texter long gone) and answering the
+        call backs still owed, as the last peers of a night would. True once settled."""
+        deadline = time.monotonic() + wall_seconds
+        next_heartbeat = 0.0
+        next_check = 0.0
+        done = False
+        while time.monotonic() < deadline:
+            now = self.now()
+            if time.monotonic() >= next_heartbeat:
+                try:
+                    for peer in self.peers:
+                        if peer.texts:
+                            record_heartbeat(self.system.runtime.redis, peer.peer_id)
+                except Exception:  # noqa: BLE001 - Redis still coming back
+                    self.driver_errors += 1
+                next_heartbeat = time.monotonic() + HEARTBEAT_EVERY_WALL_SECONDS
+            self._tick(now)
+            for conversation in self.conversations.values():
+                if conversation.close_at is None and (conversation.texter.done
+                                                      or conversation.texter.next_at is None):
+                    conversation.close_at = now + PEER_TEXT_PAUSE_SECONDS
+            if time.monotonic() >= next_check:
+                done = settled()
+                if done:
+                    break
+                next_check = time.monotonic() + 0.5
+            time.sleep(TICK_WALL_SECONDS)
+        self._hang_up_everyone()
+        return done
 
 
 @dataclass

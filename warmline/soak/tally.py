@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from warmline.models import Contact, ContactEvent
+from warmline.models import CallbackRequest, Contact, ContactEvent
 from warmline.runtime import Runtime
 from warmline.standin import Event
 
@@ -97,6 +97,9 @@ def count_contacts(tally: Tally, timeline: Timeline, runtime: Runtime, line_id: 
         contacts = list(session.execute(
             select(Contact.id, Contact.arrived_at, Contact.outcome, Contact.channel)
             .where(Contact.line_id == line_id)))
+        callbacks = {contact_id: f"{status}, {attempts} attempts" for contact_id, status, attempts
+                     in session.execute(select(CallbackRequest.contact_id, CallbackRequest.status,
+                                               CallbackRequest.attempts))}
         kinds: dict[str, list[str]] = defaultdict(list)
         outcomes: dict[str, int] = defaultdict(int)
         for contact_id, kind, outcome in session.execute(
@@ -113,7 +116,9 @@ def count_contacts(tally: Tally, timeline: Timeline, runtime: Runtime, line_id: 
         if recorded == 0 and outcome is None:
             counts.no_outcome += 1
             tally.notes.append(f"no outcome: {channel} contact {contact_id[:8]} ({window}), "
-                               f"events: {' '.join(kinds.get(contact_id, [])) or 'none'}")
+                               f"events: {' '.join(kinds.get(contact_id, [])) or 'none'}"
+                               + (f"; call back {callbacks[contact_id]}" if contact_id in callbacks
+                                  else ""))
         elif recorded > 1:
             counts.several_outcomes += 1
             tally.notes.append(f"{recorded} outcomes: {channel} contact {contact_id[:8]} "
