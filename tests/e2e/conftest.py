@@ -110,6 +110,18 @@ class LiveWarmline:
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         return self.standin.wait_for(predicate, timeout)
 
+    def never(self, happened: Callable[[], Any], within: float, why: str) -> None:
+        """Wait up to `within` seconds for something that must not happen; fail if it does.
+
+        A fixed sleep before a check passes vacuously on a slow machine; this waits on the very
+        event that would have happened, re-checking it as the stand-in records anything.
+        """
+        try:
+            self.wait_for(happened, timeout=within)
+        except TimeoutError:
+            return
+        raise AssertionError(why)
+
     def contact_of_call(self, call_sid: str) -> Contact | None:
         with self.runtime.sessions() as session:
             return session.scalars(select(Contact).where(Contact.provider_sid == call_sid)).first()

@@ -186,8 +186,8 @@ def test_a_worker_killed_mid_callback_calls_the_caller_exactly_once_after_restar
         assert call.wait_until_bridged(timeout=15) == [SAM]
         call.hang_up()
         live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=15)
-        time.sleep(2.0)  # room for a wrong second call to show up
-        assert len(caller_phone.rang()) == 1
+        live.never(lambda: len(caller_phone.rang()) > 1, within=3.0,
+                   why="the caller was called back twice after the worker crash")
         assert len([e for e in live.standin.events("rest_call_created")
                     if e.data.get("to") == CALLER]) == 1
         assert request_of(live, callback_id).number_encrypted is None

@@ -34,11 +34,15 @@ def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis_lib.Redis(port=port, socket_connect_timeout=0.2)
-    for _ in range(100):
+    deadline = time.monotonic() + 30  # a guard against a server that never starts, not a speed bound
+    while True:
         try:
             client.ping()
             break
         except redis_lib.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
             time.sleep(0.05)
     try:
         yield process
@@ -54,11 +58,11 @@ def _assert_routes_normally(live, number: str) -> None:  # type: ignore[no-untyp
 
 
 def _assert_takes_backup_route(live, number: str) -> None:  # type: ignore[no-untyped-def]
-    started = time.monotonic()
     call = live.standin.caller(number).dial(LINE)
     call.wait_until_heard("We're having trouble connecting your call", timeout=15)
     live.wait_for(lambda: BACKUP in call.bridged_with(), timeout=15)
-    assert time.monotonic() - started < 10
+    # No bound on how long that took (load would make it flaky): the stand-in holds the app to
+    # Twilio's own answer deadline, so an answer that hung on Redis shows as a failed webhook here.
     answers = [e for e in live.standin.events("webhook") if e.call_sid == call.sid]
     assert answers and all(e.data.get("status") == 200 for e in answers), answers
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.conftest import BACKUP, CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
@@ -267,10 +265,15 @@ def test_asking_for_a_callback_while_waiting_stores_the_number_encrypted(live: L
         assert request.experience_key == "recovery"
         dump = "\n".join(str(row) for row in session.execute(text("SELECT * FROM callback_requests")))
     assert CALLER not in dump and CALLER[2:] not in dump
-    # The contact waits for its callback: a hang-up after asking is not "abandoned".
-    time.sleep(0.5)
-    contact = live.contact_of_call(call.sid)
-    assert contact is not None and contact.outcome is None
+    # The contact waits for its callback: a hang-up after asking is not "abandoned". The app has
+    # heard the hang-up once the stand-in's final status callback got its answer.
+    live.wait_for(lambda: any(e.call_sid == call.sid and e.data.get("purpose") == "status_callback"
+                              and e.data["params"].get("CallStatus") == "completed"
+                              and e.data.get("status") == 200
+                              for e in live.standin.events("webhook")), timeout=15)
+    live.never(lambda: getattr(live.contact_of_call(call.sid), "outcome", None), within=2.0,
+               why="a caller who asked for a call back was recorded with an outcome on hang-up")
+    assert live.contact_of_call(call.sid) is not None
 
 
 @pytest.mark.parametrize("digits", ["0"])

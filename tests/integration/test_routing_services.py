@@ -65,7 +65,7 @@ def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
     end = routing.complete_contact(runtime, "j1", now)
     assert end.presence_after == Presence.WRAP_UP
     queue = runtime.queue(QueueName.ROUTING)
-    time.sleep(1.1)
+    time.sleep(1.1)  # not waiting for an event: the wrap-up's end (whole seconds) must have passed
     for _ in range(2):
         queue.enqueue("workers.routing_jobs.end_wrap_up", 1)
         queue.enqueue("workers.routing_jobs.run_match_pass", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -223,4 +224,6 @@ RoutingMachine.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_routing_state_machine = RoutingMachine.TestCase
+# The full size runs ~25 times the CI size's steps: minutes, not seconds, so it gets a timeout of its
+# own (a guard against a hang, not a bound on speed). README "Development" says how long it takes.
+test_routing_state_machine = pytest.mark.timeout(3600 if STRESS else 300)(RoutingMachine.TestCase)

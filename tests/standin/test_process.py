@@ -67,7 +67,14 @@ def test_control_api_dials_answers_and_bridges(served: str, twiml: TwimlApp) -> 
         time.sleep(0.05)
     assert ring is not None
     requests.post(f"{served}/_standin/calls/{ring}/answer", timeout=5)
-    time.sleep(0.3)
+    # Press only once the peer hears the whisper's prompt: a key pressed before the gather
+    # starts is lost, as on a real phone, and a fixed sleep is too short on a busy machine.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        peer_call = requests.get(f"{served}/_standin/calls/{ring}", timeout=5).json()
+        if peer_call["transcript"]:
+            break
+        time.sleep(0.05)
     requests.post(f"{served}/_standin/calls/{ring}/press", json={"digits": "1"}, timeout=5)
     deadline = time.monotonic() + 5
     state: dict[str, object] = {}

@@ -134,7 +134,7 @@ def test_inactivity_closes_the_conversation_with_a_goodbye(world: TextWorld) -> 
     texter.text(LINE_NUMBER, "hi")
     contact_id = world.accept_next("ria")
     world.wait_text(texter, "has joined")
-    time.sleep(1.2)
+    time.sleep(1.2)  # the texter's silence itself; the goodbye is then waited on, not assumed
     world.wait_text(texter, "haven't heard from you")
     assert world.conversation("ria", contact_id) is None
     assert RoutingEngine(world.runtime.redis).presence(world.peers["ria"]).value == "wrap_up"
