@@ -33,6 +33,15 @@ def _backup() -> str:
     return degraded_answer(backup_routes.route_for(request.form.get("To", "")))
 
 
+def _leave_queue() -> str:
+    """The wait step's failure answer: out of the queue; the <Enqueue action> then routes the
+    caller on (its own failure answer is the backup route). A whole <Response>, never a bare
+    <Leave/> (VoiceResponse().leave() returns the child element)."""
+    response = VoiceResponse()
+    response.leave()
+    return str(response)
+
+
 def _form() -> CallForm:
     return CallForm.parse(request.form.to_dict())
 
@@ -84,7 +93,7 @@ def peer_status() -> str:
 
 
 @bp.post(urls.WAIT)
-@twilio_webhook(on_failure=lambda: str(VoiceResponse().leave()))
+@twilio_webhook(on_failure=_leave_queue)
 def wait() -> str:
     runtime = current_runtime()
     return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), _now(),
