@@ -5,8 +5,8 @@ soak: Twilio refuses a document whose root is not <Response>)."""
 from __future__ import annotations
 
 import socket
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 from tests.conftest import make_test_settings
 from tests.support.twiml_schema import assert_valid_voice_twiml
