@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import recovery, routing
+from warmline.services import contact_repair, recovery, routing
 
 
 def run_match_pass(line_id: int) -> int:
@@ -24,3 +25,10 @@ def sweep() -> None:
 def end_wrap_up(peer_id: int) -> str:
     """Ends the peer's wrap-up if due; early, late or repeated runs change nothing twice."""
     return routing.end_wrap_up(process_runtime(), peer_id, time.time()).status
+
+
+def close_unseen_hangups() -> int:
+    """Recurring: voice contacts whose hang-up nobody saw get their outcome."""
+    runtime = process_runtime()
+    return len(contact_repair.close_unseen_hangups(runtime, recovery.twilio_call_checker(runtime),
+                                                    datetime.now(UTC)))

@@ -170,7 +170,8 @@ def count_held_too_long(tally: Tally, timeline: Timeline, events: list[Event],
         if event.kind == "left_queue" and float(event.data.get("queue_time", 0)) > limit_seconds:
             entered = Event(0, event.at - float(event.data["queue_time"]), "")
             tally.counts(timeline.window(timeline.of_event(entered))).held_too_long += 1
-            tally.notes.append(f"held {event.data['queue_time']} s (limit {limit_seconds:g})")
+            tally.notes.append(f"held {event.data['queue_time']} s (limit {limit_seconds:g}), then "
+                               f"{event.data.get('result')}, call {event.call_sid}")
 
 
 def count_callbacks_twice(tally: Tally, timeline: Timeline, events: list[Event],
