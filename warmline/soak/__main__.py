@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+from types import FrameType
 
 from warmline.soak.faults import KINDS
 from warmline.soak.run import DEFAULT_PG_ADMIN_URL, SoakPlan, SoakResult, soak
@@ -102,7 +105,14 @@ def format_result(result: SoakResult) -> str:
     return "\n".join(out)
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM stops the soak like Ctrl-C: its processes, Redis and database are cleaned up.
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _interrupt)
     args = build_parser().parse_args(argv)
     plan = plan_from(args)
     try:
