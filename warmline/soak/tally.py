@@ -7,6 +7,7 @@ stand-in observation to the window in which it happened. Every count but the fir
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -141,12 +142,11 @@ def count_double_bookings(tally: Tally, timeline: Timeline, events: list[Event],
     conference at once (the soak makes no transfers, so a contact has one peer at a time)."""
     open_stays: dict[str, _Stay] = {}
     stays: list[_Stay] = []
-    end_of_record = max((e.at for e in events), default=0.0)
     for event in events:
         if event.kind == "conference_joined" and event.data.get("number") in peer_numbers \
                 and event.call_sid:
             open_stays[event.call_sid] = _Stay(str(event.data["conference"]),
-                                               str(event.data["number"]), event.at, end_of_record)
+                                               str(event.data["number"]), event.at, math.inf)
         elif event.kind == "conference_left" and event.call_sid in open_stays:
             stay = open_stays.pop(event.call_sid)
             stay.end = event.at
