@@ -19,6 +19,7 @@ DEV_SECRETS_FILE = "dev-secrets.json"
 MIN_KEY_LENGTH = 32
 # A development account SID; real ones come from the Twilio console.
 DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
+MAX_PROXY_HOPS = 10
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -45,6 +46,9 @@ class Settings:
     secret_key: str = field(repr=False)
     data_key: str = field(repr=False)
     log_level: str = "INFO"
+    # How many reverse proxies in front of `web` set X-Forwarded-*: exactly that many are
+    # trusted (werkzeug's ProxyFix); 0 ignores the headers, so a client cannot pick its address.
+    proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +88,16 @@ def _check_url(name: str, value: str, schemes: tuple[str, ...], errors: list[str
     parts = urlsplit(value)
     if parts.scheme not in schemes or not (parts.netloc or parts.path):
         errors.append(f"{name}: expected a URL starting with {' or '.join(schemes)}, got {value!r}")
+
+
+def _proxy_hops(raw: str, errors: list[str]) -> int:
+    value = raw.strip() or "0"
+    # ASCII digits only (str.isdigit() lets "²" through to int()), and few of them.
+    if not (value.isascii() and value.isdecimal() and len(value) <= 2) or int(value) > MAX_PROXY_HOPS:
+        errors.append(f"WARMLINE_PROXY_HOPS: expected a whole number from 0 to {MAX_PROXY_HOPS}, "
+                      f"got {raw!r}")
+        return 0
+    return int(value)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -142,6 +156,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         errors.append(f"WARMLINE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    proxy_hops = _proxy_hops(env_vars.get("WARMLINE_PROXY_HOPS", ""), errors)
+
     if errors:
         raise ConfigError("Warmline cannot start:\n  - " + "\n  - ".join(errors))
     return Settings(
@@ -156,4 +172,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_key=data_key,
         instance_dir=instance_dir,
         log_level=log_level,
+        proxy_hops=proxy_hops,
     )

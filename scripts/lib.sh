@@ -68,3 +68,17 @@ ensure_chromium() {
     log "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"
   fi
 }
+
+# The production topology test starts deploy/Caddyfile in front of gunicorn: Debian's caddy.
+ensure_caddy() {
+  command -v caddy >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing caddy from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy openssl >/dev/null
+    # The package starts its own service (Debian's sample site on port 80) where systemd runs:
+    # tests start their own Caddy, so that one is stopped and left off.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
+  else
+    log "caddy is not installed: the TLS topology test will be skipped (sudo apt-get install caddy)"
+  fi
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from warmline.logs import configure_logging
@@ -11,7 +12,7 @@ from warmline.services.abuse import EndReportedContact
 from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peer_texts import TextPeerNotifier
-from warmline.web import api, auth, calendar, dashboard, health, security, sms, texts_api, voice
+from warmline.web import api, auth, calendar, dashboard, health, outage, security, sms, texts_api, voice
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
 
@@ -32,8 +33,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    if settings.proxy_hops:
+        # Exactly the configured number of proxies is believed about the client's address,
+        # scheme (https) and host; with 0 a client's X-Forwarded-* headers change nothing.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions[RUNTIME_EXTENSION] = runtime
-    for init_web in (security.init_app, auth.init_app, api.init_app):
+    for init_web in (security.init_app, auth.init_app, api.init_app, outage.init_app):
         init_web(app)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)

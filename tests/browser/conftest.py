@@ -32,7 +32,7 @@ def live_url(app: Flask, runtime: Runtime) -> Iterator[str]:
     thread.start()
     yield url
     server.shutdown()
-    thread.join(timeout=5)
+    thread.join(timeout=60)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_a_waiting_call_appears_by_itself_and_is_connected_to_the_peer(
     assert CALLER not in page.content() and CALLER[-4:] not in page.content()
 
     page.locator("#presence-available").click()
-    assert call.wait_until_bridged(timeout=15) == [SAM]
+    assert call.wait_until_bridged(timeout=60) == [SAM]
     expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=10_000)
     expect(page.locator("#queue-empty")).to_be_visible()
     assert live.presence(sam_id) == "busy"

@@ -107,7 +107,7 @@ class LiveWarmline:
         with self.runtime.sessions() as session:
             return session.scalars(select(Peer.id).where(Peer.email == email)).one()
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
         return self.standin.wait_for(predicate, timeout)
 
     def never(self, happened: Callable[[], Any], within: float, why: str) -> None:
@@ -126,7 +126,7 @@ class LiveWarmline:
         with self.runtime.sessions() as session:
             return session.scalars(select(Contact).where(Contact.provider_sid == call_sid)).first()
 
-    def outcome_of(self, call_sid: str, timeout: float = 10.0) -> str:
+    def outcome_of(self, call_sid: str, timeout: float = 60.0) -> str:
         """The outcome SQL records for the contact of this call, once the event job wrote it."""
 
         def recorded() -> str | None:

@@ -27,8 +27,8 @@ def ask_for_callback(live: LiveWarmline, *, message_ok: bool = False) -> int:
     """A caller waits for recovery with nobody available and asks to be called back."""
     press = {**ASK_FOR_CALLBACK, "Press 1 for yes": "1" if message_ok else "2"}
     call = live.standin.caller(CALLER, press=press).dial(LINE)
-    call.wait_until_heard("A peer will call you back", timeout=20)
-    call.wait_until_ended(timeout=10)
+    call.wait_until_heard("A peer will call you back", timeout=60)
+    call.wait_until_ended(timeout=60)
     with live.runtime.sessions() as session:
         return session.scalars(select(CallbackRequest.id)).one()
 
@@ -61,28 +61,28 @@ def test_a_callback_rings_the_peer_first_then_the_caller_and_bridges_them(
     live.go_available(live.peer_id("sam@example.org"))
     assert sweep(live).started == [callback_id]
 
-    peer_call = sam.wait_for_ring(timeout=10)
-    peer_call.wait_until_heard("Warmline call back. Press 1 to accept", timeout=10)
-    peer_call.wait_until_heard("A caller who asked for Substance use recovery", timeout=10)
+    peer_call = sam.wait_for_ring(timeout=60)
+    peer_call.wait_until_heard("Warmline call back. Press 1 to accept", timeout=60)
+    peer_call.wait_until_heard("A caller who asked for Substance use recovery", timeout=60)
     # Only once the peer is on the line is the caller called, from the line's number.
-    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
+    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=60)
     assert caller_call.caller_id == LINE
-    caller_call.wait_until_heard(CALLBACK_QUESTION, timeout=10)
-    assert caller_call.wait_until_bridged(timeout=10) == [SAM]
+    caller_call.wait_until_heard(CALLBACK_QUESTION, timeout=60)
+    assert caller_call.wait_until_bridged(timeout=60) == [SAM]
     # Nothing identifying was said to whoever answered before the 1.
     before = caller_call.heard[: caller_call.heard.index(next(
         h for h in caller_call.heard if CALLBACK_QUESTION in h))]
     assert not any("recovery" in h.lower() or "warmline" in h.lower() for h in before)
     caller_call.hang_up()
 
-    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=10)
+    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=60)
     request = request_of(live, callback_id)
     assert request.number_encrypted is None and request.attempts == 1
-    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=10) \
+    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=60) \
         == "callback_connected"
     assert len(sam.rang()) == 1 and len(caller_phone.rang()) == 1
     sam_id = live.peer_id("sam@example.org")
-    live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
+    live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
 
 
 def test_a_caller_who_does_not_answer_three_times_ends_as_callback_failed(
@@ -96,14 +96,14 @@ def test_a_caller_who_does_not_answer_three_times_ends_as_callback_failed(
     live.go_available(sam_id)
 
     for attempt in (1, 2, 3):
-        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=15)
+        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
         assert sweep(live).started == [callback_id], attempt
-        live.wait_for(lambda n=attempt: len(caller_phone.rang()) == n, timeout=15)
-        live.wait_for(lambda n=attempt: _missed(live, callback_id) == n, timeout=15)
-    live.wait_for(lambda: request_of(live, callback_id).status == "failed", timeout=10)
+        live.wait_for(lambda n=attempt: len(caller_phone.rang()) == n, timeout=60)
+        live.wait_for(lambda n=attempt: _missed(live, callback_id) == n, timeout=60)
+    live.wait_for(lambda: request_of(live, callback_id).status == "failed", timeout=60)
     request = request_of(live, callback_id)
     assert request.number_encrypted is None and request.attempts == 3
-    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=10) \
+    assert live.wait_for(lambda: contact_outcome(live, callback_id), timeout=60) \
         == "callback_failed"
     # Each attempt rang the peer first; the peer heard that the caller did not answer.
     assert len(sam.rang()) == 3
@@ -120,10 +120,10 @@ def test_voicemail_hears_only_the_neutral_words_and_only_when_allowed(
     live.peer(SAM)
     live.go_available(live.peer_id("sam@example.org"))
     sweep(live)
-    call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
-    call.wait_until_ended(timeout=10)
+    call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=60)
+    call.wait_until_ended(timeout=60)
     assert call.heard == ["This is the warmline returning your call."]
-    live.wait_for(lambda: _missed(live, callback_id) == 1, timeout=10)
+    live.wait_for(lambda: _missed(live, callback_id) == 1, timeout=60)
     assert request_of(live, callback_id).status == "pending"
 
 
@@ -143,14 +143,14 @@ def test_a_peer_who_takes_a_callback_on_the_dashboard_is_the_one_rung(
     live.go_available(live.peer_id("sam@example.org"))
     live.go_available(lee_id)
     sweep(live)  # the recurring sweep places a taken callback once its peer is available
-    call = lee.wait_for_ring(timeout=10)
-    call.wait_until_heard("Warmline call back", timeout=10)
-    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
-    assert caller_call.wait_until_bridged(timeout=10) == [LEE]
+    call = lee.wait_for_ring(timeout=60)
+    call.wait_until_heard("Warmline call back", timeout=60)
+    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=60)
+    assert caller_call.wait_until_bridged(timeout=60) == [LEE]
     caller_call.hang_up()
-    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=10)
+    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=60)
     assert sam.rang() == []
-    live.wait_for(lambda: live.presence(lee_id) == "available", timeout=10)
+    live.wait_for(lambda: live.presence(lee_id) == "available", timeout=60)
 
 
 def _missed(live: LiveWarmline, callback_id: int) -> int:

@@ -23,12 +23,12 @@ def test_duplicated_and_reordered_status_callbacks_change_nothing_twice(
         sam_id = live.peer_id("sam@example.org")
         live.go_available(sam_id)
         call = live.standin.caller("+15005550006", press={"For Substance use recovery": "1"}).dial(LINE)
-        assert call.wait_until_bridged(timeout=15) == [SAM]
+        assert call.wait_until_bridged(timeout=60) == [SAM]
         call.hang_up()
         assert live.outcome_of(call.sid) == "connected"
         # Every held callback has been delivered (twice) by the time both legs ended.
-        live.wait_for(lambda: len([e for e in live.standin.events("status_callback")]) >= 8, timeout=15)
-        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
+        live.wait_for(lambda: len([e for e in live.standin.events("status_callback")]) >= 8, timeout=60)
+        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
         contact = live.contact_of_call(call.sid)
         assert contact is not None
         with live.runtime.sessions() as session:

@@ -63,16 +63,16 @@ def test_no_caller_number_anywhere_after_calls(live: LiveWarmline, logs: _Captur
     live.peer(LEE, mode="no_answer")
     live.go_available(live.peer_id("sam@example.org"), live.peer_id("lee@example.org"))
     bridged = live.standin.caller(CALLERS[0], press={"For Substance use recovery": "1"}).dial(LINE)
-    bridged.wait_until_bridged(timeout=15)
+    bridged.wait_until_bridged(timeout=60)
     in_menu = live.standin.caller(CALLERS[1]).dial(LINE)
-    in_menu.wait_until_heard("not a crisis line", timeout=10)
+    in_menu.wait_until_heard("not a crisis line", timeout=60)
     in_menu.hang_up()
     callback = live.standin.caller(CALLERS[2], press={
         "For Veteran": "4", "To be called back instead, press 1": "1", "To use it, press 1": "1",
         "as soon as a peer is free, press 1": "1", "Press 1 for yes": "1"}).dial(LINE)
-    callback.wait_until_heard("A peer will call you back", timeout=20)
+    callback.wait_until_heard("A peer will call you back", timeout=60)
     crisis = live.standin.caller(CALLERS[3], press={"press 0": "9"}).dial(LINE)
-    crisis.wait_until_heard("crisis counselor now", timeout=10)
+    crisis.wait_until_heard("crisis counselor now", timeout=60)
     bridged.hang_up()
     for call in (bridged, in_menu, crisis):
         live.outcome_of(call.sid)

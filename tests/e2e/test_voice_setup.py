@@ -55,8 +55,8 @@ def test_a_bilingual_line_asks_for_the_language_first_and_then_speaks_it(live: L
     live.import_roster(ROSTER.replace("    languages: [en]\n", "    languages: [en, es]\n"))
     live.peer(SAM)
     call = live.standin.caller("+15005550006", press={"Para español, oprima 2": "2"}).dial(LINE)
-    call.wait_until_heard("For English, press 1", timeout=10)
-    call.wait_until_heard("Este es apoyo entre pares", timeout=10)
-    call.wait_until_heard("Para hablar con el próximo compañero disponible, oprima 0", timeout=10)
+    call.wait_until_heard("For English, press 1", timeout=60)
+    call.wait_until_heard("Este es apoyo entre pares", timeout=60)
+    call.wait_until_heard("Para hablar con el próximo compañero disponible, oprima 0", timeout=60)
     contact = live.contact_of_call(call.sid)
     assert contact is not None and contact.language == "es"

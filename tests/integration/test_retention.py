@@ -207,8 +207,8 @@ def test_records_at_twilio_past_retention_are_deleted_or_redacted(
     client = standin.client()
     call = client.calls.create(to=caller, from_=line_number, twiml="<Response><Hangup/></Response>")
     message = client.messages.create(to=texter, from_=line_number, body="You're connected with a peer")
-    standin.wait_for(lambda: client.calls(call.sid).fetch().end_time is not None, timeout=10)
-    standin.wait_for(lambda: client.messages(message.sid).fetch().status == "delivered", timeout=10)
+    standin.wait_for(lambda: client.calls(call.sid).fetch().end_time is not None, timeout=60)
+    standin.wait_for(lambda: client.messages(message.sid).fetch().status == "delivered", timeout=60)
 
     settings = make_test_settings(
         runtime.settings.database_url,

@@ -149,7 +149,7 @@ def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
         p.start()
     outcomes = [results.get(timeout=120) for _ in procs]
     for p in procs:
-        p.join(timeout=10)
+        p.join(timeout=60)
     assert all(p.exitcode == 0 for p in procs)
     violations = [v for _, _, vs in outcomes for v in vs]
     assert violations == []

@@ -27,7 +27,7 @@ def _free_port() -> int:
 def _wait_for(url: str, deadline: float) -> requests.Response | None:
     while time.monotonic() < deadline:
         try:
-            response = requests.get(url, timeout=2)
+            response = requests.get(url, timeout=60)
             if response.status_code == 200:
                 return response
         except requests.RequestException:

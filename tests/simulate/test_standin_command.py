@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=2) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         return json.load(response) if "json" in response.headers["content-type"] else response.read()
 
 
@@ -74,7 +74,7 @@ def test_configure_lines_provisions_the_demo_line_and_rings_peers_on_the_page(tm
         assert secrets["TWILIO_AUTH_TOKEN"]  # made once; the stand-in signed with it
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
+        out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "phone page:" in out and "line +12125550100: updated" in out
     assert secrets["TWILIO_AUTH_TOKEN"] not in out + err

@@ -75,7 +75,7 @@ class TwimlApp:
         with self.lock:
             return [s for s in self.seen if s.path == path]
 
-    def wait_for(self, path: str, count: int = 1, timeout: float = 5.0) -> list[Seen]:
+    def wait_for(self, path: str, count: int = 1, timeout: float = 60.0) -> list[Seen]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.requests(path)
@@ -111,7 +111,7 @@ def client(standin: Standin) -> Any:
     return standin.client()
 
 
-def wait(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
     """Poll `predicate` until truthy (for state outside the stand-in's record)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

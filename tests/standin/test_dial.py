@@ -63,7 +63,7 @@ def test_dial_outcomes(standin: Standin, twiml: TwimlApp, mode: str, status: str
                          f"{PEER}</Dial></Response>")
     standin.phone(PEER, mode, answer_after=1)
     caller = standin.caller(CALLER).dial(LINE)
-    caller.wait_until_heard(f"Dial said {status}", timeout=3)
+    caller.wait_until_heard(f"Dial said {status}", timeout=60)
     rings = standin.events("ring")
     if status in ("no-answer", "busy") and mode != "busy":
         assert rings[0].data["caller_id"] == LINE  # callerId as given

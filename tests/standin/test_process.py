@@ -52,42 +52,42 @@ def test_control_api_dials_answers_and_bridges(served: str, twiml: TwimlApp) -> 
     twiml.on("/w", "<Response><Gather numDigits='1' action='/ok'><Say>Press 1</Say></Gather>"
                    "<Hangup/></Response>")
     twiml.on("/ok", "<Response/>")
-    summary = requests.get(served + "/_standin/", timeout=5).json()
+    summary = requests.get(served + "/_standin/", timeout=60).json()
     assert summary["numbers"][0]["voice_url"] == twiml.url + "/twilio/voice"
     assert requests.post(served + "/_standin/phones", json={"number": PEER, "mode": "manual"},
-                         timeout=5).status_code == 201
+                         timeout=60).status_code == 201
     caller = requests.post(f"{served}/_standin/phones/{CALLER}/dial", json={"to": LINE},
-                           timeout=5).json()
+                           timeout=60).json()
     ring = None
     deadline = time.monotonic() + 5
     while ring is None and time.monotonic() < deadline:
         rings = requests.get(served + "/_standin/events", params={"kind": "ring"},
-                             timeout=5).json()["events"]
+                             timeout=60).json()["events"]
         ring = rings[0]["call_sid"] if rings else None
         time.sleep(0.05)
     assert ring is not None
-    requests.post(f"{served}/_standin/calls/{ring}/answer", timeout=5)
+    requests.post(f"{served}/_standin/calls/{ring}/answer", timeout=60)
     # Press only once the peer hears the whisper's prompt: a key pressed before the gather
     # starts is lost, as on a real phone, and a fixed sleep is too short on a busy machine.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        peer_call = requests.get(f"{served}/_standin/calls/{ring}", timeout=5).json()
+        peer_call = requests.get(f"{served}/_standin/calls/{ring}", timeout=60).json()
         if peer_call["transcript"]:
             break
         time.sleep(0.05)
-    requests.post(f"{served}/_standin/calls/{ring}/press", json={"digits": "1"}, timeout=5)
+    requests.post(f"{served}/_standin/calls/{ring}/press", json={"digits": "1"}, timeout=60)
     deadline = time.monotonic() + 5
     state: dict[str, object] = {}
     while time.monotonic() < deadline:
-        state = requests.get(f"{served}/_standin/calls/{caller['sid']}", timeout=5).json()
+        state = requests.get(f"{served}/_standin/calls/{caller['sid']}", timeout=60).json()
         if state["bridged_with"]:
             break
         time.sleep(0.05)
     assert state["bridged_with"] == [PEER]
     assert state["transcript"][0]["text"] == "Connecting"  # type: ignore[index]
-    requests.post(f"{served}/_standin/calls/{caller['sid']}/hangup", timeout=5)
+    requests.post(f"{served}/_standin/calls/{caller['sid']}/hangup", timeout=60)
     text = requests.post(f"{served}/_standin/phones/{CALLER}/texts",
-                         json={"to": LINE, "body": "hi"}, timeout=5)
+                         json={"to": LINE, "body": "hi"}, timeout=60)
     assert text.status_code == 201 and text.json()["body"] == "hi"
 
 

@@ -48,7 +48,7 @@ def test_peer_presses_1_and_is_bridged_with_exactly_that_caller(standin: Standin
     twiml.on("/connecting", "<Response><Say>A peer is here for you</Say></Response>")
     twiml.on("/peer-done", "<Response><Say>Thank you</Say></Response>")
     call = standin.client().calls.create(to=PEER, from_=LINE, url=twiml.url + "/whisper",
-                                         timeout=20)
+                                         timeout=60)
     ring = peer.wait_for_ring()
     assert ring.caller_id == LINE  # the peer sees the line's number, never the caller's
     ring.answer()

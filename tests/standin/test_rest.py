@@ -28,7 +28,7 @@ def spec_fields(name: str) -> set[str]:
 def raw(standin: Standin, method: str, path: str, **kw: Any) -> requests.Response:
     auth = (standin.config.account_sid, standin.config.auth_token)
     base = f"{standin.url}/2010-04-01/Accounts/{standin.config.account_sid}"
-    return requests.request(method, base + path, auth=kw.pop("auth", auth), timeout=5, **kw)
+    return requests.request(method, base + path, auth=kw.pop("auth", auth), timeout=60, **kw)
 
 
 def test_calls_create_fetch_list_update_delete(standin: Standin, twiml: TwimlApp,
@@ -120,7 +120,7 @@ def test_bad_credentials_get_20003(standin: Standin) -> None:
     wrong = raw(standin, "GET", "/Calls.json", auth=(standin.config.account_sid, "nope"))
     assert wrong.status_code == 401 and wrong.json()["code"] == 20003
     none = requests.get(f"{standin.url}/2010-04-01/Accounts/{standin.config.account_sid}"
-                        "/Calls.json", timeout=5)
+                        "/Calls.json", timeout=60)
     assert none.status_code == 401
     bad = Client(standin.config.account_sid, "wrong-token")
     bad.api.base_url = standin.url

@@ -65,3 +65,15 @@ def test_auth_tokens_accept_a_comma_separated_list_for_rotation(tmp_path: Path) 
 ])
 def test_hosting_platform_database_urls_map_to_the_shipped_driver(given: str, expected: str) -> None:
     assert normalize_database_url(given) == expected
+
+
+def test_proxy_hops_default_to_none_trusted_and_accept_a_small_whole_number(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(env).proxy_hops == 0
+    assert load_settings({**env, "WARMLINE_PROXY_HOPS": " 2 "}).proxy_hops == 2
+
+
+@pytest.mark.parametrize("given", ["-1", "one", "²", "1.5", "11", "9" * 5000])
+def test_a_malformed_proxy_hops_is_reported(tmp_path: Path, given: str) -> None:
+    with pytest.raises(ConfigError, match="WARMLINE_PROXY_HOPS: expected a whole number from 0 to 10"):
+        load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path), "WARMLINE_PROXY_HOPS": given})

@@ -116,7 +116,7 @@ def live_system(roster_text: str, line_number: str, *, speed: float, redis_url: 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     workdir = Path(tempfile.mkdtemp(prefix="warmline-simulate-"))
     standin = Standin(speed=speed, auth_token=secrets.token_hex(16), play_seconds=HOLD_AUDIO_SECONDS,
-                      webhook_deadline=WEBHOOK_DEADLINE_WALL_SECONDS * speed).start()
+                      webhook_deadline=WEBHOOK_DEADLINE_WALL_SECONDS).start()
     holder: dict[str, Any] = {}
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:

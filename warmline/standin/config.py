@@ -7,7 +7,7 @@ from enum import StrEnum
 
 DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000"
 DEFAULT_AUTH_TOKEN = "standin-auth-token-0000000000000000"  # noqa: S105 - a local fake, not a secret
-WEBHOOK_DEADLINE_SECONDS = 15.0  # Twilio gives up on a webhook after 15 s
+WEBHOOK_DEADLINE_SECONDS = 15.0  # Twilio gives up on a webhook after 15 s of the app's (wall) time
 DEFAULT_DIAL_TIMEOUT = 30.0
 DEFAULT_CALL_TIMEOUT = 60.0  # REST Calls `Timeout` default
 DEFAULT_GATHER_TIMEOUT = 5.0
@@ -42,12 +42,16 @@ class RestFault:
 
 @dataclass(frozen=True)
 class StandinConfig:
-    """Everything that shapes one stand-in; times are in stand-in seconds (divided by `speed`)."""
+    """Everything that shapes one stand-in; times are in stand-in seconds (divided by `speed`).
+
+    Except `webhook_deadline`: it measures the app's own work, which no speed compresses. A
+    compressed deadline (0.75 s at speed 20) failed healthy answers on a busy machine.
+    """
 
     account_sid: str = DEFAULT_ACCOUNT_SID
     auth_token: str = DEFAULT_AUTH_TOKEN
     speed: float = 1.0  # 2.0 = every pause, timeout and ring twice as fast
-    webhook_deadline: float = WEBHOOK_DEADLINE_SECONDS
+    webhook_deadline: float = WEBHOOK_DEADLINE_SECONDS  # wall seconds, whatever the speed
     calls_per_second: float = 1.0  # an account's default outbound pacing
     speech_chars_per_second: float = 15.0  # how long a <Say> takes to speak
     play_seconds: float = 3.0  # nominal length of one <Play> (audio is never fetched)

@@ -86,7 +86,7 @@ def _twilio_reply(net: Network, line: str, to: str, body: str) -> None:
 
 def _ask_app(net: Network, message: Message, url: str, method: str, *, params: dict[str, str],
              fallback: tuple[str | None, str]) -> None:
-    deadline = net.clock.real(net.config.webhook_deadline)
+    deadline = net.config.webhook_deadline
     for _ in range(MAX_REDIRECTS):
         answer = net.webhooks.request(url, method, params, deadline, purpose="sms",
                                       call_sid=message.sid)

@@ -364,7 +364,7 @@ class Network:
             self.record.add("status_callback", sid, url=url,
                             status=item.get("CallStatus") or item.get("MessageStatus"),
                             sequence=item.get("SequenceNumber"))
-            self.webhooks.request(url, method, item, self.clock.real(self.config.webhook_deadline),
+            self.webhooks.request(url, method, item, self.config.webhook_deadline,
                                   purpose="status_callback", call_sid=sid)
             with self.cond:
                 self._outbox[sid].pop(0)

@@ -44,5 +44,5 @@ def _async_amd(net: Network, leg: Leg) -> None:
     params["MachineDetectionDuration"] = str(int(net.config.amd_seconds * 1000))
     net.record.add("amd_result", leg.sid, answered_by=params["AnsweredBy"])
     net.webhooks.request(leg.async_amd_callback, "POST", params,
-                         net.clock.real(net.config.webhook_deadline), purpose="amd",
+                         net.config.webhook_deadline, purpose="amd",
                          call_sid=leg.sid)

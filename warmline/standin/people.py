@@ -142,7 +142,7 @@ class PhoneCall:
             raise TimeoutError(f"{self.phone.number} {what} within {timeout} s; "
                                f"status {self.status}; heard {self.heard}") from None
 
-    def wait_until_heard(self, text: str, timeout: float = 5.0) -> str:
+    def wait_until_heard(self, text: str, timeout: float = 60.0) -> str:
         """Block until the person heard something containing `text`; returns it."""
         def found() -> str | None:
             return next((h for h in self.heard if text in h), None)
@@ -150,14 +150,14 @@ class PhoneCall:
         result: str = self._wait(found, timeout, f"did not hear {text!r}")
         return result
 
-    def wait_until_answered(self, timeout: float = 5.0) -> None:
+    def wait_until_answered(self, timeout: float = 60.0) -> None:
         self._wait(lambda: self.leg.answered_mono is not None, timeout, "was not answered")
 
-    def wait_until_bridged(self, timeout: float = 5.0) -> list[str]:
+    def wait_until_bridged(self, timeout: float = 60.0) -> list[str]:
         result: list[str] = self._wait(self.bridged_with, timeout, "was not bridged")
         return result
 
-    def wait_until_ended(self, timeout: float = 5.0) -> str:
+    def wait_until_ended(self, timeout: float = 60.0) -> str:
         self._wait(lambda: self.leg.final, timeout, "did not end")
         return self.status
 
@@ -260,7 +260,7 @@ class Phone:
 
         return receive(self.net, self.number, to, body)
 
-    def wait_for_ring(self, timeout: float = 5.0) -> PhoneCall:
+    def wait_for_ring(self, timeout: float = 60.0) -> PhoneCall:
         """The next call that rang this phone and was not handed out yet (wall seconds)."""
         def rung() -> PhoneCall | None:
             ringing = self.rang()
@@ -277,7 +277,7 @@ class Phone:
         with self.net.cond:
             return [c for c in self.calls if c.leg.direction != "inbound"]
 
-    def wait_for_text(self, contains: str = "", timeout: float = 5.0) -> Message:
+    def wait_for_text(self, contains: str = "", timeout: float = 60.0) -> Message:
         def found() -> Message | None:
             with self.net.cond:
                 return next((m for m in self.texts if contains in m.body), None)

@@ -148,7 +148,7 @@ class Standin:
         client.api.base_url = self.url
         return client
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
         """Block (wall seconds) until `predicate()` is truthy; re-checked on every change."""
         return self.record.wait_for(predicate, timeout)
 

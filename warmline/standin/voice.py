@@ -159,7 +159,7 @@ class Interpreter:
         return error_doc()
 
     def request(self, url: str, method: str, params: dict[str, str], purpose: str) -> Answer:
-        deadline = self.net.clock.real(self.net.config.webhook_deadline)
+        deadline = self.net.config.webhook_deadline
         answer = self.net.webhooks.request(url, method, params, deadline, purpose=purpose,
                                            call_sid=self.leg.sid)
         self.net.check(self.leg, also=self.also)
@@ -205,7 +205,7 @@ class Interpreter:
         """An `action` Twilio still requests after the caller hung up; its answer is ignored."""
         full = self.params(params)
         full["CallStatus"] = "completed"
-        deadline = self.net.clock.real(self.net.config.webhook_deadline)
+        deadline = self.net.config.webhook_deadline
         self.net.webhooks.request(url, method or "POST", full, deadline,
                                   purpose="action_after_hangup", call_sid=self.leg.sid)
 

@@ -28,6 +28,7 @@ from warmline.web.dashboard import (
     support_notifier,
 )
 from warmline.web.openapi import openapi_document
+from warmline.web.outage import outage_answer
 from warmline.web.security import wants_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -253,6 +254,9 @@ def _json_http_error(exc: HTTPException) -> ResponseReturnValue:
 def _json_server_error(exc: Exception) -> ResponseReturnValue:
     if isinstance(exc, HTTPException):
         return _json_http_error(exc)
+    unreachable = outage_answer(exc)
+    if unreachable is not None:  # Redis or the database is down: a 503 the client may retry
+        return unreachable
     current_app.logger.exception("API error")
     return error(500, "internal error")
 

@@ -136,8 +136,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _client_address() -> str:
-    # Behind a proxy, gunicorn's --forwarded-allow-ips decides what remote_addr is; we never
-    # read X-Forwarded-For ourselves, so a client cannot pick its own counter.
+    # Behind proxies, ProxyFix (WARMLINE_PROXY_HOPS) has set remote_addr to the address that
+    # the outermost trusted proxy saw; we never read X-Forwarded-For ourselves, so a client
+    # cannot pick its own counter.
     return request.remote_addr or "unknown"
 
 

@@ -24,9 +24,12 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
 _SIGNED_IN = {
     "401": _error("Not signed in"),
     "403": _error("Signed in, but not as a peer on the roster"),
+    "503": _error("Redis or the database cannot be reached right now; retry after Retry-After seconds"),
 }
-# State-changing calls also answer 400 when the CSRF token is missing or wrong.
-_CHANGING = {**_SIGNED_IN, "400": _error("Missing or wrong CSRF token, or a malformed body")}
+# State-changing calls also answer 400 when the CSRF token is missing or wrong, or the request
+# came from another site (Sec-Fetch-Site, Origin or Referer).
+_CHANGING = {**_SIGNED_IN, "400": _error("Missing or wrong CSRF token, a request from another site, "
+                                         "or a malformed body")}
 
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
 _TIME = {"type": "string", "format": "date-time"}

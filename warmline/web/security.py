@@ -1,10 +1,23 @@
-"""CSRF protection and the security headers every response carries."""
+"""CSRF protection and the security headers every response carries.
+
+A state-changing request needs two things: the session's CSRF token (a form field or the
+X-CSRFToken header), and no sign that it came from another site. Browsers say where a request
+comes from in headers a page cannot forge: `Sec-Fetch-Site` first; `Origin` where that is absent;
+`Referer` last. Under our own `Referrer-Policy: no-referrer` a browser sends no `Referer` and an
+`Origin` of "null" on same-origin posts, so Flask-WTF's HTTPS check (which demands a `Referer`)
+is replaced by this one. A client that sends none of them (curl, a script) is checked by the
+token alone; the session cookie is `SameSite=Lax`, so another site's form never carries it.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from warmline.web.context import current_runtime
 
 # Twilio's webhooks are authenticated by X-Twilio-Signature and cannot send a CSRF token.
 # They are exempt by URL prefix and by blueprint name, so the exemption holds for blueprints
@@ -50,14 +63,43 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _own_origins() -> set[str]:
+    """The public URL's origin, and this request's own (as the trusted proxies describe it)."""
+    return {_origin_of(current_runtime().settings.public_url), _origin_of(request.host_url)}
+
+
+def _refuse_other_sites() -> None:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site != "same-origin":
+            raise CSRFError(f"The request came from another site (Sec-Fetch-Site: {site}).")
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        if _origin_of(origin) not in _own_origins():
+            raise CSRFError("The request came from another site (Origin).")
+        return
+    referer = request.headers.get("Referer")
+    if referer and _origin_of(referer) not in _own_origins():
+        raise CSRFError("The request came from another site (Referer).")
+
+
 def _check_csrf() -> None:
     if is_twilio_request() or request.routing_exception is not None:
         # No view will run (404, 405): nothing can change, and the client learns the real error.
+        return
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
         return
     if wants_json() and "uid" not in session:
         # Every state-changing API call needs a session and answers 401 without one, which
         # tells a client more than "CSRF failed"; no state can change without the cookie.
         return
+    _refuse_other_sites()
     csrf.protect()
 
 
@@ -91,6 +133,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     # A dashboard stays open through a whole shift: the token lives as long as the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Our own origin check (above) replaces the Referer-only one, which no browser can pass
+    # under our Referrer-Policy once the app knows it is served over HTTPS.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
     csrf.init_app(app)
     app.before_request(_check_csrf)
     app.register_error_handler(CSRFError, _csrf_refused)

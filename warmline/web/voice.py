@@ -92,6 +92,14 @@ def peer_status() -> str:
     return _empty()
 
 
+def _leave_queue() -> str:
+    """The wait step's failure answer: the caller leaves the queue, so Twilio requests the
+    Enqueue's action (queue-done), which routes them on (or answers the backup route)."""
+    response = VoiceResponse()
+    response.leave()
+    return str(response)
+
+
 @bp.post(urls.WAIT)
 @twilio_webhook(on_failure=_leave_queue)
 def wait() -> str:

@@ -39,14 +39,14 @@ def _run_scenario(live: LiveWarmline) -> int:
     live.go_available(sam_id)
     for number in CALLERS:
         call = live.standin.caller(number, press=RECOVERY).dial(LINE)
-        assert call.wait_until_bridged(timeout=15) == [SAM]
+        assert call.wait_until_bridged(timeout=60) == [SAM]
         # The app has seen the bridge (the peer is busy) before the caller says goodbye.
-        live.wait_for(lambda: live.presence(sam_id) == "busy", timeout=10)
-        live.wait_for(lambda sid=call.sid: "bridged" in live.event_kinds(sid), timeout=10)
+        live.wait_for(lambda: live.presence(sam_id) == "busy", timeout=60)
+        live.wait_for(lambda sid=call.sid: "bridged" in live.event_kinds(sid), timeout=60)
         time.sleep(1.2)  # over a second of conversation: durations are whole seconds of app time
         call.hang_up()
         assert live.outcome_of(call.sid) == "connected", (number, live.event_kinds(call.sid))
-        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=10)
+        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
     routing.set_presence(live.runtime, sam_id, Presence.BREAK, time.time())
     return sam_id
 
@@ -60,7 +60,7 @@ def _aggregate(live: LiveWarmline, contacts: int) -> tuple[int, datetime]:
                 ContactEvent.kind == "bridged"))
         return ended == contacts and bridged == 3
 
-    live.wait_for(all_written, timeout=15)
+    live.wait_for(all_written, timeout=60)
     now = datetime.now(UTC)
     with live.runtime.sessions() as session:
         line = session.scalars(select(Line).where(Line.number == LINE)).one()
@@ -74,7 +74,7 @@ def _aggregate(live: LiveWarmline, contacts: int) -> tuple[int, datetime]:
 def test_report_figures_match_a_scenario_with_known_counts(live: LiveWarmline) -> None:
     _run_scenario(live)
     waiter = live.standin.caller(WAITER, press=RECOVERY).dial(LINE)
-    live.wait_for(lambda: _waiting(live) == 1, timeout=15)
+    live.wait_for(lambda: _waiting(live) == 1, timeout=60)
     waiter.hang_up()
     assert live.outcome_of(waiter.sid) == "abandoned"
     line_id, now = _aggregate(live, contacts=4)

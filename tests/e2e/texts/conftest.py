@@ -97,7 +97,7 @@ class TextWorld:
         scheduler.release_locks()
         SimpleWorker(queues, connection=self.runtime.redis).work(burst=True)
 
-    def settle(self, check: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:
+    def settle(self, check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
         deadline = time.monotonic() + timeout
         while True:
             self.run_jobs()
@@ -153,7 +153,7 @@ class TextWorld:
         result: dict[str, Any] = body
         return result
 
-    def wait_offer(self, key: str, timeout: float = 8.0) -> dict[str, Any]:
+    def wait_offer(self, key: str, timeout: float = 60.0) -> dict[str, Any]:
         found: dict[str, Any] = self.settle(lambda: (self.texts(key)["offers"] or [None])[0],
                                             timeout, f"an offer for {key}")
         return found
@@ -172,7 +172,7 @@ class TextWorld:
     def texter(self, number: str) -> Phone:
         return self.standin.texter(number)
 
-    def wait_text(self, phone: Phone, contains: str, timeout: float = 8.0) -> str:
+    def wait_text(self, phone: Phone, contains: str, timeout: float = 60.0) -> str:
         def found() -> str | None:
             return next((b for b in self.bodies(phone) if contains in b), None)
         body: str = self.settle(found, timeout, f"a text with {contains!r}")

@@ -113,7 +113,7 @@ def test_a_21610_from_twilio_closes_the_conversation(world: TextWorld) -> None:
 def _signed_post(world: TextWorld, params: dict[str, str], *, bad: bool = False) -> requests.Response:
     url = world.url + "/twilio/sms"
     signature = sign(world.standin.config.auth_token, url, params)
-    return requests.post(url, data=params, timeout=5,
+    return requests.post(url, data=params, timeout=60,
                          headers={"X-Twilio-Signature": "x" + signature if bad else signature})
 
 

@@ -28,6 +28,20 @@
     if (event.detail.target && event.detail.target.tagName === "BODY") { lastLive = null; }
   });
 
+  // During an outage a poll answers 503 (or nothing at all) and is not swapped in: the page
+  // says so rather than look live while it is not. The next good answer takes the notice away.
+  function showOutage(show) {
+    var notice = document.getElementById("outage-notice");
+    if (notice) { notice.hidden = !show; }
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 503) { showOutage(true); }
+  });
+  document.addEventListener("htmx:sendError", function () { showOutage(true); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) { showOutage(false); }
+  });
+
   // The heartbeat tells the server this dashboard is open (no texts go to a closed one).
   function startHeartbeat() {
     var body = document.body;
