@@ -228,7 +228,7 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
         stack.callback(proxy.close)
         standin = Standin(speed=plan.speed, auth_token=secrets.token_hex(16),
                           play_seconds=HOLD_AUDIO_SECONDS,
-                          webhook_deadline=WEBHOOK_DEADLINE_WALL_SECONDS * plan.speed).start(HOST)
+                          webhook_deadline=WEBHOOK_DEADLINE_WALL_SECONDS).start(HOST)
         stack.callback(standin.stop)
         port = free_port()
         env = _environment(plan, workdir, database_url=proxied_url(database_url, proxy),

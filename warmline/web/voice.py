@@ -33,15 +33,6 @@ def _backup() -> str:
     return degraded_answer(backup_routes.route_for(request.form.get("To", "")))
 
 
-def _leave_queue() -> str:
-    """The wait step's failure answer: out of the queue; the <Enqueue action> then routes the
-    caller on (its own failure answer is the backup route). A whole <Response>, never a bare
-    <Leave/> (VoiceResponse().leave() returns the child element)."""
-    response = VoiceResponse()
-    response.leave()
-    return str(response)
-
-
 def _form() -> CallForm:
     return CallForm.parse(request.form.to_dict())
 
