@@ -76,7 +76,6 @@ class SoakPlan:
     drain_seconds: float = 60.0  # after the last arrival, for contacts in hand to end
     settle_seconds: float = 90.0  # then at most this long for every contact's outcome
     max_wait_seconds: int = 180  # the line's setting (Twilio's QueueTime, simulated seconds)
-    grace_seconds: float = 60.0  # a hold-audio loop and a slow answer (simulated seconds)
     callback_delay: float = 10.0  # simulated seconds added to each status callback
     seed: int = 1
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL
@@ -86,6 +85,14 @@ class SoakPlan:
         return plan_schedule(self.shift_seconds, lasting_seconds=self.lasting_seconds,
                              postgres_seconds=self.postgres_seconds,
                              kinds=fault_kinds(self.faults))
+
+    @property
+    def grace_seconds(self) -> float:
+        """How far past max_wait_seconds a caller may still be in their queue (simulated
+        seconds): one loop of hold audio before the wait URL is asked again, plus that request
+        taking as long as Twilio waits for it (15 s of the app's own time, which the speed does
+        not compress). Anything beyond is a deadline that did not hold."""
+        return HOLD_AUDIO_SECONDS + WEBHOOK_DEADLINE_WALL_SECONDS * self.speed
 
     def behaviour(self) -> Behaviour:
         return Behaviour(talk_minutes=3.0, text_minutes=4.0, patience_minutes=3.0,
