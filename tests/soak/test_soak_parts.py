@@ -147,3 +147,11 @@ def test_a_free_port_is_free() -> None:
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_the_command_refuses_an_unknown_fault_before_starting_anything(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from warmline.cli import main
+
+    assert main(["soak", "--faults", "redis-restart-empty,nope"]) == 2
+    assert "unknown faults: nope" in capsys.readouterr().err

@@ -110,9 +110,6 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # SIGTERM stops the soak like Ctrl-C: its processes, Redis and database are cleaned up.
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, _interrupt)
     args = build_parser().parse_args(argv)
     plan = plan_from(args)
     try:
@@ -125,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{plan.calls_per_hour:g} calls and {plan.texts_per_hour:g} texts per simulated hour; "
           "faults (wall seconds after the shift starts):", flush=True)
     print("\n".join(schedule.lines()), flush=True)
+    # SIGTERM stops the soak like Ctrl-C: its processes, Redis and database are cleaned up.
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _interrupt)
     result = soak(plan, keep_workdir=args.keep)
     print(format_result(result), flush=True)
     if args.keep:
