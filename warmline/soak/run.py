@@ -68,9 +68,11 @@ class SoakPlan:
 
     shift_seconds: float = 1800.0
     speed: float = 10.0
-    peers: int = 6
-    calls_per_hour: float = 90.0  # simulated hours
-    texts_per_hour: float = 20.0
+    # A busy line, not an overloaded one: about 3 of 8 peers talking at once on average, so what
+    # is left waiting at the end is what a fault lost, not a backlog.
+    peers: int = 8
+    calls_per_hour: float = 60.0  # simulated hours
+    texts_per_hour: float = 15.0
     lasting_seconds: float = 60.0  # how long callback and REST faults stay on
     postgres_seconds: float = 20.0
     drain_seconds: float = 60.0  # after the last arrival, for contacts in hand to end
