@@ -71,6 +71,12 @@ def cmd_soak(args: argparse.Namespace) -> int:
     return soak_main(list(args.rest))
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from warmline.planning.command import main as plan_main
+
+    return plan_main(list(args.rest))
+
+
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
     from warmline.services.recovery import rebuild_command
 
@@ -118,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("standin", cmd_standin, "serve the local Twilio stand-in"),
         ("simulate", cmd_simulate, "simulate a shift through the stand-in"),
         ("soak", cmd_soak, "a shift full of faults against the processes as deployed"),
+        ("plan", cmd_plan, "peers needed per hour, or for one pool with explicit rates"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
         sub.add_argument("rest", nargs=argparse.REMAINDER)
@@ -128,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 # issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
 # `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
 FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate,
-                                 "soak": cmd_soak}
+                                 "soak": cmd_soak, "plan": cmd_plan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,8 +47,16 @@ def voice_outcome(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:outcome"
 
 
-def voice_menu_tries(contact_id: str) -> str:
-    return f"{_VOICE}contact:{contact_id}:menu_tries"
+def voice_gather_misses(call_key: str, prompt: str) -> str:
+    """How often one keypad question of one call went unanswered or was answered wrongly.
+
+    `call_key` is the id the question's URL carries (a contact, offer, ring or attempt id)."""
+    return f"{_VOICE}gather:{call_key}:{prompt}"
+
+
+def voice_waited_before(contact_id: str) -> str:
+    """Seconds the caller already waited in an earlier <Enqueue> of the same call."""
+    return f"{_VOICE}contact:{contact_id}:waited"
 
 
 def voice_callback_draft(contact_id: str) -> str:
@@ -123,8 +131,6 @@ def callback_peer_hold(peer_id: int) -> str:
 # closed, after the policy's short while (at most 24 hours).
 _TEXT = f"{PREFIX}:text:"
 
-# Twilio retries a webhook within minutes; a day covers every retry and late duplicate.
-TEXT_SEEN_TTL_SECONDS = 24 * 3600
 # An offer's pointer outlives the offer itself (60 s) so a late accept is told "too late".
 TEXT_OFFER_TTL_SECONDS = 3600
 TEXT_SEND_LOCK_SECONDS = 30
@@ -178,11 +184,6 @@ def text_offer(offer_id: str) -> str:
 def text_peer_offers(peer_id: int) -> str:
     """Sorted set of the peer's text offers by expiry."""
     return f"{_TEXT}peer:{peer_id}:offers"
-
-
-def text_seen(message_sid: str) -> str:
-    """Inbound deduplication by MessageSid (TEXT_SEEN_TTL_SECONDS)."""
-    return f"{_TEXT}seen:{message_sid}"
 
 
 # --------------------------------------------------------------------------- peer dashboard

@@ -10,18 +10,33 @@ _NUMBER_PATTERN = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
 MASK = "[number]"
 
 
+def mask_numbers(text: str) -> str:
+    """`text` with everything shaped like a phone number replaced by MASK."""
+    return _NUMBER_PATTERN.sub(MASK, text)
+
+
 class NumberMaskingFilter(logging.Filter):
     """Masks phone-number-shaped text in every record, whatever code logged it.
 
     Code must never log a number in the first place (tests scan for it); this filter makes a
-    slip in a third-party library's debug line harmless too.
+    slip in a third-party library's debug line harmless too. A traceback is masked as well: an
+    exception's message may quote what a provider said (Twilio's errors name the number).
     """
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = _NUMBER_PATTERN.sub(MASK, message)
+        masked = mask_numbers(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # Formatters use exc_text when it is set, so the traceback is only ever shown masked.
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_numbers(record.stack_info)
         return True
 
 

@@ -27,6 +27,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: Redis
     keys: DataKeys
+    # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
+    # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
+    clock_speed: float = 1.0
     _queues: dict[QueueName, Queue] = field(default_factory=dict)
 
     def queue(self, name: QueueName) -> Queue:

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 
 from config import ConfigError, load_settings
 from warmline.logs import configure_logging
@@ -23,6 +23,7 @@ from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.recurring import reconcile_recurring_jobs
+from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
 log = logging.getLogger("workers")
@@ -78,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
-    worker = Worker(queues, connection=connection, maintenance_interval=SCHEDULER_RETRY_SECONDS,
-                    worker_ttl=WORKER_TTL_SECONDS)
+    worker = MaskingWorker(queues, connection=connection,
+                           maintenance_interval=SCHEDULER_RETRY_SECONDS,
+                           worker_ttl=WORKER_TTL_SECONDS)
     worker.work(
         burst=args.burst,
         with_scheduler=True,

@@ -213,7 +213,7 @@ def test_a_blocked_caller_hears_a_kind_message(live: LiveWarmline) -> None:
 
     live.import_roster(ROSTER)
     with live.runtime.sessions() as session:
-        session.add(Block(caller_hash=caller_identity(live.runtime.keys, CALLER), line_id=None,
+        session.add(Block(caller_hash=caller_identity(live.runtime.keys, CALLER, ""), line_id=None,
                           created_at=datetime.now(UTC),
                           expires_at=datetime.now(UTC) + timedelta(days=30)))
         session.commit()

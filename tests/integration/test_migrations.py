@@ -44,3 +44,27 @@ def test_migrations_run_up_and_down_on_postgresql() -> None:
         assert set(inspect(plain).get_table_names()) <= {"alembic_version"}
         plain.dispose()
         upgrade_database(url)
+
+
+def test_existing_calendar_links_keep_working_once_tokens_are_hashed(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from warmline.services.calendar import calendar_token_hash
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade_database(url, "0002")
+    token = "x" * 43
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO peers (email, name, phone_encrypted, phone_hash, languages, channels,"
+            " max_texts, role, active, calendar_token) VALUES ('robin@example.org', 'Robin',"
+            " 'sealed', 'hash', '[\"en\"]', '[\"voice\"]', 2, 'peer', 1, :token)"), {"token": token})
+    upgrade_database(url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM peers")).mappings().one()
+    engine.dispose()
+    assert "calendar_token" not in row and token not in str(dict(row))
+    assert row["calendar_token_hash"] == calendar_token_hash(token)
+    _assert_schema_matches_models(url)
+    downgrade_database(url, "0002")

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, time
 from typing import Any
 
-from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import (
     DeferredJobRegistry,
@@ -19,6 +18,7 @@ from rq.registry import (
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
+from warmline.worker import MaskingSimpleWorker
 
 CALLER_NUMBER = "+15551230001"
 OTHER_NUMBER = "+15551230002"
@@ -89,8 +89,8 @@ def add_shift(
 
 
 def run_jobs(runtime: Runtime, queues: Iterable[QueueName]) -> None:
-    """Run every queued job of `queues` in this process (RQ's SimpleWorker, burst mode)."""
-    worker = SimpleWorker([runtime.queue(q) for q in queues], connection=runtime.redis)
+    """Run every queued job of `queues` in this process (a SimpleWorker, burst mode)."""
+    worker = MaskingSimpleWorker([runtime.queue(q) for q in queues], connection=runtime.redis)
     worker.work(burst=True)
 
 

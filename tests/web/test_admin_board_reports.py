@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -44,7 +45,10 @@ def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
     rows = page.split('id="waiting"')[1].split("</table>")[0]
     # Flagged first, then the longest wait; nothing that tells one caller from another.
     assert rows.index("flagged") < rows.index("Veteran")
-    assert "Text" in rows and "Call" in rows and "3 min 20 s" in rows
+    assert "Text" in rows and "Call" in rows
+    # The wait counts on while the page is built (seconds, on a busy machine): at least 200 s.
+    minutes, seconds = map(int, re.search(r"(\d+) min (\d+) s", rows).groups())  # type: ignore[union-attr]
+    assert 60 * minutes + seconds >= 200
     assert calm not in page and urgent not in page
     assert 'hx-trigger="every 4s"' in page
     full = text(client.get("/admin/board"))

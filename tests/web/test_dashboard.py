@@ -20,7 +20,7 @@ from tests.web.test_dashboard_helpers import (
 )
 from warmline import keys
 from warmline.domain.matching import Presence
-from warmline.models import AuditEntry, Block, CallbackRequest, Contact, Peer
+from warmline.models import AuditEntry, Block, CallbackRequest, Contact
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services import dashboard as service
@@ -253,22 +253,23 @@ def test_upcoming_shifts_are_listed_and_the_calendar_link_is_made_on_demand(
     client: FlaskClient, runtime: Runtime
 ) -> None:
     line = make_line(runtime)
-    peer_id, _ = make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
+    make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
     sign_in(client, "robin@example.org")
     page = _page(client, "/dashboard")
     assert "Main line" in page and 'id="calendar-create"' in page
-    _post(client, "/dashboard/calendar")
-    with runtime.sessions() as session:
-        peer = session.get(Peer, peer_id)
-        assert peer is not None and peer.calendar_token
-        token = peer.calendar_token
+    made = _post(client, "/dashboard/calendar")
+    found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", made)
+    assert found is not None
+    token = found.group(1)
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    # Shown once: the next visit says there is a link, and offers a new one.
     page = _page(client, "/dashboard")
-    assert f"/calendar/{token}.ics" in page
-    _post(client, "/dashboard/calendar", renew="1")
-    with runtime.sessions() as session:
-        peer = session.get(Peer, peer_id)
-        assert peer is not None and peer.calendar_token and peer.calendar_token != token
+    assert token not in page and 'id="calendar-renew"' in page
+    renewed = _post(client, "/dashboard/calendar", renew="1")
+    found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", renewed)
+    assert found is not None and found.group(1) != token
     assert client.get(f"/calendar/{token}.ics").status_code == 404
+    assert client.get(f"/calendar/{found.group(1)}.ics").status_code == 200
 
 
 def test_the_heartbeat_tells_whether_the_dashboard_is_open(

@@ -43,7 +43,7 @@ class Outlook(StrEnum):
 @dataclass(frozen=True)
 class LineRules:
     line_id: int
-    wrap_up_seconds: int = 90
+    wrap_up_seconds: float = 90  # a fraction only under the simulator's compressed clock
     calls_while_texting: bool = False
 
 

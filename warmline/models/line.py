@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, func
+from sqlalchemy import Boolean, Float, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warmline.models.base import Base
@@ -34,6 +34,9 @@ class Line(Base):
     calls_while_texting: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     greeting: Mapped[dict[str, str]] = mapped_column(default=dict)  # language -> text
+    # The roster's service_target: what the staffing planner plans for (answered within, share).
+    target_answer_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    target_share: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

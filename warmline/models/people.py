@@ -33,8 +33,9 @@ class Peer(Base):
     max_texts: Mapped[int] = mapped_column(Integer, default=2)
     role: Mapped[str] = mapped_column(String(10), default="peer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Secret token of the peer's private calendar (iCal) link.
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # SHA-256 of the secret token of the peer's private calendar (iCal) link: the token itself is
+    # shown once, so a copy of the database cannot be turned into anyone's feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     experiences: Mapped[list[Experience]] = relationship(secondary=peer_experiences, lazy="selectin")

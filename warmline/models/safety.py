@@ -1,4 +1,5 @@
-"""Blocks (for abuse only, always with an expiry) and text opt-outs, both by keyed hash."""
+"""Blocks (for abuse only, always with an expiry), text opt-outs and the inbound texts already
+taken, all by keyed hash."""
 
 from __future__ import annotations
 
@@ -30,3 +31,17 @@ class OptOut(Base):
     caller_hash: Mapped[str] = mapped_column(String(64), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"))
     created_at: Mapped[datetime] = mapped_column()
+
+
+class SeenMessage(Base):
+    """An inbound text already taken, by the keyed hash of Twilio's MessageSid.
+
+    Kept for good: Twilio signatures carry no timestamp, so a captured signed request (a `STOP`,
+    a `DELETE`) could be replayed at any later time; its MessageSid is what refuses it. Hashed,
+    so the table cannot be used to look a texter's messages up at Twilio.
+    """
+
+    __tablename__ = "seen_messages"
+
+    message_sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column()

@@ -112,6 +112,8 @@ def _line(row: Line) -> RosterLine:
         calls_while_texting=row.calls_while_texting,
         retention_days=row.retention_days,
         greeting=dict(row.greeting),
+        target_answer_seconds=row.target_answer_seconds,
+        target_share=row.target_share,
     )
 
 
@@ -187,6 +189,8 @@ def _line_dict(line: RosterLine) -> dict[str, Any]:
     }
     if line.greeting:
         data["greeting"] = _texts(line.greeting)
+    data["service_target"] = _FlowMap(answer_within_seconds=line.target_answer_seconds,
+                                      share=line.target_share)
     return data
 
 

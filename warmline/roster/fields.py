@@ -27,6 +27,8 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _EXPERIENCE_KEY = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{EXPERIENCE_KEY_MAX - 1}}}")
 _KEYWORD = re.compile(rf"[A-Z][A-Z0-9]{{0,{KEYWORD_MAX - 1}}}")
+# C0 and C1 controls but tab and newline, lone surrogates, and the two non-characters XML refuses.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class FieldError(ValueError):
@@ -57,11 +59,23 @@ def _string(value: object, what: str, example: str) -> str:
     raise FieldError(f"expected {what}{hint}; YAML read {describe(value)}")
 
 
+def refuse_control_characters(value: str) -> None:
+    """Control characters are never meant (a paste from a terminal or a PDF) and TwiML cannot
+    carry them: one in a label would break the menu of every caller. Tabs and newlines may stay."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise FieldError(f"contains a control character (U+{ord(found.group()):04X}) at character"
+                         f" {found.start() + 1}; remove it")
+
+
 def text(max_length: int) -> Callable[[object], str]:
     def check(value: object) -> str:
         if not isinstance(value, str):
             raise FieldError(f"expected text, got {describe(value)}")
-        cleaned = value.strip()
+        # A browser's textarea sends CRLF line ends: a line end, not a control character.
+        typed = value.replace("\r\n", "\n")
+        refuse_control_characters(typed)  # before strip(), which would hide some of them
+        cleaned = typed.strip()
         if not cleaned:
             raise FieldError("must not be empty")
         if len(cleaned) > max_length:
@@ -175,6 +189,7 @@ def choice(options: Collection[str]) -> Callable[[object], str]:
 
 
 def email(value: object) -> str:
+    refuse_control_characters(_string(value, "an email address", "sam@example.org"))
     raw = _string(value, "an email address", "sam@example.org").strip()
     if len(raw) > EMAIL_MAX or not _EMAIL.fullmatch(raw):
         raise FieldError(f"not a valid email address: {raw!r}")

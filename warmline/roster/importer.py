@@ -176,6 +176,8 @@ def line_values(line: RosterLine) -> dict[str, Any]:
         "calls_while_texting": line.calls_while_texting,
         "retention_days": line.retention_days,
         "greeting": dict(line.greeting),
+        "target_answer_seconds": line.target_answer_seconds,
+        "target_share": line.target_share,
     }
 
 

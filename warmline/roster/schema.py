@@ -85,8 +85,12 @@ LINE_KEYS = (
     "number", "name", "active", "timezone", "languages", "hours", "closed_dates",
     "crisis_number", "backup_number", "max_wait_seconds", "max_call_minutes",
     "daily_contact_limit", "wrap_up_seconds", "callbacks", "share_peer_first_name",
-    "calls_while_texting", "retention_days", "greeting",
+    "calls_while_texting", "retention_days", "greeting", "service_target",
 )
+SERVICE_TARGET_KEYS = ("answer_within_seconds", "share")
+# What the staffing planner plans for when a line names no target: 80% answered within a minute.
+TARGET_ANSWER_SECONDS = IntSetting("answer_within_seconds", 1, 3600, 60)
+DEFAULT_TARGET_SHARE = 0.8
 OPENING_KEYS = ("days", "open", "close")
 EXPERIENCE_KEYS = ("key", "label", "digit", "keyword", "labels", "active")
 PEER_KEYS = (
@@ -126,6 +130,8 @@ class RosterLine:
     calls_while_texting: bool = DEFAULT_CALLS_WHILE_TEXTING
     retention_days: int = RETENTION_DAYS.default
     greeting: Mapping[str, str] = field(default_factory=dict)
+    target_answer_seconds: int = TARGET_ANSWER_SECONDS.default  # service_target.answer_within_seconds
+    target_share: float = DEFAULT_TARGET_SHARE  # service_target.share
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from warmline.roster.schema import (
     DEFAULT_LANGUAGES,
     DEFAULT_ROLE,
     DEFAULT_SHARE_PEER_FIRST_NAME,
+    DEFAULT_TARGET_SHARE,
     DIGIT,
     EXPERIENCE_KEYS,
     GREETING_MAX,
@@ -36,7 +37,9 @@ from warmline.roster.schema import (
     RETENTION_DAYS,
     ROLES,
     ROSTER_VERSION,
+    SERVICE_TARGET_KEYS,
     SHIFT_KEYS,
+    TARGET_ANSWER_SECONDS,
     TOP_KEYS,
     WRAP_UP_SECONDS,
     ExistingRows,
@@ -207,6 +210,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
         if other is not None and other == number:
             problems.add(entry.at(key), "must not be the line's own number")
     greeting = _texts(problems, entry, "greeting", GREETING_MAX, languages)
+    target_seconds, target_share = _read_service_target(problems, entry)
 
     settings = {
         spec.name: entry.optional(spec.name, fields.integer(spec), spec.default)
@@ -242,7 +246,31 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
         calls_while_texting=flags["calls_while_texting"],
         retention_days=settings[RETENTION_DAYS.name],
         greeting=greeting,
+        target_answer_seconds=target_seconds,
+        target_share=target_share,
     )
+
+
+def _share(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise fields.FieldError(f"expected a share such as 0.8, got {fields.describe(value)}")
+    if not 0 < value < 1:
+        raise fields.FieldError(f"must be above 0 and below 1, got {value}")
+    return float(value)
+
+
+def _read_service_target(problems: Problems, line: Entry) -> tuple[int, float]:
+    """`service_target: {answer_within_seconds: 60, share: 0.8}`: what the planner plans for."""
+    default = (TARGET_ANSWER_SECONDS.default, DEFAULT_TARGET_SHARE)
+    raw = line.raw("service_target")
+    if raw is None:
+        return default
+    entry = Entry(problems, line.at("service_target"), raw, SERVICE_TARGET_KEYS)
+    if not entry.ok:
+        return default
+    return (entry.optional("answer_within_seconds", fields.integer(TARGET_ANSWER_SECONDS),
+                           TARGET_ANSWER_SECONDS.default),
+            entry.optional("share", _share, DEFAULT_TARGET_SHARE))
 
 
 def _read_hours(problems: Problems, line: Entry) -> tuple[Opening, ...]:

@@ -149,7 +149,7 @@ class RoutingEngine:
     # Profiles, lines and shifts -----------------------------------------------------------
 
     def sync_line(self, line: LineRules, now: float) -> None:
-        self._run("sync_line", now, line.line_id, line.wrap_up_seconds,
+        self._run("sync_line", now, line.line_id, repr(float(line.wrap_up_seconds)),
                   int(line.calls_while_texting))
 
     def sync_peer(self, profile: PeerProfile, now: float) -> None:

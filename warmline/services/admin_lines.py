@@ -14,7 +14,9 @@ from warmline.models import Line
 from warmline.roster.importer import line_values
 from warmline.roster.schema import (
     DAYS,
+    DEFAULT_TARGET_SHARE,
     LINE_INT_SETTINGS,
+    TARGET_ANSWER_SECONDS,
     InvalidRosterError,
     RosterLine,
 )
@@ -35,8 +37,11 @@ BLANK_HOUR_ROWS = 2
 
 FLAGS = ("active", "callbacks", "share_peer_first_name", "calls_while_texting")
 INT_FIELDS = tuple(spec.name for spec in LINE_INT_SETTINGS)
+# The roster's service_target, as the staffing planner reads it; the share is typed as a percent.
+TARGET_SECONDS_FIELD = "service_target-answer_within_seconds"
+TARGET_SHARE_FIELD = "service_target-share"
 SIMPLE_FIELDS = ("number", "name", "timezone", "languages", "closed_dates", "crisis_number",
-                 "backup_number", *INT_FIELDS, *FLAGS)
+                 "backup_number", *INT_FIELDS, *FLAGS, TARGET_SECONDS_FIELD, TARGET_SHARE_FIELD)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ def line_form(line: Line | None) -> FormValues:
         form.set("active", "1")
         form.set("callbacks", "1")
         form.set("hour_rows", str(BLANK_HOUR_ROWS))
+        form.set(TARGET_SECONDS_FIELD, str(TARGET_ANSWER_SECONDS.default))
+        form.set(TARGET_SHARE_FIELD, f"{DEFAULT_TARGET_SHARE * 100:g}")
         return form
     form.set("number", line.number)
     form.set("name", line.name)
@@ -92,7 +99,18 @@ def line_form(line: Line | None) -> FormValues:
             form.set(flag, "1")
     for language, text in line.greeting.items():
         form.set(f"greeting-{language}", text)
+    form.set(TARGET_SECONDS_FIELD, str(line.target_answer_seconds))
+    form.set(TARGET_SHARE_FIELD, f"{line.target_share * 100:g}")
     return form
+
+
+def _percent_as_share(raw: str) -> object:
+    """`80` or `80%` as 0.8 for the validator; anything else as typed, so its message says why."""
+    cleaned = raw.strip().rstrip("%").strip()
+    try:
+        return float(cleaned) / 100
+    except ValueError:
+        return raw.strip() or None
 
 
 def form_field_names(form: FormValues) -> list[str]:
@@ -129,6 +147,9 @@ def _roster_entry(form: FormValues) -> tuple[dict[str, Any], dict[str, str]]:
         hours.append({"days": days, "open": opens or None, "close": closes or None})
     if hours:  # none at all: open 24/7, as in the file
         entry["hours"] = hours
+    target = {"answer_within_seconds": whole_number(form.get(TARGET_SECONDS_FIELD)),
+              "share": _percent_as_share(form.get(TARGET_SHARE_FIELD))}
+    entry["service_target"] = {key: value for key, value in target.items() if value is not None}
     greeting = {lang: form.get(f"greeting-{lang}") for lang in greeting_languages(form)
                 if form.get(f"greeting-{lang}").strip()}
     if greeting:
@@ -144,6 +165,9 @@ def check_line_form(form: FormValues) -> tuple[RosterLine | None, FormErrors]:
         roster = validate_roster({"version": 1, "lines": [entry]})
     except InvalidRosterError as exc:
         place_errors(errors, exc.errors, "lines[0]", form_field_names(form), rename=rename)
+        if TARGET_SHARE_FIELD in errors:
+            # The file's share is a fraction; the form's is a percent: say it in the form's terms.
+            errors.by_field[TARGET_SHARE_FIELD] = ["a percent above 0 and below 100, e.g. 80"]
         return None, errors
     return roster.lines[0], errors
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,32 +19,40 @@ FEED_AHEAD = timedelta(days=60)
 TOKEN_BYTES = 32
 PRODUCT_ID = "-//Warmline//Peer shifts//EN"
 _MAX_LINE_OCTETS = 75
+_MAX_TOKEN_CHARS = 200  # far above a real token's 43; nothing longer is worth hashing
 
 
-def read_calendar_token(runtime: Runtime, peer_id: int) -> str | None:
+def calendar_token_hash(token: str) -> str:
+    """What is stored of a calendar token. A token has 256 random bits, so a plain SHA-256
+    cannot be reversed by trying tokens (no key needed, unlike a phone number's pseudonym)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def has_calendar_link(runtime: Runtime, peer_id: int) -> bool:
     with runtime.sessions() as session:
         peer = session.get(Peer, peer_id)
-        return peer.calendar_token if peer is not None else None
+        return peer is not None and peer.calendar_token_hash is not None
 
 
-def ensure_calendar_token(runtime: Runtime, peer_id: int, *, renew: bool = False) -> str:
-    """The peer's calendar token, made on first use; `renew` replaces it (the old link dies)."""
+def issue_calendar_token(runtime: Runtime, peer_id: int) -> str:
+    """A new calendar token for the peer, to show once; any earlier link stops working."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     with runtime.sessions() as session, session.begin():
         peer = session.get(Peer, peer_id, with_for_update=True)
         if peer is None:
             raise LookupError(f"no peer {peer_id}")
-        if peer.calendar_token is None or renew:
-            peer.calendar_token = secrets.token_urlsafe(TOKEN_BYTES)
-        return peer.calendar_token
+        peer.calendar_token_hash = calendar_token_hash(token)
+    return token
 
 
 def build_feed_for_token(runtime: Runtime, token: str, now: datetime) -> str | None:
     """The iCal text for a calendar token, or None when no active peer has that token."""
-    if not token:
+    if not token or len(token) > _MAX_TOKEN_CHARS:
         return None
     with runtime.sessions() as session:
         peer = session.scalars(
-            select(Peer).where(Peer.calendar_token == token, Peer.active.is_(True))
+            select(Peer).where(Peer.calendar_token_hash == calendar_token_hash(token),
+                               Peer.active.is_(True))
         ).first()
         if peer is None:
             return None
@@ -88,7 +97,7 @@ def escape_text(value: str) -> str:
     """RFC 5545 TEXT escaping (3.3.11)."""
     return (
         value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        .replace("\r\n", "\\n").replace("\n", "\\n")
+        .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
     )
 
 

@@ -6,6 +6,8 @@ only (`ring`, `callback`, `attempt`), never a number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from warmline.models import CallbackAttempt, CallbackRequest, Line
@@ -14,9 +16,11 @@ from warmline.runtime import Runtime
 from warmline.services import callbacks
 from warmline.services.callbacks import AttemptState
 from warmline.services.voice_common import experience_label
-from warmline.voice import callback_twiml, twiml
+from warmline.services.voice_gather import GatherStep
+from warmline.voice import callback_twiml, questions, twiml
 from warmline.voice.callback_state import CallbackState
 from warmline.voice.forms import CallForm
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -69,17 +73,27 @@ def handle_peer_answer(runtime: Runtime, ring_id: str, callback: str, form: Call
         # The peer's voicemail: say nothing; the ring goes back to routing.
         callbacks.peer_declined_or_missed(runtime, ring_id, callback_id, LapseReason.NO_ANSWER, now)
         return twiml.hang_up_with(language)
-    return callback_twiml.peer_whisper(ring_id, callback_id, language,
-                                       text(language, "peer_callback_whisper"))
+    return peer_whisper(ring_id, callback_id, language)
 
 
-def handle_peer_accept(runtime: Runtime, ring_id: str, callback: str, form: CallForm,
-                       now: datetime) -> str:
-    callback_id = _callback_id(callback)
+@dataclass(frozen=True)
+class CallbackRing:
+    """A peer's leg at a callback's whisper."""
+
+    ring_id: str
+    callback_id: int
+    language: str
+    experience: str | None
+
+
+def _load_ring(runtime: Runtime, query: Mapping[str, str]) -> CallbackRing:
+    callback_id = _callback_id(query.get("callback", ""))
     language, experience, _ = _request(runtime, callback_id)
-    if form.digits != ACCEPT_DIGIT:
-        callbacks.peer_declined_or_missed(runtime, ring_id, callback_id, LapseReason.DECLINED, now)
-        return twiml.hang_up_with(language, text(language, "peer_declined"))
+    return CallbackRing(query.get("ring", ""), callback_id, language, experience)
+
+
+def _peer_accepts(runtime: Runtime, ring: CallbackRing, form: CallForm, now: datetime) -> str:
+    ring_id, callback_id, language = ring.ring_id, ring.callback_id, ring.language
     attempt_id = CallbackState(runtime.redis).ring_attempt(ring_id)
     if attempt_id is None:
         peer_id = callbacks.accept_ring(runtime, ring_id, callback_id, now)
@@ -89,9 +103,32 @@ def handle_peer_accept(runtime: Runtime, ring_id: str, callback: str, form: Call
     if attempt_id is None:
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
     with runtime.sessions() as session:
-        label = experience_label(session, experience, language)
+        label = experience_label(session, ring.experience, language)
     words = text(language, "peer_callback_connecting", experience=label)
     return callback_twiml.peer_waits(attempt_id, language, words)
+
+
+def _peer_declines(runtime: Runtime, ring: CallbackRing, sorry: str, now: datetime) -> str:
+    callbacks.peer_declined_or_missed(runtime, ring.ring_id, ring.callback_id,
+                                      LapseReason.DECLINED, now)
+    return twiml.hang_up_with(ring.language, text(ring.language, "peer_declined"))
+
+
+def peer_whisper(ring_id: str, callback_id: int, language: str, sorry: str | None = None) -> str:
+    spoken = [sorry] if sorry else []
+    spoken.append(text(language, "peer_callback_whisper"))
+    return ask(questions.CALLBACK_PEER_WHISPER, language, spoken,
+               {"ring": ring_id, "callback": str(callback_id)})
+
+
+PEER_WHISPER_STEP: GatherStep[CallbackRing] = GatherStep(
+    prompt=questions.CALLBACK_PEER_WHISPER, load=_load_ring, language=lambda ring: ring.language,
+    accepts=lambda ring, digits: digits == ACCEPT_DIGIT, answer=_peer_accepts,
+    move_on=_peer_declines,
+    ask_again=lambda runtime, ring, sorry: peer_whisper(ring.ring_id, ring.callback_id,
+                                                        ring.language, sorry),
+    gone=lambda: twiml.hang_up_with("en"),
+)
 
 
 def handle_peer_status(runtime: Runtime, ring_id: str, callback: str, form: CallForm,
@@ -153,20 +190,53 @@ def handle_caller_answer(runtime: Runtime, attempt_id: str, form: CallForm, now:
         if may_leave_message:
             return twiml.hang_up_with(language, text(language, "callback_voicemail"))
         return twiml.hang_up_with(language)
-    return callback_twiml.caller_question(attempt_id, language,
-                                          text(language, "callback_caller_prompt"))
+    return caller_question(attempt_id, language)
 
 
-def handle_caller_confirm(runtime: Runtime, attempt_id: str, form: CallForm,
-                          now: datetime) -> str:
-    language, _ = _attempt_request(runtime, attempt_id)
-    if form.digits != ACCEPT_DIGIT:
-        # Whoever answered did not ask for this: nothing identifying, just goodbye.
-        callbacks.attempt_missed(runtime, attempt_id, now, why="not_confirmed")
-        return twiml.hang_up_with(language, text(language, "goodbye"))
-    if not callbacks.caller_confirmed(runtime, attempt_id, now):
-        return twiml.hang_up_with(language, text(language, "callback_caller_sorry"))
-    return callback_twiml.bridge_to_peer(attempt_id)
+def caller_question(attempt_id: str, language: str, sorry: str | None = None) -> str:
+    """Nothing identifying until the answerer presses 1: it may be someone else's ear."""
+    spoken = [sorry] if sorry else []
+    spoken.append(text(language, "callback_caller_prompt"))
+    return ask(questions.CALLBACK_CALLER_CONFIRM, language, spoken, {"attempt": attempt_id})
+
+
+@dataclass(frozen=True)
+class CallbackAnswerer:
+    """Whoever answered the caller's leg of a callback."""
+
+    attempt_id: str
+    language: str
+
+
+def _load_answerer(runtime: Runtime, query: Mapping[str, str]) -> CallbackAnswerer:
+    attempt_id = query.get("attempt", "")
+    return CallbackAnswerer(attempt_id, _attempt_request(runtime, attempt_id)[0])
+
+
+def _caller_confirms(runtime: Runtime, answerer: CallbackAnswerer, form: CallForm,
+                     now: datetime) -> str:
+    if not callbacks.caller_confirmed(runtime, answerer.attempt_id, now):
+        return twiml.hang_up_with(answerer.language,
+                                  text(answerer.language, "callback_caller_sorry"))
+    return callback_twiml.bridge_to_peer(answerer.attempt_id)
+
+
+def _not_confirmed(runtime: Runtime, answerer: CallbackAnswerer, sorry: str,
+                   now: datetime) -> str:
+    # Whoever answered did not ask for this (or cannot say): nothing identifying, just goodbye.
+    callbacks.attempt_missed(runtime, answerer.attempt_id, now, why="not_confirmed")
+    return twiml.hang_up_with(answerer.language, text(answerer.language, "goodbye"))
+
+
+CALLER_CONFIRM_STEP: GatherStep[CallbackAnswerer] = GatherStep(
+    prompt=questions.CALLBACK_CALLER_CONFIRM, load=_load_answerer,
+    language=lambda answerer: answerer.language,
+    accepts=lambda answerer, digits: digits == ACCEPT_DIGIT, answer=_caller_confirms,
+    move_on=_not_confirmed,
+    ask_again=lambda runtime, answerer, sorry: caller_question(answerer.attempt_id,
+                                                               answerer.language, sorry),
+    gone=lambda: twiml.hang_up_with("en"),
+)
 
 
 def handle_caller_done(runtime: Runtime, attempt_id: str, form: CallForm, now: datetime) -> str:

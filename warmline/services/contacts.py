@@ -28,10 +28,11 @@ def new_contact_id() -> str:
 def open_contact(
     runtime: Runtime, session: Session, *, line: Line | None, channel: str, caller_hash: str,
     provider_sid: str | None, now: datetime, language: str = "en", is_callback: bool = False,
+    contact_id: str | None = None,
 ) -> Contact:
     """Insert the contact (committed by the caller) and log its arrival."""
     contact = Contact(
-        id=new_contact_id(), line_id=line.id if line else None, channel=channel,
+        id=contact_id or new_contact_id(), line_id=line.id if line else None, channel=channel,
         caller_hash=caller_hash, language=language, provider_sid=provider_sid, arrived_at=now,
         is_callback=is_callback,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -36,6 +36,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
 from warmline.services.users import hash_password, verify_password
+from warmline.services.voice_common import is_withheld_identity
 
 log = logging.getLogger(__name__)
 
@@ -289,19 +290,32 @@ def list_callbacks(runtime: Runtime, peer_id: int) -> list[CallbackView]:
             .order_by(CallbackRequest.window_start, CallbackRequest.id)
         ).all()
         labels = _experience_labels(session)
-        return [
-            CallbackView(
-                id=row.id,
-                line_id=row.line_id,
-                line_name=lines[row.line_id].name,
-                experience=labels.get(row.experience_key or "", row.experience_key),
-                window_start=row.window_start,
-                window_end=row.window_end,
-                timezone=lines[row.line_id].timezone,
-                taken_by_me=row.peer_id == peer_id,
-            )
-            for row in rows
-        ]
+        return [_callback_view(row, lines, labels, peer_id) for row in rows]
+
+
+def find_taken_callback(runtime: Runtime, peer_id: int, callback_id: int) -> CallbackView | None:
+    """A callback this peer has taken, whatever its status now (a worker may have started it
+    since), or None when it is not theirs or no longer exists."""
+    with runtime.sessions() as session:
+        lines = {line.id: line for line in list_peer_lines(session, peer_id)}
+        row = session.get(CallbackRequest, callback_id)
+        if row is None or row.line_id not in lines or row.peer_id != peer_id:
+            return None
+        return _callback_view(row, lines, _experience_labels(session), peer_id)
+
+
+def _callback_view(row: CallbackRequest, lines: Mapping[int, Line], labels: Mapping[str, str],
+                   peer_id: int) -> CallbackView:
+    return CallbackView(
+        id=row.id,
+        line_id=row.line_id,
+        line_name=lines[row.line_id].name,
+        experience=labels.get(row.experience_key or "", row.experience_key),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        timezone=lines[row.line_id].timezone,
+        taken_by_me=row.peer_id == peer_id,
+    )
 
 
 def _experience_labels(session: Session) -> dict[str, str]:
@@ -383,6 +397,14 @@ class Refusal:
 
     message: str
     status: int  # the HTTP status the API answers with
+
+
+@dataclass(frozen=True)
+class AbuseReport:
+    """A reported contact was ended; `blocked_days` is 0 when the caller withheld their number
+    (each such call is its own identity: there is nobody to block beyond this call)."""
+
+    blocked_days: int
 
 
 @dataclass(frozen=True)
@@ -543,8 +565,11 @@ def report_abuse(
     peer_id: int,
     now: datetime,
     hook: AbuseReportHook | None = None,
-) -> Refusal | None:
-    """Block the caller of the peer's current call for BLOCK_DAYS, then end the call."""
+) -> Refusal | AbuseReport:
+    """Block the caller of the peer's current call for BLOCK_DAYS, then end the call.
+
+    A caller who withheld their number is nobody in particular: only their call is ended.
+    """
     contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     if contact_id is None:
         return Refusal("You're not with a caller right now.", 409)
@@ -552,24 +577,36 @@ def report_abuse(
         contact = session.get(Contact, contact_id)
         if contact is None:
             return Refusal("This contact cannot be found; tell an admin.", 409)
-        block = Block(
-            caller_hash=contact.caller_hash,
-            line_id=contact.line_id,
-            reason="abuse",
-            created_by_user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(days=BLOCK_DAYS),
-        )
-        session.add(block)
-        session.flush()
-        # The audit names the block, never the caller's pseudonym.
-        session.add(
-            AuditEntry(
-                user_id=user_id, actor=actor, action="block_created", target=f"block:{block.id}",
-                detail={"contact": contact_id, "days": BLOCK_DAYS, "line": contact.line_id},
-                at=now,
-            )
-        )
         channel = contact.channel
+        if is_withheld_identity(runtime.keys, contact.caller_hash, contact.provider_sid):
+            session.add(AuditEntry(
+                user_id=user_id, actor=actor, action="withheld_contact_ended",
+                target=f"contact:{contact_id}", detail={"line": contact.line_id}, at=now))
+            blocked_days = 0
+        else:
+            _block_caller(session, contact, user_id=user_id, actor=actor, now=now)
+            blocked_days = BLOCK_DAYS
     (hook or LoggingAbuseReportHook()).end_reported_contact(contact_id, channel)
-    return None
+    return AbuseReport(blocked_days)
+
+
+def _block_caller(session: Session, contact: Contact, *, user_id: int, actor: str,
+                  now: datetime) -> None:
+    block = Block(
+        caller_hash=contact.caller_hash,
+        line_id=contact.line_id,
+        reason="abuse",
+        created_by_user_id=user_id,
+        created_at=now,
+        expires_at=now + timedelta(days=BLOCK_DAYS),
+    )
+    session.add(block)
+    session.flush()
+    # The audit names the block, never the caller's pseudonym.
+    session.add(
+        AuditEntry(
+            user_id=user_id, actor=actor, action="block_created", target=f"block:{block.id}",
+            detail={"contact": contact.id, "days": BLOCK_DAYS, "line": contact.line_id},
+            at=now,
+        )
+    )

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
@@ -43,10 +43,14 @@ class Invitation:
     expires_at: datetime
 
 
-def _find(session: Session, keys: DataKeys, token: str, now: datetime) -> User | None:
+def _find(session: Session, keys: DataKeys, token: str, now: datetime, *,
+          lock: bool = False) -> User | None:
     if not token or len(token) > 200:
         return None
-    user = session.scalars(select(User).where(User.invite_token_hash == invite_hash(keys, token))).first()
+    query = select(User).where(User.invite_token_hash == invite_hash(keys, token))
+    if lock:
+        query = query.with_for_update(of=User)  # a second redemption waits, finds the link spent
+    user = session.scalars(query).first()
     if user is None or not user.active or user.invite_expires_at is None or user.invite_expires_at <= now:
         return None
     return user
@@ -69,11 +73,18 @@ def redeem_invitation(runtime: Runtime, token: str, password: str, now: datetime
     may not be set.
     """
     with runtime.sessions.begin() as session:
-        user = _find(session, runtime.keys, token, now)
+        user = _find(session, runtime.keys, token, now, lock=True)
         if user is None:
+            return None
+        # Spent by a conditional UPDATE as well, for databases without row locks (SQLite): of
+        # two redemptions at once, exactly one changes the row and sets its password.
+        spent = session.execute(
+            update(User)
+            .where(User.id == user.id, User.invite_token_hash == invite_hash(runtime.keys, token))
+            .values(invite_token_hash=None, invite_expires_at=None)
+            .execution_options(synchronize_session=False))
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
             return None
         email = user.email
         set_password(session, email, password, actor=email, now=now)
-        user.invite_token_hash = None
-        user.invite_expires_at = None
         return email

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from warmline.domain.matching import VOICE, LineRules, Presence
+from warmline.domain.matching import VOICE, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
 from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact
@@ -54,7 +54,7 @@ def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], no
     with runtime.sessions() as session:
         lines = session.scalars(select(Line).where(Line.active.is_(True))).all()
         rosters = {line.id: peers_on_shift(session, line, at) for line in lines}
-        rules = [LineRules(x.id, x.wrap_up_seconds, x.calls_while_texting) for x in lines]
+        rules = [routing.line_rules(runtime, x) for x in lines]
         peer_ids = session.scalars(select(Peer.id).where(Peer.active.is_(True))).all()
         waiting = session.scalars(
             select(Contact).where(Contact.outcome.is_(None), Contact.ended_at.is_(None),

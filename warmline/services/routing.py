@@ -146,12 +146,17 @@ def _peer_lines(engine: RoutingEngine, peer_id: int, now: float) -> frozenset[in
 # Profiles and shifts ----------------------------------------------------------------------
 
 
+def line_rules(runtime: Runtime, line: Line) -> LineRules:
+    """The routing rules of a line, its wrap-up on the runtime's clock (unrounded)."""
+    return LineRules(line.id, line.wrap_up_seconds / runtime.clock_speed, line.calls_while_texting)
+
+
 def sync_line(runtime: Runtime, line_id: int, now: float) -> None:
     with runtime.sessions() as session:
         line = session.get(Line, line_id)
         if line is None:
             return
-        rules = LineRules(line.id, line.wrap_up_seconds, line.calls_while_texting)
+        rules = line_rules(runtime, line)
     routing_engine(runtime).sync_line(rules, now)
 
 

@@ -37,6 +37,7 @@ from warmline.services.contacts import (
 from warmline.services.peer_texts import handle_peer_command
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import is_open, next_opening
+from warmline.services.seen_messages import first_sighting
 from warmline.services.voice_common import caller_identity
 from warmline.telephony import messaging_twiml
 from warmline.texts import words
@@ -72,9 +73,9 @@ def _experiences(runtime: Runtime) -> dict[str, Experience]:
 
 def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str:
     store = conv.conversation_store(runtime)
-    if form.message_sid and not store.first_sighting(form.message_sid):
-        return messaging_twiml.empty()  # Twilio's retry of a text we already took
-    caller_hash = caller_identity(runtime.keys, form.from_number)
+    if form.message_sid and not first_sighting(runtime, form.message_sid, now):
+        return messaging_twiml.empty()  # a retry, duplicate or replay of a text we already took
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.message_sid)
     with runtime.sessions() as session:
         line = session.scalars(
             select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()

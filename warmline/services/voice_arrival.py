@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline.models import EventKind, Line, Outcome
+from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -18,6 +21,7 @@ from warmline.services.contacts import (
     finish_contact,
     is_blocked,
     is_over_daily_limit,
+    new_contact_id,
     note_event,
     open_contact,
 )
@@ -27,13 +31,15 @@ from warmline.services.voice_common import (
     CallContext,
     active_experiences,
     caller_identity,
-    experience_label,
     goodbye,
     load_call,
+    load_contact_call,
     transfer,
 )
-from warmline.voice import twiml, urls
+from warmline.services.voice_gather import GatherStep
+from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -42,7 +48,8 @@ log = logging.getLogger(__name__)
 CRISIS_DIGIT = "9"
 ANYONE_DIGIT = "0"
 CALLBACK_DIGIT = "1"
-MENU_TRIES = 2
+# How long a duplicate of a call's first request waits for that request to store the contact.
+_RACE_WAIT_SECONDS = 5.0
 
 
 def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
@@ -58,15 +65,12 @@ def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
 
 def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
     state = CallState(runtime.redis)
-    caller_hash = caller_identity(runtime.keys, form.from_number)
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = session.scalars(
             select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
-        contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
-                               provider_sid=form.call_sid, now=now,
-                               language=line.default_language if line else "en")
-        session.commit()
-        state.link_call(form.call_sid, contact.id)
+        contact, replayed = _contact_of_call(runtime, session, form, line=line,
+                                             caller_hash=caller_hash, now=now)
         if line is None:
             # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
             log.warning("a call reached a number that is no active line; run `twilio configure`")
@@ -80,11 +84,61 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if is_over_daily_limit(session, line, caller_hash, now):
             finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
             return twiml.hang_up_with(language, text(language, "over_limit"))
+        if replayed and state.outcome(contact.id) is not None:
+            return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
         if len(line.languages) > 1:
-            return twiml.language_menu(line.languages, contact.id)
+            return questions.language_menu(line.languages, contact.id)
         return _menu(session, CallContext(contact, line), preface=None)
+
+
+def _contact_of_call(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime,
+) -> tuple[Contact, bool]:
+    """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
+    replays of the same request find it again (webhooks are idempotent). True when found."""
+    if not form.call_sid:
+        return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                  now=now, contact_id=None), False
+    state = CallState(runtime.redis)
+    claimed = new_contact_id()
+    earlier = state.claim_call(form.call_sid, claimed)
+    if earlier is None:
+        # Redis may have come back empty since the first request: SQL remembers the call too.
+        earlier = session.scalars(select(Contact.id).where(
+            Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
+        if earlier is None:
+            return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                      now=now, contact_id=claimed), False
+        state.link_call(form.call_sid, earlier)
+    return _wait_for_contact(session, earlier), True
+
+
+def _open_call_contact(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime, contact_id: str | None,
+) -> Contact:
+    contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
+                           provider_sid=form.call_sid or None, now=now,
+                           language=line.default_language if line else "en",
+                           contact_id=contact_id)
+    session.commit()
+    return contact
+
+
+def _wait_for_contact(session: Session, contact_id: str) -> Contact:
+    """A request racing the first one of its call waits for that one's commit (milliseconds)."""
+    deadline = time.monotonic() + _RACE_WAIT_SECONDS
+    while True:
+        contact = session.get(Contact, contact_id)
+        if contact is not None:
+            return contact
+        if time.monotonic() > deadline:
+            raise LookupError("the first request of this call never stored its contact")
+        session.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.05)
 
 
 def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
@@ -99,83 +153,147 @@ def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
         finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
         return twiml.hang_up_with(language, *spoken, text(language, "goodbye"))
     spoken.append(text(language, "closed_callback"))
-    return twiml.gather_digits(
-        language, urls.relative(urls.CLOSED_CHOICE, contact=call.contact.id), spoken,
-        then=urls.relative(urls.CLOSED_CHOICE, contact=call.contact.id, none="1"))
+    return ask(questions.CLOSED_CALLBACK, language, spoken, {"contact": call.contact.id})
 
 
-def handle_closed_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+def _closed_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
     from warmline.services.callback_intake import start_callback_request  # noqa: PLC0415 - cycle
+    from warmline.services.voice_wait import ORIGIN_CLOSED  # noqa: PLC0415 - cycle
 
+    return start_callback_request(runtime, call, now, origin=ORIGIN_CLOSED)
+
+
+def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    """No call back asked for: goodbye, with the crisis numbers once more."""
+    language = call.language
+    finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
+    return twiml.hang_up_with(language, sorry, text(language, "closed_resources"),
+                              text(language, "goodbye"))
+
+
+CLOSED_STEP: GatherStep[CallContext] = GatherStep(
+    prompt=questions.CLOSED_CALLBACK, load=load_contact_call, language=lambda call: call.language,
+    accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
+    answer=_closed_answer, move_on=_closed_move_on,
+    ask_again=lambda runtime, call, sorry: ask(
+        questions.CLOSED_CALLBACK, call.language,
+        [sorry, text(call.language, "closed_callback")], {"contact": call.contact.id}),
+    gone=lambda: goodbye("en"),
+)
+
+
+def _language_accepts(call: CallContext, digits: str) -> bool:
+    return digits.isdigit() and 1 <= int(digits) <= len(call.line.languages)
+
+
+def _choose_language(runtime: Runtime, call: CallContext, language: str,
+                     preface: str | None) -> str:
     with runtime.sessions() as session:
-        call = load_call(session, contact_id)
-        if call is None:
-            return goodbye("en")
-        if form.digits == CALLBACK_DIGIT and call.line.callbacks:
-            return start_callback_request(runtime, call, form, now)
-        finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
-        return goodbye(call.language)
+        contact = session.get(Contact, call.contact.id)
+        if contact is not None:
+            contact.language = language
+            session.commit()
+        call.contact.language = language
+        return _menu(session, call, preface=preface)
 
 
-def handle_language_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
-    with runtime.sessions() as session:
-        call = load_call(session, contact_id)
-        if call is None:
-            return goodbye("en")
-        languages = call.line.languages
-        index = int(form.digits) - 1 if form.digits.isdigit() else -1
-        call.contact.language = languages[index] if 0 <= index < len(languages) else languages[0]
-        session.commit()
-        return _menu(session, call, preface=None)
+def _language_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    language = call.line.languages[0]  # the language `sorry` was said in
+    return _choose_language(runtime, call, language,
+                            " ".join([sorry, text(language, "language_default")]))
+
+
+LANGUAGE_STEP: GatherStep[CallContext] = GatherStep(
+    prompt=questions.LANGUAGE, load=load_contact_call,
+    language=lambda call: call.line.languages[0], accepts=_language_accepts,
+    answer=lambda runtime, call, form, now: _choose_language(
+        runtime, call, call.line.languages[int(form.digits) - 1], None),
+    ask_again=lambda runtime, call, sorry: questions.language_menu(
+        call.line.languages, call.contact.id, preface=sorry),
+    move_on=_language_move_on, gone=lambda: goodbye("en"),
+)
 
 
 def _menu(session: Session, call: CallContext, preface: str | None) -> str:
-    items = [twiml.MenuItem(e.digit, e.label_for(call.language)) for e in active_experiences(session)]
+    return _menu_of(call, active_experiences(session), preface)
+
+
+def _menu_of(call: CallContext, experiences: list[Experience], preface: str | None) -> str:
+    items = [twiml.MenuItem(e.digit, e.label_for(call.language)) for e in experiences]
     greeting = call.line.greeting.get(call.language) or text(
         call.language, "default_greeting", line=call.line.name)
-    return twiml.experience_menu(call.language, call.contact.id, greeting, items, preface=preface)
+    return questions.experience_menu(call.language, call.contact.id, greeting, items,
+                                     preface=preface)
 
 
-def handle_menu_choice(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
-    state = CallState(runtime.redis)
+@dataclass(frozen=True)
+class MenuCall:
+    """A call at the experience menu, with the experiences its digits name."""
+
+    call: CallContext
+    experiences: list[Experience]
+
+    def experience_of(self, digits: str) -> Experience | None:
+        return next((e for e in self.experiences if str(e.digit) == digits), None)
+
+
+def _load_menu_call(runtime: Runtime, query: Mapping[str, str]) -> MenuCall | None:
+    contact_id = query.get("contact", "")
+    if CallState(runtime.redis).outcome(contact_id) is not None:
+        return None  # the call already ended (a hang-up seen first)
     with runtime.sessions() as session:
         call = load_call(session, contact_id)
-        if call is None or state.outcome(contact_id) is not None:
-            return goodbye(call.language if call else "en")
-        contact, language = call.contact, call.language
-        digits = form.digits
-        if digits == CRISIS_DIGIT:
-            note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": "crisis"})
-            return transfer(runtime, call, now, crisis=True)
-        experiences = {str(e.digit): e.key for e in active_experiences(session)}
-        if digits and digits != ANYONE_DIGIT and digits not in experiences:
-            if state.count_menu_try(contact_id) < MENU_TRIES:
-                return _menu(session, call, preface=text(language, "invalid_choice"))
-            digits = ANYONE_DIGIT
-        experience = experiences.get(digits)
-        contact.experience_key = experience
-        contact.any_peer = experience is None
-        session.commit()
-        note_event(runtime, contact, EventKind.MENU_CHOICE, now,
-                   detail={"choice": experience or "anyone"})
-        label = experience_label(session, experience, language)
+        return MenuCall(call, active_experiences(session)) if call else None
+
+
+def _menu_accepts(menu: MenuCall, digits: str) -> bool:
+    return digits in (CRISIS_DIGIT, ANYONE_DIGIT) or menu.experience_of(digits) is not None
+
+
+def _menu_answer(runtime: Runtime, menu: MenuCall, form: CallForm, now: datetime) -> str:
+    call, digits = menu.call, form.digits
+    if digits == CRISIS_DIGIT:
+        note_event(runtime, call.contact, EventKind.MENU_CHOICE, now, detail={"choice": "crisis"})
+        return transfer(runtime, call, now, crisis=True)
+    experience = menu.experience_of(digits)
+    # No input at all means anyone, and the caller is told so (README: "0 or no input").
+    first = [] if digits else [text(call.language, "no_input_anyone")]
+    return _queue(runtime, call, experience, first, now)
+
+
+def _menu_move_on(runtime: Runtime, menu: MenuCall, sorry: str, now: datetime) -> str:
+    return _queue(runtime, menu.call, None,
+                  [sorry, text(menu.call.language, "no_input_anyone")], now)
+
+
+MENU_STEP: GatherStep[MenuCall] = GatherStep(
+    prompt=questions.MENU, load=_load_menu_call, language=lambda menu: menu.call.language,
+    accepts=_menu_accepts, answer=_menu_answer, move_on=_menu_move_on,
+    ask_again=lambda runtime, menu, sorry: _menu_of(menu.call, menu.experiences, sorry),
+    gone=lambda: goodbye("en"),
+)
+
+
+def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
+           first: list[str], now: datetime) -> str:
+    """The caller joins their queue asking for `experience` (None: anyone)."""
+    language = call.language
+    key = experience.key if experience else None
+    with runtime.sessions() as session:
+        contact = session.get(Contact, call.contact.id)
+        if contact is not None:
+            contact.experience_key, contact.any_peer = key, key is None
+            session.commit()
+    call.contact.experience_key, call.contact.any_peer = key, key is None
+    contact = call.contact
+    note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
     refresh_line_routing(runtime, call.line.id, now)
-    arrival = routing.contact_arrived(runtime, ArrivingContact(
-        contact_id=contact.id, line_id=call.line.id, channel="voice", experience=experience,
+    routing.contact_arrived(runtime, ArrivingContact(
+        contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
         language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
-        accepts_any_peer=experience is None,
+        accepts_any_peer=key is None,
     ), now.timestamp())
     note_event(runtime, contact, EventKind.QUEUED, now)
-    spoken = [] if experience is None else _verdict_words(arrival.verdict.outlook.value, language,
-                                                          label)
-    if experience is None and not digits:
-        spoken.insert(0, text(language, "no_input_anyone"))
-    return twiml.enqueue(contact.id, language, spoken)
-
-
-def _verdict_words(outlook: str, language: str, label: str) -> list[str]:
-    if outlook == "no_match":
-        return [text(language, "wait_match_none", experience=label)]
-    if outlook == "all_busy":
-        return [text(language, "wait_match_busy", experience=label)]
-    return []
+    # What is true about the wait (nobody on shift shares it, everyone is on a call...) is the
+    # first thing the hold loop says, at once.
+    return twiml.enqueue(contact.id, language, first)

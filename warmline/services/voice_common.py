@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
-from warmline.domain.phone import InvalidPhoneNumberError, to_e164
+from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -21,6 +23,8 @@ from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
 RINGING_STATUSES = frozenset({"queued", "initiated", "ringing"})
+# Keeps per-call pseudonyms of withheld callers apart from hashes of real numbers.
+_WITHHELD_PURPOSE = "withheld:"
 
 
 @dataclass
@@ -35,13 +39,26 @@ class CallContext:
         return self.contact.language or self.line.default_language
 
 
-def caller_identity(keys: DataKeys, from_number: str) -> str:
-    """The keyed hash of the caller's number (E.164 when it parses; withheld numbers as sent)."""
+def caller_identity(keys: DataKeys, from_number: str, provider_sid: str) -> str:
+    """The keyed hash of the caller's number (E.164 when it parses, otherwise as sent).
+
+    A withheld number is nobody in particular: one shared pseudonym would put every withheld
+    caller under one daily limit and one abuse block. Each call (or message, `provider_sid`) of a
+    withheld caller is its own identity instead, stable across Twilio's retries of that call.
+    """
+    if is_withheld(from_number):
+        return keys.keyed_hash(_WITHHELD_PURPOSE + (provider_sid or uuid.uuid4().hex))
     try:
         normalized = to_e164(from_number)
     except InvalidPhoneNumberError:
-        normalized = from_number.strip().lower() or "anonymous"
+        normalized = from_number.strip().lower()
     return keys.keyed_hash(normalized)
+
+
+def is_withheld_identity(keys: DataKeys, caller_hash: str, provider_sid: str | None) -> bool:
+    """True for the per-call pseudonym of a withheld caller (see caller_identity)."""
+    return bool(provider_sid) and caller_hash == keys.keyed_hash(
+        _WITHHELD_PURPOSE + (provider_sid or ""))
 
 
 def load_call(session: Session, contact_id: str) -> CallContext | None:
@@ -53,6 +70,12 @@ def load_call(session: Session, contact_id: str) -> CallContext | None:
         return None
     backup_routes.remember(line)
     return CallContext(contact, line)
+
+
+def load_contact_call(runtime: Runtime, query: Mapping[str, str]) -> CallContext | None:
+    """The call a `?contact=ID` webhook is about (None when the contact or line is gone)."""
+    with runtime.sessions() as session:
+        return load_call(session, query.get("contact", ""))
 
 
 def active_experiences(session: Session) -> list[Experience]:
@@ -92,20 +115,22 @@ def leave_routing(runtime: Runtime, contact_id: str, now: datetime) -> None:
         cancel_ringing_peer(runtime, contact_id)
 
 
-def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool) -> str:
-    """A consent-based transfer to the crisis line (press 9) or the backup line."""
+def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool,
+             before: Sequence[str] = ()) -> str:
+    """A consent-based transfer to the crisis line (press 9) or the backup line; `before` is said
+    first (why the call is moving on)."""
     leave_routing(runtime, call.contact.id, now)
     number = call.line.crisis_number if crisis else call.line.backup_number
     language = call.language
     if number is None:
         # Nobody to transfer to: say where help is, and count it as the caller leaving.
         finish_contact(runtime, call.contact, Outcome.ABANDONED, now)
-        return twiml.hang_up_with(language, text(language, "no_crisis_number"))
+        return twiml.hang_up_with(language, *before, text(language, "no_crisis_number"))
     outcome = Outcome.TRANSFERRED_CRISIS if crisis else Outcome.TRANSFERRED_BACKUP
     if finish_contact(runtime, call.contact, outcome, now):
         note_event(runtime, call.contact, EventKind.TRANSFERRED, now,
                    detail={"to": "crisis" if crisis else "backup"})
-    words = text(language, "transfer_crisis" if crisis else "transfer_backup")
+    words = " ".join([*before, text(language, "transfer_crisis" if crisis else "transfer_backup")])
     return twiml.dial_out(language, words, number, caller_id=call.line.number)
 
 

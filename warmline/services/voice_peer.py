@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from warmline.models import Contact, EventKind, Line, Peer
@@ -13,9 +15,11 @@ from warmline.runtime import Runtime, process_runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.voice_common import end_connected_call, experience_label
+from warmline.services.voice_gather import GatherStep
 from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
-from warmline.voice import twiml, urls
+from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
+from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
@@ -96,21 +100,32 @@ def handle_peer_answer(runtime: Runtime, offer_id: str, form: CallForm, now: dat
         if found:
             note_event(runtime, found[0], EventKind.NO_ANSWER, now, detail={"voicemail": True})
         return twiml.hang_up_with(language)
-    return twiml.peer_whisper(offer_id, language, text(language, "peer_whisper"))
+    return peer_whisper(offer_id, language)
 
 
-def handle_peer_accept(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
-    found = _offer_contact(runtime, offer_id)
-    if found is None:
+@dataclass(frozen=True)
+class OfferCall:
+    """A peer's leg at the whisper: the offer, and its caller and line while they exist."""
+
+    offer_id: str
+    found: tuple[Contact, Line] | None
+
+    @property
+    def language(self) -> str:
+        return self.found[1].default_language if self.found else "en"
+
+
+def _load_offer(runtime: Runtime, query: Mapping[str, str]) -> OfferCall:
+    offer_id = query.get("offer", "")
+    return OfferCall(offer_id, _offer_contact(runtime, offer_id))
+
+
+def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -> str:
+    if offer.found is None:
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))
-    contact, line = found
+    contact, line = offer.found
     language = line.default_language
-    if form.digits != ACCEPT_DIGIT:
-        end = routing.decline_offer(runtime, offer_id, now.timestamp())
-        if end.ended:
-            note_event(runtime, contact, EventKind.DECLINED, now, peer_id=end.peer_id)
-        return twiml.hang_up_with(language, text(language, "peer_declined"))
-    result = routing.accept_offer(runtime, offer_id, now.timestamp())
+    result = routing.accept_offer(runtime, offer.offer_id, now.timestamp())
     if not result.accepted or result.peer_id is None:
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
     with runtime.sessions() as session:
@@ -127,7 +142,33 @@ def handle_peer_accept(runtime: Runtime, offer_id: str, form: CallForm, now: dat
         result_ttl=300, failure_ttl=86_400,
     )
     words = text(language, "peer_connecting", line=line.name, experience=label)
-    return twiml.bridge_to_caller(offer_id, contact.id, language, words)
+    return twiml.bridge_to_caller(offer.offer_id, contact.id, language, words)
+
+
+def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> str:
+    """Another key, or nothing: the offer ends and the caller goes on to the next peer."""
+    if offer.found is None:
+        return twiml.hang_up_with("en", text("en", "peer_already_helped"))
+    contact, line = offer.found
+    end = routing.decline_offer(runtime, offer.offer_id, now.timestamp())
+    if end.ended:
+        note_event(runtime, contact, EventKind.DECLINED, now, peer_id=end.peer_id)
+    return twiml.hang_up_with(line.default_language, text(line.default_language, "peer_declined"))
+
+
+def peer_whisper(offer_id: str, language: str, sorry: str | None = None) -> str:
+    """Neutral until the peer presses 1: the phone may be answered by voicemail or someone else."""
+    spoken = [sorry] if sorry else []
+    spoken.append(text(language, "peer_whisper"))
+    return ask(questions.PEER_WHISPER, language, spoken, {"offer": offer_id})
+
+
+PEER_WHISPER_STEP: GatherStep[OfferCall] = GatherStep(
+    prompt=questions.PEER_WHISPER, load=_load_offer, language=lambda offer: offer.language,
+    accepts=lambda offer, digits: digits == ACCEPT_DIGIT, answer=_accept, move_on=_decline,
+    ask_again=lambda runtime, offer, sorry: peer_whisper(offer.offer_id, offer.language, sorry),
+    gone=lambda: twiml.hang_up_with("en", text("en", "peer_already_helped")),
+)
 
 
 def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> None:

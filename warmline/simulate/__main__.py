@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,8 @@ from warmline.simulate.harness import DEFAULT_SIM_REDIS_URL
 from warmline.simulate.metrics import Figures
 from warmline.simulate.report import format_table, write_plot
 from warmline.simulate.run import simulate
-from warmline.simulate.scenario import ANY, DEFAULT_MIX, Behaviour, Scenario
+from warmline.simulate.scenario import ANY, DEFAULT_MIX, Behaviour, HourRate, Scenario, default_roster
+from warmline.simulate.virtual import VirtualResult
 
 DESCRIPTION = """\
 Simulate a shift: simulated callers and texters reach a line through the local Twilio stand-in,
@@ -29,6 +32,12 @@ directory and uses Redis DB index 4 of a local server by default (--redis-url), 
 before and after the run. Every peer of the roster is on shift for the whole simulated shift and
 the line is treated as open; the app's own processing time is multiplied by the speed, so waits
 read a few seconds long at high speeds.
+
+With --virtual the same scenario runs on a virtual clock instead: no app, no workers, no
+stand-in, only the routing engine's scripts on the Redis DB (flushed the same way), driven event
+by event. Waits are exact (nothing is multiplied), a week takes seconds, and the roster's own
+shifts and the line's hours say who is on and when (--all-on-shift: everyone, always, as above);
+--arrivals gives rates by hour of the week.
 """
 
 
@@ -104,6 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
                              "long (default %(default)s)")
     people.add_argument("--any-share", type=float, default=b.any_share,
                         help="share of match-seekers who do (default %(default)s)")
+    people.add_argument("--talk-distribution", choices=("lognormal", "exponential"),
+                        default=b.talk_distribution,
+                        help="shape of talk times around their mean (default %(default)s)")
+    virtual = parser.add_argument_group("virtual time")
+    virtual.add_argument("--virtual", action="store_true",
+                         help="run on a virtual clock through the routing engine alone")
+    virtual.add_argument("--start", metavar="'YYYY-MM-DD HH:MM'",
+                         help="local start (default: the first Monday on or after the roster's first shift)")
+    virtual.add_argument("--all-on-shift", action="store_true",
+                         help="ignore the roster's shifts and hours: everyone on, always")
+    virtual.add_argument("--record-history", action="store_true",
+                         help="write the run's contacts into the event log of DATABASE_URL (not "
+                              "in production), ending now, so `plan` has a history to read")
+    virtual.add_argument("--arrivals", type=Path, metavar="CSV",
+                         help="rates by hour of week: columns hour_of_week (0 = Monday 00:00), "
+                              "channel (voice|sms), experience (or any), per_hour")
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, default=default.seed, help="(default %(default)s)")
     run.add_argument("--speed", type=float, default=default.speed,
@@ -127,13 +152,27 @@ def scenario_from(args: argparse.Namespace) -> Scenario:
         talk_minutes=args.talk_minutes, text_minutes=args.text_minutes,
         patience_minutes=args.patience_minutes, answer_rate=args.answer_rate,
         answer_seconds=args.answer_seconds, callback_share=args.callback_share,
-        any_after_minutes=args.any_after_minutes, any_share=args.any_share)
+        any_after_minutes=args.any_after_minutes, any_share=args.any_share,
+        talk_distribution=args.talk_distribution)
     return Scenario(
         roster_text=args.roster.read_text() if args.roster else None, peers=args.peers,
         shift_minutes=args.shift_minutes, calls_per_hour=args.calls_per_hour,
         texts_per_hour=args.texts_per_hour, mix=args.mix, behaviour=behaviour,
         line_settings=dict(args.line_settings), seed=args.seed, speed=args.speed,
-        drain_minutes=args.drain_minutes)
+        drain_minutes=args.drain_minutes, start=args.start, roster_shifts=not args.all_on_shift,
+        hour_rates=read_hour_rates(args.arrivals) if args.arrivals else ())
+
+
+def read_hour_rates(path: Path) -> tuple[HourRate, ...]:
+    """`hour_of_week,channel,experience,per_hour` rows (a header row first)."""
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    try:
+        return tuple(HourRate(int(row["hour_of_week"]), row["channel"], row["experience"] or ANY,
+                              float(row["per_hour"])) for row in rows)
+    except (KeyError, ValueError) as exc:
+        raise SystemExit(f"{path}: expected columns hour_of_week,channel,experience,per_hour "
+                         f"({exc})") from None
 
 
 def plan_runs(args: argparse.Namespace) -> list[tuple[str, Scenario]]:
@@ -150,11 +189,53 @@ def plan_runs(args: argparse.Namespace) -> list[tuple[str, Scenario]]:
     return runs
 
 
+def _recording_start(scenario: Scenario) -> str:
+    """A recorded run ends now, so the planner reads it as the last weeks of history."""
+    from warmline.simulate.virtual_setup import load_virtual_line  # noqa: PLC0415
+
+    line = load_virtual_line(scenario.roster_text or default_roster(scenario.peers),
+                             scenario.line_settings, start=None, roster_shifts=False)
+    minutes = scenario.shift_minutes + scenario.drain_minutes
+    start = datetime.now(UTC) - timedelta(minutes=minutes) - timedelta(hours=1)
+    return f"{start.astimezone(line.zone):%Y-%m-%d %H}:00"
+
+
+def _record(scenario: Scenario, result: VirtualResult) -> None:
+    from config import load_settings  # noqa: PLC0415
+    from warmline.runtime import build_runtime  # noqa: PLC0415
+    from warmline.simulate.history_record import record_history  # noqa: PLC0415
+
+    runtime = build_runtime(load_settings())
+    try:
+        written = record_history(runtime, result.line_number, result.start, result.contacts)
+    finally:
+        runtime.close()
+    print(f"recorded {written} contacts into the event log of line {result.line_number}",
+          file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.record_history and (not args.virtual or args.compare or args.compare_settings):
+        raise SystemExit("simulate: --record-history goes with --virtual, and one run")
     runs = plan_runs(args)
+    if args.record_history and runs[0][1].start is None:
+        runs[0] = (runs[0][0], dataclasses.replace(runs[0][1], start=_recording_start(runs[0][1])))
     results: list[Figures] = []
     for title, scenario in runs:
+        if args.virtual:
+            print(f"simulating {scenario.shift_minutes:g} minutes ({title}) in virtual time...",
+                  file=sys.stderr, flush=True)
+            from warmline.simulate.virtual import simulate_virtual  # noqa: PLC0415
+
+            virtual = simulate_virtual(scenario, redis_url=args.redis_url)
+            results.append(virtual.figures)
+            if args.record_history:
+                _record(scenario, virtual)
+            if virtual.closed:
+                print(f"{title}: {virtual.closed} contact(s) arrived while the line was closed",
+                      file=sys.stderr)
+            continue
         print(f"simulating {scenario.shift_minutes:g} minutes ({title}) at speed {scenario.speed:g}...",
               file=sys.stderr, flush=True)
         results.append(simulate(scenario, redis_url=args.redis_url))

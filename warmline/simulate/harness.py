@@ -39,9 +39,6 @@ DEFAULT_SIM_REDIS_URL = "redis://127.0.0.1:6379/4"
 WEBHOOK_DEADLINE_WALL_SECONDS = 15.0
 # The app's hold audio is 20 s long (warmline.voice.hold_audio); the stand-in plays it as such.
 HOLD_AUDIO_SECONDS = 20.0
-# Line settings that count the app's own (wall) seconds: divided by the speed so a wrap-up
-# lasts the same share of the simulated shift as of a real one.
-WALL_CLOCK_SETTINGS = ("wrap_up_seconds",)
 
 
 @dataclass
@@ -79,16 +76,13 @@ def _settings_for(workdir: Path, redis_url: str, standin: Standin, app_url: str)
     })
 
 
-def _scale_line(runtime: Runtime, line_number: str, speed: float, overrides: dict[str, Any]) -> int:
+def _set_up_line(runtime: Runtime, line_number: str, overrides: dict[str, Any]) -> int:
     with runtime.sessions.begin() as session:
         line = session.scalars(select(Line).where(Line.number == line_number)).one()
         for name, value in overrides.items():
             if not hasattr(line, name):
                 raise ValueError(f"a line has no setting {name!r}")
             setattr(line, name, value)
-        for name in WALL_CLOCK_SETTINGS:
-            seconds = int(getattr(line, name))
-            setattr(line, name, max(1, round(seconds / speed)) if seconds else 0)
         return line.id
 
 
@@ -127,11 +121,14 @@ def live_system(roster_text: str, line_number: str, *, speed: float, redis_url: 
     settings = _settings_for(workdir, redis_url, standin, app_url)
     upgrade_database(settings.database_url)
     runtime = build_runtime(settings)
+    # The line's wrap-up stays as written in SQL; routing gets it divided by the speed, unrounded
+    # (at 120x a 90 s wrap-up is 0.75 wall seconds, not a whole second).
+    runtime.clock_speed = speed
     runtime.redis.flushdb()  # only this DB index: the simulation's own
     with runtime.sessions.begin() as session:
         import_roster_text(session, runtime.keys, roster_text, prune=True, actor="simulate",
                            source="simulate")
-    line_id = _scale_line(runtime, line_number, speed, line_settings or {})
+    line_id = _set_up_line(runtime, line_number, line_settings or {})
     holder["app"] = create_app(runtime=runtime)
     for name in ("rq", "rq.worker", "rq.scheduler", "rq.queue"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -8,18 +8,19 @@ import time
 from collections.abc import Sequence
 
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
 from warmline.queues import QueueName
+from warmline.worker import MaskingSimpleWorker
 
 log = logging.getLogger(__name__)
 # Due scheduled jobs (wrap-up ends, retries) are moved onto their queues this often (wall s).
 SCHEDULED_EVERY_SECONDS = 0.05
 
 
-class ThreadWorker(SimpleWorker):
+class ThreadWorker(MaskingSimpleWorker):
     """A SimpleWorker that runs outside the main thread: signals belong to the main thread, so
     job timeouts use a timer instead of SIGALRM."""
 

@@ -165,7 +165,8 @@ def collect_figures(runtime: Runtime, line_id: int, speed: float, end: datetime)
                 load.calls += 1
             else:
                 load.texts += 1
-            finished = contact.ended_at or end.replace(tzinfo=None)
+            # Both sides aware (UTCDateTime): a contact still open is counted up to `end`.
+            finished = contact.ended_at or end
             load.busy_seconds += _seconds(bridged, finished, speed)
     figures.peers = sorted(loads.values(), key=lambda load: load.name)
     return figures

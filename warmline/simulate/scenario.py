@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,23 @@ class Behaviour:
     backup_talk_seconds: float = 60.0  # time on the partner or crisis line after a transfer
     any_after_minutes: float = 2.0  # a caller waiting for their match may take anyone after this
     any_share: float = 0.5  # ...and this share of them do (press 0)
+    accept_seconds: float = 3.0  # the whisper and pressing 1, once the peer picks up
+    # "lognormal" (most calls near the typical length, a few long) or "exponential" (the
+    # queueing-theory assumption: the virtual simulator is checked against Erlang C with it).
+    talk_distribution: str = "lognormal"
+    min_talk_seconds: float = 30.0  # nobody's call is shorter
+    min_patience_seconds: float = 15.0  # nobody hangs up sooner once queued
+
+
+@dataclass(frozen=True)
+class HourRate:
+    """Arrivals per hour in one local hour of the week (0 = Monday 00:00-01:00), of one
+    channel, asking for one experience (`any` for the next available peer)."""
+
+    hour_of_week: int
+    channel: str  # voice | sms
+    experience: str
+    per_hour: float
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,12 @@ class Scenario:
     seed: int = 1
     speed: float = 120.0
     drain_minutes: float = 20.0  # after the shift, time for contacts in hand to end
+    # Virtual mode: arrivals by hour of week (overrides the flat rates and the mix), the local
+    # start of the run ("YYYY-MM-DD HH:MM"; default: the first Monday of the roster's shifts), and
+    # whether the roster's own shifts say who is on (otherwise everyone is, as in full-stack mode).
+    hour_rates: tuple[HourRate, ...] = ()
+    start: str | None = None
+    roster_shifts: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,25 +141,35 @@ def _lognormal(rng: random.Random, mean: float, sigma: float = 0.5) -> float:
     return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
 
-def plan_arrivals(scenario: Scenario, experiences: list[str]) -> list[Arrival]:
-    """Poisson arrivals per channel and experience over the shift, the same for the same seed."""
+def plan_arrivals(scenario: Scenario, experiences: list[str],
+                  hour_of_week_at: Callable[[float], int] | None = None) -> list[Arrival]:
+    """Poisson arrivals per channel and experience over the shift, the same for the same seed.
+
+    With `scenario.hour_rates`, the rate changes every hour (`hour_of_week_at` tells the local
+    hour of the week of an offset in seconds; Poisson arrivals may restart at each hour)."""
     rng = random.Random(scenario.seed)  # noqa: S311 - reproducible on purpose, not a secret
-    mix = {k: v for k, v in scenario.mix.items() if v > 0 and (k == ANY or k in experiences)}
-    total = sum(mix.values()) or 1.0
     shift = scenario.shift_minutes * 60
     times: list[tuple[float, str, str | None]] = []
-    for channel, per_hour in (("voice", scenario.calls_per_hour), ("sms", scenario.texts_per_hour)):
-        for key in sorted(mix):
-            rate = per_hour * mix[key] / total / 3600
-            at = rng.expovariate(rate) if rate > 0 else math.inf
-            while at < shift:
-                times.append((at, channel, None if key == ANY else key))
-                at += rng.expovariate(rate)
+    if scenario.hour_rates:
+        times = _hourly_times(rng, scenario, experiences, hour_of_week_at or (lambda at: 0))
+    else:
+        mix = {k: v for k, v in scenario.mix.items() if v > 0 and (k == ANY or k in experiences)}
+        total = sum(mix.values()) or 1.0
+        for channel, per_hour in (("voice", scenario.calls_per_hour),
+                                  ("sms", scenario.texts_per_hour)):
+            for key in sorted(mix):
+                rate = per_hour * mix[key] / total / 3600
+                at = rng.expovariate(rate) if rate > 0 else math.inf
+                while at < shift:
+                    times.append((at, channel, None if key == ANY else key))
+                    at += rng.expovariate(rate)
     times.sort(key=lambda item: item[0])
     b = scenario.behaviour
     arrivals = []
     for index, (at, channel, experience) in enumerate(times):
-        talk = _lognormal(rng, (b.talk_minutes if channel == "voice" else b.text_minutes) * 60)
+        mean = (b.talk_minutes if channel == "voice" else b.text_minutes) * 60
+        talk = rng.expovariate(1 / mean) if b.talk_distribution == "exponential" \
+            else _lognormal(rng, mean)
         patience = rng.expovariate(1 / (b.patience_minutes * 60)) if channel == "voice" \
             else b.text_patience_minutes * 60
         low, high = b.texts_per_conversation
@@ -143,8 +177,35 @@ def plan_arrivals(scenario: Scenario, experiences: list[str]) -> list[Arrival]:
             index=index, at=at, channel=channel, experience=experience,
             number=(f"+1212555{2000 + index:04d}" if channel == "voice"
                     else f"+1646555{3000 + index:04d}"),
-            talk_seconds=max(30.0, talk), patience_seconds=max(15.0, patience),
+            talk_seconds=max(b.min_talk_seconds, talk),
+            patience_seconds=max(b.min_patience_seconds, patience),
             wants_callback=rng.random() < b.callback_share,
             takes_anyone=experience is not None and rng.random() < b.any_share,
             messages=rng.randint(low, high)))
     return arrivals
+
+
+def _hourly_times(rng: random.Random, scenario: Scenario, experiences: list[str],
+                  hour_of_week_at: Callable[[float], int]) -> list[tuple[float, str, str | None]]:
+    rates: dict[tuple[int, str, str], float] = {}
+    for rate in scenario.hour_rates:
+        if rate.experience == ANY or rate.experience in experiences:
+            key = (rate.hour_of_week % 168, rate.channel, rate.experience)
+            rates[key] = rates.get(key, 0.0) + rate.per_hour
+    groups = sorted({(channel, experience) for _, channel, experience in rates})
+    shift = scenario.shift_minutes * 60
+    times: list[tuple[float, str, str | None]] = []
+    hour_start = 0.0
+    while hour_start < shift:
+        hour_end = min(shift, hour_start + 3600)
+        hour = hour_of_week_at(hour_start)
+        for channel, experience in groups:
+            per_second = rates.get((hour, channel, experience), 0.0) / 3600
+            if per_second <= 0:
+                continue
+            at = hour_start + rng.expovariate(per_second)
+            while at < hour_end:
+                times.append((at, channel, None if experience == ANY else experience))
+                at += rng.expovariate(per_second)
+        hour_start = hour_end
+    return times

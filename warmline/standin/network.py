@@ -87,6 +87,7 @@ class Network:
         self.queues: dict[str, Queue] = {}
         self.conferences: dict[str, Conference] = {}
         self.optouts: set[tuple[str, str]] = set()  # (texter, line number)
+        self.rest_failures: list[Any] = []  # rest.InjectedFailure: REST errors asked for by a test
         self.closed = False
         self._random = random.Random(config.callbacks.seed)  # noqa: S311 - test shuffling only
         self._threads: list[threading.Thread] = []

@@ -7,6 +7,7 @@ import binascii
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -38,6 +39,18 @@ class RestError(Exception):
                        more_info=f"https://www.twilio.com/docs/errors/{self.code}")
         body.status_code = self.status
         return body
+
+
+@dataclass
+class InjectedFailure:
+    """The next `times` POSTs creating `resource` ("Calls", "Messages") are answered with this
+    error instead; `message` may name the request's fields ("{To}"), as Twilio's own do."""
+
+    resource: str
+    status: int
+    code: int
+    message: str
+    times: int = 1
 
 
 def _valid_url(url: str) -> bool:
@@ -96,6 +109,22 @@ def make_rest(net: Network, start_call: Callable[[Leg, Source], None]) -> Bluepr
             return RestError(404, 20404, f"The requested resource {request.path} was not "
                                          "found").response()
         return None
+
+    @rest.before_request
+    def injected_failure() -> Response | None:
+        if request.method != "POST":
+            return None
+        with net.cond:
+            failure = next((f for f in net.rest_failures if f.times > 0
+                            and request.path.endswith(f"/{f.resource}.json")), None)
+            if failure is None:
+                return None
+            failure.times -= 1
+        net.record.add("rest_failure_injected", None, resource=failure.resource,
+                       code=failure.code)
+        fields = {key: request.form.get(key, "") for key in ("To", "From", "Body")}
+        return RestError(failure.status, failure.code,
+                         failure.message.format(**fields)).response()
 
     def not_found() -> RestError:
         return RestError(404, 20404, f"The requested resource {request.path} was not found")

@@ -20,7 +20,7 @@ from warmline.standin.outbound import run_outbound
 from warmline.standin.people import Behaviour, Phone
 from warmline.standin.phone_page import make_phone_page
 from warmline.standin.record import Event, Record
-from warmline.standin.rest import make_rest, net_add_number
+from warmline.standin.rest import InjectedFailure, make_rest, net_add_number
 
 
 class Standin:
@@ -137,6 +137,13 @@ class Standin:
     def peer_phone(self, number: str, mode: str = "manual", **behaviour: Any) -> Phone:
         """A peer's mobile: by default it rings until the test answers it."""
         return self.phone(number, mode, **behaviour)
+
+    def fail_rest(self, resource: str, *, status: int, code: int, message: str,
+                  times: int = 1) -> None:
+        """Answer the next `times` REST creations of `resource` ("Calls", "Messages") with a
+        Twilio error; `message` may quote the request ("{To}"), as Twilio's messages do."""
+        with self.net.cond:
+            self.net.rest_failures.append(InjectedFailure(resource, status, code, message, times))
 
     def label_phone(self, number: str, label: str) -> None:
         """Show `label` beside `number` on the phone page."""

@@ -13,6 +13,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from config import Settings
+from warmline.logs import mask_numbers
 
 # Every REST request has a deadline: a hung Twilio request must not hold a worker hostage.
 REST_TIMEOUT_SECONDS = 5.0
@@ -88,10 +89,13 @@ class TwilioGateway(Protocol):
 
 def _translate(exc: TwilioException) -> TelephonyError:
     if isinstance(exc, TwilioRestException):
+        # Twilio's message may name the number it refused ("The 'To' number +1... is not...").
+        message = mask_numbers(str(exc.msg))
         if exc.code == OPTED_OUT_CODE:
-            return RecipientOptedOutError(exc.msg, code=exc.code)
+            return RecipientOptedOutError(message, code=exc.code)
         transient = exc.status == 429 or exc.status >= 500
-        return TelephonyError(f"Twilio error {exc.code}: {exc.msg}", code=exc.code, transient=transient)
+        return TelephonyError(f"Twilio error {exc.code}: {message}", code=exc.code,
+                              transient=transient)
     return TelephonyError(f"Twilio request failed: {type(exc).__name__}", transient=True)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from warmline.telephony.xml_text import twiml_text
+
 
 def reply(*bodies: str, status_callback: str | None = None) -> str:
     """One `<Message>` per body, in order; none at all gives `<Response/>`."""
     response = MessagingResponse()
-    for body in bodies:
+    for body in map(twiml_text, bodies):
         if body:
             if status_callback:
                 response.message(body, action=status_callback, method="POST")

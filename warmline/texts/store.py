@@ -64,13 +64,6 @@ class ConversationStore:
         self.content_seconds = content_seconds
         self._forward = redis.register_script(_FORWARD_ONLY)
 
-    # -- inbound dedup ----------------------------------------------------------------------
-
-    def first_sighting(self, message_sid: str) -> bool:
-        """True the first time a MessageSid is seen; Twilio's retries and duplicates get False."""
-        return bool(self.redis.set(keys.text_seen(message_sid), "1", nx=True,
-                                   ex=keys.TEXT_SEEN_TTL_SECONDS))
-
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,

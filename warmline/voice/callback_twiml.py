@@ -5,9 +5,8 @@ from __future__ import annotations
 from twilio.twiml.voice_response import VoiceResponse
 
 from warmline.voice import urls
-from warmline.voice.twiml import PEER_ACCEPT_TIMEOUT_SECONDS, say
+from warmline.voice.twiml import say
 
-CALLER_CONFIRM_TIMEOUT_SECONDS = 8
 # How long one round of the peer's wait lasts before Twilio asks the wait URL again.
 PEER_WAIT_PAUSE_SECONDS = 4
 
@@ -15,16 +14,6 @@ PEER_WAIT_PAUSE_SECONDS = 4
 def queue_name(attempt_id: str) -> str:
     """The queue the peer waits in for one attempt: only that attempt's caller is bridged."""
     return f"cb-{attempt_id}"
-
-
-def peer_whisper(ring_id: str, callback_id: int, language: str, words: str) -> str:
-    response = VoiceResponse()
-    query = {"ring": ring_id, "callback": str(callback_id)}
-    gather = response.gather(num_digits=1, timeout=PEER_ACCEPT_TIMEOUT_SECONDS,
-                             action=urls.relative(urls.CALLBACK_PEER_ACCEPT, **query))
-    say(gather, language, words)
-    response.redirect(urls.relative(urls.CALLBACK_PEER_ACCEPT, none="1", **query))
-    return str(response)
 
 
 def peer_waits(attempt_id: str, language: str, words: str) -> str:
@@ -51,16 +40,6 @@ def peer_wait_round(language: str, words: str | None) -> str:
 def leave_queue() -> str:
     response = VoiceResponse()
     response.leave()
-    return str(response)
-
-
-def caller_question(attempt_id: str, language: str, words: str) -> str:
-    """Nothing identifying until the answerer presses 1: it may be someone else's ear."""
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=CALLER_CONFIRM_TIMEOUT_SECONDS,
-                             action=urls.relative(urls.CALLBACK_CALLER_CONFIRM, attempt=attempt_id))
-    say(gather, language, words)
-    response.redirect(urls.relative(urls.CALLBACK_CALLER_CONFIRM, attempt=attempt_id, none="1"))
     return str(response)
 
 

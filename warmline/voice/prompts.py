@@ -45,23 +45,29 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "closed_callback": "To ask for a call back when we're open, press 1.",
         "goodbye": "Thank you for calling. Take care.",
-        "wait_match_none": (
-            "Nobody who shares {experience} is on shift right now. "
+        # Hold updates say only what is true (issue 22): "talking with callers" only when every
+        # peer who could take the call is on one; otherwise "as soon as one is free".
+        "wait_match_none": "Nobody who shares {experience} is on shift right now.",
+        "wait_match_all_talking": (
+            "Everyone who shares {experience} is talking with a caller right now."
         ),
-        "wait_match_busy": "Everyone who shares {experience} is with a caller right now.",
-        "wait_busy": "All of our peers are with callers right now.",
+        "wait_match_free_soon": (
+            "A peer who shares {experience} will be with you as soon as one is free."
+        ),
+        "wait_all_talking": "All of our peers are talking with callers right now.",
+        "wait_free_soon": "A peer will be with you as soon as one is free.",
         "wait_position": "You are number {position} in line.",
         "wait_estimate": "The wait is about {minutes} minutes.",
         "wait_choices_match": (
             "Stay on the line to wait for them. To talk with the next available peer instead, press 0."
         ),
-        "wait_choices": "Stay on the line and a peer will be with you as soon as they can.",
+        "wait_choices": "Stay on the line to keep your place.",
         "wait_callback": "To be called back instead, press 1.",
         "wait_crisis": "To talk with a crisis counselor now, press 9.",
         "wait_connecting": "Connecting you with a peer now.",
         "wait_any_ok": "Okay. We'll connect you with the next available peer.",
         "max_wait": "We're sorry we couldn't reach a peer in time.",
-        "max_wait_backup": "We'll connect you with our partner line now.",
+        "max_wait_backup": "Or stay on the line, and we'll connect you with our partner line.",
         "max_wait_no_backup": "Please call back later, or call or text 9 8 8 any time.",
         "transfer_crisis": "Connecting you with a crisis counselor now. Please stay on the line.",
         "transfer_backup": "Connecting you with our partner line now. Please stay on the line.",
@@ -80,6 +86,10 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
             "Please enter the number to call, with the area code, then press pound."
         ),
         "callback_bad_number": "Sorry, that doesn't look like a phone number we can call.",
+        "callback_number_not_callable": (
+            "Sorry, we can only call back a home, work or mobile number in this country, "
+            "not an international, premium-rate or toll-free number."
+        ),
         "callback_window": (
             "To be called back as soon as a peer is free, press 1. "
             "To be called back later today, press 2."
@@ -94,6 +104,14 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "callback_unavailable": "Sorry, call backs aren't available on this line.",
         "invalid_choice": "Sorry, I didn't get that.",
+        "no_key_heard": "Sorry, I didn't hear anything.",
+        # When a question's bound is reached, the call moves on and says how.
+        "language_default": "We'll continue in English.",
+        "hold_place_kept": "You keep your place in line.",
+        "callback_not_set": "We couldn't set up a call back this time.",
+        "back_in_line": "You're back in line, and you keep your place.",
+        "callback_window_default": "We'll call you back as soon as a peer is free.",
+        "callback_no_message": "We won't leave a message.",
         # What a peer hears. Nothing about the caller before they press 1: it might be voicemail.
         "peer_whisper": "Warmline call. Press 1 to accept.",
         "peer_connecting": "Connecting you now. {line}. The caller asked for {experience}.",
@@ -130,9 +148,21 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "menu_intro": "Para hablar con alguien que comparte una experiencia, elija:",
         "menu_item": "Para {label}, oprima {digit}.",
         "menu_anyone": "Para hablar con el próximo compañero disponible, oprima 0.",
-        "wait_busy": "Todos nuestros compañeros están atendiendo llamadas.",
+        "wait_all_talking": "Todos nuestros compañeros están hablando con otras personas ahora.",
+        "wait_free_soon": "Un compañero le atenderá en cuanto uno esté libre.",
+        "wait_match_none": "Nadie que comparta {experience} está de turno ahora.",
+        "wait_match_all_talking": (
+            "Todas las personas que comparten {experience} están hablando con alguien ahora."
+        ),
+        "wait_match_free_soon": (
+            "Un compañero que comparte {experience} le atenderá en cuanto uno esté libre."
+        ),
         "wait_position": "Usted es el número {position} en la fila.",
-        "wait_choices": "Permanezca en la línea y un compañero le atenderá lo antes posible.",
+        "wait_choices": "Permanezca en la línea para conservar su lugar.",
+        "invalid_choice": "Perdón, no entendí.",
+        "no_key_heard": "Perdón, no escuché ninguna opción.",
+        "language_default": "Continuaremos en español.",
+        "hold_place_kept": "Conserva su lugar en la fila.",
         "wait_callback": "Para que le devolvamos la llamada, oprima 1.",
         "wait_crisis": "Para hablar ahora con un consejero de crisis, oprima 9.",
         "goodbye": "Gracias por llamar. Cuídese.",

@@ -34,6 +34,14 @@ class CallState:
         self.redis.set(keys.voice_contact_of_call(call_sid), contact_id,
                        ex=keys.CALL_STATE_TTL_SECONDS)
 
+    def claim_call(self, call_sid: str, contact_id: str) -> str | None:
+        """Link a new call to `contact_id` unless it is linked already: returns the contact an
+        earlier request of this call claimed (a retry or a replay), or None when this one won."""
+        key = keys.voice_contact_of_call(call_sid)
+        if self.redis.set(key, contact_id, nx=True, ex=keys.CALL_STATE_TTL_SECONDS):
+            return None
+        return _text(self.redis.get(key))
+
     def contact_of_call(self, call_sid: str) -> str | None:
         return _text(self.redis.get(keys.voice_contact_of_call(call_sid)))
 
@@ -62,11 +70,31 @@ class CallState:
     def outcome(self, contact_id: str) -> str | None:
         return _text(self.redis.get(keys.voice_outcome(contact_id)))
 
-    def count_menu_try(self, contact_id: str) -> int:
-        key = keys.voice_menu_tries(contact_id)
-        tries = int(self.redis.incr(key))
-        self.redis.expire(key, keys.CALL_STATE_TTL_SECONDS)
-        return tries
+    def count_miss(self, call_key: str, prompt: str) -> int:
+        """One more silence or wrong key at `prompt`; returns how many so far."""
+        key = keys.voice_gather_misses(call_key, prompt)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        misses, _ = pipe.execute()
+        return int(misses)
+
+    def clear_misses(self, call_key: str, prompt: str) -> None:
+        """The question was answered or left behind: a later visit gets its full bound again."""
+        self.redis.delete(keys.voice_gather_misses(call_key, prompt))
+
+    def add_waited(self, contact_id: str, seconds: int) -> None:
+        """The caller leaves their queue for a while (a call back being set up) and may come back:
+        their wait so far still counts towards the line's max_wait_seconds."""
+        key = keys.voice_waited_before(contact_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incrby(key, max(seconds, 0))
+        pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        pipe.execute()
+
+    def waited_before(self, contact_id: str) -> int:
+        raw = _text(self.redis.get(keys.voice_waited_before(contact_id)))
+        return int(raw) if raw else 0
 
     def save_callback_draft(self, contact_id: str, fields: Mapping[str, str]) -> None:
         key = keys.voice_callback_draft(contact_id)

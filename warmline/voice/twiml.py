@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from warmline.telephony.xml_text import twiml_text
 from warmline.voice import urls
-from warmline.voice.prompts import text, voice_for
+from warmline.voice.prompts import voice_for
 
 # A caller should hear the next update about this often while waiting.
 HOLD_SEGMENT_SECONDS = 20
-MENU_TIMEOUT_SECONDS = 6
 PEER_ACCEPT_TIMEOUT_SECONDS = 8
 
 
@@ -24,7 +24,8 @@ class MenuItem:
 
 def say(target: VoiceResponse | Gather, language: str, words: str) -> None:
     voice, locale = voice_for(language)
-    target.say(words, voice=voice, language=locale)
+    # Input is checked for control characters already; this keeps older rows from breaking TwiML.
+    target.say(twiml_text(words), voice=voice, language=locale)
 
 
 def hang_up_with(language: str, *lines: str) -> str:
@@ -32,37 +33,6 @@ def hang_up_with(language: str, *lines: str) -> str:
     for words in lines:
         say(response, language, words)
     response.hangup()
-    return str(response)
-
-
-def language_menu(languages: Sequence[str], contact_id: str) -> str:
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT_SECONDS,
-                             action=urls.relative(urls.LANGUAGE, contact=contact_id))
-    for digit, language in enumerate(languages, start=1):
-        template = {"en": "For English, press {digit}.", "es": "Para español, oprima {digit}."}
-        say(gather, language, template.get(language, "Press {digit}.").format(digit=digit))
-    response.redirect(urls.relative(urls.LANGUAGE, contact=contact_id, none="1"))
-    return str(response)
-
-
-def experience_menu(
-    language: str, contact_id: str, greeting: str | None, items: Sequence[MenuItem],
-    preface: str | None = None,
-) -> str:
-    """Greeting, "this is not a crisis line", then the experience menu; no input means anyone."""
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT_SECONDS,
-                             action=urls.relative(urls.MENU, contact=contact_id))
-    for words in (preface, greeting, text(language, "not_crisis")):
-        if words:
-            say(gather, language, words)
-    if items:
-        say(gather, language, text(language, "menu_intro"))
-        for item in items:
-            say(gather, language, text(language, "menu_item", label=item.label, digit=item.digit))
-        say(gather, language, text(language, "menu_anyone"))
-    response.redirect(urls.relative(urls.MENU, contact=contact_id, none="1"))
     return str(response)
 
 
@@ -81,31 +51,18 @@ def enqueue(contact_id: str, language: str, spoken: Sequence[str]) -> str:
     return str(response)
 
 
-def hold(contact_id: str, language: str, spoken: Sequence[str], hold_audio_url: str) -> str:
-    """One round of the wait loop: an update and the choices, over hold audio, keys open throughout.
-
-    Twilio requests the wait URL again when this document ends, so the caller hears a fresh,
-    honest update about every HOLD_SEGMENT_SECONDS.
-    """
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=1,
-                             action=urls.relative(urls.CHOICE, contact=contact_id))
-    for words in spoken:
-        say(gather, language, words)
-    gather.play(hold_audio_url)
-    return str(response)
-
-
 def leave_queue() -> str:
     response = VoiceResponse()
     response.leave()
     return str(response)
 
 
-def say_then_wait(contact_id: str, language: str, words: str) -> str:
+def say_and_hold(language: str, *lines: str) -> str:
+    """Words for a caller in their queue; when they end, Twilio asks the wait URL again (with a
+    fresh QueueTime, so the deadline keeps counting: a Redirect would lose it)."""
     response = VoiceResponse()
-    say(response, language, words)
-    response.redirect(urls.relative(urls.WAIT, contact=contact_id))
+    for words in lines:
+        say(response, language, words)
     return str(response)
 
 
@@ -114,33 +71,6 @@ def dial_out(language: str, words: str, number: str, caller_id: str) -> str:
     response = VoiceResponse()
     say(response, language, words)
     response.dial(number, caller_id=caller_id)
-    return str(response)
-
-
-def gather_digits(
-    language: str, action: str, spoken: Sequence[str], *, num_digits: int = 1,
-    finish_on_key: str | None = None, timeout: int = MENU_TIMEOUT_SECONDS, then: str | None = None,
-) -> str:
-    """Ask a question; with no input the document falls through to `then` (a Redirect) or ends."""
-    response = VoiceResponse()
-    options: dict[str, object] = {"num_digits": num_digits, "timeout": timeout, "action": action}
-    if finish_on_key is not None:
-        options["finish_on_key"] = finish_on_key
-    gather = response.gather(**options)
-    for words in spoken:
-        say(gather, language, words)
-    if then is not None:
-        response.redirect(then)
-    return str(response)
-
-
-def peer_whisper(offer_id: str, language: str, words: str) -> str:
-    """Neutral until the peer presses 1: the phone may be answered by voicemail or someone else."""
-    response = VoiceResponse()
-    gather = response.gather(num_digits=1, timeout=PEER_ACCEPT_TIMEOUT_SECONDS,
-                             action=urls.relative(urls.PEER_ACCEPT, offer=offer_id))
-    say(gather, language, words)
-    response.redirect(urls.relative(urls.PEER_ACCEPT, offer=offer_id, none="1"))
     return str(response)
 
 

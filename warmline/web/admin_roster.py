@@ -13,7 +13,7 @@ from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.roster.importer import import_roster_text
 from warmline.roster.schema import InvalidRosterError, RosterError
-from warmline.services import admin_shifts, admin_week
+from warmline.services import admin_shifts, admin_staffing, admin_week
 from warmline.services.admin_audit import record_change
 from warmline.services.admin_forms import FormErrors, FormValues
 from warmline.web.admin import acting_admin, submitted_form, sync_routing, utc_now
@@ -48,8 +48,9 @@ def week() -> ResponseReturnValue:
     view = admin_week.build_week(current_runtime(), line_id, monday)
     if view is None:
         abort(404)
+    staffing = admin_staffing.build_staffing(current_runtime(), line_id, monday, utc_now())
     return render_template("admin/roster_week.html", lines=lines, view=view,
-                           thin_below=admin_week.THIN_BELOW)
+                           thin_below=admin_week.THIN_BELOW, staffing=staffing)
 
 
 def _peers() -> list[tuple[str, str, bool]]:
@@ -59,14 +60,35 @@ def _peers() -> list[tuple[str, str, bool]]:
 
 
 def _render_shift(line: Line, shift_id: int | None, form: FormValues, errors: FormErrors,
-                  status: int = 200) -> ResponseReturnValue:
+                  status: int = 200, *,
+                  prediction: admin_staffing.WhatIf | None = None) -> ResponseReturnValue:
     return render_template(
         "admin/shift_form.html", line_id=line.id, line_name=line.name, timezone=line.timezone,
         shift_id=shift_id, form=form, errors=errors, peers=_peers(),
         repeat_choices=admin_shifts.REPEAT_CHOICES, rrule_days=admin_shifts.RRULE_DAYS,
         day_names=admin_shifts.DAY_NAMES, nth_choices=admin_shifts.NTH_CHOICES,
         back=url_for("admin_roster.week", line=line.id, week=request.values.get("week") or None),
+        prediction=prediction,
     ), status
+
+
+@bp.post("/lines/<int:line_id>/shifts/what-if")
+@bp.post("/lines/<int:line_id>/shifts/<int:shift_id>/what-if")
+@admin_required
+def what_if(line_id: int, shift_id: int | None = None) -> ResponseReturnValue:
+    """The shift form, unsaved, with the week's predicted answer rate without and with it."""
+    runtime = current_runtime()
+    with runtime.sessions() as session:
+        line = session.get(Line, line_id)
+        shift = session.get(Shift, shift_id) if shift_id is not None else None
+        if line is None or (shift_id is not None and (shift is None or shift.line_id != line_id)):
+            abort(404)
+        session.expunge(line)
+    form = submitted_form()
+    result = admin_staffing.what_if(runtime, line_id, shift_id, form, utc_now())
+    if isinstance(result, FormErrors):
+        return _render_shift(line, shift_id, form, result, 422)
+    return _render_shift(line, shift_id, form, FormErrors(), prediction=result)
 
 
 @bp.route("/lines/<int:line_id>/shifts/new", methods=["GET", "POST"])

@@ -134,13 +134,13 @@ def report_abuse() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return error(401, "sign in first")
-    refusal = service.report_abuse(
+    result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
         now=service.utc_now(), hook=abuse_report_hook(),
     )
-    if refusal is not None:
-        return error(refusal.status, refusal.message)
-    return jsonify(blocked_days=service.BLOCK_DAYS), 201
+    if isinstance(result, service.Refusal):
+        return error(result.status, result.message)
+    return jsonify(blocked_days=result.blocked_days), 201  # 0: a withheld number, only this call
 
 
 @bp.get("/queue")
@@ -194,7 +194,10 @@ def take_callback(callback_id: int) -> ResponseReturnValue:
         return error(404, "no such callback on your lines")
     if refusal is service.TakeRefusal.TAKEN:
         return error(409, "this callback is taken or no longer pending")
-    taken = next(cb for cb in service.list_callbacks(runtime, peer_id) if cb.id == callback_id)
+    # Not looked up among the pending ones: a worker may already have started this call back.
+    taken = service.find_taken_callback(runtime, peer_id, callback_id)
+    if taken is None:
+        return error(409, "this callback is taken or no longer pending")
     return jsonify(_callback_json(taken))
 
 

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from warmline.services import calendar as calendar_service
@@ -27,6 +37,7 @@ bp = Blueprint("dashboard", __name__)
 
 SUPPORT_NOTIFIER_EXTENSION = "warmline.support_notifier"
 ABUSE_REPORT_HOOK_EXTENSION = "warmline.abuse_report_hook"
+_NEW_CALENDAR_LINK_KEY = "new_calendar_link"  # session key: a calendar link made, shown once
 
 
 def install_support_notifier(app: Flask, notifier: support_service.SupportAlertNotifier) -> None:
@@ -168,7 +179,8 @@ def dashboard() -> ResponseReturnValue:
 def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     runtime = current_runtime()
     now = service.utc_now()
-    token = calendar_service.read_calendar_token(runtime, peer_id)
+    # The token is stored only hashed: its link can be shown once, on the page after it was made.
+    token = session.pop(_NEW_CALENDAR_LINK_KEY, None)
     return render_template(
         "dashboard.html",
         peer_name=service.peer_first_name(runtime, peer_id),
@@ -176,6 +188,7 @@ def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200)
         calendar_url=(
             url_for("calendar.feed", token=token, _external=True) if token else None
         ),
+        has_calendar_link=calendar_service.has_calendar_link(runtime, peer_id),
         heartbeat_seconds=service.HEARTBEAT_INTERVAL_SECONDS,
         **_live_context(peer_id, error),
     ), status
@@ -248,14 +261,16 @@ def report_abuse() -> ResponseReturnValue:
     user = current_user()
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    refusal = service.report_abuse(
+    result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
         now=service.utc_now(), hook=abuse_report_hook(),
     )
-    if refusal is not None:
-        flash(refusal.message)
+    if isinstance(result, service.Refusal):
+        flash(result.message)
+    elif result.blocked_days:
+        flash(f"Ended. This caller cannot reach the line for {result.blocked_days} days.")
     else:
-        flash(f"Ended. This caller cannot reach the line for {service.BLOCK_DAYS} days.")
+        flash("Ended. The caller withheld their number, so only this call could be blocked.")
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -263,7 +278,8 @@ def report_abuse() -> ResponseReturnValue:
 @peer_required
 def calendar_link() -> ResponseReturnValue:
     renew = request.form.get("renew") == "1"
-    calendar_service.ensure_calendar_token(current_runtime(), signed_in_peer_id(), renew=renew)
+    token = calendar_service.issue_calendar_token(current_runtime(), signed_in_peer_id())
+    session[_NEW_CALENDAR_LINK_KEY] = token
     flash("Your new calendar link is ready." if renew else "Your calendar link is ready.")
     return redirect(url_for("dashboard.dashboard") + "#shifts-heading")
 

@@ -179,7 +179,9 @@ SCHEMAS: dict[str, Any] = {
     "AbuseReport": {
         "type": "object",
         "required": ["blocked_days"],
-        "properties": {"blocked_days": {"type": "integer"}},
+        "properties": {"blocked_days": {
+            "type": "integer",
+            "description": "0 when the caller withheld their number: only the call ends"}},
     },
 }
 

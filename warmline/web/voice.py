@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
@@ -18,6 +19,7 @@ from warmline.services import (
 )
 from warmline.services.backup_route import backup_routes
 from warmline.services.voice_common import degraded_answer
+from warmline.services.voice_gather import GatherStep, run_gather
 from warmline.voice import urls
 from warmline.voice.forms import CallForm
 from warmline.web.context import current_runtime
@@ -99,25 +101,43 @@ def wait() -> str:
                                   public_url=runtime.settings.public_url)
 
 
-_CONTACT_STEPS: tuple[tuple[str, Step], ...] = (
-    (urls.LANGUAGE, voice_arrival.handle_language_choice),
-    (urls.MENU, voice_arrival.handle_menu_choice),
-    (urls.CLOSED_CHOICE, voice_arrival.handle_closed_choice),
-    (urls.CHOICE, voice_wait.handle_wait_choice),
-    (urls.QUEUE_DONE, voice_wait.handle_queue_done),
-    (urls.DEADLINE_CHOICE, voice_wait.handle_deadline_choice),
-    (urls.CALLBACK_NUMBER, callback_intake.handle_number_choice),
-    (urls.CALLBACK_ENTERED, callback_intake.handle_number_entered),
-    (urls.CALLBACK_WINDOW, callback_intake.handle_window_choice),
-    (urls.CALLBACK_MESSAGE, callback_intake.handle_message_choice),
+# Every keypad answer goes through one driver, which bounds every question alike (issue 22).
+GATHER_STEPS: tuple[GatherStep[Any], ...] = (
+    voice_arrival.LANGUAGE_STEP,
+    voice_arrival.MENU_STEP,
+    voice_arrival.CLOSED_STEP,
+    voice_wait.HOLD_STEP,
+    voice_wait.DEADLINE_STEP,
+    callback_intake.CONFIRM_STEP,
+    callback_intake.NUMBER_STEP,
+    callback_intake.WINDOW_STEP,
+    callback_intake.MESSAGE_STEP,
+    voice_peer.PEER_WHISPER_STEP,
+    callbacks_voice.PEER_WHISPER_STEP,
+    callbacks_voice.CALLER_CONFIRM_STEP,
 )
+# The callback peer's leg answers an empty document on failure (as its other steps do).
+_QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name})
+
+
+def _gather_step(step: GatherStep[Any]) -> None:
+    on_failure = _empty if step.prompt.name in _QUIET_FAILURE else _backup
+
+    @twilio_webhook(on_failure=on_failure)
+    def handler() -> str:
+        return run_gather(step, current_runtime(), request.args.to_dict(), _form(), _now())
+
+    handler.__name__ = "gather_" + step.prompt.name
+    bp.add_url_rule(step.prompt.path, view_func=handler, methods=["POST"])
+
+
+for _gather in GATHER_STEPS:
+    _gather_step(_gather)
+_contact_step(urls.QUEUE_DONE, voice_wait.handle_queue_done)
 _OFFER_STEPS: tuple[tuple[str, Step], ...] = (
     (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
-    (urls.PEER_ACCEPT, voice_peer.handle_peer_accept),
     (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),
 )
-for _path, _step in _CONTACT_STEPS:
-    _contact_step(_path, _step)
 for _path, _step in _OFFER_STEPS:
     _contact_step(_path, _step, query_key="offer")
 
@@ -153,12 +173,10 @@ def callback_caller_status() -> str:
 
 
 _callback_peer_step(urls.CALLBACK_PEER_ANSWER, callbacks_voice.handle_peer_answer)
-_callback_peer_step(urls.CALLBACK_PEER_ACCEPT, callbacks_voice.handle_peer_accept)
 for _path, _step in (
     (urls.CALLBACK_PEER_WAIT, callbacks_voice.handle_peer_wait),
     (urls.CALLBACK_PEER_DONE, callbacks_voice.handle_peer_done),
     (urls.CALLBACK_CALLER_ANSWER, callbacks_voice.handle_caller_answer),
-    (urls.CALLBACK_CALLER_CONFIRM, callbacks_voice.handle_caller_confirm),
     (urls.CALLBACK_CALLER_DONE, callbacks_voice.handle_caller_done),
 ):
     _contact_step(_path, _step, query_key="attempt")

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import SimpleWorker
 from rq.scheduler import RQScheduler
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -28,6 +27,7 @@ from warmline.runtime import Runtime
 from warmline.services import texts_conversation
 from warmline.services.users import hash_password
 from warmline.standin import Phone, Standin
+from warmline.worker import MaskingSimpleWorker
 
 LINE_NUMBER = "+15550001000"
 LINE_NAME = "Peer Warmline NYC"
@@ -95,7 +95,7 @@ class TextWorld:
         scheduler.acquire_locks()
         scheduler.enqueue_scheduled_jobs()
         scheduler.release_locks()
-        SimpleWorker(queues, connection=self.runtime.redis).work(burst=True)
+        MaskingSimpleWorker(queues, connection=self.runtime.redis).work(burst=True)
 
     def settle(self, check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
         deadline = time.monotonic() + timeout
