@@ -135,7 +135,7 @@ def test_a_killed_workers_scheduler_is_taken_over_by_the_one_started_in_its_plac
         runtime.redis.delete(lock)
         due = runtime.queue(QueueName.EVENTS).enqueue_at(datetime.now(UTC), "builtins.len", [1])
         assert wait_for(lambda: Job.fetch(due.id, connection=runtime.redis).get_status()
-                        == JobStatus.FINISHED, 45), "the new worker never took the scheduler over"
+                        == JobStatus.FINISHED, 120), "the new worker never took the scheduler over"
     finally:
         for child in (first, second):
             if child is not None and child.poll() is None:
