@@ -65,6 +65,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return simulate_main(list(args.rest))
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from warmline.soak.__main__ import main as soak_main
+
+    return soak_main(list(args.rest))
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from warmline.planning.command import main as plan_main
 
@@ -117,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("standin", cmd_standin, "serve the local Twilio stand-in"),
         ("simulate", cmd_simulate, "simulate a shift through the stand-in"),
+        ("soak", cmd_soak, "a shift full of faults against the processes as deployed"),
         ("plan", cmd_plan, "peers needed per hour, or for one pool with explicit rates"),
     ):
         sub = commands.add_parser(name, help=text, add_help=False)
@@ -127,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
 # `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
-FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate, "plan": cmd_plan}
+FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate,
+                                 "soak": cmd_soak, "plan": cmd_plan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,8 +33,16 @@ log = logging.getLogger("workers")
 # this often that each recurring job has its next run, so the chain (the sweeper, callbacks,
 # shift checks...) restarts by itself even when no call or peer comes along to meet the loss.
 RECONCILE_EVERY_SECONDS = 10.0
-# RQ heartbeats (and so reconciles, below) at least every worker_ttl - 15 s while idle.
-WORKER_TTL_SECONDS = 25
+# A worker that was killed (OOM, a host's crash: no warm shutdown) leaves RQ's scheduler lock
+# behind for a minute (its TTL), so the worker started in its place finds the lock taken and runs
+# no scheduler. RQ only tries again at its maintenance, every 10 minutes by default: that long
+# without wrap-up ends, call backs, deadlines or the sweeper (found by `warmline soak`). Trying
+# every few seconds takes the scheduler over soon after the stale lock expires. Maintenance runs
+# between jobs or when the wait for one times out (RQ waits worker_ttl - 15 s), so an idle worker
+# needs the short TTL too; it also makes a dead worker's registration expire in 20 s. RQ heartbeats
+# (and so reconciles, below) at least every worker_ttl - 15 s while idle.
+SCHEDULER_RETRY_SECONDS = 5
+WORKER_TTL_SECONDS = 20
 
 
 class WarmlineWorker(MaskingWorker):
@@ -101,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
-    worker = WarmlineWorker(queues, connection=connection, worker_ttl=WORKER_TTL_SECONDS)
+    worker = WarmlineWorker(queues, connection=connection,
+                            maintenance_interval=SCHEDULER_RETRY_SECONDS,
+                            worker_ttl=WORKER_TTL_SECONDS)
     worker.settings = settings
     worker.work(
         burst=args.burst,

@@ -199,3 +199,19 @@ def test_incoming_phone_numbers_list_filter_update(standin: Standin, client: Cli
     assert line.voice_fallback_url == "https://app.test/twilio/fallback"
     assert line.status_callback == "https://app.test/twilio/status"
     assert len(client.incoming_phone_numbers.list()) == 2
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, 20500), (429, 20429)])
+def test_rest_fault_answers_every_request_until_switched_off(standin: Standin, client: Client,
+                                                             status: int, code: int) -> None:
+    from warmline.standin import RestFault
+
+    standin.add_number(LINE)
+    standin.misbehave(rest_fault=RestFault(status))
+    with pytest.raises(TwilioRestException) as failed:
+        client.messages.create(to=PEER, from_=LINE, body="hello")
+    assert failed.value.status == status and failed.value.code == code
+    assert standin.events("rest_fault")[0].data["status"] == status
+    assert standin.events("rest_message_created") == []
+    standin.misbehave(rest_fault=RestFault())
+    assert client.messages.create(to=PEER, from_=LINE, body="hello").sid.startswith("SM")

@@ -84,6 +84,14 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         queue=QueueName.ROUTING,
         timeout_seconds=30,
     ),
+    # Voice contacts whose hang-up was lost (an outage when Twilio's one status callback came).
+    RecurringJob(
+        name="unseen-hangups",
+        job="workers.routing_jobs.close_unseen_hangups",
+        every=timedelta(seconds=30),
+        queue=QueueName.ROUTING,
+        timeout_seconds=25,
+    ),
     # Callbacks (workers issue): expire, repair crashed attempts, start the due ones.
     RecurringJob(
         name="callbacks",

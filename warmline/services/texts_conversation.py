@@ -357,6 +357,11 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
     conversation = store.get(contact_id)
     if conversation is None or not conversation.is_open:
         return False
+    # Read SQL before anything changes: with the database down this fails while the
+    # conversation is still open, so the peer's retry or the idle check closes it later. Read
+    # after the close, the failure lost the outcome for good (found by `warmline soak`).
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
     if goodbye:
         queue_text(runtime, contact_id, goodbye, now, by="line")
     if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
@@ -369,11 +374,9 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
     else:
         routing.withdraw_contact(runtime, contact_id, now, notifier)
         outcome = Outcome.OPTED_OUT if reason == "opted_out" else Outcome.ABANDONED
-    with runtime.sessions() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is not None:
-            finish_contact(runtime, contact, outcome, _at(now), peer_id=conversation.peer_id,
-                           detail={"closed_by": reason})
+    if contact is not None:
+        finish_contact(runtime, contact, outcome, _at(now), peer_id=conversation.peer_id,
+                       detail={"closed_by": reason})
     return True
 
 

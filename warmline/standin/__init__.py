@@ -42,11 +42,11 @@ Times in the stand-in are Twilio seconds divided by ``speed``; every ``timeout``
 Python wait helper is in wall seconds.
 """
 
-from warmline.standin.config import CallbackOrder, CallbackPolicy, StandinConfig
+from warmline.standin.config import CallbackOrder, CallbackPolicy, RestFault, StandinConfig
 from warmline.standin.people import Behaviour, Phone, PhoneCall
 from warmline.standin.record import Event, Record
 from warmline.standin.server import Standin
 from warmline.standin.signing import sign
 
 __all__ = ["Behaviour", "CallbackOrder", "CallbackPolicy", "Event", "Phone", "PhoneCall",
-           "Record", "Standin", "StandinConfig", "sign"]
+           "Record", "RestFault", "Standin", "StandinConfig", "sign"]

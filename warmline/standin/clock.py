@@ -19,6 +19,11 @@ class Clock:
         """Wall seconds that `seconds` of stand-in time take."""
         return seconds / self.speed
 
+    @property
+    def started(self) -> float:
+        """The monotonic time of stand-in second 0 (event times count from it)."""
+        return self._start
+
     def elapsed(self) -> float:
         """Stand-in seconds since this clock started."""
         return (time.monotonic() - self._start) * self.speed

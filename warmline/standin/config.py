@@ -33,6 +33,14 @@ class CallbackPolicy:
 
 
 @dataclass(frozen=True)
+class RestFault:
+    """Twilio's REST API failing for a while: every request answered `status` (500 or 429) with
+    Twilio's error body, as in an incident or under rate limiting. 0: no fault."""
+
+    status: int = 0
+
+
+@dataclass(frozen=True)
 class StandinConfig:
     """Everything that shapes one stand-in; times are in stand-in seconds (divided by `speed`).
 
@@ -52,5 +60,6 @@ class StandinConfig:
     unknown_numbers_answer: bool = True  # a number nobody registered answers at once
     twilio_help_reply: str | None = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    rest_fault: RestFault = field(default_factory=RestFault)
     schema_path: str | None = None  # None: find ../shared/twilio/... or $WARMLINE_SHARED_DIR
     max_loop: int = 100  # a <Say loop="0"> or <Play loop="0"> repeats at most this often

@@ -20,6 +20,10 @@ from warmline.standin.network import Network
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 MAX_BODY = 1600
 PREFIX = f"/{API_VERSION}/Accounts/<account>"
+# Twilio's error codes for an overloaded or failing API (https://www.twilio.com/docs/errors).
+REST_FAULT_CODES = {429: 20429, 500: 20500, 503: 20503}
+REST_FAULT_MESSAGES = {429: "Too Many Requests", 500: "Internal Server Error",
+                       503: "Service Unavailable"}
 CALL_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 
 
@@ -94,6 +98,12 @@ def make_rest(net: Network, start_call: Callable[[Leg, Source], None]) -> Bluepr
             password, config.auth_token)
         if not header.startswith("Basic ") or not good:
             return RestError(401, 20003, "Authenticate").response()
+        fault = net.config.rest_fault.status  # read live: a soak switches it on and off
+        if fault:
+            net.record.add("rest_fault", None, status=fault, method=request.method,
+                           path=request.path)
+            return RestError(fault, REST_FAULT_CODES.get(fault, 20500), REST_FAULT_MESSAGES.get(
+                fault, "Internal Server Error")).response()
         account = (request.view_args or {}).get("account")
         if account is not None and account != config.account_sid:
             return RestError(404, 20404, f"The requested resource {request.path} was not "

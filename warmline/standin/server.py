@@ -12,7 +12,7 @@ from flask import Flask
 from twilio.rest import Client
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from warmline.standin.config import StandinConfig
+from warmline.standin.config import CallbackPolicy, RestFault, StandinConfig
 from warmline.standin.control import make_control
 from warmline.standin.model import IncomingNumber, Leg, Source
 from warmline.standin.network import Network
@@ -91,6 +91,19 @@ class Standin:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+    def misbehave(self, *, callbacks: CallbackPolicy | None = None,
+                  rest_fault: RestFault | None = None) -> None:
+        """Change, while running, how callbacks are delivered and whether REST fails (a soak's
+        faults); what is not given stays as it is."""
+        changes: dict[str, Any] = {}
+        if callbacks is not None:
+            changes["callbacks"] = callbacks
+        if rest_fault is not None:
+            changes["rest_fault"] = rest_fault
+        self.config = dataclasses.replace(self.config, **changes)
+        self.net.config = self.config
+        self.record.add("misbehave", None, **{k: str(v) for k, v in changes.items()})
 
     # -- the world -----------------------------------------------------------------------------
 

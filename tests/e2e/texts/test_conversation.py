@@ -140,3 +140,43 @@ def test_inactivity_closes_the_conversation_with_a_goodbye(world: TextWorld) -> 
     assert RoutingEngine(world.runtime.redis).presence(world.peers["ria"]).value == "wrap_up"
     with world.runtime.sessions() as session:
         assert session.scalars(select(Contact.id)).all() == [contact_id]
+
+
+def test_a_close_while_the_database_is_down_changes_nothing_and_the_retry_records_the_outcome(
+        world: TextWorld) -> None:
+    """Found by the soak: the close read SQL after closing in Redis, so a database outage at
+    that moment left the conversation closed with no outcome, and every retry a no-op."""
+    import dataclasses
+    import socket
+
+    import pytest
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import sessionmaker
+
+    world.add_peer("ria", phone=new_number())
+    world.go_available("ria")
+    texter = world.texter(new_number())
+    texter.text(LINE_NUMBER, "hi")
+    contact_id = world.accept_next("ria")
+    world.wait_text(texter, "has joined")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    down = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/warmline")
+    outage = dataclasses.replace(world.runtime, engine=down, sessions=sessionmaker(down))
+    peer_id = world.peers["ria"]
+    with pytest.raises(OperationalError):
+        texts_conversation.close_by_peer(outage, peer_id, contact_id, time.time())
+    assert world.conversation("ria", contact_id) is not None  # still open: nothing changed
+    assert texts_conversation.close_by_peer(world.runtime, peer_id, contact_id, time.time()) is None
+    world.wait_text(texter, "This conversation is closed")
+
+    def ended() -> str | None:
+        world.run_jobs()
+        with world.runtime.sessions() as session:
+            contact = session.get(Contact, contact_id)
+            return contact.outcome if contact is not None else None
+
+    assert world.settle(ended, what="the outcome in SQL") == "connected"
+    down.dispose()
