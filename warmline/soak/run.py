@@ -55,6 +55,7 @@ from warmline.soak.tally import (
     count_double_bookings,
     count_held_too_long,
 )
+from warmline.soak.tls import TlsFront
 from warmline.standin import Standin
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class SoakResult:
 
 
 def _environment(plan: SoakPlan, workdir: Path, *, database_url: str, redis_url: str,
-                 standin: Standin, port: int) -> dict[str, str]:
+                 standin: Standin, port: int, public_url: str) -> dict[str, str]:
     text_idle_minutes = max(0.01, plan.behaviour().text_patience_minutes / plan.speed)
     return {
         **os.environ,
@@ -141,7 +142,8 @@ def _environment(plan: SoakPlan, workdir: Path, *, database_url: str, redis_url:
         "TWILIO_API_URL": standin.url,
         "TWILIO_ACCOUNT_SID": standin.config.account_sid,
         "TWILIO_AUTH_TOKEN": standin.config.auth_token,
-        "WARMLINE_PUBLIC_URL": f"http://{HOST}:{port}",
+        "WARMLINE_PUBLIC_URL": public_url,
+        "WARMLINE_PROXY_HOPS": "1",  # deploy/Caddyfile, one proxy in front
         "WARMLINE_SECRET_KEY": secrets.token_urlsafe(32),
         "WARMLINE_DATA_KEY": secrets.token_urlsafe(32),
         "WARMLINE_INSTANCE_DIR": str(workdir / "instance"),
@@ -240,8 +242,10 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
                           webhook_deadline=WEBHOOK_DEADLINE_WALL_SECONDS).start(HOST)
         stack.callback(standin.stop)
         port = free_port()
+        front = TlsFront(workdir, port)
         env = _environment(plan, workdir, database_url=proxied_url(database_url, proxy),
-                           redis_url=redis.url, standin=standin, port=port)
+                           redis_url=redis.url, standin=standin, port=port,
+                           public_url=front.public_url)
         _release(env, workdir)
 
         runtime = build_runtime(load_settings(env))
@@ -259,6 +263,8 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
         supervisor.add("worker_low", command_argv(commands["worker_low"], env))
         supervisor.start()
         stack.callback(supervisor.stop)
+        front.start()
+        stack.callback(front.stop)
         wait_until(lambda: _web_ready(port), 60, "gunicorn answering /readyz")
         wait_until(lambda: _workers_ready(runtime, 2), 60, "both RQ workers registered")
 
