@@ -251,7 +251,7 @@ def test_a_browser_signs_in_and_posts_every_kind_of_form_through_the_tls_proxy(
 
     # Sign-in (a plain form), then the roster imported as a file (a multipart form).
     _sign_in(admin, url, ADMIN, PASSWORD)
-    expect(admin).to_have_url(re.compile(re.escape(url) + "/(admin/?|dashboard)$"))
+    expect(admin).to_have_url(re.compile(re.escape(url) + "/(admin/?|admin/board|dashboard)$"))
     roster = tmp_path / "roster.yaml"
     roster.write_text(ROSTER)
     admin.goto(f"{url}/admin/roster/import")
