@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,15 @@ from warmline.runtime import Runtime, build_runtime, set_process_runtime
 CHROMIUM = "/usr/bin/chromium"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_job_pump_outlives_its_module() -> Iterator[None]:
+    """A job pump left running after its module works the next modules' queues on the same
+    Redis DB: their jobs vanish or run against a dropped database (a flake that moved around)."""
+    yield
+    left = [t.name for t in threading.enumerate() if t.name.startswith("jobs-") and t.is_alive()]
+    assert not left, f"job pumps still running after this module: {left}"
 
 
 @pytest.fixture(scope="session")

@@ -195,7 +195,7 @@ def running_warmline(database_url: str, tmp_path: Path, standin_options: dict[st
     try:
         yield warmline
     finally:
-        pump.stop()
+        warmline.pump.stop()  # a test may have swapped in a pump of its own (test_voice_bounded)
         standin.stop()
         stop_app()
         set_process_runtime(None)

@@ -93,4 +93,6 @@ class JobPump:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=60)
+        if self._thread.is_alive():  # a pump left running would take the next run's jobs
+            raise RuntimeError(f"job pump {self._thread.name} did not stop within 60 s")
