@@ -93,11 +93,12 @@ def _world(runtime: Runtime) -> dict[str, int]:
 
 
 def _contact(runtime: Runtime, cid: str, line_id: int, *, minutes_ago: float, experience: str,
-             peer_id: int | None = None, answered: bool = False, ended: bool = False) -> None:
+             peer_id: int | None = None, answered: bool = False, ended: bool = False,
+             channel: str = VOICE) -> None:
     now = datetime.now(UTC)  # at the call, not at import: the wrap-up window is only 60 s
     with runtime.sessions() as session, session.begin():
         session.add(Contact(
-            id=cid, line_id=line_id, channel=VOICE, caller_hash="c" * 64, experience_key=experience,
+            id=cid, line_id=line_id, channel=channel, caller_hash="c" * 64, experience_key=experience,
             provider_sid=f"CA{cid}", arrived_at=now - timedelta(minutes=minutes_ago),
             peer_id=peer_id, answered_at=now - timedelta(minutes=minutes_ago) if answered else None,
             ended_at=now - timedelta(seconds=10) if ended else None,
@@ -191,6 +192,45 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     assert offer.peer_id == ids["ada"] and generation is not None
     assert offer.offer_id.startswith(generation.decode() + "-")
     assert recovery.ensure_live_state(runtime) is None  # built: nothing to do
+
+
+def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offered_to_nobody(
+        runtime: Runtime, dispatched: Dispatched, twilio_says: Callable[..., None]) -> None:
+    """The texter's number and words live in Redis only: after an empty Redis nobody could
+    answer them, so the contact gets its one outcome instead of waiting (or being offered round
+    the team) for ever. Found by the soak: 1 text of 19 contacts without an outcome."""
+    ids = _world(runtime)
+    _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
+    twilio_says()
+    runtime.redis.flushdb()
+    report = recovery.ensure_live_state(runtime)
+    assert report is not None and report.gone == ["texter"] and report.requeued == []
+    engine = routing.routing_engine(runtime)
+    assert engine.contact_state("texter") is None and engine.waiting_contact_ids() == []
+    assert engine.presence(ids["ada"]) == Presence.AVAILABLE  # and nobody was offered it
+    run_jobs(runtime.redis, [QueueName.EVENTS])
+    with runtime.sessions() as session:
+        assert session.get(Contact, "texter").outcome == "abandoned"  # type: ignore[union-attr]
+
+
+def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: Runtime) -> None:
+    """Redis lost the conversation after the rebuild had read SQL: the first offer of it ends it."""
+    from warmline import keys as data_keys
+    from warmline.services import texts_conversation
+
+    ids = _world(runtime)
+    _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
+    now = time.time()
+    routing.contact_arrived(runtime, ArrivingContact("texter", ids["line"], "sms", "recovery",
+                                                     "en", 0, now), now)
+    runtime.redis.set(data_keys.dashboard_heartbeat(ids["ada"]), "1")
+    offer = Offer("gen-1", "texter", ids["ada"], ids["line"], "sms", "recovery", "en", now + 60)
+    texts_conversation.offer_to_dashboard(runtime, offer, now)
+    texts_conversation.offer_to_dashboard(runtime, offer, now)  # a retried job: still one outcome
+    assert routing.routing_engine(runtime).contact_state("texter") is None
+    run_jobs(runtime.redis, [QueueName.EVENTS])
+    with runtime.sessions() as session:
+        assert session.get(Contact, "texter").outcome == "abandoned"  # type: ignore[union-attr]
 
 
 def test_presence_changes_are_durable_facts(runtime: Runtime) -> None:

@@ -67,8 +67,5 @@ def test_workers_killed_twilio_misbehaving_and_postgres_refusing_lose_nothing() 
 
 @pytest.mark.slow
 @pytest.mark.timeout(HANG_GUARD_SECONDS + 180)
-@pytest.mark.xfail(reason="issue 13 point 2 is not finished: a text that arrived before Redis came "
-                          "back empty can stay queued without an outcome (1 of 19 contacts in the "
-                          "CI-sized run); every other count is 0", strict=False)
 def test_redis_restarted_with_its_append_only_file_and_empty_loses_nothing() -> None:
     soak(REDIS_FAULTS, minutes=0.5)

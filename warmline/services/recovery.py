@@ -18,7 +18,9 @@ What comes back, as it was
       live): pending again, so the peer's "1" bridges the caller and nobody else is rung;
     * waiting contacts (no outcome, not answered, each voice call checked at Twilio), re-queued
       at their own arrival and priority, so they keep their order; calls that ended unseen get
-      their one outcome (`abandoned`, or `connected` if a peer had answered);
+      their one outcome (`abandoned`, or `connected` if a peer had answered); so do text
+      conversations whose content (and the texter's number, which SQL never holds) went with
+      Redis: nobody could answer them;
     * each peer's presence as they last asked for it (`peers.presence`, written on every
       change): `available` peers are available again, and in wrap-up if their call ended less
       than the line's wrap_up_seconds ago (its end scheduled again); `break` and `off` as were;
@@ -230,15 +232,17 @@ def _restore_contacts(engine: RoutingEngine, sql: _Snapshot, report: RebuildRepo
         if live and contact.channel == VOICE and open_contact.provider_sid:
             # so the caller's status callback finds their contact when they hang up
             calls.link_call(open_contact.provider_sid, contact.contact_id)
+        if contact.channel != VOICE:
+            if texts is None:
+                from warmline.services.texts_conversation import conversation_store  # noqa: PLC0415
+
+                texts = conversation_store(runtime)
+            # The texter's number and words live with the conversation, in Redis only (never in
+            # SQL): a conversation Redis lost cannot be shown to a peer nor answered, waiting or
+            # not. Its contact ends (one outcome); the texter's next text starts a new one.
+            live = texts.get(contact.contact_id) is not None
         answered = open_contact.answered_at is not None and open_contact.peer_id is not None
         if answered and open_contact.peer_id is not None and open_contact.answered_at is not None:
-            if contact.channel != VOICE:
-                if texts is None:
-                    from warmline.services.texts_conversation import conversation_store  # noqa: PLC0415
-
-                    texts = conversation_store(runtime)
-                # a text conversation whose content Redis lost cannot be shown to its peer
-                live = texts.get(contact.contact_id) is not None
             if not live:
                 report.gone_connected.append((contact.contact_id, open_contact.peer_id))
                 continue

@@ -242,7 +242,11 @@ def offer_to_dashboard(runtime: Runtime, offer: Offer, now: float) -> None:
     store = conversation_store(runtime)
     conversation = store.get(offer.contact_id)
     if conversation is None:
+        # Its content and the texter's number are gone (Redis came back empty after the
+        # rebuild read SQL): no peer could answer it, so it ends rather than being offered
+        # round the team for ever (found by `warmline soak`).
         routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, now)
+        _end_lost_text(runtime, offer.contact_id, now)
         return
     store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id, offer.expires_at)
     note(runtime, conversation, EventKind.OFFERED, now, peer_id=offer.peer_id)
@@ -378,6 +382,15 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
         finish_contact(runtime, contact, outcome, _at(now), peer_id=conversation.peer_id,
                        detail={"closed_by": reason})
     return True
+
+
+def _end_lost_text(runtime: Runtime, contact_id: str, now: float) -> None:
+    routing.withdraw_contact(runtime, contact_id, now)
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+    if contact is not None:
+        finish_contact(runtime, contact, Outcome.ABANDONED, _at(now),
+                       detail={"closed_by": "lost"})
 
 
 def schedule_idle_check(runtime: Runtime, contact_id: str, at: float) -> None:
