@@ -238,7 +238,8 @@ def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
     status = wait_status.wait_status(routing.routing_engine(runtime), contact_id)
     if status is None or status.state != "waiting":
         return None
-    return words.waiting_reply(outlook, label, status.position, line.callbacks)
+    return words.waiting_reply(outlook, label, status.position, line.callbacks,
+                               all_talking=status.all_talking)
 
 
 def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,

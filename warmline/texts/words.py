@@ -88,16 +88,22 @@ def help_reply(line_name: str, hours: str) -> str:
 
 
 def waiting_reply(outlook: str, label: str | None, position: int | None,
-                  callbacks: bool) -> str | None:
-    """The honest state of a texter's wait, or None when a peer is being offered the text."""
+                  callbacks: bool, *, all_talking: bool) -> str | None:
+    """The honest state of a texter's wait, or None when a peer is being offered the text.
+
+    "All with someone" only when every peer who could take the text is talking with someone
+    (the voice side's rule): peers on shift but on a break are not "with someone"."""
     callback = ", CALLBACK for a call back" if callbacks else ""
     if outlook == "no_match" and label:
         return (f"A peer who shares {label} isn't on now. Reply ANY for the next peer{callback}"
                 f", or WAIT to keep waiting.")
     if outlook == "all_busy":
         where = f" You're number {position} in line." if position else ""
-        who = f"Peers who share {label}" if label else "Our peers"
         tail = (f" Reply ANY for the next peer{callback}, or WAIT." if label
                 else (" Reply CALLBACK for a call back." if callbacks else ""))
-        return f"{who} are all with someone right now.{where}{tail}"
+        if all_talking:
+            who = f"Peers who share {label}" if label else "Our peers"
+            return f"{who} are all with someone right now.{where}{tail}"
+        who = f"A peer who shares {label}" if label else "A peer"
+        return f"{who} will text you here as soon as one is free.{where}{tail}"
     return None

@@ -91,6 +91,19 @@ def test_any_and_wait_when_no_peer_with_that_experience_is_on(world: TextWorld) 
     assert offer["experience"] == "recovery"
 
 
+def test_a_texter_is_told_peers_are_with_someone_only_when_they_are(world: TextWorld) -> None:
+    """Issue 22's honesty, by text: the only peer on shift is on a break, talking to nobody."""
+    world.add_peer("bo", phone=new_number())
+    world.api("bo", "POST", "/api/heartbeat")
+    status, body = world.api("bo", "PUT", "/api/presence", {"presence": "break"})
+    assert status == 200, body
+    texter = world.texter(new_number())
+    texter.text(LINE_NUMBER, "hello")
+    honest = world.wait_text(texter, "as soon as one is free")
+    assert "with someone" not in " ".join(world.bodies(texter))
+    assert "number 1 in line" in honest
+
+
 def test_a_reply_over_1600_characters_is_refused_and_segments_are_counted(
         world: TextWorld) -> None:
     world.add_peer("ria", phone=new_number())
