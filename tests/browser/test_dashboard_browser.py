@@ -79,7 +79,7 @@ def test_the_live_queue_updates_by_itself(page: Page, live_url: str, runtime: Ru
         ArrivingContact(uuid.uuid4().hex, _line_of(runtime), "sms", None, "en", 0, now - 20), now
     )
     # No reload: the poll brings it in within a few seconds.
-    expect(page.locator("table.queue")).to_contain_text("Text", timeout=10_000)
+    expect(page.locator("table.queue")).to_contain_text("Text", timeout=60_000)
     expect(page.locator("#queue-empty")).to_have_count(0)
 
 
@@ -208,7 +208,7 @@ def test_wrap_up_and_report_abuse_work_by_keyboard(
     now = time.time()
     arrival = engine.arrive(ArrivingContact(contact_id, _line_of(runtime), "voice", None, "en", 0, now), now)
     engine.accept(arrival.offers[0].offer_id, now)
-    expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=10_000)
+    expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=60_000)
     page.locator("#report-abuse-open").focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
@@ -218,7 +218,7 @@ def test_wrap_up_and_report_abuse_work_by_keyboard(
     with runtime.sessions() as session:
         assert session.query(Block).count() == 1
     engine.complete(contact_id, time.time())
-    expect(page.locator("#wrap-up-more")).to_be_visible(timeout=10_000)
+    expect(page.locator("#wrap-up-more")).to_be_visible(timeout=60_000)
     page.locator("#wrap-up-more").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#wrap-up-more")).to_be_visible()

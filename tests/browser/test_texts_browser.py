@@ -47,18 +47,18 @@ def test_a_peer_takes_a_text_from_the_dashboard_and_the_reply_reaches_the_texter
     texter = world.texter(new_number())
     texter.text(LINE_NUMBER, "is anyone there tonight?")
     offer = page.locator(".text-offer")
-    expect(offer).to_be_visible(timeout=10_000)  # by itself: the pane polls
+    expect(offer).to_be_visible(timeout=60_000)  # by itself: the pane polls
     offer.get_by_role("button", name="Accept text").click()
     thread = page.locator(".thread")
     expect(thread.locator(".msg.in .body")).to_have_text("is anyone there tonight?",
-                                                         timeout=10_000)
+                                                         timeout=60_000)
     world.wait_text(texter, "has joined")
     thread.get_by_label("Your reply").fill("I'm here. Tell me what's going on.")
     thread.get_by_role("button", name="Send").click()
     world.wait_text(texter, "Tell me what's going on.")
     world.run_jobs()
     mine = thread.locator(".msg.out", has_text="Tell me what's going on.")
-    expect(mine.locator('.delivery[data-status="delivered"]')).to_be_visible(timeout=10_000)
+    expect(mine.locator('.delivery[data-status="delivered"]')).to_be_visible(timeout=60_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "texts-pane.png"), full_page=True)
     assert texter.number not in page.content()

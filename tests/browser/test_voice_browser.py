@@ -33,14 +33,14 @@ def test_a_waiting_call_appears_by_itself_and_is_connected_to_the_peer(
 
     call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
     queue = page.locator("table.queue")
-    expect(queue).to_contain_text("Substance use recovery", timeout=15_000)
+    expect(queue).to_contain_text("Substance use recovery", timeout=60_000)
     expect(queue).to_contain_text("Call")
     assert sam_phone.rang() == []  # on break: not rung
     assert CALLER not in page.content() and CALLER[-4:] not in page.content()
 
     page.locator("#presence-available").click()
     assert call.wait_until_bridged(timeout=60) == [SAM]
-    expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=10_000)
+    expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=60_000)
     expect(page.locator("#queue-empty")).to_be_visible()
     assert live.presence(sam_id) == "busy"
     call.hang_up()

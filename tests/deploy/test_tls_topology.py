@@ -395,7 +395,7 @@ def test_a_call_through_the_stand_in_reaches_a_peer_via_the_https_url(topology: 
     assert topology.presence_of(SAM_EMAIL) == "available"
 
     call = standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
-    standin.wait_for(lambda: SAM in call.bridged_with(), timeout=30)
+    standin.wait_for(lambda: SAM in call.bridged_with(), timeout=60)
     call.hang_up()
     webhooks = standin.events("webhook")
     assert webhooks

@@ -128,7 +128,7 @@ def test_the_sweeper_meets_a_loss_like_any_operation(live: LiveWarmline) -> None
     live.pump.stop()  # the app's jobs wait while Redis is "lost"
     _lose_redis(live)
     gone.hang_up()  # ... and this caller left while nobody could see it
-    live.wait_for(lambda: gone.status == "completed", timeout=10)
+    live.wait_for(lambda: gone.status == "completed", timeout=60)
     sweep()
     run_jobs(live.runtime.redis)
     engine = routing.routing_engine(live.runtime)

@@ -62,7 +62,7 @@ def live(system: LiveWarmline) -> Iterator[LiveWarmline]:
         return all(leg.final for leg in system.standin.legs()) and not net.threads()
 
     try:
-        system.wait_for(quiet, timeout=20)
+        system.wait_for(quiet, timeout=60)
     except TimeoutError:
         pytest.fail(f"still running: {[t.name for t in net.threads()]}")
     assert not system.pump.errors, system.pump.errors
@@ -125,7 +125,7 @@ def _dial(live: LiveWarmline, press: dict[str, str]) -> PhoneCall:
 
 def _hang_up(call: PhoneCall) -> None:
     call.hang_up()
-    call.wait_until_ended(timeout=10)
+    call.wait_until_ended(timeout=60)
 
 
 # -- the caller's questions -------------------------------------------------------------------
@@ -134,8 +134,8 @@ def _hang_up(call: PhoneCall) -> None:
 def walk_language(live: LiveWarmline, mode: str) -> None:
     live.import_roster(_roster(languages="[en, es]"))
     call = _dial(live, _keys(mode, "Para español, oprima 2."))
-    call.wait_until_heard("We'll continue in English.", timeout=15)
-    call.wait_until_heard("not a crisis line", timeout=10)
+    call.wait_until_heard("We'll continue in English.", timeout=60)
+    call.wait_until_heard("not a crisis line", timeout=60)
     assert _count(call, "For English, press 1.") == 2
     assert_bounded(live, call, questions.LANGUAGE)
     _hang_up(call)
@@ -144,8 +144,8 @@ def walk_language(live: LiveWarmline, mode: str) -> None:
 def walk_menu(live: LiveWarmline, mode: str) -> None:
     live.import_roster(_roster())
     call = _dial(live, _keys(mode, "next available peer, press 0."))
-    call.wait_until_heard("We'll connect you with the next available peer.", timeout=15)
-    call.wait_until_heard("You are number 1 in line.", timeout=10)
+    call.wait_until_heard("We'll connect you with the next available peer.", timeout=60)
+    call.wait_until_heard("You are number 1 in line.", timeout=60)
     # Silence means anyone at once (the README's "0 or no input"); wrong keys get one more try.
     assert _count(call, "not a crisis line") == (1 if mode == SILENCE else 2)
     if mode == WRONG_KEYS:
@@ -164,9 +164,9 @@ def walk_hold_and_deadline(live: LiveWarmline, mode: str) -> None:
         press |= {"You are number 1 in line.": "5", "couldn't reach a peer in time": WRONG}
     call = _dial(live, press)
     if mode == WRONG_KEYS:
-        call.wait_until_heard("You keep your place in line.", timeout=15)
-    call.wait_until_heard("Connecting you with our partner line now.", timeout=30)
-    assert live.wait_for(lambda: BACKUP in call.bridged_with(), timeout=10)
+        call.wait_until_heard("You keep your place in line.", timeout=60)
+    call.wait_until_heard("Connecting you with our partner line now.", timeout=60)
+    assert live.wait_for(lambda: BACKUP in call.bridged_with(), timeout=60)
     assert _count(call, "couldn't reach a peer in time") == (1 if mode == SILENCE else 2)
     assert live.outcome_of(call.sid) == "transferred_backup"
     assert_bounded(live, call, questions.DEADLINE)
@@ -178,7 +178,7 @@ def walk_hold_and_deadline(live: LiveWarmline, mode: str) -> None:
 def walk_closed_callback(live: LiveWarmline, mode: str) -> None:
     live.import_roster(_roster(closed=True))
     call = _dial(live, _keys(mode, "To ask for a call back when we're open, press 1."))
-    call.wait_until_ended(timeout=20)
+    call.wait_until_ended(timeout=60)
     assert _count(call, "To ask for a call back when we're open") == 2
     assert call.heard[-3:] == [
         _apology(mode),
@@ -198,16 +198,16 @@ def walk_callback_confirm(live: LiveWarmline, mode: str) -> None:
         caller = live.standin.caller(CALLER, press={"For Substance use recovery": "1",
                                                     **ASK_FOR_CALLBACK})
         call = caller.dial(LINE)
-        call.wait_until_heard("We couldn't set up a call back this time.", timeout=20)
+        call.wait_until_heard("We couldn't set up a call back this time.", timeout=60)
         caller.behaviour.press = {}  # stays in line this time
-        call.wait_until_heard("You're back in line, and you keep your place.", timeout=10)
+        call.wait_until_heard("You're back in line, and you keep your place.", timeout=60)
         _assert_back_in_line(live, call)
         _hang_up(call)
     else:
         live.import_roster(_roster(closed=True))
         call = _dial(live, {"when we're open, press 1.": "1",
                             "To enter a different number, press 2.": WRONG})
-        call.wait_until_ended(timeout=20)
+        call.wait_until_ended(timeout=60)
         assert "We couldn't set up a call back this time." in call.heard
         assert any(CRISIS_WORDS in heard for heard in call.heard[-3:])
         assert live.outcome_of(call.sid) == "closed_hours"
@@ -222,12 +222,12 @@ def _assert_back_in_line(live: LiveWarmline, call: PhoneCall) -> None:
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     engine = RoutingEngine(live.runtime.redis)
-    live.wait_for(lambda: engine.contact_state(contact.id) == "waiting", timeout=10)
+    live.wait_for(lambda: engine.contact_state(contact.id) == "waiting", timeout=60)
     view = engine.contact_view(contact.id)
     assert view is not None and view.arrived_at == contact.arrived_at.timestamp()
     # The wait before asking for the call back still counts towards the line's deadline.
     assert CallState(live.runtime.redis).waited_before(contact.id) > 0
-    call.wait_until_heard("You are number 1 in line.", timeout=10)
+    call.wait_until_heard("You are number 1 in line.", timeout=60)
 
 
 def walk_callback_number(live: LiveWarmline, mode: str) -> None:
@@ -237,14 +237,14 @@ def walk_callback_number(live: LiveWarmline, mode: str) -> None:
     if mode == SILENCE:
         live.import_roster(_roster(closed=True))
         call = _dial(live, {"when we're open, press 1.": "1", **enter})
-        call.wait_until_ended(timeout=30)
+        call.wait_until_ended(timeout=60)
         assert any(CRISIS_WORDS in heard for heard in call.heard[-3:])
     else:
         live.import_roster(_roster(max_wait=30))
         call = _dial(live, {"For Substance use recovery": "1",
                             "couldn't reach a peer in time": "1", **enter,
                             "Please enter the number to call": "12#"})
-        call.wait_until_heard("Connecting you with our partner line now.", timeout=30)
+        call.wait_until_heard("Connecting you with our partner line now.", timeout=60)
         assert _count(call, "doesn't look like a phone number") == 2
         assert live.outcome_of(call.sid) == "transferred_backup"
     assert _count(call, "We couldn't set up a call back this time.") == 1
@@ -260,7 +260,7 @@ def walk_callback_window_and_message(live: LiveWarmline, mode: str) -> None:
     if mode == WRONG_KEYS:
         press |= {"To be called back later today, press 2.": WRONG, "Press 1 for yes": WRONG}
     call = _dial(live, press)
-    call.wait_until_ended(timeout=30)
+    call.wait_until_ended(timeout=60)
     assert _count(call, "To be called back later today") == 2
     assert _count(call, "may we leave a short message") == 2
     assert f"{_apology(mode)} We'll call you back as soon as a peer is free." in call.heard
@@ -283,12 +283,12 @@ def walk_peer_whisper(live: LiveWarmline, mode: str) -> None:
     sam = live.peer(SAM, press=_keys(mode, "Press 1 to accept", "2"))
     live.go_available(live.peer_id("sam@example.org"))
     call = _dial(live, {"For Substance use recovery": "1"})
-    ring = sam.wait_for_ring(timeout=10)
-    ring.wait_until_heard("Okay. Thank you.", timeout=10)
-    ring.wait_until_ended(timeout=10)
+    ring = sam.wait_for_ring(timeout=60)
+    ring.wait_until_heard("Okay. Thank you.", timeout=60)
+    ring.wait_until_ended(timeout=60)
     assert _count(ring, "Warmline call. Press 1 to accept.") == 1
     assert_bounded(live, ring, questions.PEER_WHISPER)
-    live.wait_for(lambda: "declined" in live.event_kinds(call.sid), timeout=10)
+    live.wait_for(lambda: "declined" in live.event_kinds(call.sid), timeout=60)
     assert call.bridged_with() == []
     _hang_up(call)
 
@@ -297,7 +297,7 @@ def _ask_for_callback(live: LiveWarmline) -> int:
     call = _dial(live, {"For Substance use recovery": "1", **ASK_FOR_CALLBACK,
                         "To use it, press 1": "1", "as soon as a peer is free, press 1": "1",
                         "Press 1 for yes": "2"})
-    call.wait_until_ended(timeout=20)
+    call.wait_until_ended(timeout=60)
     with live.runtime.sessions() as session:
         return session.scalars(select(CallbackRequest.id)).one()
 
@@ -309,9 +309,9 @@ def walk_callback_peer_whisper(live: LiveWarmline, mode: str) -> None:
     sam = live.peer(SAM, press=_keys(mode, "Warmline call back. Press 1 to accept.", "2"))
     live.go_available(live.peer_id("sam@example.org"))
     assert callbacks.place_due_callbacks(live.runtime, datetime.now(UTC)).started == [callback_id]
-    ring = sam.wait_for_ring(timeout=10)
-    ring.wait_until_heard("Okay. Thank you.", timeout=10)
-    ring.wait_until_ended(timeout=10)
+    ring = sam.wait_for_ring(timeout=60)
+    ring.wait_until_heard("Okay. Thank you.", timeout=60)
+    ring.wait_until_ended(timeout=60)
     assert _count(ring, "Warmline call back. Press 1 to accept.") == 1
     assert_bounded(live, ring, questions.CALLBACK_PEER_WHISPER)
     assert caller_phone.rang() == []  # nobody calls the caller for a peer who did not accept
@@ -326,8 +326,8 @@ def walk_callback_caller_confirm(live: LiveWarmline, mode: str) -> None:
     live.peer(SAM)
     live.go_available(live.peer_id("sam@example.org"))
     callbacks.place_due_callbacks(live.runtime, datetime.now(UTC))
-    answered = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=10)
-    answered.wait_until_ended(timeout=15)
+    answered = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=60)
+    answered.wait_until_ended(timeout=60)
     assert _count(answered, "Press 1 for the call back you asked for.") == 2
     assert answered.heard[-1] == "Thank you for calling. Take care."
     assert answered.bridged_with() == []
@@ -338,7 +338,7 @@ def walk_callback_caller_confirm(live: LiveWarmline, mode: str) -> None:
             return session.scalars(select(CallbackAttempt.state).where(
                 CallbackAttempt.callback_id == callback_id)).first() == "missed"
 
-    live.wait_for(missed, timeout=10)
+    live.wait_for(missed, timeout=60)
 
 
 Walk = Callable[[LiveWarmline, str], None]

@@ -75,3 +75,50 @@ def test_no_test_asserts_an_upper_bound_on_a_measured_duration() -> None:
                  for line in upper_bounds_on_time(path.read_text(encoding="utf-8"))]
     assert offenders == [], ("timing belongs in bench/, not in a pass/fail test: "
                              + ", ".join(offenders))
+
+
+# A wait for something that must happen is a hang guard, and a guard is generous: the e2e and
+# browser suites ran 10 s guards that a loaded 2-core machine could outlast. Waits for what
+# must *not* happen (`never`, Playwright's `not_to_*`) are bounded on purpose and left alone.
+# (`wait` alone is a process or an event being stopped or joined, not a condition awaited.)
+WAIT_NAME = re.compile(r"^(wait_\w+|settle|to_\w+)$")
+HANG_GUARD_SECONDS = 60
+
+
+def short_hang_guards(source: str) -> list[int]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not WAIT_NAME.match(name):
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg != "timeout" or not isinstance(value, ast.Constant) \
+                    or not isinstance(value.value, int | float):
+                continue
+            seconds = value.value / 1000 if name.startswith("to_") else value.value
+            if seconds < HANG_GUARD_SECONDS:
+                found.append(node.lineno)
+    return found
+
+
+def test_the_guard_scanner_finds_short_waits_and_spares_negative_ones() -> None:
+    source = """
+call.wait_until_heard("Menu", timeout=10)
+live.wait_for(lambda: done, timeout=60)
+expect(row).to_have_count(1, timeout=15_000)
+expect(row).not_to_be_visible(timeout=2_000)
+live.never(lambda: rung, within=5, why="nobody is rung")
+world.settle(check, timeout=5.0)
+"""
+    assert short_hang_guards(source) == [2, 4, 7]
+
+
+def test_every_wait_for_what_must_happen_has_a_generous_hang_guard() -> None:
+    offenders = [f"{path.relative_to(TESTS.parent)}:{line}"
+                 for path in sorted(TESTS.rglob("*.py")) if path.name != Path(__file__).name
+                 for line in short_hang_guards(path.read_text())]
+    assert offenders == [], "hang guards under 60 s (a loaded machine can outlast them)"

@@ -114,7 +114,7 @@ def test_the_live_board_shows_a_waiting_call_appear_and_disappear_by_itself(
         waiter = live.standin.caller(WAITER, press=RECOVERY).dial(LINE)
         # Nobody reloads the page: the row arrives by the board's own polling.
         row = page.locator("#waiting tr.waiting-row")
-        expect(row).to_have_count(1, timeout=15_000)
+        expect(row).to_have_count(1, timeout=60_000)
         expect(row).to_contain_text("Substance use recovery")
         expect(row).to_contain_text("Call")
         expect(page.locator("#board-peers")).to_contain_text("On a break")
@@ -123,7 +123,7 @@ def test_the_live_board_shows_a_waiting_call_appear_and_disappear_by_itself(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "admin-board.png"), full_page=True)
         waiter.hang_up()
-        expect(page.locator("#waiting-empty")).to_be_visible(timeout=15_000)
+        expect(page.locator("#waiting-empty")).to_be_visible(timeout=60_000)
         assert live.outcome_of(waiter.sid) == "abandoned"
 
         line_id, now = _aggregate(live, contacts=4)

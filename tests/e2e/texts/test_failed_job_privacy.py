@@ -38,7 +38,7 @@ def test_a_send_that_fails_for_good_keeps_no_number_in_its_record(world: TextWor
                           datetime.now(UTC) + timedelta(hours=1))
         return failed.get_job_ids()
 
-    job_ids = world.settle(failed_for_good, timeout=20, what="the send job failing for good")
+    job_ids = world.settle(failed_for_good, timeout=60, what="the send job failing for good")
     assert len(world.standin.events("rest_failure_injected")) == 1 + len(SEND_RETRY_INTERVALS)
     job = Job.fetch(job_ids[0], connection=world.runtime.redis)
     result = job.latest_result()
