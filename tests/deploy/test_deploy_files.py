@@ -4,6 +4,7 @@ runs a Procfile line as written and refuses a name the Procfile does not have.""
 from __future__ import annotations
 
 import configparser
+import re
 import subprocess
 from pathlib import Path
 
@@ -34,6 +35,17 @@ def test_every_procfile_process_runs_under_a_unit_through_run_process() -> None:
         assert service["EnvironmentFile"] == "/etc/warmline/env"
     # The worker template's instances are the Procfile's other long-running processes.
     assert _procfile_processes() == {"web", "release", "worker", "worker_low"}
+
+
+def test_the_proxy_drops_idle_upstream_connections_before_gunicorn_does() -> None:
+    """The keep-alive race: when gunicorn closes an idle connection the proxy still holds, a
+    webhook sent down it at that moment gets a 502 (the 30-minute soak saw two)."""
+    web = next(row for row in (REPO / "Procfile").read_text().splitlines()
+               if row.startswith("web:"))
+    gunicorn_keep_alive = int(re.search(r"--keep-alive (\d+)", web).group(1))  # type: ignore[union-attr]
+    caddy = (DEPLOY / "Caddyfile").read_text()
+    proxy_keep_alive = int(re.search(r"^\s*keepalive (\d+)s$", caddy, re.M).group(1))  # type: ignore[union-attr]
+    assert 0 < proxy_keep_alive < gunicorn_keep_alive
 
 
 def test_run_process_refuses_a_process_the_procfile_does_not_have() -> None:
