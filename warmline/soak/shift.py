@@ -133,7 +133,16 @@ class OffWatcher:
         if call_sid is None:
             return
         try:
-            presence = redis.hget(routing_keys.peer(peer_id), "presence")
+            # Read as the app reads: a presence means something only while the routing state is
+            # built. While Redis is being rebuilt after a loss (marker missing) a peer's hash is
+            # half written and routing refuses to act on it (DESIGN.md "Redis can come back
+            # empty"); an `off` seen then is the rebuild's scaffolding, not a peer set off.
+            pipe = redis.pipeline(transaction=True)
+            pipe.exists(routing_keys.state_marker())
+            pipe.hget(routing_keys.peer(peer_id), "presence")
+            built, presence = pipe.execute()
+            if not built:
+                presence = None
         except Exception:  # noqa: BLE001 - Redis is down (a fault): nothing to read
             presence = None
         if (presence == b"off" or told_off) and (peer_id, call_sid) not in self.seen:
