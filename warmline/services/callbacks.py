@@ -34,10 +34,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from warmline import jobs
 from warmline.domain.matching import Presence
 from warmline.models import (
     CallbackAttempt,
@@ -49,7 +49,6 @@ from warmline.models import (
     Outcome,
     Peer,
 )
-from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime, process_runtime
@@ -73,9 +72,6 @@ PEER_RING_SECONDS = 20
 # An attempt still `created`/`calling` this long after it began lost its job: run it again.
 REPAIR_AFTER = timedelta(seconds=15)
 ROUTING_PREFIX = "cb-"
-RING_PEER_JOB = "workers.callback_jobs.ring_peer"
-CALL_CALLER_JOB = "workers.callback_jobs.call_caller"
-PLACE_CALLBACK_JOB = "workers.callback_jobs.place_callback"
 
 
 class AttemptState:
@@ -123,11 +119,8 @@ class CallbackAwareDispatcher:
         if callback_id is None:
             self.inner.dispatch(offer)
             return
-        process_runtime().queue(QueueName.CALLS).enqueue(
-            RING_PEER_JOB, offer.offer_id, callback_id, offer.peer_id,
-            job_id=f"callback-ring-{offer.offer_id}", job_timeout=30, result_ttl=300,
-            failure_ttl=86_400,
-        )
+        jobs.RING_CALLBACK_PEER.enqueue(process_runtime(), offer.offer_id, callback_id, offer.peer_id,
+                                        job_id=f"callback-ring-{offer.offer_id}")
 
 
 # Ending a request -------------------------------------------------------------------------
@@ -400,14 +393,8 @@ def start_calling_caller(runtime: Runtime, attempt_id: str) -> None:
 
 def enqueue_call_caller(runtime: Runtime, attempt_id: str, *, repair: bool = False) -> None:
     suffix = f"-r{uuid.uuid4().hex[:8]}" if repair else ""
-    runtime.queue(QueueName.CALLS).enqueue(
-        CALL_CALLER_JOB, attempt_id, job_id=f"callback-call-{attempt_id}{suffix}",
-        job_timeout=ATTEMPT_JOB_TIMEOUT, result_ttl=300, failure_ttl=86_400,
-        retry=Retry(max=3, interval=[2, 5, 10]),
-    )
+    jobs.CALL_CALLER.enqueue(runtime, attempt_id, job_id=f"callback-call-{attempt_id}{suffix}")
 
-
-ATTEMPT_JOB_TIMEOUT = 40
 
 
 # The caller's call, exactly once ------------------------------------------------------------

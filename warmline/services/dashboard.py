@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import ANY_EXPERIENCE, Presence
 from warmline.domain.schedule import ShiftOccurrence, list_shift_occurrences
 from warmline.models import (
@@ -28,7 +28,6 @@ from warmline.models import (
     Peer,
     Shift,
 )
-from warmline.queues import QueueName
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
@@ -235,10 +234,6 @@ def _experience_labels(session: Session) -> dict[str, str]:
     return {e.key: e.label for e in session.scalars(select(Experience))}
 
 
-# Callbacks (workers issue): the job that places a taken callback with its peer.
-PLACE_CALLBACK_JOB = "workers.callback_jobs.place_callback"
-
-
 class TakeRefusal(StrEnum):
     NOT_FOUND = "not_found"  # no such callback on the peer's lines
     TAKEN = "taken"  # someone else took it, or it is no longer pending
@@ -263,10 +258,9 @@ def take_callback(runtime: Runtime, peer_id: int, callback_id: int) -> TakeRefus
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             return TakeRefusal.TAKEN
-    # Callbacks (workers issue): placed with this peer as soon as they are available (and the
-    # window is open); the recurring callback sweep retries until then.
-    runtime.queue(QueueName.CALLS).enqueue(
-        PLACE_CALLBACK_JOB, callback_id, job_timeout=60, result_ttl=300, failure_ttl=86_400)
+    # Placed with this peer as soon as they are available (and the window is open); the
+    # recurring callback sweep retries until then.
+    jobs.PLACE_CALLBACK.enqueue(runtime, callback_id)
     return None
 
 

@@ -11,10 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.numbers import parse_id
 from warmline.models import Line, OpenShift, Peer, Shift
-from warmline.queues import QueueName
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import dashboard
@@ -23,7 +22,6 @@ from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
 
 log = logging.getLogger(__name__)
 
-SEND_PEER_TEXT_JOB = "workers.text_jobs.send_peer_text"
 OFF_NOTICES = {
     OffReason.MISSED_OFFERS.value: ("Warmline: you missed two offers in a row, so you're set to "
                                     "off. Text ON when you're ready."),
@@ -247,23 +245,13 @@ class TextPeerNotifier:
 
     def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
                  delay: timedelta | None = None) -> None:
-        from rq import Retry  # noqa: PLC0415 - only where jobs are made
-
-        queue = self.runtime.queue(QueueName.MESSAGES)
+        job_id = f"peer-text-{peer_id}-{kind}-{at_epoch}"
         if delay is not None:
-            queue.enqueue_in(
-                delay, SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
-                job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}",
-                retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
-                failure_ttl=86_400,
-            )
+            jobs.SEND_PEER_TEXT.enqueue_in(self.runtime, delay, peer_id, line_id, kind, at_epoch,
+                                           job_id=job_id)
             return
-        queue.enqueue(
-            SEND_PEER_TEXT_JOB, peer_id, line_id, kind, at_epoch,
-            job_id=f"peer-text-{peer_id}-{kind}-{at_epoch}", unique=True,
-            retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30, result_ttl=0,
-            failure_ttl=86_400,
-        )
+        jobs.SEND_PEER_TEXT.enqueue(self.runtime, peer_id, line_id, kind, at_epoch, job_id=job_id,
+                                    unique=True)
 
     def notify_off(self, peer_off: PeerOff) -> None:
         try:

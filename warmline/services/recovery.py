@@ -47,9 +47,9 @@ from datetime import UTC, datetime, timedelta
 from redis import Redis
 from sqlalchemy import select
 
+from warmline import jobs
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
-from warmline.queues import QueueName
 from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.runtime import Runtime
@@ -67,7 +67,6 @@ LIVE_CALL_STATUSES = frozenset({"queued", "ringing", "in-progress"})
 REBUILD_WAIT_SECONDS = 20.0
 # Twilio's REST API takes a few concurrent requests per account well.
 TWILIO_CHECKS_AT_ONCE = 8
-REMIND_JOB = "workers.voice_jobs.remind_long_call"
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -332,9 +331,8 @@ def _reschedule(runtime: Runtime, report: RebuildReport, now: float) -> None:
     for peer_id, until in report.wrap_ups.items():
         routing.schedule_end_wrap_up(runtime, peer_id, until)
     for contact_id, (peer_id, at) in report.reminders.items():
-        runtime.queue(QueueName.CALLS).enqueue_at(
-            datetime.fromtimestamp(max(at, now), UTC), REMIND_JOB, contact_id, peer_id,
-            job_id=f"remind-{contact_id}", job_timeout=30, result_ttl=300, failure_ttl=86_400)
+        jobs.REMIND_LONG_CALL.enqueue_at(runtime, datetime.fromtimestamp(max(at, now), UTC),
+                                         contact_id, peer_id, job_id=f"remind-{contact_id}")
     # The recurring jobs (the sweeper, callbacks, shift checks...) are the workers' own: each
     # worker checks every few seconds that each has its next run (workers.main), so they come
     # back even when no operation meets the loss.

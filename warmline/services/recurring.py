@@ -1,4 +1,4 @@
-"""Recurring jobs: one table, and a reconcile that keeps exactly one next run of each scheduled.
+"""Recurring jobs: a reconcile that keeps exactly one next run of each scheduled.
 
 How a recurring job stays single
     * Each run is an RQ scheduled job (``Queue.enqueue_at``) of ``workers.schedule_jobs.run_recurring``
@@ -14,157 +14,27 @@ How a recurring job stays single
       the job's own work, so a run that fails or is killed still leaves its successor), so a
       chain broken by a lost Redis or a crash is repaired within one interval of the busiest job.
 
-Adding a job (a callback dispatcher, say) is one row in ``RECURRING_JOBS`` naming its job import
-path; the job function takes no arguments (it builds its context and calls one service).
+Adding a job is one row in ``warmline.jobs.RECURRING_JOBS`` naming its job import path; the job
+function takes no arguments (it builds its context and calls one service).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
-from warmline import keys
-from warmline.queues import QueueName
+from warmline import jobs, keys
+from warmline.jobs import RECURRING_JOBS, RecurringJob
 from warmline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-RUN_RECURRING_JOB = "workers.schedule_jobs.run_recurring"
 LOCK_WAIT_SECONDS = 5.0
 _PENDING = frozenset({JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.DEFERRED})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class RecurringJob:
-    """A job run every `every`, at epoch-aligned slots shifted by `offset` (UTC)."""
-
-    name: str
-    job: str
-    """Import path of a job function taking no arguments."""
-    every: timedelta
-    queue: QueueName
-    timeout_seconds: int
-    offset: timedelta = timedelta(0)
-    retries: tuple[int, ...] = ()
-    """Backoff of retries, in seconds; frequent jobs have none (the next run is the retry)."""
-    result_ttl_seconds: int = 0
-    optional: bool = False
-    """Skipped (with a log line) while its module is not there yet."""
-
-    def __post_init__(self) -> None:
-        if self.every <= timedelta(0):
-            raise ValueError("a recurring job's interval must be positive")
-
-    def next_slot(self, after: datetime) -> datetime:
-        """The first slot strictly after `after`."""
-        step = self.every.total_seconds()
-        elapsed = (after - _EPOCH - self.offset).total_seconds()
-        index = math.floor(elapsed / step) + 1
-        return _EPOCH + self.offset + timedelta(seconds=index * step)
-
-    def job_id(self, slot: datetime) -> str:
-        return f"recurring-{self.name}-{int(slot.timestamp())}"
-
-
-RECURRING_JOBS: tuple[RecurringJob, ...] = (
-    # Repairs what a crash left in routing (lapsed offers, a peer busy with no live call).
-    # It also rebuilds live state by itself after a Redis loss.
-    RecurringJob(
-        name="routing-sweep",
-        job="workers.routing_jobs.sweep",
-        every=timedelta(seconds=5),
-        queue=QueueName.ROUTING,
-        timeout_seconds=30,
-    ),
-    # Voice contacts whose hang-up was lost (an outage when Twilio's one status callback came).
-    RecurringJob(
-        name="unseen-hangups",
-        job="workers.routing_jobs.close_unseen_hangups",
-        every=timedelta(seconds=30),
-        queue=QueueName.ROUTING,
-        timeout_seconds=25,
-    ),
-    # Callbacks (workers issue): expire, repair crashed attempts, start the due ones.
-    RecurringJob(
-        name="callbacks",
-        job="workers.callback_jobs.place_due_callbacks",
-        every=timedelta(seconds=15),
-        queue=QueueName.ROUTING,
-        timeout_seconds=60,
-    ),
-    # Text conversations schedule their own inactivity close; this repairs any whose check was
-    # lost (a worker died holding it), so no conversation stays open forever.
-    RecurringJob(
-        name="idle-texts",
-        job="workers.text_jobs.close_idle_conversations",
-        every=timedelta(minutes=5),
-        queue=QueueName.MESSAGES,
-        timeout_seconds=120,
-    ),
-    RecurringJob(
-        name="shift-check",
-        job="workers.schedule_jobs.check_shifts",
-        every=timedelta(minutes=1),
-        queue=QueueName.ROUTING,
-        timeout_seconds=50,
-    ),
-    RecurringJob(
-        name="shift-reminders",
-        job="workers.schedule_jobs.send_shift_reminders",
-        every=timedelta(minutes=1),
-        queue=QueueName.MESSAGES,
-        timeout_seconds=50,
-    ),
-    RecurringJob(
-        name="aggregates",
-        job="workers.maintenance_jobs.compute_aggregates",
-        every=timedelta(hours=1),
-        offset=timedelta(minutes=5),
-        queue=QueueName.MAINTENANCE,
-        timeout_seconds=1800,
-        retries=(60, 300),
-        result_ttl_seconds=86_400,
-    ),
-    RecurringJob(
-        name="retention",
-        job="workers.maintenance_jobs.apply_retention",
-        every=timedelta(days=1),
-        offset=timedelta(hours=3, minutes=30),
-        queue=QueueName.MAINTENANCE,
-        timeout_seconds=3600,
-        retries=(300, 1800, 3600),
-        result_ttl_seconds=7 * 86_400,
-    ),
-    # Peers' hours: each finished UTC day rolled up once, raw facts past 90 days pruned.
-    RecurringJob(
-        name="peer-hours",
-        job="workers.maintenance_jobs.roll_up_peer_hours",
-        every=timedelta(days=1),
-        offset=timedelta(hours=2, minutes=15),
-        queue=QueueName.MAINTENANCE,
-        timeout_seconds=1800,
-        retries=(300, 1800),
-        result_ttl_seconds=7 * 86_400,
-    ),
-    RecurringJob(
-        name="coverage-report",
-        job="workers.schedule_jobs.send_coverage_report",
-        every=timedelta(days=1),
-        offset=timedelta(hours=7),
-        queue=QueueName.MAINTENANCE,
-        timeout_seconds=600,
-        retries=(300, 1800),
-        result_ttl_seconds=7 * 86_400,
-    ),
-)
 
 
 def find_recurring_job(name: str, table: tuple[RecurringJob, ...] = RECURRING_JOBS) -> RecurringJob:
@@ -172,16 +42,6 @@ def find_recurring_job(name: str, table: tuple[RecurringJob, ...] = RECURRING_JO
         if entry.name == name:
             return entry
     raise KeyError(f"no recurring job named {name!r}")
-
-
-def is_job_available(path: str) -> bool:
-    """Whether the job function at `path` can be imported (an optional job's module may not exist yet)."""
-    module_name, _, attribute = path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return False
-    return callable(getattr(module, attribute, None))
 
 
 def _pending_instance(runtime: Runtime, entry: RecurringJob) -> str | None:
@@ -206,14 +66,14 @@ def _schedule_next(runtime: Runtime, entry: RecurringJob, after: datetime) -> st
         try:
             queue.enqueue_at(
                 slot,
-                RUN_RECURRING_JOB,
+                jobs.RUN_RECURRING_PATH,
                 kwargs={"name": entry.name, "slot": slot.isoformat()},
                 job_id=job_id,
                 unique=True,
                 job_timeout=entry.timeout_seconds,
                 result_ttl=entry.result_ttl_seconds,
-                failure_ttl=7 * 86_400,
-                retry=Retry(max=len(entry.retries), interval=list(entry.retries)) if entry.retries else None,
+                failure_ttl=jobs.RECURRING_FAILURE_TTL_SECONDS,
+                retry=jobs.retry_of(entry.retries),
                 description=f"recurring {entry.name}",
             )
         except DuplicateJobError:
@@ -254,9 +114,6 @@ def reconcile_recurring_jobs(
     added: list[str] = []
     try:
         for entry in table:
-            if entry.optional and not is_job_available(entry.job):
-                log.info("recurring job %s skipped: %s is not there yet", entry.name, entry.job)
-                continue
             if _pending_instance(runtime, entry) is not None:
                 continue
             floor = max(now, (after or {}).get(entry.name, now))

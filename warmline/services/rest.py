@@ -6,15 +6,13 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import Presence
-from warmline.queues import QueueName
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.dashboard import Refusal, change_presence
 
 REST_BREAK = timedelta(minutes=10)
-END_REST_BREAK_JOB = "workers.routing_jobs.end_rest_break"
 
 
 def read_rest_due(runtime: Runtime, peer_id: int, now: datetime) -> tuple[int, int] | None:
@@ -34,10 +32,7 @@ def take_rest_break(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | 
         return refusal
     until = math.ceil((now + REST_BREAK).timestamp())
     runtime.redis.set(keys.rest_break(peer_id), str(until), ex=keys.REST_BREAK_TTL_SECONDS)
-    runtime.queue(QueueName.ROUTING).enqueue_at(
-        datetime.fromtimestamp(until + 1, UTC), END_REST_BREAK_JOB, peer_id, until,
-        job_timeout=30, result_ttl=600, failure_ttl=86_400,
-    )
+    jobs.END_REST_BREAK.enqueue_at(runtime, datetime.fromtimestamp(until + 1, UTC), peer_id, until)
     return None
 
 

@@ -45,6 +45,7 @@ from twilio.rest import Client
 
 from config import Settings
 from warmline import keys
+from warmline.jobs import RECURRING_JOBS
 from warmline.models import (
     AggregateDay,
     Block,
@@ -57,7 +58,6 @@ from warmline.models import (
 )
 from warmline.runtime import Runtime
 from warmline.services.aggregates import is_day_final, local_day_bounds, recompute_day
-from warmline.services.recurring import RECURRING_JOBS
 from warmline.telephony.gateway import REST_TIMEOUT_SECONDS, TelephonyError
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,9 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
-from warmline.queues import QueueName
 from warmline.routing import defaults
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
 from warmline.routing.results import (
@@ -52,7 +51,6 @@ from warmline.services.activity_log import ActivityKind, record_activity
 
 log = logging.getLogger(__name__)
 
-END_WRAP_UP_JOB = "workers.routing_jobs.end_wrap_up"
 # A pass that filled its limit may have left work; a few more passes finish a burst.
 MAX_PASSES_PER_EVENT = 10
 
@@ -319,10 +317,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
 def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
     # RQ schedules in whole seconds and may run a job up to a second early: round up.
-    runtime.queue(QueueName.ROUTING).enqueue_at(
-        datetime.fromtimestamp(math.ceil(until) + 1, UTC), END_WRAP_UP_JOB, peer_id,
-        job_timeout=30, result_ttl=600, failure_ttl=86_400,
-    )
+    jobs.END_WRAP_UP.enqueue_at(runtime, datetime.fromtimestamp(math.ceil(until) + 1, UTC), peer_id)
 
 
 # Contacts and offers ----------------------------------------------------------------------

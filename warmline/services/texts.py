@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from warmline import jobs
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
     CallbackRequest,
@@ -21,7 +22,6 @@ from warmline.models import (
     Outcome,
     Peer,
 )
-from warmline.queues import QueueName
 from warmline.routing import wait_status
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
@@ -46,7 +46,6 @@ from warmline.texts.store import Conversation
 
 log = logging.getLogger(__name__)
 
-ERASE_JOB = "workers.maintenance_jobs.erase_person"
 # A texter who asks for a call back is called within this window (the workers place the call).
 TEXT_CALLBACK_WINDOW = timedelta(hours=4)
 
@@ -158,10 +157,7 @@ def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime)
     except InvalidPhoneNumberError:
         number = from_number.strip()
     # The number rides only encrypted; the job record is dropped once it has run.
-    runtime.queue(QueueName.MAINTENANCE).enqueue(
-        ERASE_JOB, caller_hash, runtime.keys.encrypt(number),
-        job_timeout=600, result_ttl=0, failure_ttl=86_400,
-    )
+    jobs.ERASE_PERSON.enqueue(runtime, caller_hash, runtime.keys.encrypt(number))
     return messaging_twiml.reply(
         "Done: we're deleting everything we hold about this number, including our copies of "
         "your texts. " + words.CRISIS_NUMBERS)

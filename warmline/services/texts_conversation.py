@@ -12,15 +12,13 @@ from functools import cache
 from typing import Any
 
 from redis.exceptions import LockError
-from rq import Retry
 from sqlalchemy import select
 
 from config.text_policy import TextPolicy, load_text_policy
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import priority_from_score
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer
-from warmline.queues import QueueName
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import PeerProfile
 from warmline.routing.results import LapseReason, Offer
@@ -36,12 +34,7 @@ from warmline.texts.store import Conversation, ConversationStore
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "workers.text_jobs.send_texts"
-CLOSE_IF_IDLE_JOB = "workers.text_jobs.close_if_idle"
 STATUS_PATH = "/twilio/sms/status"
-# 429 and 5xx from Twilio: retried with backoff, about two minutes in all, then left failed.
-SEND_RETRY_INTERVALS = [2, 5, 15, 30, 60]
-SEND_JOB_TIMEOUT_SECONDS = 30
 # Texts with risk words go ahead of ordinary ones (DOMAIN.md #13); a person decides the rest.
 RISK_PRIORITY = 5
 # Goodbyes must still be sendable when the content expires right after closing.
@@ -104,11 +97,7 @@ def queue_text(runtime: Runtime, contact_id: str, body: str, now: float, *, by: 
     store = conversation_store(runtime)
     seq = store.queue_outbound(contact_id, body, now, by=by,
                                segments=count_segments(body).segments)
-    runtime.queue(QueueName.MESSAGES).enqueue(
-        SEND_JOB, contact_id, job_id=f"text-send-{contact_id}-{seq}",
-        retry=Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
-        job_timeout=SEND_JOB_TIMEOUT_SECONDS, result_ttl=0, failure_ttl=86_400,
-    )
+    jobs.SEND_TEXTS.enqueue(runtime, contact_id, job_id=f"text-send-{contact_id}-{seq}")
     return seq
 
 
@@ -394,10 +383,7 @@ def _end_lost_text(runtime: Runtime, contact_id: str, now: float) -> None:
 
 
 def schedule_idle_check(runtime: Runtime, contact_id: str, at: float) -> None:
-    runtime.queue(QueueName.MESSAGES).enqueue_at(
-        _at(at), CLOSE_IF_IDLE_JOB, contact_id, job_id=f"text-idle-{contact_id}",
-        job_timeout=30, result_ttl=0, failure_ttl=86_400,
-    )
+    jobs.CLOSE_IF_IDLE.enqueue_at(runtime, _at(at), contact_id, job_id=f"text-idle-{contact_id}")
 
 
 def close_if_idle(runtime: Runtime, contact_id: str, now: float) -> bool:

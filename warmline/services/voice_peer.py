@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from warmline import jobs
 from warmline.models import Contact, EventKind, Line, Peer
-from warmline.queues import QueueName
 from warmline.routing import defaults
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime, process_runtime
@@ -27,8 +27,6 @@ from warmline.voice.state import CallState
 
 log = logging.getLogger(__name__)
 
-RING_JOB = "workers.voice_jobs.ring_peer"
-REMIND_JOB = "workers.voice_jobs.remind_long_call"
 RING_TIMEOUT_SECONDS = int(defaults.RING_SECONDS)
 ACCEPT_DIGIT = "1"
 _LAPSE_BY_STATUS = {
@@ -43,10 +41,8 @@ class VoiceOfferDispatcher:
     """Hands a voice offer to the urgent queue: a worker rings the peer's phone by REST."""
 
     def dispatch(self, offer: Offer) -> None:
-        process_runtime().queue(QueueName.CALLS).enqueue(
-            RING_JOB, offer.offer_id, offer.contact_id, offer.peer_id, offer.line_id,
-            job_id=f"ring-{offer.offer_id}", job_timeout=30, result_ttl=300, failure_ttl=86_400,
-        )
+        jobs.RING_PEER.enqueue(process_runtime(), offer.offer_id, offer.contact_id, offer.peer_id,
+                               offer.line_id, job_id=f"ring-{offer.offer_id}")
 
 
 def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, line_id: int,
@@ -163,11 +159,9 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
         label = experience_label(session, contact.experience_key, language)
     note_event(runtime, contact, EventKind.ACCEPTED, now, peer_id=result.peer_id)
     note_event(runtime, contact, EventKind.BRIDGED, now, peer_id=result.peer_id)
-    runtime.queue(QueueName.CALLS).enqueue_at(
-        now.astimezone(UTC) + timedelta(minutes=line.max_call_minutes), REMIND_JOB,
-        contact.id, result.peer_id, job_id=f"remind-{contact.id}", job_timeout=30,
-        result_ttl=300, failure_ttl=86_400,
-    )
+    jobs.REMIND_LONG_CALL.enqueue_at(
+        runtime, now.astimezone(UTC) + timedelta(minutes=line.max_call_minutes),
+        contact.id, result.peer_id, job_id=f"remind-{contact.id}")
     words = text(language, "peer_connecting", line=line.name, experience=label)
     return twiml.bridge_to_caller(offer.offer_id, contact.id, language, words)
 
