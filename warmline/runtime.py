@@ -14,6 +14,7 @@ from config import Settings, load_settings
 from warmline.crypto import DataKeys
 from warmline.db import make_engine, make_session_factory
 from warmline.queues import QueueName
+from warmline.telephony.gateway import RestTwilioGateway, TwilioGateway
 
 # A Redis that does not answer within a second is treated as down: callers take the backup
 # route rather than wait (DESIGN.md, degraded mode).
@@ -27,6 +28,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: Redis
     keys: DataKeys
+    twilio: TwilioGateway
+    """The one Twilio gateway of the process; a test may hand in another."""
     # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
     # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
     clock_speed: float = 1.0
@@ -59,6 +62,7 @@ def build_runtime(settings: Settings) -> Runtime:
         sessions=make_session_factory(engine),
         redis=make_redis(settings.redis_url),
         keys=DataKeys.from_secret(settings.data_key),
+        twilio=RestTwilioGateway(settings),
     )
 
 

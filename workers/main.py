@@ -81,11 +81,12 @@ def preload_for_forked_jobs() -> None:
     Measured by bench/voice.py: ringing a peer fell from 179 to 56 ms at p50 once twilio's REST
     modules are imported and SQLAlchemy's mappers configured in the parent (no sockets opened).
     """
-    import twilio.rest.api.v2010.account.call  # noqa: F401, PLC0415 - imported for its side effect
     from sqlalchemy.orm import configure_mappers  # noqa: PLC0415
 
     import warmline.models  # noqa: F401, PLC0415
+    from warmline.telephony.gateway import preload  # noqa: PLC0415
 
+    preload()
     configure_mappers()
 
 

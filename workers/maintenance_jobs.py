@@ -18,7 +18,7 @@ def roll_up_peer_hours() -> int:
 
 def apply_retention() -> None:
     runtime = process_runtime()
-    retention.apply_retention(runtime, datetime.now(UTC), retention.TwilioRecords(runtime.settings))
+    retention.apply_retention(runtime, datetime.now(UTC), runtime.twilio.records)
 
 
 def erase_person(caller_hash: str, encrypted_number: str | None = None) -> None:
@@ -28,6 +28,6 @@ def erase_person(caller_hash: str, encrypted_number: str | None = None) -> None:
         runtime,
         caller_hash,
         now=datetime.now(UTC),
-        provider=retention.TwilioRecords(runtime.settings),
+        provider=runtime.twilio.records,
         encrypted_number=encrypted_number,
     )

@@ -45,7 +45,6 @@ from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services.users import hash_password
 from warmline.standin import Standin
 from warmline.telephony.configure import configure_numbers
-from warmline.telephony.gateway import RestTwilioGateway
 from warmline.telephony.signature import compute_signature
 
 pytestmark = [
@@ -383,7 +382,7 @@ def test_a_call_through_the_stand_in_reaches_a_peer_via_the_https_url(topology: 
     url = topology.public_url
     _sam_can_sign_in(topology)
     # `python -m warmline twilio configure`: the line's number calls the https:// public URL.
-    configure_numbers(topology.runtime, RestTwilioGateway(topology.settings))
+    configure_numbers(topology.runtime, topology.runtime.twilio)
     standin = topology.standin
     standin.peer_phone(SAM, mode="answer", answer_after=0.5, press={"Press 1 to accept": "1"})
     client = topology.plain_client()

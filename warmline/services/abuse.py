@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services.texts_conversation import close_conversation
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,6 @@ class EndReportedContact:
             return
         try:
             # Ending the caller's leg ends the bridge; the status callbacks record the outcome.
-            RestTwilioGateway(self.runtime.settings).end_call(call_sid)
+            self.runtime.twilio.end_call(call_sid)
         except TelephonyError as exc:
             log.warning("could not end reported call of contact %s (%s)", contact_id, exc.code)

@@ -55,7 +55,7 @@ from warmline.runtime import Runtime, process_runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice_peer import VoiceOfferDispatcher
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 from warmline.voice import urls
 from warmline.voice.callback_state import CallbackState
 from warmline.voice.state import CallState
@@ -302,7 +302,7 @@ def _start_peer_call(runtime: Runtime, ring_id: str, callback_id: int, peer_id: 
     public = runtime.settings.public_url
     query = {"ring": ring_id, "callback": str(callback_id)}
     try:
-        RestTwilioGateway(runtime.settings).create_call(
+        runtime.twilio.create_call(
             to=phone, from_=line_number,
             url=urls.absolute(public, urls.CALLBACK_PEER_ANSWER, **query),
             status_callback=urls.absolute(public, urls.CALLBACK_PEER_STATUS, **query),
@@ -418,7 +418,7 @@ def call_caller(runtime: Runtime, attempt_id: str, now: datetime) -> str | None:
         if request is None or line is None or request.number_encrypted is None:
             return None
         number = runtime.keys.decrypt(request.number_encrypted)
-        gateway = RestTwilioGateway(runtime.settings)
+        gateway = runtime.twilio
         if attempt.state == AttemptState.CALLING:
             # An earlier run got this far: did Twilio take its call before the run died?
             known = set(session.scalars(select(CallbackAttempt.caller_call_sid).where(
@@ -575,7 +575,7 @@ def _release_routing(runtime: Runtime, rid: str, now: datetime) -> None:
 
 def _end_call_quietly(runtime: Runtime, call_sid: str) -> None:
     with contextlib.suppress(TelephonyError):  # a ringing leg ends by itself anyway
-        RestTwilioGateway(runtime.settings).end_call(call_sid)
+        runtime.twilio.end_call(call_sid)
 
 
 def _note(runtime: Runtime, callback_id: int, kind: EventKind, now: datetime, *,

@@ -16,8 +16,9 @@ from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import callbacks
 from warmline.services.callbacks import AttemptState
-from warmline.services.voice_common import experience_label
+from warmline.services.voice_common import PEER_LEG_LAPSES, experience_label
 from warmline.services.voice_gather import GatherStep
+from warmline.telephony.gateway import ENDED_CALL_STATUSES
 from warmline.voice import callback_twiml, questions, twiml
 from warmline.voice.callback_state import CallbackState
 from warmline.voice.forms import CallForm
@@ -26,14 +27,6 @@ from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
 ACCEPT_DIGIT = "1"
-_PEER_LAPSES = {
-    "no-answer": LapseReason.NO_ANSWER,
-    "busy": LapseReason.BUSY,
-    "failed": LapseReason.FAILED,
-    "canceled": LapseReason.NO_ANSWER,
-    "completed": LapseReason.NO_ANSWER,  # answered, but hung up before pressing 1
-}
-ENDED_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 
 
 def _callback_id(raw: str) -> int:
@@ -134,7 +127,7 @@ def handle_peer_status(runtime: Runtime, ring_id: str, callback: str, form: Call
     if form.sequence_number is not None and not CallState(runtime.redis).is_newer_event(
             form.call_sid, form.sequence_number):
         return
-    reason = _PEER_LAPSES.get(form.call_status)
+    reason = PEER_LEG_LAPSES.get(form.call_status)
     if reason is None:
         return
     callback_id = _callback_id(callback)
@@ -154,7 +147,7 @@ def handle_peer_wait(runtime: Runtime, attempt_id: str, form: CallForm, now: dat
     language, _ = _attempt_request(runtime, attempt_id)
     state = callbacks.attempt_state(runtime, attempt_id)
     if state in (None, AttemptState.MISSED, AttemptState.CONNECTED):
-        return callback_twiml.leave_queue()
+        return twiml.leave_queue()
     callbacks.start_calling_caller(runtime, attempt_id)
     first = (form.queue_time or 0) == 0
     return callback_twiml.peer_wait_round(
@@ -249,7 +242,7 @@ def handle_caller_status(runtime: Runtime, attempt_id: str, form: CallForm, now:
     if form.sequence_number is not None and not CallState(runtime.redis).is_newer_event(
             form.call_sid, form.sequence_number):
         return
-    if form.call_status not in ENDED_STATUSES:
+    if form.call_status not in ENDED_CALL_STATUSES:
         return
     if callbacks.attempt_state(runtime, attempt_id) == AttemptState.BRIDGED:
         callbacks.attempt_connected(runtime, attempt_id, now)

@@ -18,7 +18,7 @@ from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import dashboard
 from warmline.services.support import SupportAlert
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
     else:
         return False
     try:
-        RestTwilioGateway(runtime.settings).send_message(
+        runtime.twilio.send_message(
             to=runtime.keys.decrypt(peer.phone_encrypted), from_=line.number, body=body,
             status_callback=f"{runtime.settings.public_url}/twilio/sms/status")
     except TelephonyError as exc:

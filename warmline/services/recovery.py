@@ -56,7 +56,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact
 from warmline.services.schedules import peers_on_shift
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 from warmline.voice.state import CallState
 
 log = logging.getLogger(__name__)
@@ -382,7 +382,7 @@ def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool] | No
 
 
 def twilio_call_checker(runtime: Runtime) -> Callable[[str], bool]:
-    gateway = RestTwilioGateway(runtime.settings)
+    gateway = runtime.twilio
 
     def call_is_live(call_sid: str) -> bool:
         try:

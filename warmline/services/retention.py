@@ -31,19 +31,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
-from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
-from config import Settings
 from warmline import keys
 from warmline.jobs import RECURRING_JOBS
 from warmline.models import (
@@ -58,7 +51,7 @@ from warmline.models import (
 )
 from warmline.runtime import Runtime
 from warmline.services.aggregates import is_day_final, local_day_bounds, recompute_day
-from warmline.telephony.gateway import REST_TIMEOUT_SECONDS, TelephonyError
+from warmline.telephony.gateway import ProviderRecords, TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -70,73 +63,6 @@ _OVER = (
     CallbackStatus.EXPIRED.value,
 )
 SCAN_BATCH = 500
-
-
-class ProviderRecords(Protocol):
-    """Records held at the phone provider. Every method raises TelephonyError, nothing else."""
-
-    def list_calls_before(self, number: str, before: datetime) -> list[str]:
-        """Sids of calls to or from `number` that ended before `before`."""
-        ...
-
-    def list_messages_before(self, number: str, before: datetime) -> list[str]:
-        """Sids of messages to or from `number` sent before `before` whose body is not empty."""
-        ...
-
-    def delete_call(self, call_sid: str) -> None: ...
-
-    def redact_message(self, message_sid: str) -> None: ...
-
-
-@contextmanager
-def _provider_errors() -> Iterator[None]:
-    try:
-        yield
-    except (TwilioException, OSError) as exc:
-        raise TelephonyError(f"Twilio request failed: {type(exc).__name__}", transient=True) from exc
-
-
-class TwilioRecords:
-    """ProviderRecords through twilio-python against TWILIO_API_URL (Twilio or the stand-in).
-
-    It belongs with the REST gateway in `warmline.telephony` and should move there.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
-        )
-        self._client.api.base_url = settings.twilio_api_url
-
-    def list_calls_before(self, number: str, before: datetime) -> list[str]:
-        sids: set[str] = set()
-        with _provider_errors():
-            for direction in ({"to": number}, {"from_": number}):
-                for call in self._client.calls.list(end_time_before=before, **direction):
-                    # Checked here too: a live call has no end time, and a server that ignores
-                    # the filter must not make us delete a record still within retention.
-                    if call.end_time is not None and call.end_time < before:
-                        sids.add(str(call.sid))
-        return sorted(sids)
-
-    def list_messages_before(self, number: str, before: datetime) -> list[str]:
-        sids: set[str] = set()
-        with _provider_errors():
-            for direction in ({"to": number}, {"from_": number}):
-                for message in self._client.messages.list(date_sent_before=before, **direction):
-                    if message.body and message.date_sent is not None and message.date_sent < before:
-                        sids.add(str(message.sid))
-        return sorted(sids)
-
-    def delete_call(self, call_sid: str) -> None:
-        with _provider_errors():
-            self._client.calls(call_sid).delete()
-
-    def redact_message(self, message_sid: str) -> None:
-        with _provider_errors():
-            self._client.messages(message_sid).update(body="")
 
 
 @dataclass

@@ -27,7 +27,7 @@ from warmline.services import routing
 from warmline.services.contacts import finish_contact
 from warmline.services.dashboard import dashboard_is_open
 from warmline.services.events import record_contact_event
-from warmline.telephony.gateway import RecipientOptedOutError, RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import RecipientOptedOutError, TelephonyError
 from warmline.texts import words
 from warmline.texts.segments import MAX_CHARACTERS, count_segments
 from warmline.texts.store import Conversation, ConversationStore
@@ -129,7 +129,7 @@ def send_pending(runtime: Runtime, contact_id: str, now: float) -> int:
                 OptOut.line_id == conversation.line_id)).first() is not None
         if line is None:
             return 0
-        gateway = RestTwilioGateway(runtime.settings)
+        gateway = runtime.twilio
         public = runtime.settings.public_url
         while True:
             seq = store.sent_upto(contact_id) + 1

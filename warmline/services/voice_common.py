@@ -13,16 +13,25 @@ from sqlalchemy.orm import Session
 from warmline.crypto import DataKeys
 from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
+from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.backup_route import BackupRoute, backup_routes
 from warmline.services.contacts import finish_contact, note_event
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 from warmline.voice import twiml
 from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
 RINGING_STATUSES = frozenset({"queued", "initiated", "ringing"})
+# A peer's leg (live call or callback) that ended before the 1: Twilio's status -> the lapse.
+PEER_LEG_LAPSES = {
+    "no-answer": LapseReason.NO_ANSWER,
+    "busy": LapseReason.BUSY,
+    "failed": LapseReason.FAILED,
+    "canceled": LapseReason.NO_ANSWER,
+    "completed": LapseReason.NO_ANSWER,  # answered, but hung up before pressing 1
+}
 # Keeps per-call pseudonyms of withheld callers apart from hashes of real numbers.
 _WITHHELD_PURPOSE = "withheld:"
 
@@ -100,7 +109,7 @@ def cancel_ringing_peer(runtime: Runtime, contact_id: str) -> None:
     call_sid = CallState(runtime.redis).ringing_call(contact_id)
     if call_sid is None:
         return
-    gateway = RestTwilioGateway(runtime.settings)
+    gateway = runtime.twilio
     try:
         if gateway.call_status(call_sid) in RINGING_STATUSES:
             gateway.end_call(call_sid)

@@ -16,9 +16,9 @@ from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
-from warmline.services.voice_common import end_connected_call, experience_label
+from warmline.services.voice_common import PEER_LEG_LAPSES, end_connected_call, experience_label
 from warmline.services.voice_gather import GatherStep
-from warmline.telephony.gateway import RestTwilioGateway, TelephonyError
+from warmline.telephony.gateway import TelephonyError
 from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
@@ -29,12 +29,6 @@ log = logging.getLogger(__name__)
 
 RING_TIMEOUT_SECONDS = int(defaults.RING_SECONDS)
 ACCEPT_DIGIT = "1"
-_LAPSE_BY_STATUS = {
-    "no-answer": LapseReason.NO_ANSWER,
-    "busy": LapseReason.BUSY,
-    "failed": LapseReason.FAILED,
-    "canceled": LapseReason.NO_ANSWER,
-}
 
 
 class VoiceOfferDispatcher:
@@ -65,7 +59,7 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
         if not _note_ring(runtime, session, contact, offer_id, peer_id):
             return None  # the offer ended meanwhile
         try:
-            call_sid = RestTwilioGateway(runtime.settings).create_call(
+            call_sid = runtime.twilio.create_call(
                 to=phone, from_=line.number,
                 url=urls.absolute(public, urls.PEER_ANSWER, offer=offer_id),
                 status_callback=urls.absolute(public, urls.PEER_STATUS, offer=offer_id),
@@ -198,10 +192,7 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
     if form.sequence_number is not None and not state.is_newer_event(form.call_sid, form.sequence_number):
         return
     found = _offer_contact(runtime, offer_id)
-    reason = _LAPSE_BY_STATUS.get(form.call_status)
-    if reason is None and form.call_status == "completed":
-        # Completed without an accept: the peer answered and hung up before pressing 1.
-        reason = LapseReason.NO_ANSWER
+    reason = PEER_LEG_LAPSES.get(form.call_status)
     if reason is None:
         return
     end = routing.lapse_offer(runtime, offer_id, reason, now.timestamp())
@@ -235,7 +226,7 @@ def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int) -> bool:
         body = (f"Warmline: a gentle reminder that you've been on this call {line.max_call_minutes} "
                 "minutes. Take the time you need, and wrap up when it feels right.")
         try:
-            RestTwilioGateway(runtime.settings).send_message(
+            runtime.twilio.send_message(
                 to=runtime.keys.decrypt(peer.phone_encrypted), from_=line.number, body=body,
                 status_callback=urls.absolute(runtime.settings.public_url, "/twilio/sms/status"))
         except TelephonyError:

@@ -23,6 +23,7 @@ from warmline.services.voice_common import (
     transfer,
 )
 from warmline.services.voice_gather import GatherStep
+from warmline.telephony.gateway import ENDED_CALL_STATUSES
 from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
@@ -39,7 +40,6 @@ CHOICE_DEADLINE = "deadline"
 ORIGIN_HOLD = "hold"
 ORIGIN_DEADLINE = "deadline"
 ORIGIN_CLOSED = "closed"
-ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime, *,

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from twilio.twiml.voice_response import VoiceResponse
-
+from warmline.telephony.voice_twiml import VoiceTwiml
 from warmline.voice import urls
 from warmline.voice.prompts import text
 from warmline.voice.twiml import say
@@ -104,14 +103,10 @@ Spoken = str | tuple[str, str]
 def ask(prompt: Prompt, language: str, spoken: Sequence[Spoken], query: Mapping[str, str], *,
         play: str | None = None) -> str:
     """The question as TwiML: keys are taken while it is spoken; silence returns to the action."""
-    response = VoiceResponse()
-    options: dict[str, object] = {
-        "num_digits": prompt.num_digits, "timeout": prompt.timeout,
-        "action": urls.relative(prompt.path, **query),
-    }
-    if prompt.finish_on_key is not None:
-        options["finish_on_key"] = prompt.finish_on_key
-    gather = response.gather(**options)
+    response = VoiceTwiml()
+    gather = response.gather(action=urls.relative(prompt.path, **query),
+                             num_digits=prompt.num_digits, timeout=prompt.timeout,
+                             finish_on_key=prompt.finish_on_key)
     for item in spoken:
         if isinstance(item, tuple):
             say(gather, item[0], item[1])
