@@ -8,10 +8,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.abuse import EndReportedContact
-from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
-from warmline.services.peer_texts import TextPeerNotifier
+from warmline.services.peers.abuse import EndReportedContact
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.voice.backup_route import warm_backup_routes
 from warmline.web import (
     api,
     auth,

@@ -41,7 +41,7 @@ def cmd_roster_export(args: argparse.Namespace) -> int:
 
 
 def cmd_user_password(args: argparse.Namespace) -> int:
-    from warmline.services.users import set_password_command
+    from warmline.services.accounts.users import set_password_command
 
     return set_password_command(_runtime(), args.email, sys.stdin)
 
@@ -78,7 +78,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
-    from warmline.services.recovery import rebuild_command
+    from warmline.services.upkeep.recovery import rebuild_command
 
     return rebuild_command(_runtime())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import callbacks
+from warmline.services.callbacks import placing as callbacks
 
 
 def place_due_callbacks() -> None:

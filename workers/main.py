@@ -24,7 +24,7 @@ from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
 from warmline.services.dispatchers import install_dispatchers
-from warmline.services.recurring import reconcile_recurring_jobs
+from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import aggregates, peer_activity, retention
+from warmline.services.peers import hours as peer_activity
+from warmline.services.upkeep import aggregates, retention
 
 
 def compute_aggregates() -> int:

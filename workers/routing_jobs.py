@@ -6,7 +6,9 @@ import time
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import contact_repair, recovery, rest, routing
+from warmline.services import routing
+from warmline.services.peers import rest
+from warmline.services.upkeep import contact_repair, recovery
 
 
 def run_match_pass(line_id: int) -> int:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services.coverage import send_coverage_gap_notices
-from warmline.services.peer_texts import TextPeerNotifier
-from warmline.services.recurring import run_recurring_job
+from warmline.services.admin.coverage import send_coverage_gap_notices
+from warmline.services.peers.shift_watch import check_shift_boundaries
+from warmline.services.peers.shift_watch import send_shift_reminders as remind
 from warmline.services.routing import RoutingShiftEnd
-from warmline.services.shift_watch import check_shift_boundaries
-from warmline.services.shift_watch import send_shift_reminders as remind
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.upkeep.recurring import run_recurring_job
 
 
 def run_recurring(name: str, slot: str) -> None:
-    """One run of the recurring job `name` (table in warmline.services.recurring)."""
+    """One run of the recurring job `name` (table in warmline.services.upkeep.recurring)."""
     run_recurring_job(process_runtime(), name, slot, datetime.now(UTC))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from warmline.runtime import process_runtime
-from warmline.services import voice_peer
+from warmline.services.voice import peer as voice_peer
 
 
 def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str | None:

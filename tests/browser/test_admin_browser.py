@@ -20,8 +20,8 @@ from tests.web.test_admin_helpers import EXAMPLE_ROSTER, load_example
 from tests.web.test_dashboard_helpers import PASSWORD, make_peer
 from warmline.models import Line, Shift, User
 from warmline.runtime import Runtime
-from warmline.services.admin_week import week_label
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
+from warmline.services.admin.week import week_label
 
 pytestmark = pytest.mark.browser
 ADMIN = "coordinator@example.org"

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline, live  # noqa: F401 - the fixture
 from tests.web.test_dashboard_helpers import PASSWORD
-from warmline.services.users import set_password
+from warmline.services.accounts.users import set_password
 
 pytestmark = pytest.mark.browser
 CALLER = "+15005550006"

@@ -42,7 +42,7 @@ from tests.web.test_dashboard_helpers import PASSWORD, make_peer
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
 from warmline.standin import Standin
 from warmline.telephony.configure import configure_numbers
 from warmline.telephony.signature import compute_signature

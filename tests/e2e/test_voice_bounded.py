@@ -20,7 +20,7 @@ from tests.support.jobs import JobPump
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.models import CallbackAttempt, CallbackRequest
 from warmline.routing.engine import RoutingEngine
-from warmline.services import callbacks
+from warmline.services.callbacks import placing as callbacks
 from warmline.standin import Phone, PhoneCall
 from warmline.voice import questions
 from warmline.voice.gathering import Prompt

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.web.test_dashboard_helpers import post_form, sign_in
 from warmline.models import Block
-from warmline.services.users import set_password
+from warmline.services.accounts.users import set_password
 
 CALLER = "+15005550006"
 
@@ -24,7 +24,7 @@ def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-
 def test_at_max_call_minutes_the_peer_gets_a_gentle_text_and_nobody_is_cut_off(
     live: LiveWarmline,
 ) -> None:
-    from warmline.services.voice_peer import remind_long_call
+    from warmline.services.voice.peer import remind_long_call
 
     sam, call = _bridged_call(live)
     contact = live.contact_of_call(call.sid)

@@ -16,8 +16,9 @@ from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact, PeerProfile
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
-from warmline.services import peer_activity, routing
+from warmline.services import routing
 from warmline.services.dispatchers import install_dispatchers
+from warmline.services.peers import hours as peer_activity
 
 DAY = date(2026, 3, 10)
 

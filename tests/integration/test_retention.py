@@ -25,9 +25,9 @@ from warmline.models import (
     Outcome,
 )
 from warmline.runtime import Runtime
-from warmline.services.aggregates import aggregate_days, read_report, recompute_day
 from warmline.services.events import store_contact_event
-from warmline.services.retention import apply_retention, erase_person
+from warmline.services.upkeep.aggregates import aggregate_days, read_report, recompute_day
+from warmline.services.upkeep.retention import apply_retention, erase_person
 from warmline.standin import Standin
 from warmline.telephony.gateway import RestTwilioGateway
 

@@ -28,8 +28,9 @@ from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
-from warmline.services import recovery, routing
-from warmline.services.recurring import list_scheduled_recurring
+from warmline.services import routing
+from warmline.services.upkeep import recovery
+from warmline.services.upkeep.recurring import list_scheduled_recurring
 
 
 class Dispatched:
@@ -216,7 +217,7 @@ def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offe
 def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: Runtime) -> None:
     """Redis lost the conversation after the rebuild had read SQL: the first offer of it ends it."""
     from warmline import keys as data_keys
-    from warmline.services import texts_conversation
+    from warmline.services.texts import conversation as texts_conversation
 
     ids = _world(runtime)
     _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
@@ -267,7 +268,7 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
             errors.append(exc)
 
     threads = [threading.Thread(target=arrive, args=(n,)) for n in range(6)]
-    with caplog.at_level("INFO", logger="warmline.services.recovery"):
+    with caplog.at_level("INFO", logger="warmline.services.upkeep.recovery"):
         for thread in threads:
             thread.start()
         for thread in threads:

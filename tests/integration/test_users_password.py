@@ -9,7 +9,7 @@ from tests.integration.test_roster_cli import warmline
 from tests.integration.test_roster_import import EXAMPLE, import_text
 from warmline.models import User
 from warmline.runtime import Runtime
-from warmline.services.users import hash_password, verify_password
+from warmline.services.accounts.users import hash_password, verify_password
 
 PASSWORD = "correct horse battery"
 

@@ -24,7 +24,7 @@ from warmline.models import ContactEvent, EventKind
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
 from warmline.services.events import record_contact_event
-from warmline.services.recurring import list_scheduled_recurring
+from warmline.services.upkeep.recurring import list_scheduled_recurring
 
 
 def _worker_environment(database_url: str, tmp_path: Path) -> dict[str, str]:

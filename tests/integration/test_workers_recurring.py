@@ -12,7 +12,7 @@ from warmline import keys
 from warmline.jobs import RECURRING_JOBS, RecurringJob
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services.recurring import list_scheduled_recurring, reconcile_recurring_jobs
+from warmline.services.upkeep.recurring import list_scheduled_recurring, reconcile_recurring_jobs
 
 NOW = datetime(2026, 3, 4, 15, 0, 2, tzinfo=UTC)
 

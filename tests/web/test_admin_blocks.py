@@ -88,8 +88,8 @@ def test_blocking_from_the_board_needs_a_clean_reason_and_a_recent_contact(
     runtime: Runtime,
 ) -> None:
     from warmline.models import Contact
-    from warmline.services.admin_audit import Actor
-    from warmline.services.admin_blocks import block_contact_caller
+    from warmline.services.admin.audit import Actor
+    from warmline.services.admin.blocks import block_contact_caller
 
     line = make_line(runtime)
     now = datetime.now(UTC)

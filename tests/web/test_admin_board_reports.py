@@ -15,7 +15,7 @@ from tests.web.test_dashboard_helpers import make_peer, sign_in
 from warmline.models import ContactEvent, DailyAggregate, Line, Peer
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services.reports import parse_range
+from warmline.services.admin.reports import parse_range
 
 
 def _line(runtime: Runtime) -> int:

@@ -22,8 +22,8 @@ from tests.web.test_admin_helpers import (
 from tests.web.test_dashboard_helpers import form_csrf, sign_in
 from warmline.models import AuditEntry, Line, Shift, User
 from warmline.runtime import Runtime
-from warmline.services.admin_shifts import rule_controls
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
+from warmline.services.admin.shifts import rule_controls
 
 WEEK = "2026-W50"  # Mon 7 Dec to Sun 13 Dec 2026: the example's shifts all run in it
 

@@ -14,7 +14,7 @@ from warmline import keys
 from warmline.models import CallbackRequest
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services import dashboard as service
+from warmline.services.peers import dashboard as service
 
 CALLER = "+15005550199"
 PEER_PATHS = ("/api/me", "/api/presence", "/api/queue", "/api/callbacks", "/api/shifts")

@@ -23,8 +23,8 @@ from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Block, CallbackRequest, Contact
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services import dashboard as service
-from warmline.services import support as support_service
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import support as support_service
 
 CALLER = "+15005550199"
 

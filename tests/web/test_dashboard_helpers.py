@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from warmline.models import Line, Peer, Shift, User
 from warmline.runtime import Runtime
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
 
 PASSWORD = "correct horse battery staple"
 ZONE = "America/New_York"

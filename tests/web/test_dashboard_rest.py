@@ -19,7 +19,8 @@ from warmline.models import Line
 from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
-from warmline.services import rest, routing
+from warmline.services import routing
+from warmline.services.peers import rest
 
 
 def _limited_peer(client: FlaskClient, runtime: Runtime, limit: int = 2) -> int:

@@ -25,7 +25,7 @@ from warmline.domain.numbers import MAX_ID, parse_id, parse_whole_number
 from warmline.models import ContactEvent, Line, Peer
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime
-from warmline.services.reports import csv_cell
+from warmline.services.admin.reports import csv_cell
 from warmline.web.security import BODY_LIMIT_BYTES
 
 OVERSIZED_ID = "9" * 25

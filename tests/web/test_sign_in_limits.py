@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from warmline import keys
 from warmline.runtime import Runtime
-from warmline.services import sign_in as sign_ins
-from warmline.services import support as support_service
+from warmline.services.accounts import sign_in as sign_ins
+from warmline.services.peers import support as support_service
 from warmline.web.dashboard import install_support_notifier
 from warmline.web.limits import SIGN_IN_LIMIT_CONFIG, client_address, sign_in_failures_per_address
 

@@ -9,10 +9,10 @@ Idempotent.
 from __future__ import annotations
 
 from warmline.services import routing
-from warmline.services.callbacks import CallbackAwareDispatcher
-from warmline.services.peer_texts import TextPeerNotifier
-from warmline.services.texts_conversation import TextOfferDispatcher
-from warmline.services.voice_peer import VoiceOfferDispatcher
+from warmline.services.callbacks.placing import CallbackAwareDispatcher
+from warmline.services.texts.conversation import TextOfferDispatcher
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.voice.peer import VoiceOfferDispatcher
 
 
 def install_dispatchers() -> None:

@@ -129,10 +129,10 @@ def dispatch_offers(offers: Iterable[Offer]) -> None:
 
 def routing_engine(runtime: Runtime) -> RoutingEngine:
     """The engine every service uses: an operation that meets a Redis that came back empty
-    rebuilds live state (warmline.services.recovery, under a lock) and is retried."""
+    rebuilds live state (warmline.services.upkeep.recovery, under a lock) and is retried."""
 
     def rebuild() -> None:
-        from warmline.services import recovery  # noqa: PLC0415 - recovery builds on this module
+        from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
 
         recovery.ensure_live_state(runtime)
 
@@ -157,7 +157,7 @@ def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
 
 def _presence_fact(runtime: Runtime, peer_id: int | None, presence: Presence | None,
                    now: float, line_id: int | None = None) -> None:
-    """A presence change, for the hours report (warmline.services.peer_activity)."""
+    """A presence change, for the hours report (warmline.services.peers.hours)."""
     if peer_id is not None and presence is not None:
         record_activity(runtime, peer_id, ActivityKind.PRESENCE, now, state=presence.value,
                         line_id=line_id)

@@ -6,7 +6,7 @@ always comes back to the prompt's own action (`?none=1`) instead of falling into
 apology), or "move on" once the prompt's bound is reached. Each step then moves on in its own
 kind way (back to the queue with the place kept, the number already agreed, a goodbye with the
 crisis numbers) and says what it is doing. The driver that applies `judge` to a webhook is
-`warmline.services.voice_gather.run_gather`.
+`warmline.services.voice.gather.run_gather`.
 """
 
 from __future__ import annotations

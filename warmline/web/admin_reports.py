@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from warmline.models import Line
-from warmline.services.coverage import build_coverage_report, render_coverage_report
-from warmline.services.reports import Report, build_report, parse_range, report_csv
+from warmline.services.admin.coverage import build_coverage_report, render_coverage_report
+from warmline.services.admin.reports import Report, build_report, parse_range, report_csv
 from warmline.web.admin import utc_now
 from warmline.web.admin_charts import bar_chart
 from warmline.web.auth import admin_required

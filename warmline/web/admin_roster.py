@@ -14,9 +14,11 @@ from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.roster.importer import import_roster_text
 from warmline.roster.schema import InvalidRosterError, RosterError
-from warmline.services import admin_shifts, admin_staffing, admin_week
-from warmline.services.admin_audit import record_change
-from warmline.services.admin_forms import FormErrors, FormValues
+from warmline.services.admin import shifts as admin_shifts
+from warmline.services.admin import staffing as admin_staffing
+from warmline.services.admin import week as admin_week
+from warmline.services.admin.audit import record_change
+from warmline.services.admin.forms import FormErrors, FormValues
 from warmline.web.admin import acting_admin, submitted_form, sync_routing, utc_now
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime

@@ -18,8 +18,8 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from warmline import keys
-from warmline.services import dashboard as service
-from warmline.services import support as support_service
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime

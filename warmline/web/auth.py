@@ -36,9 +36,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from warmline.models import Role, User
-from warmline.services import dashboard as service
-from warmline.services import sign_in as sign_ins
-from warmline.services.sign_in import SESSION_LIFETIME
+from warmline.services.accounts import sign_in as sign_ins
+from warmline.services.accounts.sign_in import SESSION_LIFETIME
+from warmline.services.peers import dashboard as service
 from warmline.web import limits
 from warmline.web.context import current_runtime
 from warmline.web.security import wants_json

@@ -29,12 +29,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 
-from warmline.services import calendar as calendar_service
-from warmline.services import dashboard as service
-from warmline.services import drop_ins as drop_ins_service
-from warmline.services import open_shifts as open_shifts_service
-from warmline.services import rest as rest_service
-from warmline.services import support as support_service
+from warmline.services.peers import calendar as calendar_service
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import drop_ins as drop_ins_service
+from warmline.services.peers import open_shifts as open_shifts_service
+from warmline.services.peers import rest as rest_service
+from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services.invites import find_invitation, redeem_invitation
-from warmline.services.users import MIN_PASSWORD_LENGTH, PasswordRejectedError
+from warmline.services.accounts.invites import find_invitation, redeem_invitation
+from warmline.services.accounts.users import MIN_PASSWORD_LENGTH, PasswordRejectedError
 from warmline.web.context import current_runtime
 
 bp = Blueprint("invite", __name__)

@@ -1,13 +1,13 @@
 """The peer's say over their shifts: offer one up, take an open one, cover a gap (forms on the
-dashboard; the rules are in warmline.services.open_shifts)."""
+dashboard; the rules are in warmline.services.peers.open_shifts)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services import dashboard as dashboard_service
-from warmline.services import open_shifts as service
+from warmline.services.peers import dashboard as dashboard_service
+from warmline.services.peers import open_shifts as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from warmline.services import texts, texts_conversation
+from warmline.services.texts import conversation as texts_conversation
+from warmline.services.texts import inbound as texts
 from warmline.telephony import messaging_twiml
 from warmline.texts import words
 from warmline.texts.forms import StatusForm, TextForm

@@ -9,16 +9,14 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from warmline.runtime import Runtime
-from warmline.services import (
-    callback_intake,
-    callbacks_voice,
-    voice_arrival,
-    voice_peer,
-    voice_wait,
-)
-from warmline.services.backup_route import backup_routes
-from warmline.services.voice_common import degraded_answer
-from warmline.services.voice_gather import GatherStep, run_gather
+from warmline.services.callbacks import calls as callbacks_voice
+from warmline.services.voice import arrival as voice_arrival
+from warmline.services.voice import callback_intake
+from warmline.services.voice import peer as voice_peer
+from warmline.services.voice import wait as voice_wait
+from warmline.services.voice.backup_route import backup_routes
+from warmline.services.voice.common import degraded_answer
+from warmline.services.voice.gather import GatherStep, run_gather
 from warmline.voice import twiml, urls
 from warmline.voice.forms import CallForm
 from warmline.web.context import current_runtime

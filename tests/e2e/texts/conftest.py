@@ -24,8 +24,8 @@ from tests.web.test_dashboard_helpers import PASSWORD, api_csrf, sign_in
 from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services import texts_conversation
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
+from warmline.services.texts import conversation as texts_conversation
 from warmline.standin import Phone, Standin
 from warmline.worker import MaskingSimpleWorker
 

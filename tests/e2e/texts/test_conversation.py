@@ -10,7 +10,7 @@ from config.text_policy import TextPolicy
 from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
-from warmline.services import texts_conversation
+from warmline.services.texts import conversation as texts_conversation
 
 
 def test_a_texter_who_chooses_an_experience_is_answered_by_a_matching_peer(
