@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from sqlalchemy import select
@@ -127,7 +128,8 @@ def test_replies_go_out_in_order_and_once(world: TextWorld) -> None:
 
 
 def test_inactivity_closes_the_conversation_with_a_goodbye(world: TextWorld) -> None:
-    texts_conversation.set_text_policy(TextPolicy(inactivity_seconds=1.0))
+    world.runtime.settings = dataclasses.replace(world.runtime.settings,
+                                                 text_policy=TextPolicy(inactivity_seconds=1.0))
     world.add_peer("ria", phone=new_number())
     world.go_available("ria")
     texter = world.texter(new_number())

@@ -8,13 +8,12 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from redis.exceptions import LockError
 from sqlalchemy import select
 
-from config.text_policy import TextPolicy, load_text_policy
+from config.text_policy import TextPolicy
 from warmline import jobs, keys
 from warmline.domain.matching import priority_from_score
 from warmline.domain.numbers import parse_whole_number
@@ -49,27 +48,13 @@ RISK_REPLY = ("If you're thinking of ending your life or might act on it, you ca
               "988 now, or call 911 in an emergency. A peer will be with you as soon as they can.")
 MEDIA_NOTE = "The texter sent an image."
 
-_policy_override: list[TextPolicy] = []
 
-
-@cache
-def _loaded_policy() -> TextPolicy:
-    return load_text_policy()
-
-
-def text_policy() -> TextPolicy:
-    return _policy_override[-1] if _policy_override else _loaded_policy()
-
-
-def set_text_policy(policy: TextPolicy | None) -> None:
-    """Install a policy for this process (tests); None returns to the environment's."""
-    _policy_override.clear()
-    if policy is not None:
-        _policy_override.append(policy)
+def text_policy(runtime: Runtime) -> TextPolicy:
+    return runtime.settings.text_policy
 
 
 def conversation_store(runtime: Runtime) -> ConversationStore:
-    return ConversationStore(runtime.redis, runtime.keys, text_policy().content_seconds)
+    return ConversationStore(runtime.redis, runtime.keys, text_policy(runtime).content_seconds)
 
 
 def _at(now: float) -> datetime:
@@ -283,7 +268,7 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> R
     joined = (f"{first}, a peer, has joined and will text you here." if first
               else "A peer has joined and will text you here.")
     queue_text(runtime, contact_id, joined, now, by="line")
-    schedule_idle_check(runtime, contact_id, now + text_policy().inactivity_seconds)
+    schedule_idle_check(runtime, contact_id, now + text_policy(runtime).inactivity_seconds)
     return None
 
 
@@ -351,7 +336,7 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
     if goodbye:
         queue_text(runtime, contact_id, goodbye, now, by="line")
     if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
-                                            text_policy().content_seconds_after_close)):
+                                            text_policy(runtime).content_seconds_after_close)):
         return False
     notifier = TextPeerNotifier(runtime)
     if conversation.accepted:
@@ -384,7 +369,7 @@ def close_if_idle(runtime: Runtime, contact_id: str, now: float) -> bool:
     conversation = conversation_store(runtime).get(contact_id)
     if conversation is None or not conversation.is_open or not conversation.accepted:
         return False
-    due = conversation.last_activity + text_policy().inactivity_seconds
+    due = conversation.last_activity + text_policy(runtime).inactivity_seconds
     if now < due:
         schedule_idle_check(runtime, contact_id, due)
         return False
@@ -395,7 +380,7 @@ def close_idle_conversations(runtime: Runtime, now: float) -> int:
     """Every open conversation past the inactivity limit (repairs a lost scheduled check)."""
     store = conversation_store(runtime)
     return sum(close_if_idle(runtime, cid, now)
-               for cid in store.idle_since(now - text_policy().inactivity_seconds))
+               for cid in store.idle_since(now - text_policy(runtime).inactivity_seconds))
 
 
 # --------------------------------------------------------------------------- risk

@@ -214,7 +214,7 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
     _store_inbound(runtime, conversation, form, epoch)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now,
                detail={"choice": experience or "anyone"})
-    risky = words.has_risk_words(form.body, conv.text_policy().risk_words)
+    risky = words.has_risk_words(form.body, conv.text_policy(runtime).risk_words)
     refresh_line_routing(runtime, line.id, now)
     arrival = routing.contact_arrived(runtime, ArrivingContact(
         contact_id=contact.id, line_id=line.id, channel="sms", experience=experience,
@@ -261,7 +261,7 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
     _store_inbound(runtime, conversation, form, epoch)
     store.touch(conversation.contact_id, epoch)
     replies: list[str] = []
-    if words.has_risk_words(form.body, conv.text_policy().risk_words) \
+    if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, epoch):
         replies.append(conv.RISK_REPLY)
     if not conversation.accepted and state == "waiting":
