@@ -13,13 +13,13 @@ import argparse
 import logging
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
 from rq import Queue
 
 from config import ConfigError, Settings, load_settings
+from warmline.clock import utc_now
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
@@ -67,7 +67,7 @@ def reconcile_once(settings: Settings) -> list[str]:
     process, and jobs build their own connections (process_runtime), never reuse these."""
     runtime = build_runtime(settings)
     try:
-        added = reconcile_recurring_jobs(runtime, datetime.now(UTC))
+        added = reconcile_recurring_jobs(runtime, utc_now())
     finally:
         runtime.close()
     if added:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services.admin.coverage import send_coverage_gap_notices
 from warmline.services.peers.shift_watch import check_shift_boundaries
@@ -15,19 +14,19 @@ from warmline.services.upkeep.recurring import run_recurring_job
 
 def run_recurring(name: str, slot: str) -> None:
     """One run of the recurring job `name` (table in warmline.services.upkeep.recurring)."""
-    run_recurring_job(process_runtime(), name, slot, datetime.now(UTC))
+    run_recurring_job(process_runtime(), name, slot, utc_now())
 
 
 def check_shifts() -> None:
     """Every minute: shift ends handed to the routing engine (set off, told), shift starts synced."""
     runtime = process_runtime()
-    check_shift_boundaries(runtime, datetime.now(UTC), RoutingShiftEnd(runtime))
+    check_shift_boundaries(runtime, utc_now(), RoutingShiftEnd(runtime))
 
 
 def send_shift_reminders() -> None:
-    remind(process_runtime(), datetime.now(UTC), TextPeerNotifier())
+    remind(process_runtime(), utc_now(), TextPeerNotifier())
 
 
 def send_coverage_report() -> None:
     """Daily: newly found coverage gaps on the admins' board and by text, each gap once."""
-    send_coverage_gap_notices(process_runtime(), datetime.now(UTC), TextPeerNotifier())
+    send_coverage_gap_notices(process_runtime(), utc_now(), TextPeerNotifier())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
@@ -40,7 +42,8 @@ def test_at_max_call_minutes_the_peer_gets_a_gentle_text_and_nobody_is_cut_off(
 def test_end_and_report_abuse_hangs_up_the_call_and_blocks_the_caller(live: LiveWarmline) -> None:
     _, call = _bridged_call(live)
     with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", "correct horse battery staple")
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
         session.commit()
     client = live.app.test_client()
     sign_in(client, "sam@example.org", "correct horse battery staple")
@@ -61,7 +64,8 @@ def test_need_support_texts_the_admin_when_no_admin_is_on_shift(live: LiveWarmli
     live.import_roster(roster)
     lee = live.standin.phone(LEE)
     with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", "correct horse battery staple")
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
         session.commit()
     client = live.app.test_client()
     sign_in(client, "sam@example.org", "correct horse battery staple")

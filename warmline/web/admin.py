@@ -8,12 +8,12 @@ message at its field.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from warmline.clock import utc_now
 from warmline.models import Line
 from warmline.roster.schema import DAYS
 from warmline.services.admin import experiences as admin_experiences
@@ -41,10 +41,6 @@ ADMIN_NAV = (
     ("admin_blocks.blocks", "Blocks"),
     ("admin.audit", "Audit trail"),
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def acting_admin() -> Actor:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from warmline.clock import utc_now
 from warmline.domain.numbers import id_or_error
 from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
@@ -19,7 +20,7 @@ from warmline.services.admin import staffing as admin_staffing
 from warmline.services.admin import week as admin_week
 from warmline.services.admin.audit import record_change
 from warmline.services.admin.forms import FormErrors, FormValues
-from warmline.web.admin import acting_admin, submitted_form, sync_routing, utc_now
+from warmline.web.admin import acting_admin, submitted_form, sync_routing
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.ids import id_arg

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
+from warmline.clock import utc_now
 from warmline.services.texts import conversation as texts_conversation
 from warmline.services.texts import inbound as texts
 from warmline.telephony import messaging_twiml
@@ -32,7 +32,7 @@ def _degraded() -> str:
 @webhook_from_twilio(on_failure=_degraded)
 def incoming_text() -> str:
     return texts.handle_incoming_text(current_runtime(), TextForm.parse(request.form.to_dict()),
-                                      datetime.now(UTC))
+                                      utc_now())
 
 
 @bp.post(STATUS)

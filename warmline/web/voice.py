@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
 
+from warmline.clock import utc_now
 from warmline.runtime import Runtime
 from warmline.services.callbacks import calls as callbacks_voice
 from warmline.services.voice import arrival as voice_arrival
@@ -36,10 +37,6 @@ def _form() -> CallForm:
     return CallForm.parse(request.form.to_dict())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _empty() -> str:
     return twiml.empty()
 
@@ -49,7 +46,7 @@ def _contact_step(path: str, step: Step, query_key: str = "contact") -> None:
 
     @webhook_from_twilio(on_failure=_backup)
     def handler() -> str:
-        return step(current_runtime(), request.args.get(query_key, ""), _form(), _now())
+        return step(current_runtime(), request.args.get(query_key, ""), _form(), utc_now())
 
     handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
     bp.add_url_rule(path, view_func=handler, methods=["POST"])
@@ -58,7 +55,7 @@ def _contact_step(path: str, step: Step, query_key: str = "contact") -> None:
 @bp.post(urls.INCOMING)
 @webhook_from_twilio(on_failure=_backup)
 def incoming_call() -> str:
-    return voice_arrival.handle_incoming_call(current_runtime(), _form(), _now())
+    return voice_arrival.handle_incoming_call(current_runtime(), _form(), utc_now())
 
 
 @bp.post(urls.FALLBACK)
@@ -71,14 +68,14 @@ def fallback() -> str:
 @bp.post(urls.INBOUND_STATUS)
 @webhook_from_twilio(on_failure=_empty)
 def inbound_status() -> str:
-    voice_wait.handle_inbound_status(current_runtime(), _form(), _now())
+    voice_wait.handle_inbound_status(current_runtime(), _form(), utc_now())
     return _empty()
 
 
 @bp.post(urls.PEER_STATUS)
 @webhook_from_twilio(on_failure=_empty)
 def peer_status() -> str:
-    voice_peer.handle_peer_status(current_runtime(), request.args.get("offer", ""), _form(), _now())
+    voice_peer.handle_peer_status(current_runtime(), request.args.get("offer", ""), _form(), utc_now())
     return _empty()
 
 
@@ -92,7 +89,7 @@ def _leave_queue() -> str:
 @webhook_from_twilio(on_failure=_leave_queue)
 def wait() -> str:
     runtime = current_runtime()
-    return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), _now(),
+    return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), utc_now(),
                                   public_url=runtime.settings.public_url)
 
 
@@ -120,7 +117,7 @@ def _gather_step(step: GatherStep[Any]) -> None:
 
     @webhook_from_twilio(on_failure=on_failure)
     def handler() -> str:
-        return run_gather(step, current_runtime(), request.args.to_dict(), _form(), _now())
+        return run_gather(step, current_runtime(), request.args.to_dict(), _form(), utc_now())
 
     handler.__name__ = "gather_" + step.prompt.name
     bp.add_url_rule(step.prompt.path, view_func=handler, methods=["POST"])
@@ -145,7 +142,7 @@ def _callback_peer_step(path: str, step: CallbackPeerStep) -> None:
     @webhook_from_twilio(on_failure=_empty)
     def handler() -> str:
         return step(current_runtime(), request.args.get("ring", ""),
-                    request.args.get("callback", ""), _form(), _now())
+                    request.args.get("callback", ""), _form(), utc_now())
 
     handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
     bp.add_url_rule(path, view_func=handler, methods=["POST"])
@@ -155,7 +152,7 @@ def _callback_peer_step(path: str, step: CallbackPeerStep) -> None:
 @webhook_from_twilio(on_failure=_empty)
 def callback_peer_status() -> str:
     callbacks_voice.handle_peer_status(current_runtime(), request.args.get("ring", ""),
-                                       request.args.get("callback", ""), _form(), _now())
+                                       request.args.get("callback", ""), _form(), utc_now())
     return _empty()
 
 
@@ -163,7 +160,7 @@ def callback_peer_status() -> str:
 @webhook_from_twilio(on_failure=_empty)
 def callback_caller_status() -> str:
     callbacks_voice.handle_caller_status(current_runtime(), request.args.get("attempt", ""),
-                                         _form(), _now())
+                                         _form(), utc_now())
     return _empty()
 
 

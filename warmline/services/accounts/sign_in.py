@@ -21,9 +21,8 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from redis import Redis
@@ -85,11 +84,11 @@ def _dummy_hash() -> str:
 
 
 def sign_in(runtime: Runtime, email: str, password: str, *, device: str | None = None,
-            now: float | None = None) -> SignInResult:
+            now: datetime) -> SignInResult:
     """Check a sign-in. `device` is the token of a browser that signed in to this email before."""
     normalized = _normalize(email)
     key = _throttle_key(normalized, device)
-    at = time.time() if now is None else now
+    at = now.timestamp()
     wait = _seconds_to_wait(runtime.redis, key, at)
     if wait:
         return SignInResult(None, SignInRefusal.SLOWED, wait)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from argon2 import PasswordHasher
@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.clock import utc_now
 from warmline.models import AuditEntry, Peer, User
 from warmline.runtime import Runtime
 
@@ -51,7 +52,7 @@ def check_password(password: str) -> None:
 
 
 def set_password(
-    session: Session, email: str, password: str, *, actor: str = CLI_ACTOR, now: datetime | None = None
+    session: Session, email: str, password: str, *, now: datetime, actor: str = CLI_ACTOR
 ) -> User:
     """Store a new password for ``email``, making the sign-in of an existing peer if needed.
 
@@ -75,7 +76,7 @@ def set_password(
     user.locked_until = None
     session.flush()
     session.add(AuditEntry(user_id=None, actor=actor, action="user.password_set",
-                           target=normalized, detail={}, at=now or datetime.now(UTC)))
+                           target=normalized, detail={}, at=now))
     return user
 
 
@@ -91,7 +92,7 @@ def set_password_command(runtime: Runtime, email: str, stdin: TextIO) -> int:
     password = _read_password(stdin)
     try:
         with runtime.sessions.begin() as session:
-            user = set_password(session, email, password)
+            user = set_password(session, email, password, now=utc_now())
             active = user.active
     except PasswordRejectedError as exc:
         print(f"{email}: {exc}; nothing was changed", file=sys.stderr)

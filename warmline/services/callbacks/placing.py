@@ -32,7 +32,7 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -587,7 +587,3 @@ def _note(runtime: Runtime, callback_id: int, kind: EventKind, now: datetime, *,
             peer_id = contact.peer_id
     if contact is not None:
         note_event(runtime, contact, kind, now, peer_id=peer_id, detail=detail)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

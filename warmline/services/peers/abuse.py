@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from warmline.models import Contact
 from warmline.runtime import Runtime
@@ -19,8 +19,7 @@ class EndReportedContact:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def end_reported_contact(self, contact_id: str, channel: str) -> None:
-        now = datetime.now(UTC)
+    def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None:
         if channel == "sms":
             close_conversation(self.runtime, contact_id, now.timestamp(), reason="abuse")
             return

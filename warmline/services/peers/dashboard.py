@@ -264,10 +264,6 @@ def take_callback(runtime: Runtime, peer_id: int, callback_id: int) -> TakeRefus
     return None
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def peer_first_name(runtime: Runtime, peer_id: int) -> str:
     with runtime.sessions() as session:
         peer = session.get(Peer, peer_id)
@@ -456,13 +452,13 @@ class AbuseReportHook(Protocol):
     Called after the block is recorded; must not raise (it logs its own failures).
     """
 
-    def end_reported_contact(self, contact_id: str, channel: str) -> None: ...
+    def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None: ...
 
 
 class LoggingAbuseReportHook:
     """Until the voice issue installs its own: records that the call could not be ended here."""
 
-    def end_reported_contact(self, contact_id: str, channel: str) -> None:
+    def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None:
         log.warning("contact %s reported for abuse: no hook installed to end it", contact_id)
 
 
@@ -495,7 +491,7 @@ def report_abuse(
         else:
             _block_caller(session, contact, user_id=user_id, actor=actor, now=now)
             blocked_days = BLOCK_DAYS
-    (hook or LoggingAbuseReportHook()).end_reported_contact(contact_id, channel)
+    (hook or LoggingAbuseReportHook()).end_reported_contact(contact_id, channel, now)
     return AbuseReport(blocked_days)
 
 
