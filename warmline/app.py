@@ -61,10 +61,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     limits.init_app(app, runtime)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
-    # Texts (issue 7): the webhooks and the dashboard's conversation API.
+    # Texts: the webhooks and the dashboard's conversation API.
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
-    # Admin side (issue 9): lines, peers, roster week, live board, reports; invitation links.
+    # Admin side: lines, peers, roster week, live board, reports; invitation links.
     app.register_blueprint(peer_shifts.bp)
     app.register_blueprint(peer_hours.bp)
     register_admin_pages(app)

@@ -1,5 +1,5 @@
 """Callbacks end to end through the stand-in: the peer first, then the caller, bridged; three
-misses end as "callback failed"; the number is erased either way (issue 8, point 2)."""
+misses end as "callback failed"; the number is erased either way."""
 
 from __future__ import annotations
 

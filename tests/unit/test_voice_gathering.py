@@ -1,4 +1,4 @@
-"""The one rule every keypad question follows, and the one place that builds them (issue 22)."""
+"""The one rule every keypad question follows, and the one place that builds them."""
 
 from __future__ import annotations
 

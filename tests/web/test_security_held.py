@@ -1,4 +1,4 @@
-"""What held in the review (issue 15), kept by tests over every route, not a sample: forged
+"""What held in the review, kept by tests over every route, not a sample: forged
 signatures on every Twilio URL, peer to admin, CSRF on every form, and admin text escaped on every
 page. (Peer to peer: tests/e2e/texts/test_peer_isolation.py and the callbacks test below.)"""
 

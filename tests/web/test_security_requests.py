@@ -1,4 +1,4 @@
-"""The review's hostile requests (issue 15): each answered with a clear 4xx or the normal page,
+"""The review's hostile requests: each answered with a clear 4xx or the normal page,
 never a 500, an open redirect, an unbounded read or a formula in a spreadsheet."""
 
 from __future__ import annotations

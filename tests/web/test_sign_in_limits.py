@@ -1,5 +1,5 @@
-"""Sign-in is slowed, never locked (issue 15, item 6); sign-out ends the session on the server
-(item 9); "need support" cannot flood the admins (item 16)."""
+"""Sign-in is slowed, never locked; sign-out ends the session on the server; "need support"
+cannot flood the admins."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from warmline.services.voice.peer import VoiceOfferDispatcher
 
 
 def install_dispatchers() -> None:
-    # Callbacks (workers issue): a callback's routing contact (`cb-...`) rings through the
+    # A callback's routing contact (`cb-...`) rings through the
     # callback path; every other voice offer through the live-call path.
     routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))
     routing.register_dispatcher("sms", TextOfferDispatcher())

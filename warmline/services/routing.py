@@ -3,14 +3,13 @@
 Matching runs on events, never by polling: a contact arrives, a peer becomes available, an
 offer ends, a wrap-up ends. Each service below calls the engine, then runs a pass on the lines
 concerned and hands every offer taken to the `OfferDispatcher` registered for its channel (voice:
-ring the peer by REST through an RQ job; texts: show it on the dashboard). Those dispatchers
-belong to the voice and texts issues: none is registered yet, so an offer is held until it lapses
-(the sweeper expires it, which counts as the peer's miss). Register one with
-`register_dispatcher("voice", ...)` at app or worker start.
+ring the peer by REST through an RQ job; texts: show it on the dashboard). They are registered
+at app and worker start (`services.dispatchers.install_dispatchers`); with none registered, an
+offer is held until it lapses (the sweeper expires it, which counts as the peer's miss).
 
 Peers set off by the engine (two misses in a row, the end of their shift) are told through a
 `PeerNotifier`; the default, `LoggingPeerNotifier`, sends nothing: it logs one INFO line with the
-peer's id and the reason, never a phone number. The texts issue supplies the real one.
+peer's id and the reason, never a phone number; `texts.peer_texts.TextPeerNotifier` texts them.
 
 `now` is epoch seconds (float), passed in by the caller (web handler, job), as for the engine.
 """
@@ -64,7 +63,7 @@ class OfferDispatcher(Protocol):
 
 
 class PeerNotifier(Protocol):
-    """Tells a peer the engine set them off (by text: the texts issue implements it)."""
+    """Tells a peer the engine set them off (by text: `TextPeerNotifier`)."""
 
     def notify_off(self, peer_off: PeerOff) -> None: ...
 
@@ -104,7 +103,7 @@ def register_rest_notifier(notifier: RestNotifier | None) -> None:
 
 
 def register_peer_notifier(notifier: PeerNotifier | None) -> None:
-    """Install this process's default notifier (texts issue: by SMS); None restores logging."""
+    """Install this process's default notifier (by SMS at start); None restores logging."""
     global _default_notifier  # noqa: PLW0603 - one notifier per process, like the dispatchers
     _default_notifier = notifier or LoggingPeerNotifier()
 
@@ -256,7 +255,7 @@ def apply_shift_roster(runtime: Runtime, line_id: int, peer_ids: Iterable[int], 
 
 
 class RoutingShiftEnd:
-    """The workers issue's ShiftEndHook: one peer's shift on a line ended."""
+    """The shift watch's ShiftEndHook: one peer's shift on a line ended."""
 
     def __init__(self, runtime: Runtime, notifier: PeerNotifier | None = None) -> None:
         self.runtime = runtime

@@ -21,7 +21,7 @@ from warmline.voice import urls
 from warmline.voice.prompts import text
 from warmline.voice.twiml import say
 
-# Nobody hears one question more than this often in a row (issue 22): after two silences or two
+# Nobody hears one question more than this often in a row: after two silences or two
 # wrong entries the call moves on.
 MAX_TRIES: Final = 2
 # The query parameter a prompt's fall-through Redirect adds: "the caller pressed nothing".

@@ -2,7 +2,7 @@
 
 Same sign-in (the session cookie) and CSRF rules as the pages: state-changing calls send the
 token from `GET /api/csrf` in `X-CSRFToken`. Errors are always `{"error": "..."}` in JSON.
-The texts issue adds its conversation endpoints to this blueprint's URL space (and to
+The text conversations' endpoints share this URL space (`texts_api.py`, described in
 `warmline/web/openapi.py`).
 """
 

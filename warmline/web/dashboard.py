@@ -48,12 +48,12 @@ _NEW_CALENDAR_LINK_KEY = "new_calendar_link"  # session key: a calendar link mad
 
 
 def install_support_notifier(app: Flask, notifier: support_service.SupportAlertNotifier) -> None:
-    """The texts issue installs its SMS notifier here (create_app, after the blueprints)."""
+    """The SMS notifier is installed here (create_app, after the blueprints)."""
     app.extensions[SUPPORT_NOTIFIER_EXTENSION] = notifier
 
 
 def install_abuse_report_hook(app: Flask, hook: service.AbuseReportHook) -> None:
-    """The voice issue installs what hangs up a call reported for abuse."""
+    """Installs what hangs up a call (or closes a conversation) reported for abuse."""
     app.extensions[ABUSE_REPORT_HOOK_EXTENSION] = hook
 
 

@@ -93,7 +93,7 @@ def wait() -> str:
                                   public_url=runtime.settings.public_url)
 
 
-# Every keypad answer goes through one driver, which bounds every question alike (issue 22).
+# Every keypad answer goes through one driver, which bounds every question alike.
 GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     voice_arrival.LANGUAGE_STEP,
     voice_arrival.MENU_STEP,
@@ -134,7 +134,7 @@ for _path, _step in _OFFER_STEPS:
     _contact_step(_path, _step, query_key="offer")
 
 
-# Callbacks (workers issue): the peer's leg by ?ring=&callback=, the caller's by ?attempt=.
+# Callbacks: the peer's leg by ?ring=&callback=, the caller's by ?attempt=.
 CallbackPeerStep = Callable[[Runtime, str, str, CallForm, datetime], str]
 
 

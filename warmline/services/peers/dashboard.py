@@ -54,7 +54,7 @@ def record_heartbeat(redis: Redis, peer_id: int) -> None:
 def dashboard_is_open(redis: Redis, peer_id: int) -> bool:
     """Whether the peer's dashboard sent a heartbeat within the last minute.
 
-    The texts issue asks this before offering a text: no texts to a closed dashboard.
+    Asked before offering a text: no texts to a closed dashboard.
     """
     return bool(redis.exists(keys.dashboard_heartbeat(peer_id)))
 
@@ -447,7 +447,7 @@ def read_queue(runtime: Runtime, peer_id: int, now: datetime) -> list[QueueRow]:
 
 
 class AbuseReportHook(Protocol):
-    """Ends a contact a peer reported for abuse (the voice and texts issues implement it).
+    """Ends a contact a peer reported for abuse (`peers.abuse.EndReportedContact`).
 
     Called after the block is recorded; must not raise (it logs its own failures).
     """
@@ -456,7 +456,7 @@ class AbuseReportHook(Protocol):
 
 
 class LoggingAbuseReportHook:
-    """Until the voice issue installs its own: records that the call could not be ended here."""
+    """With no hook installed: records that the call could not be ended here."""
 
     def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None:
         log.warning("contact %s reported for abuse: no hook installed to end it", contact_id)

@@ -5,9 +5,8 @@ How an alert travels
     2. The admin pages show the Redis list (``list_support_alerts``); admins on shift see it there.
     3. The ``SupportAlertNotifier`` is told who to reach: the admins on shift of the peer's lines,
        or, when none is on shift, every active admin of those lines (admins with shifts on them,
-       else every active admin). The texts issue supplies the implementation that sends the text
-       and installs it with ``warmline.web.dashboard.install_support_notifier(app, notifier)``;
-       until then
+       else every active admin). The app installs the one that texts them
+       (``warmline.web.dashboard.install_support_notifier(app, notifier)``); without it,
        ``LoggingSupportNotifier`` records that nobody could be texted.
 """
 
@@ -52,7 +51,7 @@ class SupportAlert:
 
 
 class SupportAlertNotifier(Protocol):
-    """Reaches admins outside the dashboard (the texts issue implements it with SMS).
+    """Reaches admins outside the dashboard (by SMS, once the app installs it).
 
     ``notify_off_shift_admins`` is called only when no admin is on shift for the peer's lines,
     with the peer ids of the admins to text. It must not raise: a failure is logged by the

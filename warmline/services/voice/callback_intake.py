@@ -1,7 +1,7 @@
 """A caller asks to be called back: confirm the number, pick a window, allow a message or not.
 
 The number travels between steps only encrypted in Redis (a short-lived draft), and is stored
-encrypted in SQL with an expiry; the workers issue places the call and deletes the number.
+encrypted in SQL with an expiry; `callbacks.placing` places the call and deletes the number.
 """
 
 from __future__ import annotations
