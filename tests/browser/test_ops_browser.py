@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 
 from tests.browser.conftest import SCREENSHOTS, VENDOR
-from tests.web.test_dashboard_helpers import PASSWORD, make_line, make_peer
+from tests.support.dashboard import PASSWORD, make_line, make_peer
 from warmline.models import Block, Contact, Line, Shift
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline, live  # noqa: F401 - the fixture
-from tests.web.test_dashboard_helpers import PASSWORD
+from tests.support.dashboard import PASSWORD
 from warmline.services.accounts.users import set_password
 
 pytestmark = pytest.mark.browser

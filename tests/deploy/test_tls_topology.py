@@ -36,9 +36,9 @@ from sqlalchemy import select
 from config import Settings, load_settings
 from tests.conftest import clean_database
 from tests.e2e.conftest import LINE, ROSTER, SAM, SPEED
+from tests.support.dashboard import PASSWORD, make_peer
 from tests.support.jobs import JobPump
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
-from tests.web.test_dashboard_helpers import PASSWORD, make_peer
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime

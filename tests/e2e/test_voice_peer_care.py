@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
-from tests.web.test_dashboard_helpers import post_form, sign_in
+from tests.support.dashboard import post_form, sign_in
 from warmline.models import Block
 from warmline.services.accounts.users import set_password
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import add_line
+from tests.support.workers import add_line
 from warmline.models import DailyAggregate, EventKind, Outcome
 from warmline.runtime import Runtime
 from warmline.services.events import store_contact_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from tests.support.workers import add_line, add_peer, add_shift
 from warmline.models import Peer
 from warmline.runtime import Runtime
 from warmline.services.admin.coverage import (

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from tests.support.workers import add_line, add_peer, add_shift
 from warmline.models import Experience, OpenShift, Peer, Shift
 from warmline.queues import QueueName
 from warmline.roster.exporter import dump_roster, export_roster

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift, run_jobs
+from tests.support.workers import add_line, add_peer, add_shift, run_jobs
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import PeerActivity, PeerActivityDay
 from warmline.queues import QueueName

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import CALLER_NUMBER, OTHER_NUMBER, add_contact, add_line
+from tests.support.workers import CALLER_NUMBER, OTHER_NUMBER, add_contact, add_line
 from warmline import keys
 from warmline.models import (
     AggregateDay,

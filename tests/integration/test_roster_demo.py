@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
-from tests.integration.test_roster_import import import_text
+from tests.support.roster import import_text
 from warmline.models import Line, Peer
 from warmline.runtime import Runtime
 

@@ -19,8 +19,8 @@ from redis import Redis
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
-from tests.integration.test_workers_process import _worker_environment
 from tests.support.jobs import run_jobs
+from tests.support.workers import worker_environment
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
@@ -299,7 +299,7 @@ def test_a_worker_on_a_quiet_line_brings_everything_back_by_itself(
     marker, peer_key = keys.state_marker(), keys.peer(ids["ada"])
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-                              env=_worker_environment(database_url, tmp_path), stdout=log,
+                              env=worker_environment(database_url, tmp_path), stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         for moment in ("first boot", "Redis emptied on a quiet line"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.workers_fixtures import (
+from tests.support.workers import (
     CALLER_NUMBER,
     OTHER_NUMBER,
     add_contact,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from rq.job import Job
 
-from tests.integration.workers_fixtures import release_scheduled, run_jobs
+from tests.support.workers import release_scheduled, run_jobs
 from warmline import keys
 from warmline.jobs import RECURRING_JOBS, RecurringJob
 from warmline.queues import QueueName

@@ -10,7 +10,7 @@ import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_admin_helpers import (
+from tests.support.admin import (
     EXAMPLE_ROSTER,
     field_error,
     load_example,
@@ -19,7 +19,7 @@ from tests.web.test_admin_helpers import (
     text,
     value_of,
 )
-from tests.web.test_dashboard_helpers import form_csrf, sign_in
+from tests.support.dashboard import form_csrf, sign_in
 from warmline.models import AuditEntry, Line, Shift, User
 from warmline.runtime import Runtime
 from warmline.services.accounts.users import hash_password

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
+from tests.support.dashboard import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
 from warmline import keys
 from warmline.models import CallbackRequest
 from warmline.routing.engine import ArrivingContact, RoutingEngine

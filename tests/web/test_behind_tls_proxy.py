@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.conftest import make_test_settings
-from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer
+from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer
 from warmline.app import create_app
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 

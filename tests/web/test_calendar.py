@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import make_line, make_peer
+from tests.support.dashboard import make_line, make_peer
 from warmline.runtime import Runtime
 from warmline.services.peers import calendar as service
 from warmline.services.peers.dashboard import UpcomingShift

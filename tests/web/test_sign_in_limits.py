@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer, sign_in
+from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from warmline import keys
 from warmline.runtime import Runtime
 from warmline.services.accounts import sign_in as sign_ins

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from tests.web.test_dashboard_helpers import api_csrf, make_line, make_peer, sign_in
+from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
 from warmline.models import CallbackRequest, User
 from warmline.runtime import Runtime
 from warmline.services.accounts.invites import issue_invite, redeem_invitation

@@ -20,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from config import Settings
 from tests.conftest import make_test_settings
-from tests.web.test_dashboard_helpers import PASSWORD, api_csrf, sign_in
+from tests.support.dashboard import PASSWORD, api_csrf, sign_in
 from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.queues import QueueName
 from warmline.runtime import Runtime

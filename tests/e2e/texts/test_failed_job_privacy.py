@@ -9,7 +9,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
-from tests.integration.workers_fixtures import release_scheduled
+from tests.support.workers import release_scheduled
 from warmline.jobs import SEND_TEXTS
 from warmline.logs import MASK
 from warmline.queues import QueueName

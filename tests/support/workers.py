@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 from rq.job import Job
@@ -15,6 +17,13 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
+from tests.support.services import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_DATA_KEY,
+    TEST_REDIS_URL,
+    TEST_SECRET_KEY,
+)
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
@@ -128,3 +137,22 @@ def every_job(runtime: Runtime) -> Iterator[Job]:
             seen.add(job_id)
             job = Job.fetch(job_id, connection=runtime.redis)
             yield job
+
+
+def worker_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("WARMLINE_", "TWILIO_"))}
+    environ.update(
+        {
+            "WARMLINE_ENV": "test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": TEST_REDIS_URL,
+            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+            "TWILIO_API_URL": "http://127.0.0.1:9",
+            "WARMLINE_PUBLIC_URL": "http://localhost",
+            "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
+            "WARMLINE_DATA_KEY": TEST_DATA_KEY,
+            "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
+        }
+    )
+    return environ

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -107,3 +108,13 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
 def post_form(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> object:
     token = form_csrf(client, "/dashboard")
     return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def post_text(client: FlaskClient, path: str, **data: str) -> str:
+    token = form_csrf(client, "/dashboard")
+    response = client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+    return html.unescape(response.get_data(as_text=True))
+
+
+def page_text(client: FlaskClient, path: str = "/dashboard") -> str:
+    return html.unescape(client.get(path).get_data(as_text=True))

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.web.test_dashboard_helpers import form_csrf, make_peer, sign_in
+from tests.support.dashboard import form_csrf, make_peer, sign_in
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime
 
