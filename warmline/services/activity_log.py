@@ -1,4 +1,4 @@
-"""The durable facts of a peer's working time, recorded as they happen (see peer_activity for
+"""The durable facts of a peer's working time, recorded as they happen (see peers/hours.py for
 the report built from them): a job on the slow `events` queue writes each one, so routing never
 waits on SQL and a fact survives a database blip."""
 

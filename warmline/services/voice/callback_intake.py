@@ -118,7 +118,7 @@ def _remember_number(runtime: Runtime, call: CallContext, number: str) -> str:
 
 def _not_set_up(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No number after two misses: the caller goes back where they came from, told so."""
-    from warmline.services.voice.wait import (  # noqa: PLC0415 - voice_wait starts this intake
+    from warmline.services.voice.wait import (  # noqa: PLC0415 - voice.wait starts this intake
         ORIGIN_CLOSED,
         ORIGIN_HOLD,
         back_to_queue,
