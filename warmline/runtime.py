@@ -28,12 +28,18 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: Redis
     keys: DataKeys
-    twilio: TwilioGateway
-    """The one Twilio gateway of the process; a test may hand in another."""
+    twilio_gateway: TwilioGateway | None = None
+    """A gateway to use instead of Twilio's REST API (a test's); None: the REST gateway."""
     # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
     # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
     clock_speed: float = 1.0
     _queues: dict[QueueName, Queue] = field(default_factory=dict)
+
+    @property
+    def twilio(self) -> TwilioGateway:
+        """The Twilio gateway, made here and nowhere else: a fresh REST gateway per use (as
+        before the gateway moved onto the runtime), so it always follows these settings."""
+        return self.twilio_gateway or RestTwilioGateway(self.settings)
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:
@@ -62,7 +68,6 @@ def build_runtime(settings: Settings) -> Runtime:
         sessions=make_session_factory(engine),
         redis=make_redis(settings.redis_url),
         keys=DataKeys.from_secret(settings.data_key),
-        twilio=RestTwilioGateway(settings),
     )
 
 

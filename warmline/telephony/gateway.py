@@ -183,12 +183,10 @@ class TwilioRecords:
 
 
 def _client(settings: Settings) -> Client:
-    # One client for the process, shared by the web's threads: no pooled session, so each request
-    # has its own connection (as when a gateway was made per use) and no socket crosses a fork.
     client = Client(
         settings.twilio_account_sid,
         settings.twilio_auth_token,
-        http_client=TwilioHttpClient(pool_connections=False, timeout=REST_TIMEOUT_SECONDS),
+        http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
     )
     client.api.base_url = settings.twilio_api_url
     return client
