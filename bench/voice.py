@@ -86,7 +86,6 @@ from warmline.services.dispatchers import install_dispatchers  # noqa: E402
 from warmline.services.routing_sync import refresh_line_routing  # noqa: E402
 from warmline.standin import Standin  # noqa: E402
 from warmline.telephony.configure import configure_numbers  # noqa: E402
-from warmline.telephony.gateway import RestTwilioGateway  # noqa: E402
 from warmline.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
 from warmline.voice import urls  # noqa: E402
 
@@ -638,7 +637,7 @@ def running_system(args: argparse.Namespace, stack: ExitStack) -> Iterator[Syste
         ids = {email: peer_id for email, peer_id in session.execute(select(Peer.email, Peer.id))}
         peer_ids = [ids[email] for email in emails]
         line_id = session.scalars(select(Line.id).where(Line.number == LINE)).one()
-    configure_numbers(runtime, RestTwilioGateway(settings))
+    configure_numbers(runtime, runtime.twilio)
     for n in range(args.peers):
         # Rings until the ring timeout: nobody answers during the measurement.
         standin.peer_phone(peer_phone(n), mode="manual")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.text_policy import TextPolicy, read_text_policy
+
 # Documented defaults (README "Settings"). A local run needs none of them set.
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
@@ -54,6 +56,7 @@ class Settings:
     # How many reverse proxies in front of `web` set X-Forwarded-*: exactly that many are
     # trusted (werkzeug's ProxyFix); 0 ignores the headers, so a client cannot pick its address.
     proxy_hops: int = 0
+    text_policy: TextPolicy = field(default_factory=TextPolicy)
 
     @property
     def is_production(self) -> bool:
@@ -186,6 +189,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         errors.append(f"WARMLINE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
     proxy_hops = _proxy_hops(env_vars.get("WARMLINE_PROXY_HOPS", ""), errors)
+    text_policy = read_text_policy(env_vars, errors)
     if env == PRODUCTION:
         given_url = public_url if env_vars.get("WARMLINE_PUBLIC_URL") else None  # else: "required"
         _check_production_secrets(secret_key, data_key, given_url, errors)
@@ -205,4 +209,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         instance_dir=instance_dir,
         log_level=log_level,
         proxy_hops=proxy_hops,
+        text_policy=text_policy,
     )

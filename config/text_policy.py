@@ -1,14 +1,11 @@
-"""The texts policy (risk words, inactivity, content expiry), read once from the environment."""
+"""The texts policy (risk words, inactivity, content expiry); read with the other settings."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config.settings import ConfigError
-
-# DOMAIN.md #13 and issue 7: words about means and plans. Matched as whole words or phrases, any
+# DOMAIN.md #13: words about means and plans. Matched as whole words or phrases, any
 # case; an amount of pills ("30 pills", "20 tablets") is matched by a pattern in warmline.texts.
 DEFAULT_RISK_WORDS: tuple[str, ...] = (
     "pills", "overdose", "od", "weapon", "gun", "rope", "kill myself", "end it", "end my life",
@@ -32,11 +29,10 @@ class TextPolicy:
         return int(MAX_CONTENT_HOURS * 3600)
 
 
-def load_text_policy(environ: Mapping[str, str] | None = None) -> TextPolicy:
+def read_text_policy(env: Mapping[str, str], errors: list[str]) -> TextPolicy:
     """`WARMLINE_TEXT_RISK_WORDS` (comma-separated), `WARMLINE_TEXT_INACTIVITY_MINUTES`,
-    `WARMLINE_TEXT_CONTENT_HOURS` (after close, at most 24)."""
-    env = os.environ if environ is None else environ
-    errors: list[str] = []
+    `WARMLINE_TEXT_CONTENT_HOURS` (after close, at most 24). A bad value is added to `errors`
+    (load_settings reports them all at once) and its default is used meanwhile."""
     words = DEFAULT_RISK_WORDS
     raw_words = env.get("WARMLINE_TEXT_RISK_WORDS", "").strip()
     if raw_words:
@@ -58,6 +54,4 @@ def load_text_policy(environ: Mapping[str, str] | None = None) -> TextPolicy:
     minutes = number("WARMLINE_TEXT_INACTIVITY_MINUTES", DEFAULT_INACTIVITY_MINUTES, 0.01, 24 * 60)
     hours = number("WARMLINE_TEXT_CONTENT_HOURS", DEFAULT_CONTENT_HOURS_AFTER_CLOSE, 0.0,
                    MAX_CONTENT_HOURS)
-    if errors:
-        raise ConfigError("Warmline cannot start:\n  - " + "\n  - ".join(errors))
     return TextPolicy(words, minutes * 60.0, hours * 3600.0)

@@ -8,10 +8,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.abuse import EndReportedContact
-from warmline.services.backup_route import warm_backup_routes
 from warmline.services.dispatchers import install_dispatchers
-from warmline.services.peer_texts import TextPeerNotifier
+from warmline.services.peers.abuse import EndReportedContact
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.voice.backup_route import warm_backup_routes
 from warmline.web import (
     api,
     auth,
@@ -61,10 +61,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     limits.init_app(app, runtime)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):
         app.register_blueprint(blueprint)
-    # Texts (issue 7): the webhooks and the dashboard's conversation API.
+    # Texts: the webhooks and the dashboard's conversation API.
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
-    # Admin side (issue 9): lines, peers, roster week, live board, reports; invitation links.
+    # Admin side: lines, peers, roster week, live board, reports; invitation links.
     app.register_blueprint(peer_shifts.bp)
     app.register_blueprint(peer_hours.bp)
     register_admin_pages(app)

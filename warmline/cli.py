@@ -41,7 +41,7 @@ def cmd_roster_export(args: argparse.Namespace) -> int:
 
 
 def cmd_user_password(args: argparse.Namespace) -> int:
-    from warmline.services.users import set_password_command
+    from warmline.services.accounts.users import set_password_command
 
     return set_password_command(_runtime(), args.email, sys.stdin)
 
@@ -53,7 +53,7 @@ def cmd_twilio_configure(args: argparse.Namespace) -> int:
 
 
 def cmd_standin(args: argparse.Namespace) -> int:
-    # issue 10: the app's own account SID and token by default, and --configure-lines.
+    # The app's own account SID and token by default, and --configure-lines.
     from warmline.simulate.wiring import standin_command
 
     return standin_command(list(args.rest))
@@ -78,7 +78,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
-    from warmline.services.recovery import rebuild_command
+    from warmline.services.upkeep.recovery import rebuild_command
 
     return rebuild_command(_runtime())
 
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# issue 10: these hand every argument to their own parser. argparse's REMAINDER drops a leading
+# These hand every argument to their own parser. argparse's REMAINDER drops a leading
 # `--option` (`standin --port 5077` failed), so they are dispatched before argparse sees them.
 FORWARDED: dict[str, Handler] = {"standin": cmd_standin, "simulate": cmd_simulate,
                                  "soak": cmd_soak, "plan": cmd_plan}

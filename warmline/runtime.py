@@ -14,6 +14,7 @@ from config import Settings, load_settings
 from warmline.crypto import DataKeys
 from warmline.db import make_engine, make_session_factory
 from warmline.queues import QueueName
+from warmline.telephony.gateway import RestTwilioGateway, TwilioGateway
 
 # A Redis that does not answer within a second is treated as down: callers take the backup
 # route rather than wait (DESIGN.md, degraded mode).
@@ -27,10 +28,18 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: Redis
     keys: DataKeys
+    twilio_gateway: TwilioGateway | None = None
+    """A gateway to use instead of Twilio's REST API (a test's); None: the REST gateway."""
     # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
     # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
     clock_speed: float = 1.0
     _queues: dict[QueueName, Queue] = field(default_factory=dict)
+
+    @property
+    def twilio(self) -> TwilioGateway:
+        """The Twilio gateway, made here and nowhere else: a fresh REST gateway per use (as
+        before the gateway moved onto the runtime), so it always follows these settings."""
+        return self.twilio_gateway or RestTwilioGateway(self.settings)
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:

@@ -13,18 +13,18 @@ import argparse
 import logging
 import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
 from rq import Queue
 
 from config import ConfigError, Settings, load_settings
+from warmline.clock import utc_now
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime
 from warmline.services.dispatchers import install_dispatchers
-from warmline.services.recurring import reconcile_recurring_jobs
+from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
@@ -67,7 +67,7 @@ def reconcile_once(settings: Settings) -> list[str]:
     process, and jobs build their own connections (process_runtime), never reuse these."""
     runtime = build_runtime(settings)
     try:
-        added = reconcile_recurring_jobs(runtime, datetime.now(UTC))
+        added = reconcile_recurring_jobs(runtime, utc_now())
     finally:
         runtime.close()
     if added:
@@ -81,11 +81,12 @@ def preload_for_forked_jobs() -> None:
     Measured by bench/voice.py: ringing a peer fell from 179 to 56 ms at p50 once twilio's REST
     modules are imported and SQLAlchemy's mappers configured in the parent (no sockets opened).
     """
-    import twilio.rest.api.v2010.account.call  # noqa: F401, PLC0415 - imported for its side effect
     from sqlalchemy.orm import configure_mappers  # noqa: PLC0415
 
     import warmline.models  # noqa: F401, PLC0415
+    from warmline.telephony.gateway import preload  # noqa: PLC0415
 
+    preload()
     configure_mappers()
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
-from warmline.services import aggregates, peer_activity, retention
+from warmline.services.peers import hours as peer_activity
+from warmline.services.upkeep import aggregates, retention
 
 
 def compute_aggregates() -> int:
-    return aggregates.aggregate_pending_days(process_runtime(), datetime.now(UTC))
+    return aggregates.aggregate_pending_days(process_runtime(), utc_now())
 
 
 def roll_up_peer_hours() -> int:
-    return peer_activity.roll_up_days(process_runtime(), datetime.now(UTC))
+    return peer_activity.roll_up_days(process_runtime(), utc_now())
 
 
 def apply_retention() -> None:
     runtime = process_runtime()
-    retention.apply_retention(runtime, datetime.now(UTC), retention.TwilioRecords(runtime.settings))
+    retention.apply_retention(runtime, utc_now(), runtime.twilio.records)
 
 
 def erase_person(caller_hash: str, encrypted_number: str | None = None) -> None:
@@ -27,7 +27,7 @@ def erase_person(caller_hash: str, encrypted_number: str | None = None) -> None:
     retention.erase_person(
         runtime,
         caller_hash,
-        now=datetime.now(UTC),
-        provider=retention.TwilioRecords(runtime.settings),
+        now=utc_now(),
+        provider=runtime.twilio.records,
         encrypted_number=encrypted_number,
     )

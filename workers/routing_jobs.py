@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
-from warmline.services import contact_repair, recovery, rest, routing
+from warmline.services import routing
+from warmline.services.peers import rest
+from warmline.services.upkeep import contact_repair, recovery
 
 
 def run_match_pass(line_id: int) -> int:
@@ -27,11 +29,11 @@ def end_wrap_up(peer_id: int) -> str:
 
 def end_rest_break(peer_id: int, until: int) -> str:
     """The dashboard's 10-minute break is over: back to available, once, if still on it."""
-    return rest.end_rest_break(process_runtime(), peer_id, until, datetime.now(UTC))
+    return rest.end_rest_break(process_runtime(), peer_id, until, utc_now())
 
 
 def close_unseen_hangups() -> int:
     """Recurring: voice contacts whose hang-up nobody saw get their outcome."""
     runtime = process_runtime()
     return len(contact_repair.close_unseen_hangups(runtime, recovery.twilio_call_checker(runtime),
-                                                    datetime.now(UTC)))
+                                                    utc_now()))

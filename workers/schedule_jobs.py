@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
-from warmline.services.coverage import send_coverage_gap_notices
-from warmline.services.peer_texts import TextPeerNotifier
-from warmline.services.recurring import run_recurring_job
+from warmline.services.admin.coverage import send_coverage_gap_notices
+from warmline.services.peers.shift_watch import check_shift_boundaries
+from warmline.services.peers.shift_watch import send_shift_reminders as remind
 from warmline.services.routing import RoutingShiftEnd
-from warmline.services.shift_watch import check_shift_boundaries
-from warmline.services.shift_watch import send_shift_reminders as remind
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.upkeep.recurring import run_recurring_job
 
 
 def run_recurring(name: str, slot: str) -> None:
-    """One run of the recurring job `name` (table in warmline.services.recurring)."""
-    run_recurring_job(process_runtime(), name, slot, datetime.now(UTC))
+    """One run of the recurring job `name` (table in warmline.services.upkeep.recurring)."""
+    run_recurring_job(process_runtime(), name, slot, utc_now())
 
 
 def check_shifts() -> None:
     """Every minute: shift ends handed to the routing engine (set off, told), shift starts synced."""
     runtime = process_runtime()
-    check_shift_boundaries(runtime, datetime.now(UTC), RoutingShiftEnd(runtime))
+    check_shift_boundaries(runtime, utc_now(), RoutingShiftEnd(runtime))
 
 
 def send_shift_reminders() -> None:
-    remind(process_runtime(), datetime.now(UTC), TextPeerNotifier())
+    remind(process_runtime(), utc_now(), TextPeerNotifier())
 
 
 def send_coverage_report() -> None:
     """Daily: newly found coverage gaps on the admins' board and by text, each gap once."""
-    send_coverage_gap_notices(process_runtime(), datetime.now(UTC), TextPeerNotifier())
+    send_coverage_gap_notices(process_runtime(), utc_now(), TextPeerNotifier())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from warmline.runtime import process_runtime
-from warmline.services import peer_texts, texts_conversation
+from warmline.services.texts import conversation as texts_conversation
+from warmline.services.texts import peer_texts
 
 
 def send_texts(contact_id: str) -> int:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
-from warmline.services import voice_peer
+from warmline.services.voice import peer as voice_peer
 
 
 def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str | None:
     return voice_peer.ring_peer(process_runtime(), offer_id, contact_id, peer_id, line_id,
-                                now=datetime.now(UTC))
+                                now=utc_now())
 
 
 def remind_long_call(contact_id: str, peer_id: int) -> bool:

@@ -16,15 +16,15 @@ from sqlalchemy import select
 
 from tests.browser.conftest import SCREENSHOTS, VENDOR
 from tests.conftest import CHROMIUM
-from tests.web.test_admin_helpers import EXAMPLE_ROSTER, load_example
-from tests.web.test_dashboard_helpers import PASSWORD, make_peer
+from tests.support.admin import EXAMPLE_ROSTER, load_example
+from tests.support.browser import ADMIN, sign_in_page
+from tests.support.dashboard import make_peer
 from warmline.models import Line, Shift, User
 from warmline.runtime import Runtime
-from warmline.services.admin_week import week_label
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
+from warmline.services.admin.week import week_label
 
 pytestmark = pytest.mark.browser
-ADMIN = "coordinator@example.org"
 ZONE = ZoneInfo("America/New_York")
 RANK = {"gap": 0, "thin": 1, "ok": 2}
 
@@ -46,16 +46,6 @@ def _seed(runtime: Runtime) -> int:
         return session.scalars(select(Line.id)).one()
 
 
-def _sign_in(
-    page: Page, url: str, email: str = ADMIN, password: str = PASSWORD, then: str = "/admin/"
-) -> None:
-    page.goto(f"{url}/sign-in?next={then}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def _cell(page: Page, day: date, hour: int) -> str:
     cell = page.locator(f'td[data-day="{day.isoformat()}"][data-hour="{hour}"]')
     classes = cell.get_attribute("class") or ""
@@ -71,7 +61,7 @@ def test_an_admin_builds_the_week_and_the_peer_sees_the_new_shift(
     line_id = _seed(runtime)
     today = datetime.now(UTC).astimezone(ZONE).date()
     week = week_label(today - timedelta(days=today.weekday()))
-    _sign_in(page, live_url)
+    sign_in_page(page, live_url)
     page.goto(f"{live_url}/admin/roster?line={line_id}&week={week}")
     before = _cell(page, today, 11)
 
@@ -132,7 +122,7 @@ def test_an_admin_builds_the_week_and_the_peer_sees_the_new_shift(
     lee = page.context.browser.new_context()  # type: ignore[union-attr]
     try:
         lee_page = lee.new_page()
-        _sign_in(lee_page, live_url, "lee@example.org", "lee's passphrase", then="/dashboard")
+        sign_in_page(lee_page, live_url, "lee@example.org", "lee's passphrase", then="/dashboard")
         tomorrow = today + timedelta(days=1)
         expect(lee_page.locator("ul.shifts")).to_contain_text(f"{tomorrow:%a %d %b}, 10:00–14:00")
     finally:
@@ -144,7 +134,7 @@ def test_an_invited_peer_sets_a_password_through_the_link(
 ) -> None:
     page = desk
     _seed(runtime)
-    _sign_in(page, live_url, then="/admin/peers")
+    sign_in_page(page, live_url, then="/admin/peers")
     page.locator("#invite-peer").click()
     page.get_by_label("Email").fill("jo@example.org")
     page.get_by_label("Name").fill("Jo Peer")
@@ -194,7 +184,7 @@ def test_the_admin_pages_have_no_serious_accessibility_violations(
     axe_page: Page, live_url: str, runtime: Runtime
 ) -> None:
     line_id = _seed(runtime)
-    _sign_in(axe_page, live_url)
+    sign_in_page(axe_page, live_url)
     found: dict[str, list[dict[str, Any]]] = {}
     for path in _admin_pages(runtime, line_id):
         axe_page.goto(live_url + path)
@@ -220,7 +210,7 @@ _CONTROLS = "a[href], button, input:not([type=hidden]):not([hidden]), select, te
 
 def test_every_admin_control_is_reached_by_keyboard(page: Page, live_url: str, runtime: Runtime) -> None:
     line_id = _seed(runtime)
-    _sign_in(page, live_url)
+    sign_in_page(page, live_url)
     for path in _admin_pages(runtime, line_id):
         page.goto(live_url + path)
         # A radio group is one stop for Tab (arrows choose within it), as browsers define it.
@@ -247,7 +237,7 @@ def test_every_admin_control_is_reached_by_keyboard(page: Page, live_url: str, r
 
 def test_a_shift_is_made_and_skipped_by_keyboard_alone(page: Page, live_url: str, runtime: Runtime) -> None:
     line_id = _seed(runtime)
-    _sign_in(page, live_url)
+    sign_in_page(page, live_url)
     page.goto(f"{live_url}/admin/roster?line={line_id}&week=2026-W50")
 
     def tab_to(selector: str) -> None:

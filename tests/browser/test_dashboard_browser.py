@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE_WIDTH, SCREENSHOTS, VENDOR
-from tests.web.test_dashboard_helpers import PASSWORD, make_line, make_peer
+from tests.support.dashboard import PASSWORD, make_line, make_peer
 from warmline.domain.matching import Presence
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime

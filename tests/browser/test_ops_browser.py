@@ -17,14 +17,15 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 
 from tests.browser.conftest import SCREENSHOTS, VENDOR
-from tests.web.test_dashboard_helpers import PASSWORD, make_line, make_peer
+from tests.support.dashboard import PASSWORD, make_line, make_peer
 from warmline.models import Block, Contact, Line, Shift
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
-from warmline.services import drop_ins, open_shifts, routing
-from warmline.services.admin_notices import NoticeKind, post_notice
-from warmline.services.coverage import send_coverage_gap_notices
+from warmline.services import routing
+from warmline.services.admin.coverage import send_coverage_gap_notices
+from warmline.services.admin.notices import NoticeKind, post_notice
 from warmline.services.notifications import LoggingNotifier
+from warmline.services.peers import drop_ins, open_shifts
 
 pytestmark = pytest.mark.browser
 ADMIN = "casey@example.org"
@@ -80,7 +81,7 @@ def _seed(runtime: Runtime) -> tuple[int, int, int]:
         session.add(Contact(id=uuid.uuid4().hex, line_id=line, channel="voice",
                             caller_hash="b" * 64, arrived_at=now - timedelta(minutes=20),
                             ended_at=now - timedelta(minutes=5), outcome="connected"))
-    from warmline.services.dashboard import find_shift_standing, sync_peer_into_routing
+    from warmline.services.peers.dashboard import find_shift_standing, sync_peer_into_routing
 
     sync_peer_into_routing(runtime, robin, find_shift_standing(runtime, robin, now), now)
     routing.set_presence(runtime, robin, routing.Presence.AVAILABLE, time.time())

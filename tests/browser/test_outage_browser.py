@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import clean_database, make_test_settings
 from tests.e2e.test_voice_degraded import _free_port, own_redis
-from tests.web.test_dashboard_helpers import PASSWORD, make_line, make_peer
+from tests.support.dashboard import PASSWORD, make_line, make_peer
 from warmline.app import create_app
 from warmline.runtime import build_runtime, set_process_runtime
 

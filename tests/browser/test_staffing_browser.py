@@ -11,11 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_admin_browser import ADMIN, _sign_in
-from tests.planning.test_plan_explicit import textbook_peers
-from tests.planning.test_plan_history import _events
-from tests.web.test_admin_helpers import load_example
-from tests.web.test_dashboard_helpers import make_peer
+from tests.support.admin import load_example
+from tests.support.browser import ADMIN, sign_in_page
+from tests.support.dashboard import make_peer
+from tests.support.planning import history_events, textbook_peers
 from warmline.models import Line, Shift
 from warmline.runtime import Runtime
 
@@ -46,10 +45,10 @@ def _seed_history(runtime: Runtime) -> int:
             thursday = datetime.combine(day - timedelta(days=day.weekday() - 3), datetime.min.time(), ZONE)
             for n in range(4):
                 arrived = thursday + timedelta(hours=10, minutes=12 * n)
-                session.add_all(_events(line_id, f"t{week}-{n}", arrived,
+                session.add_all(history_events(line_id, f"t{week}-{n}", arrived,
                                         "veteran" if n == 0 else "recovery", talk_minutes=10,
                                         wait_seconds=30))
-            session.add_all(_events(line_id, f"w{week}", thursday - timedelta(days=1, hours=-19),
+            session.add_all(history_events(line_id, f"w{week}", thursday - timedelta(days=1, hours=-19),
                                     "survivor", talk_minutes=10, wait_seconds=30))
     return line_id
 
@@ -64,7 +63,7 @@ def test_the_week_shows_needed_beside_scheduled_and_the_what_if_before_saving(
         desk: Page, live_url: str, runtime: Runtime) -> None:
     page = desk
     line_id = _seed_history(runtime)
-    _sign_in(page, live_url)
+    sign_in_page(page, live_url)
     page.goto(f"{live_url}/admin/roster?line={line_id}&week={WEEK}")
     expect(page.locator("#staffing-heading")).to_be_visible()
     # Thursday 10:00: four calls an hour of 10 minutes + 90 s wrap-up need Erlang C's peers; Sam alone is on.

@@ -18,7 +18,7 @@ from tests.e2e.texts.conftest import (  # noqa: F401 - fixtures used by name
     standin,
     world,
 )
-from tests.web.test_dashboard_helpers import PASSWORD
+from tests.support.dashboard import PASSWORD
 
 pytestmark = pytest.mark.browser
 

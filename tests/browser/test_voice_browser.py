@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline, live  # noqa: F401 - the fixture
-from tests.web.test_dashboard_helpers import PASSWORD
-from warmline.services.users import set_password
+from tests.support.dashboard import PASSWORD
+from warmline.services.accounts.users import set_password
 
 pytestmark = pytest.mark.browser
 CALLER = "+15005550006"
@@ -18,7 +20,7 @@ def test_a_waiting_call_appears_by_itself_and_is_connected_to_the_peer(
 ) -> None:
     live.import_roster(ROSTER)
     with live.runtime.sessions.begin() as session:
-        set_password(session, "sam@example.org", PASSWORD, actor="test")
+        set_password(session, "sam@example.org", PASSWORD, actor="test", now=datetime.now(UTC))
     sam_phone = live.peer(SAM)
     sam_id = live.peer_id("sam@example.org")
 

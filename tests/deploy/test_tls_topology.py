@@ -36,16 +36,15 @@ from sqlalchemy import select
 from config import Settings, load_settings
 from tests.conftest import clean_database
 from tests.e2e.conftest import LINE, ROSTER, SAM, SPEED
+from tests.support.dashboard import PASSWORD, make_peer
 from tests.support.jobs import JobPump
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
-from tests.web.test_dashboard_helpers import PASSWORD, make_peer
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
 from warmline.standin import Standin
 from warmline.telephony.configure import configure_numbers
-from warmline.telephony.gateway import RestTwilioGateway
 from warmline.telephony.signature import compute_signature
 
 pytestmark = [
@@ -383,7 +382,7 @@ def test_a_call_through_the_stand_in_reaches_a_peer_via_the_https_url(topology: 
     url = topology.public_url
     _sam_can_sign_in(topology)
     # `python -m warmline twilio configure`: the line's number calls the https:// public URL.
-    configure_numbers(topology.runtime, RestTwilioGateway(topology.settings))
+    configure_numbers(topology.runtime, topology.runtime.twilio)
     standin = topology.standin
     standin.peer_phone(SAM, mode="answer", answer_after=0.5, press={"Press 1 to accept": "1"})
     client = topology.plain_client()

@@ -25,7 +25,6 @@ from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.standin import Phone, Standin
 from warmline.telephony.configure import configure_numbers
-from warmline.telephony.gateway import RestTwilioGateway
 
 LINE = "+12125550100"
 CRISIS = "+12125550199"
@@ -78,7 +77,7 @@ class LiveWarmline:
             import_roster_text(session, self.runtime.keys, text, prune=True, actor="test",
                                user_id=None, source="test", now=datetime.now(UTC))
             session.commit()
-        configure_numbers(self.runtime, RestTwilioGateway(self.runtime.settings))
+        configure_numbers(self.runtime, self.runtime.twilio)
 
     def peer(self, number: str, **behaviour: Any) -> Phone:
         """A peer's phone that answers and presses 1 on the whisper unless told otherwise."""

@@ -1,5 +1,5 @@
 """Callbacks end to end through the stand-in: the peer first, then the caller, bridged; three
-misses end as "callback failed"; the number is erased either way (issue 8, point 2)."""
+misses end as "callback failed"; the number is erased either way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
 from warmline.models import CallbackAttempt, CallbackRequest, Contact
-from warmline.services import callbacks, dashboard
+from warmline.services.callbacks import placing as callbacks
+from warmline.services.peers import dashboard
 from warmline.standin import Phone
 
 CALLER = "+12125550142"

@@ -1,5 +1,5 @@
 """A worker killed with SIGKILL in the middle of a callback job: after a restart the caller is
-called exactly once (issue 8, point 2). Real worker processes, the app and stand-in in-process.
+called exactly once. Real worker processes, the app and stand-in in-process.
 
 A small HTTP proxy sits between the first worker and the stand-in and holds the REST request
 that calls the caller: either before the stand-in sees it (the call was never made) or after

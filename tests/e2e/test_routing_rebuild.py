@@ -158,7 +158,7 @@ def _crowd_roster() -> str:
 @pytest.mark.slow
 def test_first_boot_on_an_empty_redis_with_traffic_before_the_first_sweep(
         live: LiveWarmline) -> None:
-    """Issue 13's run: 18 callers, 6 peers, Redis empty at start and traffic before the
+    """The soak's run: 18 callers, 6 peers, Redis empty at start and traffic before the
     sweeper's first run. Every caller is served; no peer on a call is set off or offered more."""
     live.import_roster(_crowd_roster())
     assert not live.runtime.redis.exists("wl:{wl}:state_marker")  # a first boot

@@ -1,6 +1,6 @@
 """Every keypad question of the voice flows, walked through the stand-in with silence and with
 wrong keys: each moves on within its bound, says what it is doing, and every answer is valid
-TwiML (issue 22). A question added to `warmline.voice.questions.ALL` without a walk here fails
+TwiML. A question added to `warmline.voice.questions.ALL` without a walk here fails
 `test_every_question_is_walked`."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.support.jobs import JobPump
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.models import CallbackAttempt, CallbackRequest
 from warmline.routing.engine import RoutingEngine
-from warmline.services import callbacks
+from warmline.services.callbacks import placing as callbacks
 from warmline.standin import Phone, PhoneCall
 from warmline.voice import questions
 from warmline.voice.gathering import Prompt

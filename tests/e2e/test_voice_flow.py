@@ -209,7 +209,7 @@ def test_a_blocked_caller_hears_a_kind_message(live: LiveWarmline) -> None:
     from datetime import UTC, datetime, timedelta
 
     from warmline.models import Block
-    from warmline.services.voice_common import caller_identity
+    from warmline.services.voice.common import caller_identity
 
     live.import_roster(ROSTER)
     with live.runtime.sessions() as session:

@@ -1,4 +1,4 @@
-"""Hold updates say only what is true, through the stand-in (issue 22, point 2)."""
+"""Hold updates say only what is true, through the stand-in."""
 
 from __future__ import annotations
 

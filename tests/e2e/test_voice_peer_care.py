@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
-from tests.web.test_dashboard_helpers import post_form, sign_in
+from tests.support.dashboard import post_form, sign_in
 from warmline.models import Block
-from warmline.services.users import set_password
+from warmline.services.accounts.users import set_password
 
 CALLER = "+15005550006"
 
@@ -24,7 +26,7 @@ def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-
 def test_at_max_call_minutes_the_peer_gets_a_gentle_text_and_nobody_is_cut_off(
     live: LiveWarmline,
 ) -> None:
-    from warmline.services.voice_peer import remind_long_call
+    from warmline.services.voice.peer import remind_long_call
 
     sam, call = _bridged_call(live)
     contact = live.contact_of_call(call.sid)
@@ -40,7 +42,8 @@ def test_at_max_call_minutes_the_peer_gets_a_gentle_text_and_nobody_is_cut_off(
 def test_end_and_report_abuse_hangs_up_the_call_and_blocks_the_caller(live: LiveWarmline) -> None:
     _, call = _bridged_call(live)
     with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", "correct horse battery staple")
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
         session.commit()
     client = live.app.test_client()
     sign_in(client, "sam@example.org", "correct horse battery staple")
@@ -61,7 +64,8 @@ def test_need_support_texts_the_admin_when_no_admin_is_on_shift(live: LiveWarmli
     live.import_roster(roster)
     lee = live.standin.phone(LEE)
     with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", "correct horse battery staple")
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
         session.commit()
     client = live.app.test_client()
     sign_in(client, "sam@example.org", "correct horse battery staple")

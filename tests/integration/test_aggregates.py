@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import add_line
+from tests.support.workers import add_line
 from warmline.models import DailyAggregate, EventKind, Outcome
 from warmline.runtime import Runtime
-from warmline.services.aggregates import aggregate_days, aggregate_pending_days, read_report
 from warmline.services.events import store_contact_event
+from warmline.services.upkeep.aggregates import aggregate_days, aggregate_pending_days, read_report
 
 ZONE = ZoneInfo("America/New_York")
 DAY = date(2026, 3, 4)

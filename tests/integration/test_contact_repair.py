@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.workers_fixtures import add_line
 from tests.support.jobs import run_jobs
+from tests.support.workers import add_line
 from warmline.models import CallbackRequest, Contact, ContactEvent, Line
 from warmline.runtime import Runtime
-from warmline.services.contact_repair import REPAIR_AFTER, close_unseen_hangups
 from warmline.services.contacts import open_contact
+from warmline.services.upkeep.contact_repair import REPAIR_AFTER, close_unseen_hangups
 
 
 def _contact(runtime: Runtime, line_id: int, sid: str, arrived: datetime) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from tests.support.workers import add_line, add_peer, add_shift
 from warmline.models import Peer
 from warmline.runtime import Runtime
-from warmline.services.admin_notices import NoticeKind, list_notices
-from warmline.services.coverage import (
+from warmline.services.admin.coverage import (
     build_coverage_report,
     render_coverage_report,
     send_coverage_gap_notices,
 )
+from warmline.services.admin.notices import NoticeKind, list_notices
 from warmline.services.notifications import LoggingNotifier
 
 # London is on GMT until 29 March 2026, so local hours are UTC hours in this window... except

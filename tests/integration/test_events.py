@@ -12,14 +12,14 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from tests.conftest import make_test_settings
-from tests.integration.workers_fixtures import (
+from tests.support.services import _admin_conninfo, throwaway_postgres_database
+from tests.support.workers import (
     CALLER_NUMBER,
     add_contact,
     add_line,
     release_scheduled,
     run_jobs,
 )
-from tests.support.services import _admin_conninfo, throwaway_postgres_database
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Contact, ContactEvent, EventKind, Outcome
 from warmline.queues import QueueName

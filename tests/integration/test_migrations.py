@@ -49,7 +49,7 @@ def test_migrations_run_up_and_down_on_postgresql() -> None:
 def test_existing_calendar_links_keep_working_once_tokens_are_hashed(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from warmline.services.calendar import calendar_token_hash
+    from warmline.services.peers.calendar import calendar_token_hash
 
     url = f"sqlite:///{tmp_path / 'w.db'}"
     upgrade_database(url, "0002")

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from tests.support.workers import add_line, add_peer, add_shift
 from warmline.models import Experience, OpenShift, Peer, Shift
 from warmline.queues import QueueName
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.runtime import Runtime
-from warmline.services import open_shifts
-from warmline.services.dashboard import Refusal
+from warmline.services.peers import open_shifts
+from warmline.services.peers.dashboard import Refusal
 
 # Wednesday 2 December 2026, 12:00 in New York; the shift is on Friday the 4th, 09:00-13:00.
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)

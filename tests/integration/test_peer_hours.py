@@ -9,15 +9,16 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift, run_jobs
+from tests.support.workers import add_line, add_peer, add_shift, run_jobs
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import PeerActivity, PeerActivityDay
 from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact, PeerProfile
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
-from warmline.services import peer_activity, routing
+from warmline.services import routing
 from warmline.services.dispatchers import install_dispatchers
+from warmline.services.peers import hours as peer_activity
 
 DAY = date(2026, 3, 10)
 

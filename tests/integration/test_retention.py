@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.integration.workers_fixtures import CALLER_NUMBER, OTHER_NUMBER, add_contact, add_line
+from tests.support.workers import CALLER_NUMBER, OTHER_NUMBER, add_contact, add_line
 from warmline import keys
 from warmline.models import (
     AggregateDay,
@@ -25,9 +25,11 @@ from warmline.models import (
     Outcome,
 )
 from warmline.runtime import Runtime
-from warmline.services.aggregates import aggregate_days, read_report, recompute_day
 from warmline.services.events import store_contact_event
-from warmline.services.retention import TwilioRecords, apply_retention, erase_person
+from warmline.services.upkeep.aggregates import aggregate_days, read_report, recompute_day
+from warmline.services.upkeep.retention import apply_retention, erase_person
+from warmline.standin import Standin
+from warmline.telephony.gateway import RestTwilioGateway
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 OLD = datetime(2026, 5, 1, 14, 0, tzinfo=UTC)  # 45 days before NOW
@@ -186,10 +188,6 @@ def test_erasing_a_person_keeps_the_counts_and_nothing_linked(runtime: Runtime) 
 
 @pytest.fixture
 def standin() -> Iterator[Any]:
-    try:
-        from warmline.standin import Standin
-    except ImportError:
-        pytest.skip("the Twilio stand-in (warmline.standin) is not there yet")
     stand = Standin(speed=10.0).start()
     yield stand
     stand.stop()
@@ -217,7 +215,7 @@ def test_records_at_twilio_past_retention_are_deleted_or_redacted(
         TWILIO_AUTH_TOKEN=standin.config.auth_token,
         TWILIO_API_URL=standin.url,
     )
-    records = TwilioRecords(settings)
+    records = RestTwilioGateway(settings).records
     add_line(runtime, number=line_number, retention_days=30)
     real_now = datetime.now(UTC)
 

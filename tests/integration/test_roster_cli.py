@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from config import Settings
-from tests.conftest import REPO_ROOT
-from tests.integration.test_roster_import import EXAMPLE, dump_tables, normalised
+from tests.support.roster import EXAMPLE, dump_tables, normalised, warmline
 from warmline.roster.validate import parse_roster
 from warmline.runtime import Runtime
-
-
-def cli_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "WARMLINE_ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": ",".join(settings.twilio_auth_tokens),
-        "TWILIO_API_URL": settings.twilio_api_url,
-        "WARMLINE_PUBLIC_URL": settings.public_url,
-        "WARMLINE_SECRET_KEY": settings.secret_key,
-        "WARMLINE_DATA_KEY": settings.data_key,
-        "WARMLINE_INSTANCE_DIR": str(settings.instance_dir),
-    })
-    return env
-
-
-def warmline(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "warmline", *args],
-        input=stdin, capture_output=True, text=True, cwd=REPO_ROOT, env=cli_env(settings),
-        timeout=60, check=False,
-    )
-
 
 BROKEN = {
     'phone: "+12125550102"': ('phone: "+1212555"', "peers[1].phone: not a valid phone number"),

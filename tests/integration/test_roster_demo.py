@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
-from tests.integration.test_roster_import import import_text
+from tests.support.roster import import_text
 from warmline.models import Line, Peer
 from warmline.runtime import Runtime
+from warmline.services import schedules
 
 DEMO = (REPO_ROOT / "demo" / "roster.yaml").read_text()
 
@@ -24,7 +24,6 @@ def _instants() -> list[datetime]:
 
 
 def test_demo_roster_covers_every_moment(runtime: Runtime) -> None:
-    schedules = pytest.importorskip("warmline.services.schedules")
     report = import_text(runtime, DEMO)
     assert report.peers.created >= 3 and report.experiences.created >= 3
     with runtime.sessions() as session:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import func, select
 
 from tests.conftest import make_test_settings
+from tests.support.roster import EXAMPLE, dump_tables, import_text, normalised
 from warmline.migrations.runner import upgrade_database
-from warmline.models import Base, Experience, Line, Peer, Shift, User
+from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.roster.exporter import dump_roster, export_roster
-from warmline.roster.importer import ImportReport, import_roster_text
-from warmline.roster.schema import InvalidRosterError, Roster
+from warmline.roster.schema import InvalidRosterError
 from warmline.roster.validate import parse_roster
 from warmline.runtime import Runtime, build_runtime
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-EXAMPLE = (FIXTURES / "roster.example.yaml").read_text()
 
 SECOND_LINE = """
   - number: "+13125550100"
@@ -28,36 +23,9 @@ SECOND_LINE = """
 """
 
 
-def import_text(runtime: Runtime, roster_text: str, *, prune: bool = False) -> ImportReport:
-    with runtime.sessions.begin() as session:
-        return import_roster_text(session, runtime.keys, roster_text, prune=prune)
-
-
 def export_text(runtime: Runtime) -> str:
     with runtime.sessions() as session:
         return dump_roster(export_roster(session, runtime.keys))
-
-
-def normalised(roster: Roster) -> dict[str, Any]:
-    """A roster as plain data where order carries no meaning (peers' experiences, shifts)."""
-    data = dataclasses.asdict(roster)
-    for peer in data["peers"]:
-        peer["experiences"] = sorted(peer["experiences"])
-    data["shifts"] = sorted(data["shifts"], key=repr)
-    return data
-
-
-def dump_tables(engine: Engine, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order: the database's whole state."""
-    state = {}
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name in skip:
-                continue
-            order = ", ".join(c.name for c in table.primary_key.columns)
-            rows = conn.execute(text(f'SELECT * FROM "{table.name}" ORDER BY {order}'))
-            state[table.name] = [tuple(row) for row in rows]
-    return state
 
 
 def with_second_line(roster_text: str) -> str:

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.integration.test_roster_import import EXAMPLE, dump_tables, import_text
+from tests.support.roster import EXAMPLE, dump_tables, import_text
 from warmline.crypto import DataKeys, DecryptionError
 from warmline.runtime import Runtime
 

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.roster import LINE, errors, roster
 from warmline.domain.schedule import validate_rrule
-from warmline.roster.schema import ExistingExperience, ExistingRows, InvalidRosterError, Roster
+from warmline.roster.schema import ExistingExperience, ExistingRows, Roster
 from warmline.roster.validate import parse_roster
 
-LINE = '{number: "+12125550100", name: "L", timezone: "UTC"}'
 PEER = '{email: a@example.org, name: "A", phone: "+12125550101"}'
-
-
-def errors(text: str, existing: ExistingRows | None = None) -> list[str]:
-    with pytest.raises(InvalidRosterError) as caught:
-        parse_roster(text, existing)
-    return [str(error) for error in caught.value.errors]
-
-
-def roster(*sections: str) -> str:
-    return "version: 1\n" + "\n".join(sections) + "\n"
 
 
 def test_minimal_roster_takes_every_default() -> None:

@@ -19,8 +19,8 @@ from redis import Redis
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
-from tests.integration.test_workers_process import _worker_environment
 from tests.support.jobs import run_jobs
+from tests.support.workers import worker_environment
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
@@ -28,8 +28,9 @@ from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
-from warmline.services import recovery, routing
-from warmline.services.recurring import list_scheduled_recurring
+from warmline.services import routing
+from warmline.services.upkeep import recovery
+from warmline.services.upkeep.recurring import list_scheduled_recurring
 
 
 class Dispatched:
@@ -216,7 +217,7 @@ def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offe
 def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: Runtime) -> None:
     """Redis lost the conversation after the rebuild had read SQL: the first offer of it ends it."""
     from warmline import keys as data_keys
-    from warmline.services import texts_conversation
+    from warmline.services.texts import conversation as texts_conversation
 
     ids = _world(runtime)
     _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
@@ -267,7 +268,7 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
             errors.append(exc)
 
     threads = [threading.Thread(target=arrive, args=(n,)) for n in range(6)]
-    with caplog.at_level("INFO", logger="warmline.services.recovery"):
+    with caplog.at_level("INFO", logger="warmline.services.upkeep.recovery"):
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -298,7 +299,7 @@ def test_a_worker_on_a_quiet_line_brings_everything_back_by_itself(
     marker, peer_key = keys.state_marker(), keys.peer(ids["ada"])
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-                              env=_worker_environment(database_url, tmp_path), stdout=log,
+                              env=worker_environment(database_url, tmp_path), stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         for moment in ("first boot", "Redis emptied on a quiet line"):

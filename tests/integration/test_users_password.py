@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from config import Settings
-from tests.integration.test_roster_cli import warmline
-from tests.integration.test_roster_import import EXAMPLE, import_text
+from tests.support.roster import EXAMPLE, import_text, warmline
 from warmline.models import User
 from warmline.runtime import Runtime
-from warmline.services.users import hash_password, verify_password
+from warmline.services.accounts.users import hash_password, verify_password
 
 PASSWORD = "correct horse battery"
 

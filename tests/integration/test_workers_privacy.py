@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.workers_fixtures import (
+from tests.support.workers import (
     CALLER_NUMBER,
     OTHER_NUMBER,
     add_contact,
@@ -17,8 +17,8 @@ from warmline.models import EventKind, Outcome
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
 from warmline.services.events import record_contact_event
-from warmline.services.jobs_admin import exception_type_of, failed_jobs_summary
-from warmline.services.recurring import reconcile_recurring_jobs
+from warmline.services.upkeep.failed_jobs import exception_type_of, failed_jobs_summary
+from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 
 AT = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 MESSAGE = "I took too many pills tonight"

@@ -12,38 +12,12 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
-from tests.integration.workers_fixtures import add_line
-from tests.support.services import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_DATA_KEY,
-    TEST_REDIS_URL,
-    TEST_SECRET_KEY,
-)
+from tests.support.workers import add_line, worker_environment
 from warmline.models import ContactEvent, EventKind
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
 from warmline.services.events import record_contact_event
-from warmline.services.recurring import list_scheduled_recurring
-
-
-def _worker_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("WARMLINE_", "TWILIO_"))}
-    environ.update(
-        {
-            "WARMLINE_ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": TEST_REDIS_URL,
-            "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-            "TWILIO_API_URL": "http://127.0.0.1:9",
-            "WARMLINE_PUBLIC_URL": "http://localhost",
-            "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
-            "WARMLINE_DATA_KEY": TEST_DATA_KEY,
-            "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
-        }
-    )
-    return environ
+from warmline.services.upkeep.recurring import list_scheduled_recurring
 
 
 def test_the_low_worker_process_writes_events_and_schedules_the_recurring_jobs(
@@ -57,7 +31,7 @@ def test_the_low_worker_process_writes_events_and_schedules_the_recurring_jobs(
     finished = subprocess.run(
         [sys.executable, "-m", "workers.main", "low", "--burst"],
         cwd=REPO_ROOT,
-        env=_worker_environment(database_url, tmp_path),
+        env=worker_environment(database_url, tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -75,7 +49,7 @@ def test_the_low_worker_process_writes_events_and_schedules_the_recurring_jobs(
 def test_a_second_start_does_not_double_the_recurring_jobs(
     runtime: Runtime, database_url: str, tmp_path: Path
 ) -> None:
-    environ = _worker_environment(database_url, tmp_path)
+    environ = worker_environment(database_url, tmp_path)
     for kind in ("urgent", "low"):
         finished = subprocess.run(
             [sys.executable, "-m", "workers.main", kind, "--burst"],
@@ -102,7 +76,7 @@ def test_a_killed_workers_scheduler_is_taken_over_by_the_one_started_in_its_plac
     from rq.job import Job, JobStatus
     from rq.scheduler import RQScheduler
 
-    environ = _worker_environment(database_url, tmp_path)
+    environ = worker_environment(database_url, tmp_path)
     lock = RQScheduler.get_locking_key(QueueName.EVENTS.value)
     argv = [sys.executable, "-m", "workers.main", "low"]
 

@@ -7,23 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 from rq.job import Job
 
-from tests.integration.workers_fixtures import release_scheduled, run_jobs
+from tests.support.workers import release_scheduled, run_jobs
 from warmline import keys
+from warmline.jobs import RECURRING_JOBS, RecurringJob
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services.recurring import (
-    RECURRING_JOBS,
-    RecurringJob,
-    is_job_available,
-    list_scheduled_recurring,
-    reconcile_recurring_jobs,
-)
+from warmline.services.upkeep.recurring import list_scheduled_recurring, reconcile_recurring_jobs
 
 NOW = datetime(2026, 3, 4, 15, 0, 2, tzinfo=UTC)
 
 
 def _expected() -> set[str]:
-    return {e.name for e in RECURRING_JOBS if not e.optional or is_job_available(e.job)}
+    return {e.name for e in RECURRING_JOBS}
 
 
 def _assert_one_each(runtime: Runtime) -> dict[str, str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from tests.integration.workers_fixtures import add_line, add_peer, add_shift
+from tests.support.workers import add_line, add_peer, add_shift
 from warmline.runtime import Runtime
 from warmline.services.notifications import LoggingNotifier
-from warmline.services.shift_watch import handle_shift_ends, send_shift_reminders
+from warmline.services.peers.shift_watch import handle_shift_ends, send_shift_reminders
 
 
 def _roster(runtime: Runtime) -> tuple[int, int, int]:

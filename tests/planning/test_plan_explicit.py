@@ -10,29 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.planning import textbook_peers, textbook_service_level
 from warmline.domain.erlang import predict_erlang_a, predict_erlang_c
 from warmline.planning.command import main
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def textbook_service_level(agents: int, calls_per_hour: float, handle_minutes: float,
-                           within_seconds: float) -> float:
-    """Erlang C written out as in the textbooks (factorials, no recursion): an independent check."""
-    load = calls_per_hour * handle_minutes / 60
-    if agents <= load:
-        return 0.0
-    top = load ** agents / math.factorial(agents) * agents / (agents - load)
-    bottom = sum(load ** k / math.factorial(k) for k in range(agents)) + top
-    waits = top / bottom
-    return 1 - waits * math.exp(-(agents - load) * within_seconds / (handle_minutes * 60))
-
-
-def textbook_peers(calls_per_hour: float, handle_minutes: float, within: float, share: float) -> int:
-    agents = 1
-    while textbook_service_level(agents, calls_per_hour, handle_minutes, within) < share:
-        agents += 1
-    return agents
 
 
 ROWS = [  # calls per hour, handle minutes, answer within (s), share

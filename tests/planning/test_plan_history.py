@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from tests.planning.test_plan_explicit import textbook_peers
+from tests.support.planning import history_events, textbook_peers
 from tests.support.services import TEST_REDIS_URL
-from warmline.models import ContactEvent, EventKind, Line
+from warmline.models import Line
 from warmline.planning.command import main
 from warmline.planning.history_command import format_plan
 from warmline.planning.pool import PoolRates, peers_needed
@@ -48,24 +48,6 @@ def _roster() -> str:
     })
 
 
-def _events(line_id: int, contact: str, arrived: datetime, experience: str | None, *,
-            talk_minutes: float | None, wait_seconds: float) -> list[ContactEvent]:
-    def event(kind: EventKind, at: datetime, outcome: str | None = None) -> ContactEvent:
-        return ContactEvent(event_key=f"{contact}-{kind.value}", contact_id=contact, line_id=line_id,
-                            channel="voice", kind=kind.value, experience_key=experience,
-                            outcome=outcome, at=at)
-
-    queued = arrived + timedelta(seconds=20)  # after the menu
-    events = [event(EventKind.ARRIVED, arrived), event(EventKind.QUEUED, queued)]
-    if talk_minutes is None:
-        events.append(event(EventKind.ABANDONED, queued + timedelta(seconds=wait_seconds), "abandoned"))
-    else:
-        bridged = queued + timedelta(seconds=wait_seconds)
-        events += [event(EventKind.BRIDGED, bridged),
-                   event(EventKind.ENDED, bridged + timedelta(minutes=talk_minutes), "connected")]
-    return events
-
-
 @pytest.fixture
 def line_id(runtime: Runtime) -> int:
     with runtime.sessions.begin() as session:
@@ -76,9 +58,9 @@ def line_id(runtime: Runtime) -> int:
         for week, monday in enumerate(MONDAYS):
             for n in range(6):
                 arrived = monday + timedelta(hours=20, minutes=10 * n)
-                session.add_all(_events(line.id, f"w{week}-c{n}", arrived,
-                                        "grief" if n == 0 else "recovery" if n % 2 else None,
-                                        talk_minutes=10, wait_seconds=30))
+                session.add_all(history_events(line.id, f"w{week}-c{n}", arrived,
+                                               "grief" if n == 0 else "recovery" if n % 2 else None,
+                                               talk_minutes=10, wait_seconds=30))
         return line.id
 
 
@@ -110,8 +92,9 @@ def test_hang_ups_give_the_patience_and_erlang_a_plans_for_it(runtime: Runtime, 
         # Two callers each Monday at 20:30 hang up after 2 minutes of waiting.
         for week, monday in enumerate(MONDAYS):
             for n in range(2):
-                session.add_all(_events(line_id, f"w{week}-gone{n}", monday + timedelta(hours=20, minutes=30),
-                                        None, talk_minutes=None, wait_seconds=120))
+                session.add_all(history_events(line_id, f"w{week}-gone{n}",
+                                               monday + timedelta(hours=20, minutes=30),
+                                               None, talk_minutes=None, wait_seconds=120))
     with runtime.sessions() as session:
         line = session.get(Line, line_id)
         assert line is not None

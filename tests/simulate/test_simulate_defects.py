@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.workers_fixtures import add_contact, add_line, add_peer
+from tests.support.workers import add_contact, add_line, add_peer
 from warmline.domain.matching import Presence
 from warmline.models import ContactEvent, EventKind
 from warmline.routing import keys as routing_keys

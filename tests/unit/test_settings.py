@@ -9,6 +9,7 @@ import pytest
 
 from config import ConfigError, load_settings
 from config.settings import MIN_KEY_BITS, estimated_key_bits, normalize_database_url
+from config.text_policy import TextPolicy
 
 GOOD_KEY = "k" * 32
 
@@ -56,6 +57,30 @@ def test_auth_tokens_accept_a_comma_separated_list_for_rotation(tmp_path: Path) 
     assert settings.twilio_auth_tokens == ("new", "old")
     assert settings.twilio_auth_token == "new"
     assert "new" not in repr(settings) and GOOD_KEY not in repr(settings)
+
+
+def test_the_text_policy_is_read_from_the_environment_with_the_other_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"WARMLINE_INSTANCE_DIR": str(tmp_path), "WARMLINE_ENV": "development",
+                        "WARMLINE_TEXT_RISK_WORDS": " Pills, rope ,,", "WARMLINE_TEXT_CONTENT_HOURS": "2",
+                        "WARMLINE_TEXT_INACTIVITY_MINUTES": "5"}.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().text_policy == TextPolicy(("pills", "rope"), 300.0, 7200.0)
+    assert load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path)}).text_policy == TextPolicy()
+
+
+def test_a_bad_text_setting_stops_the_start_in_the_one_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({
+            "WARMLINE_INSTANCE_DIR": str(tmp_path),
+            "WARMLINE_TEXT_INACTIVITY_MINUTES": "soon",
+            "WARMLINE_TEXT_CONTENT_HOURS": "48",
+            "REDIS_URL": "http://x",
+        })
+    message = str(caught.value)
+    assert message.count("\n  - ") == 3
+    for name in ("WARMLINE_TEXT_INACTIVITY_MINUTES", "WARMLINE_TEXT_CONTENT_HOURS", "REDIS_URL"):
+        assert name in message
 
 
 @pytest.mark.parametrize(("given", "expected"), [

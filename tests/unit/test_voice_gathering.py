@@ -1,4 +1,4 @@
-"""The one rule every keypad question follows, and the one place that builds them (issue 22)."""
+"""The one rule every keypad question follows, and the one place that builds them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.routing.wait_status import WaitStatus
-from warmline.services.voice_wait import hold_update
+from warmline.services.voice.wait import hold_update
 from warmline.voice import questions, urls
 from warmline.voice.gathering import (
     MAX_TRIES,

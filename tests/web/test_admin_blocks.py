@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_dashboard_helpers import form_csrf, make_admin_without_peer, make_line, sign_in
+from tests.support.dashboard import form_csrf, make_admin_without_peer, make_line, sign_in
 from warmline.models import AuditEntry, Block
 from warmline.runtime import Runtime
 
@@ -77,7 +77,7 @@ def test_lift_and_extend_change_the_expiry_and_are_audited(
 
 
 def test_a_peer_cannot_reach_the_blocks_page(client: FlaskClient, runtime: Runtime) -> None:
-    from tests.web.test_dashboard_helpers import make_peer
+    from tests.support.dashboard import make_peer
 
     make_peer(runtime, "robin@example.org", line_id=make_line(runtime))
     sign_in(client, "robin@example.org")
@@ -88,8 +88,8 @@ def test_blocking_from_the_board_needs_a_clean_reason_and_a_recent_contact(
     runtime: Runtime,
 ) -> None:
     from warmline.models import Contact
-    from warmline.services.admin_audit import Actor
-    from warmline.services.admin_blocks import block_contact_caller
+    from warmline.services.admin.audit import Actor
+    from warmline.services.admin.blocks import block_contact_caller
 
     line = make_line(runtime)
     now = datetime.now(UTC)

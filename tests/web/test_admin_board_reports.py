@@ -10,12 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_admin_helpers import load_example, sign_in_admin, text
-from tests.web.test_dashboard_helpers import make_peer, sign_in
+from tests.support.admin import load_example, sign_in_admin, text
+from tests.support.dashboard import make_peer, sign_in
 from warmline.models import ContactEvent, DailyAggregate, Line, Peer
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services.reports import parse_range
+from warmline.services.admin.reports import parse_range
 
 
 def _line(runtime: Runtime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_admin_helpers import (
+from tests.support.admin import (
     field_error,
     load_example,
     post,
@@ -14,7 +14,7 @@ from tests.web.test_admin_helpers import (
     textarea_of,
     value_of,
 )
-from tests.web.test_dashboard_helpers import make_peer, sign_in
+from tests.support.dashboard import make_peer, sign_in
 from warmline.models import AuditEntry, Experience, Line
 from warmline.runtime import Runtime
 

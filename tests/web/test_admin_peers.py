@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.web.test_admin_helpers import field_error, load_example, post, sign_in_admin, text, value_of
-from tests.web.test_dashboard_helpers import form_csrf, sign_in
+from tests.support.admin import field_error, load_example, post, sign_in_admin, text, value_of
+from tests.support.dashboard import form_csrf, sign_in
 from warmline.models import AuditEntry, Peer, User
 from warmline.runtime import Runtime
-from warmline.services.invites import invite_hash
-from warmline.services.users import hash_password
+from warmline.services.accounts.invites import invite_hash
+from warmline.services.accounts.users import hash_password
 
 NEW_PEER = {"email": "Jo@Example.org", "name": "Jo Peer", "phone": "+12125550177",
             "experiences": ["recovery", "veteran"], "languages": "en es", "channels": ["voice"],

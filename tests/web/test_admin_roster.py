@@ -10,7 +10,7 @@ import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_admin_helpers import (
+from tests.support.admin import (
     EXAMPLE_ROSTER,
     field_error,
     load_example,
@@ -19,11 +19,11 @@ from tests.web.test_admin_helpers import (
     text,
     value_of,
 )
-from tests.web.test_dashboard_helpers import form_csrf, sign_in
+from tests.support.dashboard import form_csrf, sign_in
 from warmline.models import AuditEntry, Line, Shift, User
 from warmline.runtime import Runtime
-from warmline.services.admin_shifts import rule_controls
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
+from warmline.services.admin.shifts import rule_controls
 
 WEEK = "2026-W50"  # Mon 7 Dec to Sun 13 Dec 2026: the example's shifts all run in it
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.planning.test_plan_history import _events
-from tests.web.test_admin_helpers import field_error, load_example, post, sign_in_admin, text, value_of
+from tests.support.admin import field_error, load_example, post, sign_in_admin, text, value_of
+from tests.support.planning import history_events
 from warmline.models import AuditEntry, Line, Shift
 from warmline.runtime import Runtime
 
@@ -30,7 +30,7 @@ def _seed(runtime: Runtime) -> tuple[int, int]:
             thursday = datetime.combine(day - timedelta(days=day.weekday() - 3), datetime.min.time(), ZONE)
             for n in range(4):
                 arrived = thursday + timedelta(hours=10, minutes=12 * n)
-                session.add_all(_events(line_id, f"t{week}-{n}", arrived, "recovery",
+                session.add_all(history_events(line_id, f"t{week}-{n}", arrived, "recovery",
                                         talk_minutes=10, wait_seconds=30))
     return line_id, sam
 

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
+from tests.support.dashboard import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
 from warmline import keys
 from warmline.models import CallbackRequest
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services import dashboard as service
+from warmline.services.peers import dashboard as service
 
 CALLER = "+15005550199"
 PEER_PATHS = ("/api/me", "/api/presence", "/api/queue", "/api/callbacks", "/api/shifts")

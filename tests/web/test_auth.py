@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import (
+from tests.support.dashboard import (
     PASSWORD,
     api_csrf,
     form_csrf,

@@ -3,8 +3,8 @@
 Requests arrive as the proxy sends them: plain HTTP from 127.0.0.1 with X-Forwarded-*. A browser
 under our `Referrer-Policy: no-referrer` sends no Referer and `Origin: null` on a same-origin
 post, with `Sec-Fetch-Site: same-origin`; a plain HTTP client sends none of these. Both must
-sign in and post; a request from another site must be refused even when it carries a valid token
-(issue 13 point 1, issue 15 item 1). The real proxy and Chromium: tests/deploy/.
+sign in and post; a request from another site must be refused even when it carries a valid token.
+The real proxy and Chromium: tests/deploy/.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.conftest import make_test_settings
-from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer
+from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer
 from warmline.app import create_app
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import make_line, make_peer
+from tests.support.dashboard import make_line, make_peer
 from warmline.runtime import Runtime
-from warmline.services import calendar as service
-from warmline.services.dashboard import UpcomingShift
+from warmline.services.peers import calendar as service
+from warmline.services.peers.dashboard import UpcomingShift
 
 
 def test_the_feed_lists_shifts_in_utc(client: FlaskClient, runtime: Runtime) -> None:

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from flask.testing import FlaskClient
 
+from tests.support.dashboard import make_line
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from tests.web.test_dashboard_helpers import make_line
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature
 from warmline.voice import urls

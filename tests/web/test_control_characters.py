@@ -9,10 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.integration.test_roster_validate import LINE, errors, roster
+from tests.support.admin import field_error, load_example, post, sign_in_admin, text, value_of
+from tests.support.dashboard import make_line
+from tests.support.roster import LINE, errors, roster
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from tests.web.test_admin_helpers import field_error, load_example, post, sign_in_admin, text, value_of
-from tests.web.test_dashboard_helpers import make_line
 from warmline.models import Experience, Line, Peer
 from warmline.roster.validate import parse_roster
 from warmline.runtime import Runtime

@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.web.test_dashboard_helpers import (
+from tests.support.dashboard import (
     form_csrf,
     make_line,
     make_peer,
+    page_text,
+    post_text,
     sign_in,
 )
 from warmline import keys
@@ -23,20 +25,10 @@ from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Block, CallbackRequest, Contact
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services import dashboard as service
-from warmline.services import support as support_service
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import support as support_service
 
 CALLER = "+15005550199"
-
-
-def _post(client: FlaskClient, path: str, **data: str) -> str:
-    token = form_csrf(client, "/dashboard")
-    response = client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _page(client: FlaskClient, path: str = "/dashboard") -> str:
-    return html.unescape(client.get(path).get_data(as_text=True))
 
 
 def _arrive(runtime: Runtime, line_id: int, *, channel: str = "voice",
@@ -53,7 +45,7 @@ def test_the_peer_view_says_what_presence_means_now(client: FlaskClient, runtime
     line = make_line(runtime)
     make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert "You're off" in page
     assert "You're on shift until" in page
     for choice in ("available", "break", "off"):
@@ -66,13 +58,13 @@ def test_going_available_then_break_then_off(client: FlaskClient, runtime: Runti
     peer_id, _ = make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
     engine = RoutingEngine(runtime.redis)
-    page = _post(client, "/dashboard/presence", presence="available")
+    page = post_text(client, "/dashboard/presence", presence="available")
     assert engine.presence(peer_id) is Presence.AVAILABLE
     assert "You're available" in page
     assert re.search(r'id="presence-available"[^>]*aria-pressed="true"', page)
-    _post(client, "/dashboard/presence", presence="break")
+    post_text(client, "/dashboard/presence", presence="break")
     assert engine.presence(peer_id) is Presence.BREAK
-    _post(client, "/dashboard/presence", presence="off")
+    post_text(client, "/dashboard/presence", presence="off")
     assert engine.presence(peer_id) is Presence.OFF
 
 
@@ -94,12 +86,12 @@ def test_the_live_queue_shows_counts_of_own_lines_only(client: FlaskClient, runt
     other = make_line(runtime, number="+15005550002", name="Other line")
     make_peer(runtime, "robin@example.org", line_id=mine)
     sign_in(client, "robin@example.org")
-    _post(client, "/dashboard/presence", presence="break")  # synced, not offered anything
+    post_text(client, "/dashboard/presence", presence="break")  # synced, not offered anything
     _arrive(runtime, mine, waited=75)
     _arrive(runtime, mine, waited=10)
     _arrive(runtime, mine, channel="sms")
     _arrive(runtime, other, waited=500)
-    fragment = _page(client, "/dashboard/live")
+    fragment = page_text(client, "/dashboard/live")
     assert "Main line" in fragment and "Other line" not in fragment
     assert "<td>2</td>" in fragment and "1 min 15 s" in fragment
     assert CALLER not in fragment and "+1500555" not in fragment
@@ -111,20 +103,20 @@ def test_wrap_up_shows_a_timer_and_i_need_more_time_extends_it(
     line = make_line(runtime)
     peer_id, _ = make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
-    _post(client, "/dashboard/presence", presence="available")
+    post_text(client, "/dashboard/presence", presence="available")
     engine = RoutingEngine(runtime.redis)
     now = time.time()
     contact_id = uuid.uuid4().hex
     arrival = engine.arrive(ArrivingContact(contact_id, line, "voice", None, "en", 0, now), now)
     assert arrival.offers and arrival.offers[0].peer_id == peer_id
     assert engine.accept(arrival.offers[0].offer_id, now).accepted
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert "You're with a caller" in page and "End and report abuse" in page
     engine.complete(contact_id, time.time())
     before = service.read_presence(runtime, peer_id, datetime.now(UTC)).wrap_up_until
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert "Wrap-up ends at" in page and 'id="wrap-up-more"' in page
-    _post(client, "/dashboard/wrap-up/extend")
+    post_text(client, "/dashboard/wrap-up/extend")
     after = service.read_presence(runtime, peer_id, datetime.now(UTC)).wrap_up_until
     assert before is not None and after is not None
     assert after >= before + service.WRAP_UP_EXTENSION - timedelta(seconds=1)
@@ -136,7 +128,7 @@ def test_end_and_report_abuse_blocks_the_caller_for_30_days(
     line = make_line(runtime)
     peer_id, user_id = make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
-    _post(client, "/dashboard/presence", presence="available")
+    post_text(client, "/dashboard/presence", presence="available")
     engine = RoutingEngine(runtime.redis)
     now = time.time()
     contact_id = uuid.uuid4().hex
@@ -146,7 +138,7 @@ def test_end_and_report_abuse_blocks_the_caller_for_30_days(
                             arrived_at=datetime.now(UTC)))
     arrival = engine.arrive(ArrivingContact(contact_id, line, "voice", None, "en", 0, now), now)
     engine.accept(arrival.offers[0].offer_id, now)
-    page = _post(client, "/dashboard/report-abuse")
+    page = post_text(client, "/dashboard/report-abuse")
     assert "cannot reach the line for 30 days" in page
     with runtime.sessions() as session:
         block = session.scalars(select(Block)).one()
@@ -163,7 +155,7 @@ def test_report_abuse_without_a_contact_is_refused(client: FlaskClient, runtime:
     line = make_line(runtime)
     make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
-    assert "not with a caller" in _post(client, "/dashboard/report-abuse")
+    assert "not with a caller" in post_text(client, "/dashboard/report-abuse")
     with runtime.sessions() as session:
         assert session.scalars(select(Block)).first() is None
 
@@ -190,18 +182,18 @@ def test_pending_callbacks_can_be_taken_once(client: FlaskClient, runtime: Runti
     callback_id = _callback(runtime, line)
     _callback(runtime, other_line)
     sign_in(client, "robin@example.org")
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert f'id="take-callback-{callback_id}"' in page
     assert page.count('id="take-callback-') == 1  # only the peer's own line
     assert CALLER not in page
-    assert "you'll be rung first" in _post(client, f"/dashboard/callbacks/{callback_id}/take")
+    assert "you'll be rung first" in post_text(client, f"/dashboard/callbacks/{callback_id}/take")
     with runtime.sessions() as session:
         row = session.get(CallbackRequest, callback_id)
         assert row is not None and row.peer_id == peer_id and row.status == "pending"
     sam = client.application.test_client()
     sign_in(sam, "sam@example.org")
-    assert "already taken" in _post(sam, f"/dashboard/callbacks/{callback_id}/take")
-    assert f"take-callback-{callback_id}" not in _page(sam, "/dashboard")
+    assert "already taken" in post_text(sam, f"/dashboard/callbacks/{callback_id}/take")
+    assert f"take-callback-{callback_id}" not in page_text(sam, "/dashboard")
 
 
 def test_need_support_alerts_the_admins_on_shift(client: FlaskClient, runtime: Runtime) -> None:
@@ -210,7 +202,7 @@ def test_need_support_alerts_the_admins_on_shift(client: FlaskClient, runtime: R
     admin_peer, _ = make_peer(runtime, "ada@example.org", name="Ada Admin", role="admin",
                               phone="+15005550102", line_id=line)
     sign_in(client, "robin@example.org")
-    page = _post(client, "/dashboard/support")
+    page = post_text(client, "/dashboard/support")
     assert "admins on shift have been told" in page
     alerts = support_service.list_support_alerts(runtime.redis, datetime.now(UTC))
     assert len(alerts) == 1 and alerts[0].admins_on_shift == (admin_peer,)
@@ -221,7 +213,7 @@ def test_need_support_alerts_the_admins_on_shift(client: FlaskClient, runtime: R
         assert audit.actor == "robin@example.org"
     admin = client.application.test_client()
     sign_in(admin, "ada@example.org")
-    board = _page(admin, "/admin/board")
+    board = page_text(admin, "/admin/board")
     assert "Robin" in board and "Main line" in board
 
 
@@ -245,7 +237,7 @@ def test_need_support_texts_admins_when_none_is_on_shift(
     admin_peer, _ = make_peer(runtime, "ada@example.org", name="Ada Admin", role="admin",
                               phone="+15005550102", line_id=line, on_shift=False)
     sign_in(client, "robin@example.org")
-    assert "being texted" in _post(client, "/dashboard/support")
+    assert "being texted" in post_text(client, "/dashboard/support")
     assert [ids for _, ids in notifier.calls] == [[admin_peer]]
 
 
@@ -255,17 +247,17 @@ def test_upcoming_shifts_are_listed_and_the_calendar_link_is_made_on_demand(
     line = make_line(runtime)
     make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
     sign_in(client, "robin@example.org")
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert "Main line" in page and 'id="calendar-create"' in page
-    made = _post(client, "/dashboard/calendar")
+    made = post_text(client, "/dashboard/calendar")
     found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", made)
     assert found is not None
     token = found.group(1)
     assert client.get(f"/calendar/{token}.ics").status_code == 200
     # Shown once: the next visit says there is a link, and offers a new one.
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert token not in page and 'id="calendar-renew"' in page
-    renewed = _post(client, "/dashboard/calendar", renew="1")
+    renewed = post_text(client, "/dashboard/calendar", renew="1")
     found = re.search(r"/calendar/([A-Za-z0-9_-]+)\.ics", renewed)
     assert found is not None and found.group(1) != token
     assert client.get(f"/calendar/{token}.ics").status_code == 404
@@ -291,7 +283,7 @@ def test_the_heartbeat_tells_whether_the_dashboard_is_open(
 def test_the_page_wires_the_heartbeat_and_polling(client: FlaskClient, runtime: Runtime) -> None:
     make_peer(runtime, "robin@example.org", line_id=make_line(runtime))
     sign_in(client, "robin@example.org")
-    page = _page(client, "/dashboard")
+    page = page_text(client, "/dashboard")
     assert 'data-heartbeat-url="/api/heartbeat"' in page
     assert 'hx-get="/dashboard/live"' in page and "every 4s" in page
     assert '<meta name="csrf-token"' in page

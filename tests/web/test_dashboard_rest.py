@@ -11,15 +11,15 @@ from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import update
 
-from tests.web.test_dashboard import _page, _post
-from tests.web.test_dashboard_helpers import make_line, make_peer, sign_in
+from tests.support.dashboard import make_line, make_peer, page_text, post_text, sign_in
 from warmline import keys
 from warmline.domain.matching import Presence
 from warmline.models import Line
 from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
-from warmline.services import rest, routing
+from warmline.services import routing
+from warmline.services.peers import rest
 
 
 def _limited_peer(client: FlaskClient, runtime: Runtime, limit: int = 2) -> int:
@@ -29,7 +29,7 @@ def _limited_peer(client: FlaskClient, runtime: Runtime, limit: int = 2) -> int:
             back_to_back_limit=limit, wrap_up_seconds=0))
     peer_id, _ = make_peer(runtime, "robin@example.org", line_id=line)
     sign_in(client, "robin@example.org")
-    _post(client, "/dashboard/presence", presence="available")
+    post_text(client, "/dashboard/presence", presence="available")
     for _ in range(limit):
         now = time.time()
         arrival = routing.contact_arrived(runtime, ArrivingContact(
@@ -44,10 +44,10 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     client: FlaskClient, runtime: Runtime,
 ) -> None:
     peer_id = _limited_peer(client, runtime)
-    page = _page(client)
+    page = page_text(client)
     assert 'id="rest-due"' in page and "2 people in a row" in page
     assert "You're available" in page  # still available: only offers stop
-    page = _post(client, "/dashboard/rest-break")
+    page = post_text(client, "/dashboard/rest-break")
     assert routing.routing_engine(runtime).presence(peer_id) is Presence.BREAK
     assert "10-minute break" in page and 'id="rest-due"' not in page
     [job_id] = ScheduledJobRegistry(queue=runtime.queue(QueueName.ROUTING)).get_job_ids()
@@ -59,17 +59,17 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     assert rest.end_rest_break(runtime, peer_id, until, at_end) == "ended"
     assert routing.routing_engine(runtime).presence(peer_id) is Presence.AVAILABLE
     assert rest.end_rest_break(runtime, peer_id, until, at_end) == "not_this_break"
-    assert 'id="rest-due"' not in _page(client)
+    assert 'id="rest-due"' not in page_text(client)
 
 
 def test_a_peer_who_chooses_first_is_not_moved_by_the_old_break(
     client: FlaskClient, runtime: Runtime,
 ) -> None:
     peer_id = _limited_peer(client, runtime, limit=1)
-    _post(client, "/dashboard/rest-break")
+    post_text(client, "/dashboard/rest-break")
     until = int(runtime.redis.get(keys.rest_break(peer_id)) or 0)
-    _post(client, "/dashboard/presence", presence="available")
-    _post(client, "/dashboard/presence", presence="break")  # a break of their own, untimed
+    post_text(client, "/dashboard/presence", presence="available")
+    post_text(client, "/dashboard/presence", presence="break")  # a break of their own, untimed
     later = datetime.fromtimestamp(until, UTC)
     assert rest.end_rest_break(runtime, peer_id, until, later) == "not_this_break"
     assert routing.routing_engine(runtime).presence(peer_id) is Presence.BREAK

@@ -11,7 +11,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from tests.web.test_dashboard_helpers import api_csrf, make_line, make_peer, sign_in
+from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
 from warmline.runtime import Runtime
 from warmline.web.auth import SESSION_COOKIE_NAME
 

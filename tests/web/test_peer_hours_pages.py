@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import make_admin_without_peer, make_line, make_peer, sign_in
+from tests.support.dashboard import make_admin_without_peer, make_line, make_peer, sign_in
 from warmline.runtime import Runtime
 
 

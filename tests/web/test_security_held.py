@@ -1,4 +1,4 @@
-"""What held in the review (issue 15), kept by tests over every route, not a sample: forged
+"""What held in the review, kept by tests over every route, not a sample: forged
 signatures on every Twilio URL, peer to admin, CSRF on every form, and admin text escaped on every
 page. (Peer to peer: tests/e2e/texts/test_peer_isolation.py and the callbacks test below.)"""
 
@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.web.test_admin_helpers import load_example, post, sign_in_admin, value_of
-from tests.web.test_dashboard_helpers import form_csrf, make_line, make_peer, sign_in
+from tests.support.admin import load_example, post, sign_in_admin, value_of
+from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
 from warmline.models import AuditEntry, CallbackRequest, Contact, Line, Peer
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature

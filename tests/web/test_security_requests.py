@@ -1,4 +1,4 @@
-"""The review's hostile requests (issue 15): each answered with a clear 4xx or the normal page,
+"""The review's hostile requests: each answered with a clear 4xx or the normal page,
 never a 500, an open redirect, an unbounded read or a formula in a spreadsheet."""
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
+from tests.support.admin import load_example, post, sign_in_admin, text
+from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from tests.web.test_admin_helpers import load_example, post, sign_in_admin, text
-from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from warmline.domain.numbers import MAX_ID, parse_id, parse_whole_number
 from warmline.models import ContactEvent, Line, Peer
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime
-from warmline.services.reports import csv_cell
+from warmline.services.admin.reports import csv_cell
 from warmline.web.security import BODY_LIMIT_BYTES
 
 OVERSIZED_ID = "9" * 25

@@ -1,19 +1,19 @@
-"""Sign-in is slowed, never locked (issue 15, item 6); sign-out ends the session on the server
-(item 9); "need support" cannot flood the admins (item 16)."""
+"""Sign-in is slowed, never locked; sign-out ends the session on the server; "need support"
+cannot flood the admins."""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from tests.web.test_dashboard_helpers import PASSWORD, form_csrf, make_line, make_peer, sign_in
+from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from warmline import keys
 from warmline.runtime import Runtime
-from warmline.services import sign_in as sign_ins
-from warmline.services import support as support_service
+from warmline.services.accounts import sign_in as sign_ins
+from warmline.services.peers import support as support_service
 from warmline.web.dashboard import install_support_notifier
 from warmline.web.limits import SIGN_IN_LIMIT_CONFIG, client_address, sign_in_failures_per_address
 
@@ -43,16 +43,16 @@ def test_the_delay_doubles_from_the_fourth_try_up_to_five_minutes() -> None:
 
 def test_each_failure_sets_the_next_wait_and_a_success_forgets_them(runtime: Runtime) -> None:
     make_peer(runtime, "robin@example.org")
-    now = 1_000_000.0
+    now = datetime.fromtimestamp(1_000_000, UTC)
     waits = []
     for _ in range(6):
         result = sign_ins.sign_in(runtime, "robin@example.org", "wrong password", now=now)
         assert result.user is None
         waits.append(result.retry_after)
-        now += result.retry_after  # the next try comes exactly when it may
+        now += timedelta(seconds=result.retry_after)  # the next try comes exactly when it may
     assert waits == [0, 0, 2, 4, 8, 16]
     # A try inside the wait is refused without checking the password, and changes nothing.
-    early = sign_ins.sign_in(runtime, "robin@example.org", PASSWORD, now=now - 5)
+    early = sign_ins.sign_in(runtime, "robin@example.org", PASSWORD, now=now - timedelta(seconds=5))
     assert early.refusal is sign_ins.SignInRefusal.SLOWED and early.retry_after == 5
     assert sign_ins.sign_in(runtime, "robin@example.org", PASSWORD, now=now).user is not None
     assert sign_ins.sign_in(runtime, "robin@example.org", "wrong password", now=now).retry_after == 0

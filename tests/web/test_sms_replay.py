@@ -8,7 +8,7 @@ import uuid
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.web.test_dashboard_helpers import make_line
+from tests.support.dashboard import make_line
 from warmline.models import OptOut, SeenMessage
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature

@@ -12,11 +12,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from tests.web.test_dashboard_helpers import api_csrf, make_line, make_peer, sign_in
+from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
 from warmline.models import CallbackRequest, User
 from warmline.runtime import Runtime
-from warmline.services.invites import issue_invite, redeem_invitation
-from warmline.services.users import verify_password
+from warmline.services.accounts.invites import issue_invite, redeem_invitation
+from warmline.services.accounts.users import verify_password
 
 CALLER = "+15005550199"
 

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from tests.web.test_dashboard_helpers import form_csrf, make_line, make_peer, sign_in
 from warmline.models import AuditEntry, Block, Contact, Line
 from warmline.routing.engine import ArrivingContact, RoutingEngine
 from warmline.runtime import Runtime

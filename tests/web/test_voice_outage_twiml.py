@@ -2,7 +2,7 @@
 
 Each Twilio voice URL the app serves is requested, signed, while Redis (or the database) refuses
 connections; every answer must be a 200 with a document that Twilio's schema accepts. The wait
-step's failure answer once was a bare `<Leave />` without `<Response>` (issue 13, issue 15 item 2).
+step's failure answer once was a bare `<Leave />` without `<Response>`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every keypad question is served by the one bounded driver (issue 22)."""
+"""Every keypad question is served by the one bounded driver."""
 
 from __future__ import annotations
 

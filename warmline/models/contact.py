@@ -35,7 +35,7 @@ class Contact(Base):
     risk_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     # The call offer being rung now (written when the peer's phone is rung): ids only, so a
     # Redis that comes back empty while the phone rings restores the offer instead of ringing
-    # someone again (warmline.services.recovery). Twilio says whether that ring is still live.
+    # someone again (warmline.services.upkeep.recovery). Twilio says whether that ring is still live.
     offer_id: Mapped[str | None] = mapped_column(String(40))
     offer_peer_id: Mapped[int | None] = mapped_column()
     offer_call_sid: Mapped[str | None] = mapped_column(String(64))

@@ -76,7 +76,7 @@ class User(Base):
 class PeerActivity(Base):
     """One durable fact of a peer's working time: a presence change, a contact taken, a missed
     offer, a back-to-back limit reached. Never anything about a caller. Rolled up into
-    PeerActivityDay and pruned after PEER_ACTIVITY_RAW_DAYS (warmline.services.peer_activity)."""
+    PeerActivityDay and pruned after PEER_ACTIVITY_RAW_DAYS (warmline.services.peers.hours)."""
 
     __tablename__ = "peer_activity"
 

@@ -1,4 +1,4 @@
-"""The durable facts of a peer's working time, recorded as they happen (see peer_activity for
+"""The durable facts of a peer's working time, recorded as they happen (see peers/hours.py for
 the report built from them): a job on the slow `events` queue writes each one, so routing never
 waits on SQL and a fact survives a database blip."""
 
@@ -9,17 +9,14 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from rq import Retry
 from sqlalchemy.dialects import postgresql, sqlite
 
+from warmline import jobs
 from warmline.models import PeerActivity
-from warmline.queues import QueueName
 from warmline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-WRITE_ACTIVITY_JOB = "workers.event_jobs.write_peer_activity"
-ACTIVITY_RETRY_INTERVALS = [2, 5, 15, 30, 60, 120, 300, 600]
 
 
 class ActivityKind(StrEnum):
@@ -34,13 +31,11 @@ def record_activity(runtime: Runtime, peer_id: int, kind: ActivityKind, at_epoch
     """Enqueue one fact; never raises (a report must not stand in the way of routing)."""
     key = uuid.uuid4().hex
     try:
-        runtime.queue(QueueName.EVENTS).enqueue(
-            WRITE_ACTIVITY_JOB,
+        jobs.WRITE_PEER_ACTIVITY.enqueue(
+            runtime,
             kwargs={"key": key, "peer_id": peer_id, "kind": kind.value, "state": state,
                     "line_id": line_id, "at": datetime.fromtimestamp(at_epoch, UTC).isoformat()},
             job_id=f"activity-{key}",
-            retry=Retry(max=len(ACTIVITY_RETRY_INTERVALS), interval=ACTIVITY_RETRY_INTERVALS),
-            job_timeout=30, result_ttl=0, failure_ttl=7 * 24 * 3600,
             description=f"peer activity {kind.value}",
         )
     except Exception as exc:  # noqa: BLE001 - logged, counted in no report: routing goes on

@@ -9,14 +9,14 @@ Idempotent.
 from __future__ import annotations
 
 from warmline.services import routing
-from warmline.services.callbacks import CallbackAwareDispatcher
-from warmline.services.peer_texts import TextPeerNotifier
-from warmline.services.texts_conversation import TextOfferDispatcher
-from warmline.services.voice_peer import VoiceOfferDispatcher
+from warmline.services.callbacks.placing import CallbackAwareDispatcher
+from warmline.services.texts.conversation import TextOfferDispatcher
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.voice.peer import VoiceOfferDispatcher
 
 
 def install_dispatchers() -> None:
-    # Callbacks (workers issue): a callback's routing contact (`cb-...`) rings through the
+    # A callback's routing contact (`cb-...`) rings through the
     # callback path; every other voice offer through the live-call path.
     routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))
     routing.register_dispatcher("sms", TextOfferDispatcher())

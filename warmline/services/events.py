@@ -19,22 +19,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from rq import Retry
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from warmline import jobs
 from warmline.models import Contact, ContactEvent, EventKind, Outcome
-from warmline.queues import QueueName
 from warmline.runtime import Runtime
-
-WRITE_EVENT_JOB = "workers.event_jobs.write_contact_event"
-# About 45 minutes of retries: a database restart or failover is covered; after that the job
-# sits in the failed registry (kept a week) for an admin to requeue, so nothing is lost silently.
-EVENT_RETRY_INTERVALS = [2, 5, 15, 30, 60, 120, 300, 600, 900, 900]
-EVENT_JOB_TIMEOUT_SECONDS = 30
-EVENT_RESULT_TTL_SECONDS = 0  # nothing to read back; the row is the result
-EVENT_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 # The shape of what `detail` may hold: a handful of short, non-identifying facts.
 DETAIL_MAX_ITEMS = 8
@@ -127,16 +118,8 @@ def record_contact_event(
         "outcome": Outcome(outcome).value if outcome is not None else None,
         "detail": check_detail(detail),
     }
-    runtime.queue(QueueName.EVENTS).enqueue(
-        WRITE_EVENT_JOB,
-        kwargs=payload,
-        job_id=f"event-{event_key}",
-        retry=Retry(max=len(EVENT_RETRY_INTERVALS), interval=EVENT_RETRY_INTERVALS),
-        job_timeout=EVENT_JOB_TIMEOUT_SECONDS,
-        result_ttl=EVENT_RESULT_TTL_SECONDS,
-        failure_ttl=EVENT_FAILURE_TTL_SECONDS,
-        description=f"contact event {payload['kind']}",
-    )
+    jobs.WRITE_CONTACT_EVENT.enqueue(runtime, kwargs=payload, job_id=f"event-{event_key}",
+                                     description=f"contact event {payload['kind']}")
     return event_key
 
 

@@ -1,6 +1,6 @@
 """What the background jobs ask others to say or do, as Protocols, with a logging stand-in.
 
-The real senders live in ``warmline.services.peer_texts`` (``TextPeerNotifier``: shift reminders,
+The real senders live in ``warmline.services.texts.peer_texts`` (``TextPeerNotifier``: shift reminders,
 coverage gaps) and ``warmline.services.routing`` (the shift-end hook). ``LoggingNotifier``
 records what would be sent (ids and times only), for tests and tools that must not text.
 """

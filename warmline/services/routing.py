@@ -3,14 +3,13 @@
 Matching runs on events, never by polling: a contact arrives, a peer becomes available, an
 offer ends, a wrap-up ends. Each service below calls the engine, then runs a pass on the lines
 concerned and hands every offer taken to the `OfferDispatcher` registered for its channel (voice:
-ring the peer by REST through an RQ job; texts: show it on the dashboard). Those dispatchers
-belong to the voice and texts issues: none is registered yet, so an offer is held until it lapses
-(the sweeper expires it, which counts as the peer's miss). Register one with
-`register_dispatcher("voice", ...)` at app or worker start.
+ring the peer by REST through an RQ job; texts: show it on the dashboard). They are registered
+at app and worker start (`services.dispatchers.install_dispatchers`); with none registered, an
+offer is held until it lapses (the sweeper expires it, which counts as the peer's miss).
 
 Peers set off by the engine (two misses in a row, the end of their shift) are told through a
 `PeerNotifier`; the default, `LoggingPeerNotifier`, sends nothing: it logs one INFO line with the
-peer's id and the reason, never a phone number. The texts issue supplies the real one.
+peer's id and the reason, never a phone number; `texts.peer_texts.TextPeerNotifier` texts them.
 
 `now` is epoch seconds (float), passed in by the caller (web handler, job), as for the engine.
 """
@@ -26,10 +25,9 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
-from warmline.queues import QueueName
 from warmline.routing import defaults
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
 from warmline.routing.results import (
@@ -52,7 +50,6 @@ from warmline.services.activity_log import ActivityKind, record_activity
 
 log = logging.getLogger(__name__)
 
-END_WRAP_UP_JOB = "workers.routing_jobs.end_wrap_up"
 # A pass that filled its limit may have left work; a few more passes finish a burst.
 MAX_PASSES_PER_EVENT = 10
 
@@ -66,7 +63,7 @@ class OfferDispatcher(Protocol):
 
 
 class PeerNotifier(Protocol):
-    """Tells a peer the engine set them off (by text: the texts issue implements it)."""
+    """Tells a peer the engine set them off (by text: `TextPeerNotifier`)."""
 
     def notify_off(self, peer_off: PeerOff) -> None: ...
 
@@ -106,7 +103,7 @@ def register_rest_notifier(notifier: RestNotifier | None) -> None:
 
 
 def register_peer_notifier(notifier: PeerNotifier | None) -> None:
-    """Install this process's default notifier (texts issue: by SMS); None restores logging."""
+    """Install this process's default notifier (by SMS at start); None restores logging."""
     global _default_notifier  # noqa: PLW0603 - one notifier per process, like the dispatchers
     _default_notifier = notifier or LoggingPeerNotifier()
 
@@ -131,10 +128,10 @@ def dispatch_offers(offers: Iterable[Offer]) -> None:
 
 def routing_engine(runtime: Runtime) -> RoutingEngine:
     """The engine every service uses: an operation that meets a Redis that came back empty
-    rebuilds live state (warmline.services.recovery, under a lock) and is retried."""
+    rebuilds live state (warmline.services.upkeep.recovery, under a lock) and is retried."""
 
     def rebuild() -> None:
-        from warmline.services import recovery  # noqa: PLC0415 - recovery builds on this module
+        from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
 
         recovery.ensure_live_state(runtime)
 
@@ -159,7 +156,7 @@ def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
 
 def _presence_fact(runtime: Runtime, peer_id: int | None, presence: Presence | None,
                    now: float, line_id: int | None = None) -> None:
-    """A presence change, for the hours report (warmline.services.peer_activity)."""
+    """A presence change, for the hours report (warmline.services.peers.hours)."""
     if peer_id is not None and presence is not None:
         record_activity(runtime, peer_id, ActivityKind.PRESENCE, now, state=presence.value,
                         line_id=line_id)
@@ -258,7 +255,7 @@ def apply_shift_roster(runtime: Runtime, line_id: int, peer_ids: Iterable[int], 
 
 
 class RoutingShiftEnd:
-    """The workers issue's ShiftEndHook: one peer's shift on a line ended."""
+    """The shift watch's ShiftEndHook: one peer's shift on a line ended."""
 
     def __init__(self, runtime: Runtime, notifier: PeerNotifier | None = None) -> None:
         self.runtime = runtime
@@ -319,10 +316,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: float,
 def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
     # RQ schedules in whole seconds and may run a job up to a second early: round up.
-    runtime.queue(QueueName.ROUTING).enqueue_at(
-        datetime.fromtimestamp(math.ceil(until) + 1, UTC), END_WRAP_UP_JOB, peer_id,
-        job_timeout=30, result_ttl=600, failure_ttl=86_400,
-    )
+    jobs.END_WRAP_UP.enqueue_at(runtime, datetime.fromtimestamp(math.ceil(until) + 1, UTC), peer_id)
 
 
 # Contacts and offers ----------------------------------------------------------------------

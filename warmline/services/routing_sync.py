@@ -6,7 +6,7 @@ minute job, and after a roster change; each run is idempotent, so extra runs cos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -39,8 +39,7 @@ def refresh_line_routing(runtime: Runtime, line_id: int, now: datetime, *, force
     return True
 
 
-def refresh_all_lines(runtime: Runtime, now: datetime | None = None) -> int:
-    now = now or datetime.now(UTC)
+def refresh_all_lines(runtime: Runtime, now: datetime) -> int:
     with runtime.sessions() as session:
         line_ids = [line.id for line in active_lines(session)]
     for line_id in line_ids:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from warmline.models import Experience, Peer
 from warmline.routing import keys as routing_keys
 from warmline.services import routing
-from warmline.services import texts_conversation as conversations
-from warmline.services.dashboard import record_heartbeat
+from warmline.services.peers.dashboard import record_heartbeat
 from warmline.services.routing import queue_snapshot
+from warmline.services.texts import conversation as conversations
 from warmline.simulate.harness import LiveSystem
 from warmline.simulate.scenario import Arrival, Scenario
 from warmline.standin import Phone, PhoneCall

@@ -1,1 +1,1 @@
-"""`python -m warmline soak`: the deployed topology through a shift full of faults (issue 13)."""
+"""`python -m warmline soak`: the deployed topology through a shift full of faults."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from warmline.routing import keys as routing_keys
-from warmline.services.dashboard import record_heartbeat
+from warmline.services.peers.dashboard import record_heartbeat
 from warmline.simulate.agents import (
     HEARTBEAT_EVERY_WALL_SECONDS,
     OFF_NOTICE,

@@ -32,7 +32,7 @@ class Standin:
     def __init__(self, config: StandinConfig | None = None, **changes: Any) -> None:
         self.config = dataclasses.replace(config or StandinConfig(), **changes)
         self.net = Network(self.config)
-        # Names the phone page shows beside numbers ("Sam (peer)"); issue 10.
+        # Names the phone page shows beside numbers ("Sam (peer)").
         self.labels: dict[str, str] = {}
         self.app = self.create_app()
         self._server: BaseWSGIServer | None = None
@@ -45,7 +45,7 @@ class Standin:
         app = Flask("warmline.standin")
         app.register_blueprint(make_rest(self.net, self.start_call))
         app.register_blueprint(make_control(self))
-        app.register_blueprint(make_phone_page(self))  # issue 10: a phone on the screen
+        app.register_blueprint(make_phone_page(self))  # a phone on the screen
         return app
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Standin:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from warmline.models import Line
 from warmline.runtime import Runtime
-from warmline.telephony.gateway import NumberConfig, RestTwilioGateway, TelephonyError, TwilioGateway
+from warmline.telephony.gateway import NumberConfig, TelephonyError, TwilioGateway
 from warmline.voice import urls
 
 
@@ -63,7 +63,7 @@ def configure_numbers(
 
 def configure_numbers_command(runtime: Runtime, *, dry_run: bool, out: TextIO = sys.stdout) -> int:
     try:
-        changes = configure_numbers(runtime, RestTwilioGateway(runtime.settings), dry_run=dry_run)
+        changes = configure_numbers(runtime, runtime.twilio, dry_run=dry_run)
     except TelephonyError as exc:
         print(f"twilio configure: {exc}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from warmline.logs import mask_numbers
 REST_TIMEOUT_SECONDS = 5.0
 OPTED_OUT_CODE = 21610
 LIVE_CALL_STATUSES = frozenset({"queued", "initiated", "ringing", "in-progress"})
+ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 class TelephonyError(Exception):
@@ -46,6 +47,9 @@ class NumberConfig:
 
 class TwilioGateway(Protocol):
     """What Warmline asks of Twilio. Every method raises TelephonyError, nothing else."""
+
+    records: ProviderRecords
+    """Call and message records, for retention and erasure."""
 
     def create_call(
         self, *, to: str, from_: str, url: str, status_callback: str,
@@ -115,16 +119,85 @@ def _twilio_errors(*, missing_ok: bool = False) -> Iterator[None]:
         raise TelephonyError(f"Twilio unreachable: {type(exc).__name__}", transient=True) from exc
 
 
+class ProviderRecords(Protocol):
+    """Records held at the phone provider. Every method raises TelephonyError, nothing else."""
+
+    def list_calls_before(self, number: str, before: datetime) -> list[str]:
+        """Sids of calls to or from `number` that ended before `before`."""
+        ...
+
+    def list_messages_before(self, number: str, before: datetime) -> list[str]:
+        """Sids of messages to or from `number` sent before `before` whose body is not empty."""
+        ...
+
+    def delete_call(self, call_sid: str) -> None: ...
+
+    def redact_message(self, message_sid: str) -> None: ...
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    try:
+        yield
+    except (TwilioException, OSError) as exc:
+        raise TelephonyError(f"Twilio request failed: {type(exc).__name__}", transient=True) from exc
+
+
+class TwilioRecords:
+    """ProviderRecords on the gateway's own REST client (Twilio or the stand-in).
+
+    Unlike the gateway's, every failure here is one (a record already gone included): retention
+    counts what it could not remove.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list_calls_before(self, number: str, before: datetime) -> list[str]:
+        sids: set[str] = set()
+        with _provider_errors():
+            for direction in ({"to": number}, {"from_": number}):
+                for call in self._client.calls.list(end_time_before=before, **direction):
+                    # Checked here too: a live call has no end time, and a server that ignores
+                    # the filter must not make us delete a record still within retention.
+                    if call.end_time is not None and call.end_time < before:
+                        sids.add(str(call.sid))
+        return sorted(sids)
+
+    def list_messages_before(self, number: str, before: datetime) -> list[str]:
+        sids: set[str] = set()
+        with _provider_errors():
+            for direction in ({"to": number}, {"from_": number}):
+                for message in self._client.messages.list(date_sent_before=before, **direction):
+                    if message.body and message.date_sent is not None and message.date_sent < before:
+                        sids.add(str(message.sid))
+        return sorted(sids)
+
+    def delete_call(self, call_sid: str) -> None:
+        with _provider_errors():
+            self._client.calls(call_sid).delete()
+
+    def redact_message(self, message_sid: str) -> None:
+        with _provider_errors():
+            self._client.messages(message_sid).update(body="")
+
+
+def _client(settings: Settings) -> Client:
+    client = Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+    )
+    client.api.base_url = settings.twilio_api_url
+    return client
+
+
 class RestTwilioGateway:
     """twilio-python against TWILIO_API_URL (Twilio itself, or the local stand-in)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._client = Client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            http_client=TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
-        )
-        self._client.api.base_url = settings.twilio_api_url
+        self._client = _client(settings)
+        self.records: ProviderRecords = TwilioRecords(self._client)
 
     def create_call(
         self, *, to: str, from_: str, url: str, status_callback: str,
@@ -204,3 +277,8 @@ class RestTwilioGateway:
                 status_callback=status_callback, status_callback_method="POST",
                 voice_fallback_url=voice_fallback_url, voice_fallback_method="POST",
             )
+
+
+def preload() -> None:
+    """Import twilio's REST modules now (a worker does, once, before it forks a work horse per job)."""
+    import twilio.rest.api.v2010.account.call  # noqa: F401, PLC0415 - imported for its side effect

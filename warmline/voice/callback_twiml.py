@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from twilio.twiml.voice_response import VoiceResponse
-
+from warmline.telephony.voice_twiml import VoiceTwiml
 from warmline.voice import urls
 from warmline.voice.twiml import say
 
@@ -18,34 +17,24 @@ def queue_name(attempt_id: str) -> str:
 
 def peer_waits(attempt_id: str, language: str, words: str) -> str:
     """The accepted peer waits in the attempt's own queue while the app calls the caller."""
-    response = VoiceResponse()
+    response = VoiceTwiml()
     say(response, language, words)
-    response.enqueue(
-        queue_name(attempt_id),
-        action=urls.relative(urls.CALLBACK_PEER_DONE, attempt=attempt_id), method="POST",
-        wait_url=urls.relative(urls.CALLBACK_PEER_WAIT, attempt=attempt_id),
-        wait_url_method="POST",
-    )
+    response.enqueue(queue_name(attempt_id),
+                     action=urls.relative(urls.CALLBACK_PEER_DONE, attempt=attempt_id),
+                     wait_url=urls.relative(urls.CALLBACK_PEER_WAIT, attempt=attempt_id))
     return str(response)
 
 
 def peer_wait_round(language: str, words: str | None) -> str:
-    response = VoiceResponse()
+    response = VoiceTwiml()
     if words:
         say(response, language, words)
-    response.pause(length=PEER_WAIT_PAUSE_SECONDS)
-    return str(response)
-
-
-def leave_queue() -> str:
-    response = VoiceResponse()
-    response.leave()
+    response.pause(PEER_WAIT_PAUSE_SECONDS)
     return str(response)
 
 
 def bridge_to_peer(attempt_id: str) -> str:
-    response = VoiceResponse()
-    dial = response.dial(action=urls.relative(urls.CALLBACK_CALLER_DONE, attempt=attempt_id),
-                         method="POST")
-    dial.queue(queue_name(attempt_id))
+    response = VoiceTwiml()
+    response.dial_queue(queue_name(attempt_id),
+                        action=urls.relative(urls.CALLBACK_CALLER_DONE, attempt=attempt_id))
     return str(response)

@@ -6,7 +6,7 @@ always comes back to the prompt's own action (`?none=1`) instead of falling into
 apology), or "move on" once the prompt's bound is reached. Each step then moves on in its own
 kind way (back to the queue with the place kept, the number already agreed, a goodbye with the
 crisis numbers) and says what it is doing. The driver that applies `judge` to a webhook is
-`warmline.services.voice_gather.run_gather`.
+`warmline.services.voice.gather.run_gather`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from twilio.twiml.voice_response import VoiceResponse
-
+from warmline.telephony.voice_twiml import VoiceTwiml
 from warmline.voice import urls
 from warmline.voice.prompts import text
 from warmline.voice.twiml import say
 
-# Nobody hears one question more than this often in a row (issue 22): after two silences or two
+# Nobody hears one question more than this often in a row: after two silences or two
 # wrong entries the call moves on.
 MAX_TRIES: Final = 2
 # The query parameter a prompt's fall-through Redirect adds: "the caller pressed nothing".
@@ -104,14 +103,10 @@ Spoken = str | tuple[str, str]
 def ask(prompt: Prompt, language: str, spoken: Sequence[Spoken], query: Mapping[str, str], *,
         play: str | None = None) -> str:
     """The question as TwiML: keys are taken while it is spoken; silence returns to the action."""
-    response = VoiceResponse()
-    options: dict[str, object] = {
-        "num_digits": prompt.num_digits, "timeout": prompt.timeout,
-        "action": urls.relative(prompt.path, **query),
-    }
-    if prompt.finish_on_key is not None:
-        options["finish_on_key"] = prompt.finish_on_key
-    gather = response.gather(**options)
+    response = VoiceTwiml()
+    gather = response.gather(action=urls.relative(prompt.path, **query),
+                             num_digits=prompt.num_digits, timeout=prompt.timeout,
+                             finish_on_key=prompt.finish_on_key)
     for item in spoken:
         if isinstance(item, tuple):
             say(gather, item[0], item[1])

@@ -59,7 +59,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "closed_callback": "To ask for a call back when we're open, press 1.",
         "goodbye": "Thank you for calling. Take care.",
-        # Hold updates say only what is true (issue 22): "talking with callers" only when every
+        # Hold updates say only what is true: "talking with callers" only when every
         # peer who could take the call is on one; otherwise "as soon as one is free".
         "wait_match_none": "Nobody who shares {experience} is on shift right now.",
         "wait_match_all_talking": (
@@ -140,7 +140,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         ),
         "callback_caller_prompt": "Hello. Press 1 for the call back you asked for.",
         "callback_voicemail": "This is the warmline returning your call.",
-        # Callbacks, after the peer's 1 (workers issue).
+        # Callbacks, after the peer's 1.
         "peer_callback_waiting": "We're still calling them. Please stay on the line.",
         "peer_callback_missed": (
             "They didn't answer this time. We'll try them again later. Thank you."

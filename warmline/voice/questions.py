@@ -1,6 +1,6 @@
 """Every keypad question a call can ask, in one catalogue, and the builders of the longer ones.
 
-A new question is added here (and served through `warmline.services.voice_gather.GatherStep`);
+A new question is added here (and served through `warmline.services.voice.gather.GatherStep`);
 tests walk every entry of `ALL` through the stand-in with silence and with wrong keys.
 """
 

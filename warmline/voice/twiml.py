@@ -1,12 +1,11 @@
-"""TwiML for each moment of a call, built with twilio-python's builders."""
+"""TwiML for each moment of a call (its verbs are `warmline.telephony.voice_twiml`'s)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
-
+from warmline.telephony.voice_twiml import GatherTwiml, VoiceTwiml
 from warmline.telephony.xml_text import twiml_text
 from warmline.voice import urls
 from warmline.voice.prompts import voice_for
@@ -22,14 +21,14 @@ class MenuItem:
     label: str
 
 
-def say(target: VoiceResponse | Gather, language: str, words: str) -> None:
+def say(target: VoiceTwiml | GatherTwiml, language: str, words: str) -> None:
     voice, locale = voice_for(language)
     # Input is checked for control characters already; this keeps older rows from breaking TwiML.
     target.say(twiml_text(words), voice=voice, language=locale)
 
 
 def hang_up_with(language: str, *lines: str) -> str:
-    response = VoiceResponse()
+    response = VoiceTwiml()
     for words in lines:
         say(response, language, words)
     response.hangup()
@@ -38,21 +37,21 @@ def hang_up_with(language: str, *lines: str) -> str:
 
 def enqueue(contact_id: str, language: str, spoken: Sequence[str]) -> str:
     """Put the caller in their own queue (named after the contact): a peer dials exactly them."""
-    response = VoiceResponse()
+    response = VoiceTwiml()
     for words in spoken:
         say(response, language, words)
-    response.enqueue(
-        contact_id,
-        action=urls.relative(urls.QUEUE_DONE, contact=contact_id),
-        method="POST",
-        wait_url=urls.relative(urls.WAIT, contact=contact_id),
-        wait_url_method="POST",
-    )
+    response.enqueue(contact_id, action=urls.relative(urls.QUEUE_DONE, contact=contact_id),
+                     wait_url=urls.relative(urls.WAIT, contact=contact_id))
     return str(response)
 
 
+def empty() -> str:
+    """Nothing to do: Twilio carries on (status callbacks answer this)."""
+    return str(VoiceTwiml())
+
+
 def leave_queue() -> str:
-    response = VoiceResponse()
+    response = VoiceTwiml()
     response.leave()
     return str(response)
 
@@ -60,7 +59,7 @@ def leave_queue() -> str:
 def say_and_hold(language: str, *lines: str) -> str:
     """Words for a caller in their queue; when they end, Twilio asks the wait URL again (with a
     fresh QueueTime, so the deadline keeps counting: a Redirect would lose it)."""
-    response = VoiceResponse()
+    response = VoiceTwiml()
     for words in lines:
         say(response, language, words)
     return str(response)
@@ -68,15 +67,14 @@ def say_and_hold(language: str, *lines: str) -> str:
 
 def dial_out(language: str, words: str, number: str, caller_id: str) -> str:
     """A consent-based transfer: the other side sees the line's number, never the caller's."""
-    response = VoiceResponse()
+    response = VoiceTwiml()
     say(response, language, words)
-    response.dial(number, caller_id=caller_id)
+    response.dial_number(number, caller_id=caller_id)
     return str(response)
 
 
 def bridge_to_caller(offer_id: str, contact_id: str, language: str, words: str) -> str:
-    response = VoiceResponse()
+    response = VoiceTwiml()
     say(response, language, words)
-    dial = response.dial(action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id), method="POST")
-    dial.queue(contact_id)
+    response.dial_queue(contact_id, action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id))
     return str(response)

@@ -22,7 +22,7 @@ PEER_ANSWER = "/twilio/voice/peer/answer"
 PEER_ACCEPT = "/twilio/voice/peer/accept"
 PEER_STATUS = "/twilio/voice/peer/status"
 PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
-# Callbacks (workers issue): the peer's leg, then the caller's leg.
+# Callbacks: the peer's leg, then the caller's leg.
 CALLBACK_PEER_ANSWER = "/twilio/voice/callback/peer/answer"
 CALLBACK_PEER_ACCEPT = "/twilio/voice/callback/peer/accept"
 CALLBACK_PEER_STATUS = "/twilio/voice/callback/peer/status"

@@ -8,17 +8,19 @@ message at its field.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from warmline.clock import utc_now
 from warmline.models import Line
 from warmline.roster.schema import DAYS
-from warmline.services import admin_experiences, admin_lines, admin_peers
-from warmline.services.admin_audit import Actor, describe_detail, list_audit_entries
-from warmline.services.admin_forms import FormErrors, FormValues
+from warmline.services.admin import experiences as admin_experiences
+from warmline.services.admin import lines as admin_lines
+from warmline.services.admin import peers as admin_peers
+from warmline.services.admin.audit import Actor, describe_detail, list_audit_entries
+from warmline.services.admin.forms import FormErrors, FormValues
 from warmline.services.routing_sync import refresh_all_lines
 from warmline.web.auth import admin_required, current_user
 from warmline.web.context import current_runtime
@@ -39,10 +41,6 @@ ADMIN_NAV = (
     ("admin_blocks.blocks", "Blocks"),
     ("admin.audit", "Audit trail"),
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def acting_admin() -> Actor:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services import admin_blocks as service
-from warmline.web.admin import acting_admin, utc_now
+from warmline.clock import utc_now
+from warmline.services.admin import blocks as service
+from warmline.web.admin import acting_admin
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 

@@ -1,4 +1,4 @@
-"""Registers the admin side's blueprints (issue 9) with one call from the app factory."""
+"""Registers the admin side's blueprints with one call from the app factory."""
 
 from __future__ import annotations
 

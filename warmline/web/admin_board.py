@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services.admin_blocks import MAX_BLOCK_DAYS, list_recent_contacts
-from warmline.services.board import build_board
-from warmline.services.drop_ins import answer_ask
-from warmline.services.open_shifts import decide_open_shift
-from warmline.web.admin import acting_admin, utc_now
+from warmline.clock import utc_now
+from warmline.services.admin.blocks import MAX_BLOCK_DAYS, list_recent_contacts
+from warmline.services.admin.board import build_board
+from warmline.services.peers.drop_ins import answer_ask
+from warmline.services.peers.open_shifts import decide_open_shift
+from warmline.web.admin import acting_admin
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.dashboard import POLL_SECONDS

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from warmline.clock import utc_now
 from warmline.models import Line
-from warmline.services.coverage import build_coverage_report, render_coverage_report
-from warmline.services.reports import Report, build_report, parse_range, report_csv
-from warmline.web.admin import utc_now
+from warmline.services.admin.coverage import build_coverage_report, render_coverage_report
+from warmline.services.admin.reports import Report, build_report, parse_range, report_csv
 from warmline.web.admin_charts import bar_chart
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime

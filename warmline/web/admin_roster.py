@@ -9,15 +9,18 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from warmline.clock import utc_now
 from warmline.domain.numbers import id_or_error
 from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.roster.importer import import_roster_text
 from warmline.roster.schema import InvalidRosterError, RosterError
-from warmline.services import admin_shifts, admin_staffing, admin_week
-from warmline.services.admin_audit import record_change
-from warmline.services.admin_forms import FormErrors, FormValues
-from warmline.web.admin import acting_admin, submitted_form, sync_routing, utc_now
+from warmline.services.admin import shifts as admin_shifts
+from warmline.services.admin import staffing as admin_staffing
+from warmline.services.admin import week as admin_week
+from warmline.services.admin.audit import record_change
+from warmline.services.admin.forms import FormErrors, FormValues
+from warmline.web.admin import acting_admin, submitted_form, sync_routing
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.ids import id_arg

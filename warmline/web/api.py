@@ -2,7 +2,7 @@
 
 Same sign-in (the session cookie) and CSRF rules as the pages: state-changing calls send the
 token from `GET /api/csrf` in `X-CSRFToken`. Errors are always `{"error": "..."}` in JSON.
-The texts issue adds its conversation endpoints to this blueprint's URL space (and to
+The text conversations' endpoints share this URL space (`texts_api.py`, described in
 `warmline/web/openapi.py`).
 """
 
@@ -18,8 +18,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from warmline import keys
-from warmline.services import dashboard as service
-from warmline.services import support as support_service
+from warmline.clock import utc_now
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -80,7 +81,7 @@ def me() -> ResponseReturnValue:
 
 def _presence_body(peer_id: int) -> dict[str, Any]:
     runtime = current_runtime()
-    now = service.utc_now()
+    now = utc_now()
     standing = service.find_shift_standing(runtime, peer_id, now)
     state = build_live_state(peer_id, now)
     snapshot = service.read_presence(runtime, peer_id, now)
@@ -114,7 +115,7 @@ def put_presence() -> ResponseReturnValue:
     if wanted not in service.SETTABLE_PRESENCES:
         return error(400, "presence must be available, break or off")
     peer_id = signed_in_peer_id()
-    refusal = service.change_presence(current_runtime(), peer_id, wanted, service.utc_now())
+    refusal = service.change_presence(current_runtime(), peer_id, wanted, utc_now())
     if refusal is not None:
         return error(refusal.status, refusal.message)
     return jsonify(_presence_body(peer_id))
@@ -124,7 +125,7 @@ def put_presence() -> ResponseReturnValue:
 @peer_required
 def wrap_up_extend() -> ResponseReturnValue:
     peer_id = signed_in_peer_id()
-    refusal = service.extend_wrap_up(current_runtime(), peer_id, service.utc_now())
+    refusal = service.extend_wrap_up(current_runtime(), peer_id, utc_now())
     if refusal is not None:
         return error(refusal.status, refusal.message)
     return jsonify(_presence_body(peer_id))
@@ -138,7 +139,7 @@ def report_abuse() -> ResponseReturnValue:
         return error(401, "sign in first")
     result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
-        now=service.utc_now(), hook=abuse_report_hook(),
+        now=utc_now(), hook=abuse_report_hook(),
     )
     if isinstance(result, service.Refusal):
         return error(result.status, result.message)
@@ -148,7 +149,7 @@ def report_abuse() -> ResponseReturnValue:
 @bp.get("/queue")
 @peer_required
 def queue() -> ResponseReturnValue:
-    rows = service.read_queue(current_runtime(), signed_in_peer_id(), service.utc_now())
+    rows = service.read_queue(current_runtime(), signed_in_peer_id(), utc_now())
     return jsonify(
         waiting=[
             {
@@ -206,7 +207,7 @@ def take_callback(callback_id: int) -> ResponseReturnValue:
 @bp.get("/shifts")
 @peer_required
 def shifts() -> ResponseReturnValue:
-    found = service.list_upcoming_shifts(current_runtime(), signed_in_peer_id(), service.utc_now())
+    found = service.list_upcoming_shifts(current_runtime(), signed_in_peer_id(), utc_now())
     return jsonify(
         shifts=[
             {
@@ -252,7 +253,7 @@ def support() -> ResponseReturnValue:
         user_id=user.id,
         actor=user.email,
         peer_id=signed_in_peer_id(),
-        now=service.utc_now(),
+        now=utc_now(),
     )
     return jsonify(
         id=alert.id, at=alert.at.isoformat(), admins_on_shift=len(alert.admins_on_shift)

@@ -35,10 +35,11 @@ from redis import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from warmline.clock import utc_now
 from warmline.models import Role, User
-from warmline.services import dashboard as service
-from warmline.services import sign_in as sign_ins
-from warmline.services.sign_in import SESSION_LIFETIME
+from warmline.services.accounts import sign_in as sign_ins
+from warmline.services.accounts.sign_in import SESSION_LIFETIME
+from warmline.services.peers import dashboard as service
 from warmline.web import limits
 from warmline.web.context import current_runtime
 from warmline.web.security import wants_json
@@ -247,7 +248,8 @@ def sign_in() -> ResponseReturnValue:
     password = request.form.get("password", "")
     device = _known_device(email)
     try:
-        result = sign_ins.sign_in(current_runtime(), email, password, device=device)
+        result = sign_ins.sign_in(current_runtime(), email, password, device=device,
+                                  now=utc_now())
     except RedisError:
         return _sign_in_refused("Signing in is not possible for a moment (the live service does "
                                 "not answer). Try again in a minute.", 503, 60)

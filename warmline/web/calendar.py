@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 from flask.typing import ResponseReturnValue
 
-from warmline.services import calendar as service
-from warmline.services.dashboard import utc_now
+from warmline.clock import utc_now
+from warmline.services.peers import calendar as service
 from warmline.web.context import current_runtime
 
 bp = Blueprint("calendar", __name__)

@@ -29,12 +29,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 
-from warmline.services import calendar as calendar_service
-from warmline.services import dashboard as service
-from warmline.services import drop_ins as drop_ins_service
-from warmline.services import open_shifts as open_shifts_service
-from warmline.services import rest as rest_service
-from warmline.services import support as support_service
+from warmline.clock import utc_now
+from warmline.services.peers import calendar as calendar_service
+from warmline.services.peers import dashboard as service
+from warmline.services.peers import drop_ins as drop_ins_service
+from warmline.services.peers import open_shifts as open_shifts_service
+from warmline.services.peers import rest as rest_service
+from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -47,12 +48,12 @@ _NEW_CALENDAR_LINK_KEY = "new_calendar_link"  # session key: a calendar link mad
 
 
 def install_support_notifier(app: Flask, notifier: support_service.SupportAlertNotifier) -> None:
-    """The texts issue installs its SMS notifier here (create_app, after the blueprints)."""
+    """The SMS notifier is installed here (create_app, after the blueprints)."""
     app.extensions[SUPPORT_NOTIFIER_EXTENSION] = notifier
 
 
 def install_abuse_report_hook(app: Flask, hook: service.AbuseReportHook) -> None:
-    """The voice issue installs what hangs up a call reported for abuse."""
+    """Installs what hangs up a call (or closes a conversation) reported for abuse."""
     app.extensions[ABUSE_REPORT_HOOK_EXTENSION] = hook
 
 
@@ -150,7 +151,7 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
 
 def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
     runtime = current_runtime()
-    now = service.utc_now()
+    now = utc_now()
     callbacks = service.list_callbacks(runtime, peer_id)
     return {
         "state": build_live_state(peer_id, now),
@@ -193,7 +194,7 @@ def dashboard() -> ResponseReturnValue:
 
 def _render_dashboard(peer_id: int, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     runtime = current_runtime()
-    now = service.utc_now()
+    now = utc_now()
     # The token is stored only hashed: its link can be shown once, on the page after it was made.
     token = session.pop(_NEW_CALENDAR_LINK_KEY, None)
     with runtime.sessions() as db:
@@ -228,7 +229,7 @@ def live() -> ResponseReturnValue:
 def presence() -> ResponseReturnValue:
     peer_id = signed_in_peer_id()
     wanted = request.form.get("presence", "")
-    refusal = service.change_presence(current_runtime(), peer_id, wanted, service.utc_now())
+    refusal = service.change_presence(current_runtime(), peer_id, wanted, utc_now())
     if refusal is not None:
         # Rendered in place (not redirected) so the refusal is read out where the control is.
         return _render_dashboard(peer_id, error=refusal.message, status=refusal.status)
@@ -241,7 +242,7 @@ def drop_in() -> ResponseReturnValue:
     """Ask to work a line now, outside a shift; an admin answers from the board or by text."""
     asked = drop_ins_service.ask_to_drop_in(
         current_runtime(), signed_in_peer_id(), request.form.get("line", type=int) or 0,
-        request.form.get("minutes", type=int) or 0, service.utc_now())
+        request.form.get("minutes", type=int) or 0, utc_now())
     if isinstance(asked, service.Refusal):
         flash(asked.message)
     else:
@@ -254,7 +255,7 @@ def drop_in() -> ResponseReturnValue:
 def rest_break() -> ResponseReturnValue:
     """The 10-minute break the back-to-back limit offers; it ends by itself."""
     refusal = rest_service.take_rest_break(current_runtime(), signed_in_peer_id(),
-                                           service.utc_now())
+                                           utc_now())
     if refusal is not None:
         return _render_dashboard(signed_in_peer_id(), error=refusal.message,
                                  status=refusal.status)
@@ -266,7 +267,7 @@ def rest_break() -> ResponseReturnValue:
 @bp.post("/dashboard/wrap-up/extend")
 @peer_required
 def wrap_up_extend() -> ResponseReturnValue:
-    refusal = service.extend_wrap_up(current_runtime(), signed_in_peer_id(), service.utc_now())
+    refusal = service.extend_wrap_up(current_runtime(), signed_in_peer_id(), utc_now())
     if refusal is not None:
         flash(refusal.message)
     return redirect(url_for("dashboard.dashboard"))
@@ -308,7 +309,7 @@ def support() -> ResponseReturnValue:
         user_id=user.id,
         actor=user.email,
         peer_id=signed_in_peer_id(),
-        now=service.utc_now(),
+        now=utc_now(),
     )
     if alert.admins_on_shift:
         flash("The admins on shift have been told. Someone will reach out to you soon.")
@@ -325,7 +326,7 @@ def report_abuse() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in"))
     result = service.report_abuse(
         current_runtime(), user_id=user.id, actor=user.email, peer_id=signed_in_peer_id(),
-        now=service.utc_now(), hook=abuse_report_hook(),
+        now=utc_now(), hook=abuse_report_hook(),
     )
     if isinstance(result, service.Refusal):
         flash(result.message)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services.invites import find_invitation, redeem_invitation
-from warmline.services.users import MIN_PASSWORD_LENGTH, PasswordRejectedError
+from warmline.clock import utc_now
+from warmline.services.accounts.invites import find_invitation, redeem_invitation
+from warmline.services.accounts.users import MIN_PASSWORD_LENGTH, PasswordRejectedError
 from warmline.web.context import current_runtime
 
 bp = Blueprint("invite", __name__)
@@ -20,7 +19,7 @@ _SPENT = ("This link does not work any more: it was used already, it expired, or
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def set_password(token: str) -> ResponseReturnValue:
     runtime = current_runtime()
-    now = datetime.now(UTC)
+    now = utc_now()
     invitation = find_invitation(runtime, token, now)
     if invitation is None:
         return render_template("admin/invite_set_password.html", invitation=None, spent=_SPENT), 404

@@ -191,7 +191,7 @@ def openapi_document() -> dict[str, Any]:
     security: list[dict[str, list[str]]] = [{"session": []}]
     changing_security: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
     document = _base_document(security, changing_security)
-    # Texts (issue 7): the conversation pane's endpoints, kept in their own module.
+    # Texts: the conversation pane's endpoints, kept in their own module.
     from warmline.web.texts_openapi import TEXT_SCHEMAS, text_paths  # noqa: PLC0415
 
     document["components"]["schemas"] = {**SCHEMAS, **TEXT_SCHEMAS}

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services.peer_activity import PeerHours, build_hours_report, hours_csv
-from warmline.services.reports import parse_range
-from warmline.web.admin import utc_now
+from warmline.clock import utc_now
+from warmline.services.admin.reports import parse_range
+from warmline.services.peers.hours import PeerHours, build_hours_report, hours_csv
 from warmline.web.auth import admin_required, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 

@@ -1,13 +1,14 @@
 """The peer's say over their shifts: offer one up, take an open one, cover a gap (forms on the
-dashboard; the rules are in warmline.services.open_shifts)."""
+dashboard; the rules are in warmline.services.peers.open_shifts)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from warmline.services import dashboard as dashboard_service
-from warmline.services import open_shifts as service
+from warmline.clock import utc_now
+from warmline.services.peers import dashboard as dashboard_service
+from warmline.services.peers import open_shifts as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 
@@ -23,7 +24,7 @@ def _back(anchor: str = "shifts-heading") -> ResponseReturnValue:
 def offer() -> ResponseReturnValue:
     found = service.offer_shift(current_runtime(), signed_in_peer_id(),
                                 request.form.get("shift", type=int) or 0,
-                                request.form.get("date", ""), dashboard_service.utc_now())
+                                request.form.get("date", ""), utc_now())
     if isinstance(found, dashboard_service.Refusal):
         flash(found.message)
     else:
@@ -36,7 +37,7 @@ def offer() -> ResponseReturnValue:
 @peer_required
 def take(open_id: int) -> ResponseReturnValue:
     result = service.take_open_shift(current_runtime(), signed_in_peer_id(), open_id,
-                                     dashboard_service.utc_now())
+                                     utc_now())
     flash(result.message if isinstance(result, dashboard_service.Refusal) else result)
     return _back("open-shifts-heading")
 
@@ -45,7 +46,7 @@ def take(open_id: int) -> ResponseReturnValue:
 @peer_required
 def withdraw(open_id: int) -> ResponseReturnValue:
     refusal = service.withdraw_offer(current_runtime(), signed_in_peer_id(), open_id,
-                                     dashboard_service.utc_now())
+                                     utc_now())
     flash(refusal.message if refusal else "Withdrawn: the shift is yours again.")
     return _back("open-shifts-heading")
 
@@ -57,6 +58,6 @@ def take_gap() -> ResponseReturnValue:
                               request.form.get("line", type=int) or 0,
                               start_text=request.form.get("start", ""),
                               end_text=request.form.get("end", ""),
-                              now=dashboard_service.utc_now())
+                              now=utc_now())
     flash(result.message if isinstance(result, dashboard_service.Refusal) else result)
     return _back("open-shifts-heading")

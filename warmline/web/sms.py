@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from warmline.services import texts, texts_conversation
+from warmline.clock import utc_now
+from warmline.services.texts import conversation as texts_conversation
+from warmline.services.texts import inbound as texts
 from warmline.telephony import messaging_twiml
 from warmline.texts import words
 from warmline.texts.forms import StatusForm, TextForm
 from warmline.voice import urls
 from warmline.web.context import current_runtime
-from warmline.web.twilio_guard import twilio_webhook
+from warmline.web.twilio_guard import webhook_from_twilio
 
 bp = Blueprint("twilio_sms", __name__)
 
@@ -28,14 +29,14 @@ def _degraded() -> str:
 
 
 @bp.post(urls.SMS_INCOMING)
-@twilio_webhook(on_failure=_degraded)
+@webhook_from_twilio(on_failure=_degraded)
 def incoming_text() -> str:
     return texts.handle_incoming_text(current_runtime(), TextForm.parse(request.form.to_dict()),
-                                      datetime.now(UTC))
+                                      utc_now())
 
 
 @bp.post(STATUS)
-@twilio_webhook(on_failure=messaging_twiml.empty)
+@webhook_from_twilio(on_failure=messaging_twiml.empty)
 def message_status() -> str:
     form = StatusForm.parse(request.form.to_dict())
     texts_conversation.handle_status(

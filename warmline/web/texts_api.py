@@ -12,7 +12,7 @@ import time
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from warmline.services import texts_conversation as service
+from warmline.services.texts import conversation as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
 

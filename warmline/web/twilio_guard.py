@@ -26,7 +26,7 @@ def _signature_ok() -> bool:
                               settings.twilio_auth_tokens)
 
 
-def twilio_webhook(on_failure: Callable[[], str]) -> Callable[[TwimlHandler], Callable[[], Response]]:
+def webhook_from_twilio(on_failure: Callable[[], str]) -> Callable[[TwimlHandler], Callable[[], Response]]:
     """Wrap a handler that returns TwiML text.
 
     A missing or wrong signature gets 403 (no TwiML: Twilio itself never sends one). Any

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
-from twilio.twiml.voice_response import VoiceResponse
 
+from warmline.clock import utc_now
 from warmline.runtime import Runtime
-from warmline.services import (
-    callback_intake,
-    callbacks_voice,
-    voice_arrival,
-    voice_peer,
-    voice_wait,
-)
-from warmline.services.backup_route import backup_routes
-from warmline.services.voice_common import degraded_answer
-from warmline.services.voice_gather import GatherStep, run_gather
-from warmline.voice import urls
+from warmline.services.callbacks import calls as callbacks_voice
+from warmline.services.voice import arrival as voice_arrival
+from warmline.services.voice import callback_intake
+from warmline.services.voice import peer as voice_peer
+from warmline.services.voice import wait as voice_wait
+from warmline.services.voice.backup_route import backup_routes
+from warmline.services.voice.common import degraded_answer
+from warmline.services.voice.gather import GatherStep, run_gather
+from warmline.voice import twiml, urls
 from warmline.voice.forms import CallForm
 from warmline.web.context import current_runtime
-from warmline.web.twilio_guard import twilio_webhook
+from warmline.web.twilio_guard import webhook_from_twilio
 
 bp = Blueprint("twilio_voice", __name__)
 
@@ -39,69 +37,63 @@ def _form() -> CallForm:
     return CallForm.parse(request.form.to_dict())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _empty() -> str:
-    return str(VoiceResponse())
+    return twiml.empty()
 
 
 def _contact_step(path: str, step: Step, query_key: str = "contact") -> None:
     """Register a step of a call that Twilio requests with ?contact=ID (or ?offer=ID)."""
 
-    @twilio_webhook(on_failure=_backup)
+    @webhook_from_twilio(on_failure=_backup)
     def handler() -> str:
-        return step(current_runtime(), request.args.get(query_key, ""), _form(), _now())
+        return step(current_runtime(), request.args.get(query_key, ""), _form(), utc_now())
 
     handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
     bp.add_url_rule(path, view_func=handler, methods=["POST"])
 
 
 @bp.post(urls.INCOMING)
-@twilio_webhook(on_failure=_backup)
+@webhook_from_twilio(on_failure=_backup)
 def incoming_call() -> str:
-    return voice_arrival.handle_incoming_call(current_runtime(), _form(), _now())
+    return voice_arrival.handle_incoming_call(current_runtime(), _form(), utc_now())
 
 
 @bp.post(urls.FALLBACK)
-@twilio_webhook(on_failure=_backup)
+@webhook_from_twilio(on_failure=_backup)
 def fallback() -> str:
     # Twilio calls this when the primary URL failed: answer only from memory.
     return _backup()
 
 
 @bp.post(urls.INBOUND_STATUS)
-@twilio_webhook(on_failure=_empty)
+@webhook_from_twilio(on_failure=_empty)
 def inbound_status() -> str:
-    voice_wait.handle_inbound_status(current_runtime(), _form(), _now())
+    voice_wait.handle_inbound_status(current_runtime(), _form(), utc_now())
     return _empty()
 
 
 @bp.post(urls.PEER_STATUS)
-@twilio_webhook(on_failure=_empty)
+@webhook_from_twilio(on_failure=_empty)
 def peer_status() -> str:
-    voice_peer.handle_peer_status(current_runtime(), request.args.get("offer", ""), _form(), _now())
+    voice_peer.handle_peer_status(current_runtime(), request.args.get("offer", ""), _form(), utc_now())
     return _empty()
 
 
 def _leave_queue() -> str:
     """The wait step's failure answer: the caller leaves the queue, so Twilio requests the
     Enqueue's action (queue-done), which routes them on (or answers the backup route)."""
-    response = VoiceResponse()
-    response.leave()
-    return str(response)
+    return twiml.leave_queue()
 
 
 @bp.post(urls.WAIT)
-@twilio_webhook(on_failure=_leave_queue)
+@webhook_from_twilio(on_failure=_leave_queue)
 def wait() -> str:
     runtime = current_runtime()
-    return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), _now(),
+    return voice_wait.handle_wait(runtime, request.args.get("contact", ""), _form(), utc_now(),
                                   public_url=runtime.settings.public_url)
 
 
-# Every keypad answer goes through one driver, which bounds every question alike (issue 22).
+# Every keypad answer goes through one driver, which bounds every question alike.
 GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     voice_arrival.LANGUAGE_STEP,
     voice_arrival.MENU_STEP,
@@ -123,9 +115,9 @@ _QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name})
 def _gather_step(step: GatherStep[Any]) -> None:
     on_failure = _empty if step.prompt.name in _QUIET_FAILURE else _backup
 
-    @twilio_webhook(on_failure=on_failure)
+    @webhook_from_twilio(on_failure=on_failure)
     def handler() -> str:
-        return run_gather(step, current_runtime(), request.args.to_dict(), _form(), _now())
+        return run_gather(step, current_runtime(), request.args.to_dict(), _form(), utc_now())
 
     handler.__name__ = "gather_" + step.prompt.name
     bp.add_url_rule(step.prompt.path, view_func=handler, methods=["POST"])
@@ -142,33 +134,33 @@ for _path, _step in _OFFER_STEPS:
     _contact_step(_path, _step, query_key="offer")
 
 
-# Callbacks (workers issue): the peer's leg by ?ring=&callback=, the caller's by ?attempt=.
+# Callbacks: the peer's leg by ?ring=&callback=, the caller's by ?attempt=.
 CallbackPeerStep = Callable[[Runtime, str, str, CallForm, datetime], str]
 
 
 def _callback_peer_step(path: str, step: CallbackPeerStep) -> None:
-    @twilio_webhook(on_failure=_empty)
+    @webhook_from_twilio(on_failure=_empty)
     def handler() -> str:
         return step(current_runtime(), request.args.get("ring", ""),
-                    request.args.get("callback", ""), _form(), _now())
+                    request.args.get("callback", ""), _form(), utc_now())
 
     handler.__name__ = "step_" + path.strip("/").replace("/", "_").replace("-", "_")
     bp.add_url_rule(path, view_func=handler, methods=["POST"])
 
 
 @bp.post(urls.CALLBACK_PEER_STATUS)
-@twilio_webhook(on_failure=_empty)
+@webhook_from_twilio(on_failure=_empty)
 def callback_peer_status() -> str:
     callbacks_voice.handle_peer_status(current_runtime(), request.args.get("ring", ""),
-                                       request.args.get("callback", ""), _form(), _now())
+                                       request.args.get("callback", ""), _form(), utc_now())
     return _empty()
 
 
 @bp.post(urls.CALLBACK_CALLER_STATUS)
-@twilio_webhook(on_failure=_empty)
+@webhook_from_twilio(on_failure=_empty)
 def callback_caller_status() -> str:
     callbacks_voice.handle_caller_status(current_runtime(), request.args.get("attempt", ""),
-                                         _form(), _now())
+                                         _form(), utc_now())
     return _empty()
 
 

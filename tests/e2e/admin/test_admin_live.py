@@ -13,13 +13,13 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
 from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
-from tests.web.test_dashboard_helpers import PASSWORD, make_admin_without_peer
+from tests.support.dashboard import PASSWORD, make_admin_without_peer
 from warmline.domain.matching import Presence
 from warmline.models import Contact, ContactEvent, Line
 from warmline.services import routing
-from warmline.services.aggregates import aggregate_days
-from warmline.services.board import build_board
-from warmline.services.reports import PeerLoad, build_report, report_csv
+from warmline.services.admin.board import build_board
+from warmline.services.admin.reports import PeerLoad, build_report, report_csv
+from warmline.services.upkeep.aggregates import aggregate_days
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 CALLERS = ("+15005550006", "+15005550006", "+15005550007")  # the first caller calls twice

@@ -20,12 +20,11 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from config import Settings
 from tests.conftest import make_test_settings
-from tests.web.test_dashboard_helpers import PASSWORD, api_csrf, sign_in
+from tests.support.dashboard import PASSWORD, api_csrf, sign_in
 from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
-from warmline.services import texts_conversation
-from warmline.services.users import hash_password
+from warmline.services.accounts.users import hash_password
 from warmline.standin import Phone, Standin
 from warmline.worker import MaskingSimpleWorker
 
@@ -206,9 +205,7 @@ def world(runtime: Runtime, standin: Standin,
         session.flush()
         line_id = line.id
     standin.add_number(LINE_NUMBER, sms_url=url + "/twilio/sms")
-    texts_conversation.set_text_policy(None)
     yield TextWorld(runtime, app, standin, url, line_id)
-    texts_conversation.set_text_policy(None)
 
 
 def new_number() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from config.text_policy import TextPolicy
 from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
-from warmline.services import texts_conversation
+from warmline.services.texts import conversation as texts_conversation
 
 
 def test_a_texter_who_chooses_an_experience_is_answered_by_a_matching_peer(
@@ -140,7 +141,8 @@ def test_replies_go_out_in_order_and_once(world: TextWorld) -> None:
 
 
 def test_inactivity_closes_the_conversation_with_a_goodbye(world: TextWorld) -> None:
-    texts_conversation.set_text_policy(TextPolicy(inactivity_seconds=1.0))
+    world.runtime.settings = dataclasses.replace(world.runtime.settings,
+                                                 text_policy=TextPolicy(inactivity_seconds=1.0))
     world.add_peer("ria", phone=new_number())
     world.go_available("ria")
     texter = world.texter(new_number())

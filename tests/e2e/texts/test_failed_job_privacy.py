@@ -9,10 +9,10 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
-from tests.integration.workers_fixtures import release_scheduled
+from tests.support.workers import release_scheduled
+from warmline.jobs import SEND_TEXTS
 from warmline.logs import MASK
 from warmline.queues import QueueName
-from warmline.services.texts_conversation import SEND_RETRY_INTERVALS
 
 
 def test_a_send_that_fails_for_good_keeps_no_number_in_its_record(world: TextWorld) -> None:
@@ -26,7 +26,7 @@ def test_a_send_that_fails_for_good_keeps_no_number_in_its_record(world: TextWor
     # Every attempt, first and retries, meets an outage whose message echoes the number.
     world.standin.fail_rest("Messages", status=503, code=20503,
                             message="Service unavailable: could not reach {To} from {From}",
-                            times=1 + len(SEND_RETRY_INTERVALS))
+                            times=1 + len(SEND_TEXTS.retries))
     status, _ = world.api("ria", "POST", f"/api/texts/{contact_id}/messages",
                           {"body": "Hi, I'm here."})
     assert status == 202
@@ -39,7 +39,7 @@ def test_a_send_that_fails_for_good_keeps_no_number_in_its_record(world: TextWor
         return failed.get_job_ids()
 
     job_ids = world.settle(failed_for_good, timeout=60, what="the send job failing for good")
-    assert len(world.standin.events("rest_failure_injected")) == 1 + len(SEND_RETRY_INTERVALS)
+    assert len(world.standin.events("rest_failure_injected")) == 1 + len(SEND_TEXTS.retries)
     job = Job.fetch(job_ids[0], connection=world.runtime.redis)
     result = job.latest_result()
     assert result is not None and result.exc_string

@@ -27,8 +27,9 @@ def test_every_stop_word_records_an_opt_out_and_we_send_nothing(world: TextWorld
     with world.runtime.sessions() as session:
         row = session.scalars(select(OptOut)).one()
         assert len(row.caller_hash) == 64 and row.line_id == world.line_id
-    texter.text(LINE_NUMBER, "hello, is anyone there?")
-    world.settle(lambda: world.standin.events("webhook_answered") or True)
+    second = texter.text(LINE_NUMBER, "hello, is anyone there?")
+    world.settle(lambda: world.standin.events("webhook", second.sid),
+                 what="the app's answer to the text after STOP")
     world.run_jobs()
     # Only Twilio's own confirmation reached the phone; nothing from the app.
     bodies = world.bodies(texter)

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from tests.e2e.texts.conftest import LINE_NAME, ZONE, TextWorld, new_number
-from tests.web.test_dashboard_helpers import form_csrf
+from tests.support.dashboard import form_csrf
 from warmline.models import AuditEntry, Line, OpenShift, Peer, Shift, User
 
 

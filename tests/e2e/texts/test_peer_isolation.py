@@ -1,4 +1,4 @@
-"""Peer to peer (issue 15's held list): one peer can neither see nor touch another's text offer or
+"""Peer to peer: one peer can neither see nor touch another's text offer or
 conversation, whatever ids they send."""
 
 from __future__ import annotations

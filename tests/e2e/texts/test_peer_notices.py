@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.e2e.texts.conftest import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.routing.engine import RoutingEngine
-from warmline.services.peer_texts import TextPeerNotifier
+from warmline.services.texts.peer_texts import TextPeerNotifier
 
 
 def test_two_declined_texts_set_the_peer_off_and_they_are_told_by_text(world: TextWorld) -> None:

@@ -32,7 +32,7 @@ def upgrade() -> None:
     tokens = conn.execute(sa.select(_peers.c.id, _peers.c.calendar_token)
                           .where(_peers.c.calendar_token.is_not(None))).all()
     for peer_id, token in tokens:
-        # The same digest as warmline.services.calendar.calendar_token_hash (kept here as it is
+        # The same digest as warmline.services.peers.calendar.calendar_token_hash (kept here as it is
         # now: a migration must not change when the app does).
         digest = hashlib.sha256(token.encode()).hexdigest()
         conn.execute(sa.update(_peers).where(_peers.c.id == peer_id)

@@ -1,0 +1,1 @@
+"""Sign-ins: passwords, sessions, invitations and reset links."""

@@ -1,0 +1,173 @@
+"""The coverage report: the hours in the next 14 days when a line is open with too few peers on shift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from warmline import keys
+from warmline.domain.schedule import find_coverage_gaps
+from warmline.models import Line
+from warmline.runtime import Runtime
+from warmline.services.admin.notices import NoticeKind, post_notice
+from warmline.services.notifications import AdminNotifier
+from warmline.services.peers.support import admins_of
+from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
+
+DEFAULT_MIN_PEERS = 2
+DEFAULT_DAYS = 14
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """One local hour of a line that is open with fewer than the wanted number of peers."""
+
+    line_id: int
+    line_name: str
+    timezone: str
+    local_start: datetime
+    """Aware, in the line's zone (``fold`` tells a repeated fall-back hour)."""
+    local_end: datetime
+    peers: int
+    """Fewest peers on shift at any open instant of the hour."""
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    generated_at: datetime
+    start: datetime
+    end: datetime
+    min_peers: int
+    gaps: tuple[CoverageGap, ...]
+
+
+def build_coverage_report(
+    runtime: Runtime, now: datetime, *, days: int = DEFAULT_DAYS, min_peers: int = DEFAULT_MIN_PEERS
+) -> CoverageReport:
+    """Every active line's uncovered hours from `now` for `days` days (active peers' shifts only)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    end = now + timedelta(days=days)
+    gaps: list[CoverageGap] = []
+    with runtime.sessions() as session:
+        lines = list(active_lines(session))
+        rules = load_shift_rules(session, [line.id for line in lines])
+    for line in lines:
+        schedule = line_schedule(line)
+        for hour in find_coverage_gaps(schedule, rules, now, end, min_peers):
+            gaps.append(
+                CoverageGap(
+                    line_id=line.id,
+                    line_name=line.name,
+                    timezone=line.timezone,
+                    local_start=hour.local_start,
+                    local_end=hour.end.astimezone(schedule.timezone),
+                    peers=hour.min_peers,
+                )
+            )
+    return CoverageReport(generated_at=now, start=now, end=end, min_peers=min_peers, gaps=tuple(gaps))
+
+
+def _peers_label(count: int) -> str:
+    return "nobody on shift" if count == 0 else f"{count} peer{'s' if count != 1 else ''} on shift"
+
+
+def _merge_runs(gaps: Sequence[CoverageGap]) -> list[tuple[datetime, datetime, int]]:
+    """Consecutive hours with the same staffing, as one span."""
+    runs: list[tuple[datetime, datetime, int]] = []
+    for gap in gaps:
+        if runs and runs[-1][1] == gap.local_start and runs[-1][2] == gap.peers:
+            runs[-1] = (runs[-1][0], gap.local_end, gap.peers)
+        else:
+            runs.append((gap.local_start, gap.local_end, gap.peers))
+    return runs
+
+
+def render_coverage_report(report: CoverageReport) -> str:
+    """The report as plain text: per line, per local day, the spans of thin hours."""
+    header = (
+        f"Coverage for the next {round((report.end - report.start) / timedelta(days=1))} days: "
+        f"hours open with fewer than {report.min_peers} peers on shift."
+    )
+    if not report.gaps:
+        return header + "\nEvery open hour is covered."
+    lines = [header]
+    for (line_id, name, zone), line_gaps in groupby(
+        report.gaps, key=lambda g: (g.line_id, g.line_name, g.timezone)
+    ):
+        lines.append("")
+        lines.append(f"{name} (line {line_id}, {zone})")
+        for day, day_gaps in groupby(line_gaps, key=lambda g: g.local_start.date()):
+            spans = ", ".join(
+                f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
+                for start, end, peers in _merge_runs(list(day_gaps))
+            )
+            lines.append(f"  {day:%a %d %b}: {spans}")
+    return "\n".join(lines)
+
+
+# A notice names the first few days; the roster week shows every hour.
+NOTICE_DAYS_NAMED = 3
+
+
+def _spans_text(gaps: Sequence[CoverageGap]) -> str:
+    parts = []
+    for day, day_gaps in groupby(gaps, key=lambda g: g.local_start.date()):
+        spans = ", ".join(f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
+                          for start, end, peers in _merge_runs(list(day_gaps)))
+        parts.append(f"{day:%a %d %b} {spans}")
+    if len(parts) > NOTICE_DAYS_NAMED:
+        more = len(parts) - NOTICE_DAYS_NAMED
+        parts = [*parts[:NOTICE_DAYS_NAMED], f"and {more} more day{'s' if more != 1 else ''} "
+                 "(the roster week shows every hour)"]
+    return "; ".join(parts)
+
+
+def _claim_new_gaps(runtime: Runtime, gaps: Sequence[CoverageGap]) -> list[CoverageGap]:
+    """The gaps nobody was told about yet, claimed atomically (SET NX) so none is told twice."""
+    pipe = runtime.redis.pipeline(transaction=False)
+    for gap in gaps:
+        pipe.set(keys.coverage_gap_noticed(gap.line_id, int(gap.local_start.timestamp())), "1",
+                 nx=True, ex=keys.COVERAGE_GAP_MARKER_TTL_SECONDS)
+    return [gap for gap, claimed in zip(gaps, pipe.execute(), strict=True) if claimed]
+
+
+@dataclass(frozen=True)
+class GapNotice:
+    line_id: int
+    hours: int
+    first_start: datetime
+    admin_peer_ids: tuple[int, ...]
+
+
+def send_coverage_gap_notices(
+    runtime: Runtime, now: datetime, notifier: AdminNotifier, *, min_peers: int = DEFAULT_MIN_PEERS
+) -> list[GapNotice]:
+    """The daily notice: each line's newly found thin hours, on the admins' board and by text.
+
+    Every gap (one local hour of one line) is told once: a gap still open tomorrow is not told
+    again, a new one is. A retried or repeated run therefore sends nothing twice.
+    """
+    report = build_coverage_report(runtime, now, min_peers=min_peers)
+    sent: list[GapNotice] = []
+    for line_id, line_gaps in groupby(report.gaps, key=lambda g: g.line_id):
+        new = _claim_new_gaps(runtime, list(line_gaps))
+        if not new:
+            continue
+        first = new[0]
+        hours = len(new)
+        post_notice(
+            runtime.redis, NoticeKind.COVERAGE_GAP,
+            f"{first.line_name}: {hours} hour{'s' if hours != 1 else ''} in the next "
+            f"{DEFAULT_DAYS} days with fewer than {min_peers} peers on shift: {_spans_text(new)}.",
+            now, line_id=line_id,
+        )
+        with runtime.sessions() as session:
+            line = session.get(Line, line_id)
+            admins = tuple(admins_of(session, [line])) if line is not None else ()
+        notifier.send_coverage_gaps(line_id=line_id, admin_peer_ids=admins, hours=hours,
+                                    first_start=first.local_start)
+        sent.append(GapNotice(line_id, hours, first.local_start, admins))
+    return sent

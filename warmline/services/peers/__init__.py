@@ -1,0 +1,1 @@
+"""What a peer does and sees: dashboard, presence and breaks, shifts, swaps, drop-ins, hours."""

@@ -1,0 +1,1 @@
+"""Texts: an inbound message, a conversation's life, peers' commands and notices by text."""

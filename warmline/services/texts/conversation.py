@@ -1,0 +1,467 @@
+"""A text conversation after its first message: offers on dashboards, replies sent in order and
+once, delivery states, the risk flag, and closing (by the peer or after inactivity)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.exceptions import LockError
+from sqlalchemy import select
+
+from config.text_policy import TextPolicy
+from warmline import jobs, keys
+from warmline.domain.matching import priority_from_score
+from warmline.domain.numbers import parse_whole_number
+from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer, Shift
+from warmline.routing import keys as routing_keys
+from warmline.routing.engine import PeerProfile
+from warmline.routing.results import LapseReason, Offer
+from warmline.runtime import Runtime, process_runtime
+from warmline.services import routing
+from warmline.services.contacts import finish_contact
+from warmline.services.events import record_contact_event
+from warmline.services.peers.dashboard import dashboard_is_open
+from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.telephony.gateway import RecipientOptedOutError, TelephonyError
+from warmline.texts import words
+from warmline.texts.segments import MAX_CHARACTERS, count_segments
+from warmline.texts.store import Conversation, ConversationStore
+
+log = logging.getLogger(__name__)
+
+STATUS_PATH = "/twilio/sms/status"
+# Texts with risk words go ahead of ordinary ones (DOMAIN.md #13); a person decides the rest.
+RISK_PRIORITY = 5
+# Goodbyes must still be sendable when the content expires right after closing.
+MIN_KEEP_SECONDS = 120
+
+GOODBYE_PEER = ("Thanks for texting. This conversation is closed now; text us again any time. "
+                + words.CRISIS_NUMBERS)
+GOODBYE_IDLE = ("We haven't heard from you in a while, so we've closed this conversation. "
+                "Text us again any time. " + words.CRISIS_NUMBERS)
+RISK_REPLY = ("If you're thinking of ending your life or might act on it, you can call or text "
+              "988 now, or call 911 in an emergency. A peer will be with you as soon as they can.")
+MEDIA_NOTE = "The texter sent an image."
+
+
+def text_policy(runtime: Runtime) -> TextPolicy:
+    return runtime.settings.text_policy
+
+
+def conversation_store(runtime: Runtime) -> ConversationStore:
+    return ConversationStore(runtime.redis, runtime.keys, text_policy(runtime).content_seconds)
+
+
+def _at(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+def note(runtime: Runtime, conversation: Conversation, kind: EventKind, now: float, *,
+         peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None) -> None:
+    record_contact_event(runtime, contact_id=conversation.contact_id, kind=kind,
+                         line_id=conversation.line_id, channel="sms", at=_at(now),
+                         caller_hash=conversation.caller_hash,
+                         experience_key=conversation.experience, peer_id=peer_id, detail=detail)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    status: int
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def queue_text(runtime: Runtime, contact_id: str, body: str, now: float, *, by: str) -> int:
+    """Number an outbound text and hand it to the sender job (ids only in the job)."""
+    store = conversation_store(runtime)
+    seq = store.queue_outbound(contact_id, body, now, by=by,
+                               segments=count_segments(body).segments)
+    jobs.SEND_TEXTS.enqueue(runtime, contact_id, job_id=f"text-send-{contact_id}-{seq}")
+    return seq
+
+
+class SenderBusyError(TelephonyError):
+    """Another job is sending this conversation's texts; this one retries shortly."""
+
+
+def send_pending(runtime: Runtime, contact_id: str, now: float) -> int:
+    """Send the conversation's queued texts in order, each at most once; returns how many.
+
+    A text whose send was claimed by a job that then died is never sent again (shown as
+    "unknown"): texting a person in distress twice is worse than a missing "sent" tick.
+    Transient Twilio errors raise, so RQ retries the job with backoff from the same text on.
+    """
+    store = conversation_store(runtime)
+    lock = runtime.redis.lock(keys.text_send_lock(contact_id), timeout=keys.TEXT_SEND_LOCK_SECONDS,
+                              blocking_timeout=2)
+    if not lock.acquire():
+        raise SenderBusyError("sender busy", transient=True)
+    sent = 0
+    try:
+        conversation = store.get(contact_id)
+        if conversation is None:
+            return 0
+        with runtime.sessions() as session:
+            line = session.get(Line, conversation.line_id)
+            opted_out = session.scalars(select(OptOut.id).where(
+                OptOut.caller_hash == conversation.caller_hash,
+                OptOut.line_id == conversation.line_id)).first() is not None
+        if line is None:
+            return 0
+        gateway = runtime.twilio
+        public = runtime.settings.public_url
+        while True:
+            seq = store.sent_upto(contact_id) + 1
+            current = store.get(contact_id)
+            if current is None or seq > current.seq:
+                return sent
+            body = store.outbound_body(contact_id, seq)
+            if body is None or opted_out or not store.claim_send(contact_id, seq):
+                store.set_status(contact_id, seq, "failed" if opted_out else "unknown")
+                store.mark_done(contact_id, seq)
+                continue
+            store.set_status(contact_id, seq, "sending")
+            try:
+                sid = gateway.send_message(
+                    to=store.number(conversation), from_=line.number, body=body,
+                    status_callback=f"{public}{STATUS_PATH}?contact={contact_id}&seq={seq}")
+            except RecipientOptedOutError:
+                store.set_status(contact_id, seq, "failed")
+                store.mark_done(contact_id, seq)
+                log.info("conversation %s: the texter has opted out (21610); closing", contact_id)
+                close_conversation(runtime, contact_id, now, reason="opted_out")
+                return sent
+            except TelephonyError as exc:
+                if exc.transient:
+                    # Not sent: let the retried job send this very text, still in order.
+                    runtime.redis.hdel(keys.text_outbound(contact_id), f"claim:{seq}")
+                    store.set_status(contact_id, seq, "queued")
+                    raise
+                log.warning("conversation %s: text %s refused by Twilio (%s)", contact_id, seq,
+                            exc.code)
+                store.set_status(contact_id, seq, "failed")
+                store.mark_done(contact_id, seq)
+                continue
+            store.set_sid(contact_id, seq, sid)
+            store.drop_outbound_body(contact_id, seq)
+            store.mark_done(contact_id, seq)
+            note(runtime, conversation, EventKind.MESSAGE_OUT, now, peer_id=conversation.peer_id,
+                 detail={"segments": count_segments(body).segments})
+            sent += 1
+    finally:
+        # A lock that expired under a very slow send is the next job's now.
+        with contextlib.suppress(LockError):
+            lock.release()
+
+
+_STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed"})
+
+
+def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: str,
+                  error_code: str, now: float) -> None:
+    """Twilio's message status callback: forward-only delivery state; 21610 closes."""
+    seq = parse_whole_number(seq_text)
+    if seq is None or status not in _STATUSES:
+        return
+    store = conversation_store(runtime)
+    if store.get(contact_id) is None:
+        return
+    store.set_status(contact_id, seq, status)
+    if error_code == "21610":
+        close_conversation(runtime, contact_id, now, reason="opted_out")
+
+
+# --------------------------------------------------------------------------- offers
+
+
+class TextOfferDispatcher:
+    """Shows a text offer on the peer's dashboard; a closed dashboard takes no texts."""
+
+    def dispatch(self, offer: Offer) -> None:
+        offer_to_dashboard(process_runtime(), offer, time.time())
+
+
+def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | None:
+    with runtime.sessions() as session:
+        peer = session.get(Peer, peer_id)
+        if peer is None:
+            return None
+        line_ids = session.scalars(
+            select(Shift.line_id).where(Shift.peer_id == peer_id).distinct()).all()
+        channels = set(peer.channels)
+        if not texts:
+            channels.discard("sms")
+        return PeerProfile(peer.id, frozenset(line_ids) if peer.active else frozenset(),
+                           frozenset(e.key for e in peer.experiences if e.active),
+                           frozenset(peer.languages), frozenset(channels), peer.max_texts)
+
+
+def offer_to_dashboard(runtime: Runtime, offer: Offer, now: float) -> None:
+    if not dashboard_is_open(runtime.redis, offer.peer_id):
+        # The peer may still take calls; they stop taking texts until their dashboard opens,
+        # and the text goes to the next peer (not a miss: nobody was there to miss it).
+        profile = _profile(runtime, offer.peer_id, texts=False)
+        if profile is not None:
+            routing.routing_engine(runtime).sync_peer(profile, now)
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.NO_DASHBOARD, now)
+        return
+    store = conversation_store(runtime)
+    conversation = store.get(offer.contact_id)
+    if conversation is None:
+        # Its content and the texter's number are gone (Redis came back empty after the
+        # rebuild read SQL): no peer could answer it, so it ends rather than being offered
+        # round the team for ever (found by `warmline soak`).
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, now)
+        _end_lost_text(runtime, offer.contact_id, now)
+        return
+    store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id, offer.expires_at)
+    note(runtime, conversation, EventKind.OFFERED, now, peer_id=offer.peer_id)
+
+
+def restore_text_channel(runtime: Runtime, peer_id: int, now: float) -> None:
+    """The peer's dashboard is open (its pane is polling): texts may be offered again."""
+    raw = runtime.redis.hget(routing_keys.peer(peer_id), "channels")
+    if raw is None or b"sms" in raw:
+        return
+    profile = _profile(runtime, peer_id, texts=True)
+    if profile is None or "sms" not in profile.channels:
+        return
+    engine = routing.routing_engine(runtime)
+    engine.sync_peer(profile, now)
+    view = engine.peer_view(peer_id, now)
+    for line_id in sorted(view.working_lines if view else ()):
+        routing.run_match_pass(runtime, line_id, now)
+
+
+def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> Refusal | None:
+    store = conversation_store(runtime)
+    found = store.offer(offer_id)
+    if found is None or found[1] != peer_id:
+        return Refusal("No such text offer for you.", 404)
+    contact_id = found[0]
+    result = routing.accept_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
+    store.forget_offer(offer_id, peer_id)
+    if not result.accepted:
+        return Refusal("Too late: this text has gone to someone else or the texter left.", 409)
+    store.accept(contact_id, peer_id, now)
+    conversation = store.get(contact_id)
+    if conversation is None:
+        return Refusal("This conversation has ended.", 409)
+    with runtime.sessions.begin() as session:
+        contact = session.get(Contact, contact_id)
+        line = session.get(Line, conversation.line_id)
+        peer = session.get(Peer, peer_id)
+        if contact is not None:
+            contact.peer_id = peer_id
+        share = bool(line and line.share_peer_first_name and peer and peer.first_name)
+        first = peer.first_name if peer is not None and share else ""
+    note(runtime, conversation, EventKind.ACCEPTED, now, peer_id=peer_id)
+    # "bridged" is the event that marks a contact answered in the reports, for texts too.
+    note(runtime, conversation, EventKind.BRIDGED, now, peer_id=peer_id)
+    joined = (f"{first}, a peer, has joined and will text you here." if first
+              else "A peer has joined and will text you here.")
+    queue_text(runtime, contact_id, joined, now, by="line")
+    schedule_idle_check(runtime, contact_id, now + text_policy(runtime).inactivity_seconds)
+    return None
+
+
+def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> Refusal | None:
+    store = conversation_store(runtime)
+    found = store.offer(offer_id)
+    if found is None or found[1] != peer_id:
+        return Refusal("No such text offer for you.", 404)
+    end = routing.decline_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
+    store.forget_offer(offer_id, peer_id)
+    conversation = store.get(found[0])
+    if end.ended and conversation is not None:
+        note(runtime, conversation, EventKind.DECLINED, now, peer_id=peer_id)
+    return None
+
+
+# --------------------------------------------------------------------------- the peer's side
+
+
+def _own_open(store: ConversationStore, peer_id: int, contact_id: str) -> Conversation | None:
+    conversation = store.get(contact_id)
+    if conversation is None or conversation.peer_id != peer_id or not conversation.is_open:
+        return None
+    return conversation
+
+
+def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
+               now: float) -> tuple[int, int] | Refusal:
+    """The peer's reply: (seq, segments), or why not. Over 1,600 characters is refused."""
+    store = conversation_store(runtime)
+    if _own_open(store, peer_id, contact_id) is None:
+        return Refusal("This conversation is not open for you.", 404)
+    text = body.strip()
+    if not text:
+        return Refusal("Write a reply first.", 400)
+    count = count_segments(text)
+    if count.too_long:
+        return Refusal(f"Your reply is {count.characters} characters; one text can hold at most "
+                       f"{MAX_CHARACTERS:,}. Shorten it or send it in two parts.", 422)
+    seq = queue_text(runtime, contact_id, text, now, by="peer")
+    store.touch(contact_id, now)
+    return seq, count.segments
+
+
+def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str, now: float) -> Refusal | None:
+    if _own_open(conversation_store(runtime), peer_id, contact_id) is None:
+        return Refusal("This conversation is not open for you.", 404)
+    close_conversation(runtime, contact_id, now, reason="peer", goodbye=GOODBYE_PEER)
+    return None
+
+
+def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason: str,
+                       goodbye: str | None = None) -> bool:
+    """Close once: goodbye queued, routing told (wrap-up after the peer's last text), one
+    outcome recorded, content set to expire shortly."""
+    store = conversation_store(runtime)
+    conversation = store.get(contact_id)
+    if conversation is None or not conversation.is_open:
+        return False
+    # Read SQL before anything changes: with the database down this fails while the
+    # conversation is still open, so the peer's retry or the idle check closes it later. Read
+    # after the close, the failure lost the outcome for good (found by `warmline soak`).
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+    if goodbye:
+        queue_text(runtime, contact_id, goodbye, now, by="line")
+    if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
+                                            text_policy(runtime).content_seconds_after_close)):
+        return False
+    notifier = TextPeerNotifier(runtime)
+    if conversation.accepted:
+        routing.complete_contact(runtime, contact_id, now, notifier)
+        outcome = Outcome.CONNECTED
+    else:
+        routing.withdraw_contact(runtime, contact_id, now, notifier)
+        outcome = Outcome.OPTED_OUT if reason == "opted_out" else Outcome.ABANDONED
+    if contact is not None:
+        finish_contact(runtime, contact, outcome, _at(now), peer_id=conversation.peer_id,
+                       detail={"closed_by": reason})
+    return True
+
+
+def _end_lost_text(runtime: Runtime, contact_id: str, now: float) -> None:
+    routing.withdraw_contact(runtime, contact_id, now)
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+    if contact is not None:
+        finish_contact(runtime, contact, Outcome.ABANDONED, _at(now),
+                       detail={"closed_by": "lost"})
+
+
+def schedule_idle_check(runtime: Runtime, contact_id: str, at: float) -> None:
+    jobs.CLOSE_IF_IDLE.enqueue_at(runtime, _at(at), contact_id, job_id=f"text-idle-{contact_id}")
+
+
+def close_if_idle(runtime: Runtime, contact_id: str, now: float) -> bool:
+    """Closes the conversation after the policy's inactivity; otherwise checks again later."""
+    conversation = conversation_store(runtime).get(contact_id)
+    if conversation is None or not conversation.is_open or not conversation.accepted:
+        return False
+    due = conversation.last_activity + text_policy(runtime).inactivity_seconds
+    if now < due:
+        schedule_idle_check(runtime, contact_id, due)
+        return False
+    return close_conversation(runtime, contact_id, now, reason="inactivity", goodbye=GOODBYE_IDLE)
+
+
+def close_idle_conversations(runtime: Runtime, now: float) -> int:
+    """Every open conversation past the inactivity limit (repairs a lost scheduled check)."""
+    store = conversation_store(runtime)
+    return sum(close_if_idle(runtime, cid, now)
+               for cid in store.idle_since(now - text_policy(runtime).inactivity_seconds))
+
+
+# --------------------------------------------------------------------------- risk
+
+
+def raise_risk(runtime: Runtime, conversation: Conversation, now: float) -> bool:
+    """Priority up (keeping arrival), flag for the peer; True the first time (send 988 once)."""
+    store = conversation_store(runtime)
+    if not store.claim_flag(conversation.contact_id, "risk"):
+        return False
+    store.set_fields(conversation.contact_id, risk="1")
+    engine = routing.routing_engine(runtime)
+    arrival = engine.requeue(conversation.contact_id, now, priority=RISK_PRIORITY)
+    routing.dispatch_offers(arrival.offers)
+    with runtime.sessions.begin() as session:
+        contact = session.get(Contact, conversation.contact_id)
+        if contact is not None:
+            contact.risk_flagged = True
+            contact.priority = RISK_PRIORITY
+    note(runtime, conversation, EventKind.RISK_FLAGGED, now)
+    return store.claim_flag(conversation.contact_id, "crisis_sent")
+
+
+def contact_priority(runtime: Runtime, contact_id: str) -> int | None:
+    raw = runtime.redis.hget(routing_keys.contact(contact_id), "score")
+    return priority_from_score(float(raw)) if raw else None
+
+
+# --------------------------------------------------------------------------- the pane
+
+
+def _experience_labels(runtime: Runtime) -> dict[str, str]:
+    with runtime.sessions() as session:
+        return {e.key: e.label for e in session.scalars(select(Experience))}
+
+
+def _line_names(runtime: Runtime) -> dict[int, str]:
+    with runtime.sessions() as session:
+        return {line.id: line.name for line in session.scalars(select(Line))}
+
+
+def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any]:
+    """The peer's text offers and open conversations; never a number."""
+    restore_text_channel(runtime, peer_id, now)
+    store = conversation_store(runtime)
+    engine = routing.routing_engine(runtime)
+    labels, names = _experience_labels(runtime), _line_names(runtime)
+    offers: list[dict[str, Any]] = []
+    for offer_id in store.peer_offer_ids(peer_id, now):
+        found = store.offer(offer_id)
+        conversation = store.get(found[0]) if found else None
+        if found is None or conversation is None or conversation.offer_id != offer_id \
+                or engine.contact_state(found[0]) != "offered":
+            continue
+        offers.append({
+            "offer_id": offer_id, "contact_id": conversation.contact_id,
+            "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
+            "experience": labels.get(conversation.experience or "", None),
+            "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - now)),
+        })
+    conversations: list[dict[str, Any]] = []
+    for contact_id, holder, channel in engine.connections():
+        if holder != peer_id or channel != "sms":
+            continue
+        conversation = store.get(contact_id)
+        if conversation is None or not conversation.is_open:
+            continue
+        delivery = store.delivery(contact_id)
+        messages: list[dict[str, Any]] = []
+        for entry in store.entries(contact_id):
+            item: dict[str, Any] = {"direction": entry["dir"], "body": entry.get("body", ""),
+                                    "at": datetime.fromtimestamp(entry["at"], UTC).isoformat(),
+                                    "by": entry.get("by", "texter"), "status": None,
+                                    "segments": entry.get("segments", 1)}
+            if entry["dir"] == "out":
+                item["status"] = delivery.get(int(entry["seq"]), "queued")
+            messages.append(item)
+        conversations.append({
+            "contact_id": contact_id, "label": conversation.label,
+            "line_name": names.get(conversation.line_id, ""),
+            "experience": labels.get(conversation.experience or "", None),
+            "risk": conversation.risk, "messages": messages,
+        })
+    return {"offers": offers, "conversations": conversations}

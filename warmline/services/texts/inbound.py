@@ -1,0 +1,334 @@
+"""An incoming text: a peer's command, a keyword, the first message of a conversation, or the
+next message of one (DESIGN.md "Texts, in one breath")."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from warmline import jobs
+from warmline.domain.phone import InvalidPhoneNumberError, to_e164
+from warmline.models import (
+    CallbackRequest,
+    Contact,
+    EventKind,
+    Experience,
+    Line,
+    OptOut,
+    Outcome,
+    Peer,
+)
+from warmline.routing import wait_status
+from warmline.routing.engine import ArrivingContact
+from warmline.runtime import Runtime
+from warmline.services import routing
+from warmline.services.contacts import (
+    finish_contact,
+    is_blocked,
+    is_over_daily_limit,
+    note_event,
+    open_contact,
+)
+from warmline.services.peers import drop_ins
+from warmline.services.routing_sync import refresh_line_routing
+from warmline.services.schedules import is_open, next_opening
+from warmline.services.texts import conversation as conv
+from warmline.services.texts.peer_texts import handle_peer_command
+from warmline.services.texts.seen_messages import first_sighting
+from warmline.services.voice.common import caller_identity
+from warmline.telephony import messaging_twiml
+from warmline.texts import words
+from warmline.texts.forms import TextForm
+from warmline.texts.store import Conversation
+
+log = logging.getLogger(__name__)
+
+# A texter who asks for a call back is called within this window (the workers place the call).
+TEXT_CALLBACK_WINDOW = timedelta(hours=4)
+
+
+def _hours_words(line: Line, now: datetime) -> str:
+    if not line.hours:
+        return "We're open 24/7."
+    if is_open(line, now):
+        return "We're open now."
+    opening = next_opening(line, now)
+    if opening is None:
+        return "We're closed for now."
+    local = opening.astimezone(ZoneInfo(line.timezone))
+    return f"We're closed now; we open again {local.strftime('%a %H:%M')}."
+
+
+def _experiences(runtime: Runtime) -> dict[str, Experience]:
+    with runtime.sessions() as session:
+        found = session.scalars(select(Experience).where(Experience.active.is_(True))
+                                .order_by(Experience.digit)).all()
+        session.expunge_all()
+    return {e.keyword.strip().upper(): e for e in found if e.keyword}
+
+
+def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str:
+    store = conv.conversation_store(runtime)
+    if form.message_sid and not first_sighting(runtime, form.message_sid, now):
+        return messaging_twiml.empty()  # a retry, duplicate or replay of a text we already took
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.message_sid)
+    with runtime.sessions() as session:
+        line = session.scalars(
+            select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
+        if line is None:
+            log.warning("a text reached a number that is no active line; run `twilio configure`")
+            return messaging_twiml.empty()
+        session.expunge(line)
+        command = words.peer_command_of(form.body)
+        peer_id = session.scalars(select(Peer.id).where(
+            Peer.phone_hash == caller_hash, Peer.active.is_(True))).first() if command else None
+        opted_out = session.scalars(select(OptOut.id).where(
+            OptOut.caller_hash == caller_hash, OptOut.line_id == line.id)).first() is not None
+    if command is not None and peer_id is not None:
+        answer = words.drop_in_answer_of(command)
+        if answer is not None:
+            approve, request_id = answer
+            return messaging_twiml.reply(drop_ins.answer_by_text(
+                runtime, peer_id, request_id, approve=approve, now=now))
+        return messaging_twiml.reply(handle_peer_command(runtime, peer_id, command, line, now))
+    keyword = words.keyword_of(form.body)
+    if keyword is words.Keyword.STOP:
+        return _stop(runtime, line, caller_hash, now)
+    if keyword is words.Keyword.START:
+        _start(runtime, line, caller_hash)
+        return messaging_twiml.empty()  # Twilio sends its own confirmation
+    if keyword is words.Keyword.DELETE:
+        return _delete(runtime, caller_hash, form.from_number, now)
+    if opted_out:
+        return messaging_twiml.empty()  # nothing is sent to a number that opted out
+    if keyword is words.Keyword.HELP:
+        return messaging_twiml.reply(words.help_reply(line.name, _hours_words(line, now)))
+    contact_id = store.find_open(line.id, caller_hash)
+    conversation = store.get(contact_id) if contact_id else None
+    if conversation is not None and conversation.is_open:
+        state = routing.routing_engine(runtime).contact_state(conversation.contact_id)
+        if state is not None or conversation.accepted:
+            return _next_message(runtime, line, conversation, state, form, now=now)
+        conv.close_conversation(runtime, conversation.contact_id, now.timestamp(),
+                                reason="lost")
+    return _first_message(runtime, line, caller_hash, form, now)
+
+
+# --------------------------------------------------------------------------- keywords
+
+
+def _stop(runtime: Runtime, line: Line, caller_hash: str, now: datetime) -> str:
+    try:
+        with runtime.sessions.begin() as session:
+            exists = session.scalars(select(OptOut.id).where(
+                OptOut.caller_hash == caller_hash, OptOut.line_id == line.id)).first()
+            if exists is None:
+                session.add(OptOut(caller_hash=caller_hash, line_id=line.id, created_at=now))
+    except IntegrityError:
+        pass  # a concurrent STOP recorded it
+    store = conv.conversation_store(runtime)
+    contact_id = store.find_open(line.id, caller_hash)
+    if contact_id:
+        conv.close_conversation(runtime, contact_id, now.timestamp(), reason="opted_out")
+    return messaging_twiml.empty()
+
+
+def _start(runtime: Runtime, line: Line, caller_hash: str) -> None:
+    with runtime.sessions.begin() as session:
+        session.execute(delete(OptOut).where(OptOut.caller_hash == caller_hash,
+                                             OptOut.line_id == line.id))
+
+
+def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime) -> str:
+    """Close what is open, drop the content and number from Redis now, erase the rest in a job."""
+    store = conv.conversation_store(runtime)
+    with runtime.sessions() as session:
+        line_ids = list(session.scalars(select(Line.id)).all())
+    for line_id in line_ids:
+        contact_id = store.find_open(line_id, caller_hash)
+        if contact_id:
+            conv.close_conversation(runtime, contact_id, now.timestamp(), reason="deleted")
+    store.erase_texter(caller_hash, line_ids)
+    try:
+        number = to_e164(from_number)
+    except InvalidPhoneNumberError:
+        number = from_number.strip()
+    # The number rides only encrypted; the job record is dropped once it has run.
+    jobs.ERASE_PERSON.enqueue(runtime, caller_hash, runtime.keys.encrypt(number))
+    return messaging_twiml.reply(
+        "Done: we're deleting everything we hold about this number, including our copies of "
+        "your texts. " + words.CRISIS_NUMBERS)
+
+
+# --------------------------------------------------------------------------- a new conversation
+
+
+def _refuse(runtime: Runtime, contact: Contact, outcome: Outcome, now: datetime, text: str) -> str:
+    finish_contact(runtime, contact, outcome, now)
+    return messaging_twiml.reply(text)
+
+
+def _label(contact_id: str) -> str:
+    return f"Texter {contact_id[:4].upper()}"
+
+
+def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextForm,
+                   now: datetime) -> str:
+    experiences = _experiences(runtime)
+    with runtime.sessions() as session:
+        contact = open_contact(runtime, session, line=line, channel="sms",
+                               caller_hash=caller_hash, provider_sid=form.message_sid, now=now,
+                               language=line.default_language)
+        session.commit()
+        if is_blocked(session, caller_hash, line.id, now):
+            return _refuse(runtime, contact, Outcome.BLOCKED, now,
+                           f"This number can't reach {line.name} by text right now. "
+                           + words.CRISIS_NUMBERS)
+        if is_over_daily_limit(session, line, caller_hash, now):
+            return _refuse(runtime, contact, Outcome.OVER_LIMIT, now,
+                           f"You've reached today's limit of texts to {line.name}; text again "
+                           f"tomorrow. " + words.CRISIS_NUMBERS)
+        if not is_open(line, now):
+            return _refuse(runtime, contact, Outcome.CLOSED_HOURS, now,
+                           f"{line.name}: {_hours_words(line, now)} " + words.CRISIS_NUMBERS)
+        chosen = experiences.get(words.normalize(form.body))
+        experience = chosen.key if chosen else None
+        contact.experience_key = experience
+        contact.any_peer = experience is None
+        session.commit()
+        session.expunge(contact)
+    try:
+        number = to_e164(form.from_number)
+    except InvalidPhoneNumberError:
+        number = form.from_number.strip()
+    store = conv.conversation_store(runtime)
+    epoch = now.timestamp()
+    store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number=number,
+                 experience=experience, now=epoch, label=_label(contact.id))
+    conversation = store.get(contact.id)
+    assert conversation is not None  # just made
+    _store_inbound(runtime, conversation, form, epoch)
+    note_event(runtime, contact, EventKind.MENU_CHOICE, now,
+               detail={"choice": experience or "anyone"})
+    risky = words.has_risk_words(form.body, conv.text_policy(runtime).risk_words)
+    refresh_line_routing(runtime, line.id, now)
+    arrival = routing.contact_arrived(runtime, ArrivingContact(
+        contact_id=contact.id, line_id=line.id, channel="sms", experience=experience,
+        language=contact.language, priority=conv.RISK_PRIORITY if risky else 0,
+        arrived_at=epoch, accepts_any_peer=experience is None,
+    ), epoch)
+    note_event(runtime, contact, EventKind.QUEUED, now)
+    replies = [words.first_reply(line.name, list(experiences))]
+    if risky and conv.raise_risk(runtime, conversation, epoch):
+        replies.append(conv.RISK_REPLY)
+    replies.append(_wait_words(runtime, line, contact.id, arrival.verdict.outlook.value,
+                               chosen.label if chosen else None) or "")
+    return messaging_twiml.reply(*replies)
+
+
+def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
+                label: str | None) -> str | None:
+    status = wait_status.wait_status(routing.routing_engine(runtime), contact_id)
+    if status is None or status.state != "waiting":
+        return None
+    return words.waiting_reply(outlook, label, status.position, line.callbacks,
+                               all_talking=status.all_talking)
+
+
+def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,
+                   now: float) -> None:
+    store = conv.conversation_store(runtime)
+    if form.body.strip():
+        store.append(conversation.contact_id, {"dir": "in", "body": form.body, "at": now})
+    if form.num_media:
+        # Media is never fetched or stored: the peer only learns that it was sent.
+        store.append(conversation.contact_id,
+                     {"dir": "note", "body": conv.MEDIA_NOTE, "at": now})
+    conv.note(runtime, conversation, EventKind.MESSAGE_IN, now,
+              detail={"media": form.num_media > 0})
+
+
+# --------------------------------------------------------------------------- the next message
+
+
+def _next_message(runtime: Runtime, line: Line, conversation: Conversation, state: str | None,
+                  form: TextForm, *, now: datetime) -> str:
+    epoch = now.timestamp()
+    store = conv.conversation_store(runtime)
+    _store_inbound(runtime, conversation, form, epoch)
+    store.touch(conversation.contact_id, epoch)
+    replies: list[str] = []
+    if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
+            and conv.raise_risk(runtime, conversation, epoch):
+        replies.append(conv.RISK_REPLY)
+    if not conversation.accepted and state == "waiting":
+        replies.append(_waiting_choice(runtime, line, conversation, form, now) or "")
+    return messaging_twiml.reply(*replies)
+
+
+def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, form: TextForm,
+                    now: datetime) -> str | None:
+    """ANY, WAIT, CALLBACK or an experience keyword from a texter still waiting."""
+    epoch = now.timestamp()
+    word = words.normalize(form.body)
+    engine = routing.routing_engine(runtime)
+    experiences = _experiences(runtime)
+    label = next((e.label for e in experiences.values() if e.key == conversation.experience),
+                 None)
+    if word == words.ANY_WORD:
+        arrival = routing.choose_any(runtime, conversation.contact_id, epoch)
+        _note_choice(runtime, conversation, "anyone", now)
+        return _wait_words(runtime, line, conversation.contact_id,
+                           arrival.verdict.outlook.value, None) or \
+            "OK: the next peer who's free will text you here."
+    if word == words.WAIT_WORD:
+        _note_choice(runtime, conversation, "wait", now)
+        status = wait_status.wait_status(engine, conversation.contact_id)
+        where = f" You're number {status.position} in line." if status and status.position else ""
+        who = f"a peer who shares {label}" if label else "the next peer"
+        return f"OK, we'll keep waiting for {who}.{where}"
+    if word == words.CALLBACK_WORD and line.callbacks:
+        return _callback(runtime, line, conversation, now)
+    chosen = experiences.get(word)
+    if chosen is not None and chosen.key != conversation.experience:
+        arrival = engine.requeue(conversation.contact_id, epoch, experience=chosen.key)
+        routing.dispatch_offers(arrival.offers)
+        conv.conversation_store(runtime).set_fields(conversation.contact_id,
+                                                    experience=chosen.key)
+        with runtime.sessions.begin() as session:
+            contact = session.get(Contact, conversation.contact_id)
+            if contact is not None:
+                contact.experience_key, contact.any_peer = chosen.key, False
+        _note_choice(runtime, conversation, chosen.key, now)
+        return _wait_words(runtime, line, conversation.contact_id,
+                           arrival.verdict.outlook.value, chosen.label)
+    return None
+
+
+def _note_choice(runtime: Runtime, conversation: Conversation, choice: str, now: datetime) -> None:
+    conv.note(runtime, conversation, EventKind.MENU_CHOICE, now.timestamp(),
+              detail={"choice": choice})
+
+
+def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: datetime) -> str:
+    """The texter would rather be called: the number moves to an encrypted callback request."""
+    store = conv.conversation_store(runtime)
+    with runtime.sessions.begin() as session:
+        session.add(CallbackRequest(
+            contact_id=conversation.contact_id, line_id=line.id,
+            caller_hash=conversation.caller_hash,
+            number_encrypted=runtime.keys.encrypt(store.number(conversation)),
+            experience_key=conversation.experience, language=line.default_language,
+            window_start=now, window_end=now + TEXT_CALLBACK_WINDOW,
+            expires_at=now + TEXT_CALLBACK_WINDOW,
+        ))
+    conv.note(runtime, conversation, EventKind.CALLBACK_REQUESTED, now.timestamp())
+    routing.withdraw_contact(runtime, conversation.contact_id, now.timestamp())
+    # The contact's outcome comes from the callback (connected or failed), not from here.
+    store.close(conversation.contact_id, now.timestamp(), conv.MIN_KEEP_SECONDS)
+    return (f"Thanks. A peer from {line.name} will call you from this number within about "
+            f"{int(TEXT_CALLBACK_WINDOW.total_seconds() // 3600)} hours.")

@@ -1,0 +1,337 @@
+"""Texts to and from peers: ON/OFF/BREAK/STATUS from their registered phone, and the notices
+the engine and the workers send them (set off, shift reminder), from a line's number."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from warmline import jobs, keys
+from warmline.domain.numbers import parse_id
+from warmline.models import Line, OpenShift, Peer, Shift
+from warmline.routing.results import OffReason, PeerOff
+from warmline.runtime import Runtime, process_runtime
+from warmline.services.peers import dashboard
+from warmline.services.peers.support import SupportAlert
+from warmline.telephony.gateway import TelephonyError
+
+log = logging.getLogger(__name__)
+
+OFF_NOTICES = {
+    OffReason.MISSED_OFFERS.value: ("Warmline: you missed two offers in a row, so you're set to "
+                                    "off. Text ON when you're ready."),
+    OffReason.SHIFT_ENDED.value: "Warmline: your shift has ended, so you're off now. Thank you.",
+    OffReason.ROUTING_REBUILT.value: ("Warmline restarted and set you to off. Text ON when "
+                                      "you're ready."),
+}
+REMINDER_KIND = "reminder"
+# Open shifts, + the open shift's id: "open-" to peers who could take it, "open-taken-" to the
+# peer who offered it, "open-yes-"/"open-no-" to a taker on a line that approves swaps.
+OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
+DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
+DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
+FLOOD_KIND_PREFIX = "flood-"  # + caller | line
+FLOOD_TEXTS = {
+    "caller": "many calls from one caller",
+    "line": "a burst of calls to the line",
+}
+REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
+COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
+
+
+def _clock(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+def _day_clock(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _standing_words(runtime: Runtime, peer_id: int, texted_line: Line, now: datetime,
+                    presence: str) -> str:
+    standing = dashboard.find_shift_standing(runtime, peer_id, now)
+    if standing.on_shift_until is None:
+        nxt = standing.next_start
+        if nxt is None:
+            return "You're not on shift now, and no shift is planned in the next 14 days."
+        return f"You're not on shift now; next shift {_day_clock(nxt.start, nxt.timezone)}."
+    with runtime.sessions() as session:
+        lines = sorted(session.scalars(select(Line).where(
+            Line.id.in_(standing.on_shift_line_ids))).all(), key=lambda ln: ln.name)
+    line = next((ln for ln in lines if ln.id == texted_line.id), lines[0] if lines else texted_line)
+    until = _clock(standing.on_shift_until, line.timezone)
+    state = {"available": "available", "break": "on a break", "off": "off",
+             "wrap_up": "in wrap-up", "offered": "being offered a contact",
+             "busy": "with a caller"}.get(presence, presence)
+    return f"You're {state} on {line.name} until {until}."
+
+
+def handle_peer_command(runtime: Runtime, peer_id: int, command: str, line: Line,
+                        now: datetime) -> str:
+    """One line back for ON, OFF, BREAK or STATUS."""
+    wanted = {"ON": "available", "OFF": "off", "BREAK": "break"}.get(command)
+    if wanted is not None:
+        refusal = dashboard.change_presence(runtime, peer_id, wanted, now)
+        if refusal is not None and refusal.status == 409 and wanted == "available":
+            standing = dashboard.find_shift_standing(runtime, peer_id, now)
+            if not standing.on_shift:
+                return _standing_words(runtime, peer_id, line, now, "off")
+        if refusal is not None:
+            return refusal.message
+    presence = dashboard.read_presence(runtime, peer_id, now).presence
+    words = _standing_words(runtime, peer_id, line, now, presence)
+    if command == "BREAK" and presence == "break":
+        return words + " Text ON when you're ready."
+    return words
+
+
+# --------------------------------------------------------------------------- notices
+
+
+def _peer_line(runtime: Runtime, peer_id: int, line_id: int | None) -> tuple[Peer, Line] | None:
+    with runtime.sessions() as session:
+        peer = session.get(Peer, peer_id)
+        line = session.get(Line, line_id) if line_id is not None else None
+        if line is None:
+            first = session.scalars(select(Shift.line_id).where(
+                Shift.peer_id == peer_id).order_by(Shift.line_id)).first()
+            line = session.get(Line, first) if first is not None else None
+        if peer is None or line is None:
+            return None
+        session.expunge_all()
+        return peer, line
+
+
+def rest_due_words(in_a_row: int) -> str:
+    return (f"Warmline: that's {in_a_row} contacts in a row. When this one ends, please take a "
+            "10-minute break: text BREAK, then ON when you're back. Nothing more is offered to "
+            "you until you've had one.")
+
+
+SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no colon
+
+
+def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | None:
+    """The text to an off-shift admin: who asked, on which line; nothing about any caller."""
+    asking_id = parse_id(asking_peer_id)
+    if asking_id is None:
+        return None
+    with runtime.sessions() as session:
+        asking = session.get(Peer, asking_id)
+        name = asking.first_name if asking else None
+    if name is None:
+        return None
+    return (f"Warmline: {name} pressed \"need support\" on {line.name} and no admin is on shift. "
+            "Please check in with them.")
+
+
+def _open_shift_words(runtime: Runtime, kind: str, line: Line) -> str | None:
+    prefix = next((p for p in OPEN_SHIFT_KINDS if kind.startswith(p)), None)
+    if prefix is None or not kind.removeprefix(prefix).isdigit():
+        return None
+    with runtime.sessions() as session:
+        row = session.get(OpenShift, int(kind.removeprefix(prefix)))
+        if row is None:
+            return None
+        zone = ZoneInfo(line.timezone)
+        when = (f"{row.starts_at.astimezone(zone):%a %d %b %H:%M}-"
+                f"{row.ends_at.astimezone(zone):%H:%M}")
+        offered = session.get(Peer, row.offered_by_peer_id)
+        taker = session.get(Peer, row.taken_by_peer_id) if row.taken_by_peer_id else None
+        state = row.state
+    if prefix == "open-":
+        if state != "open":
+            return None  # taken before this text went out: say nothing
+        name = offered.first_name if offered else "A peer"
+        return (f"Warmline: {name} can't make {line.name} {when}. Open your dashboard to take "
+                "it; the first to take it gets it.")
+    if prefix == "open-taken-":
+        name = taker.first_name if taker else "Another peer"
+        return f"Warmline: {name} took your shift on {line.name} {when}. Thank you for asking."
+    if prefix == "open-yes-":
+        return f"Warmline: your swap is approved: {line.name} {when} is yours. Thank you!"
+    return f"Warmline: the swap for {line.name} {when} wasn't approved; the shift is open again."
+
+
+def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line) -> str | None:
+    raw: list[bytes | None] = runtime.redis.hmget(  # type: ignore[assignment]
+        keys.drop_in_request(request_id), ["peer", "minutes", "state"])
+    if raw[0] is None or raw[2] != b"pending":
+        return None  # answered on the board before the text went out, or expired
+    with runtime.sessions() as session:
+        peer = session.get(Peer, int(raw[0]))
+        name = peer.first_name if peer else "A peer"
+    return (f"Warmline: {name} asks to drop in on {line.name} for "
+            f"{int(raw[1] or 0)} minutes. Reply YES {request_id} to approve or "
+            f"NO {request_id} to decline.")
+
+
+def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
+                   at_epoch: int) -> bool:
+    """The job's work: build the notice from its kind (no text in the job) and send it."""
+    found = _peer_line(runtime, peer_id, line_id)
+    if found is None:
+        return False
+    peer, line = found
+    if kind == REMINDER_KIND:
+        starts = datetime.fromtimestamp(at_epoch, UTC)
+        body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
+    elif kind in OFF_NOTICES:
+        body = OFF_NOTICES[kind]
+    elif kind.startswith("open-"):
+        words = _open_shift_words(runtime, kind, line)
+        if words is None:
+            return False
+        body = words
+    elif kind.startswith(DROP_IN_ASK_PREFIX) and kind.removeprefix(DROP_IN_ASK_PREFIX).isdigit():
+        ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line)
+        if ask is None:
+            return False
+        body = ask
+    elif kind == DROP_IN_YES:
+        until = datetime.fromtimestamp(at_epoch, UTC)
+        body = (f"Warmline: your drop-in on {line.name} is approved until "
+                f"{_clock(until, line.timezone)}. You're available now; it ends by itself.")
+    elif kind == DROP_IN_NO:
+        body = f"Warmline: your drop-in on {line.name} wasn't approved this time. Thank you."
+    elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_TEXTS:
+        body = (f"Warmline: {line.name} is getting "
+                f"{FLOOD_TEXTS[kind.removeprefix(FLOOD_KIND_PREFIX)]}. Callers over the limit are "
+                "answered kindly. The live board has the details.")
+    elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
+        body = rest_due_words(int(kind.removeprefix(REST_KIND_PREFIX)))
+    elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
+        hours = int(kind.removeprefix(COVERAGE_KIND_PREFIX))
+        first = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
+        body = (f"Warmline: {line.name} has {hours} thin hour{'s' if hours != 1 else ''} in the "
+                f"next 14 days, the first {first:%a %d %b %H:%M}. The live board lists them.")
+    elif kind.startswith(SUPPORT_KIND_PREFIX):
+        support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line)
+        if support is None:
+            return False
+        body = support
+    else:
+        return False
+    try:
+        runtime.twilio.send_message(
+            to=runtime.keys.decrypt(peer.phone_encrypted), from_=line.number, body=body,
+            status_callback=f"{runtime.settings.public_url}/twilio/sms/status")
+    except TelephonyError as exc:
+        if exc.transient:
+            raise
+        log.warning("could not text peer %s (%s)", peer_id, exc.code)
+        return False
+    return True
+
+
+class TextPeerNotifier:
+    """Tells peers by text: set off by the engine (routing), shift reminders (workers)."""
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self._runtime = runtime
+
+    @property
+    def runtime(self) -> Runtime:
+        # The process default is made at start, before the runtime: look it up on use.
+        return self._runtime or process_runtime()
+
+    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
+                 delay: timedelta | None = None) -> None:
+        job_id = f"peer-text-{peer_id}-{kind}-{at_epoch}"
+        if delay is not None:
+            jobs.SEND_PEER_TEXT.enqueue_in(self.runtime, delay, peer_id, line_id, kind, at_epoch,
+                                           job_id=job_id)
+            return
+        jobs.SEND_PEER_TEXT.enqueue(self.runtime, peer_id, line_id, kind, at_epoch, job_id=job_id,
+                                    unique=True)
+
+    def notify_off(self, peer_off: PeerOff) -> None:
+        try:
+            self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
+        except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
+            log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
+
+    def notify_open_shift(self, open_id: int, line_id: int, peer_ids: Sequence[int],
+                          starts_epoch: int, delay: timedelta | None) -> None:
+        for peer_id in peer_ids:
+            try:
+                self._enqueue(peer_id, line_id, f"open-{open_id}", starts_epoch, delay=delay)
+            except Exception as exc:  # noqa: BLE001 - the dashboard lists it too
+                log.info("open shift text to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_open_shift_taken(self, open_id: int, line_id: int, offered_by: int,
+                                starts_epoch: int) -> None:
+        try:
+            self._enqueue(offered_by, line_id, f"open-taken-{open_id}", starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("open shift text to peer %s not queued (%s)", offered_by, type(exc).__name__)
+
+    def notify_open_shift_answer(self, open_id: int, line_id: int, taker: int, starts_epoch: int,
+                                 *, approved: bool) -> None:
+        kind = f"open-yes-{open_id}" if approved else f"open-no-{open_id}"
+        try:
+            self._enqueue(taker, line_id, kind, starts_epoch)
+        except Exception as exc:  # noqa: BLE001
+            log.info("swap answer to peer %s not queued (%s)", taker, type(exc).__name__)
+
+    def notify_drop_in_ask(self, request_id: int, line_id: int, admin_peer_ids: Sequence[int],
+                           at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{DROP_IN_ASK_PREFIX}{request_id}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the ask stays on the board
+                log.info("drop-in text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_drop_in_answer(self, peer_id: int, line_id: int, *, approved: bool,
+                              until_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, line_id, DROP_IN_YES if approved else DROP_IN_NO, until_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard shows it too
+            log.info("drop-in answer to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def notify_flood(self, line_id: int, kind: str, admin_peer_ids: Sequence[int],
+                     at_epoch: int) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{FLOOD_KIND_PREFIX}{kind}", at_epoch)
+            except Exception as exc:  # noqa: BLE001 - the alert stays on the board
+                log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+        try:
+            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", at_epoch)
+        except Exception as exc:  # noqa: BLE001 - the dashboard says it too
+            log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def send_shift_reminder(self, *, peer_id: int, line_id: int, starts_at: datetime) -> None:
+        try:
+            self._enqueue(peer_id, line_id, REMINDER_KIND, int(starts_at.timestamp()))
+        except Exception as exc:  # noqa: BLE001
+            log.info("reminder to peer %s not queued (%s)", peer_id, type(exc).__name__)
+
+    def send_coverage_gaps(self, *, line_id: int, admin_peer_ids: Sequence[int], hours: int,
+                           first_start: datetime) -> None:
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{COVERAGE_KIND_PREFIX}{hours}",
+                              int(first_start.timestamp()))
+            except Exception as exc:  # noqa: BLE001 - the notice stays on the board
+                log.info("coverage text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+    def notify_off_shift_admins(self, alert: SupportAlert, admin_peer_ids: Sequence[int]) -> None:
+        """The dashboard's SupportAlertNotifier: no admin on shift, so text the line's admins."""
+        line_id = alert.line_ids[0] if alert.line_ids else None
+        for admin_id in admin_peer_ids:
+            try:
+                self._enqueue(admin_id, line_id, f"{SUPPORT_KIND_PREFIX}{alert.peer_id}",
+                              int(alert.at.timestamp()))
+            except Exception as exc:  # noqa: BLE001 - the alert stays on the admin pages
+                log.info("support text to admin %s not queued (%s)", admin_id, type(exc).__name__)

@@ -1,0 +1,1 @@
+"""Background upkeep: aggregates, retention, recurring jobs, recovery after a Redis loss."""

@@ -1,0 +1,317 @@
+"""A call arrives: which line, may we take it (blocks, limits, hours), then language and menu."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warmline.domain.numbers import parse_whole_number
+from warmline.models import Contact, EventKind, Experience, Line, Outcome
+from warmline.routing.engine import ArrivingContact
+from warmline.runtime import Runtime
+from warmline.services import routing
+from warmline.services.contacts import (
+    finish_contact,
+    is_blocked,
+    is_over_daily_limit,
+    new_contact_id,
+    note_event,
+    open_contact,
+)
+from warmline.services.routing_sync import refresh_line_routing
+from warmline.services.schedules import is_open, next_opening
+from warmline.services.voice import floods
+from warmline.services.voice.backup_route import backup_routes
+from warmline.services.voice.callback_intake import start_callback_request
+from warmline.services.voice.common import (
+    CallContext,
+    active_experiences,
+    caller_identity,
+    goodbye,
+    load_call,
+    load_contact_call,
+    transfer,
+)
+from warmline.services.voice.gather import GatherStep
+from warmline.services.voice.wait import ORIGIN_CLOSED
+from warmline.voice import questions, twiml
+from warmline.voice.forms import CallForm
+from warmline.voice.gathering import ask
+from warmline.voice.prompts import text
+from warmline.voice.state import CallState
+
+log = logging.getLogger(__name__)
+
+CRISIS_DIGIT = "9"
+ANYONE_DIGIT = "0"
+CALLBACK_DIGIT = "1"
+# How long a duplicate of a call's first request waits for that request to store the contact.
+_RACE_WAIT_SECONDS = 5.0
+
+
+def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
+    local = at.astimezone(ZoneInfo(line.timezone))
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    today = now.astimezone(ZoneInfo(line.timezone)).date()
+    if local.date() == today:
+        return f"today at {clock}"
+    if (local.date() - today).days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {local.strftime('%A')} at {clock}"
+
+
+def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
+    state = CallState(runtime.redis)
+    caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
+    with runtime.sessions() as session:
+        line = session.scalars(
+            select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
+        contact, replayed = _contact_of_call(runtime, session, form, line=line,
+                                             caller_hash=caller_hash, now=now)
+        if line is None:
+            # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
+            log.warning("a call reached a number that is no active line; run `twilio configure`")
+            finish_contact(runtime, contact, Outcome.UNKNOWN_LINE, now)
+            return twiml.hang_up_with("en", text("en", "unknown_line"))
+        backup_routes.remember(line)
+        language = line.default_language
+        if is_blocked(session, caller_hash, line.id, now):
+            finish_contact(runtime, contact, Outcome.BLOCKED, now)
+            return twiml.hang_up_with(language, text(language, "blocked"))
+        # Twilio's retry of the same call is not another call: it counts once.
+        flood = None if replayed else floods.count_call(runtime, line, caller_hash, now)
+        if flood is not None:
+            return _flooded(runtime, CallContext(contact, line), flood, now)
+        if is_over_daily_limit(session, line, caller_hash, now):
+            finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
+            return twiml.hang_up_with(language, text(language, "over_limit"))
+        if replayed and state.outcome(contact.id) is not None:
+            return goodbye(contact.language or language)  # this call has ended already
+        if not is_open(line, now):
+            return _closed(runtime, CallContext(contact, line), now)
+        if len(line.languages) > 1:
+            return questions.language_menu(line.languages, contact.id)
+        return _menu(session, CallContext(contact, line), preface=None)
+
+
+def _flooded(runtime: Runtime, call: CallContext, flood: floods.FloodKind, now: datetime) -> str:
+    """Kind words; a burst on the line goes to the backup line when there is one."""
+    language, line = call.language, call.line
+    if flood is floods.FloodKind.LINE and line.backup_number:
+        finish_contact(runtime, call.contact, Outcome.TRANSFERRED_BACKUP, now)
+        return twiml.dial_out(language, text(language, "flood_line_backup"), line.backup_number,
+                              caller_id=line.number)
+    finish_contact(runtime, call.contact, Outcome.OVER_LIMIT, now)
+    words = "flood_caller" if flood is floods.FloodKind.CALLER else "flood_line"
+    return twiml.hang_up_with(language, text(language, words))
+
+
+def _contact_of_call(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime,
+) -> tuple[Contact, bool]:
+    """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
+    replays of the same request find it again (webhooks are idempotent). True when found."""
+    if not form.call_sid:
+        return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                  now=now, contact_id=None), False
+    state = CallState(runtime.redis)
+    claimed = new_contact_id()
+    earlier = state.claim_call(form.call_sid, claimed)
+    if earlier is None:
+        # Redis may have come back empty since the first request: SQL remembers the call too.
+        earlier = session.scalars(select(Contact.id).where(
+            Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
+        if earlier is None:
+            return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
+                                      now=now, contact_id=claimed), False
+        state.link_call(form.call_sid, earlier)
+    return _wait_for_contact(session, earlier), True
+
+
+def _open_call_contact(
+    runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
+    now: datetime, contact_id: str | None,
+) -> Contact:
+    contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
+                           provider_sid=form.call_sid or None, now=now,
+                           language=line.default_language if line else "en",
+                           contact_id=contact_id)
+    session.commit()
+    return contact
+
+
+def _wait_for_contact(session: Session, contact_id: str) -> Contact:
+    """A request racing the first one of its call waits for that one's commit (milliseconds)."""
+    deadline = time.monotonic() + _RACE_WAIT_SECONDS
+    while True:
+        contact = session.get(Contact, contact_id)
+        if contact is not None:
+            return contact
+        if time.monotonic() > deadline:
+            raise LookupError("the first request of this call never stored its contact")
+        session.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.05)
+
+
+def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
+    language, line = call.language, call.line
+    spoken = [text(language, "closed", line=line.name)]
+    opening = next_opening(line, now)
+    if opening is not None:
+        spoken.append(text(language, "closed_next", when=_spoken_time(opening, line, now)))
+    spoken.append(text(language, "closed_resources"))
+    CallState(runtime.redis).set_outcome_on_hangup(call.contact.id, Outcome.CLOSED_HOURS.value)
+    if not line.callbacks:
+        finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
+        return twiml.hang_up_with(language, *spoken, text(language, "goodbye"))
+    spoken.append(text(language, "closed_callback"))
+    return ask(questions.CLOSED_CALLBACK, language, spoken, {"contact": call.contact.id})
+
+
+def _closed_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
+    return start_callback_request(runtime, call, now, origin=ORIGIN_CLOSED)
+
+
+def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    """No call back asked for: goodbye, with the crisis numbers once more."""
+    language = call.language
+    finish_contact(runtime, call.contact, Outcome.CLOSED_HOURS, now)
+    return twiml.hang_up_with(language, sorry, text(language, "closed_resources"),
+                              text(language, "goodbye"))
+
+
+CLOSED_STEP: GatherStep[CallContext] = GatherStep(
+    prompt=questions.CLOSED_CALLBACK, load=load_contact_call, language=lambda call: call.language,
+    accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
+    answer=_closed_answer, move_on=_closed_move_on,
+    ask_again=lambda runtime, call, sorry: ask(
+        questions.CLOSED_CALLBACK, call.language,
+        [sorry, text(call.language, "closed_callback")], {"contact": call.contact.id}),
+    gone=lambda: goodbye("en"),
+)
+
+
+def _language_accepts(call: CallContext, digits: str) -> bool:
+    choice = parse_whole_number(digits, maximum=99)
+    return choice is not None and 1 <= choice <= len(call.line.languages)
+
+
+def _choose_language(runtime: Runtime, call: CallContext, language: str,
+                     preface: str | None) -> str:
+    with runtime.sessions() as session:
+        contact = session.get(Contact, call.contact.id)
+        if contact is not None:
+            contact.language = language
+            session.commit()
+        call.contact.language = language
+        return _menu(session, call, preface=preface)
+
+
+def _language_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    language = call.line.languages[0]  # the language `sorry` was said in
+    return _choose_language(runtime, call, language,
+                            " ".join([sorry, text(language, "language_default")]))
+
+
+LANGUAGE_STEP: GatherStep[CallContext] = GatherStep(
+    prompt=questions.LANGUAGE, load=load_contact_call,
+    language=lambda call: call.line.languages[0], accepts=_language_accepts,
+    answer=lambda runtime, call, form, now: _choose_language(
+        runtime, call, call.line.languages[(parse_whole_number(form.digits) or 1) - 1], None),
+    ask_again=lambda runtime, call, sorry: questions.language_menu(
+        call.line.languages, call.contact.id, preface=sorry),
+    move_on=_language_move_on, gone=lambda: goodbye("en"),
+)
+
+
+def _menu(session: Session, call: CallContext, preface: str | None) -> str:
+    return _menu_of(call, active_experiences(session), preface)
+
+
+def _menu_of(call: CallContext, experiences: list[Experience], preface: str | None) -> str:
+    items = [twiml.MenuItem(e.digit, e.label_for(call.language)) for e in experiences]
+    greeting = call.line.greeting.get(call.language) or text(
+        call.language, "default_greeting", line=call.line.name)
+    return questions.experience_menu(call.language, call.contact.id, greeting, items,
+                                     preface=preface)
+
+
+@dataclass(frozen=True)
+class MenuCall:
+    """A call at the experience menu, with the experiences its digits name."""
+
+    call: CallContext
+    experiences: list[Experience]
+
+    def experience_of(self, digits: str) -> Experience | None:
+        return next((e for e in self.experiences if str(e.digit) == digits), None)
+
+
+def _load_menu_call(runtime: Runtime, query: Mapping[str, str]) -> MenuCall | None:
+    contact_id = query.get("contact", "")
+    if CallState(runtime.redis).outcome(contact_id) is not None:
+        return None  # the call already ended (a hang-up seen first)
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+        return MenuCall(call, active_experiences(session)) if call else None
+
+
+def _menu_accepts(menu: MenuCall, digits: str) -> bool:
+    return digits in (CRISIS_DIGIT, ANYONE_DIGIT) or menu.experience_of(digits) is not None
+
+
+def _menu_answer(runtime: Runtime, menu: MenuCall, form: CallForm, now: datetime) -> str:
+    call, digits = menu.call, form.digits
+    if digits == CRISIS_DIGIT:
+        note_event(runtime, call.contact, EventKind.MENU_CHOICE, now, detail={"choice": "crisis"})
+        return transfer(runtime, call, now, crisis=True)
+    experience = menu.experience_of(digits)
+    # No input at all means anyone, and the caller is told so (README: "0 or no input").
+    first = [] if digits else [text(call.language, "no_input_anyone")]
+    return _queue(runtime, call, experience, first, now)
+
+
+def _menu_move_on(runtime: Runtime, menu: MenuCall, sorry: str, now: datetime) -> str:
+    return _queue(runtime, menu.call, None,
+                  [sorry, text(menu.call.language, "no_input_anyone")], now)
+
+
+MENU_STEP: GatherStep[MenuCall] = GatherStep(
+    prompt=questions.MENU, load=_load_menu_call, language=lambda menu: menu.call.language,
+    accepts=_menu_accepts, answer=_menu_answer, move_on=_menu_move_on,
+    ask_again=lambda runtime, menu, sorry: _menu_of(menu.call, menu.experiences, sorry),
+    gone=lambda: goodbye("en"),
+)
+
+
+def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
+           first: list[str], now: datetime) -> str:
+    """The caller joins their queue asking for `experience` (None: anyone)."""
+    language = call.language
+    key = experience.key if experience else None
+    with runtime.sessions() as session:
+        contact = session.get(Contact, call.contact.id)
+        if contact is not None:
+            contact.experience_key, contact.any_peer = key, key is None
+            session.commit()
+    call.contact.experience_key, call.contact.any_peer = key, key is None
+    contact = call.contact
+    note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
+    refresh_line_routing(runtime, call.line.id, now)
+    routing.contact_arrived(runtime, ArrivingContact(
+        contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
+        language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
+        accepts_any_peer=key is None,
+    ), now.timestamp())
+    note_event(runtime, contact, EventKind.QUEUED, now)
+    # What is true about the wait (nobody on shift shares it, everyone is on a call...) is the
+    # first thing the hold loop says, at once.
+    return twiml.enqueue(contact.id, language, first)
