@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.redis_urls import redis_url_error
+
 # Documented defaults (README "Settings"). A local run needs none of them set.
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
@@ -40,6 +42,8 @@ class Settings:
 
     env: str
     database_url: str
+    # Routing, live state and (unless rq_redis_url says otherwise) RQ: one server or a primary
+    # found through Redis Sentinel (config.redis_urls).
     redis_url: str
     twilio_account_sid: str
     twilio_api_url: str
@@ -54,6 +58,14 @@ class Settings:
     # How many reverse proxies in front of `web` set X-Forwarded-*: exactly that many are
     # trusted (werkzeug's ProxyFix); 0 ignores the headers, so a client cannot pick its address.
     proxy_hops: int = 0
+    # RQ's queues, jobs and scheduler: REDIS_URL unless RQ_REDIS_URL names another Redis (README
+    # "Redis Cluster": RQ does not run on a cluster, so it keeps a Redis of its own there).
+    # Empty when unset; read it through jobs_redis_url.
+    rq_redis_url: str = ""
+
+    @property
+    def jobs_redis_url(self) -> str:
+        return self.rq_redis_url or self.redis_url
 
     @property
     def is_production(self) -> bool:
@@ -171,7 +183,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     _check_url("DATABASE_URL", database_url,
                ("sqlite", "postgresql+psycopg"), errors)
     redis_url = env_vars.get("REDIS_URL", "") or DEFAULT_REDIS_URL
-    _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), errors)
+    rq_redis_url = env_vars.get("RQ_REDIS_URL", "")  # empty: RQ shares REDIS_URL
+    for name, value in (("REDIS_URL", redis_url), ("RQ_REDIS_URL", rq_redis_url)):
+        problem = redis_url_error(value) if value else None
+        if problem:  # the URL itself is left out: it may carry a password
+            errors.append(f"{name}: {problem}")
     api_url = (env_vars.get("TWILIO_API_URL", "") or DEFAULT_TWILIO_API_URL).rstrip("/")
     _check_url("TWILIO_API_URL", api_url, ("http", "https"), errors)
     public_url = env_vars.get("WARMLINE_PUBLIC_URL", "")
@@ -196,6 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env=env,
         database_url=database_url,
         redis_url=redis_url,
+        rq_redis_url=rq_redis_url,
         twilio_account_sid=account_sid,
         twilio_auth_tokens=tokens,
         twilio_api_url=api_url,
