@@ -27,6 +27,10 @@ MIN_KEY_BITS = 100
 # A development account SID; real ones come from the Twilio console.
 DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
 MAX_PROXY_HOPS = 10
+# SQL connections per process: the Procfile's WEB_THREADS default (one per gthread thread), and
+# how long one statement may run before PostgreSQL cancels it (a webhook must answer in 15 s).
+DEFAULT_DB_POOL_SIZE = 16
+DEFAULT_DB_STATEMENT_TIMEOUT_MS = 5000
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -62,6 +66,8 @@ class Settings:
     # "Redis Cluster": RQ does not run on a cluster, so it keeps a Redis of its own there).
     # Empty when unset; read it through jobs_redis_url.
     rq_redis_url: str = ""
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    db_statement_timeout_ms: int = DEFAULT_DB_STATEMENT_TIMEOUT_MS
 
     @property
     def jobs_redis_url(self) -> str:
@@ -141,6 +147,18 @@ def _proxy_hops(raw: str, errors: list[str]) -> int:
     return int(value)
 
 
+def _whole_number(name: str, raw: str, errors: list[str], *, default: int, lowest: int,
+                  highest: int) -> int:
+    value = raw.strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdecimal() and len(value) <= 7) \
+            or not lowest <= int(value) <= highest:
+        errors.append(f"{name}: expected a whole number from {lowest} to {highest}, got {raw!r}")
+        return default
+    return int(value)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError listing every problem at once."""
     env_vars = os.environ if environ is None else environ
@@ -202,6 +220,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         errors.append(f"WARMLINE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
     proxy_hops = _proxy_hops(env_vars.get("WARMLINE_PROXY_HOPS", ""), errors)
+    # WEB_THREADS is gunicorn's (Procfile): the pool follows it unless set on its own.
+    pool_name = "WARMLINE_DB_POOL_SIZE" if env_vars.get("WARMLINE_DB_POOL_SIZE") else "WEB_THREADS"
+    pool_size = _whole_number(pool_name, env_vars.get(pool_name, ""), errors,
+                              default=DEFAULT_DB_POOL_SIZE, lowest=1, highest=200)
+    statement_timeout = _whole_number(
+        "WARMLINE_DB_STATEMENT_TIMEOUT_MS", env_vars.get("WARMLINE_DB_STATEMENT_TIMEOUT_MS", ""),
+        errors, default=DEFAULT_DB_STATEMENT_TIMEOUT_MS, lowest=100, highest=3_600_000)
     if env == PRODUCTION:
         given_url = public_url if env_vars.get("WARMLINE_PUBLIC_URL") else None  # else: "required"
         _check_production_secrets(secret_key, data_key, given_url, errors)
@@ -222,4 +247,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         instance_dir=instance_dir,
         log_level=log_level,
         proxy_hops=proxy_hops,
+        db_pool_size=pool_size,
+        db_statement_timeout_ms=statement_timeout,
     )

@@ -81,7 +81,8 @@ def make_redis(url: str, *, socket_timeout: float | None = REDIS_TIMEOUT_SECONDS
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         statement_timeout_ms=settings.db_statement_timeout_ms)
     redis = make_redis(settings.redis_url)
     jobs_url = settings.jobs_redis_url
     return Runtime(

@@ -161,3 +161,17 @@ def test_rq_may_have_a_redis_of_its_own(tmp_path: Path) -> None:
     env["RQ_REDIS_URL"] = "http://jobs"
     with pytest.raises(ConfigError, match="RQ_REDIS_URL: expected a URL starting with redis://"):
         load_settings(env)
+
+
+def test_the_sql_pool_follows_the_web_threads_and_both_limits_are_checked(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
+    settings = load_settings(env)
+    assert (settings.db_pool_size, settings.db_statement_timeout_ms) == (16, 5000)
+    assert load_settings({**env, "WEB_THREADS": "32"}).db_pool_size == 32
+    assert load_settings({**env, "WEB_THREADS": "32", "WARMLINE_DB_POOL_SIZE": "40"}).db_pool_size == 40
+    assert load_settings({**env, "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "30000"}) \
+        .db_statement_timeout_ms == 30000
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**env, "WARMLINE_DB_POOL_SIZE": "0", "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "x"})
+    assert "WARMLINE_DB_POOL_SIZE: expected a whole number from 1 to 200" in str(caught.value)
+    assert "WARMLINE_DB_STATEMENT_TIMEOUT_MS: expected a whole number" in str(caught.value)
