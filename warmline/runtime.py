@@ -72,6 +72,8 @@ def make_redis(url: str, *, socket_timeout: float | None = REDIS_TIMEOUT_SECONDS
             health_check_interval=30,
         )
         return primary
+    if socket_timeout is None:
+        return Redis.from_url(url)  # RQ's worker: redis-py's defaults, no timeout at all
     return Redis.from_url(
         url,
         socket_timeout=socket_timeout,

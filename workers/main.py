@@ -12,15 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from rq import Queue
-from rq.exceptions import StopRequested
-from rq.scheduler import RQScheduler
 
 from config import ConfigError, Settings, load_settings
 from warmline.logs import configure_logging
@@ -46,12 +42,6 @@ RECONCILE_EVERY_SECONDS = 10.0
 # (and so reconciles, below) at least every worker_ttl - 15 s while idle.
 SCHEDULER_RETRY_SECONDS = 5
 WORKER_TTL_SECONDS = 20
-# RQ's worker quits (cleanly, exit 0) when Redis drops it at the wrong moment, e.g. a Sentinel
-# failover while it records a finished job. Nothing restarts a process that exited 0 under every
-# process manager, so the worker starts again by itself after this pause, until asked to stop.
-RESTART_PAUSE_SECONDS = 1.0
-# Set by SIGTERM (or SIGINT): this process serves no more workers.
-STOP_REQUESTED = threading.Event()
 
 
 class WarmlineWorker(MaskingWorker):
@@ -59,10 +49,6 @@ class WarmlineWorker(MaskingWorker):
 
     settings: Settings
     _reconciled_at = 0.0
-
-    def request_stop(self, signum: Any, frame: Any) -> None:
-        STOP_REQUESTED.set()
-        super().request_stop(signum, frame)
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         super().heartbeat(*args, **kwargs)
@@ -119,51 +105,23 @@ def main(argv: list[str] | None = None) -> int:
     reconcile_once(settings)
 
     preload_for_forked_jobs()
-    scheduler: RQScheduler | None = None
-    while True:
-        scheduler = serve_once(settings, QUEUE_SETS[args.kind], scheduler, burst=args.burst,
-                               max_idle=args.max_idle)
-        if args.burst or args.max_idle is not None or STOP_REQUESTED.is_set():
-            return 0
-        log.warning("worker stopped on a Redis error (a failover or a restart?): starting again")
-        try:
-            time.sleep(RESTART_PAUSE_SECONDS)
-        except StopRequested:  # SIGTERM during the pause, taken by the last worker's handler
-            return 0
-
-
-def serve_once(settings: Settings, names: tuple[QueueName, ...], last: RQScheduler | None,
-               *, burst: bool, max_idle: int | None) -> RQScheduler | None:
-    """One RQ worker with its scheduler, until it stops (asked to, idle, or on a Redis error);
-    returns its scheduler (or the last one, if it never started one)."""
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs. Through
     # Sentinel, RQ's scheduler rebuilds its connection from this one's pool (the same sentinels).
+    # RQ's worker quits when Redis drops it mid-bookkeeping (a failover): its process manager
+    # starts it again, as after any exit (README "Redis in production").
     connection = make_redis(settings.jobs_redis_url, socket_timeout=None)
-    worker: WarmlineWorker | None = None
-    try:
-        if last is not None:
-            # The last worker's scheduler died with Redis unreachable, holding its locks (for a
-            # minute): hand them back, or the new one would run no scheduler until they expire.
-            last.release_locks()
-        worker = WarmlineWorker([Queue(name.value, connection=connection) for name in names],
-                                connection=connection,
-                                maintenance_interval=SCHEDULER_RETRY_SECONDS,
-                                worker_ttl=WORKER_TTL_SECONDS)
-        worker.settings = settings
-        worker.work(
-            burst=burst,
-            with_scheduler=True,
-            logging_level=settings.log_level,
-            max_idle_time=max_idle,
-        )
-        return worker.scheduler or last
-    except RedisError as exc:  # unreachable as the worker starts or tears down: a failover
-        if burst:
-            raise
-        log.warning("worker stopped: %s", type(exc).__name__)
-        return (worker.scheduler if worker is not None else None) or last
-    finally:
-        connection.close()
+    queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
+    worker = WarmlineWorker(queues, connection=connection,
+                            maintenance_interval=SCHEDULER_RETRY_SECONDS,
+                            worker_ttl=WORKER_TTL_SECONDS)
+    worker.settings = settings
+    worker.work(
+        burst=args.burst,
+        with_scheduler=True,
+        logging_level=settings.log_level,
+        max_idle_time=args.max_idle,
+    )
+    return 0
 
 
 if __name__ == "__main__":
