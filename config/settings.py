@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.redis_urls import redis_url_error
 from config.text_policy import TextPolicy, read_text_policy
 
 # Documented defaults (README "Settings"). A local run needs none of them set.
@@ -27,6 +28,10 @@ MIN_KEY_BITS = 100
 # A development account SID; real ones come from the Twilio console.
 DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
 MAX_PROXY_HOPS = 10
+# SQL connections per process: the Procfile's WEB_THREADS default (one per gthread thread), and
+# how long one statement may run before PostgreSQL cancels it (a webhook must answer in 15 s).
+DEFAULT_DB_POOL_SIZE = 16
+DEFAULT_DB_STATEMENT_TIMEOUT_MS = 5000
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -42,6 +47,8 @@ class Settings:
 
     env: str
     database_url: str
+    # Routing, live state and (unless rq_redis_url says otherwise) RQ: one server or a primary
+    # found through Redis Sentinel (config.redis_urls).
     redis_url: str
     twilio_account_sid: str
     twilio_api_url: str
@@ -57,6 +64,16 @@ class Settings:
     # trusted (werkzeug's ProxyFix); 0 ignores the headers, so a client cannot pick its address.
     proxy_hops: int = 0
     text_policy: TextPolicy = field(default_factory=TextPolicy)
+    # RQ's queues, jobs and scheduler: REDIS_URL unless RQ_REDIS_URL names another Redis (README
+    # "Redis Cluster": RQ does not run on a cluster, so it keeps a Redis of its own there).
+    # Empty when unset; read it through jobs_redis_url.
+    rq_redis_url: str = ""
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    db_statement_timeout_ms: int = DEFAULT_DB_STATEMENT_TIMEOUT_MS
+
+    @property
+    def jobs_redis_url(self) -> str:
+        return self.rq_redis_url or self.redis_url
 
     @property
     def is_production(self) -> bool:
@@ -132,6 +149,18 @@ def _proxy_hops(raw: str, errors: list[str]) -> int:
     return int(value)
 
 
+def _whole_number(name: str, raw: str, errors: list[str], *, default: int, lowest: int,
+                  highest: int) -> int:
+    value = raw.strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdecimal() and len(value) <= 7) \
+            or not lowest <= int(value) <= highest:
+        errors.append(f"{name}: expected a whole number from {lowest} to {highest}, got {raw!r}")
+        return default
+    return int(value)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError listing every problem at once."""
     env_vars = os.environ if environ is None else environ
@@ -174,7 +203,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     _check_url("DATABASE_URL", database_url,
                ("sqlite", "postgresql+psycopg"), errors)
     redis_url = env_vars.get("REDIS_URL", "") or DEFAULT_REDIS_URL
-    _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), errors)
+    rq_redis_url = env_vars.get("RQ_REDIS_URL", "")  # empty: RQ shares REDIS_URL
+    for name, value in (("REDIS_URL", redis_url), ("RQ_REDIS_URL", rq_redis_url)):
+        problem = redis_url_error(value) if value else None
+        if problem:  # the URL itself is left out: it may carry a password
+            errors.append(f"{name}: {problem}")
     api_url = (env_vars.get("TWILIO_API_URL", "") or DEFAULT_TWILIO_API_URL).rstrip("/")
     _check_url("TWILIO_API_URL", api_url, ("http", "https"), errors)
     public_url = env_vars.get("WARMLINE_PUBLIC_URL", "")
@@ -190,6 +223,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     proxy_hops = _proxy_hops(env_vars.get("WARMLINE_PROXY_HOPS", ""), errors)
     text_policy = read_text_policy(env_vars, errors)
+    # WEB_THREADS is gunicorn's (Procfile): the pool follows it unless set on its own.
+    pool_name = "WARMLINE_DB_POOL_SIZE" if env_vars.get("WARMLINE_DB_POOL_SIZE") else "WEB_THREADS"
+    pool_size = _whole_number(pool_name, env_vars.get(pool_name, ""), errors,
+                              default=DEFAULT_DB_POOL_SIZE, lowest=1, highest=200)
+    statement_timeout = _whole_number(
+        "WARMLINE_DB_STATEMENT_TIMEOUT_MS", env_vars.get("WARMLINE_DB_STATEMENT_TIMEOUT_MS", ""),
+        errors, default=DEFAULT_DB_STATEMENT_TIMEOUT_MS, lowest=100, highest=3_600_000)
     if env == PRODUCTION:
         given_url = public_url if env_vars.get("WARMLINE_PUBLIC_URL") else None  # else: "required"
         _check_production_secrets(secret_key, data_key, given_url, errors)
@@ -200,6 +240,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env=env,
         database_url=database_url,
         redis_url=redis_url,
+        rq_redis_url=rq_redis_url,
         twilio_account_sid=account_sid,
         twilio_auth_tokens=tokens,
         twilio_api_url=api_url,
@@ -210,4 +251,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         proxy_hops=proxy_hops,
         text_policy=text_policy,
+        db_pool_size=pool_size,
+        db_statement_timeout_ms=statement_timeout,
     )

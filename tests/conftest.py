@@ -11,9 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
 from redis import Redis
+from redis.cluster import RedisCluster
 from sqlalchemy import text
 
 from config import Settings, load_settings
+from tests.support.redis_servers import RedisClusterNodes, cluster_client, redis_cluster
 from tests.support.services import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
@@ -93,6 +95,36 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def redis_client(runtime: Runtime) -> Redis:
+    return runtime.redis
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """A real Redis Cluster of three primaries, started once per session (CI time) and only
+    when a test asks for it."""
+    with redis_cluster(tmp_path_factory.mktemp("redis-cluster")) as nodes:
+        yield nodes
+
+
+@pytest.fixture
+def cluster_redis(redis_cluster_nodes: RedisClusterNodes) -> Iterator[RedisCluster]:
+    """The cluster, emptied, with a complete (empty) routing state, like `runtime`'s Redis."""
+    client = cluster_client(redis_cluster_nodes)
+    client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    RoutingEngine(client).mark_state_built("test")  # type: ignore[arg-type]
+    yield client
+    client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    client.close()
+
+
+@pytest.fixture(params=["single", "cluster"])
+def routing_redis(request: pytest.FixtureRequest) -> Redis:
+    """The routing engine's Redis, both ways it is deployed: one server (or a Sentinel
+    primary), and a Redis Cluster, whose routing keys all live in the `{wl}` slot."""
+    if request.param == "cluster":
+        client: Redis = request.getfixturevalue("cluster_redis")
+        return client
+    runtime: Runtime = request.getfixturevalue("runtime")
     return runtime.redis
 
 

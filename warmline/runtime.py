@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass, field
 
 from redis import Redis
+from redis.sentinel import Sentinel
 from rq import Queue
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
+from config.redis_urls import is_sentinel_url, parse_sentinel_url
 from warmline.crypto import DataKeys
 from warmline.db import make_engine, make_session_factory
 from warmline.queues import QueueName
@@ -28,6 +30,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     redis: Redis
     keys: DataKeys
+    # RQ's Redis: the same client as `redis` unless RQ_REDIS_URL names another one.
+    jobs_redis: Redis
     twilio_gateway: TwilioGateway | None = None
     """A gateway to use instead of Twilio's REST API (a test's); None: the REST gateway."""
     # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
@@ -43,31 +47,62 @@ class Runtime:
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:
-            self._queues[name] = Queue(name.value, connection=self.redis)
+            self._queues[name] = Queue(name.value, connection=self.jobs_redis)
         return self._queues[name]
 
     def close(self) -> None:
         self.engine.dispose()
         self.redis.close()
+        if self.jobs_redis is not self.redis:
+            self.jobs_redis.close()
 
 
-def make_redis(url: str) -> Redis:
+def make_redis(url: str, *, socket_timeout: float | None = REDIS_TIMEOUT_SECONDS) -> Redis:
+    """A client for `url`: one server, or the primary Redis Sentinel names (config.redis_urls).
+
+    Through Sentinel the client asks the sentinels for the primary on every new connection, and
+    drops its connections when the one it holds turns out to be a replica, so a failover is
+    followed by itself: the operations in flight fail (callers take the backup route), the next
+    ones reach the new primary. `socket_timeout=None` is for RQ's worker, which blocks between
+    jobs; the sentinels are always asked with the short timeout.
+    """
+    if is_sentinel_url(url):
+        target = parse_sentinel_url(url)
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            list(target.sentinels),
+            sentinel_kwargs={"socket_timeout": REDIS_TIMEOUT_SECONDS,
+                             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS},
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        primary: Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+            target.service, db=target.db, password=target.password,
+            socket_timeout=socket_timeout, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            health_check_interval=30,
+        )
+        return primary
+    if socket_timeout is None:
+        return Redis.from_url(url)  # RQ's worker: redis-py's defaults, no timeout at all
     return Redis.from_url(
         url,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=socket_timeout,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         health_check_interval=30,
     )
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         statement_timeout_ms=settings.db_statement_timeout_ms)
+    redis = make_redis(settings.redis_url)
+    jobs_url = settings.jobs_redis_url
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=make_redis(settings.redis_url),
+        redis=redis,
         keys=DataKeys.from_secret(settings.data_key),
+        jobs_redis=redis if jobs_url == settings.redis_url else make_redis(jobs_url),
     )
 
 

@@ -15,14 +15,13 @@ import sys
 import time
 from typing import Any
 
-from redis import Redis
 from rq import Queue
 
 from config import ConfigError, Settings, load_settings
 from warmline.clock import utc_now
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
-from warmline.runtime import build_runtime
+from warmline.runtime import build_runtime, make_redis
 from warmline.services.dispatchers import install_dispatchers
 from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.worker import MaskingWorker
@@ -107,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     reconcile_once(settings)
 
     preload_for_forked_jobs()
-    # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs.
-    connection = Redis.from_url(settings.redis_url)
+    # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs. Through
+    # Sentinel, RQ's scheduler rebuilds its connection from this one's pool (the same sentinels).
+    # RQ's worker quits when Redis drops it mid-bookkeeping (a failover): its process manager
+    # starts it again, as after any exit (README "Redis in production").
+    connection = make_redis(settings.jobs_redis_url, socket_timeout=None)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
     worker = WarmlineWorker(queues, connection=connection,
                             maintenance_interval=SCHEDULER_RETRY_SECONDS,

@@ -17,8 +17,8 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def engine(redis_client: Redis) -> RoutingEngine:
-    engine = RoutingEngine(redis_client)
+def engine(routing_redis: Redis) -> RoutingEngine:
+    engine = RoutingEngine(routing_redis)
     engine.sync_line(LineRules(1, wrap_up_seconds=90), T0)
     engine.sync_line(LineRules(2, wrap_up_seconds=0, calls_while_texting=True), T0)
     return engine
@@ -244,13 +244,13 @@ def test_snapshot_counts_and_waits_without_identities(engine: RoutingEngine) -> 
 
 
 def test_sweep_repairs_lapsed_offers_lost_completions_and_stale_contacts(
-        engine: RoutingEngine, redis_client: Redis) -> None:
+        engine: RoutingEngine, routing_redis: Redis) -> None:
     add_peer(engine, 1)
     add_peer(engine, 2, at=T0 + 1)
     lapsing = arrive(engine, T0 + 2).offers[0]
     connected = arrive(engine, T0 + 2).offers[0]
     engine.accept(connected.offer_id, T0 + 3)
-    redis_client.delete(keys.contact(connected.contact_id))  # a crash lost the record
+    routing_redis.delete(keys.contact(connected.contact_id))  # a crash lost the record
     report = engine.sweep(lapsing.expires_at + 1)
     assert [e.contact_id for e in report.lapsed] == [lapsing.contact_id]
     assert (2, Presence.AVAILABLE) in report.readied_peers
@@ -262,15 +262,17 @@ def test_sweep_repairs_lapsed_offers_lost_completions_and_stale_contacts(
     assert engine.waiting_contact_ids() == []
 
 
-def test_racing_engines_never_double_offer(redis_client: Redis) -> None:
+def test_racing_engines_never_double_offer(routing_redis: Redis) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    setup = RoutingEngine(redis_client)
+    setup = RoutingEngine(routing_redis)
     setup.sync_line(LineRules(1), T0)
     add_peer(setup, 1)
 
     def one(n: int) -> int:
-        client = Redis(connection_pool=redis_client.connection_pool)
+        # an engine of its own per thread (on a cluster, one client is already a pool per node)
+        client = (Redis(connection_pool=routing_redis.connection_pool)
+                  if isinstance(routing_redis, Redis) else routing_redis)
         return len(RoutingEngine(client).arrive(
             ArrivingContact(f"race{n}", 1, VOICE, "recovery", "en", 0, T0 + n), T0 + 20).offers)
 

@@ -1,5 +1,7 @@
 """Four OS processes race on one Redis: 1,000 contacts, 50 peers, random accepts and declines.
 
+Run on one Redis server and on a Redis Cluster of three primaries (the `routing_redis` fixture).
+
 After every few operations each process takes an atomic snapshot check (one Lua script) of the
 invariants; any violation is counted. The run must end with zero violations and every contact
 in exactly one state.
@@ -15,6 +17,7 @@ import time
 import pytest
 from redis import Redis
 
+from tests.support.redis_servers import cluster_client, startup_nodes_of
 from tests.support.services import TEST_REDIS_URL
 from warmline.domain.matching import SMS, VOICE, LineRules, Presence
 from warmline.routing import keys
@@ -80,9 +83,20 @@ def _profile(peer_id: int) -> PeerProfile:
                        frozenset({VOICE, SMS} if peer_id % 4 else {VOICE}), 1 + peer_id % 3)
 
 
-def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queue) -> None:
+# Where the processes find Redis: a URL (one server) or a cluster's (host, port) primaries.
+Target = str | list[tuple[str, int]]
+
+
+def _connect(target: Target) -> Redis:
+    if isinstance(target, str):
+        return Redis.from_url(target)
+    client: Redis = cluster_client(target)  # type: ignore[assignment]
+    return client
+
+
+def _worker(index: int, seed: int, target: Target, results: multiprocessing.Queue) -> None:
     rng = random.Random(seed + index)
-    redis = Redis.from_url(redis_url)
+    redis = _connect(target)
     engine = RoutingEngine(redis)
     check = redis.register_script(CHECK_SCRIPT)
     violations: list[str] = []
@@ -129,18 +143,18 @@ def _worker(index: int, seed: int, redis_url: str, results: multiprocessing.Queu
             engine.match_pass(line_id, now)
         ops += 1
         if ops % CHECK_EVERY == 0:
-            violations.extend(v.decode() for v in check(keys=[keys.lines()], args=[B2B_LIMIT]))
+            violations.extend(v.decode() for v in check(keys=keys.script_keys(), args=[B2B_LIMIT]))
         if not mine and rng.random() < 0.05:
             # the tail: withdraw what nobody can serve so every process ends
             for cid in engine.waiting_contact_ids()[:20]:
                 engine.withdraw(cid, now)
-    violations.extend(v.decode() for v in check(keys=[keys.lines()], args=[B2B_LIMIT]))
+    violations.extend(v.decode() for v in check(keys=keys.script_keys(), args=[B2B_LIMIT]))
     results.put((index, ops, violations, most_in_a_row))
 
 
 @pytest.mark.slow
-def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
-    engine = RoutingEngine(redis_client)
+def test_four_processes_racing_on_one_redis_or_a_cluster(routing_redis: Redis) -> None:
+    engine = RoutingEngine(routing_redis)
     now = time.time()
     engine.sync_line(LineRules(1, wrap_up_seconds=0, back_to_back_limit=B2B_LIMIT), now)
     engine.sync_line(LineRules(2, wrap_up_seconds=0, back_to_back_limit=B2B_LIMIT), now)
@@ -154,7 +168,9 @@ def test_four_processes_racing_on_one_redis(redis_client: Redis) -> None:
     seed = int(os.environ.get("WARMLINE_STRESS_SEED", "7"))
     ctx = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(i, seed, TEST_REDIS_URL, results))
+    target: Target = (TEST_REDIS_URL if isinstance(routing_redis, Redis)
+                      else startup_nodes_of(routing_redis))
+    procs = [ctx.Process(target=_worker, args=(i, seed, target, results))
              for i in range(PROCESSES)]
     for p in procs:
         p.start()

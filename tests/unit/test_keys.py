@@ -136,7 +136,7 @@ def _key_functions(module: object) -> set[Callable[..., str]]:
     return {
         value for name, value in vars(module).items()
         if inspect.isfunction(value) and value.__module__ == getattr(module, "__name__", None)
-        and not name.startswith("_") and name != "lua_key_builders"
+        and not name.startswith("_") and name not in ("lua_key_builders", "script_keys")
     }
 
 

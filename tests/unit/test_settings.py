@@ -147,3 +147,56 @@ def test_proxy_hops_default_to_none_trusted_and_accept_a_small_whole_number(tmp_
 def test_a_malformed_proxy_hops_is_reported(tmp_path: Path, given: str) -> None:
     with pytest.raises(ConfigError, match="WARMLINE_PROXY_HOPS: expected a whole number from 0 to 10"):
         load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path), "WARMLINE_PROXY_HOPS": given})
+
+
+def test_a_sentinel_url_names_the_sentinels_the_service_and_the_db(tmp_path: Path) -> None:
+    from config.redis_urls import SentinelTarget, parse_sentinel_url
+
+    url = "redis+sentinel://:s%40cret@10.0.0.1:26379,sentinel-b:26380/warmline/3"
+    settings = load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path), "REDIS_URL": url})
+    assert settings.redis_url == url and settings.jobs_redis_url == url
+    target = parse_sentinel_url(url)
+    assert target == SentinelTarget((("10.0.0.1", 26379), ("sentinel-b", 26380)), "warmline", 3,
+                                    "s@cret")
+    assert "s@cret" not in repr(target)
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("redis+sentinel:///warmline/0", "no sentinel HOST:PORT"),
+    ("redis+sentinel://a:26379/warmline", "/SERVICE/DB"),
+    ("redis+sentinel://a:26379/warmline/zero", "DB must be a number"),
+    ("redis+sentinel://a:26379,b/warmline/0", "HOST:PORT for each sentinel"),
+    ("redis+sentinel://a:99999/warmline/0", "HOST:PORT for each sentinel"),
+    ("redis+sentinel://a:26379//0", "/SERVICE/DB"),
+])
+def test_a_malformed_sentinel_url_is_refused_with_the_reason(tmp_path: Path, url: str,
+                                                            why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"WARMLINE_INSTANCE_DIR": str(tmp_path), "REDIS_URL": url})
+    message = str(caught.value)
+    assert "REDIS_URL: " in message and why in message
+    assert "HOST:PORT[,HOST:PORT...]/SERVICE/DB" in message  # the form it expects
+
+
+def test_rq_may_have_a_redis_of_its_own(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path), "REDIS_URL": "redis://routing:6379/0"}
+    assert load_settings(env).jobs_redis_url == "redis://routing:6379/0"
+    env["RQ_REDIS_URL"] = "redis://jobs:6379/1"
+    assert load_settings(env).jobs_redis_url == "redis://jobs:6379/1"
+    env["RQ_REDIS_URL"] = "http://jobs"
+    with pytest.raises(ConfigError, match="RQ_REDIS_URL: expected a URL starting with redis://"):
+        load_settings(env)
+
+
+def test_the_sql_pool_follows_the_web_threads_and_both_limits_are_checked(tmp_path: Path) -> None:
+    env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
+    settings = load_settings(env)
+    assert (settings.db_pool_size, settings.db_statement_timeout_ms) == (16, 5000)
+    assert load_settings({**env, "WEB_THREADS": "32"}).db_pool_size == 32
+    assert load_settings({**env, "WEB_THREADS": "32", "WARMLINE_DB_POOL_SIZE": "40"}).db_pool_size == 40
+    assert load_settings({**env, "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "30000"}) \
+        .db_statement_timeout_ms == 30000
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**env, "WARMLINE_DB_POOL_SIZE": "0", "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "x"})
+    assert "WARMLINE_DB_POOL_SIZE: expected a whole number from 1 to 200" in str(caught.value)
+    assert "WARMLINE_DB_STATEMENT_TIMEOUT_MS: expected a whole number" in str(caught.value)

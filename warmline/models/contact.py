@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warmline.models.base import Base
@@ -46,6 +46,9 @@ class ContactEvent(Base):
     """An append-only, anonymized log of what happened to a contact."""
 
     __tablename__ = "contact_events"
+    # Reports and the nightly aggregates read one line's events of some kinds over a time window:
+    # with many lines, the `at` index alone reads every line's events in that window.
+    __table_args__ = (Index("ix_contact_events_line_kind_at", "line_id", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # A unique key per event makes the writer job idempotent under RQ retries.

@@ -96,6 +96,7 @@ REQUESTABLE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.OFF})
 # An operation that meets a lost state rebuilds and retries; a Redis emptied again during the
 # retry (a flapping failover) is tried a few times before the caller is told.
 STATE_LOST_RETRIES = 3
+_SCRIPT_KEYS = keys.script_keys()
 
 
 class RoutingStateLostError(RuntimeError):
@@ -162,13 +163,14 @@ class RoutingEngine:
         self._rebuild_token = rebuild_token
 
     def _run(self, name: str, now: float, *args: object) -> Any:
-        # KEYS[1] only routes the call to the `{wl}` slot on a cluster; scripts build the rest.
-        # ARGV[2], the rebuild token, is taken out by common.lua before the script reads ARGV.
+        # KEYS: the keys with fixed names (keys.DECLARED_FAMILIES); scripts name the others from
+        # what they read. ARGV[2], the rebuild token, is taken out by common.lua before the
+        # script reads ARGV.
         argv = [repr(float(now)), self._rebuild_token or "",
                 *(a if isinstance(a, str) else str(a) for a in args)]
         for _ in range(STATE_LOST_RETRIES):
             try:
-                return self._scripts[name](keys=[keys.lines()], args=argv)
+                return self._scripts[name](keys=_SCRIPT_KEYS, args=argv)
             except ResponseError as exc:
                 if STATE_LOST_ERROR not in str(exc):
                     raise

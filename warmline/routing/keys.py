@@ -167,6 +167,23 @@ KEY_FAMILIES: tuple[Callable[..., str], ...] = (
     state_marker, rebuild_lock,
 )
 
+# The keys every routing script declares in KEYS, in this order: the families whose names
+# depend on nothing. Redis Cluster sends a script to the node of its declared keys and, while
+# their slot moves, checks them (ASK, TRYAGAIN). The other families are named from what a script
+# reads (a peer's memberships, a line's waiting classes, an offer's contact), so they cannot be
+# listed before it runs; they carry the same `{wl}` tag, so they live in the same slot and the
+# same node (README "Redis Cluster": do not move that slot while routing runs).
+DECLARED_FAMILIES: tuple[Callable[[], str], ...] = (
+    lines, peers, waiting_all, wrap_ups, drop_in_ends, connected, offer_sequence, state_marker,
+    rebuild_lock,
+)
+
+
+def script_keys() -> list[str]:
+    """KEYS for every routing script (see DECLARED_FAMILIES)."""
+    return [family() for family in DECLARED_FAMILIES]
+
+
 _MARK = "\x00"
 
 
@@ -175,9 +192,14 @@ def _lua_string(text: str) -> str:
 
 
 def lua_key_builders() -> str:
-    """Lua functions `key_<family>(...)`, generated from the Python functions above."""
+    """Lua functions `key_<family>(...)`, generated from the Python functions above; those of
+    DECLARED_FAMILIES return the script's KEYS, so a script never names them itself."""
     out: list[str] = []
+    declared = {family: n for n, family in enumerate(DECLARED_FAMILIES, start=1)}
     for family in KEY_FAMILIES:
+        if family in declared:
+            out.append(f"local function key_{family.__name__}() return KEYS[{declared[family]}] end")
+            continue
         params = list(inspect.signature(family).parameters)
         shape = family(*(f"{_MARK}{name}{_MARK}" for name in params))
         pieces = shape.split(_MARK)

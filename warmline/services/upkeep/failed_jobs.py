@@ -81,7 +81,7 @@ def failed_jobs_summary(runtime: Runtime, limit_per_queue: int = 200) -> list[Fa
         queue = runtime.queue(name)
         registry = FailedJobRegistry(queue=queue)
         job_ids = registry.get_job_ids(0, limit_per_queue - 1, desc=True)
-        for job in Job.fetch_many(job_ids, connection=runtime.redis):
+        for job in Job.fetch_many(job_ids, connection=runtime.jobs_redis):
             if job is None:
                 continue
             result = job.latest_result()

@@ -50,7 +50,7 @@ def _pending_instance(runtime: Runtime, entry: RecurringJob) -> str | None:
         return None
     job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
     try:
-        job = Job.fetch(job_id, connection=runtime.redis)
+        job = Job.fetch(job_id, connection=runtime.jobs_redis)
     except NoSuchJobError:
         return None
     return job_id if job.get_status(refresh=False) in _PENDING else None
@@ -77,7 +77,7 @@ def _schedule_next(runtime: Runtime, entry: RecurringJob, after: datetime) -> st
                 description=f"recurring {entry.name}",
             )
         except DuplicateJobError:
-            existing = Job.fetch(job_id, connection=runtime.redis)
+            existing = Job.fetch(job_id, connection=runtime.jobs_redis)
             if existing.get_status(refresh=False) in _PENDING:
                 break
             slot = entry.next_slot(slot)
