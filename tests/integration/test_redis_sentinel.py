@@ -21,6 +21,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from tests.conftest import REPO_ROOT, clean_database, make_test_settings
+from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.redis_servers import FAILOVER_GUARD_SECONDS, SentinelGroup, sentinel_group, wait_until
 from tests.support.workers import worker_environment as _worker_environment
 from warmline.domain.matching import VOICE, Presence
@@ -28,7 +29,6 @@ from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing import keys
 from warmline.routing.engine import ArrivingContact
-from warmline.routing.results import Offer
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services import routing
 from warmline.services.upkeep import recovery
@@ -41,14 +41,6 @@ def record_that_the_job_ran(value: str) -> None:
     job = get_current_job()
     assert job is not None
     job.connection.set(JOB_MARK, value)
-
-
-class Dispatched:
-    def __init__(self) -> None:
-        self.offers: list[Offer] = []
-
-    def dispatch(self, offer: Offer) -> None:
-        self.offers.append(offer)
 
 
 @pytest.fixture
@@ -79,11 +71,9 @@ def worker_environment(group: SentinelGroup, database_url: str, tmp_path: Path) 
 
 
 @pytest.fixture
-def dispatched() -> Iterator[Dispatched]:
-    recorder = Dispatched()
-    routing.register_dispatcher(VOICE, recorder)
-    yield recorder
-    routing.register_dispatcher(VOICE, None)
+def dispatched() -> Iterator[OfferRecorder]:
+    with recording_offers() as recorder:
+        yield recorder
 
 
 def _world(runtime: Runtime) -> dict[str, int]:
@@ -125,7 +115,7 @@ def _sql_presences(runtime: Runtime) -> dict[str, str]:
 
 @pytest.mark.parametrize("new_primary", ["caught_up", "lost_everything"])
 def test_calls_are_routed_again_after_the_primary_dies_with_nobody_turning_on_again(
-        group: SentinelGroup, sentinel_runtime: Runtime, dispatched: Dispatched,
+        group: SentinelGroup, sentinel_runtime: Runtime, dispatched: OfferRecorder,
         worker_environment: dict[str, str], new_primary: str) -> None:
     runtime = sentinel_runtime
     ids = _world(runtime)

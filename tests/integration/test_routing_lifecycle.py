@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
 from tests.support.jobs import run_jobs
+from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.workers import worker_environment
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
@@ -33,20 +34,10 @@ from warmline.services.upkeep import recovery
 from warmline.services.upkeep.recurring import list_scheduled_recurring
 
 
-class Dispatched:
-    def __init__(self) -> None:
-        self.offers: list[Offer] = []
-
-    def dispatch(self, offer: Offer) -> None:
-        self.offers.append(offer)
-
-
 @pytest.fixture
-def dispatched() -> Iterator[Dispatched]:
-    recorder = Dispatched()
-    routing.register_dispatcher(VOICE, recorder)
-    yield recorder
-    routing.register_dispatcher(VOICE, None)
+def dispatched() -> Iterator[OfferRecorder]:
+    with recording_offers() as recorder:
+        yield recorder
 
 
 def _calls_live(*sids: str) -> Callable[[str], bool]:
@@ -141,7 +132,7 @@ def test_every_routing_script_and_read_refuses_an_empty_redis(redis_client: Redi
 
 
 def test_the_first_operation_rebuilds_everything_as_it_was(
-        runtime: Runtime, dispatched: Dispatched, twilio_says: Callable[..., None]) -> None:
+        runtime: Runtime, dispatched: OfferRecorder, twilio_says: Callable[..., None]) -> None:
     ids = _world(runtime)
     line_id = ids["line"]
     _contact(runtime, "first", line_id, minutes_ago=3, experience="veteran")
@@ -196,7 +187,7 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
 
 
 def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offered_to_nobody(
-        runtime: Runtime, dispatched: Dispatched, twilio_says: Callable[..., None]) -> None:
+        runtime: Runtime, dispatched: OfferRecorder, twilio_says: Callable[..., None]) -> None:
     """The texter's number and words live in Redis only: after an empty Redis nobody could
     answer them, so the contact gets its one outcome instead of waiting (or being offered round
     the team) for ever. Found by the soak: 1 text of 19 contacts without an outcome."""

@@ -6,24 +6,13 @@ import time
 
 from rq import SimpleWorker
 
+from tests.support.offers import recording_offers
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.queues import QueueName
 from warmline.routing.engine import ArrivingContact, PeerProfile
-from warmline.routing.results import Offer, OffReason, PeerOff
+from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime
 from warmline.services import routing
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.offers: list[Offer] = []
-        self.offs: list[PeerOff] = []
-
-    def dispatch(self, offer: Offer) -> None:
-        self.offers.append(offer)
-
-    def notify_off(self, peer_off: PeerOff) -> None:
-        self.offs.append(peer_off)
 
 
 def _peer_ready(runtime: Runtime, peer_id: int, now: float) -> None:
@@ -35,9 +24,7 @@ def _peer_ready(runtime: Runtime, peer_id: int, now: float) -> None:
 
 
 def test_offers_go_to_the_channel_dispatcher_and_misses_are_told(runtime: Runtime) -> None:
-    recorder = Recorder()
-    routing.register_dispatcher(VOICE, recorder)
-    try:
+    with recording_offers() as recorder:
         now = time.time()
         _peer_ready(runtime, 1, now)
         routing.contact_arrived(runtime, ArrivingContact("a1", 1, VOICE, "recovery", "en", 0,
@@ -49,8 +36,6 @@ def test_offers_go_to_the_channel_dispatcher_and_misses_are_told(runtime: Runtim
         [again] = recorder.offers[1:]
         routing.decline_offer(runtime, again.offer_id, now, recorder)
         assert recorder.offs == [PeerOff(1, OffReason.MISSED_OFFERS)]
-    finally:
-        routing.register_dispatcher(VOICE, None)
 
 
 def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
