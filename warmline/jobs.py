@@ -97,6 +97,7 @@ END_REST_BREAK = JobSpec("workers.routing_jobs.end_rest_break", QueueName.ROUTIN
 SEND_TEXTS = JobSpec("workers.text_jobs.send_texts", QueueName.MESSAGES, 30, 0,
                      retries=(2, 5, 15, 30, 60))
 CLOSE_IF_IDLE = JobSpec("workers.text_jobs.close_if_idle", QueueName.MESSAGES, 30, 0)
+CHECK_TEXT_WAIT = JobSpec("workers.text_jobs.check_wait", QueueName.MESSAGES, 30, 0)
 SEND_PEER_TEXT = JobSpec("workers.text_jobs.send_peer_text", QueueName.MESSAGES, 30, 0,
                          retries=(5, 30, 120))
 
@@ -183,8 +184,8 @@ RECURRING_JOBS: tuple[RecurringJob, ...] = (
         queue=QueueName.ROUTING,
         timeout_seconds=60,
     ),
-    # Text conversations schedule their own inactivity close; this repairs any whose check was
-    # lost (a worker died holding it), so no conversation stays open forever.
+    # Text conversations schedule their own inactivity close and wait bound; this repairs any
+    # whose check was lost (a worker died holding it), so no conversation stays open forever.
     RecurringJob(
         name="idle-texts",
         job="workers.text_jobs.close_idle_conversations",

@@ -176,6 +176,12 @@ def text_live() -> str:
     return f"{_TEXT}live"
 
 
+def text_waiting() -> str:
+    """Sorted set of open conversations no peer has taken yet, by when their wait is next
+    looked at (the line's max_wait_seconds bounds a texter's wait as it does a caller's)."""
+    return f"{_TEXT}waiting"
+
+
 def text_offer(offer_id: str) -> str:
     """Hash: contact and peer of a text offer shown on a dashboard."""
     return f"{_TEXT}offer:{offer_id}"

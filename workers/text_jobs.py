@@ -19,8 +19,15 @@ def close_if_idle(contact_id: str) -> bool:
     return texts_conversation.close_if_idle(process_runtime(), contact_id, time.time())
 
 
+def check_wait(contact_id: str) -> str:
+    """Bound the wait of a texter no peer has taken: an honest text, then a goodbye."""
+    return texts_conversation.check_wait(process_runtime(), contact_id, time.time()).value
+
+
 def close_idle_conversations() -> int:
-    return texts_conversation.close_idle_conversations(process_runtime(), time.time())
+    runtime, now = process_runtime(), time.time()
+    return (texts_conversation.close_idle_conversations(runtime, now)
+            + texts_conversation.check_waits_due(runtime, now))
 
 
 def send_peer_text(peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> bool:

@@ -73,6 +73,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.text_open_conversation: ((7, "h4sh"), "wl:text:open:7:h4sh"),
     keys.text_conversations_of: (("h4sh",), "wl:text:texter:h4sh"),
     keys.text_live: ((), "wl:text:live"),
+    keys.text_waiting: ((), "wl:text:waiting"),
     keys.text_offer: (("o1",), "wl:text:offer:o1"),
     keys.text_peer_offers: ((3,), "wl:text:peer:3:offers"),
     # peer dashboard

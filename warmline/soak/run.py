@@ -97,6 +97,14 @@ class SoakPlan:
         not compress). Anything beyond is a deadline that did not hold."""
         return HOLD_AUDIO_SECONDS + WEBHOOK_DEADLINE_WALL_SECONDS * self.speed
 
+    @property
+    def text_bound_seconds(self) -> float:
+        """How long a text nobody on shift can take may wait for its end (wall seconds): the
+        app's own clock, which the speed does not compress, bounds it at max_wait_seconds to
+        the honest text and as long again to the goodbye; plus a minute for the scheduled
+        check. The wind-down waits this long for such texts, so they end inside the soak."""
+        return 2.0 * self.max_wait_seconds + 60.0
+
     def behaviour(self) -> Behaviour:
         return Behaviour(talk_minutes=3.0, text_minutes=4.0, patience_minutes=3.0,
                          text_patience_minutes=4.0, answer_rate=0.9, callback_share=0.5)
@@ -288,7 +296,8 @@ def soak(plan: SoakPlan, *, keep_workdir: bool = False) -> SoakResult:
             shift.run(peer_ids)
         finally:
             injector.stop()
-        shift.wind_down(lambda: _settled(runtime, standin, line_id), plan.settle_seconds)
+        shift.wind_down(lambda: _settled(runtime, standin, line_id),
+                        max(plan.settle_seconds, plan.text_bound_seconds))
         unsettled = _unsettled(runtime, line_id)
         watcher.stop()
 

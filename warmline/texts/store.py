@@ -43,6 +43,8 @@ class Conversation:
     accepted_at: float | None
     last_activity: float
     closed_at: float | None
+    started_at: float
+    told_no_peer_at: float | None
     seq: int
     label: str
 
@@ -73,7 +75,7 @@ class ConversationStore:
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
             "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
-            "label": label,
+            "label": label, "started": repr(now), "told_no_peer": "",
         })
         pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
                  ex=self.content_seconds)
@@ -98,6 +100,10 @@ class ConversationStore:
             accepted_at=float(h["accepted"]) if h.get("accepted") else None,
             last_activity=float(h.get("last") or 0), closed_at=float(h["closed"]) if h.get(
                 "closed") else None, seq=int(h.get("seq") or 0), label=h.get("label", "Texter"),
+            # Conversations opened before "started" was kept count their wait from their last
+            # message: later than the truth, never earlier.
+            started_at=float(h.get("started") or h.get("last") or 0),
+            told_no_peer_at=float(h["told_no_peer"]) if h.get("told_no_peer") else None,
         )
 
     def number(self, conversation: Conversation) -> str:
@@ -125,7 +131,20 @@ class ConversationStore:
 
     def accept(self, contact_id: str, peer_id: int, now: float) -> None:
         self.set_fields(contact_id, peer=str(peer_id), accepted=repr(now), last=repr(now))
-        self.redis.zadd(keys.text_live(), {contact_id: now})
+        pipe = self.redis.pipeline()
+        pipe.zadd(keys.text_live(), {contact_id: now})
+        pipe.zrem(keys.text_waiting(), contact_id)
+        pipe.execute()
+
+    def look_at_wait(self, contact_id: str, at: float) -> None:
+        """When the wait of a conversation nobody has taken is next looked at."""
+        self.redis.zadd(keys.text_waiting(), {contact_id: at})
+
+    def stop_looking_at_wait(self, contact_id: str) -> None:
+        self.redis.zrem(keys.text_waiting(), contact_id)
+
+    def waits_due(self, now: float) -> list[str]:
+        return [_s(c) for c in self.redis.zrangebyscore(keys.text_waiting(), "-inf", now)]
 
     def close(self, contact_id: str, now: float, keep_seconds: float) -> bool:
         """Closes once (True the first time); content expires `keep_seconds` later."""
@@ -141,6 +160,7 @@ class ConversationStore:
         if self.find_open(conversation.line_id, conversation.caller_hash) == contact_id:
             pipe.delete(open_key)
         pipe.zrem(keys.text_live(), contact_id)
+        pipe.zrem(keys.text_waiting(), contact_id)
         pipe.execute()
         self._expire(contact_id, max(1, int(keep_seconds)))
         return True

@@ -87,6 +87,18 @@ def help_reply(line_name: str, hours: str) -> str:
             f"{CRISIS_NUMBERS} Reply STOP to opt out, DELETE to erase what we hold.")
 
 
+def no_peer_yet(label: str | None, callbacks: bool, *, minutes: int) -> str:
+    """The texter has waited the line's max_wait_seconds: say so, their choices, the next bound."""
+    who = f"a peer who shares {label}" if label else "a peer"
+    choices = (["ANY for the next peer"] if label else []) + (
+        ["CALLBACK for a call back"] if callbacks else []) + ["WAIT to keep waiting"]
+    listed = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + ", or " + choices[-1]
+    unit = "minute" if minutes == 1 else "minutes"
+    return (f"We're sorry: we haven't been able to connect you with {who} yet. Reply {listed}. "
+            f"If no peer is free in the next {minutes} {unit}, we'll close this conversation; "
+            f"text us again any time. {CRISIS_NUMBERS}")
+
+
 def waiting_reply(outlook: str, label: str | None, position: int | None,
                   callbacks: bool, *, all_talking: bool) -> str | None:
     """The honest state of a texter's wait, or None when a peer is being offered the text.

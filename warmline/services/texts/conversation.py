@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from redis.exceptions import LockError
@@ -42,6 +44,8 @@ MIN_KEEP_SECONDS = 120
 
 GOODBYE_PEER = ("Thanks for texting. This conversation is closed now; text us again any time. "
                 + words.CRISIS_NUMBERS)
+GOODBYE_NO_PEER = ("We couldn't connect you with a peer this time, so we've closed this "
+                   "conversation. Please text us again any time. " + words.CRISIS_NUMBERS)
 GOODBYE_IDLE = ("We haven't heard from you in a while, so we've closed this conversation. "
                 "Text us again any time. " + words.CRISIS_NUMBERS)
 RISK_REPLY = ("If you're thinking of ending your life or might act on it, you can call or text "
@@ -321,12 +325,14 @@ def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str, now: float) -
 
 
 def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason: str,
-                       goodbye: str | None = None) -> bool:
+                       goodbye: str | None = None, only_if_waiting: bool = False) -> bool:
     """Close once: goodbye queued, routing told (wrap-up after the peer's last text), one
     outcome recorded, content set to expire shortly."""
     store = conversation_store(runtime)
     conversation = store.get(contact_id)
     if conversation is None or not conversation.is_open:
+        return False
+    if only_if_waiting and conversation.accepted:
         return False
     # Read SQL before anything changes: with the database down this fails while the
     # conversation is still open, so the peer's retry or the idle check closes it later. Read
@@ -381,6 +387,72 @@ def close_idle_conversations(runtime: Runtime, now: float) -> int:
     store = conversation_store(runtime)
     return sum(close_if_idle(runtime, cid, now)
                for cid in store.idle_since(now - text_policy(runtime).inactivity_seconds))
+
+
+# --------------------------------------------------------------------------- the wait's bound
+
+
+class WaitCheck(StrEnum):
+    LATER = "later"  # not due yet (or a peer is being offered it): looked at again later
+    TOLD = "told"  # the texter was told no peer is free yet, and their choices
+    CLOSED = "closed"  # still no peer after that: closed with a goodbye
+    DONE = "done"  # taken by a peer or closed meanwhile: nothing more to bound
+
+
+# A peer being offered the text right now gets this long before the wait is looked at again.
+OFFERED_GRACE_SECONDS = 60.0
+
+
+def start_wait_bound(runtime: Runtime, contact_id: str, now: float, max_wait_seconds: float) -> None:
+    """A texter's wait is finite like a caller's (DESIGN.md: never stuck on endless hold)."""
+    _look_at_wait(runtime, contact_id, now + max_wait_seconds)
+
+
+def _look_at_wait(runtime: Runtime, contact_id: str, at: float) -> None:
+    conversation_store(runtime).look_at_wait(contact_id, at)
+    jobs.CHECK_TEXT_WAIT.enqueue_at(runtime, _at(at), contact_id, job_id=f"text-wait-{contact_id}")
+
+
+def check_wait(runtime: Runtime, contact_id: str, now: float) -> WaitCheck:
+    """At the line's max_wait_seconds with no peer: an honest text with the texter's choices
+    (ANY, CALLBACK, WAIT) and the crisis numbers. After as long again with no peer and no
+    word from the texter: a goodbye, and the contact ends abandoned ("closed_by": "max_wait")."""
+    store = conversation_store(runtime)
+    conversation = store.get(contact_id)
+    if conversation is None or not conversation.is_open or conversation.accepted:
+        store.stop_looking_at_wait(contact_id)
+        return WaitCheck.DONE
+    with runtime.sessions() as session:
+        line = session.get(Line, conversation.line_id)
+        if line is None:
+            store.stop_looking_at_wait(contact_id)
+            return WaitCheck.DONE
+        bound, callbacks = float(line.max_wait_seconds), line.callbacks
+    told = conversation.told_no_peer_at
+    due = (conversation.started_at + bound if told is None
+           else max(told, conversation.last_activity) + bound)
+    offered = runtime.redis.hget(routing_keys.contact(contact_id), "state") == b"offered"
+    if now < due or offered:
+        _look_at_wait(runtime, contact_id, max(due, now + OFFERED_GRACE_SECONDS) if offered
+                      else due)
+        return WaitCheck.LATER
+    if told is None:
+        if store.claim_flag(contact_id, "told_no_peer"):
+            store.set_fields(contact_id, told_no_peer=repr(now))
+            label = _experience_labels(runtime).get(conversation.experience or "")
+            queue_text(runtime, contact_id, words.no_peer_yet(
+                label, callbacks, minutes=max(1, math.ceil(bound / 60))), now, by="line")
+        _look_at_wait(runtime, contact_id, now + bound)
+        return WaitCheck.TOLD
+    closed = close_conversation(runtime, contact_id, now, reason="max_wait",
+                                goodbye=GOODBYE_NO_PEER, only_if_waiting=True)
+    return WaitCheck.CLOSED if closed else WaitCheck.DONE
+
+
+def check_waits_due(runtime: Runtime, now: float) -> int:
+    """Every waiting conversation whose bound is due (repairs a lost scheduled check)."""
+    return sum(check_wait(runtime, cid, now) in (WaitCheck.TOLD, WaitCheck.CLOSED)
+               for cid in conversation_store(runtime).waits_due(now))
 
 
 # --------------------------------------------------------------------------- risk

@@ -211,6 +211,7 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
                  experience=experience, now=epoch, label=_label(contact.id))
     conversation = store.get(contact.id)
     assert conversation is not None  # just made
+    conv.start_wait_bound(runtime, contact.id, epoch, line.max_wait_seconds)
     _store_inbound(runtime, conversation, form, epoch)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now,
                detail={"choice": experience or "anyone"})
