@@ -110,7 +110,14 @@ def test_leave_without_action_runs_the_next_verb(standin: Standin, twiml: TwimlA
 def test_caller_hanging_up_in_the_queue(standin: Standin, twiml: TwimlApp) -> None:
     queue_per_caller(twiml)
     standin.add_number(LINE, voice_url=twiml.url + "/voice")
-    call = standin.caller(CALLER_A).dial(LINE, patience=3)  # gives up after 3 s on hold
+    call = standin.caller(CALLER_A).dial(LINE)
+    # On hold (the wait URL asked), then three stand-in seconds in the queue, then the hang-up.
+    # A `patience` timer started at the dial raced the first webhook on a loaded machine: the
+    # caller sometimes gave up before the call was answered ("canceled").
+    wait(lambda: twiml.requests("/wait"))
+    enqueued = standin.net.clock.elapsed()
+    wait(lambda: standin.net.clock.elapsed() - enqueued >= 3)
+    call.hang_up()
     assert call.wait_until_ended() == "completed"
     form = twiml.wait_for("/queue-done")[0].form
     assert form["QueueResult"] == "hangup" and form["CallStatus"] == "completed"

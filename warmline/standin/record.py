@@ -57,14 +57,17 @@ class Record:
     def wait_for(self, predicate: Callable[[], Any], timeout: float) -> Any:
         """Block until `predicate()` is truthy (re-checked on every event); TimeoutError if not."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"condition not met within {timeout} s")
+        while True:
+            # Outside the lock: a predicate may ask the app, whose answer may need the stand-in
+            # (a rebuild asks it which calls are live), and the stand-in records what it does.
+            # Asked under the lock, each such request waited out its REST timeout.
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            with self._cond:
                 # A short slice: state outside the record may change without an event.
                 self._cond.wait(min(remaining, 0.05))
 
