@@ -1,8 +1,10 @@
 -- Shared by every routing script (prepended after the constants and key builders).
 -- ARGV[1] is always `now` (epoch seconds): the caller's clock, never Redis's, so tests control time.
--- ARGV[2] is the rebuild token ('' outside a rebuild). It is taken out here, so every script's own
--- arguments start at ARGV[2].
+-- ARGV[2] is the rebuild token ('' outside a rebuild), ARGV[3] the offer ids the engine reserved
+-- for this call (comma-separated, see take_offer). Both are taken out here, so every script's
+-- own arguments start at ARGV[2].
 local REBUILD_TOKEN = table.remove(ARGV, 2)
+local OFFER_IDS_ARG = table.remove(ARGV, 2)
 -- Redis can come back empty (a restart without persistence, a failover): no script may act on
 -- state that is not there, or it would build a new truth on nothing (peers `off` mid-call,
 -- callers forgotten). The marker is set by the rebuild; only the rebuild, holding the lock's
@@ -23,6 +25,185 @@ local function split(s)
   if not s or s == '' then return out end
   for part in string.gmatch(s, '[^,]+') do out[#out + 1] = part end
   return out
+end
+
+-- Plan ---------------------------------------------------------------------------------------
+-- Every key a script touches is in its KEYS (Redis Cluster). Before it writes anything, each
+-- script names every key it may touch (a superset), reading only keys it was given: a key not
+-- given is noted in MISSING_LIST and not read, so the plan stops there. If anything is missing
+-- (or fewer offer ids were reserved than the pass may take), the script returns
+-- {NEED_REPLY, missing keys, offer ids wanted, generation} having written nothing, and the engine
+-- calls it again with them (warmline.routing.engine). The body's key builders check KEYS too
+-- (`declared_key`), so a plan that missed a key fails loudly, never half-done in silence...
+-- except that a Lua error does not undo writes already made: the plans are kept supersets.
+local MISSING, MISSING_LIST = {}, {}
+local PLANNED = {}
+local IDS_WANTED = 0
+
+local function want(k)
+  if DECLARED[k] then return true end
+  if not MISSING[k] then MISSING[k] = true; MISSING_LIST[#MISSING_LIST + 1] = k end
+  return false
+end
+
+-- A read of a key the plan wants: nil while the key was not given.
+local function plan_call(cmd, k, ...)
+  if want(k) then return redis.call(cmd, k, ...) end
+  return nil
+end
+
+-- The generation (the state marker) starts every offer id; ids of another are not used.
+local GEN = redis.call('GET', key_state_marker()) or ''
+local OFFER_IDS = {}
+for _, oid in ipairs(split(OFFER_IDS_ARG)) do
+  if GEN ~= '' and string.sub(oid, 1, #GEN + 1) == GEN .. '-' then OFFER_IDS[#OFFER_IDS + 1] = oid end
+end
+
+-- The keys of one class on a line (its queue, pool, staffed set and observed waits).
+local function plan_class(line_id, ch, e, lang)
+  want(name_line_classes(line_id))
+  want(name_line(line_id))
+  want(name_waiting(line_id, ch, e, lang))
+  want(name_pool(line_id, ch, e, lang))
+  want(name_staffed(line_id, ch, e, lang))
+  want(name_recent_waits(line_id, ch, e))
+end
+
+local plan_offer
+
+-- Everything `refresh`, presence changes, wrap-up and the peer's pending offer may touch.
+-- `extra_line`: a line the script adds to the peer's shifts or drop-ins; `profile`: a new
+-- {lines, experiences, languages, channels} (comma-separated) the script writes.
+local function plan_peer(peer_id, extra_line, profile)
+  local tag = 'p:' .. peer_id
+  if PLANNED[tag] and not extra_line and not profile then return end
+  PLANNED[tag] = true
+  local h = plan_call('HMGET', name_peer(peer_id), 'lines', 'experiences', 'languages',
+    'channels', 'offer') or {}
+  local lines, exps, langs, chans = {}, {['*'] = true}, {}, {}
+  local function add(to, list) for _, x in ipairs(list) do to[x] = true end end
+  add(lines, split(h[1])); add(exps, split(h[2])); add(langs, split(h[3])); add(chans, split(h[4]))
+  if profile then
+    add(lines, split(profile[1])); add(exps, split(profile[2])); add(langs, split(profile[3]))
+    add(chans, split(profile[4]))
+  end
+  add(lines, plan_call('SMEMBERS', name_peer_shift_lines(peer_id)) or {})
+  add(lines, plan_call('HKEYS', name_peer_drop_ins(peer_id)) or {})
+  if extra_line then lines[extra_line] = true end
+  for l in pairs(lines) do
+    want(name_line(l))
+    for c in pairs(chans) do
+      for e in pairs(exps) do
+        for lang in pairs(langs) do
+          want(name_pool(l, c, e, lang))
+          want(name_staffed(l, c, e, lang))
+        end
+      end
+    end
+  end
+  for _, k in ipairs(plan_call('SMEMBERS', name_peer_memberships(peer_id)) or {}) do want(k) end
+  for _, ch in ipairs({'voice', 'sms'}) do
+    for _, cid in ipairs(plan_call('SMEMBERS', name_peer_contacts(peer_id, ch)) or {}) do
+      want(name_contact(cid))
+    end
+  end
+  if h[5] and h[5] ~= '' then plan_offer(h[5]) end
+end
+
+-- A contact's record, its class (as asked, as "any", and `extra_e`: an experience the script
+-- moves it to), its offer and its peer.
+local function plan_contact(cid, extra_e)
+  local tag = 'c:' .. cid
+  if PLANNED[tag] and not extra_e then return end
+  PLANNED[tag] = true
+  local c = plan_call('HMGET', name_contact(cid), 'line', 'channel', 'experience', 'language',
+    'any', 'offer', 'peer')
+  if not c or not c[1] then return end
+  local e = c[3]
+  if c[5] == '1' or not e or e == '' then e = '*' end
+  plan_class(c[1], c[2], e, c[4])
+  plan_class(c[1], c[2], '*', c[4])
+  if extra_e then plan_class(c[1], c[2], extra_e, c[4]) end
+  if c[6] and c[6] ~= '' then plan_offer(c[6]) end
+  if c[7] and c[7] ~= '' then plan_peer(c[7]) end
+end
+
+plan_offer = function(oid)
+  local tag = 'o:' .. oid
+  if PLANNED[tag] then return end
+  PLANNED[tag] = true
+  local o = plan_call('HMGET', name_offer(oid), 'contact', 'peer')
+  if not o then return end
+  if o[1] then plan_contact(o[1]) end
+  if o[2] then plan_peer(o[2]) end
+end
+
+-- A match pass on the line (see match_pass): the classes with a free peer, the first peers of
+-- their pools and the first live contacts of their queues, as many as the pass could take, and
+-- as many new offer ids. `extra`: classes ("channel:experience:language") the script may add;
+-- `moved`: contacts the script puts into a queue before the pass (planned by the caller).
+local function plan_match(line_id, limit, extra, moved)
+  local classes, seen = {}, {}
+  local listed = plan_call('SMEMBERS', name_line_classes(line_id)) or {}
+  for _, list in ipairs({listed, extra or {}}) do
+    for _, cls in ipairs(list) do
+      if not seen[cls] then seen[cls] = true; classes[#classes + 1] = cls end
+    end
+  end
+  local queues, free, nfree = {}, {}, 0
+  for _, cls in ipairs(classes) do
+    local ch, e, l = string.match(cls, '^([^:]+):([^:]+):([^:]+)$')
+    local wk = name_waiting(line_id, ch, e, l)
+    want(wk)
+    -- each offer takes one peer out of every pool, so the pass reaches at most limit + 1 deep
+    local members = plan_call('ZRANGE', name_pool(line_id, ch, e, l), 0, limit) or {}
+    if #members > 0 then
+      queues[#queues + 1] = wk
+      for _, p in ipairs(members) do
+        if not free[p] then free[p] = true; nfree = nfree + 1; plan_peer(p) end
+      end
+    end
+  end
+  local most = math.min(limit, nfree)
+  local heads = 0
+  for _, wk in ipairs(queues) do
+    if DECLARED[wk] then
+      -- the heads a pass may look at: one more than it may take (ghosts skipped, as it does)
+      local live, start = 0, 0
+      while live <= most do
+        local batch = DECLARED[wk] and redis.call('ZRANGE', wk, start, start + most) or {}
+        if #batch == 0 then break end
+        for _, cid in ipairs(batch) do
+          if live > most then break end
+          local ck = name_contact(cid)
+          if not want(ck) or redis.call('EXISTS', ck) == 1 then live = live + 1 end
+        end
+        start = start + #batch
+      end
+      heads = heads + live
+    end
+  end
+  IDS_WANTED = IDS_WANTED + math.min(most, heads + (moved or 0))
+end
+
+-- The plan's verdict: nil when everything is given (the script goes on), else the reply.
+local function plan_reply()
+  if IDS_WANTED <= #OFFER_IDS then
+    for i = 1, IDS_WANTED do want(name_offer(OFFER_IDS[i])) end
+  end
+  if #MISSING_LIST > 0 or IDS_WANTED > #OFFER_IDS then
+    return {NEED_REPLY, MISSING_LIST, IDS_WANTED, GEN}
+  end
+  return nil
+end
+
+-- An offer id the engine reserved (INCRBY on key_offer_sequence), in order.
+local NEXT_ID = 0
+local function next_offer_id()
+  NEXT_ID = NEXT_ID + 1
+  local oid = OFFER_IDS[NEXT_ID]
+  if not oid then error({err = UNDECLARED_KEY_ERROR .. ': no offer id reserved'}) end
+  return oid
 end
 
 local function set_presence(peer_id, presence)
@@ -190,9 +371,8 @@ local function take_offer(cid, peer_id, wk)
   local c = redis.call('HMGET', ck, 'line', 'channel', 'experience', 'language')
   local channel = c[2]
   -- The generation keeps ids unique across Redis lifetimes: a peer still ringing for an offer
-  -- of the lost Redis can never accept a new offer that reused its number.
-  local oid = redis.call('GET', key_state_marker()) .. '-' ..
-    tostring(redis.call('INCR', key_offer_sequence()))
+  -- of the lost Redis can never accept a new offer that reused its number (next_offer_id).
+  local oid = next_offer_id()
   local seconds = TEXT_OFFER
   if channel == 'voice' then
     -- Twilio rings one call a second per account: wait behind the voice offers already out.

@@ -3,6 +3,16 @@
 -- (texts: a risk word, or a keyword sent while waiting). An offered or connected contact only
 -- keeps the new score, so a lapsed offer returns it to the raised place.
 local cid = ARGV[2]
+local moved_e = nil
+local c = DECLARED[name_contact(cid)] and redis.call('HMGET', name_contact(cid), 'line', 'channel', 'language', 'any') or {}
+if ARGV[4] ~= '-' then
+  moved_e = ARGV[4]
+  if moved_e == '' or c[4] == '1' then moved_e = '*' end
+end
+plan_contact(cid, moved_e)
+if c[1] then plan_match(c[1], tonumber(ARGV[5]), moved_e and {c[2] .. ':' .. moved_e .. ':' .. c[3]} or nil, 1) end
+local need = plan_reply()
+if need then return need end
 local ck = key_contact(cid)
 local state = redis.call('HGET', ck, 'state')
 if not state then return {'unknown', 0, {}, {}} end
