@@ -107,6 +107,9 @@ PLAN_ROUNDS = 32
 # a steady state costs one round trip; it is forgotten after a while, so stale keys do not pile up.
 HINT_SECONDS = 30.0
 HINTS_KEPT = 4096
+# A hint grows by what each call learns (a new contact, a new peer); past this many keys it
+# starts again from what the last call learned, so a call never carries a long tail of keys.
+HINT_KEYS_KEPT = 256
 # The scripts that may take offers are given offer ids reserved beforehand (their keys must be
 # declared too); a process reserves this many at a time.
 MATCHING_SCRIPTS = frozenset({"arrive", "choose_any", "requeue", "match_pass"})
@@ -219,6 +222,7 @@ class RoutingEngine:
         at = _SUBJECT_ARG.get(name, 0)
         subject = None if at is None or at >= len(argv) else (name, argv[at])
         extra = dict.fromkeys(self._hint(subject))
+        learned: dict[str, None] = {}
         for _ in range(PLAN_ROUNDS):
             ids = self._take_offer_ids() if name in MATCHING_SCRIPTS else []
             declared = dict.fromkeys([*first, *(keys.offer(i) for i in ids), *extra])
@@ -226,7 +230,8 @@ class RoutingEngine:
                 keys=[*_SCRIPT_KEYS, *declared],
                 args=[repr(float(now)), self._rebuild_token or "", ",".join(ids), *argv])
             if not (isinstance(raw, list) and raw and raw[0] == NEED_REPLY.encode()):
-                self._remember(subject, extra)
+                self._remember(subject, extra if len(extra) <= HINT_KEYS_KEPT else learned,
+                               fresh=len(extra) > HINT_KEYS_KEPT)
                 if ids:
                     offers = raw if name == "match_pass" else raw[3]
                     used = {_s(o[0]) for o in offers}
@@ -234,7 +239,9 @@ class RoutingEngine:
                 return raw
             _, missing, wanted, generation = raw
             self._give_back_offer_ids(ids)
-            extra.update(dict.fromkeys(_s(k) for k in missing))
+            found = dict.fromkeys(_s(k) for k in missing)
+            extra.update(found)
+            learned.update(found)
             if int(wanted) > len(ids):
                 self._reserve_offer_ids(int(wanted), _s(generation))
         raise RuntimeError(f"routing script {name} still asked for keys after {PLAN_ROUNDS} rounds")
@@ -248,7 +255,8 @@ class RoutingEngine:
             return ()
         return found[1]
 
-    def _remember(self, subject: tuple[str, str] | None, extra: dict[str, None]) -> None:
+    def _remember(self, subject: tuple[str, str] | None, extra: dict[str, None], *,
+                  fresh: bool = False) -> None:
         if subject is None or not extra:
             return
         with self._lock:
@@ -258,7 +266,8 @@ class RoutingEngine:
             if len(self._hints) >= HINTS_KEPT:
                 self._hints.clear()
             # a kept hint keeps its age, so it is found again from scratch once it is old
-            self._hints[subject] = (found[0] if found else time.monotonic(), tuple(extra))
+            since = found[0] if found and not fresh else time.monotonic()
+            self._hints[subject] = (since, tuple(extra))
 
     def _take_offer_ids(self) -> list[str]:
         with self._lock:

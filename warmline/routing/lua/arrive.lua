@@ -6,8 +6,11 @@ if ARGV[8] == '1' or arriving_e == '' then arriving_e = '*' end
 plan_contact(cid)
 plan_class(line_id, ARGV[4], arriving_e, ARGV[6])
 local line_now = DECLARED[name_contact(cid)] and redis.call('HGET', name_contact(cid), 'line')
-if line_now then line_id = line_now end
-plan_match(line_id, tonumber(ARGV[10]), {ARGV[4] .. ':' .. arriving_e .. ':' .. ARGV[6]}, 1)
+if line_now then
+  plan_match(line_now, tonumber(ARGV[10]))  -- known already: nothing is queued anew
+else
+  plan_match(line_id, tonumber(ARGV[10]), {cid, ARGV[4] .. ':' .. arriving_e .. ':' .. ARGV[6], ARGV[7]})
+end
 local need = plan_reply()
 if need then return need end
 line_id = ARGV[3]

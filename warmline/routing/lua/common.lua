@@ -138,52 +138,89 @@ plan_offer = function(oid)
   if o[2] then plan_peer(o[2]) end
 end
 
--- A match pass on the line (see match_pass): the classes with a free peer, the first peers of
--- their pools and the first live contacts of their queues, as many as the pass could take, and
--- as many new offer ids. `extra`: classes ("channel:experience:language") the script may add;
--- `moved`: contacts the script puts into a queue before the pass (planned by the caller).
-local function plan_match(line_id, limit, extra, moved)
+-- A match pass on the line (see match_pass), played in advance without writing: the same
+-- choices in the same order, so the plan names exactly the heads the pass looks at, the peers it
+-- offers (and all they touch) and as many new offer ids, O(offers x classes) like the pass.
+-- `moved`: {cid, class ("channel:experience:language"), score} of a contact the script puts
+-- into that queue before the pass (out of any other), or nil.
+local function plan_match(line_id, limit, moved)
   local classes, seen = {}, {}
   local listed = plan_call('SMEMBERS', name_line_classes(line_id)) or {}
-  for _, list in ipairs({listed, extra or {}}) do
-    for _, cls in ipairs(list) do
-      if not seen[cls] then seen[cls] = true; classes[#classes + 1] = cls end
-    end
+  for _, cls in ipairs(listed) do
+    if not seen[cls] then seen[cls] = true; classes[#classes + 1] = cls end
   end
-  local queues, free, nfree = {}, {}, 0
+  if moved and not seen[moved[2]] then classes[#classes + 1] = moved[2] end
+  local cands = {}
   for _, cls in ipairs(classes) do
     local ch, e, l = string.match(cls, '^([^:]+):([^:]+):([^:]+)$')
-    local wk = name_waiting(line_id, ch, e, l)
-    want(wk)
-    -- each offer takes one peer out of every pool, so the pass reaches at most limit + 1 deep
-    local members = plan_call('ZRANGE', name_pool(line_id, ch, e, l), 0, limit) or {}
-    if #members > 0 then
-      queues[#queues + 1] = wk
-      for _, p in ipairs(members) do
-        if not free[p] then free[p] = true; nfree = nfree + 1; plan_peer(p) end
-      end
+    local wk, pk = name_waiting(line_id, ch, e, l), name_pool(line_id, ch, e, l)
+    local queued = plan_call('EXISTS', wk)
+    local pooled = plan_call('EXISTS', pk)
+    local virtual = moved and moved[2] == cls
+    if queued and pooled and pooled == 1 and (queued == 1 or virtual) then
+      cands[#cands + 1] = {wk = wk, pk = pk, qi = 0, pi = 0, virtual = virtual}
     end
   end
-  local most = math.min(limit, nfree)
-  local heads = 0
-  for _, wk in ipairs(queues) do
-    if DECLARED[wk] then
-      -- the heads a pass may look at: one more than it may take (ghosts skipped, as it does)
-      local live, start = 0, 0
-      while live <= most do
-        local batch = DECLARED[wk] and redis.call('ZRANGE', wk, start, start + most) or {}
-        if #batch == 0 then break end
-        for _, cid in ipairs(batch) do
-          if live > most then break end
-          local ck = name_contact(cid)
-          if not want(ck) or redis.call('EXISTS', ck) == 1 then live = live + 1 end
+  local taken_peer, taken_contact, offers = {}, {}, 0
+  if moved then taken_contact[moved[1]] = 'moved' end
+  -- the first peer of a pool not yet offered in this pass (nil: the pool is empty by now)
+  local function pool_head(cand)
+    while true do
+      local m = DECLARED[cand.pk] and redis.call('ZRANGE', cand.pk, cand.pi, cand.pi) or {}
+      if #m == 0 then return nil end
+      if not taken_peer[m[1]] then return m[1] end
+      cand.pi = cand.pi + 1
+    end
+  end
+  -- the first live contact of a queue (its id and score), as the pass finds it; false when a
+  -- contact's key was not given yet (the plan stops: it cannot tell a ghost from a caller)
+  local function queue_head(cand)
+    local real, real_score
+    while true do
+      local m = DECLARED[cand.wk] and redis.call('ZRANGE', cand.wk, cand.qi, cand.qi, 'WITHSCORES') or {}
+      if #m == 0 then break end
+      if not taken_contact[m[1]] then
+        local ck = name_contact(m[1])
+        if not want(ck) then return false end
+        if DECLARED[ck] and redis.call('EXISTS', ck) == 1 then
+          real, real_score = m[1], tonumber(m[2])
+          break
         end
-        start = start + #batch
       end
-      heads = heads + live
+      cand.qi = cand.qi + 1
     end
+    if cand.virtual and taken_contact[moved[1]] == 'moved' then
+      local s = tonumber(moved[3])
+      if not real or s < real_score or (s == real_score and moved[1] < real) then
+        return moved[1], s
+      end
+    end
+    return real, real_score
   end
-  IDS_WANTED = IDS_WANTED + math.min(most, heads + (moved or 0))
+  while offers < limit and #cands > 0 do
+    local best, best_score, best_cid
+    local live = {}
+    for _, cand in ipairs(cands) do
+      if pool_head(cand) then
+        local cid, score = queue_head(cand)
+        if cid == false then return end
+        if cid then
+          live[#live + 1] = cand
+          if not best or score < best_score or (score == best_score and cid < best_cid) then
+            best, best_score, best_cid = cand, score, cid
+          end
+        end
+      end
+    end
+    cands = live
+    if not best then break end
+    local peer_id = pool_head(best)
+    taken_peer[peer_id] = true
+    taken_contact[best_cid] = true
+    plan_peer(peer_id)
+    offers = offers + 1
+  end
+  IDS_WANTED = IDS_WANTED + offers
 end
 
 -- The plan's verdict: nil when everything is given (the script goes on), else the reply.
