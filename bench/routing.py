@@ -27,6 +27,7 @@ from redis import Redis
 from bench.machine import cpu_model, percentile
 from warmline.domain.matching import VOICE, LineRules, Presence
 from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.runtime import make_redis
 
 SIZES = ((10, 10), (1_000, 1_000), (10_000, 5_000))
 WAITING_EXPERIENCES = [f"exp{n}" for n in range(8)]
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--decisions", type=int, default=2000)
     args = parser.parse_args(argv)
-    redis = Redis.from_url(args.redis_url)
+    redis = make_redis(args.redis_url, socket_timeout=30.0)  # the app's factory: Sentinel URLs too
     info = redis.info("server")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
           f"Redis {info['redis_version']} ({args.redis_url})")

@@ -69,7 +69,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import psycopg  # noqa: E402
-from redis import Redis  # noqa: E402
 from rq.job import Job  # noqa: E402
 from sqlalchemy import make_url, select, text  # noqa: E402
 
@@ -80,7 +79,7 @@ from warmline.migrations.runner import upgrade_database  # noqa: E402
 from warmline.models import Line, Peer  # noqa: E402
 from warmline.queues import QueueName  # noqa: E402
 from warmline.roster.importer import import_roster_text  # noqa: E402
-from warmline.runtime import Runtime, build_runtime, set_process_runtime  # noqa: E402
+from warmline.runtime import Runtime, build_runtime, make_redis, set_process_runtime  # noqa: E402
 from warmline.services import routing  # noqa: E402
 from warmline.services.dispatchers import install_dispatchers  # noqa: E402
 from warmline.services.routing_sync import refresh_line_routing  # noqa: E402
@@ -687,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     deadline = time.monotonic() + args.max_seconds
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's request lines
-    redis = Redis.from_url(args.redis_url)
+    redis = make_redis(args.redis_url, socket_timeout=30.0)  # the app's factory: Sentinel URLs too
     redis_version = redis.info("server")["redis_version"]
     redis.close()
     with ExitStack() as stack, running_system(args, stack) as system:

@@ -59,6 +59,12 @@ def voice_waited_before(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:waited"
 
 
+def voice_wait_facts(contact_id: str) -> str:
+    """Hash of what the hold loop needs of a queued caller (line, language, experience, any),
+    so the wait step reads no SQL."""
+    return f"{_VOICE}contact:{contact_id}:wait"
+
+
 def voice_callback_draft(contact_id: str) -> str:
     """Hash of a callback request being recorded (CALLBACK_DRAFT_TTL_SECONDS)."""
     return f"{_VOICE}contact:{contact_id}:callback"
@@ -262,6 +268,15 @@ ADMIN_NOTICES_TTL_SECONDS = 2 * 24 * 3600
 def admin_notices() -> str:
     """List of recent admin notices (JSON), newest first (ADMIN_NOTICES_TTL_SECONDS)."""
     return f"{_DASH}admin-notices"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def config_version() -> str:
+    """A random token set anew after any commit that changed a line or an experience; each
+    process keeps both in memory while it is unchanged (warmline.services.config_cache)."""
+    return f"{PREFIX}:config-version"
 
 
 # --------------------------------------------------------------------------- flood protection

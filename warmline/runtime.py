@@ -96,10 +96,14 @@ def build_runtime(settings: Settings) -> Runtime:
                          statement_timeout_ms=settings.db_statement_timeout_ms)
     redis = make_redis(settings.redis_url)
     jobs_url = settings.jobs_redis_url
+    sessions = make_session_factory(engine)
+    # lines and experiences in memory, until any process changes one
+    from warmline.services.config_cache import install_invalidation  # noqa: PLC0415 - cycle
+    install_invalidation(sessions, redis)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         redis=redis,
         keys=DataKeys.from_secret(settings.data_key),
         jobs_redis=redis if jobs_url == settings.redis_url else make_redis(jobs_url),

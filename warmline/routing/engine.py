@@ -50,6 +50,8 @@ Operations are idempotent: a repeated decline, lapse, complete or withdraw chang
 from __future__ import annotations
 
 import statistics
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -89,7 +91,7 @@ from warmline.routing.results import (
     SweepReport,
     WrapUpChange,
 )
-from warmline.routing.scripts import STATE_LOST_ERROR, register_scripts
+from warmline.routing.scripts import NEED_REPLY, STATE_LOST_ERROR, register_scripts
 
 # Presences a peer (or an admin) may ask for; the others are the engine's to set.
 REQUESTABLE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.OFF})
@@ -97,6 +99,42 @@ REQUESTABLE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.OFF})
 # retry (a flapping failover) is tried a few times before the caller is told.
 STATE_LOST_RETRIES = 3
 _SCRIPT_KEYS = keys.script_keys()
+# Every key a script touches is in its KEYS. Those named from data are found by the script's
+# plan (lua/common.lua): a call given too few answers NEED_REPLY having written nothing, and is
+# made again with them. A changing state can ask again; this many rounds is a bug, not a race.
+PLAN_ROUNDS = 32
+# What a call on the same subject (a line, a peer) needed lately is given at once next time, so
+# a steady state costs one round trip; it is forgotten after a while, so stale keys do not pile up.
+HINT_SECONDS = 30.0
+HINTS_KEPT = 4096
+# A hint grows by what each call learns (a new contact, a new peer); past this many keys it
+# starts again from what the last call learned, so a call never carries a long tail of keys.
+HINT_KEYS_KEPT = 256
+# The scripts that may take offers are given offer ids reserved beforehand (their keys must be
+# declared too); a process reserves this many at a time.
+MATCHING_SCRIPTS = frozenset({"arrive", "choose_any", "requeue", "match_pass"})
+OFFER_IDS_RESERVED = 8
+# The argument naming a script's subject for the hints (None: no hint, every call is new).
+_SUBJECT_ARG: dict[str, int | None] = {
+    "arrive": 1, "choose_any": None, "requeue": None, "end_contact": None, "end_offer": None,
+    "accept": None, "restore_connection": 8, "restore_offer": 8, "sweep": None,
+}
+
+
+def _peer_keys(peer_id: object) -> list[str]:
+    """The keys named from a peer's id alone."""
+    return [keys.peer(str(peer_id)), keys.peer_shift_lines(str(peer_id)),
+            keys.peer_drop_ins(str(peer_id)), keys.peer_memberships(str(peer_id)),
+            keys.peer_contacts(str(peer_id), "voice"), keys.peer_contacts(str(peer_id), "sms")]
+
+
+def _class_keys(line_id: object, channel: str, experience: str, language: str) -> list[str]:
+    line = str(line_id)
+    return [keys.line(line), keys.line_classes(line),
+            keys.waiting(line, channel, experience, language),
+            keys.pool(line, channel, experience, language),
+            keys.staffed(line, channel, experience, language),
+            keys.recent_waits(line, channel, experience)]
 
 
 class RoutingStateLostError(RuntimeError):
@@ -161,21 +199,95 @@ class RoutingEngine:
         self._scripts: dict[str, Script] = register_scripts(redis)
         self._on_state_lost = on_state_lost
         self._rebuild_token = rebuild_token
+        self._lock = threading.Lock()
+        self._offer_ids: list[str] = []
+        self._hints: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
 
-    def _run(self, name: str, now: float, *args: object) -> Any:
-        # KEYS: the keys with fixed names (keys.DECLARED_FAMILIES); scripts name the others from
-        # what they read. ARGV[2], the rebuild token, is taken out by common.lua before the
-        # script reads ARGV.
-        argv = [repr(float(now)), self._rebuild_token or "",
-                *(a if isinstance(a, str) else str(a) for a in args)]
+    def _run(self, name: str, now: float, *args: object, given: Iterable[str] = ()) -> Any:
+        """One script: KEYS are the fixed keys (keys.script_keys), then `given` (the keys named
+        from the arguments) and whatever the script's plan asks for. ARGV[2] and [3], the rebuild
+        token and the reserved offer ids, are taken out by common.lua before the script reads
+        ARGV."""
+        argv = [a if isinstance(a, str) else str(a) for a in args]
         for _ in range(STATE_LOST_RETRIES):
             try:
-                return self._scripts[name](keys=_SCRIPT_KEYS, args=argv)
+                return self._planned(name, now, argv, list(given))
             except ResponseError as exc:
                 if STATE_LOST_ERROR not in str(exc):
                     raise
             self._state_lost()
         raise RoutingStateLostError(f"routing state still missing after {STATE_LOST_RETRIES} rebuilds")
+
+    def _planned(self, name: str, now: float, argv: list[str], first: list[str]) -> Any:
+        at = _SUBJECT_ARG.get(name, 0)
+        subject = None if at is None or at >= len(argv) else (name, argv[at])
+        extra = dict.fromkeys(self._hint(subject))
+        learned: dict[str, None] = {}
+        for _ in range(PLAN_ROUNDS):
+            ids = self._take_offer_ids() if name in MATCHING_SCRIPTS else []
+            declared = dict.fromkeys([*first, *(keys.offer(i) for i in ids), *extra])
+            raw = self._scripts[name](
+                keys=[*_SCRIPT_KEYS, *declared],
+                args=[repr(float(now)), self._rebuild_token or "", ",".join(ids), *argv])
+            if not (isinstance(raw, list) and raw and raw[0] == NEED_REPLY.encode()):
+                self._remember(subject, extra if len(extra) <= HINT_KEYS_KEPT else learned,
+                               fresh=len(extra) > HINT_KEYS_KEPT)
+                if ids:
+                    offers = raw if name == "match_pass" else raw[3]
+                    used = {_s(o[0]) for o in offers}
+                    self._give_back_offer_ids([i for i in ids if i not in used])
+                return raw
+            _, missing, wanted, generation = raw
+            self._give_back_offer_ids(ids)
+            found = dict.fromkeys(_s(k) for k in missing)
+            extra.update(found)
+            learned.update(found)
+            if int(wanted) > len(ids):
+                self._reserve_offer_ids(int(wanted), _s(generation))
+        raise RuntimeError(f"routing script {name} still asked for keys after {PLAN_ROUNDS} rounds")
+
+    def _hint(self, subject: tuple[str, str] | None) -> tuple[str, ...]:
+        if subject is None:
+            return ()
+        with self._lock:
+            found = self._hints.get(subject)
+        if found is None or time.monotonic() - found[0] > HINT_SECONDS:
+            return ()
+        return found[1]
+
+    def _remember(self, subject: tuple[str, str] | None, extra: dict[str, None], *,
+                  fresh: bool = False) -> None:
+        if subject is None or not extra:
+            return
+        with self._lock:
+            found = self._hints.get(subject)
+            if found is not None and found[1] == tuple(extra):
+                return
+            if len(self._hints) >= HINTS_KEPT:
+                self._hints.clear()
+            # a kept hint keeps its age, so it is found again from scratch once it is old
+            since = found[0] if found and not fresh else time.monotonic()
+            self._hints[subject] = (since, tuple(extra))
+
+    def _take_offer_ids(self) -> list[str]:
+        with self._lock:
+            ids, self._offer_ids = self._offer_ids, []
+        return ids
+
+    def _give_back_offer_ids(self, ids: list[str]) -> None:
+        with self._lock:
+            self._offer_ids = [*ids, *self._offer_ids]
+
+    def _reserve_offer_ids(self, wanted: int, generation: str) -> None:
+        """Ids for the offers of a match pass: the generation (the state marker, so ids never
+        repeat across Redis lifetimes) and a number from one counter, reserved ahead."""
+        if not generation:
+            return
+        count = max(wanted, OFFER_IDS_RESERVED)
+        top = int(self.redis.incrby(keys.offer_sequence(), count))
+        fresh = [f"{generation}-{n}" for n in range(top - count + 1, top + 1)]
+        with self._lock:
+            self._offer_ids = [i for i in self._offer_ids if i.startswith(generation + "-")] + fresh
 
     def _state_lost(self) -> None:
         if self._rebuild_token is not None:
@@ -222,7 +334,8 @@ class RoutingEngine:
             contact.experience or "", contact.language,
             repr(queue_score(contact.priority, contact.arrived_at)),
             int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id,
-            repr(float(accepted_at))))
+            repr(float(accepted_at)),
+            given=[keys.contact(contact.contact_id), *_peer_keys(peer_id)]))
 
     def restore_offer(self, contact: ArrivingContact, offer_id: str, peer_id: int,
                       expires_at: float, now: float) -> bool:
@@ -233,22 +346,25 @@ class RoutingEngine:
             contact.experience or "", contact.language,
             repr(queue_score(contact.priority, contact.arrived_at)),
             int(contact.accepts_any_peer), repr(float(contact.arrived_at)), peer_id, offer_id,
-            repr(float(expires_at))))
+            repr(float(expires_at)),
+            given=[keys.contact(contact.contact_id), keys.offer(offer_id), *_peer_keys(peer_id)]))
 
     def restore_wrap_up(self, peer_id: int, until: float, now: float) -> bool:
         """Rebuild only: an available peer whose call ended lately is in wrap-up until `until`."""
-        return bool(self._run("restore_wrap_up", now, peer_id, repr(float(until))))
+        return bool(self._run("restore_wrap_up", now, peer_id, repr(float(until)),
+                              given=_peer_keys(peer_id)))
 
     # Profiles, lines and shifts -----------------------------------------------------------
 
     def sync_line(self, line: LineRules, now: float) -> None:
         self._run("sync_line", now, line.line_id, repr(float(line.wrap_up_seconds)),
-                  int(line.calls_while_texting), line.back_to_back_limit)
+                  int(line.calls_while_texting), line.back_to_back_limit,
+                  given=[keys.line(line.line_id), keys.line_on_shift(line.line_id)])
 
     def sync_peer(self, profile: PeerProfile, now: float) -> None:
         self._run("sync_peer", now, profile.peer_id, _csv(profile.lines),
                   _csv(profile.experiences), _csv(profile.languages), _csv(profile.channels),
-                  profile.max_texts)
+                  profile.max_texts, given=_peer_keys(profile.peer_id))
 
     def set_on_shift(self, line_id: int, peer_ids: Iterable[int], now: float) -> ShiftChange:
         """Exactly these peers are on shift for the line now (the schedule's answer)."""
@@ -262,31 +378,37 @@ class RoutingEngine:
         return self._shift("leave", line_id, [peer_id], now)
 
     def _shift(self, mode: str, line_id: int, peer_ids: Iterable[int], now: float) -> ShiftChange:
-        went_off, lines_to_match = self._run("set_on_shift", now, line_id, mode,
-                                             *sorted(set(peer_ids)))
+        peers = sorted(set(peer_ids))
+        went_off, lines_to_match = self._run(
+            "set_on_shift", now, line_id, mode, *peers,
+            given=[keys.line_on_shift(line_id), *(k for p in peers for k in _peer_keys(p))])
         return ShiftChange(
             went_off=[PeerOff(int(_s(p)), OffReason.SHIFT_ENDED) for p in went_off],
             lines_to_match=sorted({int(_s(x)) for x in lines_to_match}),
         )
 
     def allow_drop_in(self, peer_id: int, line_id: int, until: float, now: float) -> None:
-        self._run("allow_drop_in", now, peer_id, line_id, repr(float(until)))
+        self._run("allow_drop_in", now, peer_id, line_id, repr(float(until)),
+                  given=[keys.line(line_id), *_peer_keys(peer_id)])
 
     # Presence -----------------------------------------------------------------------------
 
     def set_presence(self, peer_id: int, presence: Presence, now: float) -> PresenceChange:
         if presence not in REQUESTABLE:
             return PresenceChange("refused_invalid", None)
-        status, current, line, _ = self._run("set_presence", now, peer_id, presence.value)
+        status, current, line, _ = self._run("set_presence", now, peer_id, presence.value,
+                                             given=_peer_keys(peer_id))
         current_s = _s(current)
         return PresenceChange(_s(status), Presence(current_s) if current_s else None,
                               _int_or_none(line))
 
     def extend_wrap_up(self, peer_id: int, until: float, now: float) -> WrapUpChange:
-        return self._wrap_up(self._run("wrap_up", now, peer_id, "extend", repr(float(until))))
+        return self._wrap_up(self._run("wrap_up", now, peer_id, "extend", repr(float(until)),
+                                       given=_peer_keys(peer_id)))
 
     def end_wrap_up(self, peer_id: int, now: float) -> WrapUpChange:
-        return self._wrap_up(self._run("wrap_up", now, peer_id, "end", ""))
+        return self._wrap_up(self._run("wrap_up", now, peer_id, "end", "",
+                                       given=_peer_keys(peer_id)))
 
     @staticmethod
     def _wrap_up(raw: Sequence[Any]) -> WrapUpChange:
@@ -303,12 +425,17 @@ class RoutingEngine:
             contact.experience or "", contact.language,
             repr(queue_score(contact.priority, contact.arrived_at)),
             int(contact.accepts_any_peer), repr(float(contact.arrived_at)), limit,
+            given=[keys.contact(contact.contact_id), *_class_keys(
+                contact.line_id, contact.channel,
+                ANY_EXPERIENCE if contact.accepts_any_peer or not contact.experience
+                else contact.experience, contact.language)],
         )
         return self._arrival(contact.contact_id, raw)
 
     def choose_any(self, contact_id: str, now: float,
                    limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
-        return self._arrival(contact_id, self._run("choose_any", now, contact_id, limit))
+        return self._arrival(contact_id, self._run("choose_any", now, contact_id, limit,
+                                                   given=[keys.contact(contact_id)]))
 
     def requeue(self, contact_id: str, now: float, *, priority: int | None = None,
                 experience: str | Literal["keep"] | None = "keep",
@@ -326,7 +453,7 @@ class RoutingEngine:
             score = repr(queue_score(priority, float(_s(arrived))))
         wanted = "-" if experience == "keep" else (experience or "")
         return self._arrival(contact_id, self._run("requeue", now, contact_id, score, wanted,
-                                                   limit))
+                                                   limit, given=[keys.contact(contact_id)]))
 
     @staticmethod
     def _arrival(contact_id: str, raw: Sequence[Any]) -> Arrival:
@@ -346,7 +473,8 @@ class RoutingEngine:
 
     def _end_contact(self, contact_id: str, now: float) -> ContactEnd:
         status, state, line, peer, presence, until, off = (
-            _s(v) for v in self._run("end_contact", now, contact_id))
+            _s(v) for v in self._run("end_contact", now, contact_id,
+                                     given=[keys.contact(contact_id)]))
         return ContactEnd(
             status, state, _int_or_none(line), _int_or_none(peer),
             Presence(presence) if presence else None, float(until) if until else None,
@@ -355,13 +483,15 @@ class RoutingEngine:
 
     def match_pass(self, line_id: int, now: float,
                    limit: int = defaults.MAX_OFFERS_PER_PASS) -> list[Offer]:
-        return [_offer(o) for o in self._run("match_pass", now, line_id, limit)]
+        return [_offer(o) for o in self._run("match_pass", now, line_id, limit,
+                                             given=[keys.line_classes(line_id)])]
 
     # Offers -------------------------------------------------------------------------------
 
     def accept(self, offer_id: str, now: float) -> AcceptResult:
         status, cid, peer, line, channel, off = (_s(v) for v in
-                                                 self._run("accept", now, offer_id))
+                                                 self._run("accept", now, offer_id,
+                                                           given=[keys.offer(offer_id)]))
         return AcceptResult(status, cid, _int_or_none(peer), _int_or_none(line), channel,
                             _peer_off(peer, off) if peer else None)
 
@@ -369,7 +499,8 @@ class RoutingEngine:
         return self.lapse(offer_id, LapseReason.DECLINED, now)
 
     def lapse(self, offer_id: str, reason: LapseReason, now: float) -> OfferEnd:
-        return self._offer_end(self._run("end_offer", now, offer_id, reason.value))
+        return self._offer_end(self._run("end_offer", now, offer_id, reason.value,
+                                         given=[keys.offer(offer_id)]))
 
     @staticmethod
     def _offer_end(raw: Sequence[Any]) -> OfferEnd:

@@ -134,7 +134,8 @@ def offer(offer_id: Part) -> str:
 
 
 def offer_sequence() -> str:
-    """Counter giving each offer its id."""
+    """Counter giving each offer its id; the engine reserves ids from it ahead (INCRBY), since a
+    script must be given the key of every offer it makes."""
     return f"{ROUTING}offer_sequence"
 
 
@@ -167,21 +168,25 @@ KEY_FAMILIES: tuple[Callable[..., str], ...] = (
     state_marker, rebuild_lock,
 )
 
-# The keys every routing script declares in KEYS, in this order: the families whose names
-# depend on nothing. Redis Cluster sends a script to the node of its declared keys and, while
-# their slot moves, checks them (ASK, TRYAGAIN). The other families are named from what a script
-# reads (a peer's memberships, a line's waiting classes, an offer's contact), so they cannot be
-# listed before it runs; they carry the same `{wl}` tag, so they live in the same slot and the
-# same node (README "Redis Cluster": do not move that slot while routing runs).
+# Every key a routing script touches is declared in its KEYS (Redis Cluster routes a script by
+# them and checks them while a slot moves). First the families whose names depend on nothing, in
+# this order; then the per-presence and per-channel families, whose arguments are a closed set.
+# The other families are named from data (a peer, a contact, an offer, a line's classes): the
+# engine passes them after the fixed ones, found by the script's plan (lua/common.lua "Plan").
 DECLARED_FAMILIES: tuple[Callable[[], str], ...] = (
     lines, peers, waiting_all, wrap_ups, drop_in_ends, connected, offer_sequence, state_marker,
     rebuild_lock,
 )
+PRESENCES = ("off", "available", "break", "wrap_up", "offered", "busy")
+CHANNELS = ("voice", "sms")
 
 
 def script_keys() -> list[str]:
-    """KEYS for every routing script (see DECLARED_FAMILIES)."""
-    return [family() for family in DECLARED_FAMILIES]
+    """The keys every routing script is given first: the fixed-name families, every presence's
+    members and every channel's pending offers."""
+    return [*(family() for family in DECLARED_FAMILIES),
+            *(presence_members(p) for p in PRESENCES),
+            *(pending_offers(c) for c in CHANNELS)]
 
 
 _MARK = "\x00"
@@ -191,9 +196,13 @@ def _lua_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def lua_key_builders() -> str:
+def lua_key_builders(*, checked: bool = False) -> str:
     """Lua functions `key_<family>(...)`, generated from the Python functions above; those of
-    DECLARED_FAMILIES return the script's KEYS, so a script never names them itself."""
+    DECLARED_FAMILIES return the script's KEYS, so a script never names them itself.
+
+    `checked` (the routing scripts): `key_<family>` of a family named from data raises
+    `UNDECLARED_KEY_ERROR` for a key not in KEYS (the table `DECLARED`, which the script builds),
+    and `name_<family>` only names the key, for the plan that finds what to declare."""
     out: list[str] = []
     declared = {family: n for n, family in enumerate(DECLARED_FAMILIES, start=1)}
     for family in KEY_FAMILIES:
@@ -209,8 +218,13 @@ def lua_key_builders() -> str:
             for i, piece in enumerate(pieces)
             if i % 2 or piece
         ]
+        args, expr = ", ".join(params), " .. ".join(parts)
+        if not checked:
+            out.append(f"local function key_{family.__name__}({args}) return {expr} end")
+            continue
+        out.append(f"local function name_{family.__name__}({args}) return {expr} end")
         out.append(
-            f"local function key_{family.__name__}({', '.join(params)}) "
-            f"return {' .. '.join(parts)} end"
+            f"local function key_{family.__name__}({args}) "
+            f"return declared_key(name_{family.__name__}({args})) end"
         )
     return "\n".join(out) + "\n"

@@ -14,6 +14,20 @@ LUA_DIR = Path(__file__).with_name("lua")
 # The error every script answers while the state marker is missing (see common.lua); Redis
 # prefixes it to the message redis-py raises as a ResponseError.
 STATE_LOST_ERROR = "WARMLINE_STATE_LOST routing state is missing (Redis came back empty)"
+# What a script raises if it reaches a key it was not given: a plan (lua/common.lua) that missed
+# one, a bug, which the engine's tests meet on every path they take.
+UNDECLARED_KEY_ERROR = "WARMLINE_UNDECLARED_KEY a routing script reached a key it was not given"
+# The first reply of a script whose plan found keys (or offer ids) it was not given; it wrote
+# nothing, and the engine calls it again with them.
+NEED_REPLY = "__need__"
+# Before the key builders: the set of KEYS, for the checked builders.
+_DECLARED_PRELUDE = """local DECLARED = {}
+for _, k in ipairs(KEYS) do DECLARED[k] = true end
+local function declared_key(k)
+  if not DECLARED[k] then error({err = UNDECLARED_KEY_ERROR .. ': ' .. k}) end
+  return k
+end
+"""
 SCRIPT_NAMES = (
     "accept", "allow_drop_in", "arrive", "choose_any", "end_contact", "end_offer", "match_pass",
     "set_on_shift", "set_presence", "sweep", "sync_line", "sync_peer", "wrap_up",
@@ -38,6 +52,8 @@ def _constants() -> str:
         "RECENT_WAITS_TTL": keys.RECENT_WAITS_TTL_SECONDS,
         "RECENT_WAITS_KEPT": keys.RECENT_WAITS_KEPT,
         "STATE_LOST_ERROR": STATE_LOST_ERROR,
+        "UNDECLARED_KEY_ERROR": UNDECLARED_KEY_ERROR,
+        "NEED_REPLY": NEED_REPLY,
     }
     return "".join(f"local {name} = {value!r}\n" for name, value in values.items())
 
@@ -48,7 +64,8 @@ def script_source(name: str) -> str:
         raise KeyError(name)
     return "\n".join((
         _constants(),
-        keys.lua_key_builders(),
+        _DECLARED_PRELUDE,
+        keys.lua_key_builders(checked=True),
         (LUA_DIR / "common.lua").read_text(),
         (LUA_DIR / f"{name}.lua").read_text(),
     ))

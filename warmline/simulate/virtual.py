@@ -16,10 +16,11 @@ import heapq
 import itertools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from redis import Redis
 
@@ -91,9 +92,9 @@ class _CountingEngine(RoutingEngine):
 
     calls = 0
 
-    def _run(self, name: str, now: float, *args: object) -> object:
+    def _run(self, name: str, now: float, *args: object, given: Iterable[str] = ()) -> Any:
         self.calls += 1
-        return super()._run(name, now, *args)
+        return super()._run(name, now, *args, given=given)
 
 
 class VirtualShift:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from warmline.routing import keys as routing_keys
+from warmline.runtime import make_redis
 from warmline.services.peers.dashboard import record_heartbeat
 from warmline.simulate.agents import (
     HEARTBEAT_EVERY_WALL_SECONDS,
@@ -116,7 +117,7 @@ class OffWatcher:
         return None
 
     def _run(self) -> None:
-        redis = Redis.from_url(self.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        redis = make_redis(self.redis_url, socket_timeout=1)
         try:
             while not self._stop.wait(0.2):
                 for peer_id, number in self.peers.items():

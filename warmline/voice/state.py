@@ -7,6 +7,7 @@ Nothing here is a phone number in clear: the callback draft is encrypted by the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from redis import Redis
 from redis.lock import Lock
@@ -16,6 +17,16 @@ from warmline import keys
 # What a hang-up means when no outcome was claimed yet: abandoned, unless the call was told
 # the line is closed (closed_hours) or left a callback request (no outcome until it is placed).
 NO_OUTCOME_ON_HANGUP = "none"
+
+
+@dataclass(frozen=True)
+class WaitFacts:
+    """What the hold loop needs of a queued caller, kept beside the call's other state."""
+
+    line_id: int
+    language: str
+    experience_key: str | None
+    any_peer: bool
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -91,6 +102,35 @@ class CallState:
         pipe.incrby(key, max(seconds, 0))
         pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
         pipe.execute()
+
+    def set_wait_facts(self, contact_id: str, facts: WaitFacts) -> None:
+        key = keys.voice_wait_facts(contact_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
+                                "experience": facts.experience_key or "",
+                                "any": int(facts.any_peer)})
+        pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        pipe.execute()
+
+    def set_wait_any_peer(self, contact_id: str) -> None:
+        """The waiting caller pressed 0: any peer will do (only if their facts are there)."""
+        key = keys.voice_wait_facts(contact_id)
+        if self.redis.exists(key):
+            self.redis.hset(key, "any", 1)
+
+    def wait_facts(self, contact_id: str) -> tuple[WaitFacts | None, int]:
+        """The queued caller's facts (None if not written, e.g. queued by an older release) and
+        the seconds waited before this <Enqueue>, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(keys.voice_wait_facts(contact_id))
+        pipe.get(keys.voice_waited_before(contact_id))
+        raw, waited = pipe.execute()
+        before = int(_text(waited) or 0)
+        fields = {_text(k): _text(v) for k, v in raw.items()}
+        if not fields.get("line") or not fields.get("language"):
+            return None, before
+        return WaitFacts(int(fields["line"] or 0), fields["language"] or "",
+                         fields.get("experience") or None, fields.get("any") == "1"), before
 
     def waited_before(self, contact_id: str) -> int:
         raw = _text(self.redis.get(keys.voice_waited_before(contact_id)))

@@ -1,6 +1,9 @@
 -- ARGV: now, offer id. Returns {status, contact, peer, line, channel, off_reason}; a late accept
 -- (after expiry) is refused and the offer lapses, so the peer can be told.
 local oid = ARGV[2]
+plan_offer(oid)
+local need = plan_reply()
+if need then return need end
 local ok = key_offer(oid)
 local o = redis.call('HMGET', ok, 'state', 'contact', 'peer', 'channel', 'line', 'expires')
 if not o[1] then return {'unknown', '', '', '', '', ''} end

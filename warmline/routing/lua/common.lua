@@ -1,8 +1,10 @@
 -- Shared by every routing script (prepended after the constants and key builders).
 -- ARGV[1] is always `now` (epoch seconds): the caller's clock, never Redis's, so tests control time.
--- ARGV[2] is the rebuild token ('' outside a rebuild). It is taken out here, so every script's own
--- arguments start at ARGV[2].
+-- ARGV[2] is the rebuild token ('' outside a rebuild), ARGV[3] the offer ids the engine reserved
+-- for this call (comma-separated, see take_offer). Both are taken out here, so every script's
+-- own arguments start at ARGV[2].
 local REBUILD_TOKEN = table.remove(ARGV, 2)
+local OFFER_IDS_ARG = table.remove(ARGV, 2)
 -- Redis can come back empty (a restart without persistence, a failover): no script may act on
 -- state that is not there, or it would build a new truth on nothing (peers `off` mid-call,
 -- callers forgotten). The marker is set by the rebuild; only the rebuild, holding the lock's
@@ -23,6 +25,222 @@ local function split(s)
   if not s or s == '' then return out end
   for part in string.gmatch(s, '[^,]+') do out[#out + 1] = part end
   return out
+end
+
+-- Plan ---------------------------------------------------------------------------------------
+-- Every key a script touches is in its KEYS (Redis Cluster). Before it writes anything, each
+-- script names every key it may touch (a superset), reading only keys it was given: a key not
+-- given is noted in MISSING_LIST and not read, so the plan stops there. If anything is missing
+-- (or fewer offer ids were reserved than the pass may take), the script returns
+-- {NEED_REPLY, missing keys, offer ids wanted, generation} having written nothing, and the engine
+-- calls it again with them (warmline.routing.engine). The body's key builders check KEYS too
+-- (`declared_key`), so a plan that missed a key fails loudly, never half-done in silence...
+-- except that a Lua error does not undo writes already made: the plans are kept supersets.
+local MISSING, MISSING_LIST = {}, {}
+local PLANNED = {}
+local IDS_WANTED = 0
+
+local function want(k)
+  if DECLARED[k] then return true end
+  if not MISSING[k] then MISSING[k] = true; MISSING_LIST[#MISSING_LIST + 1] = k end
+  return false
+end
+
+-- A read of a key the plan wants: nil while the key was not given.
+local function plan_call(cmd, k, ...)
+  if want(k) then return redis.call(cmd, k, ...) end
+  return nil
+end
+
+-- The generation (the state marker) starts every offer id; ids of another are not used.
+local GEN = redis.call('GET', key_state_marker()) or ''
+local OFFER_IDS = {}
+for _, oid in ipairs(split(OFFER_IDS_ARG)) do
+  if GEN ~= '' and string.sub(oid, 1, #GEN + 1) == GEN .. '-' then OFFER_IDS[#OFFER_IDS + 1] = oid end
+end
+
+-- The keys of one class on a line (its queue, pool, staffed set and observed waits).
+local function plan_class(line_id, ch, e, lang)
+  want(name_line_classes(line_id))
+  want(name_line(line_id))
+  want(name_waiting(line_id, ch, e, lang))
+  want(name_pool(line_id, ch, e, lang))
+  want(name_staffed(line_id, ch, e, lang))
+  want(name_recent_waits(line_id, ch, e))
+end
+
+local plan_offer
+
+-- Everything `refresh`, presence changes, wrap-up and the peer's pending offer may touch.
+-- `extra_line`: a line the script adds to the peer's shifts or drop-ins; `profile`: a new
+-- {lines, experiences, languages, channels} (comma-separated) the script writes.
+local function plan_peer(peer_id, extra_line, profile)
+  local tag = 'p:' .. peer_id
+  if PLANNED[tag] and not extra_line and not profile then return end
+  PLANNED[tag] = true
+  local h = plan_call('HMGET', name_peer(peer_id), 'lines', 'experiences', 'languages',
+    'channels', 'offer') or {}
+  local lines, exps, langs, chans = {}, {['*'] = true}, {}, {}
+  local function add(to, list) for _, x in ipairs(list) do to[x] = true end end
+  add(lines, split(h[1])); add(exps, split(h[2])); add(langs, split(h[3])); add(chans, split(h[4]))
+  if profile then
+    add(lines, split(profile[1])); add(exps, split(profile[2])); add(langs, split(profile[3]))
+    add(chans, split(profile[4]))
+  end
+  add(lines, plan_call('SMEMBERS', name_peer_shift_lines(peer_id)) or {})
+  add(lines, plan_call('HKEYS', name_peer_drop_ins(peer_id)) or {})
+  if extra_line then lines[extra_line] = true end
+  for l in pairs(lines) do
+    want(name_line(l))
+    for c in pairs(chans) do
+      for e in pairs(exps) do
+        for lang in pairs(langs) do
+          want(name_pool(l, c, e, lang))
+          want(name_staffed(l, c, e, lang))
+        end
+      end
+    end
+  end
+  for _, k in ipairs(plan_call('SMEMBERS', name_peer_memberships(peer_id)) or {}) do want(k) end
+  for _, ch in ipairs({'voice', 'sms'}) do
+    for _, cid in ipairs(plan_call('SMEMBERS', name_peer_contacts(peer_id, ch)) or {}) do
+      want(name_contact(cid))
+    end
+  end
+  if h[5] and h[5] ~= '' then plan_offer(h[5]) end
+end
+
+-- A contact's record, its class (as asked, as "any", and `extra_e`: an experience the script
+-- moves it to), its offer and its peer.
+local function plan_contact(cid, extra_e)
+  local tag = 'c:' .. cid
+  if PLANNED[tag] and not extra_e then return end
+  PLANNED[tag] = true
+  local c = plan_call('HMGET', name_contact(cid), 'line', 'channel', 'experience', 'language',
+    'any', 'offer', 'peer')
+  if not c or not c[1] then return end
+  local e = c[3]
+  if c[5] == '1' or not e or e == '' then e = '*' end
+  plan_class(c[1], c[2], e, c[4])
+  plan_class(c[1], c[2], '*', c[4])
+  if extra_e then plan_class(c[1], c[2], extra_e, c[4]) end
+  if c[6] and c[6] ~= '' then plan_offer(c[6]) end
+  if c[7] and c[7] ~= '' then plan_peer(c[7]) end
+end
+
+plan_offer = function(oid)
+  local tag = 'o:' .. oid
+  if PLANNED[tag] then return end
+  PLANNED[tag] = true
+  local o = plan_call('HMGET', name_offer(oid), 'contact', 'peer')
+  if not o then return end
+  if o[1] then plan_contact(o[1]) end
+  if o[2] then plan_peer(o[2]) end
+end
+
+-- A match pass on the line (see match_pass), played in advance without writing: the same
+-- choices in the same order, so the plan names exactly the heads the pass looks at, the peers it
+-- offers (and all they touch) and as many new offer ids, O(offers x classes) like the pass.
+-- `moved`: {cid, class ("channel:experience:language"), score} of a contact the script puts
+-- into that queue before the pass (out of any other), or nil.
+local function plan_match(line_id, limit, moved)
+  local classes, seen = {}, {}
+  local listed = plan_call('SMEMBERS', name_line_classes(line_id)) or {}
+  for _, cls in ipairs(listed) do
+    if not seen[cls] then seen[cls] = true; classes[#classes + 1] = cls end
+  end
+  if moved and not seen[moved[2]] then classes[#classes + 1] = moved[2] end
+  local cands = {}
+  for _, cls in ipairs(classes) do
+    local ch, e, l = string.match(cls, '^([^:]+):([^:]+):([^:]+)$')
+    local wk, pk = name_waiting(line_id, ch, e, l), name_pool(line_id, ch, e, l)
+    local queued = plan_call('EXISTS', wk)
+    local pooled = plan_call('EXISTS', pk)
+    local virtual = moved and moved[2] == cls
+    if queued and pooled and pooled == 1 and (queued == 1 or virtual) then
+      cands[#cands + 1] = {wk = wk, pk = pk, qi = 0, pi = 0, virtual = virtual}
+    end
+  end
+  local taken_peer, taken_contact, offers = {}, {}, 0
+  if moved then taken_contact[moved[1]] = 'moved' end
+  -- the first peer of a pool not yet offered in this pass (nil: the pool is empty by now)
+  local function pool_head(cand)
+    while true do
+      local m = DECLARED[cand.pk] and redis.call('ZRANGE', cand.pk, cand.pi, cand.pi) or {}
+      if #m == 0 then return nil end
+      if not taken_peer[m[1]] then return m[1] end
+      cand.pi = cand.pi + 1
+    end
+  end
+  -- the first live contact of a queue (its id and score), as the pass finds it; false when a
+  -- contact's key was not given yet (the plan stops: it cannot tell a ghost from a caller)
+  local function queue_head(cand)
+    local real, real_score
+    while true do
+      local m = DECLARED[cand.wk] and redis.call('ZRANGE', cand.wk, cand.qi, cand.qi, 'WITHSCORES') or {}
+      if #m == 0 then break end
+      if not taken_contact[m[1]] then
+        local ck = name_contact(m[1])
+        if not want(ck) then return false end
+        if DECLARED[ck] and redis.call('EXISTS', ck) == 1 then
+          real, real_score = m[1], tonumber(m[2])
+          break
+        end
+      end
+      cand.qi = cand.qi + 1
+    end
+    if cand.virtual and taken_contact[moved[1]] == 'moved' then
+      local s = tonumber(moved[3])
+      if not real or s < real_score or (s == real_score and moved[1] < real) then
+        return moved[1], s
+      end
+    end
+    return real, real_score
+  end
+  while offers < limit and #cands > 0 do
+    local best, best_score, best_cid
+    local live = {}
+    for _, cand in ipairs(cands) do
+      if pool_head(cand) then
+        local cid, score = queue_head(cand)
+        if cid == false then return end
+        if cid then
+          live[#live + 1] = cand
+          if not best or score < best_score or (score == best_score and cid < best_cid) then
+            best, best_score, best_cid = cand, score, cid
+          end
+        end
+      end
+    end
+    cands = live
+    if not best then break end
+    local peer_id = pool_head(best)
+    taken_peer[peer_id] = true
+    taken_contact[best_cid] = true
+    plan_peer(peer_id)
+    offers = offers + 1
+  end
+  IDS_WANTED = IDS_WANTED + offers
+end
+
+-- The plan's verdict: nil when everything is given (the script goes on), else the reply.
+local function plan_reply()
+  if IDS_WANTED <= #OFFER_IDS then
+    for i = 1, IDS_WANTED do want(name_offer(OFFER_IDS[i])) end
+  end
+  if #MISSING_LIST > 0 or IDS_WANTED > #OFFER_IDS then
+    return {NEED_REPLY, MISSING_LIST, IDS_WANTED, GEN}
+  end
+  return nil
+end
+
+-- An offer id the engine reserved (INCRBY on key_offer_sequence), in order.
+local NEXT_ID = 0
+local function next_offer_id()
+  NEXT_ID = NEXT_ID + 1
+  local oid = OFFER_IDS[NEXT_ID]
+  if not oid then error({err = UNDECLARED_KEY_ERROR .. ': no offer id reserved'}) end
+  return oid
 end
 
 local function set_presence(peer_id, presence)
@@ -190,9 +408,8 @@ local function take_offer(cid, peer_id, wk)
   local c = redis.call('HMGET', ck, 'line', 'channel', 'experience', 'language')
   local channel = c[2]
   -- The generation keeps ids unique across Redis lifetimes: a peer still ringing for an offer
-  -- of the lost Redis can never accept a new offer that reused its number.
-  local oid = redis.call('GET', key_state_marker()) .. '-' ..
-    tostring(redis.call('INCR', key_offer_sequence()))
+  -- of the lost Redis can never accept a new offer that reused its number (next_offer_id).
+  local oid = next_offer_id()
   local seconds = TEXT_OFFER
   if channel == 'voice' then
     -- Twilio rings one call a second per account: wait behind the voice offers already out.

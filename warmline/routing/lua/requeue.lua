@@ -3,6 +3,22 @@
 -- (texts: a risk word, or a keyword sent while waiting). An offered or connected contact only
 -- keeps the new score, so a lapsed offer returns it to the raised place.
 local cid = ARGV[2]
+local moved_e = nil
+local c = DECLARED[name_contact(cid)] and redis.call('HMGET', name_contact(cid), 'line', 'channel', 'language', 'any', 'state', 'score', 'experience') or {}
+if ARGV[4] ~= '-' then
+  moved_e = ARGV[4]
+  if moved_e == '' or c[4] == '1' then moved_e = '*' end
+end
+plan_contact(cid, moved_e)
+if c[1] then
+  -- a waiting contact is queued again, in its (new) class at its (new) score, before the pass
+  local e = moved_e or c[7]
+  if c[4] == '1' or not e or e == '' then e = '*' end
+  local score = ARGV[3] ~= '' and ARGV[3] or c[6]
+  plan_match(c[1], tonumber(ARGV[5]), c[5] == 'waiting' and {cid, c[2] .. ':' .. e .. ':' .. c[3], score} or nil)
+end
+local need = plan_reply()
+if need then return need end
 local ck = key_contact(cid)
 local state = redis.call('HGET', ck, 'state')
 if not state then return {'unknown', 0, {}, {}} end

@@ -3,6 +3,10 @@
 -- peer (SQL says answered, Twilio says the call is there) is connected again, so a call keeps
 -- its peer `busy` and a text keeps its place in the peer's load. Idempotent; 0 if nothing done.
 local cid, line_id, channel, peer_id = ARGV[2], ARGV[3], ARGV[4], ARGV[10]
+want(name_contact(cid))
+plan_peer(peer_id)
+local need = plan_reply()
+if need then return need end
 local ck = key_contact(cid)
 if redis.call('EXISTS', ck) == 1 then return 0 end
 if not redis.call('HGET', key_peer(peer_id), 'presence') then return 0 end

@@ -5,6 +5,11 @@
 -- Only for a peer the rebuild left free (off, with no offer: presences come after). 0 if not.
 local cid, line_id, channel, peer_id, oid, expires = ARGV[2], ARGV[3], ARGV[4], ARGV[10],
   ARGV[11], ARGV[12]
+want(name_contact(cid))
+want(name_offer(oid))
+plan_peer(peer_id)
+local need = plan_reply()
+if need then return need end
 local ck, pk = key_contact(cid), key_peer(peer_id)
 if redis.call('EXISTS', ck) == 1 or tonumber(expires) <= NOW then return 0 end
 local p = redis.call('HMGET', pk, 'presence', 'offer')

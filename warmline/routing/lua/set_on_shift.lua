@@ -2,6 +2,12 @@
 -- (the schedule's answer); `join` / `leave`: these peers start / end a shift on it.
 -- Peers whose shift ended and who work no other line go off. Returns {went_off, lines_to_match}.
 local line_id, mode = ARGV[2], ARGV[3]
+for _, peer_id in ipairs(plan_call('SMEMBERS', name_line_on_shift(line_id)) or {}) do
+  plan_peer(peer_id, line_id)
+end
+for i = 4, #ARGV do plan_peer(ARGV[i], line_id) end
+local need = plan_reply()
+if need then return need end
 local lk = key_line_on_shift(line_id)
 local given = {}
 for i = 4, #ARGV do given[ARGV[i]] = true end

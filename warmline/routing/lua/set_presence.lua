@@ -1,6 +1,9 @@
 -- ARGV: now, peer id, requested presence (available, break, off).
 -- Returns {status, presence, line of a contact returned to the queue, off_reason}.
 local peer_id, req = ARGV[2], ARGV[3]
+plan_peer(peer_id)
+local need = plan_reply()
+if need then return need end
 local pk = key_peer(peer_id)
 local cur = redis.call('HGET', pk, 'presence')
 if not cur then return {'unknown', '', '', ''} end

@@ -3,6 +3,30 @@
 -- {peer, presence}, stale contacts withdrawn, peers set off {peer, reason}}.
 local lapsed, readied, stale, went_off = {}, {}, {}, {}
 
+-- The plan: every offer, peer and contact the steps below may reach.
+for _, ch in ipairs({'voice', 'sms'}) do
+  for _, oid in ipairs(redis.call('ZRANGEBYSCORE', key_pending_offers(ch), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)) do
+    plan_offer(oid)
+  end
+end
+for _, peer_id in ipairs(redis.call('ZRANGEBYSCORE', key_wrap_ups(), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)) do
+  plan_peer(peer_id)
+end
+for _, peer_id in ipairs(redis.call('ZRANGEBYSCORE', key_drop_in_ends(), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)) do
+  plan_peer(peer_id)
+end
+for _, cid in ipairs(redis.call('ZRANGE', key_connected(), 0, -1)) do want(name_contact(cid)) end
+for _, presence in ipairs({'busy', 'offered'}) do
+  for _, peer_id in ipairs(redis.call('SMEMBERS', key_presence_members(presence))) do plan_peer(peer_id) end
+end
+-- step 1 may return contacts to the queue ahead of those waiting: they are planned with their
+-- offers, so the batch below is planned for all it may hold
+for _, cid in ipairs(redis.call('ZRANGEBYSCORE', key_waiting_all(), '-inf', num(NOW - math.min(STALE_VOICE, STALE_SMS)), 'LIMIT', 0, SWEEP_BATCH)) do
+  plan_contact(cid)
+end
+local need = plan_reply()
+if need then return need end
+
 -- 1. Offers past their expiry: nobody answered in time.
 for _, ch in ipairs({'voice', 'sms'}) do
   local due = redis.call('ZRANGEBYSCORE', key_pending_offers(ch), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)

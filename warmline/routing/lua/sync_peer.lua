@@ -1,6 +1,9 @@
 -- ARGV: now, peer, lines, experiences, languages, channels (comma-separated), max_texts.
 -- A new peer starts off; a known one keeps its presence and load.
 local peer_id = ARGV[2]
+plan_peer(peer_id, nil, {ARGV[3], ARGV[4], ARGV[5], ARGV[6]})
+local need = plan_reply()
+if need then return need end
 local pk = key_peer(peer_id)
 redis.call('HSET', pk, 'lines', ARGV[3], 'experiences', ARGV[4], 'languages', ARGV[5],
   'channels', ARGV[6], 'max_texts', ARGV[7])

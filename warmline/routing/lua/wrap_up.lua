@@ -1,6 +1,9 @@
 -- ARGV: now, peer id, action (extend | end), until (for extend).
 -- Returns {status, presence, wrap_until}.
 local peer_id, action = ARGV[2], ARGV[3]
+plan_peer(peer_id)
+local need = plan_reply()
+if need then return need end
 local pk = key_peer(peer_id)
 local p = redis.call('HMGET', pk, 'presence', 'wrap_until')
 if p[1] ~= 'wrap_up' then return {'not_in_wrap_up', p[1] or '', ''} end

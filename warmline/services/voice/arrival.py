@@ -33,6 +33,7 @@ from warmline.services.voice.callback_intake import start_callback_request
 from warmline.services.voice.common import (
     CallContext,
     active_experiences,
+    active_line_by_number,
     caller_identity,
     goodbye,
     load_call,
@@ -45,7 +46,7 @@ from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
 from warmline.voice.prompts import text
-from warmline.voice.state import CallState
+from warmline.voice.state import CallState, WaitFacts
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,7 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
     state = CallState(runtime.redis)
     caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
-        line = session.scalars(
-            select(Line).where(Line.number == form.to_number, Line.active.is_(True))).first()
+        line = active_line_by_number(session, form.to_number)
         contact, replayed = _contact_of_call(runtime, session, form, line=line,
                                              caller_hash=caller_hash, now=now)
         if line is None:
@@ -304,6 +304,8 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
             session.commit()
     call.contact.experience_key, call.contact.any_peer = key, key is None
     contact = call.contact
+    CallState(runtime.redis).set_wait_facts(contact.id, WaitFacts(
+        call.line.id, language, key, key is None))
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
     refresh_line_routing(runtime, call.line.id, now)
     routing.contact_arrived(runtime, ArrivingContact(

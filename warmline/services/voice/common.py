@@ -16,6 +16,7 @@ from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.config_cache import config_of
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice.backup_route import BackupRoute, backup_routes
 from warmline.telephony.gateway import TelephonyError
@@ -74,7 +75,7 @@ def load_call(session: Session, contact_id: str) -> CallContext | None:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.line_id is None:
         return None
-    line = session.get(Line, contact.line_id)
+    line = line_by_id(session, contact.line_id)
     if line is None:
         return None
     backup_routes.remember(line)
@@ -87,7 +88,23 @@ def load_contact_call(runtime: Runtime, query: Mapping[str, str]) -> CallContext
         return load_call(session, query.get("contact", ""))
 
 
+def line_by_id(session: Session, line_id: int) -> Line | None:
+    """The line, from the process's snapshot (config_cache: read it, never change it)."""
+    config = config_of(session)
+    return config.lines_by_id.get(line_id) if config else session.get(Line, line_id)
+
+
+def active_line_by_number(session: Session, number: str) -> Line | None:
+    config = config_of(session)
+    if config is not None:
+        return config.active_lines_by_number.get(number)
+    return session.scalars(select(Line).where(Line.number == number, Line.active.is_(True))).first()
+
+
 def active_experiences(session: Session) -> list[Experience]:
+    config = config_of(session)
+    if config is not None:
+        return config.active_experiences
     return list(session.scalars(
         select(Experience).where(Experience.active.is_(True)).order_by(Experience.digit)))
 
@@ -95,7 +112,9 @@ def active_experiences(session: Session) -> list[Experience]:
 def experience_label(session: Session, key: str | None, language: str) -> str:
     if key is None:
         return text(language, "peer_anyone")
-    experience = session.scalars(select(Experience).where(Experience.key == key)).first()
+    config = config_of(session)
+    experience = (config.experience(key) if config is not None else
+                  session.scalars(select(Experience).where(Experience.key == key)).first())
     return experience.label_for(language) if experience else key
 
 

@@ -9,8 +9,10 @@ from warmline.routing.engine import ArrivingContact
 from warmline.routing.wait_status import WaitStatus, wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.config_cache import config_of_sessions
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.routing_sync import refresh_line_routing
+from warmline.services.voice.backup_route import backup_routes
 from warmline.services.voice.common import (
     CallContext,
     cancel_ringing_peer,
@@ -44,30 +46,44 @@ ORIGIN_CLOSED = "closed"
 
 def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime, *,
                 public_url: str) -> str:
+    """One round of the hold loop. No SQL: the caller's facts were written to Redis when they
+    joined the queue, the line and the labels come from the process's snapshot
+    (config_cache); the SQL path is for a caller queued without them."""
     state = CallState(runtime.redis)
-    with runtime.sessions() as session:
-        call = load_call(session, contact_id)
-        if call is None:
-            return twiml.leave_queue()
-        language = call.language
-        waited = (form.queue_time or 0) + state.waited_before(contact_id)
-        if waited >= call.line.max_wait_seconds:
-            # The deadline lives here, in the wait URL Twilio keeps requesting, so it holds
-            # even when every worker is down (DESIGN.md).
-            state.set_choice(contact_id, CHOICE_DEADLINE)
-            return twiml.leave_queue()
-        label = experience_label(session, call.contact.experience_key, language)
+    facts, waited_before = state.wait_facts(contact_id)
+    config = config_of_sessions(runtime.sessions) if facts is not None else None
+    line = config.lines_by_id.get(facts.line_id) if config and facts else None
+    if facts is not None and config is not None and line is not None:
+        backup_routes.remember(line)
+        language, experience_key, any_peer = facts.language, facts.experience_key, facts.any_peer
+        found = config.experience(experience_key) if experience_key else None
+        label = (text(language, "peer_anyone") if experience_key is None
+                 else found.label_for(language) if found else experience_key)
+    else:
+        with runtime.sessions() as session:
+            call = load_call(session, contact_id)
+            if call is None:
+                return twiml.leave_queue()
+            line, language = call.line, call.language
+            experience_key, any_peer = call.contact.experience_key, call.contact.any_peer
+            label = experience_label(session, experience_key, language)
+    waited = (form.queue_time or 0) + waited_before
+    if waited >= line.max_wait_seconds:
+        # The deadline lives here, in the wait URL Twilio keeps requesting, so it holds
+        # even when every worker is down (DESIGN.md).
+        state.set_choice(contact_id, CHOICE_DEADLINE)
+        return twiml.leave_queue()
     status = wait_status(routing.routing_engine(runtime), contact_id)
     spoken: list[str] = []
     if status is not None and status.state in ("offered", "connected"):
         spoken.append(text(language, "wait_connecting"))
     else:
-        waits_for_match = bool(call.contact.experience_key and not call.contact.any_peer)
+        waits_for_match = bool(experience_key and not any_peer)
         spoken.extend(hold_update(language, status, label if waits_for_match else None))
         spoken.append(text(language, "wait_choices_match" if waits_for_match else "wait_choices"))
-    if call.line.callbacks:
+    if line.callbacks:
         spoken.append(text(language, "wait_callback"))
-    if call.line.crisis_number:
+    if line.crisis_number:
         spoken.append(text(language, "wait_crisis"))
     return questions.hold(contact_id, language, spoken, urls.absolute(public_url, urls.HOLD_AUDIO))
 
@@ -110,6 +126,7 @@ def _hold_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datet
                 if contact is not None:
                     contact.any_peer = True
                     session.commit()
+            state.set_wait_any_peer(contact_id)
             note_event(runtime, call.contact, EventKind.MENU_CHOICE, now,
                        detail={"choice": "anyone"})
             routing.choose_any(runtime, contact_id, now.timestamp())
