@@ -26,10 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline import jobs, keys
-from warmline.domain.matching import LineRules, Presence
+from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.routing import defaults
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import (
     AcceptResult,
     Arrival,
@@ -322,7 +322,7 @@ def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
 # Contacts and offers ----------------------------------------------------------------------
 
 
-def contact_arrived(runtime: Runtime, contact: ArrivingContact, now: float) -> Arrival:
+def contact_arrived(runtime: Runtime, contact: ContactView, now: float) -> Arrival:
     """A contact joins the queue; the verdict says what to tell them."""
     arrival = routing_engine(runtime).arrive(contact, now)
     dispatch_offers(arrival.offers)

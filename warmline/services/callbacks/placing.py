@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from warmline import jobs
-from warmline.domain.matching import Presence
+from warmline.domain.matching import ContactView, Presence
 from warmline.models import (
     CallbackAttempt,
     CallbackRequest,
@@ -49,7 +49,6 @@ from warmline.models import (
     Outcome,
     Peer,
 )
-from warmline.routing.engine import ArrivingContact
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime, process_runtime
 from warmline.services import routing
@@ -234,7 +233,7 @@ def place_callback(runtime: Runtime, callback_id: int, now: datetime) -> bool:
         if routing.routing_engine(runtime).contact_state(rid) is not None:
             return False  # already waiting for a peer, or offered
         request.status = CallbackStatus.IN_PROGRESS.value
-        arriving = ArrivingContact(
+        arriving = ContactView(
             contact_id=rid, line_id=request.line_id, channel="voice",
             experience=request.experience_key, language=request.language, priority=0,
             arrived_at=request.created_at.timestamp() if request.created_at else now.timestamp(),

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from warmline import jobs
+from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
     CallbackRequest,
@@ -23,7 +24,6 @@ from warmline.models import (
     Peer,
 )
 from warmline.routing import wait_status
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import (
@@ -216,7 +216,7 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
                detail={"choice": experience or "anyone"})
     risky = words.has_risk_words(form.body, conv.text_policy(runtime).risk_words)
     refresh_line_routing(runtime, line.id, now)
-    arrival = routing.contact_arrived(runtime, ArrivingContact(
+    arrival = routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=line.id, channel="sms", experience=experience,
         language=contact.language, priority=conv.RISK_PRIORITY if risky else 0,
         arrived_at=epoch, accepts_any_peer=experience is None,

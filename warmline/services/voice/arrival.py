@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.matching import ContactView
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import (
@@ -306,7 +306,7 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
     contact = call.contact
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
     refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ArrivingContact(
+    routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
         language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
         accepts_any_peer=key is None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from warmline.domain.matching import ContactView
 from warmline.models import Contact, EventKind, Outcome
-from warmline.routing.engine import ArrivingContact
 from warmline.routing.wait_status import WaitStatus, wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -169,7 +169,7 @@ def back_to_queue(runtime: Runtime, call: CallContext, now: datetime, spoken: li
     contact = call.contact
     CallState(runtime.redis).add_waited(contact.id, waited)
     refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ArrivingContact(
+    routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=call.line.id, channel="voice",
         experience=contact.experience_key, language=call.language, priority=contact.priority,
         arrived_at=contact.arrived_at.timestamp(),
