@@ -17,8 +17,8 @@ from warmline.routing.engine import PeerProfile
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peers import hours as peer_activity
+from warmline.wiring import install_dispatchers
 
 DAY = date(2026, 3, 10)
 

@@ -50,7 +50,7 @@ from warmline.models import (
     Peer,
 )
 from warmline.routing.results import LapseReason, Offer
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice.peer import VoiceOfferDispatcher
@@ -113,12 +113,12 @@ class CallbackAwareDispatcher:
     def __init__(self, inner: routing.OfferDispatcher | None = None) -> None:
         self.inner = inner or VoiceOfferDispatcher()
 
-    def dispatch(self, offer: Offer) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
         callback_id = callback_of_routing_id(offer.contact_id)
         if callback_id is None:
-            self.inner.dispatch(offer)
+            self.inner.dispatch(runtime, offer, now)
             return
-        jobs.RING_CALLBACK_PEER.enqueue(process_runtime(), offer.offer_id, callback_id, offer.peer_id,
+        jobs.RING_CALLBACK_PEER.enqueue(runtime, offer.offer_id, callback_id, offer.peer_id,
                                         job_id=f"callback-ring-{offer.offer_id}")
 
 

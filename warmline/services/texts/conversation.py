@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcom
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import PeerProfile
 from warmline.routing.results import LapseReason, Offer
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact
 from warmline.services.events import record_contact_event
@@ -184,8 +183,8 @@ def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: s
 class TextOfferDispatcher:
     """Shows a text offer on the peer's dashboard; a closed dashboard takes no texts."""
 
-    def dispatch(self, offer: Offer) -> None:
-        offer_to_dashboard(process_runtime(), offer, time.time())
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+        offer_to_dashboard(runtime, offer, now)
 
 
 def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | None:
@@ -394,7 +393,7 @@ def raise_risk(runtime: Runtime, conversation: Conversation, now: float) -> bool
     store.set_fields(conversation.contact_id, risk="1")
     engine = routing.routing_engine(runtime)
     arrival = engine.requeue(conversation.contact_id, now, priority=RISK_PRIORITY)
-    routing.dispatch_offers(arrival.offers)
+    routing.dispatch_offers(runtime, arrival.offers, now)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:

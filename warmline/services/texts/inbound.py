@@ -296,7 +296,7 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
     chosen = experiences.get(word)
     if chosen is not None and chosen.key != conversation.experience:
         arrival = engine.requeue(conversation.contact_id, epoch, experience=chosen.key)
-        routing.dispatch_offers(arrival.offers)
+        routing.dispatch_offers(runtime, arrival.offers, epoch)
         conv.conversation_store(runtime).set_fields(conversation.contact_id,
                                                     experience=chosen.key)
         with runtime.sessions.begin() as session:
