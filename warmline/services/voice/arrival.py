@@ -29,7 +29,7 @@ from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import is_open, next_opening
 from warmline.services.voice import floods
 from warmline.services.voice.backup_route import backup_routes
-from warmline.services.voice.callback_intake import start_callback_request
+from warmline.services.voice.callback_intake import ORIGIN_CLOSED, callback_question
 from warmline.services.voice.common import (
     CallContext,
     active_experiences,
@@ -40,7 +40,6 @@ from warmline.services.voice.common import (
     transfer,
 )
 from warmline.services.voice.gather import GatherStep
-from warmline.services.voice.wait import ORIGIN_CLOSED
 from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 
 CRISIS_DIGIT = "9"
 ANYONE_DIGIT = "0"
-CALLBACK_DIGIT = "1"
 # How long a duplicate of a call's first request waits for that request to store the contact.
 _RACE_WAIT_SECONDS = 5.0
 
@@ -176,10 +174,6 @@ def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
     return ask(questions.CLOSED_CALLBACK, language, spoken, {"contact": call.contact.id})
 
 
-def _closed_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
-    return start_callback_request(runtime, call, now, origin=ORIGIN_CLOSED)
-
-
 def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No call back asked for: goodbye, with the crisis numbers once more."""
     language = call.language
@@ -188,14 +182,11 @@ def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: dateti
                               text(language, "goodbye"))
 
 
-CLOSED_STEP: GatherStep[CallContext] = GatherStep(
-    prompt=questions.CLOSED_CALLBACK, load=load_contact_call, language=lambda call: call.language,
-    accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
-    answer=_closed_answer, move_on=_closed_move_on,
+CLOSED_STEP = callback_question(
+    questions.CLOSED_CALLBACK, origin=ORIGIN_CLOSED, move_on=_closed_move_on,
     ask_again=lambda runtime, call, sorry: ask(
         questions.CLOSED_CALLBACK, call.language,
         [sorry, text(call.language, "closed_callback")], {"contact": call.contact.id}),
-    gone=lambda: goodbye("en"),
 )
 
 
