@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from config.text_policy import TextPolicy
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
 from warmline.services.texts import conversation as texts_conversation
