@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services.texts import conversation as texts_conversation
 from warmline.services.texts import peer_texts
@@ -11,16 +10,16 @@ from warmline.services.texts import peer_texts
 
 def send_texts(contact_id: str) -> int:
     """Send the conversation's queued texts in order; a rerun never sends one twice."""
-    return texts_conversation.send_pending(process_runtime(), contact_id, time.time())
+    return texts_conversation.send_pending(process_runtime(), contact_id, utc_now())
 
 
 def close_if_idle(contact_id: str) -> bool:
     """Close the conversation once idle past the policy's limit, else look again later."""
-    return texts_conversation.close_if_idle(process_runtime(), contact_id, time.time())
+    return texts_conversation.close_if_idle(process_runtime(), contact_id, utc_now())
 
 
 def close_idle_conversations() -> int:
-    return texts_conversation.close_idle_conversations(process_runtime(), time.time())
+    return texts_conversation.close_idle_conversations(process_runtime(), utc_now())
 
 
 def send_peer_text(peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> bool:

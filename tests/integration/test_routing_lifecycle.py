@@ -217,8 +217,9 @@ def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: 
                                                  "en", 0, now), now)
     runtime.redis.set(data_keys.dashboard_heartbeat(ids["ada"]), "1")
     offer = Offer("gen-1", "texter", ids["ada"], ids["line"], "sms", "recovery", "en", now + 60)
-    texts_conversation.offer_to_dashboard(runtime, offer, now)
-    texts_conversation.offer_to_dashboard(runtime, offer, now)  # a retried job: still one outcome
+    at = datetime.fromtimestamp(now, UTC)
+    texts_conversation.offer_to_dashboard(runtime, offer, at)
+    texts_conversation.offer_to_dashboard(runtime, offer, at)  # a retried job: still one outcome
     assert routing.routing_engine(runtime).contact_state("texter") is None
     run_jobs(runtime.redis, [QueueName.EVENTS])
     with runtime.sessions() as session:

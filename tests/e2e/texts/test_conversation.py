@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -182,9 +183,10 @@ def test_a_close_while_the_database_is_down_changes_nothing_and_the_retry_record
     outage = dataclasses.replace(world.runtime, engine=down, sessions=sessionmaker(down))
     peer_id = world.peers["ria"]
     with pytest.raises(OperationalError):
-        texts_conversation.close_by_peer(outage, peer_id, contact_id, time.time())
+        texts_conversation.close_by_peer(outage, peer_id, contact_id, datetime.now(UTC))
     assert world.conversation("ria", contact_id) is not None  # still open: nothing changed
-    assert texts_conversation.close_by_peer(world.runtime, peer_id, contact_id, time.time()) is None
+    assert texts_conversation.close_by_peer(world.runtime, peer_id, contact_id,
+                                           datetime.now(UTC)) is None
     world.wait_text(texter, "This conversation is closed")
 
     def ended() -> str | None:
