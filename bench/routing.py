@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from redis import Redis
 
 from bench.machine import cpu_model, percentile
-from warmline.domain.matching import VOICE, LineRules, Presence
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.runtime import make_redis
 
 SIZES = ((10, 10), (1_000, 1_000), (10_000, 5_000))
@@ -52,9 +52,9 @@ def fill(engine: RoutingEngine, peers: int, waiting: int) -> float:
     for peer_id in range(1, peers + 1):
         engine.set_presence(peer_id, Presence.AVAILABLE, now)
     for n in range(waiting):
-        engine.arrive(ArrivingContact(f"w{n}", 1, VOICE,
-                                      WAITING_EXPERIENCES[n % len(WAITING_EXPERIENCES)], "en",
-                                      n % 3, now, False), now)
+        engine.arrive(ContactView(f"w{n}", 1, VOICE,
+                                  WAITING_EXPERIENCES[n % len(WAITING_EXPERIENCES)], "en",
+                                  n % 3, now, False), now)
     return now
 
 
@@ -67,7 +67,7 @@ def run_size(redis: Redis, peers: int, waiting: int, decisions: int) -> list[flo
     warm_up = 200  # script load and connection set-up are not a pass's cost
     for n in range(decisions + warm_up):
         now = time.time()
-        contact = ArrivingContact(f"b{n}", 1, VOICE, "matched", "en", 0, now)
+        contact = ContactView(f"b{n}", 1, VOICE, "matched", "en", 0, now)
         t = time.perf_counter()
         arrival = engine.arrive(contact, now)
         if n >= warm_up:

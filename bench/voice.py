@@ -81,12 +81,12 @@ from warmline.queues import QueueName  # noqa: E402
 from warmline.roster.importer import import_roster_text  # noqa: E402
 from warmline.runtime import Runtime, build_runtime, make_redis, set_process_runtime  # noqa: E402
 from warmline.services import routing  # noqa: E402
-from warmline.services.dispatchers import install_dispatchers  # noqa: E402
 from warmline.services.routing_sync import refresh_line_routing  # noqa: E402
 from warmline.standin import Standin  # noqa: E402
 from warmline.telephony.configure import configure_numbers  # noqa: E402
 from warmline.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
 from warmline.voice import urls  # noqa: E402
+from warmline.wiring import install_dispatchers  # noqa: E402
 
 HOST = "127.0.0.1"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"

@@ -8,7 +8,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, load_settings
 from warmline.logs import configure_logging
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peers.abuse import EndReportedContact
 from warmline.services.texts.peer_texts import TextPeerNotifier
 from warmline.services.voice.backup_route import warm_backup_routes
@@ -30,6 +29,7 @@ from warmline.web import (
 )
 from warmline.web.admin_blueprints import register_admin_pages
 from warmline.web.context import RUNTIME_EXTENSION
+from warmline.wiring import install_dispatchers
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 
 from redis import Redis
@@ -33,17 +34,26 @@ class Runtime:
     # RQ's Redis: the same client as `redis` unless RQ_REDIS_URL names another one.
     jobs_redis: Redis
     twilio_gateway: TwilioGateway | None = None
-    """A gateway to use instead of Twilio's REST API (a test's); None: the REST gateway."""
+    """The process's one Twilio gateway: a test may hand in its own; None until first asked for,
+    then the REST gateway on these settings (see `twilio`)."""
     # Simulated seconds per wall second: 1 in every deployment; the full-stack simulator sets its
     # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
     clock_speed: float = 1.0
     _queues: dict[QueueName, Queue] = field(default_factory=dict)
+    _twilio_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
+                                         compare=False)
 
     @property
     def twilio(self) -> TwilioGateway:
-        """The Twilio gateway, made here and nowhere else: a fresh REST gateway per use (as
-        before the gateway moved onto the runtime), so it always follows these settings."""
-        return self.twilio_gateway or RestTwilioGateway(self.settings)
+        """The one Twilio gateway this runtime holds, made here on first use and nowhere else
+        (the REST gateway is safe to share between threads: telephony/gateway.py)."""
+        gateway = self.twilio_gateway
+        if gateway is None:
+            with self._twilio_lock:
+                if self.twilio_gateway is None:
+                    self.twilio_gateway = RestTwilioGateway(self.settings)
+                gateway = self.twilio_gateway
+        return gateway
 
     def queue(self, name: QueueName) -> Queue:
         if name not in self._queues:

@@ -22,8 +22,8 @@ from warmline.clock import utc_now
 from warmline.logs import configure_logging
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime, make_redis
-from warmline.services.dispatchers import install_dispatchers
 from warmline.services.upkeep.recurring import reconcile_recurring_jobs
+from warmline.wiring import install_dispatchers
 from warmline.worker import MaskingWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services.texts import conversation as texts_conversation
 from warmline.services.texts import peer_texts
@@ -11,21 +10,21 @@ from warmline.services.texts import peer_texts
 
 def send_texts(contact_id: str) -> int:
     """Send the conversation's queued texts in order; a rerun never sends one twice."""
-    return texts_conversation.send_pending(process_runtime(), contact_id, time.time())
+    return texts_conversation.send_pending(process_runtime(), contact_id, utc_now())
 
 
 def close_if_idle(contact_id: str) -> bool:
     """Close the conversation once idle past the policy's limit, else look again later."""
-    return texts_conversation.close_if_idle(process_runtime(), contact_id, time.time())
+    return texts_conversation.close_if_idle(process_runtime(), contact_id, utc_now())
 
 
 def check_wait(contact_id: str) -> str:
     """Bound the wait of a texter no peer has taken: an honest text, then a goodbye."""
-    return texts_conversation.check_wait(process_runtime(), contact_id, time.time()).value
+    return texts_conversation.check_wait(process_runtime(), contact_id, utc_now()).value
 
 
 def close_idle_conversations() -> int:
-    runtime, now = process_runtime(), time.time()
+    runtime, now = process_runtime(), utc_now()
     return (texts_conversation.close_idle_conversations(runtime, now)
             + texts_conversation.check_waits_due(runtime, now))
 

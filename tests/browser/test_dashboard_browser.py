@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE_WIDTH, SCREENSHOTS, VENDOR
 from tests.support.dashboard import PASSWORD, make_line, make_peer
-from warmline.domain.matching import Presence
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.domain.matching import ContactView, Presence
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_a_peer_signs_in_goes_available_then_on_break(
     # On break the peer is not offered anything: a call that arrives now waits.
     now = time.time()
     arrival = engine.arrive(
-        ArrivingContact(uuid.uuid4().hex, _line_of(runtime), "voice", None, "en", 0, now), now
+        ContactView(uuid.uuid4().hex, _line_of(runtime), "voice", None, "en", 0, now), now
     )
     assert arrival.offers == [] and engine.presence(peer_id) is Presence.BREAK
 
@@ -76,7 +76,7 @@ def test_the_live_queue_updates_by_itself(page: Page, live_url: str, runtime: Ru
     expect(page.locator("#queue-empty")).to_be_visible()
     now = time.time()
     RoutingEngine(runtime.redis).arrive(
-        ArrivingContact(uuid.uuid4().hex, _line_of(runtime), "sms", None, "en", 0, now - 20), now
+        ContactView(uuid.uuid4().hex, _line_of(runtime), "sms", None, "en", 0, now - 20), now
     )
     # No reload: the poll brings it in within a few seconds.
     expect(page.locator("table.queue")).to_contain_text("Text", timeout=60_000)
@@ -206,7 +206,7 @@ def test_wrap_up_and_report_abuse_work_by_keyboard(
         session.add(Contact(id=contact_id, line_id=_line_of(runtime), channel="voice",
                             caller_hash="ab" * 32, arrived_at=datetime.now(UTC)))
     now = time.time()
-    arrival = engine.arrive(ArrivingContact(contact_id, _line_of(runtime), "voice", None, "en", 0, now), now)
+    arrival = engine.arrive(ContactView(contact_id, _line_of(runtime), "voice", None, "en", 0, now), now)
     engine.accept(arrival.offers[0].offer_id, now)
     expect(page.locator("#presence-status")).to_have_text("You're with a caller", timeout=60_000)
     page.locator("#report-abuse-open").focus()

@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from tests.browser.conftest import SCREENSHOTS, VENDOR
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from warmline.domain.matching import ContactView
 from warmline.models import Block, Contact, Line, Shift
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.admin.coverage import send_coverage_gap_notices
@@ -87,7 +87,7 @@ def _seed(runtime: Runtime) -> tuple[int, int, int]:
     routing.set_presence(runtime, robin, routing.Presence.AVAILABLE, time.time())
     for _ in range(2):
         stamp = time.time()
-        [offer] = routing.contact_arrived(runtime, ArrivingContact(
+        [offer] = routing.contact_arrived(runtime, ContactView(
             uuid.uuid4().hex, line, "voice", None, "en", 0, stamp), stamp).offers
         routing.accept_offer(runtime, offer.offer_id, stamp)
         routing.complete_contact(runtime, offer.contact_id, stamp)

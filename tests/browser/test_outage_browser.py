@@ -18,8 +18,8 @@ from werkzeug.serving import make_server
 
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import clean_database, make_test_settings
-from tests.e2e.test_voice_degraded import _free_port, own_redis
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from tests.support.redis_servers import free_port, own_redis
 from warmline.app import create_app
 from warmline.runtime import build_runtime, set_process_runtime
 
@@ -34,7 +34,7 @@ POLL_WAIT_MS = 20_000  # a few of the dashboard's 4 s polls
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """The app on a free port, on a Redis of its own that the test may stop and start."""
-    redis_port = _free_port()
+    redis_port = free_port()
     settings = make_test_settings(database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
     with own_redis(redis_port):
         runtime = build_runtime(settings)

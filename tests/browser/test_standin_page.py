@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.e2e.conftest import LiveWarmline, running_warmline
+from tests.support.live import LiveWarmline, running_warmline
 from warmline.simulate.wiring import add_peer_phones
 
 pytestmark = pytest.mark.browser

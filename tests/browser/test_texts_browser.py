@@ -9,16 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, SCREENSHOTS
-from tests.e2e.texts.conftest import (  # noqa: F401 - fixtures used by name
-    LINE_NUMBER,
-    TextWorld,
-    app_server,
-    new_number,
-    settings,
-    standin,
-    world,
-)
+from tests.e2e.conftest import world  # noqa: F401 - the fixture
 from tests.support.dashboard import PASSWORD
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 
 pytestmark = pytest.mark.browser
 

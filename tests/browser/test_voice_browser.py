@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline, live  # noqa: F401 - the fixture
+from tests.e2e.conftest import live  # noqa: F401 - the fixture
 from tests.support.dashboard import PASSWORD
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from warmline.services.accounts.users import set_password
 
 pytestmark = pytest.mark.browser

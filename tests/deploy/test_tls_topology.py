@@ -19,7 +19,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,9 +34,10 @@ from sqlalchemy import select
 
 from config import Settings, load_settings
 from tests.conftest import clean_database
-from tests.e2e.conftest import LINE, ROSTER, SAM, SPEED
 from tests.support.dashboard import PASSWORD, make_peer
 from tests.support.jobs import JobPump
+from tests.support.live import LINE, ROSTER, SAM, SPEED
+from tests.support.redis_servers import free_port
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text
@@ -85,12 +85,6 @@ class Topology:
             peer_id = session.scalars(select(Peer.id).where(Peer.email == email)).one()
         value = routing.routing_engine(self.runtime).presence(peer_id)
         return value.value if value else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -143,7 +137,7 @@ def _wait_until_ready(url: str, cert: Path, processes: dict[str, subprocess.Pope
 def topology(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     workdir = tmp_path_factory.mktemp("tls")
     cert, key = _self_signed_certificate(workdir)
-    web_port, https_port, http_port = _free_port(), _free_port(), _free_port()
+    web_port, https_port, http_port = free_port(), free_port(), free_port()
     public_url = f"https://localhost:{https_port}"
     standin = Standin(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, speed=SPEED).start()
     app_env = {

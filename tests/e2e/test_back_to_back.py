@@ -4,7 +4,7 @@ waiting caller reaches them."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from warmline.services import routing
 
 RECOVERY = {"For Substance use recovery": "1"}

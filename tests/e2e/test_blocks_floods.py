@@ -9,8 +9,8 @@ import html
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.dashboard import form_csrf, make_admin_without_peer, sign_in
+from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline.models import AuditEntry, Block
 
 CALLER = "+15005550021"

@@ -3,53 +3,22 @@ misses end as "callback failed"; the number is erased either way."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
-from warmline.models import CallbackAttempt, CallbackRequest, Contact
+from tests.support.callbacks import (
+    CALLBACK_QUESTION,
+    CALLER,
+    ask_for_callback,
+    contact_outcome,
+    request_of,
+    sweep,
+)
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
+from warmline.models import CallbackAttempt
 from warmline.services.callbacks import placing as callbacks
 from warmline.services.peers import dashboard
 from warmline.standin import Phone
-
-CALLER = "+12125550142"
-ASK_FOR_CALLBACK = {
-    "For Substance use recovery": "1",
-    "To be called back instead, press 1": "1",
-    "To use it, press 1": "1",
-    "as soon as a peer is free, press 1": "1",
-}
-CALLBACK_QUESTION = "Press 1 for the call back you asked for"
-
-
-def ask_for_callback(live: LiveWarmline, *, message_ok: bool = False) -> int:
-    """A caller waits for recovery with nobody available and asks to be called back."""
-    press = {**ASK_FOR_CALLBACK, "Press 1 for yes": "1" if message_ok else "2"}
-    call = live.standin.caller(CALLER, press=press).dial(LINE)
-    call.wait_until_heard("A peer will call you back", timeout=60)
-    call.wait_until_ended(timeout=60)
-    with live.runtime.sessions() as session:
-        return session.scalars(select(CallbackRequest.id)).one()
-
-
-def request_of(live: LiveWarmline, callback_id: int) -> CallbackRequest:
-    with live.runtime.sessions() as session:
-        request = session.get(CallbackRequest, callback_id)
-        assert request is not None
-        return request
-
-
-def contact_outcome(live: LiveWarmline, callback_id: int) -> str | None:
-    with live.runtime.sessions() as session:
-        request = session.get(CallbackRequest, callback_id)
-        contact = session.get(Contact, request.contact_id) if request else None
-        return contact.outcome if contact else None
-
-
-def sweep(live: LiveWarmline) -> callbacks.SweepReport:
-    return callbacks.place_due_callbacks(live.runtime, datetime.now(UTC))
 
 
 def test_a_callback_rings_the_peer_first_then_the_caller_and_bridges_them(
@@ -130,7 +99,7 @@ def test_voicemail_hears_only_the_neutral_words_and_only_when_allowed(
 
 def test_a_peer_who_takes_a_callback_on_the_dashboard_is_the_one_rung(
         live: LiveWarmline) -> None:
-    from tests.e2e.conftest import LEE
+    from tests.support.live import LEE
 
     live.import_roster(ROSTER)
     callback_id = ask_for_callback(live)

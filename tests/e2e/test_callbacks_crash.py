@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import ROSTER, SAM, LiveWarmline, running_warmline
-from tests.e2e.test_callbacks import CALLBACK_QUESTION, CALLER, ask_for_callback, request_of, sweep
+from tests.support.callbacks import CALLBACK_QUESTION, CALLER, ask_for_callback, request_of, sweep
 from tests.support.jobs import JobPump
+from tests.support.live import ROSTER, SAM, LiveWarmline, running_warmline
 from tests.support.services import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

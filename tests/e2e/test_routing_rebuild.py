@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.jobs import run_jobs
+from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline.domain.matching import Presence
 from warmline.services import routing
 from warmline.standin import Phone

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import clean_database
-from tests.e2e.conftest import BACKUP, LINE, ROSTER, SAM, LiveWarmline, running_warmline
 from tests.support.jobs import JobPump
+from tests.support.live import BACKUP, LINE, ROSTER, SAM, LiveWarmline, running_warmline
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.models import CallbackAttempt, CallbackRequest
 from warmline.routing.engine import RoutingEngine

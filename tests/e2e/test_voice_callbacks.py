@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, running_warmline
+from tests.support.live import LINE, ROSTER, SAM, running_warmline
 from warmline.models import ContactEvent
 from warmline.standin import CallbackOrder, CallbackPolicy
 

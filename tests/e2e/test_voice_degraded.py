@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
-import redis as redis_lib
 from sqlalchemy import make_url
 
-from tests.e2e.conftest import BACKUP, LINE, ROSTER, SAM, running_warmline
+from tests.support.live import BACKUP, LINE, ROSTER, SAM, running_warmline
+from tests.support.redis_servers import free_port, own_redis
 from tests.support.services import throwaway_postgres_database
 from warmline.migrations.runner import upgrade_database
 
 CALLER = "+15005550006"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis_lib.Redis(port=port, socket_connect_timeout=0.2)
-    deadline = time.monotonic() + 30  # a guard against a server that never starts, not a speed bound
-    while True:
-        try:
-            client.ping()
-            break
-        except redis_lib.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def _assert_routes_normally(live, number: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +37,7 @@ def _assert_takes_backup_route(live, number: str) -> None:  # type: ignore[no-un
 def test_redis_stopped_mid_shift_sends_callers_to_the_backup_line_then_recovers(
     database_url: str, tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     with own_redis(port) as first, running_warmline(
         database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{port}/0") as live:
         live.import_roster(ROSTER)

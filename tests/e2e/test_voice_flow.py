@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import BACKUP, CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import BACKUP, CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline.voice.state import CallState
 
 CALLER = "+15005550006"

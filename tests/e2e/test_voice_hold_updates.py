@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from warmline.domain.matching import Presence
 from warmline.services import routing
 

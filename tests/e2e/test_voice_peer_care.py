@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.dashboard import post_form, sign_in
+from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline.models import Block
 from warmline.services.accounts.users import set_password
 

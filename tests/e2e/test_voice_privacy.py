@@ -9,7 +9,7 @@ import pytest
 from rq import Queue
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
 
-from tests.e2e.conftest import LEE, LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
 from warmline.logs import NumberMaskingFilter
 from warmline.queues import QueueName

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_DATA_KEY, TEST_SECRET_KEY
 
 

@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.workers import add_line, add_peer, add_shift, run_jobs
-from warmline.domain.matching import LineRules, Presence
+from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import PeerActivity, PeerActivityDay
 from warmline.queues import QueueName
-from warmline.routing.engine import ArrivingContact, PeerProfile
+from warmline.routing.engine import PeerProfile
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.dispatchers import install_dispatchers
 from warmline.services.peers import hours as peer_activity
+from warmline.wiring import install_dispatchers
 
 DAY = date(2026, 3, 10)
 
@@ -29,7 +29,7 @@ def at(clock: str) -> float:
 
 
 def _contact(runtime: Runtime, line: int, cid: str, channel: str, clock: str) -> str:
-    arrival = routing.contact_arrived(runtime, ArrivingContact(
+    arrival = routing.contact_arrived(runtime, ContactView(
         cid, line, channel, None, "en", 0, at(clock)), at(clock))
     [offer] = arrival.offers
     return offer.offer_id

@@ -24,11 +24,10 @@ from tests.conftest import REPO_ROOT, clean_database, make_test_settings
 from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.redis_servers import FAILOVER_GUARD_SECONDS, SentinelGroup, sentinel_group, wait_until
 from tests.support.workers import worker_environment as _worker_environment
-from warmline.domain.matching import VOICE, Presence
+from warmline.domain.matching import VOICE, ContactView, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services import routing
 from warmline.services.upkeep import recovery
@@ -103,9 +102,9 @@ def _connected_in_sql(runtime: Runtime, cid: str, line_id: int, peer_id: int) ->
                             answered_at=now))
 
 
-def _caller(cid: str, line_id: int) -> ArrivingContact:
+def _caller(cid: str, line_id: int) -> ContactView:
     now = time.time()
-    return ArrivingContact(cid, line_id, VOICE, "recovery", "en", 0, now)
+    return ContactView(cid, line_id, VOICE, "recovery", "en", 0, now)
 
 
 def _sql_presences(runtime: Runtime) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,12 @@ from tests.support.roster import EXAMPLE, dump_tables, import_text, normalised
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.roster.exporter import dump_roster, export_roster
-from warmline.roster.schema import InvalidRosterError
+from warmline.roster.schema import (
+    LINE_COLUMNS,
+    LINE_CONVERTED_FIELDS,
+    InvalidRosterError,
+    RosterLine,
+)
 from warmline.roster.validate import parse_roster
 from warmline.runtime import Runtime, build_runtime
 
@@ -30,6 +36,12 @@ def export_text(runtime: Runtime) -> str:
 
 def with_second_line(roster_text: str) -> str:
     return roster_text.replace("\nexperiences:", SECOND_LINE + "\nexperiences:", 1)
+
+
+def test_every_roster_line_field_is_a_line_column_once() -> None:
+    fields = [f.name for f in dataclasses.fields(RosterLine)]
+    assert sorted(LINE_COLUMNS + LINE_CONVERTED_FIELDS) == sorted(fields)
+    assert all(column in Line.__table__.columns for column in fields)
 
 
 def test_import_then_export_round_trips(runtime: Runtime) -> None:

@@ -7,9 +7,9 @@ import itertools
 import pytest
 from redis import Redis
 
-from warmline.domain.matching import SMS, VOICE, LineRules, Outlook, PeerLoad, Presence
+from warmline.domain.matching import SMS, VOICE, ContactView, LineRules, Outlook, PeerLoad, Presence
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import LapseReason, OffReason
 
 T0 = 1_700_000_000.0
@@ -42,8 +42,8 @@ def arrive(engine: RoutingEngine, at: float, *, experience: str | None = "recove
            channel: str = VOICE, line_id: int = 1, priority: int = 0, language: str = "en",
            contact_id: str | None = None, any_peer: bool = False):  # type: ignore[no-untyped-def]
     cid = contact_id or f"c{next(_ids)}"
-    return engine.arrive(ArrivingContact(cid, line_id, channel, experience, language, priority,
-                                         at, any_peer), at)
+    return engine.arrive(ContactView(cid, line_id, channel, experience, language, priority,
+                                     at, any_peer), at)
 
 
 def test_arrival_takes_an_offer_for_the_longest_idle_matching_peer(engine: RoutingEngine) -> None:
@@ -274,7 +274,7 @@ def test_racing_engines_never_double_offer(routing_redis: Redis) -> None:
         client = (Redis(connection_pool=routing_redis.connection_pool)
                   if isinstance(routing_redis, Redis) else routing_redis)
         return len(RoutingEngine(client).arrive(
-            ArrivingContact(f"race{n}", 1, VOICE, "recovery", "en", 0, T0 + n), T0 + 20).offers)
+            ContactView(f"race{n}", 1, VOICE, "recovery", "en", 0, T0 + n), T0 + 20).offers)
 
     with ThreadPoolExecutor(8) as pool:
         assert sum(pool.map(one, range(40))) == 1

@@ -22,11 +22,11 @@ from tests.conftest import REPO_ROOT
 from tests.support.jobs import run_jobs
 from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.workers import worker_environment
-from warmline.domain.matching import VOICE, LineRules, Presence
+from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine, RoutingStateLostError
+from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -111,7 +111,7 @@ def test_every_routing_script_and_read_refuses_an_empty_redis(redis_client: Redi
         lambda: engine.set_presence(1, Presence.AVAILABLE, now),
         lambda: engine.extend_wrap_up(1, now + 60, now),
         lambda: engine.end_wrap_up(1, now),
-        lambda: engine.arrive(ArrivingContact("c1", 1, VOICE, None, "en", 0, now), now),
+        lambda: engine.arrive(ContactView("c1", 1, VOICE, None, "en", 0, now), now),
         lambda: engine.choose_any("c1", now),
         lambda: engine.requeue("c1", now, experience=None),
         lambda: engine.withdraw("c1", now),
@@ -148,7 +148,7 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     # The first operation after the loss meets it, rebuilds, then runs: here a new caller.
     now = time.time()
     arrival = routing.contact_arrived(
-        runtime, ArrivingContact("third", line_id, VOICE, "veteran", "en", 0, now), now)
+        runtime, ContactView("third", line_id, VOICE, "veteran", "en", 0, now), now)
 
     engine = routing.routing_engine(runtime)
     assert arrival.state == "waiting"
@@ -178,7 +178,7 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     # A recovery caller goes to Ada, the one available peer, and the offer id names this
     # Redis's generation, so no offer of the lost Redis can be mistaken for it.
     arrival = routing.contact_arrived(
-        runtime, ArrivingContact("fourth", line_id, VOICE, "recovery", "en", 0, now), now)
+        runtime, ContactView("fourth", line_id, VOICE, "recovery", "en", 0, now), now)
     [offer] = arrival.offers
     generation = runtime.redis.get(keys.state_marker())
     assert offer.peer_id == ids["ada"] and generation is not None
@@ -213,12 +213,13 @@ def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: 
     ids = _world(runtime)
     _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
     now = time.time()
-    routing.contact_arrived(runtime, ArrivingContact("texter", ids["line"], "sms", "recovery",
-                                                     "en", 0, now), now)
+    routing.contact_arrived(runtime, ContactView("texter", ids["line"], "sms", "recovery",
+                                                 "en", 0, now), now)
     runtime.redis.set(data_keys.dashboard_heartbeat(ids["ada"]), "1")
     offer = Offer("gen-1", "texter", ids["ada"], ids["line"], "sms", "recovery", "en", now + 60)
-    texts_conversation.offer_to_dashboard(runtime, offer, now)
-    texts_conversation.offer_to_dashboard(runtime, offer, now)  # a retried job: still one outcome
+    at = datetime.fromtimestamp(now, UTC)
+    texts_conversation.offer_to_dashboard(runtime, offer, at)
+    texts_conversation.offer_to_dashboard(runtime, offer, at)  # a retried job: still one outcome
     assert routing.routing_engine(runtime).contact_state("texter") is None
     run_jobs(runtime.redis, [QueueName.EVENTS])
     with runtime.sessions() as session:
@@ -253,7 +254,7 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
 
     def arrive(n: int) -> None:
         try:
-            routing.contact_arrived(runtime, ArrivingContact(
+            routing.contact_arrived(runtime, ContactView(
                 f"race{n}", ids["line"], VOICE, "veteran", "en", 0, now + n), now + n)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

@@ -7,9 +7,9 @@ import time
 from rq import SimpleWorker
 
 from tests.support.offers import recording_offers
-from warmline.domain.matching import VOICE, LineRules, Presence
+from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.queues import QueueName
-from warmline.routing.engine import ArrivingContact, PeerProfile
+from warmline.routing.engine import PeerProfile
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -27,8 +27,8 @@ def test_offers_go_to_the_channel_dispatcher_and_misses_are_told(runtime: Runtim
     with recording_offers() as recorder:
         now = time.time()
         _peer_ready(runtime, 1, now)
-        routing.contact_arrived(runtime, ArrivingContact("a1", 1, VOICE, "recovery", "en", 0,
-                                                         now), now)
+        routing.contact_arrived(runtime, ContactView("a1", 1, VOICE, "recovery", "en", 0,
+                                                     now), now)
         assert recorder.offers == []  # nobody available yet
         routing.set_presence(runtime, 1, Presence.AVAILABLE, now)
         [offer] = recorder.offers
@@ -43,7 +43,7 @@ def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
     _peer_ready(runtime, 1, now)
     routing.set_presence(runtime, 1, Presence.AVAILABLE, now)
     arrival = routing.contact_arrived(
-        runtime, ArrivingContact("j1", 1, VOICE, "recovery", "en", 0, now), now)
+        runtime, ContactView("j1", 1, VOICE, "recovery", "en", 0, now), now)
     routing.accept_offer(runtime, arrival.offers[0].offer_id, now)
     end = routing.complete_contact(runtime, "j1", now)
     assert end.presence_after == Presence.WRAP_UP

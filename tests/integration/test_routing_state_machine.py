@@ -23,7 +23,7 @@ from warmline.domain.matching import (
     plan_matches,
 )
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import LapseReason
 
 STRESS = os.environ.get("WARMLINE_STRESS") == "1"
@@ -101,8 +101,8 @@ class RoutingMachine(RuleBasedStateMachine):
         cid = f"c{self.next_id:03d}"
         self.known.add(cid)
         at = self.tick()
-        contact = ArrivingContact(cid, line, channel, experience, language, priority, at,
-                                  any_peer)
+        contact = ContactView(cid, line, channel, experience, language, priority, at,
+                              any_peer)
         waiting = [v for c in self.engine.waiting_contact_ids()
                    if (v := self.engine.contact_view(c)) and v.line_id == line]
         expected = plan_matches([*waiting, self.as_view(contact)], self.views(), LINES)
@@ -110,7 +110,7 @@ class RoutingMachine(RuleBasedStateMachine):
         assert [(o.contact_id, o.peer_id) for o in taken] == expected
 
     @staticmethod
-    def as_view(contact: ArrivingContact) -> ContactView:
+    def as_view(contact: ContactView) -> ContactView:
         return ContactView(contact.contact_id, contact.line_id, contact.channel,
                            contact.experience, contact.language, contact.priority,
                            contact.arrived_at, contact.accepts_any_peer)

@@ -19,9 +19,9 @@ from redis import Redis
 
 from tests.support.redis_servers import cluster_client, startup_nodes_of
 from tests.support.services import TEST_REDIS_URL
-from warmline.domain.matching import SMS, VOICE, LineRules, Presence
+from warmline.domain.matching import SMS, VOICE, ContactView, LineRules, Presence
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import LapseReason
 
 PROCESSES = 4
@@ -109,7 +109,7 @@ def _worker(index: int, seed: int, target: Target, results: multiprocessing.Queu
         roll = rng.random()
         if mine and roll < 0.35:
             cid = mine.pop()
-            engine.arrive(ArrivingContact(
+            engine.arrive(ContactView(
                 cid, rng.choice([1, 2]), rng.choice([VOICE, VOICE, SMS]),
                 rng.choice(["recovery", "veteran", "grief", None]),
                 rng.choice(["en", "en", "es"]), rng.choice([0, 0, 0, 2]), now,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,15 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.redis_servers import free_port
 from tests.support.services import TEST_REDIS_URL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(url: str, deadline: float) -> requests.Response | None:
@@ -38,7 +32,7 @@ def _wait_for(url: str, deadline: float) -> requests.Response | None:
 
 @pytest.mark.slow
 def test_the_run_command_serves_the_whole_thing(tmp_path: Path) -> None:
-    port, standin_port = _free_port(), _free_port()
+    port, standin_port = free_port(), free_port()
     env = {**os.environ, "PORT": str(port), "STANDIN_PORT": str(standin_port),
            "REDIS_URL": TEST_REDIS_URL, "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance")}
     env.pop("DATABASE_URL", None)  # the default: a SQLite file in the instance folder

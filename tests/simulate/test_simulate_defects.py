@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.support.workers import add_contact, add_line, add_peer
-from warmline.domain.matching import Presence
+from warmline.domain.matching import ContactView, Presence
 from warmline.models import ContactEvent, EventKind
 from warmline.routing import keys as routing_keys
-from warmline.routing.engine import ArrivingContact, PeerProfile
+from warmline.routing.engine import PeerProfile
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.simulate.metrics import collect_figures
@@ -49,7 +49,7 @@ def test_the_wrap_up_under_a_compressed_clock_is_divided_by_the_speed_without_ro
                                  frozenset({"voice"}), 1), now)
     engine.set_on_shift(line_id, [peer_id], now)
     engine.set_presence(peer_id, Presence.AVAILABLE, now)
-    arrival = engine.arrive(ArrivingContact("c1", line_id, "voice", None, "en", 0, now), now)
+    arrival = engine.arrive(ContactView("c1", line_id, "voice", None, "en", 0, now), now)
     (offer,) = arrival.offers
     assert engine.accept(offer.offer_id, now + 1).accepted
     ended = engine.complete("c1", now + 10)

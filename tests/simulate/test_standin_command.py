@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.redis_servers import free_port
 from tests.support.services import TEST_REDIS_URL
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(url: str) -> Any:
@@ -30,7 +24,7 @@ def _get(url: str) -> Any:
 
 
 def test_configure_lines_provisions_the_demo_line_and_rings_peers_on_the_page(tmp_path: Path) -> None:
-    app_port, port = _free_port(), _free_port()
+    app_port, port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "WARMLINE_ENV": "development",
            "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"), "REDIS_URL": TEST_REDIS_URL,
            "WARMLINE_PUBLIC_URL": f"http://127.0.0.1:{app_port}",

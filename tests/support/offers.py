@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from warmline.domain.matching import VOICE
 from warmline.routing.results import Offer, PeerOff
+from warmline.runtime import Runtime
 from warmline.services import routing
 
 
@@ -16,10 +17,10 @@ class OfferRecorder:
         self.offers: list[Offer] = []
         self.offs: list[PeerOff] = []
 
-    def dispatch(self, offer: Offer) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
         self.offers.append(offer)
 
-    def notify_off(self, peer_off: PeerOff) -> None:
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None:
         self.offs.append(peer_off)
 
 

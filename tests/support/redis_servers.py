@@ -1,4 +1,4 @@
-"""Throwaway redis-server processes for tests: a Sentinel group and a Redis Cluster.
+"""Throwaway redis-server processes for tests: a Sentinel group, a Redis Cluster, a bare server.
 
 Each server runs on a free port of its own, keeps its files in the test's temporary directory
 (nothing is saved to disk: no RDB, no AOF) and is stopped by the context manager that started
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from redis import Redis
 from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
@@ -233,3 +234,28 @@ def cluster_client(nodes: RedisClusterNodes | list[tuple[str, int]]) -> RedisClu
 
 def startup_nodes_of(client: RedisCluster) -> list[tuple[str, int]]:
     return [(node.host, int(node.port)) for node in client.get_primaries()]
+
+
+@contextlib.contextmanager
+def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A bare redis-server on `port` (no persistence) for as long as the block runs: tests stop
+    and start it to take Redis away from a running app."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = Redis(port=port, socket_connect_timeout=0.2)
+    deadline = time.monotonic() + 30  # a guard against a server that never starts, not a speed bound
+    while True:
+        try:
+            client.ping()
+            break
+        except RedisConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

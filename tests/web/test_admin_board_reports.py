@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from tests.support.admin import load_example, sign_in_admin, text
 from tests.support.dashboard import make_peer, sign_in
+from warmline.domain.matching import ContactView
 from warmline.models import ContactEvent, DailyAggregate, Line, Peer
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.admin.reports import parse_range
 
@@ -37,8 +38,8 @@ def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
     engine = RoutingEngine(runtime.redis)
     now = time.time()
     calm, urgent = uuid.uuid4().hex, uuid.uuid4().hex
-    engine.arrive(ArrivingContact(calm, line_id, "voice", "veteran", "en", 0, now - 200), now)
-    engine.arrive(ArrivingContact(urgent, line_id, "sms", None, "en", 5, now - 20), now)
+    engine.arrive(ContactView(calm, line_id, "voice", "veteran", "en", 0, now - 200), now)
+    engine.arrive(ContactView(urgent, line_id, "sms", None, "en", 5, now - 20), now)
     page = text(client.get("/admin/board/live"))
     assert page.index("Need support") < page.index("Waiting now") < page.index('id="board-peers"')
     assert "Robin" in page.split('id="support-alerts"')[1].split("</ul>")[0]

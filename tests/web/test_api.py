@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 
 from tests.support.dashboard import api_csrf, make_admin_without_peer, make_line, make_peer, sign_in
 from warmline import keys
+from warmline.domain.matching import ContactView
 from warmline.models import CallbackRequest
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.peers import dashboard as service
 
@@ -93,7 +94,7 @@ def test_queue_counts_only_the_peers_lines_and_no_identity(client: FlaskClient, 
     engine = RoutingEngine(runtime.redis)
     now = time.time()
     for line_id in (line, other):
-        engine.arrive(ArrivingContact(uuid.uuid4().hex, line_id, "sms", None, "en", 0, now - 42), now)
+        engine.arrive(ContactView(uuid.uuid4().hex, line_id, "sms", None, "en", 0, now - 42), now)
     body = client.get("/api/queue").get_json()
     assert body == {"waiting": [{
         "line_id": line, "line_name": "Main line", "experience_key": None, "experience": "Anyone",

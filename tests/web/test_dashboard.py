@@ -21,9 +21,9 @@ from tests.support.dashboard import (
     sign_in,
 )
 from warmline import keys
-from warmline.domain.matching import Presence
+from warmline.domain.matching import ContactView, Presence
 from warmline.models import AuditEntry, Block, CallbackRequest, Contact
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.peers import dashboard as service
 from warmline.services.peers import support as support_service
@@ -36,7 +36,7 @@ def _arrive(runtime: Runtime, line_id: int, *, channel: str = "voice",
     contact_id = uuid.uuid4().hex
     now = time.time()
     RoutingEngine(runtime.redis).arrive(
-        ArrivingContact(contact_id, line_id, channel, experience, "en", 0, now - waited), now
+        ContactView(contact_id, line_id, channel, experience, "en", 0, now - waited), now
     )
     return contact_id
 
@@ -107,7 +107,7 @@ def test_wrap_up_shows_a_timer_and_i_need_more_time_extends_it(
     engine = RoutingEngine(runtime.redis)
     now = time.time()
     contact_id = uuid.uuid4().hex
-    arrival = engine.arrive(ArrivingContact(contact_id, line, "voice", None, "en", 0, now), now)
+    arrival = engine.arrive(ContactView(contact_id, line, "voice", None, "en", 0, now), now)
     assert arrival.offers and arrival.offers[0].peer_id == peer_id
     assert engine.accept(arrival.offers[0].offer_id, now).accepted
     page = page_text(client, "/dashboard")
@@ -136,7 +136,7 @@ def test_end_and_report_abuse_blocks_the_caller_for_30_days(
     with runtime.sessions.begin() as session:
         session.add(Contact(id=contact_id, line_id=line, channel="voice", caller_hash=caller_hash,
                             arrived_at=datetime.now(UTC)))
-    arrival = engine.arrive(ArrivingContact(contact_id, line, "voice", None, "en", 0, now), now)
+    arrival = engine.arrive(ContactView(contact_id, line, "voice", None, "en", 0, now), now)
     engine.accept(arrival.offers[0].offer_id, now)
     page = post_text(client, "/dashboard/report-abuse")
     assert "cannot reach the line for 30 days" in page

@@ -13,10 +13,9 @@ from sqlalchemy import update
 
 from tests.support.dashboard import make_line, make_peer, page_text, post_text, sign_in
 from warmline import keys
-from warmline.domain.matching import Presence
+from warmline.domain.matching import ContactView, Presence
 from warmline.models import Line
 from warmline.queues import QueueName
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.peers import rest
@@ -32,7 +31,7 @@ def _limited_peer(client: FlaskClient, runtime: Runtime, limit: int = 2) -> int:
     post_text(client, "/dashboard/presence", presence="available")
     for _ in range(limit):
         now = time.time()
-        arrival = routing.contact_arrived(runtime, ArrivingContact(
+        arrival = routing.contact_arrived(runtime, ContactView(
             uuid.uuid4().hex, line, "voice", None, "en", 0, now), now)
         [offer] = arrival.offers
         assert routing.accept_offer(runtime, offer.offer_id, now).accepted

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
 from tests.support.twiml_schema import assert_valid_voice_twiml
+from warmline.domain.matching import ContactView
 from warmline.models import AuditEntry, Block, Contact, Line
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature
 
@@ -165,7 +166,7 @@ def test_end_and_report_abuse_of_a_withheld_caller_blocks_nobody_else(
                                            "presence": "available"})
     engine = RoutingEngine(runtime.redis)
     now = time.time()
-    arrival = engine.arrive(ArrivingContact(contact.id, line_id, "voice", None, "en", 0, now), now)
+    arrival = engine.arrive(ContactView(contact.id, line_id, "voice", None, "en", 0, now), now)
     engine.accept(arrival.offers[0].offer_id, now)
     page = peer.post("/dashboard/report-abuse", data={"csrf_token": form_csrf(peer, "/dashboard")},
                      follow_redirects=True).get_data(as_text=True)

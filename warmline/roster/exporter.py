@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from warmline.crypto import DataKeys
 from warmline.models import Experience, Line, Peer, Shift
 from warmline.roster.schema import (
+    LINE_COLUMNS,
     ROSTER_VERSION,
     Opening,
     Roster,
@@ -92,32 +93,13 @@ def export_roster(session: Session, keys: DataKeys) -> Roster:
 
 def _line(row: Line) -> RosterLine:
     return RosterLine(
-        number=row.number,
-        name=row.name,
-        timezone=row.timezone,
-        active=row.active,
+        **{column: getattr(row, column) for column in LINE_COLUMNS},
         languages=tuple(row.languages),
         hours=tuple(
             Opening(tuple(o["days"]), _clock(o["open"]), _clock(o["close"])) for o in row.hours
         ),
         closed_dates=tuple(sorted(date.fromisoformat(d) for d in row.closed_dates)),
-        crisis_number=row.crisis_number,
-        backup_number=row.backup_number,
-        max_wait_seconds=row.max_wait_seconds,
-        max_call_minutes=row.max_call_minutes,
-        daily_contact_limit=row.daily_contact_limit,
-        wrap_up_seconds=row.wrap_up_seconds,
-        callbacks=row.callbacks,
-        share_peer_first_name=row.share_peer_first_name,
-        calls_while_texting=row.calls_while_texting,
-        retention_days=row.retention_days,
         greeting=dict(row.greeting),
-        back_to_back_limit=row.back_to_back_limit,
-        flood_caller_limit=row.flood_caller_limit,
-        flood_line_limit=row.flood_line_limit,
-        swap_approval=row.swap_approval,
-        target_answer_seconds=row.target_answer_seconds,
-        target_share=row.target_share,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from warmline.crypto import DataKeys
 from warmline.models import AuditEntry, Experience, Line, Peer, Shift, User
 from warmline.roster.schema import (
+    LINE_COLUMNS,
     ExistingExperience,
     ExistingRows,
     Roster,
@@ -155,33 +156,14 @@ def _hhmm(value: time) -> str:
 def line_values(line: RosterLine) -> dict[str, Any]:
     """A validated roster line as the Line row's column values (the admin forms use it too)."""
     return {
-        "number": line.number,
-        "name": line.name,
-        "active": line.active,
-        "timezone": line.timezone,
+        **{column: getattr(line, column) for column in LINE_COLUMNS},
         "languages": list(line.languages),
         "hours": [
             {"days": list(o.days), "open": _hhmm(o.open), "close": _hhmm(o.close)}
             for o in line.hours
         ],
         "closed_dates": [d.isoformat() for d in line.closed_dates],
-        "crisis_number": line.crisis_number,
-        "backup_number": line.backup_number,
-        "max_wait_seconds": line.max_wait_seconds,
-        "max_call_minutes": line.max_call_minutes,
-        "daily_contact_limit": line.daily_contact_limit,
-        "wrap_up_seconds": line.wrap_up_seconds,
-        "callbacks": line.callbacks,
-        "share_peer_first_name": line.share_peer_first_name,
-        "calls_while_texting": line.calls_while_texting,
-        "retention_days": line.retention_days,
         "greeting": dict(line.greeting),
-        "back_to_back_limit": line.back_to_back_limit,
-        "flood_caller_limit": line.flood_caller_limit,
-        "flood_line_limit": line.flood_line_limit,
-        "swap_approval": line.swap_approval,
-        "target_answer_seconds": line.target_answer_seconds,
-        "target_share": line.target_share,
     }
 
 

@@ -146,6 +146,19 @@ class RosterLine:
     target_share: float = DEFAULT_TARGET_SHARE  # service_target.share
 
 
+# The roster line's fields that are Line columns of the same name and value, in both directions
+# (the importer writes them, the exporter reads them back); `LINE_CONVERTED_FIELDS` change shape
+# on the way (tuples and dates in the roster, lists and strings in the row).
+LINE_COLUMNS: tuple[str, ...] = (
+    "number", "name", "active", "timezone", "crisis_number", "backup_number", "max_wait_seconds",
+    "max_call_minutes", "daily_contact_limit", "wrap_up_seconds", "callbacks",
+    "share_peer_first_name", "calls_while_texting", "retention_days", "back_to_back_limit",
+    "flood_caller_limit", "flood_line_limit", "swap_approval", "target_answer_seconds",
+    "target_share",
+)
+LINE_CONVERTED_FIELDS: tuple[str, ...] = ("languages", "hours", "closed_dates", "greeting")
+
+
 @dataclass(frozen=True)
 class RosterExperience:
     key: str

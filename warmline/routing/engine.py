@@ -18,7 +18,7 @@ The API the rest of the app uses (services call it; nothing else touches routing
     engine.set_presence(peer_id, Presence.AVAILABLE | BREAK | OFF, now) -> PresenceChange
     engine.extend_wrap_up(peer_id, until, now) -> WrapUpChange       # "I need more time"
     engine.end_wrap_up(peer_id, now) -> WrapUpChange                 # only once it is due
-    engine.arrive(ArrivingContact(...), now) -> Arrival              # verdict + offers taken
+    engine.arrive(ContactView(...), now) -> Arrival                  # verdict + offers taken
     engine.choose_any(contact_id, now) -> Arrival
     engine.requeue(contact_id, now, priority=, experience=) -> Arrival  # texts: keeps arrival
     engine.withdraw(contact_id, now) -> ContactEnd                   # left, transferred, callback
@@ -149,18 +149,6 @@ class PeerProfile:
     languages: frozenset[str]
     channels: frozenset[str]
     max_texts: int
-
-
-@dataclass(frozen=True)
-class ArrivingContact:
-    contact_id: str
-    line_id: int
-    channel: str
-    experience: str | None
-    language: str
-    priority: int
-    arrived_at: float
-    accepts_any_peer: bool = False
 
 
 def _s(value: Any) -> str:
@@ -326,7 +314,7 @@ class RoutingEngine:
         on, so it must differ from any earlier one (a random token)."""
         self.redis.set(keys.state_marker(), generation)
 
-    def restore_connection(self, contact: ArrivingContact, peer_id: int, accepted_at: float,
+    def restore_connection(self, contact: ContactView, peer_id: int, accepted_at: float,
                            now: float) -> bool:
         """Rebuild only: a contact still live with its peer is connected again."""
         return bool(self._run(
@@ -337,7 +325,7 @@ class RoutingEngine:
             repr(float(accepted_at)),
             given=[keys.contact(contact.contact_id), *_peer_keys(peer_id)]))
 
-    def restore_offer(self, contact: ArrivingContact, offer_id: str, peer_id: int,
+    def restore_offer(self, contact: ContactView, offer_id: str, peer_id: int,
                       expires_at: float, now: float) -> bool:
         """Rebuild only: a call offer whose peer's phone is still ringing is pending again, so
         their "1" is taken and nobody else is rung for the caller."""
@@ -418,7 +406,7 @@ class RoutingEngine:
 
     # Contacts -----------------------------------------------------------------------------
 
-    def arrive(self, contact: ArrivingContact, now: float,
+    def arrive(self, contact: ContactView, now: float,
                limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
         raw = self._run(
             "arrive", now, contact.contact_id, contact.line_id, contact.channel,
@@ -665,4 +653,4 @@ class RoutingEngine:
         )
 
 
-__all__ = ["ANY_EXPERIENCE", "ArrivingContact", "PeerProfile", "RoutingEngine", "RoutingStateLostError"]
+__all__ = ["ANY_EXPERIENCE", "PeerProfile", "RoutingEngine", "RoutingStateLostError"]

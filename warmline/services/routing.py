@@ -3,9 +3,10 @@
 Matching runs on events, never by polling: a contact arrives, a peer becomes available, an
 offer ends, a wrap-up ends. Each service below calls the engine, then runs a pass on the lines
 concerned and hands every offer taken to the `OfferDispatcher` registered for its channel (voice:
-ring the peer by REST through an RQ job; texts: show it on the dashboard). They are registered
-at app and worker start (`services.dispatchers.install_dispatchers`); with none registered, an
-offer is held until it lapses (the sweeper expires it, which counts as the peer's miss).
+ring the peer by REST through an RQ job; texts: show it on the dashboard), with the runtime and
+`now` of the service that took it. They are registered at app and worker start by the
+composition root (`warmline.wiring.install_dispatchers`); with none registered, an offer is held
+until it lapses (the sweeper expires it, which counts as the peer's miss).
 
 Peers set off by the engine (two misses in a row, the end of their shift) are told through a
 `PeerNotifier`; the default, `LoggingPeerNotifier`, sends nothing: it logs one INFO line with the
@@ -26,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline import jobs, keys
-from warmline.domain.matching import LineRules, Presence
+from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.routing import defaults
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import (
     AcceptResult,
     Arrival,
@@ -59,19 +60,19 @@ class OfferDispatcher(Protocol):
 
     Raises nothing: a dispatcher that cannot deliver lets the offer lapse (sweeper)."""
 
-    def dispatch(self, offer: Offer) -> None: ...
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None: ...
 
 
 class PeerNotifier(Protocol):
     """Tells a peer the engine set them off (by text: `TextPeerNotifier`)."""
 
-    def notify_off(self, peer_off: PeerOff) -> None: ...
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None: ...
 
 
 class LoggingPeerNotifier:
     """The default: sends nothing, logs the peer id and reason at INFO (never a number)."""
 
-    def notify_off(self, peer_off: PeerOff) -> None:
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None:
         log.info("peer %s set off (%s); would tell them by text", peer_off.peer_id,
                  peer_off.reason.value)
 
@@ -116,14 +117,14 @@ def register_dispatcher(channel: str, dispatcher: OfferDispatcher | None) -> Non
         _dispatchers[channel] = dispatcher
 
 
-def dispatch_offers(offers: Iterable[Offer]) -> None:
+def dispatch_offers(runtime: Runtime, offers: Iterable[Offer], now: float) -> None:
     for offer in offers:
         dispatcher = _dispatchers.get(offer.channel)
         if dispatcher is None:
             log.info("offer %s (%s) held: no dispatcher for its channel yet", offer.offer_id,
                      offer.channel)
             continue
-        dispatcher.dispatch(offer)
+        dispatcher.dispatch(runtime, offer, now)
 
 
 def routing_engine(runtime: Runtime) -> RoutingEngine:
@@ -150,8 +151,9 @@ def record_presence(runtime: Runtime, peer_id: int, presence: Presence, now: flo
         session.commit()
 
 
-def notify_peer(notifier: PeerNotifier | None, peer_off: PeerOff) -> None:
-    (notifier or _default_notifier).notify_off(peer_off)
+def notify_peer(runtime: Runtime, notifier: PeerNotifier | None, peer_off: PeerOff,
+                now: float) -> None:
+    (notifier or _default_notifier).notify_off(runtime, peer_off, now)
 
 
 def _presence_fact(runtime: Runtime, peer_id: int | None, presence: Presence | None,
@@ -174,7 +176,7 @@ def _notify(notifier: PeerNotifier | None, offs: Iterable[PeerOff | None], runti
     for peer_off in offs:
         if peer_off is not None:
             record_presence(runtime, peer_off.peer_id, Presence.OFF, now)
-            notify_peer(notifier, peer_off)
+            notify_peer(runtime, notifier, peer_off, now)
 
 
 def run_match_pass(runtime: Runtime, line_id: int, now: float) -> list[Offer]:
@@ -184,7 +186,7 @@ def run_match_pass(runtime: Runtime, line_id: int, now: float) -> list[Offer]:
     for _ in range(MAX_PASSES_PER_EVENT):
         offers = engine.match_pass(line_id, now)
         taken.extend(offers)
-        dispatch_offers(offers)
+        dispatch_offers(runtime, offers, now)
         if len(offers) < defaults.MAX_OFFERS_PER_PASS:
             break
     return taken
@@ -322,10 +324,10 @@ def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
 # Contacts and offers ----------------------------------------------------------------------
 
 
-def contact_arrived(runtime: Runtime, contact: ArrivingContact, now: float) -> Arrival:
+def contact_arrived(runtime: Runtime, contact: ContactView, now: float) -> Arrival:
     """A contact joins the queue; the verdict says what to tell them."""
     arrival = routing_engine(runtime).arrive(contact, now)
-    dispatch_offers(arrival.offers)
+    dispatch_offers(runtime, arrival.offers, now)
     if len(arrival.offers) >= defaults.MAX_OFFERS_PER_PASS:
         run_match_pass(runtime, contact.line_id, now)
     return arrival
@@ -333,7 +335,7 @@ def contact_arrived(runtime: Runtime, contact: ArrivingContact, now: float) -> A
 
 def choose_any(runtime: Runtime, contact_id: str, now: float) -> Arrival:
     arrival = routing_engine(runtime).choose_any(contact_id, now)
-    dispatch_offers(arrival.offers)
+    dispatch_offers(runtime, arrival.offers, now)
     return arrival
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from warmline.clock import utc_now
 from warmline.models import Experience, Peer
 from warmline.routing import keys as routing_keys
 from warmline.services import routing
@@ -298,9 +299,9 @@ class Shift:
 
     def _peer_text_offers(self, peer: SimPeer, now: float) -> None:
         runtime = self.system.runtime
-        wall = time.time()
+        wall = utc_now()
         store = conversations.conversation_store(runtime)
-        for offer_id in store.peer_offer_ids(peer.peer_id, wall):
+        for offer_id in store.peer_offer_ids(peer.peer_id, wall.timestamp()):
             found = store.offer(offer_id)
             if found is None:
                 continue
@@ -354,9 +355,9 @@ class Shift:
         if due:
             conversation.replies_due = [at for at in conversation.replies_due if at > now]
             conversations.send_reply(runtime, peer_id, contact_id,
-                                     "I hear you. I've been there too. Tell me more?", time.time())
+                                     "I hear you. I've been there too. Tell me more?", utc_now())
         if conversation.close_at is not None and now >= conversation.close_at:
-            conversations.close_by_peer(runtime, peer_id, contact_id, time.time())
+            conversations.close_by_peer(runtime, peer_id, contact_id, utc_now())
             conversation.texter.done = True
             del self.conversations[contact_id]
 
@@ -381,7 +382,7 @@ class Shift:
         for managed in self.managed:
             if not managed.call.leg.final:
                 managed.call.hang_up()
-        wall = time.time()
+        wall = utc_now()
         for contact_id, conversation in list(self.conversations.items()):
             conversations.close_by_peer(self.system.runtime, conversation.peer.peer_id, contact_id, wall)
         self.conversations.clear()

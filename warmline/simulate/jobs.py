@@ -1,4 +1,8 @@
-"""RQ workers in threads of the simulator's process: the Procfile's worker and worker_low, in miniature."""
+"""RQ workers in threads of the simulator's process: the Procfile's worker and worker_low, in miniature.
+
+Product code, not a test helper: `python -m warmline simulate` runs its shift on these pumps
+(`simulate/harness.py` LiveSystem) and the soak checks its queues are drained with `queued_jobs`;
+the tests reuse them through `tests/support/jobs.py`."""
 
 from __future__ import annotations
 

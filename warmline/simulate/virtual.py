@@ -24,10 +24,10 @@ from typing import Any
 
 from redis import Redis
 
-from warmline.domain.matching import LineRules, Outlook, Presence
+from warmline.domain.matching import ContactView, LineRules, Outlook, Presence
 from warmline.domain.schedule import is_line_open
 from warmline.routing import keys as routing_keys
-from warmline.routing.engine import ArrivingContact, RoutingEngine
+from warmline.routing.engine import RoutingEngine
 from warmline.routing.results import Arrival as EngineArrival
 from warmline.routing.results import ContactEnd, LapseReason, Offer, OffReason, PeerOff
 from warmline.runtime import make_redis
@@ -288,7 +288,7 @@ class VirtualShift:
         self.at(self.now + self.line.max_wait_seconds, lambda: self._deadline(contact))
 
     def _enter(self, contact: VirtualContact, experience: str | None) -> EngineArrival:
-        result = self.engine.arrive(ArrivingContact(
+        result = self.engine.arrive(ContactView(
             contact_id=contact.contact_id, line_id=LINE_ID, channel=contact.arrival.channel,
             experience=experience, language=self.line.language, priority=0,
             arrived_at=self.epoch(contact.queued_at), accepts_any_peer=experience is None),

@@ -23,7 +23,6 @@ from warmline.models import CallbackRequest, Contact, Line, Peer
 from warmline.queues import SLOW_QUEUES, URGENT_QUEUES
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.dispatchers import install_dispatchers
 from warmline.simulate.harness import (
     HOLD_AUDIO_SECONDS,
     WEBHOOK_DEADLINE_WALL_SECONDS,
@@ -57,6 +56,7 @@ from warmline.soak.tally import (
 )
 from warmline.soak.tls import TlsFront
 from warmline.standin import Standin
+from warmline.wiring import install_dispatchers
 
 log = logging.getLogger(__name__)
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

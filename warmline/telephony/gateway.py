@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,14 +146,18 @@ def _provider_errors() -> Iterator[None]:
 
 
 class TwilioRecords:
-    """ProviderRecords on the gateway's own REST client (Twilio or the stand-in).
+    """ProviderRecords on the gateway's own REST clients (Twilio or the stand-in).
 
     Unlike the gateway's, every failure here is one (a record already gone included): retention
     counts what it could not remove.
     """
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, client: Callable[[], Client]) -> None:
+        self._client_of_thread = client
+
+    @property
+    def _client(self) -> Client:
+        return self._client_of_thread()
 
     def list_calls_before(self, number: str, before: datetime) -> list[str]:
         sids: set[str] = set()
@@ -193,11 +199,30 @@ def _client(settings: Settings) -> Client:
 
 
 class RestTwilioGateway:
-    """twilio-python against TWILIO_API_URL (Twilio itself, or the local stand-in)."""
+    """twilio-python against TWILIO_API_URL (Twilio itself, or the local stand-in).
+
+    One gateway serves every thread of a process, but each thread gets its own twilio `Client`:
+    twilio-python's HTTP client keeps the response it is about to return on itself
+    (`TwilioHttpClient._test_only_last_response`), so two threads sharing one can each be handed
+    the other's answer (a call's status read as another call's). A forked process makes its own
+    too, so no pooled socket crosses a fork.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self._client = _client(settings)
-        self.records: ProviderRecords = TwilioRecords(self._client)
+        self._settings = settings
+        self._local = threading.local()
+        self.records: ProviderRecords = TwilioRecords(self._client_of_thread)
+
+    def _client_of_thread(self) -> Client:
+        made: tuple[int, Client] | None = getattr(self._local, "client", None)
+        if made is None or made[0] != os.getpid():
+            made = (os.getpid(), _client(self._settings))
+            self._local.client = made
+        return made[1]
+
+    @property
+    def _client(self) -> Client:
+        return self._client_of_thread()
 
     def create_call(
         self, *, to: str, from_: str, url: str, status_callback: str,

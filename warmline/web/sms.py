@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, request
 
 from warmline.clock import utc_now
@@ -41,5 +39,5 @@ def message_status() -> str:
     form = StatusForm.parse(request.form.to_dict())
     texts_conversation.handle_status(
         current_runtime(), request.args.get("contact", ""), request.args.get("seq", ""),
-        status=form.status, error_code=form.error_code, now=time.time())
+        status=form.status, error_code=form.error_code, now=utc_now())
     return messaging_twiml.empty()

@@ -7,11 +7,11 @@ sees only the offers made to them and the conversations they hold; never a numbe
 from __future__ import annotations
 
 import re
-import time
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from warmline.clock import utc_now
 from warmline.services.texts import conversation as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -34,7 +34,7 @@ def _refused(refusal: service.Refusal) -> ResponseReturnValue:
 @bp.get("")
 @peer_required
 def list_texts() -> ResponseReturnValue:
-    return jsonify(service.list_peer_texts(current_runtime(), signed_in_peer_id(), time.time()))
+    return jsonify(service.list_peer_texts(current_runtime(), signed_in_peer_id(), utc_now()))
 
 
 @bp.post("/offers/<offer_id>/accept")
@@ -42,7 +42,7 @@ def list_texts() -> ResponseReturnValue:
 def accept(offer_id: str) -> ResponseReturnValue:
     if not _OFFER_ID.match(offer_id):
         return _error(404, "No such text offer for you.")
-    refusal = service.accept_offer(current_runtime(), signed_in_peer_id(), offer_id, time.time())
+    refusal = service.accept_offer(current_runtime(), signed_in_peer_id(), offer_id, utc_now())
     return _refused(refusal) if refusal else jsonify(accepted=True)
 
 
@@ -51,7 +51,7 @@ def accept(offer_id: str) -> ResponseReturnValue:
 def decline(offer_id: str) -> ResponseReturnValue:
     if not _OFFER_ID.match(offer_id):
         return _error(404, "No such text offer for you.")
-    refusal = service.decline_offer(current_runtime(), signed_in_peer_id(), offer_id, time.time())
+    refusal = service.decline_offer(current_runtime(), signed_in_peer_id(), offer_id, utc_now())
     return _refused(refusal) if refusal else jsonify(declined=True)
 
 
@@ -64,7 +64,7 @@ def reply(contact_id: str) -> ResponseReturnValue:
     if not isinstance(body, dict) or set(body) != {"body"} or not isinstance(body["body"], str):
         return _error(400, 'send {"body": "your reply"}')
     result = service.send_reply(current_runtime(), signed_in_peer_id(), contact_id, body["body"],
-                                time.time())
+                                utc_now())
     if isinstance(result, service.Refusal):
         return _refused(result)
     seq, segments = result
@@ -77,5 +77,5 @@ def close(contact_id: str) -> ResponseReturnValue:
     if not _CONTACT_ID.match(contact_id):
         return _error(404, "This conversation is not open for you.")
     refusal = service.close_by_peer(current_runtime(), signed_in_peer_id(), contact_id,
-                                    time.time())
+                                    utc_now())
     return _refused(refusal) if refusal else jsonify(closed=True)

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
-from tests.e2e.conftest import LINE, ROSTER, SAM, LiveWarmline
 from tests.support.dashboard import PASSWORD, make_admin_without_peer
+from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from warmline.domain.matching import Presence
 from warmline.models import Contact, ContactEvent, Line
 from warmline.services import routing

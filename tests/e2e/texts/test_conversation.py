@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from config.text_policy import TextPolicy
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
 from warmline.services.texts import conversation as texts_conversation
@@ -182,9 +183,10 @@ def test_a_close_while_the_database_is_down_changes_nothing_and_the_retry_record
     outage = dataclasses.replace(world.runtime, engine=down, sessions=sessionmaker(down))
     peer_id = world.peers["ria"]
     with pytest.raises(OperationalError):
-        texts_conversation.close_by_peer(outage, peer_id, contact_id, time.time())
+        texts_conversation.close_by_peer(outage, peer_id, contact_id, datetime.now(UTC))
     assert world.conversation("ria", contact_id) is not None  # still open: nothing changed
-    assert texts_conversation.close_by_peer(world.runtime, peer_id, contact_id, time.time()) is None
+    assert texts_conversation.close_by_peer(world.runtime, peer_id, contact_id,
+                                           datetime.now(UTC)) is None
     world.wait_text(texter, "This conversation is closed")
 
     def ended() -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from tests.e2e.texts.conftest import LINE_NAME, TextWorld, new_number
+from tests.support.text_world import LINE_NAME, TextWorld, new_number
 from warmline.models import Peer, User
 from workers.schedule_jobs import send_coverage_report
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from tests.e2e.texts.conftest import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from tests.support.dashboard import form_csrf
+from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Peer, User
 from warmline.routing.engine import RoutingEngine

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 from tests.support.workers import release_scheduled
 from warmline.jobs import SEND_TEXTS
 from warmline.logs import MASK

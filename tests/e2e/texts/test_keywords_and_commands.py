@@ -7,8 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.texts.conftest import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
+from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact, OptOut
 from warmline.texts.words import STOP_WORDS
 

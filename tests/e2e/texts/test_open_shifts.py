@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from tests.e2e.texts.conftest import LINE_NAME, ZONE, TextWorld, new_number
 from tests.support.dashboard import form_csrf
+from tests.support.text_world import LINE_NAME, ZONE, TextWorld, new_number
 from warmline.models import AuditEntry, Line, OpenShift, Peer, Shift, User
 
 

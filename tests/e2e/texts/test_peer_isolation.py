@@ -3,7 +3,7 @@ conversation, whatever ids they send."""
 
 from __future__ import annotations
 
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 
 
 def test_another_peers_offer_and_conversation_are_out_of_reach(world: TextWorld) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.texts.conftest import LINE_NAME, LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.routing.engine import RoutingEngine
 from warmline.services.texts.peer_texts import TextPeerNotifier
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
 from tests.support.privacy import assert_absent, number_forms, sql_dump
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact
 from warmline.routing.engine import RoutingEngine
 from warmline.standin import sign

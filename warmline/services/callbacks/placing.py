@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from warmline import jobs
-from warmline.domain.matching import Presence
+from warmline.domain.matching import ContactView, Presence
 from warmline.models import (
     CallbackAttempt,
     CallbackRequest,
@@ -49,9 +49,8 @@ from warmline.models import (
     Outcome,
     Peer,
 )
-from warmline.routing.engine import ArrivingContact
 from warmline.routing.results import LapseReason, Offer
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice.peer import VoiceOfferDispatcher
@@ -114,12 +113,12 @@ class CallbackAwareDispatcher:
     def __init__(self, inner: routing.OfferDispatcher | None = None) -> None:
         self.inner = inner or VoiceOfferDispatcher()
 
-    def dispatch(self, offer: Offer) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
         callback_id = callback_of_routing_id(offer.contact_id)
         if callback_id is None:
-            self.inner.dispatch(offer)
+            self.inner.dispatch(runtime, offer, now)
             return
-        jobs.RING_CALLBACK_PEER.enqueue(process_runtime(), offer.offer_id, callback_id, offer.peer_id,
+        jobs.RING_CALLBACK_PEER.enqueue(runtime, offer.offer_id, callback_id, offer.peer_id,
                                         job_id=f"callback-ring-{offer.offer_id}")
 
 
@@ -234,7 +233,7 @@ def place_callback(runtime: Runtime, callback_id: int, now: datetime) -> bool:
         if routing.routing_engine(runtime).contact_state(rid) is not None:
             return False  # already waiting for a peer, or offered
         request.status = CallbackStatus.IN_PROGRESS.value
-        arriving = ArrivingContact(
+        arriving = ContactView(
             contact_id=rid, line_id=request.line_id, channel="voice",
             experience=request.experience_key, language=request.language, priority=0,
             arrived_at=request.created_at.timestamp() if request.created_at else now.timestamp(),

@@ -21,7 +21,7 @@ class EndReportedContact:
 
     def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None:
         if channel == "sms":
-            close_conversation(self.runtime, contact_id, now.timestamp(), reason="abuse")
+            close_conversation(self.runtime, contact_id, now, reason="abuse")
             return
         with self.runtime.sessions() as session:
             contact = session.get(Contact, contact_id)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,7 +22,7 @@ from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcom
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import PeerProfile
 from warmline.routing.results import LapseReason, Offer
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact
 from warmline.services.events import record_contact_event
@@ -61,14 +60,10 @@ def conversation_store(runtime: Runtime) -> ConversationStore:
     return ConversationStore(runtime.redis, runtime.keys, text_policy(runtime).content_seconds)
 
 
-def _at(now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC)
-
-
-def note(runtime: Runtime, conversation: Conversation, kind: EventKind, now: float, *,
+def note(runtime: Runtime, conversation: Conversation, kind: EventKind, now: datetime, *,
          peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None) -> None:
     record_contact_event(runtime, contact_id=conversation.contact_id, kind=kind,
-                         line_id=conversation.line_id, channel="sms", at=_at(now),
+                         line_id=conversation.line_id, channel="sms", at=now,
                          caller_hash=conversation.caller_hash,
                          experience_key=conversation.experience, peer_id=peer_id, detail=detail)
 
@@ -82,10 +77,10 @@ class Refusal:
 # --------------------------------------------------------------------------- sending
 
 
-def queue_text(runtime: Runtime, contact_id: str, body: str, now: float, *, by: str) -> int:
+def queue_text(runtime: Runtime, contact_id: str, body: str, now: datetime, *, by: str) -> int:
     """Number an outbound text and hand it to the sender job (ids only in the job)."""
     store = conversation_store(runtime)
-    seq = store.queue_outbound(contact_id, body, now, by=by,
+    seq = store.queue_outbound(contact_id, body, now.timestamp(), by=by,
                                segments=count_segments(body).segments)
     jobs.SEND_TEXTS.enqueue(runtime, contact_id, job_id=f"text-send-{contact_id}-{seq}")
     return seq
@@ -95,7 +90,7 @@ class SenderBusyError(TelephonyError):
     """Another job is sending this conversation's texts; this one retries shortly."""
 
 
-def send_pending(runtime: Runtime, contact_id: str, now: float) -> int:
+def send_pending(runtime: Runtime, contact_id: str, now: datetime) -> int:
     """Send the conversation's queued texts in order, each at most once; returns how many.
 
     A text whose send was claimed by a job that then died is never sent again (shown as
@@ -169,7 +164,7 @@ _STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", 
 
 
 def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: str,
-                  error_code: str, now: float) -> None:
+                  error_code: str, now: datetime) -> None:
     """Twilio's message status callback: forward-only delivery state; 21610 closes."""
     seq = parse_whole_number(seq_text)
     if seq is None or status not in _STATUSES:
@@ -188,8 +183,9 @@ def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: s
 class TextOfferDispatcher:
     """Shows a text offer on the peer's dashboard; a closed dashboard takes no texts."""
 
-    def dispatch(self, offer: Offer) -> None:
-        offer_to_dashboard(process_runtime(), offer, time.time())
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+        # Routing's use-cases count in epoch seconds (services/routing.py); texts in datetimes.
+        offer_to_dashboard(runtime, offer, datetime.fromtimestamp(now, UTC))
 
 
 def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | None:
@@ -207,14 +203,15 @@ def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | No
                            frozenset(peer.languages), frozenset(channels), peer.max_texts)
 
 
-def offer_to_dashboard(runtime: Runtime, offer: Offer, now: float) -> None:
+def offer_to_dashboard(runtime: Runtime, offer: Offer, now: datetime) -> None:
+    epoch = now.timestamp()
     if not dashboard_is_open(runtime.redis, offer.peer_id):
         # The peer may still take calls; they stop taking texts until their dashboard opens,
         # and the text goes to the next peer (not a miss: nobody was there to miss it).
         profile = _profile(runtime, offer.peer_id, texts=False)
         if profile is not None:
-            routing.routing_engine(runtime).sync_peer(profile, now)
-        routing.lapse_offer(runtime, offer.offer_id, LapseReason.NO_DASHBOARD, now)
+            routing.routing_engine(runtime).sync_peer(profile, epoch)
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.NO_DASHBOARD, epoch)
         return
     store = conversation_store(runtime)
     conversation = store.get(offer.contact_id)
@@ -222,14 +219,14 @@ def offer_to_dashboard(runtime: Runtime, offer: Offer, now: float) -> None:
         # Its content and the texter's number are gone (Redis came back empty after the
         # rebuild read SQL): no peer could answer it, so it ends rather than being offered
         # round the team for ever (found by `warmline soak`).
-        routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, now)
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, epoch)
         _end_lost_text(runtime, offer.contact_id, now)
         return
     store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id, offer.expires_at)
     note(runtime, conversation, EventKind.OFFERED, now, peer_id=offer.peer_id)
 
 
-def restore_text_channel(runtime: Runtime, peer_id: int, now: float) -> None:
+def restore_text_channel(runtime: Runtime, peer_id: int, now: datetime) -> None:
     """The peer's dashboard is open (its pane is polling): texts may be offered again."""
     raw = runtime.redis.hget(routing_keys.peer(peer_id), "channels")
     if raw is None or b"sms" in raw:
@@ -237,24 +234,25 @@ def restore_text_channel(runtime: Runtime, peer_id: int, now: float) -> None:
     profile = _profile(runtime, peer_id, texts=True)
     if profile is None or "sms" not in profile.channels:
         return
+    epoch = now.timestamp()
     engine = routing.routing_engine(runtime)
-    engine.sync_peer(profile, now)
-    view = engine.peer_view(peer_id, now)
+    engine.sync_peer(profile, epoch)
+    view = engine.peer_view(peer_id, epoch)
     for line_id in sorted(view.working_lines if view else ()):
-        routing.run_match_pass(runtime, line_id, now)
+        routing.run_match_pass(runtime, line_id, epoch)
 
 
-def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> Refusal | None:
+def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -> Refusal | None:
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
         return Refusal("No such text offer for you.", 404)
     contact_id = found[0]
-    result = routing.accept_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
+    result = routing.accept_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     if not result.accepted:
         return Refusal("Too late: this text has gone to someone else or the texter left.", 409)
-    store.accept(contact_id, peer_id, now)
+    store.accept(contact_id, peer_id, now.timestamp())
     conversation = store.get(contact_id)
     if conversation is None:
         return Refusal("This conversation has ended.", 409)
@@ -272,16 +270,17 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> R
     joined = (f"{first}, a peer, has joined and will text you here." if first
               else "A peer has joined and will text you here.")
     queue_text(runtime, contact_id, joined, now, by="line")
-    schedule_idle_check(runtime, contact_id, now + text_policy(runtime).inactivity_seconds)
+    schedule_idle_check(runtime, contact_id,
+                        now + timedelta(seconds=text_policy(runtime).inactivity_seconds))
     return None
 
 
-def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> Refusal | None:
+def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -> Refusal | None:
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
         return Refusal("No such text offer for you.", 404)
-    end = routing.decline_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
+    end = routing.decline_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     conversation = store.get(found[0])
     if end.ended and conversation is not None:
@@ -300,7 +299,7 @@ def _own_open(store: ConversationStore, peer_id: int, contact_id: str) -> Conver
 
 
 def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
-               now: float) -> tuple[int, int] | Refusal:
+               now: datetime) -> tuple[int, int] | Refusal:
     """The peer's reply: (seq, segments), or why not. Over 1,600 characters is refused."""
     store = conversation_store(runtime)
     if _own_open(store, peer_id, contact_id) is None:
@@ -313,18 +312,19 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
         return Refusal(f"Your reply is {count.characters} characters; one text can hold at most "
                        f"{MAX_CHARACTERS:,}. Shorten it or send it in two parts.", 422)
     seq = queue_text(runtime, contact_id, text, now, by="peer")
-    store.touch(contact_id, now)
+    store.touch(contact_id, now.timestamp())
     return seq, count.segments
 
 
-def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str, now: float) -> Refusal | None:
+def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str,
+                  now: datetime) -> Refusal | None:
     if _own_open(conversation_store(runtime), peer_id, contact_id) is None:
         return Refusal("This conversation is not open for you.", 404)
     close_conversation(runtime, contact_id, now, reason="peer", goodbye=GOODBYE_PEER)
     return None
 
 
-def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason: str,
+def close_conversation(runtime: Runtime, contact_id: str, now: datetime, *, reason: str,
                        goodbye: str | None = None, only_if_waiting: bool = False) -> bool:
     """Close once: goodbye queued, routing told (wrap-up after the peer's last text), one
     outcome recorded, content set to expire shortly."""
@@ -341,52 +341,54 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
         contact = session.get(Contact, contact_id)
     if goodbye:
         queue_text(runtime, contact_id, goodbye, now, by="line")
-    if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
+    epoch = now.timestamp()
+    if not store.close(contact_id, epoch, max(MIN_KEEP_SECONDS,
                                             text_policy(runtime).content_seconds_after_close)):
         return False
     notifier = TextPeerNotifier(runtime)
     if conversation.accepted:
-        routing.complete_contact(runtime, contact_id, now, notifier)
+        routing.complete_contact(runtime, contact_id, epoch, notifier)
         outcome = Outcome.CONNECTED
     else:
-        routing.withdraw_contact(runtime, contact_id, now, notifier)
+        routing.withdraw_contact(runtime, contact_id, epoch, notifier)
         outcome = Outcome.OPTED_OUT if reason == "opted_out" else Outcome.ABANDONED
     if contact is not None:
-        finish_contact(runtime, contact, outcome, _at(now), peer_id=conversation.peer_id,
+        finish_contact(runtime, contact, outcome, now, peer_id=conversation.peer_id,
                        detail={"closed_by": reason})
     return True
 
 
-def _end_lost_text(runtime: Runtime, contact_id: str, now: float) -> None:
-    routing.withdraw_contact(runtime, contact_id, now)
+def _end_lost_text(runtime: Runtime, contact_id: str, now: datetime) -> None:
+    routing.withdraw_contact(runtime, contact_id, now.timestamp())
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     if contact is not None:
-        finish_contact(runtime, contact, Outcome.ABANDONED, _at(now),
+        finish_contact(runtime, contact, Outcome.ABANDONED, now,
                        detail={"closed_by": "lost"})
 
 
-def schedule_idle_check(runtime: Runtime, contact_id: str, at: float) -> None:
-    jobs.CLOSE_IF_IDLE.enqueue_at(runtime, _at(at), contact_id, job_id=f"text-idle-{contact_id}")
+def schedule_idle_check(runtime: Runtime, contact_id: str, at: datetime) -> None:
+    jobs.CLOSE_IF_IDLE.enqueue_at(runtime, at, contact_id, job_id=f"text-idle-{contact_id}")
 
 
-def close_if_idle(runtime: Runtime, contact_id: str, now: float) -> bool:
+def close_if_idle(runtime: Runtime, contact_id: str, now: datetime) -> bool:
     """Closes the conversation after the policy's inactivity; otherwise checks again later."""
     conversation = conversation_store(runtime).get(contact_id)
     if conversation is None or not conversation.is_open or not conversation.accepted:
         return False
     due = conversation.last_activity + text_policy(runtime).inactivity_seconds
-    if now < due:
-        schedule_idle_check(runtime, contact_id, due)
+    if now.timestamp() < due:
+        schedule_idle_check(runtime, contact_id, datetime.fromtimestamp(due, UTC))
         return False
     return close_conversation(runtime, contact_id, now, reason="inactivity", goodbye=GOODBYE_IDLE)
 
 
-def close_idle_conversations(runtime: Runtime, now: float) -> int:
+def close_idle_conversations(runtime: Runtime, now: datetime) -> int:
     """Every open conversation past the inactivity limit (repairs a lost scheduled check)."""
     store = conversation_store(runtime)
     return sum(close_if_idle(runtime, cid, now)
-               for cid in store.idle_since(now - text_policy(runtime).inactivity_seconds))
+               for cid in store.idle_since(now.timestamp()
+                                           - text_policy(runtime).inactivity_seconds))
 
 
 # --------------------------------------------------------------------------- the wait's bound
@@ -403,17 +405,19 @@ class WaitCheck(StrEnum):
 OFFERED_GRACE_SECONDS = 60.0
 
 
-def start_wait_bound(runtime: Runtime, contact_id: str, now: float, max_wait_seconds: float) -> None:
+def start_wait_bound(runtime: Runtime, contact_id: str, now: datetime,
+                     max_wait_seconds: float) -> None:
     """A texter's wait is finite like a caller's (DESIGN.md: never stuck on endless hold)."""
-    _look_at_wait(runtime, contact_id, now + max_wait_seconds)
+    _look_at_wait(runtime, contact_id, now.timestamp() + max_wait_seconds)
 
 
 def _look_at_wait(runtime: Runtime, contact_id: str, at: float) -> None:
     conversation_store(runtime).look_at_wait(contact_id, at)
-    jobs.CHECK_TEXT_WAIT.enqueue_at(runtime, _at(at), contact_id, job_id=f"text-wait-{contact_id}")
+    jobs.CHECK_TEXT_WAIT.enqueue_at(runtime, datetime.fromtimestamp(at, UTC), contact_id,
+                                    job_id=f"text-wait-{contact_id}")
 
 
-def check_wait(runtime: Runtime, contact_id: str, now: float) -> WaitCheck:
+def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
     """At the line's max_wait_seconds with no peer: an honest text with the texter's choices
     (ANY, CALLBACK, WAIT) and the crisis numbers. After as long again with no peer and no
     word from the texter: a goodbye, and the contact ends abandoned ("closed_by": "max_wait")."""
@@ -428,45 +432,46 @@ def check_wait(runtime: Runtime, contact_id: str, now: float) -> WaitCheck:
             store.stop_looking_at_wait(contact_id)
             return WaitCheck.DONE
         bound, callbacks = float(line.max_wait_seconds), line.callbacks
+    epoch = now.timestamp()
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
            else max(told, conversation.last_activity) + bound)
     offered = runtime.redis.hget(routing_keys.contact(contact_id), "state") == b"offered"
-    if now < due or offered:
-        _look_at_wait(runtime, contact_id, max(due, now + OFFERED_GRACE_SECONDS) if offered
+    if epoch < due or offered:
+        _look_at_wait(runtime, contact_id, max(due, epoch + OFFERED_GRACE_SECONDS) if offered
                       else due)
         return WaitCheck.LATER
     if told is None:
         if store.claim_flag(contact_id, "told_no_peer"):
-            store.set_fields(contact_id, told_no_peer=repr(now))
+            store.set_fields(contact_id, told_no_peer=repr(epoch))
             label = _experience_labels(runtime).get(conversation.experience or "")
             queue_text(runtime, contact_id, words.no_peer_yet(
                 label, callbacks, minutes=max(1, math.ceil(bound / 60))), now, by="line")
-        _look_at_wait(runtime, contact_id, now + bound)
+        _look_at_wait(runtime, contact_id, epoch + bound)
         return WaitCheck.TOLD
     closed = close_conversation(runtime, contact_id, now, reason="max_wait",
                                 goodbye=GOODBYE_NO_PEER, only_if_waiting=True)
     return WaitCheck.CLOSED if closed else WaitCheck.DONE
 
 
-def check_waits_due(runtime: Runtime, now: float) -> int:
+def check_waits_due(runtime: Runtime, now: datetime) -> int:
     """Every waiting conversation whose bound is due (repairs a lost scheduled check)."""
     return sum(check_wait(runtime, cid, now) in (WaitCheck.TOLD, WaitCheck.CLOSED)
-               for cid in conversation_store(runtime).waits_due(now))
+               for cid in conversation_store(runtime).waits_due(now.timestamp()))
 
 
 # --------------------------------------------------------------------------- risk
 
 
-def raise_risk(runtime: Runtime, conversation: Conversation, now: float) -> bool:
+def raise_risk(runtime: Runtime, conversation: Conversation, now: datetime) -> bool:
     """Priority up (keeping arrival), flag for the peer; True the first time (send 988 once)."""
     store = conversation_store(runtime)
     if not store.claim_flag(conversation.contact_id, "risk"):
         return False
     store.set_fields(conversation.contact_id, risk="1")
     engine = routing.routing_engine(runtime)
-    arrival = engine.requeue(conversation.contact_id, now, priority=RISK_PRIORITY)
-    routing.dispatch_offers(arrival.offers)
+    arrival = engine.requeue(conversation.contact_id, now.timestamp(), priority=RISK_PRIORITY)
+    routing.dispatch_offers(runtime, arrival.offers, now.timestamp())
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:
@@ -494,14 +499,15 @@ def _line_names(runtime: Runtime) -> dict[int, str]:
         return {line.id: line.name for line in session.scalars(select(Line))}
 
 
-def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any]:
+def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, Any]:
     """The peer's text offers and open conversations; never a number."""
     restore_text_channel(runtime, peer_id, now)
+    epoch = now.timestamp()
     store = conversation_store(runtime)
     engine = routing.routing_engine(runtime)
     labels, names = _experience_labels(runtime), _line_names(runtime)
     offers: list[dict[str, Any]] = []
-    for offer_id in store.peer_offer_ids(peer_id, now):
+    for offer_id in store.peer_offer_ids(peer_id, epoch):
         found = store.offer(offer_id)
         conversation = store.get(found[0]) if found else None
         if found is None or conversation is None or conversation.offer_id != offer_id \
@@ -511,7 +517,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any
             "offer_id": offer_id, "contact_id": conversation.contact_id,
             "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
-            "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - now)),
+            "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - epoch)),
         })
     conversations: list[dict[str, Any]] = []
     for contact_id, holder, channel in engine.connections():

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from warmline import jobs
+from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
     CallbackRequest,
@@ -23,7 +24,6 @@ from warmline.models import (
     Peer,
 )
 from warmline.routing import wait_status
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import (
@@ -113,8 +113,7 @@ def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str
         state = routing.routing_engine(runtime).contact_state(conversation.contact_id)
         if state is not None or conversation.accepted:
             return _next_message(runtime, line, conversation, state, form, now=now)
-        conv.close_conversation(runtime, conversation.contact_id, now.timestamp(),
-                                reason="lost")
+        conv.close_conversation(runtime, conversation.contact_id, now, reason="lost")
     return _first_message(runtime, line, caller_hash, form, now)
 
 
@@ -133,7 +132,7 @@ def _stop(runtime: Runtime, line: Line, caller_hash: str, now: datetime) -> str:
     store = conv.conversation_store(runtime)
     contact_id = store.find_open(line.id, caller_hash)
     if contact_id:
-        conv.close_conversation(runtime, contact_id, now.timestamp(), reason="opted_out")
+        conv.close_conversation(runtime, contact_id, now, reason="opted_out")
     return messaging_twiml.empty()
 
 
@@ -151,7 +150,7 @@ def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime)
     for line_id in line_ids:
         contact_id = store.find_open(line_id, caller_hash)
         if contact_id:
-            conv.close_conversation(runtime, contact_id, now.timestamp(), reason="deleted")
+            conv.close_conversation(runtime, contact_id, now, reason="deleted")
     store.erase_texter(caller_hash, line_ids)
     try:
         number = to_e164(from_number)
@@ -211,20 +210,20 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
                  experience=experience, now=epoch, label=_label(contact.id))
     conversation = store.get(contact.id)
     assert conversation is not None  # just made
-    conv.start_wait_bound(runtime, contact.id, epoch, line.max_wait_seconds)
-    _store_inbound(runtime, conversation, form, epoch)
+    conv.start_wait_bound(runtime, contact.id, now, line.max_wait_seconds)
+    _store_inbound(runtime, conversation, form, now)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now,
                detail={"choice": experience or "anyone"})
     risky = words.has_risk_words(form.body, conv.text_policy(runtime).risk_words)
     refresh_line_routing(runtime, line.id, now)
-    arrival = routing.contact_arrived(runtime, ArrivingContact(
+    arrival = routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=line.id, channel="sms", experience=experience,
         language=contact.language, priority=conv.RISK_PRIORITY if risky else 0,
         arrived_at=epoch, accepts_any_peer=experience is None,
     ), epoch)
     note_event(runtime, contact, EventKind.QUEUED, now)
     replies = [words.first_reply(line.name, list(experiences))]
-    if risky and conv.raise_risk(runtime, conversation, epoch):
+    if risky and conv.raise_risk(runtime, conversation, now):
         replies.append(conv.RISK_REPLY)
     replies.append(_wait_words(runtime, line, contact.id, arrival.verdict.outlook.value,
                                chosen.label if chosen else None) or "")
@@ -241,14 +240,15 @@ def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
 
 
 def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,
-                   now: float) -> None:
+                   now: datetime) -> None:
     store = conv.conversation_store(runtime)
+    at = now.timestamp()
     if form.body.strip():
-        store.append(conversation.contact_id, {"dir": "in", "body": form.body, "at": now})
+        store.append(conversation.contact_id, {"dir": "in", "body": form.body, "at": at})
     if form.num_media:
         # Media is never fetched or stored: the peer only learns that it was sent.
         store.append(conversation.contact_id,
-                     {"dir": "note", "body": conv.MEDIA_NOTE, "at": now})
+                     {"dir": "note", "body": conv.MEDIA_NOTE, "at": at})
     conv.note(runtime, conversation, EventKind.MESSAGE_IN, now,
               detail={"media": form.num_media > 0})
 
@@ -258,13 +258,12 @@ def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,
 
 def _next_message(runtime: Runtime, line: Line, conversation: Conversation, state: str | None,
                   form: TextForm, *, now: datetime) -> str:
-    epoch = now.timestamp()
     store = conv.conversation_store(runtime)
-    _store_inbound(runtime, conversation, form, epoch)
-    store.touch(conversation.contact_id, epoch)
+    _store_inbound(runtime, conversation, form, now)
+    store.touch(conversation.contact_id, now.timestamp())
     replies: list[str] = []
     if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
-            and conv.raise_risk(runtime, conversation, epoch):
+            and conv.raise_risk(runtime, conversation, now):
         replies.append(conv.RISK_REPLY)
     if not conversation.accepted and state == "waiting":
         replies.append(_waiting_choice(runtime, line, conversation, form, now) or "")
@@ -297,7 +296,7 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
     chosen = experiences.get(word)
     if chosen is not None and chosen.key != conversation.experience:
         arrival = engine.requeue(conversation.contact_id, epoch, experience=chosen.key)
-        routing.dispatch_offers(arrival.offers)
+        routing.dispatch_offers(runtime, arrival.offers, epoch)
         conv.conversation_store(runtime).set_fields(conversation.contact_id,
                                                     experience=chosen.key)
         with runtime.sessions.begin() as session:
@@ -311,8 +310,7 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
 
 
 def _note_choice(runtime: Runtime, conversation: Conversation, choice: str, now: datetime) -> None:
-    conv.note(runtime, conversation, EventKind.MENU_CHOICE, now.timestamp(),
-              detail={"choice": choice})
+    conv.note(runtime, conversation, EventKind.MENU_CHOICE, now, detail={"choice": choice})
 
 
 def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: datetime) -> str:
@@ -327,7 +325,7 @@ def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: dat
             window_start=now, window_end=now + TEXT_CALLBACK_WINDOW,
             expires_at=now + TEXT_CALLBACK_WINDOW,
         ))
-    conv.note(runtime, conversation, EventKind.CALLBACK_REQUESTED, now.timestamp())
+    conv.note(runtime, conversation, EventKind.CALLBACK_REQUESTED, now)
     routing.withdraw_contact(runtime, conversation.contact_id, now.timestamp())
     # The contact's outcome comes from the callback (connected or failed), not from here.
     store.close(conversation.contact_id, now.timestamp(), conv.MIN_KEEP_SECONDS)

@@ -4,7 +4,6 @@ the engine and the workers send them (set off, shift reminder), from a line's nu
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -253,9 +252,10 @@ class TextPeerNotifier:
         jobs.SEND_PEER_TEXT.enqueue(self.runtime, peer_id, line_id, kind, at_epoch, job_id=job_id,
                                     unique=True)
 
-    def notify_off(self, peer_off: PeerOff) -> None:
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None:
         try:
-            self._enqueue(peer_off.peer_id, None, peer_off.reason.value, int(time.time()))
+            TextPeerNotifier(runtime)._enqueue(peer_off.peer_id, None, peer_off.reason.value,
+                                               int(now))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
 

@@ -48,10 +48,10 @@ from redis import Redis
 from sqlalchemy import select
 
 from warmline import jobs
-from warmline.domain.matching import VOICE, LineRules, Presence
+from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
 from warmline.routing import keys
-from warmline.routing.engine import ArrivingContact, PeerProfile, RoutingEngine, RoutingStateLostError
+from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact
@@ -101,7 +101,7 @@ class _Ring:
 
 @dataclass(frozen=True)
 class _OpenContact:
-    arriving: ArrivingContact
+    arriving: ContactView
     provider_sid: str | None
     peer_id: int | None
     answered_at: float | None
@@ -171,8 +171,8 @@ def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
             presences={peer.id: _presence(peer.presence) for peer in peers},
             contacts=[
                 _OpenContact(
-                    ArrivingContact(c.id, c.line_id or 0, c.channel, c.experience_key,
-                                    c.language, c.priority, _epoch(c.arrived_at), c.any_peer),
+                    ContactView(c.id, c.line_id or 0, c.channel, c.experience_key,
+                                c.language, c.priority, _epoch(c.arrived_at), c.any_peer),
                     c.provider_sid, c.peer_id,
                     _epoch(c.answered_at) if c.answered_at is not None else None, _ring_of(c))
                 for c in open_rows

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.domain.matching import ContactView
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
-from warmline.routing.engine import ArrivingContact
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import (
@@ -29,7 +29,7 @@ from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import is_open, next_opening
 from warmline.services.voice import floods
 from warmline.services.voice.backup_route import backup_routes
-from warmline.services.voice.callback_intake import start_callback_request
+from warmline.services.voice.callback_intake import ORIGIN_CLOSED, callback_question
 from warmline.services.voice.common import (
     CallContext,
     active_experiences,
@@ -41,7 +41,6 @@ from warmline.services.voice.common import (
     transfer,
 )
 from warmline.services.voice.gather import GatherStep
-from warmline.services.voice.wait import ORIGIN_CLOSED
 from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 
 CRISIS_DIGIT = "9"
 ANYONE_DIGIT = "0"
-CALLBACK_DIGIT = "1"
 # How long a duplicate of a call's first request waits for that request to store the contact.
 _RACE_WAIT_SECONDS = 5.0
 
@@ -176,10 +174,6 @@ def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
     return ask(questions.CLOSED_CALLBACK, language, spoken, {"contact": call.contact.id})
 
 
-def _closed_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
-    return start_callback_request(runtime, call, now, origin=ORIGIN_CLOSED)
-
-
 def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No call back asked for: goodbye, with the crisis numbers once more."""
     language = call.language
@@ -188,14 +182,11 @@ def _closed_move_on(runtime: Runtime, call: CallContext, sorry: str, now: dateti
                               text(language, "goodbye"))
 
 
-CLOSED_STEP: GatherStep[CallContext] = GatherStep(
-    prompt=questions.CLOSED_CALLBACK, load=load_contact_call, language=lambda call: call.language,
-    accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
-    answer=_closed_answer, move_on=_closed_move_on,
+CLOSED_STEP = callback_question(
+    questions.CLOSED_CALLBACK, origin=ORIGIN_CLOSED, move_on=_closed_move_on,
     ask_again=lambda runtime, call, sorry: ask(
         questions.CLOSED_CALLBACK, call.language,
         [sorry, text(call.language, "closed_callback")], {"contact": call.contact.id}),
-    gone=lambda: goodbye("en"),
 )
 
 
@@ -308,7 +299,7 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
         call.line.id, language, key, key is None))
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
     refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ArrivingContact(
+    routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
         language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
         accepts_any_peer=key is None,

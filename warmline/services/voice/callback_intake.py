@@ -6,6 +6,7 @@ encrypted in SQL with an expiry; `callbacks.placing` places the call and deletes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from warmline.domain.phone import (
@@ -20,6 +21,7 @@ from warmline.services.contacts import finish_contact, note_event
 from warmline.services.schedules import line_schedule
 from warmline.services.voice.common import (
     CallContext,
+    back_to_queue,
     goodbye,
     leave_routing,
     load_contact_call,
@@ -39,6 +41,37 @@ OPEN_ENDED_WINDOW = timedelta(hours=12)
 USE_CALLER_ID, ENTER_NUMBER = "1", "2"
 WINDOW_SOON, WINDOW_LATER = "1", "2"
 MESSAGE_YES, MESSAGE_NO = "1", "2"
+# "Press 1 to be called back", wherever a call back is offered (hold, deadline, closed hours).
+CALLBACK_DIGIT = "1"
+# Where a call back was asked for: where the caller goes if it cannot be set up.
+ORIGIN_HOLD = "hold"
+ORIGIN_DEADLINE = "deadline"
+ORIGIN_CLOSED = "closed"
+
+
+def asks_for_callback(call: CallContext, digits: str) -> bool:
+    """The keys ask for a call back, and the line places them."""
+    return digits == CALLBACK_DIGIT and call.line.callbacks
+
+
+def callback_question(
+    prompt: Prompt, *, origin: str,
+    ask_again: Callable[[Runtime, CallContext, str], str],
+    move_on: Callable[[Runtime, CallContext, str, datetime], str],
+    otherwise: Callable[[Runtime, CallContext, datetime], str] | None = None,
+) -> GatherStep[CallContext]:
+    """A question whose one key is 1, "call me back": it starts a callback request from
+    `origin`. An answer without it (silence, where the prompt takes silence as an answer) goes
+    `otherwise`; without `otherwise`, every answer starts the request."""
+
+    def answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
+        if otherwise is not None and form.digits != CALLBACK_DIGIT:
+            return otherwise(runtime, call, now)
+        return start_callback_request(runtime, call, now, origin=origin)
+
+    return GatherStep(prompt=prompt, load=load_contact_call, language=_language,
+                      accepts=asks_for_callback, answer=answer, ask_again=ask_again,
+                      move_on=move_on, gone=_gone)
 
 
 def start_callback_request(runtime: Runtime, call: CallContext, now: datetime, *, origin: str,
@@ -118,12 +151,6 @@ def _remember_number(runtime: Runtime, call: CallContext, number: str) -> str:
 
 def _not_set_up(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
     """No number after two misses: the caller goes back where they came from, told so."""
-    from warmline.services.voice.wait import (  # noqa: PLC0415 - voice.wait starts this intake
-        ORIGIN_CLOSED,
-        ORIGIN_HOLD,
-        back_to_queue,
-    )
-
     state = CallState(runtime.redis)
     draft = state.callback_draft(call.contact.id)
     state.drop_callback_draft(call.contact.id)

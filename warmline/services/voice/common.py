@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
+from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.results import LapseReason
@@ -18,6 +19,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.config_cache import config_of
 from warmline.services.contacts import finish_contact, note_event
+from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.voice.backup_route import BackupRoute, backup_routes
 from warmline.telephony.gateway import TelephonyError
 from warmline.voice import twiml
@@ -193,3 +195,19 @@ def degraded_answer(route: BackupRoute | None) -> str:
             route.backup_number, caller_id=route.line_number)
     return twiml.hang_up_with(language, text(language, "degraded"),
                               text(language, "degraded_no_backup"))
+
+
+def back_to_queue(runtime: Runtime, call: CallContext, now: datetime, spoken: list[str],
+                  waited: int) -> str:
+    """The caller returns to their queue in the place they had: routing orders by arrival, and
+    the arrival time is the contact's own; their earlier wait still counts towards the deadline."""
+    contact = call.contact
+    CallState(runtime.redis).add_waited(contact.id, waited)
+    refresh_line_routing(runtime, call.line.id, now)
+    routing.contact_arrived(runtime, ContactView(
+        contact_id=contact.id, line_id=call.line.id, channel="voice",
+        experience=contact.experience_key, language=call.language, priority=contact.priority,
+        arrived_at=contact.arrived_at.timestamp(),
+        accepts_any_peer=contact.any_peer or contact.experience_key is None,
+    ), now.timestamp())
+    return twiml.enqueue(contact.id, call.language, spoken)

@@ -13,7 +13,7 @@ from warmline import jobs
 from warmline.models import Contact, EventKind, Line, Peer
 from warmline.routing import defaults
 from warmline.routing.results import LapseReason, Offer
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
@@ -34,8 +34,8 @@ ACCEPT_DIGIT = "1"
 class VoiceOfferDispatcher:
     """Hands a voice offer to the urgent queue: a worker rings the peer's phone by REST."""
 
-    def dispatch(self, offer: Offer) -> None:
-        jobs.RING_PEER.enqueue(process_runtime(), offer.offer_id, offer.contact_id, offer.peer_id,
+    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+        jobs.RING_PEER.enqueue(runtime, offer.offer_id, offer.contact_id, offer.peer_id,
                                offer.line_id, job_id=f"ring-{offer.offer_id}")
 
 

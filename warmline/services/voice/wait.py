@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from warmline.models import Contact, EventKind, Outcome
-from warmline.routing.engine import ArrivingContact
 from warmline.routing.wait_status import WaitStatus, wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.config_cache import config_of_sessions
 from warmline.services.contacts import finish_contact, note_event
-from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.voice.backup_route import backup_routes
+from warmline.services.voice.callback_intake import (
+    CALLBACK_DIGIT,
+    ORIGIN_DEADLINE,
+    ORIGIN_HOLD,
+    asks_for_callback,
+    callback_question,
+    start_callback_request,
+)
 from warmline.services.voice.common import (
     CallContext,
     cancel_ringing_peer,
@@ -33,15 +39,10 @@ from warmline.voice.prompts import text
 from warmline.voice.state import NO_OUTCOME_ON_HANGUP, CallState
 
 ANY_DIGIT = "0"
-CALLBACK_DIGIT = "1"
 CRISIS_DIGIT = "9"
 CHOICE_CALLBACK = "callback"
 CHOICE_CRISIS = "crisis"
 CHOICE_DEADLINE = "deadline"
-# Where a call back was asked for: where the caller goes if it cannot be set up.
-ORIGIN_HOLD = "hold"
-ORIGIN_DEADLINE = "deadline"
-ORIGIN_CLOSED = "closed"
 
 
 def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime, *,
@@ -112,7 +113,7 @@ def _who_is_there(language: str, status: WaitStatus | None, experience: str | No
 
 
 def _hold_accepts(call: CallContext, digits: str) -> bool:
-    return digits in (ANY_DIGIT, CRISIS_DIGIT) or (digits == CALLBACK_DIGIT and call.line.callbacks)
+    return digits in (ANY_DIGIT, CRISIS_DIGIT) or asks_for_callback(call, digits)
 
 
 def _hold_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
@@ -154,8 +155,6 @@ HOLD_STEP: GatherStep[CallContext] = GatherStep(
 
 def handle_queue_done(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
     """Twilio's <Enqueue action>: the caller left their queue, one way or another."""
-    from warmline.services.voice.callback_intake import start_callback_request  # noqa: PLC0415 - cycle
-
     state = CallState(runtime.redis)
     with runtime.sessions() as session:
         call = load_call(session, contact_id)
@@ -179,22 +178,6 @@ def handle_queue_done(runtime: Runtime, contact_id: str, form: CallForm, now: da
         return transfer(runtime, call, now, crisis=False)
 
 
-def back_to_queue(runtime: Runtime, call: CallContext, now: datetime, spoken: list[str],
-                  waited: int) -> str:
-    """The caller returns to their queue in the place they had: routing orders by arrival, and
-    the arrival time is the contact's own; their earlier wait still counts towards the deadline."""
-    contact = call.contact
-    CallState(runtime.redis).add_waited(contact.id, waited)
-    refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ArrivingContact(
-        contact_id=contact.id, line_id=call.line.id, channel="voice",
-        experience=contact.experience_key, language=call.language, priority=contact.priority,
-        arrived_at=contact.arrived_at.timestamp(),
-        accepts_any_peer=contact.any_peer or contact.experience_key is None,
-    ), now.timestamp())
-    return twiml.enqueue(contact.id, call.language, spoken)
-
-
 def _deadline_question(call: CallContext, sorry: str | None = None) -> str:
     language = call.language
     spoken = [sorry] if sorry else []
@@ -211,22 +194,13 @@ def _deadline(runtime: Runtime, call: CallContext, now: datetime) -> str:
     return _deadline_question(call)
 
 
-def _deadline_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
-    from warmline.services.voice.callback_intake import start_callback_request  # noqa: PLC0415 - cycle
-
-    if form.digits == CALLBACK_DIGIT:
-        return start_callback_request(runtime, call, now, origin=ORIGIN_DEADLINE)
-    return transfer(runtime, call, now, crisis=False)  # silence: what the question promised
-
-
-DEADLINE_STEP: GatherStep[CallContext] = GatherStep(
-    prompt=questions.DEADLINE, load=load_contact_call, language=lambda call: call.language,
-    accepts=lambda call, digits: digits == CALLBACK_DIGIT and call.line.callbacks,
-    answer=_deadline_answer,
+DEADLINE_STEP = callback_question(
+    questions.DEADLINE, origin=ORIGIN_DEADLINE,
+    # silence: what the question promised
+    otherwise=lambda runtime, call, now: transfer(runtime, call, now, crisis=False),
     ask_again=lambda runtime, call, sorry: _deadline_question(call, sorry),
     move_on=lambda runtime, call, sorry, now: transfer(runtime, call, now, crisis=False,
                                                       before=[sorry]),
-    gone=lambda: goodbye("en"),
 )
 
 

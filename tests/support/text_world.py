@@ -1,77 +1,31 @@
-"""A harness for texts end to end: the app on a real port, the Twilio stand-in, RQ in-process."""
+"""Texts end to end: a texting line and its peers over the one harness (tests/support/live.py),
+with jobs run when the test says (`run_jobs`, `settle`)."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rq.scheduler import RQScheduler
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from config import Settings
-from tests.conftest import make_test_settings
 from tests.support.dashboard import PASSWORD, api_csrf, sign_in
+from tests.support.jobs import run_jobs
+from tests.support.live import LiveWarmline
 from warmline.models import Experience, Line, Peer, Shift, User
-from warmline.queues import QueueName
+from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.accounts.users import hash_password
 from warmline.standin import Phone, Standin
-from warmline.worker import MaskingSimpleWorker
 
 LINE_NUMBER = "+15550001000"
 LINE_NAME = "Peer Warmline NYC"
 ZONE = "America/New_York"
-
-
-class _LateApp:
-    """The WSGI server must exist (for its port) before the app's settings can name it."""
-
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
-@pytest.fixture
-def standin() -> Iterator[Standin]:
-    with Standin(speed=20, message_delivery_seconds=0.1) as running:
-        yield running
-
-
-@pytest.fixture
-def app_server() -> Iterator[tuple[BaseWSGIServer, _LateApp]]:
-    late = _LateApp()
-    server = make_server("127.0.0.1", 0, late, threaded=True)
-    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
-    thread.start()
-    yield server, late
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path, standin: Standin,
-             app_server: tuple[BaseWSGIServer, _LateApp]) -> Settings:
-    server, _ = app_server
-    return make_test_settings(
-        database_url, tmp_path,
-        TWILIO_API_URL=standin.url,
-        TWILIO_ACCOUNT_SID=standin.config.account_sid,
-        TWILIO_AUTH_TOKEN=standin.config.auth_token,
-        WARMLINE_PUBLIC_URL=f"http://127.0.0.1:{server.server_port}",
-    )
 
 
 @dataclass
@@ -88,13 +42,7 @@ class TextWorld:
 
     def run_jobs(self) -> None:
         """Work every queue until empty, moving due scheduled jobs (retries, idle checks) in."""
-        names = [q.value for q in QueueName]
-        queues = [self.runtime.queue(q) for q in QueueName]
-        scheduler = RQScheduler(names, connection=self.runtime.redis)
-        scheduler.acquire_locks()
-        scheduler.enqueue_scheduled_jobs()
-        scheduler.release_locks()
-        MaskingSimpleWorker(queues, connection=self.runtime.redis).work(burst=True)
+        run_jobs(self.runtime.redis)
 
     def settle(self, check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
         deadline = time.monotonic() + timeout
@@ -183,16 +131,12 @@ class TextWorld:
                 if e.data.get("number") == phone.number]
 
 
-@pytest.fixture
-def world(runtime: Runtime, standin: Standin,
-          app_server: tuple[BaseWSGIServer, _LateApp]) -> Iterator[TextWorld]:
-    from warmline.app import create_app
-
-    server, late = app_server
-    app = create_app(runtime=runtime)
-    app.config["TESTING"] = True
-    late.app = app
-    url = f"http://127.0.0.1:{server.server_port}"
+def text_world(live: LiveWarmline) -> TextWorld:
+    """A texting line with two experiences on the running system, its number pointed at the app."""
+    runtime = live.runtime
+    # A complete (empty) routing state, as the `runtime` fixture makes for the other tests.
+    RoutingEngine(runtime.redis).mark_state_built("test")
+    live.app.config["TESTING"] = True
     with runtime.sessions.begin() as session:
         session.add_all([
             Experience(key="recovery", label="recovery", digit=1, keyword="RECOVERY"),
@@ -204,8 +148,8 @@ def world(runtime: Runtime, standin: Standin,
         session.add(line)
         session.flush()
         line_id = line.id
-    standin.add_number(LINE_NUMBER, sms_url=url + "/twilio/sms")
-    yield TextWorld(runtime, app, standin, url, line_id)
+    live.standin.add_number(LINE_NUMBER, sms_url=live.url + "/twilio/sms")
+    return TextWorld(runtime, live.app, live.standin, live.url, line_id)
 
 
 def new_number() -> str:

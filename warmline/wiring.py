@@ -1,9 +1,11 @@
-"""Installs, per process, how offers and notices reach peers.
+"""The composition root's wiring: how offers and notices reach peers, installed per process.
 
-Voice offers ring the peer's phone (through an RQ job); text offers appear on their dashboard;
-peers set off by routing are told by text. Called by the app factory and the worker entry
-before any offer can be taken in the process (a forked RQ work horse inherits the registry).
-Idempotent.
+Routing (`services/routing.py`) declares what it needs (an `OfferDispatcher` per channel, a
+`PeerNotifier`, a `RestNotifier`) and hands each the runtime and `now` of the service that made
+the offer; the feature packages implement them. This module, above both, connects them: voice
+offers ring the peer's phone (through an RQ job), text offers appear on their dashboard, peers
+set off by routing are told by text. Called by the app factory and the worker entry before any
+offer can be taken in the process (a forked RQ work horse inherits the registry). Idempotent.
 """
 
 from __future__ import annotations
