@@ -45,6 +45,7 @@ class Conversation:
     closed_at: float | None
     seq: int
     label: str
+    language: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -67,13 +68,13 @@ class ConversationStore:
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,
-               experience: str | None, now: float, label: str) -> None:
+               experience: str | None, now: float, label: str, language: str = "") -> None:
         pipe = self.redis.pipeline()
         pipe.hset(keys.text_conversation(contact_id), mapping={
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
             "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
-            "label": label,
+            "label": label, "language": language,
         })
         pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
                  ex=self.content_seconds)
@@ -98,6 +99,7 @@ class ConversationStore:
             accepted_at=float(h["accepted"]) if h.get("accepted") else None,
             last_activity=float(h.get("last") or 0), closed_at=float(h["closed"]) if h.get(
                 "closed") else None, seq=int(h.get("seq") or 0), label=h.get("label", "Texter"),
+            language=h.get("language", ""),
         )
 
     def number(self, conversation: Conversation) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from config.text_policy import TextPolicy
 from warmline import jobs, keys
+from warmline.catalogs import SOURCE_LANGUAGE, language_name
 from warmline.domain.matching import priority_from_score
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer, Shift
@@ -40,12 +41,16 @@ RISK_PRIORITY = 5
 # Goodbyes must still be sendable when the content expires right after closing.
 MIN_KEEP_SECONDS = 120
 
-GOODBYE_PEER = ("Thanks for texting. This conversation is closed now; text us again any time. "
-                + words.CRISIS_NUMBERS)
-GOODBYE_IDLE = ("We haven't heard from you in a while, so we've closed this conversation. "
-                "Text us again any time. " + words.CRISIS_NUMBERS)
-RISK_REPLY = ("If you're thinking of ending your life or might act on it, you can call or text "
-              "988 now, or call 911 in an emergency. A peer will be with you as soon as they can.")
+
+
+def language_of(conversation: Conversation, line: Line | None) -> str:
+    """The texter's language; a conversation from before languages were kept: the line's default."""
+    return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
+
+
+def goodbye(language: str, key: str) -> str:
+    """`goodbye_peer` or `goodbye_idle`, with the crisis numbers, in the texter's language."""
+    return words.with_crisis_numbers(language, words.reply(language, key))
 MEDIA_NOTE = "The texter sent an image."
 
 
@@ -265,8 +270,9 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> R
     note(runtime, conversation, EventKind.ACCEPTED, now, peer_id=peer_id)
     # "bridged" is the event that marks a contact answered in the reports, for texts too.
     note(runtime, conversation, EventKind.BRIDGED, now, peer_id=peer_id)
-    joined = (f"{first}, a peer, has joined and will text you here." if first
-              else "A peer has joined and will text you here.")
+    language = language_of(conversation, line)
+    joined = (words.reply(language, "joined_named", name=first) if first
+              else words.reply(language, "joined"))
     queue_text(runtime, contact_id, joined, now, by="line")
     schedule_idle_check(runtime, contact_id, now + text_policy(runtime).inactivity_seconds)
     return None
@@ -314,9 +320,11 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
 
 
 def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str, now: float) -> Refusal | None:
-    if _own_open(conversation_store(runtime), peer_id, contact_id) is None:
+    conversation = _own_open(conversation_store(runtime), peer_id, contact_id)
+    if conversation is None:
         return Refusal("This conversation is not open for you.", 404)
-    close_conversation(runtime, contact_id, now, reason="peer", goodbye=GOODBYE_PEER)
+    close_conversation(runtime, contact_id, now, reason="peer",
+                       goodbye=goodbye(language_of(conversation, None), "goodbye_peer"))
     return None
 
 
@@ -373,7 +381,8 @@ def close_if_idle(runtime: Runtime, contact_id: str, now: float) -> bool:
     if now < due:
         schedule_idle_check(runtime, contact_id, due)
         return False
-    return close_conversation(runtime, contact_id, now, reason="inactivity", goodbye=GOODBYE_IDLE)
+    return close_conversation(runtime, contact_id, now, reason="inactivity",
+                              goodbye=goodbye(language_of(conversation, None), "goodbye_idle"))
 
 
 def close_idle_conversations(runtime: Runtime, now: float) -> int:
@@ -422,6 +431,11 @@ def _line_names(runtime: Runtime) -> dict[int, str]:
         return {line.id: line.name for line in session.scalars(select(Line))}
 
 
+def _language(conversation: Conversation) -> dict[str, str]:
+    code = language_of(conversation, None)
+    return {"code": code, "name": language_name(code)}
+
+
 def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any]:
     """The peer's text offers and open conversations; never a number."""
     restore_text_channel(runtime, peer_id, now)
@@ -439,6 +453,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any
             "offer_id": offer_id, "contact_id": conversation.contact_id,
             "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
+            "language": _language(conversation),
             "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - now)),
         })
     conversations: list[dict[str, Any]] = []
@@ -462,6 +477,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any
             "contact_id": contact_id, "label": conversation.label,
             "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
+            "language": _language(conversation),
             "risk": conversation.risk, "messages": messages,
         })
     return {"offers": offers, "conversations": conversations}
