@@ -18,6 +18,7 @@ from warmline.web import (
     dashboard,
     health,
     ids,
+    languages,
     limits,
     outage,
     peer_hours,
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions[RUNTIME_EXTENSION] = runtime
     ids.init_app(app)  # before any route: every <int:...> becomes a bounded id
-    for init_web in (security.init_app, auth.init_app, api.init_app, outage.init_app):
+    for init_web in (security.init_app, auth.init_app, languages.init_app, api.init_app,
+                     outage.init_app):
         init_web(app)
     limits.init_app(app, runtime)
     for blueprint in (health.bp, auth.bp, dashboard.bp, api.bp, calendar.bp, voice.bp):

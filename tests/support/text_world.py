@@ -58,13 +58,15 @@ class TextWorld:
     # -- people -----------------------------------------------------------------------------
 
     def add_peer(self, key: str, *, phone: str, experiences: tuple[str, ...] = (),
-                 max_texts: int = 2, on_shift: bool = True, name: str | None = None) -> int:
+                 max_texts: int = 2, on_shift: bool = True, name: str | None = None,
+                 languages: tuple[str, ...] = ("en",)) -> int:
         with self.runtime.sessions.begin() as session:
             found = [e for e in session.query(Experience).all() if e.key in experiences]
             peer = Peer(email=f"{key}@example.org", name=name or f"{key.title()} Peer",
                         phone_encrypted=self.runtime.keys.encrypt(phone),
                         phone_hash=self.runtime.keys.keyed_hash(phone),
-                        channels=["voice", "sms"], max_texts=max_texts, experiences=found)
+                        channels=["voice", "sms"], max_texts=max_texts, experiences=found,
+                        languages=list(languages))
             session.add(peer)
             session.flush()
             local_now = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).replace(tzinfo=None)

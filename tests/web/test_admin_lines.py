@@ -20,14 +20,14 @@ from warmline.runtime import Runtime
 
 NEW_LINE = {
     "name": "Night Line", "number": "+12125550150", "timezone": "Europe/London",
-    "languages": "en cy", "active": "1", "hour_rows": "3",
+    "languages": "en es", "active": "1", "hour_rows": "3",
     "hours-0-days": ["mon", "tue"], "hours-0-open": "18:00", "hours-0-close": "02:00",
     "hours-1-days": [], "hours-1-open": "", "hours-1-close": "",
     "hours-2-days": ["sat"], "hours-2-open": "10:00", "hours-2-close": "16:00",
     "closed_dates": "2026-12-25\n2026-12-26", "crisis_number": "+12125550199",
     "backup_number": "", "max_wait_seconds": "300", "max_call_minutes": "45",
     "daily_contact_limit": "0", "wrap_up_seconds": "120", "retention_days": "30",
-    "callbacks": "1", "greeting-en": "Hello from the night line.", "greeting-cy": "Helo.",
+    "callbacks": "1", "greeting-en": "Hello from the night line.", "greeting-es": "Hola.",
 }
 
 
@@ -37,7 +37,7 @@ def test_an_admin_creates_a_line_with_every_setting(client: FlaskClient, runtime
     assert response.status_code == 302
     with runtime.sessions() as session:
         line = session.scalars(select(Line).where(Line.number == "+12125550150")).one()
-        assert line.timezone == "Europe/London" and line.languages == ["en", "cy"]
+        assert line.timezone == "Europe/London" and line.languages == ["en", "es"]
         # The blank middle row is dropped; the rows keep their order.
         assert line.hours == [{"days": ["mon", "tue"], "open": "18:00", "close": "02:00"},
                               {"days": ["sat"], "open": "10:00", "close": "16:00"}]
@@ -46,7 +46,7 @@ def test_an_admin_creates_a_line_with_every_setting(client: FlaskClient, runtime
         assert (line.max_wait_seconds, line.max_call_minutes, line.daily_contact_limit,
                 line.wrap_up_seconds, line.retention_days) == (300, 45, 0, 120, 30)
         assert line.callbacks and not line.share_peer_first_name and not line.calls_while_texting
-        assert line.greeting == {"en": "Hello from the night line.", "cy": "Helo."}
+        assert line.greeting == {"en": "Hello from the night line.", "es": "Hola."}
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "line.create")).one()
         assert entry.actor == "coordinator@example.org" and entry.target == "line +12125550150"
 
@@ -193,3 +193,12 @@ def test_a_peer_cannot_open_admin_pages(client: FlaskClient, runtime: Runtime) -
 def test_admin_pages_need_sign_in(client: FlaskClient, runtime: Runtime) -> None:
     response = client.get("/admin/lines")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_language_without_a_catalog_is_refused_with_its_reason(
+        client: FlaskClient, runtime: Runtime) -> None:
+    sign_in_admin(client, runtime)
+    response = post(client, "/admin/lines/new", {**NEW_LINE, "languages": "en cy"})
+    assert response.status_code == 422
+    assert "no message catalog for &#39;cy&#39;" in response.get_data(as_text=True) or \
+        "no message catalog for 'cy'" in response.get_data(as_text=True)

@@ -68,6 +68,8 @@ class User(Base):
     # One-time invitation / password reset: only the keyed hash of the token is stored.
     invite_token_hash: Mapped[str | None] = mapped_column(String(64))
     invite_expires_at: Mapped[datetime | None] = mapped_column()
+    # The language this person reads the dashboard and admin pages in; none: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     peer: Mapped[Peer | None] = relationship(lazy="joined")

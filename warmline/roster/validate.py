@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 import yaml
 
+from warmline.catalogs import catalog_path, missing_messages
 from warmline.roster import fields
 from warmline.roster.reading import Entry, Problems, join, read_list
 from warmline.roster.schema import (
@@ -57,6 +58,7 @@ from warmline.roster.schema import (
     RosterPeer,
     RosterShift,
 )
+from warmline.voice.prompts import VOICES
 
 PhoneHash = Callable[[str], str]
 T = TypeVar("T")
@@ -202,10 +204,37 @@ def _read_lines(problems: Problems, top: Entry) -> tuple[tuple[RosterLine, ...],
     return tuple(lines), set(numbers)
 
 
+# A partial catalog's missing keys are listed up to this many, then counted.
+MISSING_KEYS_SHOWN = 20
+
+
+def _check_catalogs(problems: Problems, entry: Entry, languages: Sequence[str]) -> None:
+    """Every word a caller hears or a texter reads exists in each of the line's languages."""
+    if not isinstance(entry.data.get("languages"), list):
+        return  # the default, English, is the code's own
+    for index, language in enumerate(languages):
+        path = f"{entry.at('languages')}[{index}]"
+        if language not in VOICES:
+            problems.add(path, f"no voice for {language!r}: add a row to VOICES in "
+                               "warmline/voice/prompts.py (README \"Adding a language\")")
+        missing = missing_messages(language)
+        if not missing:
+            continue
+        if not catalog_path(language).exists():
+            problems.add(path, f"no message catalog for {language!r}: add "
+                               f"warmline/translations/{language}/LC_MESSAGES/messages.po "
+                               "(README \"Adding a language\")")
+            continue
+        shown = ", ".join(missing[:MISSING_KEYS_SHOWN])
+        more = f" and {len(missing) - MISSING_KEYS_SHOWN} more" if len(missing) > MISSING_KEYS_SHOWN else ""
+        problems.add(path, f"the {language!r} message catalog is incomplete: missing {shown}{more}")
+
+
 def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLine | None:
     name = entry.required("name", fields.text(NAME_MAX))
     zone = entry.required("timezone", fields.timezone)
     languages = entry.items("languages", fields.language, DEFAULT_LANGUAGES, allow_empty=False)
+    _check_catalogs(problems, entry, languages)
     hours = _read_hours(problems, entry)
     closed = tuple(sorted(entry.items("closed_dates", fields.iso_date)))
     crisis = entry.optional("crisis_number", fields.phone, None)

@@ -57,6 +57,9 @@ class Heard:
     kind: str  # say | play | voice | tone | digits
     text: str
     at: float
+    # For `say`: the <Say> voice and language it was read with, as Twilio would read it.
+    voice: str = ""
+    language: str = ""
 
 
 @dataclass(eq=False)

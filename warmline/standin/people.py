@@ -67,6 +67,11 @@ class PhoneCall:
         with self.phone.net.cond:
             return [h.text for h in self.leg.heard]
 
+    def said(self) -> list[tuple[str, str, str]]:
+        """Every <Say> heard so far: (text, voice, language)."""
+        with self.phone.net.cond:
+            return [(h.text, h.voice, h.language) for h in self.leg.heard if h.kind == "say"]
+
     def transcript(self) -> list[dict[str, Any]]:
         with self.phone.net.cond:
             return [{"what": h.kind, "text": h.text, "at": round(h.at, 3)} for h in self.leg.heard]

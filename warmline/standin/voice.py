@@ -211,8 +211,8 @@ class Interpreter:
 
     # -- hearing and waiting -----------------------------------------------------------------
 
-    def hear(self, kind: str, text: str) -> None:
-        heard = Heard(kind, text, self.net.clock.elapsed())
+    def hear(self, kind: str, text: str, *, voice: str = "", language: str = "") -> None:
+        heard = Heard(kind, text, self.net.clock.elapsed(), voice, language)
         with self.net.cond:
             self.leg.heard.append(heard)
             self.net.cond.notify_all()
@@ -238,7 +238,7 @@ class Interpreter:
         text = " ".join("".join(el.itertext()).split())
         seconds = max(0.2, len(text) / self.net.config.speech_chars_per_second)
         for _ in range(self.loops(el)):
-            self.hear("say", text)
+            self.hear("say", text, voice=el.get("voice", ""), language=el.get("language", ""))
             if self.pause_for(seconds, barge=barge):
                 return
 

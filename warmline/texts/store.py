@@ -47,6 +47,7 @@ class Conversation:
     told_no_peer_at: float | None
     seq: int
     label: str
+    language: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -69,13 +70,13 @@ class ConversationStore:
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,
-               experience: str | None, now: float, label: str) -> None:
+               experience: str | None, now: float, label: str, language: str = "") -> None:
         pipe = self.redis.pipeline()
         pipe.hset(keys.text_conversation(contact_id), mapping={
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
             "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
-            "label": label, "started": repr(now), "told_no_peer": "",
+            "label": label, "language": language, "started": repr(now), "told_no_peer": "",
         })
         pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
                  ex=self.content_seconds)
@@ -104,6 +105,7 @@ class ConversationStore:
             # message: later than the truth, never earlier.
             started_at=float(h.get("started") or h.get("last") or 0),
             told_no_peer_at=float(h["told_no_peer"]) if h.get("told_no_peer") else None,
+            language=h.get("language", ""),
         )
 
     def number(self, conversation: Conversation) -> str:

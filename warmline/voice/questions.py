@@ -11,7 +11,7 @@ from typing import Final
 
 from warmline.voice import urls
 from warmline.voice.gathering import Prompt, Spoken, ask
-from warmline.voice.prompts import LANGUAGE_NAMES, text
+from warmline.voice.prompts import language_choice, text
 from warmline.voice.twiml import PEER_ACCEPT_TIMEOUT_SECONDS, MenuItem
 
 LANGUAGE: Final = Prompt("language", urls.LANGUAGE)
@@ -49,8 +49,7 @@ def language_menu(languages: Sequence[str], contact_id: str, preface: str | None
     """Each language offered in itself; `preface` (an apology) in the line's first language."""
     spoken: list[Spoken] = [preface] if preface else []
     for digit, language in enumerate(languages, start=1):
-        template = LANGUAGE_NAMES.get(language, "Press {digit}.")
-        spoken.append((language, template.format(digit=digit)))
+        spoken.append((language, language_choice(language, digit)))
     return ask(LANGUAGE, languages[0], spoken, {"contact": contact_id})
 
 

@@ -22,9 +22,9 @@ class MenuItem:
 
 
 def say(target: VoiceTwiml | GatherTwiml, language: str, words: str) -> None:
-    voice, locale = voice_for(language)
+    voice = voice_for(language)
     # Input is checked for control characters already; this keeps older rows from breaking TwiML.
-    target.say(twiml_text(words), voice=voice, language=locale)
+    target.say(twiml_text(words), voice=voice.name, language=voice.locale)
 
 
 def hang_up_with(language: str, *lines: str) -> str:

@@ -35,6 +35,7 @@ from redis import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from warmline.catalogs import shipped_languages
 from warmline.clock import utc_now
 from warmline.models import Role, User
 from warmline.services.accounts import sign_in as sign_ins
@@ -66,6 +67,7 @@ class CurrentUser:
     email: str
     role: Role
     peer_id: int | None
+    language: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -74,7 +76,8 @@ class CurrentUser:
     @classmethod
     def of(cls, user: User) -> CurrentUser:
         role = Role.ADMIN if user.role == Role.ADMIN.value else Role.PEER
-        return cls(id=user.id, email=user.email, role=role, peer_id=user.peer_id)
+        return cls(id=user.id, email=user.email, role=role, peer_id=user.peer_id,
+                   language=user.language)
 
 
 def current_user() -> CurrentUser | None:
@@ -295,6 +298,21 @@ def sign_out_everywhere() -> ResponseReturnValue:
     _end_this_session(user)
     flash("You are signed out on every device.")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/account/language")
+@sign_in_required
+def choose_language() -> ResponseReturnValue:
+    """The signed-in person picks the pages' language; "" goes back to the browser's."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    language = request.form.get("language", "")
+    if language and language not in shipped_languages():
+        abort(400)
+    sign_ins.set_page_language(current_runtime(), user.id, language or None)
+    g.pop("current_user", None)
+    return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))
 
 
 def init_app(app: Flask) -> None:

@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
 from flask_limiter import RequestLimit
 
 from warmline.clock import utc_now
@@ -39,6 +40,7 @@ from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
+from warmline.web.languages import N_, gettext
 
 bp = Blueprint("dashboard", __name__)
 
@@ -71,14 +73,14 @@ def abuse_report_hook() -> service.AbuseReportHook:
     return found
 
 POLL_SECONDS = 4
-PRESENCE_CHOICES = (("available", "Available"), ("break", "Break"), ("off", "Off"))
+PRESENCE_CHOICES = (("available", N_("Available")), ("break", N_("Break")), ("off", N_("Off")))
 PRESENCE_MESSAGES = {
-    "available": "You're available",
-    "break": "You're on a break",
-    "off": "You're off",
-    "wrap_up": "Wrap-up: take a breath",
-    "offered": "Your phone is ringing",
-    "busy": "You're with a caller",
+    "available": N_("You're available"),
+    "break": N_("You're on a break"),
+    "off": N_("You're off"),
+    "wrap_up": N_("Wrap-up: take a breath"),
+    "offered": N_("Your phone is ringing"),
+    "busy": N_("You're with a caller"),
 }
 
 
@@ -102,17 +104,19 @@ def _clock(at: datetime, zone: str) -> str:
 
 
 def _day_clock(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+    found: str = format_datetime(at.astimezone(ZoneInfo(zone)), "EEE HH:mm", rebase=False)
+    return found
 
 
 def describe_standing(standing: service.ShiftStanding, zone: str | None) -> str:
     """ "You're on shift until 13:00" / "You're not on shift: next shift Tue 09:00"."""
     if standing.on_shift_until is not None and zone is not None:
-        return f"You're on shift until {_clock(standing.on_shift_until, zone)}."
+        return gettext("You're on shift until %(time)s.", time=_clock(standing.on_shift_until, zone))
     if standing.next_start is not None:
         nxt = standing.next_start
-        return f"You're not on shift. Next shift {_day_clock(nxt.start, nxt.timezone)}."
-    return "You're not on shift, and no shift is planned in the next 14 days."
+        return gettext("You're not on shift. Next shift %(when)s.",
+                       when=_day_clock(nxt.start, nxt.timezone))
+    return gettext("You're not on shift, and no shift is planned in the next 14 days.")
 
 
 def build_live_state(peer_id: int, now: datetime) -> LiveState:
@@ -124,11 +128,12 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     detail = describe_standing(standing, zone)
     dropping_in = drop_ins_service.drop_in_ends_at(runtime, peer_id, now)
     if dropping_in is not None and not standing.on_shift:
-        detail = f"You're dropping in until {_clock(dropping_in, zone or 'UTC')}."
+        detail = gettext("You're dropping in until %(time)s.",
+                         time=_clock(dropping_in, zone or "UTC"))
     if presence == "break":
-        detail = "Nothing is offered to you until you go available. " + detail
+        detail = gettext("Nothing is offered to you until you go available.") + " " + detail
     elif presence == "off" and standing.on_shift:
-        detail += " Go available when you're ready."
+        detail += " " + gettext("Go available when you're ready.")
     selected = presence if presence in ("available", "break", "off") else "available"
     until = snapshot.wrap_up_until
     until_zone = zone or "UTC"
@@ -139,7 +144,7 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     return LiveState(
         presence=presence,
         selected=selected,
-        headline=PRESENCE_MESSAGES.get(presence, presence),
+        headline=gettext(PRESENCE_MESSAGES[presence]) if presence in PRESENCE_MESSAGES else presence,
         detail=detail,
         on_shift=standing.on_shift,
         wrap_up_until_iso=until.isoformat() if until else "",
@@ -168,7 +173,7 @@ def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
             }
             for cb in callbacks
         ],
-        "choices": PRESENCE_CHOICES,
+        "choices": [(value, gettext(label)) for value, label in PRESENCE_CHOICES],
         "poll_seconds": POLL_SECONDS,
         "block_days": service.BLOCK_DAYS,
         "error": error,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from warmline.catalogs import SOURCE_LANGUAGE
 from warmline.clock import utc_now
 from warmline.services.texts import conversation as texts_conversation
 from warmline.services.texts import inbound as texts
@@ -17,8 +18,8 @@ from warmline.web.twilio_guard import webhook_from_twilio
 bp = Blueprint("twilio_sms", __name__)
 
 STATUS = texts_conversation.STATUS_PATH
-DEGRADED_REPLY = ("We can't take texts right now. Please try again soon. "
-                  + words.CRISIS_NUMBERS)
+# Without Redis or SQL the line (and so its language) is unknown: the source language answers.
+DEGRADED_REPLY = words.with_crisis_numbers(SOURCE_LANGUAGE, words.reply(SOURCE_LANGUAGE, "text_degraded"))
 
 
 def _degraded() -> str:

@@ -6,6 +6,12 @@ from typing import Any
 
 _NULLABLE_TEXT = {"type": "string", "nullable": True}
 
+# The texter's language: its code and its name in itself ("español"), for the peer to see.
+_LANGUAGE: dict[str, Any] = {
+    "type": "object", "required": ["code", "name"],
+    "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+}
+
 TEXT_SCHEMAS: dict[str, Any] = {
     "TextOffer": {
         "type": "object",
@@ -17,6 +23,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "label": {"type": "string"},
             "line_name": {"type": "string"},
             "experience": _NULLABLE_TEXT,
+            "language": _LANGUAGE,
             "risk": {"type": "boolean"},
             "expires_in_seconds": {"type": "integer", "minimum": 0},
         },
@@ -43,6 +50,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "label": {"type": "string"},
             "line_name": {"type": "string"},
             "experience": _NULLABLE_TEXT,
+            "language": _LANGUAGE,
             "risk": {"type": "boolean"},
             "messages": {"type": "array",
                          "items": {"$ref": "#/components/schemas/TextMessage"}},

@@ -158,6 +158,12 @@ def load_signed_in_user(runtime: Runtime, user_id: int, session_version: int) ->
         return user
 
 
+def set_page_language(runtime: Runtime, user_id: int, language: str | None) -> None:
+    """The person's own choice of the pages' language (None: follow the browser)."""
+    with runtime.sessions() as session, session.begin():
+        session.execute(update(User).where(User.id == user_id).values(language=language))
+
+
 def sign_out_everywhere(runtime: Runtime, user_id: int) -> None:
     with runtime.sessions() as session, session.begin():
         session.execute(

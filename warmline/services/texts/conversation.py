@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from config.text_policy import TextPolicy
 from warmline import jobs, keys
+from warmline.catalogs import SOURCE_LANGUAGE, language_name
 from warmline.domain.matching import priority_from_score
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer, Shift
@@ -41,14 +42,16 @@ RISK_PRIORITY = 5
 # Goodbyes must still be sendable when the content expires right after closing.
 MIN_KEEP_SECONDS = 120
 
-GOODBYE_PEER = ("Thanks for texting. This conversation is closed now; text us again any time. "
-                + words.CRISIS_NUMBERS)
-GOODBYE_NO_PEER = ("We couldn't connect you with a peer this time, so we've closed this "
-                   "conversation. Please text us again any time. " + words.CRISIS_NUMBERS)
-GOODBYE_IDLE = ("We haven't heard from you in a while, so we've closed this conversation. "
-                "Text us again any time. " + words.CRISIS_NUMBERS)
-RISK_REPLY = ("If you're thinking of ending your life or might act on it, you can call or text "
-              "988 now, or call 911 in an emergency. A peer will be with you as soon as they can.")
+
+
+def language_of(conversation: Conversation, line: Line | None) -> str:
+    """The texter's language; a conversation from before languages were kept: the line's default."""
+    return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
+
+
+def goodbye(language: str, key: str) -> str:
+    """`goodbye_peer` or `goodbye_idle`, with the crisis numbers, in the texter's language."""
+    return words.with_crisis_numbers(language, words.reply(language, key))
 MEDIA_NOTE = "The texter sent an image."
 
 
@@ -267,8 +270,9 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     note(runtime, conversation, EventKind.ACCEPTED, now, peer_id=peer_id)
     # "bridged" is the event that marks a contact answered in the reports, for texts too.
     note(runtime, conversation, EventKind.BRIDGED, now, peer_id=peer_id)
-    joined = (f"{first}, a peer, has joined and will text you here." if first
-              else "A peer has joined and will text you here.")
+    language = language_of(conversation, line)
+    joined = (words.reply(language, "joined_named", name=first) if first
+              else words.reply(language, "joined"))
     queue_text(runtime, contact_id, joined, now, by="line")
     schedule_idle_check(runtime, contact_id,
                         now + timedelta(seconds=text_policy(runtime).inactivity_seconds))
@@ -318,9 +322,11 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
 
 def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str,
                   now: datetime) -> Refusal | None:
-    if _own_open(conversation_store(runtime), peer_id, contact_id) is None:
+    conversation = _own_open(conversation_store(runtime), peer_id, contact_id)
+    if conversation is None:
         return Refusal("This conversation is not open for you.", 404)
-    close_conversation(runtime, contact_id, now, reason="peer", goodbye=GOODBYE_PEER)
+    close_conversation(runtime, contact_id, now, reason="peer",
+                       goodbye=goodbye(language_of(conversation, None), "goodbye_peer"))
     return None
 
 
@@ -380,7 +386,8 @@ def close_if_idle(runtime: Runtime, contact_id: str, now: datetime) -> bool:
     if now.timestamp() < due:
         schedule_idle_check(runtime, contact_id, datetime.fromtimestamp(due, UTC))
         return False
-    return close_conversation(runtime, contact_id, now, reason="inactivity", goodbye=GOODBYE_IDLE)
+    return close_conversation(runtime, contact_id, now, reason="inactivity",
+                              goodbye=goodbye(language_of(conversation, None), "goodbye_idle"))
 
 
 def close_idle_conversations(runtime: Runtime, now: datetime) -> int:
@@ -432,6 +439,7 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
             store.stop_looking_at_wait(contact_id)
             return WaitCheck.DONE
         bound, callbacks = float(line.max_wait_seconds), line.callbacks
+        language = language_of(conversation, line)
     epoch = now.timestamp()
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
@@ -444,13 +452,15 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
     if told is None:
         if store.claim_flag(contact_id, "told_no_peer"):
             store.set_fields(contact_id, told_no_peer=repr(epoch))
-            label = _experience_labels(runtime).get(conversation.experience or "")
+            label = _experience_label(runtime, conversation.experience, language)
             queue_text(runtime, contact_id, words.no_peer_yet(
-                label, callbacks, minutes=max(1, math.ceil(bound / 60))), now, by="line")
+                label, callbacks, minutes=max(1, math.ceil(bound / 60)), language=language),
+                now, by="line")
         _look_at_wait(runtime, contact_id, epoch + bound)
         return WaitCheck.TOLD
     closed = close_conversation(runtime, contact_id, now, reason="max_wait",
-                                goodbye=GOODBYE_NO_PEER, only_if_waiting=True)
+                                goodbye=goodbye(language, "goodbye_no_peer"),
+                                only_if_waiting=True)
     return WaitCheck.CLOSED if closed else WaitCheck.DONE
 
 
@@ -489,6 +499,15 @@ def contact_priority(runtime: Runtime, contact_id: str) -> int | None:
 # --------------------------------------------------------------------------- the pane
 
 
+def _experience_label(runtime: Runtime, key: str | None, language: str) -> str | None:
+    """The experience's label in the texter's language (None for "anyone")."""
+    if key is None:
+        return None
+    with runtime.sessions() as session:
+        found = session.scalars(select(Experience).where(Experience.key == key)).first()
+        return found.label_for(language) if found is not None else None
+
+
 def _experience_labels(runtime: Runtime) -> dict[str, str]:
     with runtime.sessions() as session:
         return {e.key: e.label for e in session.scalars(select(Experience))}
@@ -497,6 +516,11 @@ def _experience_labels(runtime: Runtime) -> dict[str, str]:
 def _line_names(runtime: Runtime) -> dict[int, str]:
     with runtime.sessions() as session:
         return {line.id: line.name for line in session.scalars(select(Line))}
+
+
+def _language(conversation: Conversation) -> dict[str, str]:
+    code = language_of(conversation, None)
+    return {"code": code, "name": language_name(code)}
 
 
 def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, Any]:
@@ -517,6 +541,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
             "offer_id": offer_id, "contact_id": conversation.contact_id,
             "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
+            "language": _language(conversation),
             "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - epoch)),
         })
     conversations: list[dict[str, Any]] = []
@@ -540,6 +565,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
             "contact_id": contact_id, "label": conversation.label,
             "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
+            "language": _language(conversation),
             "risk": conversation.risk, "messages": messages,
         })
     return {"offers": offers, "conversations": conversations}

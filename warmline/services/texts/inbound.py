@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from warmline import jobs
+from warmline.catalogs import clock_24h, short_weekday
 from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
@@ -43,6 +44,7 @@ from warmline.services.voice.common import caller_identity
 from warmline.telephony import messaging_twiml
 from warmline.texts import words
 from warmline.texts.forms import TextForm
+from warmline.texts.language import texter_language
 from warmline.texts.store import Conversation
 
 log = logging.getLogger(__name__)
@@ -51,16 +53,22 @@ log = logging.getLogger(__name__)
 TEXT_CALLBACK_WINDOW = timedelta(hours=4)
 
 
-def _hours_words(line: Line, now: datetime) -> str:
+def _hours_words(line: Line, language: str, now: datetime) -> str:
     if not line.hours:
-        return "We're open 24/7."
+        return words.reply(language, "open_always")
     if is_open(line, now):
-        return "We're open now."
+        return words.reply(language, "open_now")
     opening = next_opening(line, now)
     if opening is None:
-        return "We're closed for now."
+        return words.reply(language, "closed_for_now")
     local = opening.astimezone(ZoneInfo(line.timezone))
-    return f"We're closed now; we open again {local.strftime('%a %H:%M')}."
+    return words.reply(language, "closed_until", day=short_weekday(language, local.date()),
+                       time=clock_24h(language, local))
+
+
+def _asked_keyword(line: Line, body: str, key: str) -> str | None:
+    """The line language whose word for `key` (HELP, DELETE) is the whole message, if any."""
+    return next((lang for lang in line.languages if words.keyword_in(lang, body, key)), None)
 
 
 def _experiences(runtime: Runtime) -> dict[str, Experience]:
@@ -96,19 +104,30 @@ def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str
                 runtime, peer_id, request_id, approve=approve, now=now))
         return messaging_twiml.reply(handle_peer_command(runtime, peer_id, command, line, now))
     keyword = words.keyword_of(form.body)
+    contact_id = store.find_open(line.id, caller_hash)
+    conversation = store.get(contact_id) if contact_id else None
+    # A keyword is answered in the language it was asked in, or the open conversation's.
+    language = conversation.language if conversation and conversation.language else \
+        line.default_language
+    asked_help = _asked_keyword(line, form.body, "keyword_help")
+    asked_delete = _asked_keyword(line, form.body, "keyword_delete")
+    # (The English words are everyone's: asked in English, the language stays as it was.)
+    if keyword is None and asked_delete:
+        keyword, language = words.Keyword.DELETE, asked_delete
+    if keyword is None and asked_help:
+        keyword, language = words.Keyword.HELP, asked_help
     if keyword is words.Keyword.STOP:
         return _stop(runtime, line, caller_hash, now)
     if keyword is words.Keyword.START:
         _start(runtime, line, caller_hash)
         return messaging_twiml.empty()  # Twilio sends its own confirmation
     if keyword is words.Keyword.DELETE:
-        return _delete(runtime, caller_hash, form.from_number, now)
+        return _delete(runtime, caller_hash, form.from_number, language, now)
     if opted_out:
         return messaging_twiml.empty()  # nothing is sent to a number that opted out
     if keyword is words.Keyword.HELP:
-        return messaging_twiml.reply(words.help_reply(line.name, _hours_words(line, now)))
-    contact_id = store.find_open(line.id, caller_hash)
-    conversation = store.get(contact_id) if contact_id else None
+        return messaging_twiml.reply(
+            words.help_reply(line.name, _hours_words(line, language, now), language))
     if conversation is not None and conversation.is_open:
         state = routing.routing_engine(runtime).contact_state(conversation.contact_id)
         if state is not None or conversation.accepted:
@@ -142,7 +161,8 @@ def _start(runtime: Runtime, line: Line, caller_hash: str) -> None:
                                              OptOut.line_id == line.id))
 
 
-def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime) -> str:
+def _delete(runtime: Runtime, caller_hash: str, from_number: str, language: str,
+            now: datetime) -> str:
     """Close what is open, drop the content and number from Redis now, erase the rest in a job."""
     store = conv.conversation_store(runtime)
     with runtime.sessions() as session:
@@ -158,9 +178,7 @@ def _delete(runtime: Runtime, caller_hash: str, from_number: str, now: datetime)
         number = from_number.strip()
     # The number rides only encrypted; the job record is dropped once it has run.
     jobs.ERASE_PERSON.enqueue(runtime, caller_hash, runtime.keys.encrypt(number))
-    return messaging_twiml.reply(
-        "Done: we're deleting everything we hold about this number, including our copies of "
-        "your texts. " + words.CRISIS_NUMBERS)
+    return messaging_twiml.reply(words.with_crisis_numbers(language, words.reply(language, "deleted")))
 
 
 # --------------------------------------------------------------------------- a new conversation
@@ -178,22 +196,21 @@ def _label(contact_id: str) -> str:
 def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextForm,
                    now: datetime) -> str:
     experiences = _experiences(runtime)
+    language = texter_language(form.body, line.languages or [line.default_language])
     with runtime.sessions() as session:
         contact = open_contact(runtime, session, line=line, channel="sms",
                                caller_hash=caller_hash, provider_sid=form.message_sid, now=now,
-                               language=line.default_language)
+                               language=language)
         session.commit()
         if is_blocked(session, caller_hash, line.id, now):
-            return _refuse(runtime, contact, Outcome.BLOCKED, now,
-                           f"This number can't reach {line.name} by text right now. "
-                           + words.CRISIS_NUMBERS)
+            return _refuse(runtime, contact, Outcome.BLOCKED, now, words.with_crisis_numbers(
+                language, words.reply(language, "text_blocked", line=line.name)))
         if is_over_daily_limit(session, line, caller_hash, now):
-            return _refuse(runtime, contact, Outcome.OVER_LIMIT, now,
-                           f"You've reached today's limit of texts to {line.name}; text again "
-                           f"tomorrow. " + words.CRISIS_NUMBERS)
+            return _refuse(runtime, contact, Outcome.OVER_LIMIT, now, words.with_crisis_numbers(
+                language, words.reply(language, "text_over_limit", line=line.name)))
         if not is_open(line, now):
-            return _refuse(runtime, contact, Outcome.CLOSED_HOURS, now,
-                           f"{line.name}: {_hours_words(line, now)} " + words.CRISIS_NUMBERS)
+            return _refuse(runtime, contact, Outcome.CLOSED_HOURS, now, words.with_crisis_numbers(
+                language, f"{line.name}: {_hours_words(line, language, now)}"))
         chosen = experiences.get(words.normalize(form.body))
         experience = chosen.key if chosen else None
         contact.experience_key = experience
@@ -207,7 +224,7 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
     store = conv.conversation_store(runtime)
     epoch = now.timestamp()
     store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number=number,
-                 experience=experience, now=epoch, label=_label(contact.id))
+                 experience=experience, now=epoch, label=_label(contact.id), language=language)
     conversation = store.get(contact.id)
     assert conversation is not None  # just made
     conv.start_wait_bound(runtime, contact.id, now, line.max_wait_seconds)
@@ -222,21 +239,22 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
         arrived_at=epoch, accepts_any_peer=experience is None,
     ), epoch)
     note_event(runtime, contact, EventKind.QUEUED, now)
-    replies = [words.first_reply(line.name, list(experiences))]
+    replies = [words.first_reply(line.name, list(experiences), language)]
     if risky and conv.raise_risk(runtime, conversation, now):
-        replies.append(conv.RISK_REPLY)
+        replies.append(words.reply(language, "risk"))
     replies.append(_wait_words(runtime, line, contact.id, arrival.verdict.outlook.value,
-                               chosen.label if chosen else None) or "")
+                               chosen.label_for(language) if chosen else None,
+                               language=language) or "")
     return messaging_twiml.reply(*replies)
 
 
 def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
-                label: str | None) -> str | None:
+                label: str | None, *, language: str) -> str | None:
     status = wait_status.wait_status(routing.routing_engine(runtime), contact_id)
     if status is None or status.state != "waiting":
         return None
     return words.waiting_reply(outlook, label, status.position, line.callbacks,
-                               all_talking=status.all_talking)
+                               all_talking=status.all_talking, language=language)
 
 
 def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,
@@ -264,7 +282,7 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
     replies: list[str] = []
     if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, now):
-        replies.append(conv.RISK_REPLY)
+        replies.append(words.reply(conv.language_of(conversation, line), "risk"))
     if not conversation.accepted and state == "waiting":
         replies.append(_waiting_choice(runtime, line, conversation, form, now) or "")
     return messaging_twiml.reply(*replies)
@@ -275,23 +293,26 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
     """ANY, WAIT, CALLBACK or an experience keyword from a texter still waiting."""
     epoch = now.timestamp()
     word = words.normalize(form.body)
+    language = conv.language_of(conversation, line)
     engine = routing.routing_engine(runtime)
     experiences = _experiences(runtime)
-    label = next((e.label for e in experiences.values() if e.key == conversation.experience),
-                 None)
-    if word == words.ANY_WORD:
+    label = next((e.label_for(language) for e in experiences.values()
+                  if e.key == conversation.experience), None)
+    if words.keyword_in(language, word, "keyword_any"):
         arrival = routing.choose_any(runtime, conversation.contact_id, epoch)
         _note_choice(runtime, conversation, "anyone", now)
         return _wait_words(runtime, line, conversation.contact_id,
-                           arrival.verdict.outlook.value, None) or \
-            "OK: the next peer who's free will text you here."
-    if word == words.WAIT_WORD:
+                           arrival.verdict.outlook.value, None, language=language) or \
+            words.reply(language, "any_ok")
+    if words.keyword_in(language, word, "keyword_wait"):
         _note_choice(runtime, conversation, "wait", now)
         status = wait_status.wait_status(engine, conversation.contact_id)
-        where = f" You're number {status.position} in line." if status and status.position else ""
-        who = f"a peer who shares {label}" if label else "the next peer"
-        return f"OK, we'll keep waiting for {who}.{where}"
-    if word == words.CALLBACK_WORD and line.callbacks:
+        sentences = [words.reply(language, "keep_waiting_match", label=label) if label
+                     else words.reply(language, "keep_waiting")]
+        if status and status.position:
+            sentences.append(words.reply(language, "position", position=status.position))
+        return " ".join(sentences)
+    if words.keyword_in(language, word, "keyword_callback") and line.callbacks:
         return _callback(runtime, line, conversation, now)
     chosen = experiences.get(word)
     if chosen is not None and chosen.key != conversation.experience:
@@ -305,7 +326,8 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
                 contact.experience_key, contact.any_peer = chosen.key, False
         _note_choice(runtime, conversation, chosen.key, now)
         return _wait_words(runtime, line, conversation.contact_id,
-                           arrival.verdict.outlook.value, chosen.label)
+                           arrival.verdict.outlook.value, chosen.label_for(language),
+                           language=language)
     return None
 
 
@@ -321,7 +343,7 @@ def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: dat
             contact_id=conversation.contact_id, line_id=line.id,
             caller_hash=conversation.caller_hash,
             number_encrypted=runtime.keys.encrypt(store.number(conversation)),
-            experience_key=conversation.experience, language=line.default_language,
+            experience_key=conversation.experience, language=conv.language_of(conversation, line),
             window_start=now, window_end=now + TEXT_CALLBACK_WINDOW,
             expires_at=now + TEXT_CALLBACK_WINDOW,
         ))
@@ -329,5 +351,6 @@ def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: dat
     routing.withdraw_contact(runtime, conversation.contact_id, now.timestamp())
     # The contact's outcome comes from the callback (connected or failed), not from here.
     store.close(conversation.contact_id, now.timestamp(), conv.MIN_KEEP_SECONDS)
-    return (f"Thanks. A peer from {line.name} will call you from this number within about "
-            f"{int(TEXT_CALLBACK_WINDOW.total_seconds() // 3600)} hours.")
+    hours = int(TEXT_CALLBACK_WINDOW.total_seconds() // 3600)
+    return words.reply(conv.language_of(conversation, line), "callback_set", count=hours,
+                       line=line.name)

@@ -44,7 +44,7 @@ from warmline.services.voice.gather import GatherStep
 from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
-from warmline.voice.prompts import text
+from warmline.voice.prompts import opening_words, text
 from warmline.voice.state import CallState, WaitFacts
 
 log = logging.getLogger(__name__)
@@ -55,15 +55,9 @@ ANYONE_DIGIT = "0"
 _RACE_WAIT_SECONDS = 5.0
 
 
-def _spoken_time(at: datetime, line: Line, now: datetime) -> str:
-    local = at.astimezone(ZoneInfo(line.timezone))
-    clock = local.strftime("%I:%M %p").lstrip("0")
-    today = now.astimezone(ZoneInfo(line.timezone)).date()
-    if local.date() == today:
-        return f"today at {clock}"
-    if (local.date() - today).days == 1:
-        return f"tomorrow at {clock}"
-    return f"on {local.strftime('%A')} at {clock}"
+def _opening(at: datetime, line: Line, language: str, now: datetime) -> str:
+    zone = ZoneInfo(line.timezone)
+    return opening_words(language, at.astimezone(zone), now.astimezone(zone))
 
 
 def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str:
@@ -164,7 +158,7 @@ def _closed(runtime: Runtime, call: CallContext, now: datetime) -> str:
     spoken = [text(language, "closed", line=line.name)]
     opening = next_opening(line, now)
     if opening is not None:
-        spoken.append(text(language, "closed_next", when=_spoken_time(opening, line, now)))
+        spoken.append(_opening(opening, line, language, now))
     spoken.append(text(language, "closed_resources"))
     CallState(runtime.redis).set_outcome_on_hangup(call.contact.id, Outcome.CLOSED_HOURS.value)
     if not line.callbacks:

@@ -97,7 +97,7 @@ def hold_update(language: str, status: WaitStatus | None, experience: str | None
         spoken.append(text(language, "wait_position", position=status.position))
     if status is not None and status.expected_wait_seconds is not None:
         minutes = max(1, round(status.expected_wait_seconds / 60))
-        spoken.append(text(language, "wait_estimate", minutes=minutes))
+        spoken.append(text(language, "wait_estimate", count=minutes))
     return spoken
 
 

@@ -53,7 +53,7 @@
       var card = el("div", { "class": "text-offer" + (offer.risk ? " risk" : ""),
                               "data-offer": offer.offer_id });
       var what = "A texter is waiting" + (offer.experience ? " (" + offer.experience + ")" : "") +
-        " on " + offer.line_name + ".";
+        " on " + offer.line_name + (offer.language ? ", writing in " + offer.language.name : "") + ".";
       card.appendChild(el("p", {}, what));
       if (offer.risk) { card.appendChild(el("p", { "class": "risk-flag" }, "Flagged: risk words")); }
       var accept = el("button", { type: "button", "class": "accept-text" }, "Accept text");
@@ -93,7 +93,8 @@
     var box = el("article", { "class": "thread", "data-contact": conversation.contact_id,
                               "aria-label": conversation.label });
     box.appendChild(el("h3", {}, conversation.label + " · " + conversation.line_name +
-      (conversation.experience ? " · " + conversation.experience : "")));
+      (conversation.experience ? " · " + conversation.experience : "") +
+      (conversation.language ? " · " + conversation.language.name : "")));
     box.appendChild(el("p", { "class": "risk-flag", hidden: "" }, "Flagged: risk words. You decide what to do."));
     box.appendChild(el("ol", { "class": "messages" }));
     var form = el("form", { "class": "reply" });

@@ -1,0 +1,58 @@
+"""Which language a page speaks: the signed-in person's own setting, else the browser's `Accept-Language`.
+
+Pages take their words from the same catalogs as calls and texts (`warmline.catalogs`): templates
+through Jinja's i18n extension (`{{ _("...") }}`), Python through `gettext` here. Flask-Babel picks
+the locale per request and formats dates and numbers in it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel
+
+from warmline.catalogs import SOURCE_LANGUAGE, language_name, shipped_languages, translations
+from warmline.web.auth import current_user
+
+
+def page_language() -> str:
+    """The language this request's page is written in."""
+    offered = shipped_languages()
+    user = current_user()
+    if user is not None and user.language in offered:
+        return user.language
+    chosen: str | None = request.accept_languages.best_match(offered) if request else None
+    return chosen or SOURCE_LANGUAGE
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for "mark only")
+    """Marks a message for extraction where it is defined; `gettext` translates it where shown."""
+    return message
+
+
+def gettext(message: str, **values: object) -> str:
+    """`message` in the page's language; `%(name)s` values filled in (the pages' convention)."""
+    found = translations(page_language()).gettext(message)
+    return found % values if values else found
+
+
+def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
+    found = translations(page_language()).ngettext(singular, plural, count)
+    return found % {"num": count, **values}
+
+
+def language_names() -> list[tuple[str, str]]:
+    """Each language pages can be read in, named in itself ("español")."""
+    return [(code, language_name(code)) for code in shipped_languages()]
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=page_language)
+    # The catalogs are Warmline's own (compiled in memory), not Flask-Babel's .mo directories.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: translations(page_language()).gettext(message),
+        ngettext=lambda singular, plural, n: translations(page_language()).ngettext(
+            singular, plural, n),
+        newstyle=True,
+    )
+    app.context_processor(lambda: {"page_language": page_language(),
+                                   "language_names": language_names()})
