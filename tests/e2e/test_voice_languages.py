@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.e2e.conftest import BACKUP, LINE, ROSTER, SAM, LiveWarmline
+from tests.support.live import BACKUP, LINE, ROSTER, SAM, LiveWarmline
 from warmline.models import CallbackRequest, Contact
 from warmline.services.callbacks import placing as callbacks
 from warmline.standin import PhoneCall

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from tests.e2e.texts.conftest import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 from warmline.models import Contact, Line
 
 SPANISH_FIRST = "Hola, necesito hablar con alguien esta noche, por favor"
