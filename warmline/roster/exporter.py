@@ -118,6 +118,7 @@ def _line(row: Line) -> RosterLine:
         swap_approval=row.swap_approval,
         target_answer_seconds=row.target_answer_seconds,
         target_share=row.target_share,
+        chat_origins=tuple(row.chat_origins),
     )
 
 
@@ -196,6 +197,8 @@ def _line_dict(line: RosterLine) -> dict[str, Any]:
     data["back_to_back_limit"] = line.back_to_back_limit
     data["service_target"] = _FlowMap(answer_within_seconds=line.target_answer_seconds,
                                       share=line.target_share)
+    if line.chat_origins:
+        data["chat"] = {"origins": _Flow(_Quoted(o) for o in line.chat_origins)}
     data |= {
         "flood_caller_limit": line.flood_caller_limit,
         "flood_line_limit": line.flood_line_limit,

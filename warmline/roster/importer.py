@@ -182,6 +182,7 @@ def line_values(line: RosterLine) -> dict[str, Any]:
         "swap_approval": line.swap_approval,
         "target_answer_seconds": line.target_answer_seconds,
         "target_share": line.target_share,
+        "chat_origins": list(line.chat_origins),
     }
 
 

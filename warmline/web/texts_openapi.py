@@ -19,6 +19,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "experience": _NULLABLE_TEXT,
             "risk": {"type": "boolean"},
             "expires_in_seconds": {"type": "integer", "minimum": 0},
+            "channel": {"type": "string", "enum": ["sms", "chat"]},
         },
     },
     "TextMessage": {
@@ -46,6 +47,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "risk": {"type": "boolean"},
             "messages": {"type": "array",
                          "items": {"$ref": "#/components/schemas/TextMessage"}},
+            "channel": {"type": "string", "enum": ["sms", "chat"]},
         },
     },
     "Texts": {

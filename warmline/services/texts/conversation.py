@@ -1,5 +1,8 @@
 """A text conversation after its first message: offers on dashboards, replies sent in order and
-once, delivery states, the risk flag, and closing (by the peer or after inactivity)."""
+once, delivery states, the risk flag, and closing (by the peer or after inactivity).
+
+A web chat (`services/chat/`) is the same conversation on channel `chat`: its replies are not
+sent by Twilio but read by the chatter's widget, so they are "sent" as soon as they are queued."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from sqlalchemy import select
 
 from config.text_policy import TextPolicy
 from warmline import jobs, keys
-from warmline.domain.matching import priority_from_score
+from warmline.domain.matching import CHAT, priority_from_score
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer, Shift
 from warmline.routing import keys as routing_keys
@@ -48,6 +51,15 @@ GOODBYE_NO_PEER = ("We couldn't connect you with a peer this time, so we've clos
                    "conversation. Please text us again any time. " + words.CRISIS_NUMBERS)
 GOODBYE_IDLE = ("We haven't heard from you in a while, so we've closed this conversation. "
                 "Text us again any time. " + words.CRISIS_NUMBERS)
+# A chatter reads the goodbyes in the widget on the line's web page, not on their phone.
+CHAT_GOODBYES = {
+    GOODBYE_PEER: ("Thanks for chatting. This conversation is closed now; start a new chat any "
+                   "time. " + words.CRISIS_NUMBERS),
+    GOODBYE_NO_PEER: ("We couldn't connect you with a peer this time, so we've closed this chat. "
+                      "Please try again any time. " + words.CRISIS_NUMBERS),
+    GOODBYE_IDLE: ("We haven't heard from you in a while, so we've closed this chat. Start a new "
+                   "one any time. " + words.CRISIS_NUMBERS),
+}
 RISK_REPLY = ("If you're thinking of ending your life or might act on it, you can call or text "
               "988 now, or call 911 in an emergency. A peer will be with you as soon as they can.")
 MEDIA_NOTE = "The texter sent an image."
@@ -68,7 +80,7 @@ def _at(now: float) -> datetime:
 def note(runtime: Runtime, conversation: Conversation, kind: EventKind, now: float, *,
          peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None) -> None:
     record_contact_event(runtime, contact_id=conversation.contact_id, kind=kind,
-                         line_id=conversation.line_id, channel="sms", at=_at(now),
+                         line_id=conversation.line_id, channel=conversation.channel, at=_at(now),
                          caller_hash=conversation.caller_hash,
                          experience_key=conversation.experience, peer_id=peer_id, detail=detail)
 
@@ -85,8 +97,17 @@ class Refusal:
 def queue_text(runtime: Runtime, contact_id: str, body: str, now: float, *, by: str) -> int:
     """Number an outbound text and hand it to the sender job (ids only in the job)."""
     store = conversation_store(runtime)
-    seq = store.queue_outbound(contact_id, body, now, by=by,
-                               segments=count_segments(body).segments)
+    segments = count_segments(body).segments
+    seq = store.queue_outbound(contact_id, body, now, by=by, segments=segments)
+    conversation = store.get(contact_id)
+    if conversation is not None and conversation.channel == CHAT:
+        # The widget reads it from the conversation: nothing to send, no body kept twice.
+        store.drop_outbound_body(contact_id, seq)
+        store.set_status(contact_id, seq, "sent")
+        store.mark_done(contact_id, seq)
+        note(runtime, conversation, EventKind.MESSAGE_OUT, now, peer_id=conversation.peer_id,
+             detail={"segments": segments})
+        return seq
     jobs.SEND_TEXTS.enqueue(runtime, contact_id, job_id=f"text-send-{contact_id}-{seq}")
     return seq
 
@@ -340,6 +361,8 @@ def close_conversation(runtime: Runtime, contact_id: str, now: float, *, reason:
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     if goodbye:
+        if conversation.channel == CHAT:
+            goodbye = CHAT_GOODBYES.get(goodbye, goodbye)
         queue_text(runtime, contact_id, goodbye, now, by="line")
     if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
                                             text_policy(runtime).content_seconds_after_close)):
@@ -427,7 +450,9 @@ def check_wait(runtime: Runtime, contact_id: str, now: float) -> WaitCheck:
         if line is None:
             store.stop_looking_at_wait(contact_id)
             return WaitCheck.DONE
-        bound, callbacks = float(line.max_wait_seconds), line.callbacks
+        # A chatter has no number to call back.
+        bound = float(line.max_wait_seconds)
+        callbacks = line.callbacks and conversation.channel != CHAT
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
            else max(told, conversation.last_activity) + bound)
@@ -512,10 +537,11 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any
             "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
             "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - now)),
+            "channel": conversation.channel,
         })
     conversations: list[dict[str, Any]] = []
     for contact_id, holder, channel in engine.connections():
-        if holder != peer_id or channel != "sms":
+        if holder != peer_id or channel not in ("sms", CHAT):
             continue
         conversation = store.get(contact_id)
         if conversation is None or not conversation.is_open:
@@ -534,6 +560,6 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: float) -> dict[str, Any
             "contact_id": contact_id, "label": conversation.label,
             "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
-            "risk": conversation.risk, "messages": messages,
+            "risk": conversation.risk, "messages": messages, "channel": conversation.channel,
         })
     return {"offers": offers, "conversations": conversations}
