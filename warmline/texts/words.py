@@ -119,3 +119,14 @@ def waiting_reply(outlook: str, label: str | None, position: int | None,
         who = f"A peer who shares {label}" if label else "A peer"
         return f"{who} will text you here as soon as one is free.{where}{tail}"
     return None
+
+
+def chat_first_words(line_name: str) -> str:
+    """The chat widget's first words, as the first text reply's: who we are, not a crisis line."""
+    return (f"{line_name}: peer support from people with lived experience, here to listen. "
+            f"This is not a crisis line. {CRISIS_NUMBERS}")
+
+
+def chat_refusal(line_name: str, why: str) -> str:
+    """Why a chat could not start (closed, blocked, over a limit), always with the numbers."""
+    return f"{line_name}: {why} {CRISIS_NUMBERS}"

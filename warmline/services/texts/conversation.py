@@ -290,8 +290,9 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: float) -> R
     note(runtime, conversation, EventKind.ACCEPTED, now, peer_id=peer_id)
     # "bridged" is the event that marks a contact answered in the reports, for texts too.
     note(runtime, conversation, EventKind.BRIDGED, now, peer_id=peer_id)
-    joined = (f"{first}, a peer, has joined and will text you here." if first
-              else "A peer has joined and will text you here.")
+    reach = "chat with you" if conversation.channel == CHAT else "text you"
+    joined = (f"{first}, a peer, has joined and will {reach} here." if first
+              else f"A peer has joined and will {reach} here.")
     queue_text(runtime, contact_id, joined, now, by="line")
     schedule_idle_check(runtime, contact_id, now + text_policy(runtime).inactivity_seconds)
     return None
