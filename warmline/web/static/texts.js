@@ -59,7 +59,8 @@
       if (chat) { said.insertBefore(el("span", { "class": "channel-chat" }, "chat"), said.firstChild); }
       card.appendChild(said);
       if (offer.risk) { card.appendChild(el("p", { "class": "risk-flag" }, "Flagged: risk words")); }
-      var accept = el("button", { type: "button", "class": "accept-text" }, "Accept text");
+      var accept = el("button", { type: "button", "class": "accept-text" },
+                      chat ? "Accept chat" : "Accept text");
       var decline = el("button", { type: "button", "class": "secondary decline-text" }, "Decline");
       accept.addEventListener("click", function () {
         post("/api/texts/offers/" + offer.offer_id + "/accept").then(function (r) {

@@ -81,7 +81,7 @@
     "Who would you like to talk with? Choose someone who shares an experience, or anyone."));
   var status = el("p", { "class": "wl-status", role: "status", "aria-live": "polite" });
   var talk = el("div", { "class": "wl-talk", hidden: "" });
-  var log = el("ol", { "class": "wl-messages", role: "log", "aria-live": "polite",
+  var log = el("div", { "class": "wl-messages", role: "log", "aria-live": "polite",
                        "aria-label": "Messages", tabindex: "0" });
   var form = el("form", { "class": "wl-form" });
   var label = el("label", { "for": "wl-chat-input" }, "Your message");
@@ -150,7 +150,7 @@
 
   function add(message) {
     if (message.id <= state.after) { return; }
-    var item = el("li", { "class": "wl-msg wl-from-" + message.from, "data-id": String(message.id) });
+    var item = el("p", { "class": "wl-msg wl-from-" + message.from, "data-id": String(message.id) });
     item.appendChild(el("span", { "class": "wl-who" }, (WHO[message.from] || "Warmline") + ": "));
     item.appendChild(el("span", { "class": "wl-body" }, message.body));
     log.appendChild(item);
