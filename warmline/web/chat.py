@@ -9,6 +9,7 @@ Nothing here logs a message, a token, an address or a user agent.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +28,12 @@ _STATIC = Path(__file__).resolve().parent / "static" / "chat"
 PREFLIGHT_MAX_AGE = "600"
 ASSET_MAX_AGE_SECONDS = 3600
 _ORIGIN_ATTRIBUTE = "warmline_chat_origin"
+# A long poll holds one of the process's threads while it waits. Beyond this many at once, a read
+# answers at once and asks the widget to come back shortly, so chats can never take the threads
+# Twilio's webhooks and the dashboards need (gunicorn's gthread: WEB_THREADS a process).
+LONG_POLLS_PER_PROCESS = 8
+SHORT_POLL_RETRY_SECONDS = 3
+long_poll_slots = threading.BoundedSemaphore(LONG_POLLS_PER_PROCESS)
 
 
 def _error(status: int, message: str) -> ResponseReturnValue:
@@ -158,8 +165,16 @@ def receive(line_key: str) -> ResponseReturnValue:
     after = parse_whole_number(request.args.get("after", "0")) or 0
     wait = parse_whole_number(request.args.get("wait", "0")) or 0
     known = request.args.get("state", "")
-    result = chats.wait_for_messages(runtime, found, token, after=after, known_state=known,
-                                     wait_seconds=float(wait))
+    if wait and not long_poll_slots.acquire(blocking=False):
+        result = chats.read_messages(runtime, found, token, after)
+        return jsonify(messages=result.messages, state=result.state,
+                       retry_after=SHORT_POLL_RETRY_SECONDS)
+    try:
+        result = chats.wait_for_messages(runtime, found, token, after=after, known_state=known,
+                                         wait_seconds=float(wait))
+    finally:
+        if wait:
+            long_poll_slots.release()
     return jsonify(messages=result.messages, state=result.state)
 
 

@@ -253,3 +253,20 @@ def test_a_long_poll_answers_at_once_when_something_is_new(world: TextWorld,
                                           "&state=waiting")
     assert status == 200 and body == {"messages": [], "state": "waiting"}
     assert Chatter(world.app.test_client()).call("GET", "/messages")[0] == 401
+
+
+def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
+        world: TextWorld, chatter: Chatter) -> None:
+    from warmline.web import chat as chat_web
+
+    assert chatter.start()[0] == 201
+    held = [chat_web.long_poll_slots.acquire(blocking=False)
+            for _ in range(chat_web.LONG_POLLS_PER_PROCESS)]
+    try:
+        assert all(held)
+        status, body, _ = chatter.call("GET", "/messages?after=99&wait=20&state=waiting")
+        assert status == 200 and body["messages"] == [] and body["state"] == "waiting"
+        assert body["retry_after"] == chat_web.SHORT_POLL_RETRY_SECONDS
+    finally:
+        for _ in held:
+            chat_web.long_poll_slots.release()

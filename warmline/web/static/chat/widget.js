@@ -189,12 +189,14 @@
       if (r.status === 404 || (r.ok && r.data.state === "ended")) { ended(); return; }
       if (!r.ok) { retry(); return; }
       retries = 0;
+      var later = (r.data.retry_after || 0) * 1000;
       var back = reconnecting;
       reconnecting = false;
       r.data.messages.forEach(add);
       showState(r.data.state, back);
       save();
-      if (state.state === "closed") { window.setTimeout(poll, 5000); return; }
+      if (state.state === "closed") { later = Math.max(later, 5000); }
+      if (later) { window.setTimeout(poll, later); return; }
       poll();
     }, function () {
       polling = false;
@@ -282,7 +284,8 @@
     if (!r.ok) { say(r.data.error || "Chat is not available here."); return; }
     title.textContent = "Chat with " + r.data.name;
     first.textContent = r.data.first_words;
-    if (state.token) { openTalk(); } else { showChoices(r.data); }
+    // A reload starts with an empty log: fetch the conversation from its first message.
+    if (state.token) { state.after = 0; openTalk(); } else { showChoices(r.data); }
   }, function () {
     say("We couldn't reach the chat. In crisis, call or text 988. In an emergency, call 911.");
   });
