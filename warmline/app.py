@@ -15,6 +15,7 @@ from warmline.web import (
     api,
     auth,
     calendar,
+    chat,
     dashboard,
     health,
     ids,
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Texts: the webhooks and the dashboard's conversation API.
     app.register_blueprint(sms.bp)
     app.register_blueprint(texts_api.bp)
+    # Web chat: the widget other sites embed, and its API (answered in the texts pane).
+    app.register_blueprint(chat.bp)
     # Admin side: lines, peers, roster week, live board, reports; invitation links.
     app.register_blueprint(peer_shifts.bp)
     app.register_blueprint(peer_hours.bp)

@@ -198,6 +198,32 @@ def text_peer_offers(peer_id: int) -> str:
     return f"{_TEXT}peer:{peer_id}:offers"
 
 
+# --------------------------------------------------------------------------- web chat
+# A chat is a text conversation (the `text_*` keys above hold its content); these keys only find
+# it from the chatter's token and keep its limits. The token is kept as a digest, never as sent.
+_CHAT = f"{PREFIX}:chat:"
+
+# Rate windows of the chat widget's requests (per token and per client address).
+CHAT_MINUTE_SECONDS = 60
+CHAT_HOUR_SECONDS = 3600
+
+
+def chat_token(token_digest: str) -> str:
+    """The contact id of a chatter's conversation, by the digest of their token (expires with
+    the conversation's content)."""
+    return f"{_CHAT}token:{token_digest}"
+
+
+def chat_seen(contact_id: str) -> str:
+    """Set of the widget's own message ids already taken: a resent message is kept once."""
+    return f"{_CHAT}conv:{contact_id}:seen"
+
+
+def chat_rate(scope: str, who: str, window: int) -> str:
+    """A counter of one window: `scope` says what is counted, `who` a token or address digest."""
+    return f"{_CHAT}rate:{scope}:{who}:{window}"
+
+
 # --------------------------------------------------------------------------- peer dashboard
 # No hash tag: no Lua script touches these together with routing's keys.
 _DASH = f"{PREFIX}:dash:"

@@ -22,5 +22,7 @@ def install_dispatchers() -> None:
     # callback path; every other voice offer through the live-call path.
     routing.register_dispatcher("voice", CallbackAwareDispatcher(VoiceOfferDispatcher()))
     routing.register_dispatcher("sms", TextOfferDispatcher())
+    # A web chat is offered as a text is: on the peer's dashboard, in the texts pane.
+    routing.register_dispatcher("chat", TextOfferDispatcher())
     routing.register_peer_notifier(TextPeerNotifier())
     routing.register_rest_notifier(TextPeerNotifier())

@@ -185,3 +185,25 @@ def test_database_rows_resolve_references() -> None:
     )
     assert parse_roster(text, existing).shifts[0].peer == "lee@example.org"
     assert errors(text)[0].startswith("peers[0].experiences[0]: unknown experience 'veteran'")
+
+
+@pytest.mark.parametrize(("chat", "expected"), [
+    ("{}", "lines[0].chat.origins: required"),
+    ("{origins: []}", "lines[0].chat.origins: must not be empty"),
+    ('{origins: ["https://example.org/page"]}', "lines[0].chat.origins[0]: expected an origin"),
+    ('{origins: ["http://example.org"]}', "lines[0].chat.origins[0]: must be https://"),
+    ('{origins: ["https://a.example", "https://a.example"]}', "lines[0].chat.origins[1]: "),
+    ("{origin: x}", "lines[0].chat.origin: unknown key (did you mean 'origins'?)"),
+    ("yes", "lines[0].chat: expected a mapping of keys"),
+])
+def test_chat_origins_are_checked_at_their_path(chat: str, expected: str) -> None:
+    line = LINE.replace("}", f", chat: {chat}}}")
+    found = errors(roster(f"lines: [{line}]"))
+    assert any(e.startswith(expected) for e in found), found
+
+
+def test_chat_origins_are_read_lower_case_and_local_http_is_allowed() -> None:
+    line = LINE.replace("}", ', chat: {origins: ["HTTPS://Example.org:8443", "http://127.0.0.1:8000"]}}')
+    parsed = parse_roster(roster(f"lines: [{line}]"))
+    assert parsed.lines[0].chat_origins == ("https://example.org:8443", "http://127.0.0.1:8000")
+    assert parse_roster(roster(f"lines: [{LINE}]")).lines[0].chat_origins == ()

@@ -7,7 +7,16 @@ import itertools
 import pytest
 from redis import Redis
 
-from warmline.domain.matching import SMS, VOICE, ContactView, LineRules, Outlook, PeerLoad, Presence
+from warmline.domain.matching import (
+    CHAT,
+    SMS,
+    VOICE,
+    ContactView,
+    LineRules,
+    Outlook,
+    PeerLoad,
+    Presence,
+)
 from warmline.routing import keys
 from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import LapseReason, OffReason
@@ -173,6 +182,22 @@ def test_text_capacity_and_calls_while_texting(engine: RoutingEngine) -> None:
     call = arrive(engine, T0 + 7, channel=VOICE, line_id=2).offers  # line 2 allows it
     assert [o.peer_id for o in call] == [1]
     assert engine.load(1) == PeerLoad(calls=0, texts=2)
+
+
+def test_chats_count_against_the_text_capacity_and_need_a_peer_who_texts(
+        engine: RoutingEngine) -> None:
+    add_peer(engine, 1, max_texts=2, at=T0 - 10)
+    add_peer(engine, 2, channels={VOICE}, at=T0 - 20)  # takes no texts, so no chats
+    chat = arrive(engine, T0, channel=CHAT).offers
+    assert [(o.peer_id, o.channel) for o in chat] == [(1, CHAT)]
+    assert engine.accept(chat[0].offer_id, T0 + 1).accepted
+    text = arrive(engine, T0 + 2, channel=SMS).offers[0]
+    assert engine.accept(text.offer_id, T0 + 3).accepted
+    assert engine.load(1) == PeerLoad(calls=0, texts=2)
+    assert arrive(engine, T0 + 4, channel=CHAT).offers == []  # a chat and a text: max_texts
+    assert arrive(engine, T0 + 5, channel=VOICE).offers[0].peer_id == 2  # no call while texting
+    assert engine.complete(text.contact_id, T0 + 6).presence_after is None
+    assert engine.complete(chat[0].contact_id, T0 + 7).presence_after == Presence.WRAP_UP
 
 
 def test_the_last_text_closing_starts_wrap_up(engine: RoutingEngine) -> None:

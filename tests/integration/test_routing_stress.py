@@ -1,4 +1,5 @@
-"""Four OS processes race on one Redis: 1,000 contacts, 50 peers, random accepts and declines.
+"""Four OS processes race on one Redis: 1,000 contacts (calls, texts and web chats), 50 peers,
+random accepts and declines.
 
 Run on one Redis server and on a Redis Cluster of three primaries (the `routing_redis` fixture).
 
@@ -19,7 +20,7 @@ from redis import Redis
 
 from tests.support.redis_servers import cluster_client, startup_nodes_of
 from tests.support.services import TEST_REDIS_URL
-from warmline.domain.matching import SMS, VOICE, ContactView, LineRules, Presence
+from warmline.domain.matching import CHAT, SMS, VOICE, ContactView, LineRules, Presence
 from warmline.routing import keys
 from warmline.routing.engine import PeerProfile, RoutingEngine
 from warmline.routing.results import LapseReason
@@ -35,7 +36,7 @@ B2B_LIMIT = 3
 CHECK_SCRIPT = keys.lua_key_builders() + """
 local bad = {}
 local offered_contacts, offered_peers = {}, {}
-for _, ch in ipairs({'voice', 'sms'}) do
+for _, ch in ipairs({'voice', 'sms', 'chat'}) do
   for _, oid in ipairs(redis.call('ZRANGE', key_pending_offers(ch), 0, -1)) do
     local o = redis.call('HMGET', key_offer(oid), 'contact', 'peer', 'state')
     if o[3] ~= 'pending' then bad[#bad + 1] = 'pending offer not pending ' .. oid end
@@ -54,11 +55,16 @@ for _, peer_id in ipairs(redis.call('SMEMBERS', key_peers())) do
   if in_a_row > tonumber(ARGV[1]) then bad[#bad + 1] = 'peer past back-to-back limit ' .. peer_id end
   local calls = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'voice'))
   local texts = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'sms'))
+  local chats = redis.call('SMEMBERS', key_peer_contacts(peer_id, 'chat'))
   local max_texts = tonumber(redis.call('HGET', key_peer(peer_id), 'max_texts'))
-  if #calls > 1 or #texts > max_texts or (#calls > 0 and #texts > 0) then
+  -- chats count against the text capacity
+  if #calls > 1 or #texts + #chats > max_texts or (#calls > 0 and #texts + #chats > 0) then
     bad[#bad + 1] = 'peer over capacity ' .. peer_id
   end
-  for _, list in ipairs({calls, texts}) do
+  if #chats > 0 and not string.find(redis.call('HGET', key_peer(peer_id), 'channels') or '', 'sms') then
+    bad[#bad + 1] = 'chat held by a peer who takes no texts ' .. peer_id
+  end
+  for _, list in ipairs({calls, texts, chats}) do
     for _, cid in ipairs(list) do
       if connected[cid] then bad[#bad + 1] = 'contact connected twice ' .. cid end
       connected[cid] = true
@@ -110,7 +116,7 @@ def _worker(index: int, seed: int, target: Target, results: multiprocessing.Queu
         if mine and roll < 0.35:
             cid = mine.pop()
             engine.arrive(ContactView(
-                cid, rng.choice([1, 2]), rng.choice([VOICE, VOICE, SMS]),
+                cid, rng.choice([1, 2]), rng.choice([VOICE, VOICE, SMS, CHAT]),
                 rng.choice(["recovery", "veteran", "grief", None]),
                 rng.choice(["en", "en", "es"]), rng.choice([0, 0, 0, 2]), now,
                 rng.random() < 0.3), now)

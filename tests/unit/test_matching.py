@@ -8,6 +8,7 @@ import pytest
 
 from warmline.domain.matching import (
     ANY_EXPERIENCE,
+    CHAT,
     SMS,
     VOICE,
     ContactView,
@@ -29,6 +30,7 @@ from warmline.domain.matching import (
     plan_matches,
     priority_from_score,
     queue_score,
+    routing_channels,
     verdict_for,
 )
 
@@ -220,3 +222,12 @@ def test_the_back_to_back_limit(in_a_row: int, limit: int, rested: bool) -> None
     assert is_rested(in_a_row, limit) is rested
     line = LineRules(1, back_to_back_limit=limit)
     assert is_eligible(peer(in_a_row=in_a_row), contact(), line) is rested
+
+
+def test_a_peer_who_takes_texts_takes_web_chats_and_no_one_else_does() -> None:
+    assert routing_channels({VOICE, SMS}) == {VOICE, SMS, CHAT}
+    assert routing_channels({SMS}) == {SMS, CHAT}
+    assert routing_channels({VOICE}) == {VOICE}
+    load = PeerLoad(calls=0, texts=1)  # a chat and a text share the one text capacity
+    assert has_capacity(load, CHAT, 2, False)
+    assert not has_capacity(PeerLoad(calls=0, texts=2), CHAT, 2, False)

@@ -9,7 +9,10 @@ from enum import StrEnum
 
 VOICE = "voice"
 SMS = "sms"
-CHANNELS = (VOICE, SMS)
+# A web chat: answered in the dashboard's texts pane, so a peer who takes texts takes chats,
+# and chats count against the same capacity (max_texts).
+CHAT = "chat"
+CHANNELS = (VOICE, SMS, CHAT)
 # The experience a contact asks for when any peer will do (or none was asked for).
 ANY_EXPERIENCE = "*"
 
@@ -95,6 +98,12 @@ class Verdict:
     outlook: Outlook
     # Seconds, only when estimated from observed waits; None means "we can't say", never a guess.
     expected_wait_seconds: float | None = None
+
+
+def routing_channels(channels: Iterable[str]) -> frozenset[str]:
+    """The channels a peer is offered contacts on: their roster channels, and chat with texts."""
+    found = frozenset(channels)
+    return found | {CHAT} if SMS in found else found
 
 
 def has_capacity(load: PeerLoad, channel: str, max_texts: int, calls_while_texting: bool) -> bool:

@@ -24,6 +24,7 @@ class Outcome(StrEnum):
 class Channel(StrEnum):
     VOICE = "voice"
     SMS = "sms"
+    CHAT = "chat"
 
 
 class Role(StrEnum):

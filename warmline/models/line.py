@@ -41,6 +41,8 @@ class Line(Base):
     # The roster's service_target: what the staffing planner plans for (answered within, share).
     target_answer_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     target_share: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
+    # The roster's chat.origins: pages allowed to embed the line's chat widget; empty: no chat.
+    chat_origins: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

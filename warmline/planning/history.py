@@ -87,7 +87,8 @@ def _contacts(session: Session, line_id: int, since: datetime, until: datetime) 
     for contact_id, kind, at, channel, experience, outcome in events:
         if kind == EventKind.ARRIVED.value:
             if at < until:
-                contacts.setdefault(contact_id, _Contact(at, channel))
+                # A web chat takes a peer's text capacity (max_texts): planned as a text.
+                contacts.setdefault(contact_id, _Contact(at, "sms" if channel == "chat" else channel))
             continue
         contact = contacts.get(contact_id)
         if contact is None:

@@ -28,6 +28,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _EXPERIENCE_KEY = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{EXPERIENCE_KEY_MAX - 1}}}")
 _KEYWORD = re.compile(rf"[A-Z][A-Z0-9]{{0,{KEYWORD_MAX - 1}}}")
 # C0 and C1 controls but tab and newline, lone surrogates, and the two non-characters XML refuses.
+_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:]+\])(:[0-9]{1,5})?")
+# Plain http only for a page on the same machine (a test, a local demo): browsers treat those
+# as secure contexts, and nobody else can read the traffic.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -224,3 +228,15 @@ def repeat_rule(value: object) -> str:
     if problem is not None:
         raise FieldError(problem)
     return raw.strip().upper().removeprefix("RRULE:")
+
+
+def origin(value: object) -> str:
+    """A web origin as browsers send it: scheme, host and port only (no path, no slash)."""
+    raw = _string(value, "an origin", "https://example.org").strip().lower()
+    found = _ORIGIN.fullmatch(raw)
+    if found is None:
+        raise FieldError(f"expected an origin such as 'https://example.org' (scheme, host and "
+                         f"optional port; no path), got {raw!r}")
+    if found.group(1) == "http" and found.group(2) not in _LOCAL_HOSTS:
+        raise FieldError(f"must be https:// (plain http only for localhost), got {raw!r}")
+    return raw

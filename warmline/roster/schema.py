@@ -93,9 +93,12 @@ LINE_KEYS = (
     "crisis_number", "backup_number", "max_wait_seconds", "max_call_minutes",
     "daily_contact_limit", "wrap_up_seconds", "callbacks", "share_peer_first_name",
     "calls_while_texting", "retention_days", "greeting", "back_to_back_limit", "service_target",
-    "flood_caller_limit", "flood_line_limit", "swap_approval",
+    "chat", "flood_caller_limit", "flood_line_limit", "swap_approval",
 )
 SERVICE_TARGET_KEYS = ("answer_within_seconds", "share")
+CHAT_KEYS = ("origins",)
+# Pages allowed to embed a line's chat widget; a handful per line is plenty.
+CHAT_ORIGINS_MAX = 20
 # What the staffing planner plans for when a line names no target: 80% answered within a minute.
 TARGET_ANSWER_SECONDS = IntSetting("answer_within_seconds", 1, 3600, 60)
 DEFAULT_TARGET_SHARE = 0.8
@@ -144,6 +147,8 @@ class RosterLine:
     swap_approval: bool = DEFAULT_SWAP_APPROVAL
     target_answer_seconds: int = TARGET_ANSWER_SECONDS.default  # service_target.answer_within_seconds
     target_share: float = DEFAULT_TARGET_SHARE  # service_target.share
+    # chat.origins: the web origins allowed to embed the chat widget; empty means no chat.
+    chat_origins: tuple[str, ...] = ()
 
 
 # The roster line's fields that are Line columns of the same name and value, in both directions

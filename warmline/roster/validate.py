@@ -14,6 +14,8 @@ from warmline.roster.reading import Entry, Problems, join, read_list
 from warmline.roster.schema import (
     BACK_TO_BACK_LIMIT,
     CHANNELS,
+    CHAT_KEYS,
+    CHAT_ORIGINS_MAX,
     DAILY_CONTACT_LIMIT,
     DAYS,
     DEFAULT_CALLBACKS,
@@ -244,6 +246,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
             problems.add(entry.at(key), "must not be the line's own number")
     greeting = _texts(problems, entry, "greeting", GREETING_MAX, languages)
     target_seconds, target_share = _read_service_target(problems, entry)
+    chat_origins = _read_chat(problems, entry)
 
     settings = {
         spec.name: entry.optional(spec.name, fields.integer(spec), spec.default)
@@ -286,6 +289,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
         swap_approval=flags["swap_approval"],
         target_answer_seconds=target_seconds,
         target_share=target_share,
+        chat_origins=chat_origins,
     )
 
 
@@ -309,6 +313,22 @@ def _read_service_target(problems: Problems, line: Entry) -> tuple[int, float]:
     return (entry.optional("answer_within_seconds", fields.integer(TARGET_ANSWER_SECONDS),
                            TARGET_ANSWER_SECONDS.default),
             entry.optional("share", _share, DEFAULT_TARGET_SHARE))
+
+
+def _read_chat(problems: Problems, line: Entry) -> tuple[str, ...]:
+    """`chat: {origins: [...]}`: the line takes web chats from pages on these origins."""
+    raw = line.raw("chat")
+    if raw is None:
+        return ()
+    entry = Entry(problems, line.at("chat"), raw, CHAT_KEYS)
+    if not entry.ok:
+        return ()
+    origins = entry.items("origins", fields.origin, (), allow_empty=False)
+    if entry.raw("origins") is None:
+        problems.add(entry.at("origins"), "required: the origins allowed to embed the widget")
+    if len(origins) > CHAT_ORIGINS_MAX:
+        problems.add(entry.at("origins"), f"at most {CHAT_ORIGINS_MAX} origins")
+    return tuple(origins)
 
 
 def _read_hours(problems: Problems, line: Entry) -> tuple[Opening, ...]:

@@ -64,6 +64,7 @@ from redis.exceptions import ResponseError
 
 from warmline.domain.matching import (
     ANY_EXPERIENCE,
+    CHANNELS,
     ContactView,
     LineRules,
     PeerLoad,
@@ -73,6 +74,7 @@ from warmline.domain.matching import (
     judge,
     priority_from_score,
     queue_score,
+    routing_channels,
 )
 from warmline.routing import defaults, keys
 from warmline.routing.results import (
@@ -351,8 +353,9 @@ class RoutingEngine:
 
     def sync_peer(self, profile: PeerProfile, now: float) -> None:
         self._run("sync_peer", now, profile.peer_id, _csv(profile.lines),
-                  _csv(profile.experiences), _csv(profile.languages), _csv(profile.channels),
-                  profile.max_texts, given=_peer_keys(profile.peer_id))
+                  _csv(profile.experiences), _csv(profile.languages),
+                  _csv(routing_channels(profile.channels)), profile.max_texts,
+                  given=_peer_keys(profile.peer_id))
 
     def set_on_shift(self, line_id: int, peer_ids: Iterable[int], now: float) -> ShiftChange:
         """Exactly these peers are on shift for the line now (the schedule's answer)."""
@@ -499,10 +502,11 @@ class RoutingEngine:
     # Reading ------------------------------------------------------------------------------
 
     def load(self, peer_id: int) -> PeerLoad:
-        calls, texts = self._read(lambda pipe: (
+        calls, texts, chats = self._read(lambda pipe: (
             pipe.scard(keys.peer_contacts(peer_id, "voice")),
-            pipe.scard(keys.peer_contacts(peer_id, "sms"))))
-        return PeerLoad(calls=int(calls), texts=int(texts))
+            pipe.scard(keys.peer_contacts(peer_id, "sms")),
+            pipe.scard(keys.peer_contacts(peer_id, "chat"))))
+        return PeerLoad(calls=int(calls), texts=int(texts) + int(chats))
 
     def presence(self, peer_id: int) -> Presence | None:
         (raw,) = self._read(lambda pipe: pipe.hget(keys.peer(peer_id), "presence"))
@@ -582,9 +586,9 @@ class RoutingEngine:
         return [_s(c) for c in raw]
 
     def pending_offer_ids(self) -> list[str]:
-        voice, sms = self._read(lambda pipe: (pipe.zrange(keys.pending_offers("voice"), 0, -1),
-                                              pipe.zrange(keys.pending_offers("sms"), 0, -1)))
-        return [_s(o) for o in [*voice, *sms]]
+        found = self._read(lambda pipe: tuple(pipe.zrange(keys.pending_offers(channel), 0, -1)
+                                              for channel in CHANNELS))
+        return [_s(o) for offers in found for o in offers]
 
     def connections(self) -> list[tuple[str, int, str]]:
         """Connected contacts as (contact id, peer id, channel), for the sweep's live checks."""

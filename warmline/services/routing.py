@@ -381,7 +381,7 @@ def accept_offer(runtime: Runtime, offer_id: str, now: float,
         _tell_if_rest_due(runtime, engine, result.peer_id, now)
     if not result.accepted:
         match_lines(runtime, [result.line_id], now)
-    elif result.channel == "sms" and result.peer_id is not None:
+    elif result.channel in ("sms", "chat") and result.peer_id is not None:
         # a texter's peer may take more texts
         match_lines(runtime, [result.line_id], now)
     return result

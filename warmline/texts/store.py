@@ -1,4 +1,5 @@
-"""A live text conversation in Redis: the texter's number and the content, encrypted, expiring."""
+"""A live text or web chat conversation in Redis: the texter's number and the content, encrypted,
+expiring. A chat has no number (an empty one, encrypted like any other)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class Conversation:
     seq: int
     label: str
     language: str = ""
+    channel: str = "sms"
 
     @property
     def is_open(self) -> bool:
@@ -70,13 +72,15 @@ class ConversationStore:
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,
-               experience: str | None, now: float, label: str, language: str = "") -> None:
+               experience: str | None, now: float, label: str, language: str = "",
+               channel: str = "sms") -> None:
         pipe = self.redis.pipeline()
         pipe.hset(keys.text_conversation(contact_id), mapping={
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
             "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
             "label": label, "language": language, "started": repr(now), "told_no_peer": "",
+            "channel": channel,
         })
         pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
                  ex=self.content_seconds)
@@ -106,6 +110,7 @@ class ConversationStore:
             started_at=float(h.get("started") or h.get("last") or 0),
             told_no_peer_at=float(h["told_no_peer"]) if h.get("told_no_peer") else None,
             language=h.get("language", ""),
+            channel=h.get("channel") or "sms",
         )
 
     def number(self, conversation: Conversation) -> str:
@@ -272,6 +277,15 @@ class ConversationStore:
         self.redis.zrem(keys.text_peer_offers(peer_id), offer_id)
 
     # -- erasure ----------------------------------------------------------------------------
+
+    def erase_conversation(self, contact_id: str) -> None:
+        """One conversation's content, now (a chatter's "end and delete")."""
+        pipe = self.redis.pipeline()
+        pipe.delete(keys.text_conversation(contact_id), keys.text_claims(contact_id),
+                    keys.text_messages(contact_id), keys.text_outbound(contact_id))
+        pipe.zrem(keys.text_live(), contact_id)
+        pipe.zrem(keys.text_waiting(), contact_id)
+        pipe.execute()
 
     def erase_texter(self, caller_hash: str, line_ids: list[int]) -> int:
         """DELETE: every conversation of this texter, its content and its number, now."""

@@ -131,6 +131,16 @@ TEXTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("goodbye_no_peer",
         "We couldn't connect you with a peer this time, so we've closed this conversation. Please "
         "text us again any time."),
+    # A chatter reads these in the widget on the line's web page, not on their phone.
+    message("chat_goodbye_peer",
+        "Thanks for chatting. This conversation is closed now; start a new chat any time."),
+    message("chat_goodbye_idle",
+        "We haven't heard from you in a while, so we've closed this chat. Start a new one any time."),
+    message("chat_goodbye_no_peer",
+        "We couldn't connect you with a peer this time, so we've closed this chat. Please try again "
+        "any time."),
+    message("joined_chat_named", "{name}, a peer, has joined and will chat with you here."),
+    message("joined_chat", "A peer has joined and will chat with you here."),
     message("goodbye_peer", "Thanks for texting. This conversation is closed now; text us again any time."),
     message("goodbye_idle",
         "We haven't heard from you in a while, so we've closed this conversation. Text us again any time."),
@@ -233,3 +243,14 @@ def waiting_reply(outlook: str, label: str | None, position: int | None,
             sentences.append(_choices(language, "choices_callback"))
         return " ".join(sentences)
     return None
+
+
+def chat_first_words(line_name: str) -> str:
+    """The chat widget's first words, as the first text reply's: who we are, not a crisis line."""
+    return (f"{line_name}: peer support from people with lived experience, here to listen. "
+            f"This is not a crisis line. {reply(SOURCE_LANGUAGE, 'crisis_numbers')}")
+
+
+def chat_refusal(line_name: str, why: str) -> str:
+    """Why a chat could not start (closed, blocked, over a limit), always with the numbers."""
+    return f"{line_name}: {why} {reply(SOURCE_LANGUAGE, 'crisis_numbers')}"

@@ -20,7 +20,8 @@ from warmline.web.ids import id_arg
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 
-CHANNELS = (("", "Calls and texts"), ("voice", "Calls"), ("sms", "Texts"))
+CHANNELS = (("", "Calls, texts and chats"), ("voice", "Calls"), ("sms", "Texts"),
+            ("chat", "Web chats"))
 
 
 def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
@@ -31,7 +32,7 @@ def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
     line_id = id_arg("line") or lines[0][0]
     start, end = parse_range(request.args.get("start"), request.args.get("end"), utc_now().date())
     channel = request.args.get("channel") or None
-    if channel not in (None, "voice", "sms"):
+    if channel not in (None, "voice", "sms", "chat"):
         channel = None
     report = build_report(current_runtime(), line_id, start, end, channel)
     if report is None:

@@ -111,7 +111,7 @@ SCHEMAS: dict[str, Any] = {
                         "line_name": {"type": "string"},
                         "experience_key": {"type": "string", "nullable": True},
                         "experience": {"type": "string"},
-                        "channel": {"type": "string", "enum": ["voice", "sms"]},
+                        "channel": {"type": "string", "enum": ["voice", "sms", "chat"]},
                         "waiting": {"type": "integer", "minimum": 0},
                         "longest_wait_seconds": {"type": "integer", "minimum": 0},
                     },

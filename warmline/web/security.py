@@ -28,6 +28,7 @@ from warmline.web.context import current_runtime
 # that other modules register later without anyone remembering to list them here.
 TWILIO_PATH_PREFIX = "/twilio/"
 TWILIO_BLUEPRINT_PREFIX = "twilio"  # "twilio", "twilio_voice", "twilio_sms", ...
+CHAT_PATH_PREFIX = "/chat/"
 
 # No inline script or style anywhere: every script and stylesheet is a file the app serves.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -160,8 +161,14 @@ def _refuse_other_sites() -> None:
         raise CSRFError("The request came from another site (Referer).")
 
 
+def is_chat_request() -> bool:
+    """The web chat's API: called from other sites by design, with no cookie, its token in a
+    header and its own origin check (`warmline.web.chat`)."""
+    return request.path.startswith(CHAT_PATH_PREFIX)
+
+
 def _check_csrf() -> None:
-    if is_twilio_request() or request.routing_exception is not None:
+    if is_twilio_request() or is_chat_request() or request.routing_exception is not None:
         # No view will run (404, 405): nothing can change, and the client learns the real error.
         return
     if request.method not in current_app.config["WTF_CSRF_METHODS"]:

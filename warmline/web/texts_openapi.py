@@ -26,6 +26,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "language": _LANGUAGE,
             "risk": {"type": "boolean"},
             "expires_in_seconds": {"type": "integer", "minimum": 0},
+            "channel": {"type": "string", "enum": ["sms", "chat"]},
         },
     },
     "TextMessage": {
@@ -54,6 +55,7 @@ TEXT_SCHEMAS: dict[str, Any] = {
             "risk": {"type": "boolean"},
             "messages": {"type": "array",
                          "items": {"$ref": "#/components/schemas/TextMessage"}},
+            "channel": {"type": "string", "enum": ["sms", "chat"]},
         },
     },
     "Texts": {

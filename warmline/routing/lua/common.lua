@@ -258,9 +258,12 @@ local function set_presence(peer_id, presence)
   end
 end
 
+-- Web chats count against the text capacity (max_texts): both are conversations a peer
+-- holds in the dashboard's texts pane, several at once.
 local function load_of(peer_id)
   return redis.call('SCARD', key_peer_contacts(peer_id, 'voice')),
     redis.call('SCARD', key_peer_contacts(peer_id, 'sms'))
+      + redis.call('SCARD', key_peer_contacts(peer_id, 'chat'))
 end
 
 -- DESIGN.md's capacity rule; the same as warmline.domain.matching.has_capacity.
@@ -497,7 +500,7 @@ local function end_contact(cid)
     local presence = redis.call('HGET', key_peer(peer_id), 'presence')
     local calls, texts = load_of(peer_id)
     if (channel == 'voice' and presence == 'busy')
-        or (channel == 'sms' and presence == 'available' and calls + texts == 0) then
+        or (channel ~= 'voice' and presence == 'available' and calls + texts == 0) then
       presence_after, wrap_until = start_wrap_up(peer_id, line_id)
       if presence_after == 'off' then off_reason = 'shift_ended' end
     else

@@ -28,7 +28,7 @@ local need = plan_reply()
 if need then return need end
 
 -- 1. Offers past their expiry: nobody answered in time.
-for _, ch in ipairs({'voice', 'sms'}) do
+for _, ch in ipairs({'voice', 'sms', 'chat'}) do
   local due = redis.call('ZRANGEBYSCORE', key_pending_offers(ch), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)
   for _, oid in ipairs(due) do
     local r = end_offer(oid, 'expired')
@@ -80,7 +80,7 @@ end
 for _, presence in ipairs({'busy', 'offered'}) do
   for _, peer_id in ipairs(redis.call('SMEMBERS', key_presence_members(presence))) do
     local changed = false
-    for _, ch in ipairs({'voice', 'sms'}) do
+    for _, ch in ipairs({'voice', 'sms', 'chat'}) do
       local sk = key_peer_contacts(peer_id, ch)
       for _, cid in ipairs(redis.call('SMEMBERS', sk)) do
         local c = redis.call('HMGET', key_contact(cid), 'state', 'peer')

@@ -41,8 +41,11 @@ INT_FIELDS = tuple(spec.name for spec in LINE_INT_SETTINGS)
 # The roster's service_target, as the staffing planner reads it; the share is typed as a percent.
 TARGET_SECONDS_FIELD = "service_target-answer_within_seconds"
 TARGET_SHARE_FIELD = "service_target-share"
+# The roster's chat.origins, one per line or space-separated; empty: the line takes no chats.
+CHAT_ORIGINS_FIELD = "chat-origins"
 SIMPLE_FIELDS = ("number", "name", "timezone", "languages", "closed_dates", "crisis_number",
-                 "backup_number", *INT_FIELDS, *FLAGS, TARGET_SECONDS_FIELD, TARGET_SHARE_FIELD)
+                 "backup_number", *INT_FIELDS, *FLAGS, TARGET_SECONDS_FIELD, TARGET_SHARE_FIELD,
+                 CHAT_ORIGINS_FIELD)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def line_form(line: Line | None) -> FormValues:
         form.set(f"greeting-{language}", text)
     form.set(TARGET_SECONDS_FIELD, str(line.target_answer_seconds))
     form.set(TARGET_SHARE_FIELD, f"{line.target_share * 100:g}")
+    form.set(CHAT_ORIGINS_FIELD, "\n".join(line.chat_origins))
     return form
 
 
@@ -152,6 +156,9 @@ def _roster_entry(form: FormValues) -> tuple[dict[str, Any], dict[str, str]]:
     target = {"answer_within_seconds": whole_number(form.get(TARGET_SECONDS_FIELD)),
               "share": _percent_as_share(form.get(TARGET_SHARE_FIELD))}
     entry["service_target"] = {key: value for key, value in target.items() if value is not None}
+    origins = words(form.get(CHAT_ORIGINS_FIELD))
+    if origins:
+        entry["chat"] = {"origins": origins}
     greeting = {lang: form.get(f"greeting-{lang}") for lang in greeting_languages(form)
                 if form.get(f"greeting-{lang}").strip()}
     if greeting:

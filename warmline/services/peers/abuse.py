@@ -20,7 +20,7 @@ class EndReportedContact:
         self.runtime = runtime
 
     def end_reported_contact(self, contact_id: str, channel: str, now: datetime) -> None:
-        if channel == "sms":
+        if channel in ("sms", "chat"):
             close_conversation(self.runtime, contact_id, now, reason="abuse")
             return
         with self.runtime.sessions() as session:

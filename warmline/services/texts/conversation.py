@@ -1,5 +1,8 @@
 """A text conversation after its first message: offers on dashboards, replies sent in order and
-once, delivery states, the risk flag, and closing (by the peer or after inactivity)."""
+once, delivery states, the risk flag, and closing (by the peer or after inactivity).
+
+A web chat (`services/chat/`) is the same conversation on channel `chat`: its replies are not
+sent by Twilio but read by the chatter's widget, so they are "sent" as soon as they are queued."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from sqlalchemy import select
 from config.text_policy import TextPolicy
 from warmline import jobs, keys
 from warmline.catalogs import SOURCE_LANGUAGE, language_name
-from warmline.domain.matching import priority_from_score
+from warmline.domain.matching import CHAT, priority_from_score
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, OptOut, Outcome, Peer, Shift
 from warmline.routing import keys as routing_keys
@@ -49,9 +52,11 @@ def language_of(conversation: Conversation, line: Line | None) -> str:
     return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
 
 
-def goodbye(language: str, key: str) -> str:
-    """`goodbye_peer` or `goodbye_idle`, with the crisis numbers, in the texter's language."""
-    return words.with_crisis_numbers(language, words.reply(language, key))
+def goodbye(language: str, key: str, channel: str = "sms") -> str:
+    """`goodbye_peer`, `goodbye_idle` or `goodbye_no_peer`, with the crisis numbers, in the
+    texter's language; a chatter reads it in the widget, so theirs speaks of a chat."""
+    said = words.reply(language, f"chat_{key}" if channel == CHAT else key)
+    return words.with_crisis_numbers(language, said)
 MEDIA_NOTE = "The texter sent an image."
 
 
@@ -66,7 +71,7 @@ def conversation_store(runtime: Runtime) -> ConversationStore:
 def note(runtime: Runtime, conversation: Conversation, kind: EventKind, now: datetime, *,
          peer_id: int | None = None, detail: dict[str, int | str | bool] | None = None) -> None:
     record_contact_event(runtime, contact_id=conversation.contact_id, kind=kind,
-                         line_id=conversation.line_id, channel="sms", at=now,
+                         line_id=conversation.line_id, channel=conversation.channel, at=now,
                          caller_hash=conversation.caller_hash,
                          experience_key=conversation.experience, peer_id=peer_id, detail=detail)
 
@@ -83,8 +88,17 @@ class Refusal:
 def queue_text(runtime: Runtime, contact_id: str, body: str, now: datetime, *, by: str) -> int:
     """Number an outbound text and hand it to the sender job (ids only in the job)."""
     store = conversation_store(runtime)
-    seq = store.queue_outbound(contact_id, body, now.timestamp(), by=by,
-                               segments=count_segments(body).segments)
+    segments = count_segments(body).segments
+    seq = store.queue_outbound(contact_id, body, now.timestamp(), by=by, segments=segments)
+    conversation = store.get(contact_id)
+    if conversation is not None and conversation.channel == CHAT:
+        # The widget reads it from the conversation: nothing to send, no body kept twice.
+        store.drop_outbound_body(contact_id, seq)
+        store.set_status(contact_id, seq, "sent")
+        store.mark_done(contact_id, seq)
+        note(runtime, conversation, EventKind.MESSAGE_OUT, now, peer_id=conversation.peer_id,
+             detail={"segments": segments})
+        return seq
     jobs.SEND_TEXTS.enqueue(runtime, contact_id, job_id=f"text-send-{contact_id}-{seq}")
     return seq
 
@@ -271,8 +285,9 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     # "bridged" is the event that marks a contact answered in the reports, for texts too.
     note(runtime, conversation, EventKind.BRIDGED, now, peer_id=peer_id)
     language = language_of(conversation, line)
-    joined = (words.reply(language, "joined_named", name=first) if first
-              else words.reply(language, "joined"))
+    chat = conversation.channel == CHAT
+    joined = (words.reply(language, "joined_chat_named" if chat else "joined_named", name=first)
+              if first else words.reply(language, "joined_chat" if chat else "joined"))
     queue_text(runtime, contact_id, joined, now, by="line")
     schedule_idle_check(runtime, contact_id,
                         now + timedelta(seconds=text_policy(runtime).inactivity_seconds))
@@ -326,7 +341,8 @@ def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str,
     if conversation is None:
         return Refusal("This conversation is not open for you.", 404)
     close_conversation(runtime, contact_id, now, reason="peer",
-                       goodbye=goodbye(language_of(conversation, None), "goodbye_peer"))
+                       goodbye=goodbye(language_of(conversation, None), "goodbye_peer",
+                                       conversation.channel))
     return None
 
 
@@ -387,7 +403,8 @@ def close_if_idle(runtime: Runtime, contact_id: str, now: datetime) -> bool:
         schedule_idle_check(runtime, contact_id, datetime.fromtimestamp(due, UTC))
         return False
     return close_conversation(runtime, contact_id, now, reason="inactivity",
-                              goodbye=goodbye(language_of(conversation, None), "goodbye_idle"))
+                              goodbye=goodbye(language_of(conversation, None), "goodbye_idle",
+                                              conversation.channel))
 
 
 def close_idle_conversations(runtime: Runtime, now: datetime) -> int:
@@ -438,7 +455,9 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
         if line is None:
             store.stop_looking_at_wait(contact_id)
             return WaitCheck.DONE
-        bound, callbacks = float(line.max_wait_seconds), line.callbacks
+        # A chatter has no number to call back.
+        bound = float(line.max_wait_seconds)
+        callbacks = line.callbacks and conversation.channel != CHAT
         language = language_of(conversation, line)
     epoch = now.timestamp()
     told = conversation.told_no_peer_at
@@ -459,7 +478,7 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
         _look_at_wait(runtime, contact_id, epoch + bound)
         return WaitCheck.TOLD
     closed = close_conversation(runtime, contact_id, now, reason="max_wait",
-                                goodbye=goodbye(language, "goodbye_no_peer"),
+                                goodbye=goodbye(language, "goodbye_no_peer", conversation.channel),
                                 only_if_waiting=True)
     return WaitCheck.CLOSED if closed else WaitCheck.DONE
 
@@ -543,10 +562,11 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
             "experience": labels.get(conversation.experience or "", None),
             "language": _language(conversation),
             "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - epoch)),
+            "channel": conversation.channel,
         })
     conversations: list[dict[str, Any]] = []
     for contact_id, holder, channel in engine.connections():
-        if holder != peer_id or channel != "sms":
+        if holder != peer_id or channel not in ("sms", CHAT):
             continue
         conversation = store.get(contact_id)
         if conversation is None or not conversation.is_open:
@@ -566,6 +586,6 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
             "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
             "language": _language(conversation),
-            "risk": conversation.risk, "messages": messages,
+            "risk": conversation.risk, "messages": messages, "channel": conversation.channel,
         })
     return {"offers": offers, "conversations": conversations}

@@ -52,11 +52,16 @@
     offers.forEach(function (offer) {
       var card = el("div", { "class": "text-offer" + (offer.risk ? " risk" : ""),
                               "data-offer": offer.offer_id });
-      var what = "A texter is waiting" + (offer.experience ? " (" + offer.experience + ")" : "") +
-        " on " + offer.line_name + (offer.language ? ", writing in " + offer.language.name : "") + ".";
-      card.appendChild(el("p", {}, what));
+      var chat = offer.channel === "chat";
+      var what = (chat ? "A chatter is waiting" : "A texter is waiting") +
+        (offer.experience ? " (" + offer.experience + ")" : "") + " on " + offer.line_name +
+        (offer.language ? ", writing in " + offer.language.name : "") + ".";
+      var said = el("p", {}, what);
+      if (chat) { said.insertBefore(el("span", { "class": "channel-chat" }, "chat"), said.firstChild); }
+      card.appendChild(said);
       if (offer.risk) { card.appendChild(el("p", { "class": "risk-flag" }, "Flagged: risk words")); }
-      var accept = el("button", { type: "button", "class": "accept-text" }, "Accept text");
+      var accept = el("button", { type: "button", "class": "accept-text" },
+                      chat ? "Accept chat" : "Accept text");
       var decline = el("button", { type: "button", "class": "secondary decline-text" }, "Decline");
       accept.addEventListener("click", function () {
         post("/api/texts/offers/" + offer.offer_id + "/accept").then(function (r) {
@@ -73,10 +78,10 @@
     });
   }
 
-  function renderMessages(list, messages) {
+  function renderMessages(list, messages, chat) {
     list.textContent = "";
     messages.forEach(function (m) {
-      var who = m.direction === "in" ? "Texter" : (m.direction === "note" ? "Note" :
+      var who = m.direction === "in" ? (chat ? "Chatter" : "Texter") : (m.direction === "note" ? "Note" :
         (m.by === "peer" ? "You" : "Warmline"));
       var item = el("li", { "class": "msg " + m.direction });
       item.appendChild(el("span", { "class": "who" }, who + ": "));
@@ -92,9 +97,14 @@
   function thread(conversation) {
     var box = el("article", { "class": "thread", "data-contact": conversation.contact_id,
                               "aria-label": conversation.label });
-    box.appendChild(el("h3", {}, conversation.label + " · " + conversation.line_name +
+    var heading = el("h3", {}, conversation.label + " · " + conversation.line_name +
       (conversation.experience ? " · " + conversation.experience : "") +
-      (conversation.language ? " · " + conversation.language.name : "")));
+      (conversation.language ? " · " + conversation.language.name : ""));
+    if (conversation.channel === "chat") {
+      box.setAttribute("data-channel", "chat");
+      heading.insertBefore(el("span", { "class": "channel-chat" }, "chat"), heading.firstChild);
+    }
+    box.appendChild(heading);
     box.appendChild(el("p", { "class": "risk-flag", hidden: "" }, "Flagged: risk words. You decide what to do."));
     box.appendChild(el("ol", { "class": "messages" }));
     var form = el("form", { "class": "reply" });
@@ -135,7 +145,7 @@
       var node = box.querySelector('[data-contact="' + c.contact_id + '"]');
       if (!node) { node = thread(c); box.appendChild(node); }
       node.querySelector(".risk-flag").hidden = !c.risk;
-      renderMessages(node.querySelector(".messages"), c.messages);
+      renderMessages(node.querySelector(".messages"), c.messages, c.channel === "chat");
     });
     Array.prototype.slice.call(box.querySelectorAll(".thread")).forEach(function (node) {
       if (!seen[node.getAttribute("data-contact")]) { box.removeChild(node); }

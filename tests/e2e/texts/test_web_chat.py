@@ -1,0 +1,272 @@
+"""Web chat through its HTTP API: first words, choosing, routing to the texts pane on channel
+`chat`, messages both ways in order with ids (no loss, no repeats), CORS only for the line's
+origins, no cookies, risk words, rate limits, blocks, end and delete, and the privacy scans."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.support.privacy import assert_absent, redis_dump, sql_dump
+from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
+from warmline.clock import utc_now
+from warmline.models import Block, Contact, Line
+from warmline.routing.engine import RoutingEngine
+from warmline.services.chat import chats
+
+ORIGIN = "https://peerwarmline.example.org"
+ADDRESS = "203.0.113.77"
+AGENT = "Mozilla/5.0 (ChatTestAgent/7.1)"
+API = "/chat/lines/" + LINE_NUMBER.lstrip("+")
+
+
+class Chatter:
+    """The widget's side, through Flask's test client: Origin, address and agent on each call."""
+
+    def __init__(self, client: FlaskClient, *, origin: str = ORIGIN, address: str = ADDRESS,
+                 forwarded_for: str | None = None) -> None:
+        self.client, self.origin, self.address = client, origin, address
+        self.forwarded_for = forwarded_for
+        self.token = ""
+        self.after = 0
+        self.seen: list[dict[str, Any]] = []
+
+    def call(self, method: str, path: str = "", json: Any = None) -> tuple[int, Any, Any]:
+        headers = {"Origin": self.origin, "User-Agent": AGENT}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.forwarded_for:
+            headers["X-Forwarded-For"] = self.forwarded_for
+        response = self.client.open(API + path, method=method, json=json, headers=headers,
+                                    environ_base={"REMOTE_ADDR": self.address})
+        assert "Set-Cookie" not in response.headers  # no cookie, ever
+        return response.status_code, response.get_json(silent=True), response.headers
+
+    def start(self, experience: str | None = None) -> tuple[int, Any]:
+        status, body, _ = self.call("POST", "/conversations", {"experience": experience})
+        if status == 201:
+            self.token = body["token"]
+        return status, body
+
+    def send(self, body: str, message_id: str) -> int:
+        status, _, _ = self.call("POST", "/messages", {"id": message_id, "body": body})
+        return status
+
+    def read(self) -> dict[str, Any]:
+        status, body, _ = self.call("GET", f"/messages?after={self.after}&wait=0")
+        assert status == 200, body
+        for message in body["messages"]:
+            assert message["id"] == self.after + 1  # in order, none missing, none repeated
+            self.after = message["id"]
+            self.seen.append(message)
+        result: dict[str, Any] = body
+        return result
+
+    def bodies(self) -> list[str]:
+        return [f"{m['from']}: {m['body']}" for m in self.seen]
+
+
+def allow_chat(world: TextWorld, **line: Any) -> None:
+    with world.runtime.sessions.begin() as session:
+        row = session.get(Line, world.line_id)
+        assert row is not None
+        row.chat_origins = [ORIGIN]
+        for name, value in line.items():
+            setattr(row, name, value)
+
+
+@pytest.fixture
+def chatter(world: TextWorld) -> Chatter:
+    allow_chat(world)
+    return Chatter(world.app.test_client())
+
+
+def wait_until(world: TextWorld, chatter: Chatter, contains: str) -> None:
+    world.settle(lambda: (chatter.read(), any(contains in b for b in chatter.bodies()))[1],
+                 what=f"the chatter reads {contains!r}")
+
+
+def test_first_words_then_a_peer_who_shares_it_and_messages_both_ways_in_order(
+        world: TextWorld, chatter: Chatter) -> None:
+    status, line, headers = chatter.call("GET")
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "not a crisis line" in line["first_words"]
+    assert "988" in line["first_words"] and "911" in line["first_words"]
+    assert [e["key"] for e in line["experiences"]] == ["recovery", "veteran"]
+    assert line["anyone"] and line["open"] is True
+    world.add_peer("vic", phone=new_number())  # shares nothing
+    world.add_peer("ria", phone=new_number(), experiences=("recovery",))
+    world.go_available("vic")
+    world.go_available("ria")
+    assert chatter.start("recovery")[0] == 201
+    assert world.texts("vic")["offers"] == []
+    offer = world.wait_offer("ria")
+    assert offer["channel"] == "chat" and offer["experience"] == "recovery"
+    contact_id = world.accept_next("ria")
+    wait_until(world, chatter, "has joined and will chat with you here")
+    assert chatter.read()["state"] == "connected"
+
+    assert chatter.send("first from the chatter", "m-1") == 202
+    assert chatter.send("first from the chatter", "m-1") == 202  # resent after a drop: kept once
+    status, body = world.api("ria", "POST", f"/api/texts/{contact_id}/messages",
+                             {"body": "first from the peer"})
+    assert status == 202, body
+    assert chatter.send("second from the chatter", "m-2") == 202
+    world.api("ria", "POST", f"/api/texts/{contact_id}/messages", {"body": "second from the peer"})
+    chatter.read()
+    assert chatter.bodies()[-4:] == [
+        "you: first from the chatter", "peer: first from the peer",
+        "you: second from the chatter", "peer: second from the peer"]
+    assert chatter.read()["messages"] == []  # nothing again after the last id
+    pane = world.conversation("ria", contact_id)
+    assert pane is not None and pane["channel"] == "chat" and pane["label"].startswith("Chatter")
+    assert [m["body"] for m in pane["messages"] if m["direction"] == "in"] == [
+        "first from the chatter", "second from the chatter"]
+    with world.runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.channel == "chat"
+    assert RoutingEngine(world.runtime.redis).load(world.peers["ria"]).texts == 1
+
+    world.api("ria", "POST", f"/api/texts/{contact_id}/close")
+    wait_until(world, chatter, "Thanks for chatting")
+    assert chatter.read()["state"] == "closed"
+    assert chatter.send("too late", "m-3") == 409
+
+
+def test_only_the_lines_origins_may_call_and_a_line_without_chat_has_none(
+        world: TextWorld) -> None:
+    client = world.app.test_client()
+    assert Chatter(client).call("GET")[0] == 404  # no origins: the line takes no chats
+    allow_chat(world)
+    for origin in ("https://evil.example", ""):
+        status, _, headers = Chatter(client, origin=origin).call("GET")
+        assert status == 403 and "Access-Control-Allow-Origin" not in headers
+    status, _, headers = Chatter(client).call("OPTIONS", "/messages")
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Authorization" in headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in headers
+    assert Chatter(client, origin="https://evil.example").call("OPTIONS", "/messages")[0] == 403
+    script = client.get("/chat/widget.js")
+    assert script.status_code == 200 and script.headers["Cross-Origin-Resource-Policy"] == \
+        "cross-origin"
+    assert "Set-Cookie" not in script.headers and b"sessionStorage" in script.data
+    assert client.get("/chat/lines/15550009999", headers={"Origin": ORIGIN}).status_code == 404
+
+
+def test_risk_words_raise_the_chat_ahead_and_flag_it(world: TextWorld, chatter: Chatter) -> None:
+    early = Chatter(world.app.test_client(), address="203.0.113.1")
+    assert early.start()[0] == 201
+    assert chatter.start()[0] == 201
+    assert chatter.send("I have 30 pills tonight", "r-1") == 202
+    wait_until(world, chatter, "988 now")
+    world.add_peer("ria", phone=new_number())
+    world.go_available("ria")
+    offer = world.wait_offer("ria")
+    assert offer["risk"] is True and offer["channel"] == "chat"
+    contact_id = world.accept_next("ria")
+    with world.runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.risk_flagged and contact.priority > 0
+    wait_until(world, chatter, "has joined")
+    early.read()
+    assert not any("has joined" in b for b in early.bodies())
+
+
+def test_limits_per_token_and_per_address_and_blocks_apply(world: TextWorld) -> None:
+    allow_chat(world, daily_contact_limit=0)
+    client = world.app.test_client()
+    first = Chatter(client)
+    assert first.start()[0] == 201
+    sent = [first.send(f"message {n}", f"t-{n}") for n in range(chats.MESSAGES_PER_TOKEN_PER_MINUTE + 1)]
+    assert sent[:-1] == [202] * chats.MESSAGES_PER_TOKEN_PER_MINUTE and sent[-1] == 429
+    starts = [Chatter(client).start()[0] for _ in range(chats.CHATS_PER_ADDRESS_PER_HOUR)]
+    assert starts[:-1] == [201] * (chats.CHATS_PER_ADDRESS_PER_HOUR - 1) and starts[-1] == 429
+    # X-Forwarded-For is not believed with WARMLINE_PROXY_HOPS=0: still the same address.
+    assert Chatter(client, forwarded_for="198.51.100.9").start()[0] == 429
+
+    blocked = "203.0.113.200"
+    now = utc_now()
+    with world.runtime.sessions.begin() as session:
+        session.add(Block(caller_hash=chats.address_identity(world.runtime, blocked),
+                          line_id=world.line_id, created_at=now,
+                          expires_at=now + timedelta(days=1)))
+    status, body = Chatter(client, address=blocked).start()
+    assert status == 403 and "988" in body["error"]
+    world.run_jobs()  # the event writer sets the outcome
+    with world.runtime.sessions() as session:
+        outcomes = session.scalars(select(Contact.outcome).where(
+            Contact.caller_hash == chats.address_identity(world.runtime, blocked))).all()
+    assert outcomes == ["blocked"]
+
+
+def test_the_address_is_the_proxys_client_with_proxy_hops(world: TextWorld) -> None:
+    from warmline.app import create_app
+
+    allow_chat(world, daily_contact_limit=0)
+    settings = dataclasses.replace(world.runtime.settings, proxy_hops=1)
+    client = create_app(settings=settings, runtime=world.runtime).test_client()
+    proxy = "10.0.0.2"
+    for n in range(chats.CHATS_PER_ADDRESS_PER_HOUR):
+        assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 201, n
+    assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 429
+    assert Chatter(client, address=proxy, forwarded_for="198.51.100.2").start()[0] == 201
+
+
+def test_end_and_delete_leaves_no_trace_in_redis_sql_or_logs(
+        world: TextWorld, chatter: Chatter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    world.add_peer("ria", phone=new_number())
+    world.go_available("ria")
+    assert chatter.start()[0] == 201
+    contact_id = world.accept_next("ria")
+    secret, reply = "my sister's name is Quillane", "thank you for telling me Quillane"
+    assert chatter.send(secret, "s-1") == 202
+    world.api("ria", "POST", f"/api/texts/{contact_id}/messages", {"body": reply})
+    wait_until(world, chatter, reply)
+    token = chatter.token
+    assert chatter.call("POST", "/end")[0] == 200
+    world.run_jobs()
+    assert world.conversation("ria", contact_id) is None
+    assert chatter.read()["state"] == "ended"
+    needles = [secret, reply, "Quillane", token, ADDRESS, AGENT]
+    assert_absent(redis_dump(world.runtime, decrypt=True), needles, "Redis")
+    assert_absent(sql_dump(world.runtime), needles, "SQL")
+    assert_absent(caplog.text, needles, "the logs")
+    with world.runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.outcome == "connected"
+    assert RoutingEngine(world.runtime.redis).load(world.peers["ria"]).texts == 0
+
+
+def test_a_long_poll_answers_at_once_when_something_is_new(world: TextWorld,
+                                                           chatter: Chatter) -> None:
+    assert chatter.start()[0] == 201
+    status, body, _ = chatter.call("GET", "/messages?after=0&wait=20&state=")
+    assert status == 200 and body["state"] == "waiting" and body["messages"]
+    status, body, _ = chatter.call("GET", f"/messages?after={len(body['messages'])}&wait=1"
+                                          "&state=waiting")
+    assert status == 200 and body == {"messages": [], "state": "waiting"}
+    assert Chatter(world.app.test_client()).call("GET", "/messages")[0] == 401
+
+
+def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
+        world: TextWorld, chatter: Chatter) -> None:
+    from warmline.web import chat as chat_web
+
+    assert chatter.start()[0] == 201
+    held = [chat_web.long_poll_slots.acquire(blocking=False)
+            for _ in range(chat_web.LONG_POLLS_PER_PROCESS)]
+    try:
+        assert all(held)
+        status, body, _ = chatter.call("GET", "/messages?after=99&wait=20&state=waiting")
+        assert status == 200 and body["messages"] == [] and body["state"] == "waiting"
+        assert body["retry_after"] == chat_web.SHORT_POLL_RETRY_SECONDS
+    finally:
+        for _ in held:
+            chat_web.long_poll_slots.release()

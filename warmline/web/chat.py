@@ -1,0 +1,187 @@
+"""The web chat's door: the widget's script and stylesheet, and its JSON API under /chat/lines/.
+
+The widget runs on an organisation's own site, so every API answer is cross-origin: allowed only
+for the origins the line's roster lists (`chat: {origins: [...]}`), checked on each request and
+on the browser's preflight. No cookie is set or read: the chatter's token comes in the
+`Authorization: Bearer` header, which is also why CSRF does not apply (no ambient credential).
+Nothing here logs a message, a token, an address or a user agent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from flask import Blueprint, Response, g, jsonify, request, send_from_directory
+from flask.typing import ResponseReturnValue
+
+from warmline.clock import utc_now
+from warmline.domain.numbers import parse_whole_number
+from warmline.services.chat import chats
+from warmline.web.context import current_runtime
+
+bp = Blueprint("chat", __name__, url_prefix="/chat")
+
+_STATIC = Path(__file__).resolve().parent / "static" / "chat"
+# The browser may reuse a preflight's answer this long (seconds).
+PREFLIGHT_MAX_AGE = "600"
+ASSET_MAX_AGE_SECONDS = 3600
+_ORIGIN_ATTRIBUTE = "warmline_chat_origin"
+# A long poll holds one of the process's threads while it waits. Beyond this many at once, a read
+# answers at once and asks the widget to come back shortly, so chats can never take the threads
+# Twilio's webhooks and the dashboards need (gunicorn's gthread: WEB_THREADS a process).
+LONG_POLLS_PER_PROCESS = 8
+SHORT_POLL_RETRY_SECONDS = 3
+long_poll_slots = threading.BoundedSemaphore(LONG_POLLS_PER_PROCESS)
+
+
+def _error(status: int, message: str) -> ResponseReturnValue:
+    return jsonify(error=message), status
+
+
+def _line(line_key: str) -> chats.ChatLine | Response:
+    """The line, if it takes chats from the requesting page's origin; else the refusal."""
+    line = chats.find_chat_line(current_runtime(), line_key)
+    if line is None:
+        response = jsonify(error="This line takes no web chats.")
+        response.status_code = 404
+        return response
+    origin = request.headers.get("Origin")
+    if not chats.allows_origin(line, origin):
+        response = jsonify(error="This page may not embed this line's chat.")
+        response.status_code = 403
+        return response
+    setattr(g, _ORIGIN_ATTRIBUTE, (origin or "").strip())
+    return line
+
+
+def _token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _address() -> str:
+    # The real client's when WARMLINE_PROXY_HOPS trusts the proxies (ProxyFix); only hashed.
+    return request.remote_addr or "unknown"
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    origin = getattr(g, _ORIGIN_ATTRIBUTE, None)
+    response.headers["Vary"] = "Origin"
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+# --------------------------------------------------------------------------- the widget's files
+
+
+def _asset(name: str, mimetype: str) -> Response:
+    response = send_from_directory(_STATIC, name, mimetype=mimetype,
+                                   max_age=ASSET_MAX_AGE_SECONDS)
+    # Loaded by other sites' pages: a <script> and a <link> need no CORS, but must be allowed
+    # across origins by the resource policy.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["Cache-Control"] = f"public, max-age={ASSET_MAX_AGE_SECONDS}"
+    return response
+
+
+@bp.get("/widget.js")
+def widget_script() -> ResponseReturnValue:
+    return _asset("widget.js", "text/javascript")
+
+
+@bp.get("/widget.css")
+def widget_style() -> ResponseReturnValue:
+    return _asset("widget.css", "text/css")
+
+
+# --------------------------------------------------------------------------- the API
+
+
+@bp.route("/lines/<line_key>", methods=["OPTIONS"])
+@bp.route("/lines/<line_key>/conversations", methods=["OPTIONS"])
+@bp.route("/lines/<line_key>/messages", methods=["OPTIONS"])
+@bp.route("/lines/<line_key>/end", methods=["OPTIONS"])
+def preflight(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    return found if isinstance(found, Response) else ("", 204)
+
+
+@bp.get("/lines/<line_key>")
+def describe(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    return jsonify(chats.describe_line(current_runtime(), found, utc_now()))
+
+
+@bp.post("/lines/<line_key>/conversations")
+def start(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    data = request.get_json(silent=True)
+    raw = data.get("experience") if isinstance(data, dict) else None
+    experience = raw if isinstance(raw, str) and raw else None
+    started = chats.start_chat(current_runtime(), found, _address(), experience, utc_now())
+    if isinstance(started, chats.ChatRefusal):
+        return _error(started.status, started.message)
+    return jsonify(token=started.token, state=started.state), 201
+
+
+@bp.post("/lines/<line_key>/messages")
+def send(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("body"), str) \
+            or not isinstance(data.get("id"), str):
+        return _error(400, "Send {\"id\": ..., \"body\": ...}.")
+    refusal = chats.send_message(current_runtime(), found, _token(), address=_address(),
+                                 message_id=data["id"], body=data["body"], now=utc_now())
+    if refusal is not None:
+        return _error(refusal.status, refusal.message)
+    return jsonify(accepted=True), 202
+
+
+@bp.get("/lines/<line_key>/messages")
+def receive(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    runtime, token = current_runtime(), _token()
+    if not token:
+        return _error(401, "This chat needs its token.")
+    if chats.reads_over_limit(runtime, token, time.time()):
+        return _error(429, "Too many reads; wait a moment.")
+    after = parse_whole_number(request.args.get("after", "0")) or 0
+    wait = parse_whole_number(request.args.get("wait", "0")) or 0
+    known = request.args.get("state", "")
+    if wait and not long_poll_slots.acquire(blocking=False):
+        result = chats.read_messages(runtime, found, token, after)
+        return jsonify(messages=result.messages, state=result.state,
+                       retry_after=SHORT_POLL_RETRY_SECONDS)
+    try:
+        result = chats.wait_for_messages(runtime, found, token, after=after, known_state=known,
+                                         wait_seconds=float(wait))
+    finally:
+        if wait:
+            long_poll_slots.release()
+    return jsonify(messages=result.messages, state=result.state)
+
+
+@bp.post("/lines/<line_key>/end")
+def end(line_key: str) -> ResponseReturnValue:
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    chats.end_and_delete(current_runtime(), found, _token(), utc_now())
+    return jsonify(deleted=True)
