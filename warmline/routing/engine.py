@@ -127,7 +127,7 @@ def _peer_keys(peer_id: object) -> list[str]:
     """The keys named from a peer's id alone."""
     return [keys.peer(str(peer_id)), keys.peer_shift_lines(str(peer_id)),
             keys.peer_drop_ins(str(peer_id)), keys.peer_memberships(str(peer_id)),
-            keys.peer_contacts(str(peer_id), "voice"), keys.peer_contacts(str(peer_id), "sms")]
+            *(keys.peer_contacts(str(peer_id), channel) for channel in CHANNELS)]
 
 
 def _class_keys(line_id: object, channel: str, experience: str, language: str) -> list[str]:

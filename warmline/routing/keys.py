@@ -178,7 +178,7 @@ DECLARED_FAMILIES: tuple[Callable[[], str], ...] = (
     rebuild_lock,
 )
 PRESENCES = ("off", "available", "break", "wrap_up", "offered", "busy")
-CHANNELS = ("voice", "sms")
+CHANNELS = ("voice", "sms", "chat")
 
 
 def script_keys() -> list[str]:

@@ -102,7 +102,7 @@ local function plan_peer(peer_id, extra_line, profile)
     end
   end
   for _, k in ipairs(plan_call('SMEMBERS', name_peer_memberships(peer_id)) or {}) do want(k) end
-  for _, ch in ipairs({'voice', 'sms'}) do
+  for _, ch in ipairs({'voice', 'sms', 'chat'}) do
     for _, cid in ipairs(plan_call('SMEMBERS', name_peer_contacts(peer_id, ch)) or {}) do
       want(name_contact(cid))
     end

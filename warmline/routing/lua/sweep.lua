@@ -4,7 +4,7 @@
 local lapsed, readied, stale, went_off = {}, {}, {}, {}
 
 -- The plan: every offer, peer and contact the steps below may reach.
-for _, ch in ipairs({'voice', 'sms'}) do
+for _, ch in ipairs({'voice', 'sms', 'chat'}) do
   for _, oid in ipairs(redis.call('ZRANGEBYSCORE', key_pending_offers(ch), '-inf', NOW_S, 'LIMIT', 0, SWEEP_BATCH)) do
     plan_offer(oid)
   end
