@@ -161,7 +161,9 @@ LINE_COLUMNS: tuple[str, ...] = (
     "flood_caller_limit", "flood_line_limit", "swap_approval", "target_answer_seconds",
     "target_share",
 )
-LINE_CONVERTED_FIELDS: tuple[str, ...] = ("languages", "hours", "closed_dates", "greeting")
+LINE_CONVERTED_FIELDS: tuple[str, ...] = (
+    "languages", "hours", "closed_dates", "greeting", "chat_origins",
+)
 
 
 @dataclass(frozen=True)
