@@ -463,7 +463,7 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
            else max(told, conversation.last_activity) + bound)
-    offered = runtime.redis.hget(routing_keys.contact(contact_id), "state") == b"offered"
+    offered = routing.routing_engine(runtime).contact_state(contact_id) == "offered"
     if epoch < due or offered:
         _look_at_wait(runtime, contact_id, max(due, epoch + OFFERED_GRACE_SECONDS) if offered
                       else due)
