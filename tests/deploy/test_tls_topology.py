@@ -37,6 +37,7 @@ from tests.conftest import clean_database
 from tests.support.dashboard import PASSWORD, make_peer
 from tests.support.jobs import JobPump
 from tests.support.live import LINE, ROSTER, SAM, SPEED
+from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import free_port
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
 from warmline.models import Line, User
@@ -99,8 +100,8 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(tied_to_this_run(command), cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from tests.support.callbacks import CALLBACK_QUESTION, CALLER, ask_for_callback, request_of, sweep
 from tests.support.jobs import JobPump
 from tests.support.live import ROSTER, SAM, LiveWarmline, running_warmline
+from tests.support.processes import tied_to_this_run
 from tests.support.services import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
@@ -109,8 +110,8 @@ def start_worker(live: LiveWarmline, database_url: str, tmp_path: Path, twilio_u
     })
     with log.open("ab") as out:
         # Its own process group: SIGKILL reaches the worker and its work horse together.
-        return subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-                                env=environ, stdout=out, stderr=subprocess.STDOUT,
+        return subprocess.Popen(tied_to_this_run([sys.executable, "-m", "workers.main", "urgent"]),
+                                cwd=REPO_ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 

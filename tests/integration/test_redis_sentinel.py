@@ -22,6 +22,7 @@ from rq.job import Job
 
 from tests.conftest import REPO_ROOT, clean_database, make_test_settings
 from tests.support.offers import OfferRecorder, recording_offers
+from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import FAILOVER_GUARD_SECONDS, SentinelGroup, sentinel_group, wait_until
 from tests.support.workers import worker_environment as _worker_environment
 from warmline.domain.matching import VOICE, ContactView, Presence
@@ -179,8 +180,8 @@ class Supervised:
         self.restarts = 0
 
     def _start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-                                env=self.environ, stdout=self.log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(tied_to_this_run([sys.executable, "-m", "workers.main", "urgent"]),
+                                cwd=REPO_ROOT, env=self.environ, stdout=self.log, stderr=subprocess.STDOUT)
 
     def keep_alive(self) -> bool:
         if self.process.poll() is not None:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from tests.conftest import REPO_ROOT
 from tests.support.jobs import run_jobs
 from tests.support.offers import OfferRecorder, recording_offers
+from tests.support.processes import tied_to_this_run
 from tests.support.workers import worker_environment
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
@@ -290,7 +291,8 @@ def test_a_worker_on_a_quiet_line_brings_everything_back_by_itself(
     runtime.redis.flushdb()  # a first boot
     marker, peer_key = keys.state_marker(), keys.peer(ids["ada"])
     log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen([sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
+    worker = subprocess.Popen(tied_to_this_run([sys.executable, "-m", "workers.main", "urgent"]),
+                              cwd=REPO_ROOT,
                               env=worker_environment(database_url, tmp_path), stdout=log,
                               stderr=subprocess.STDOUT)
     try:

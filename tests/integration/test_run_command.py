@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import free_port
 from tests.support.services import TEST_REDIS_URL
 
@@ -36,7 +37,8 @@ def test_the_run_command_serves_the_whole_thing(tmp_path: Path) -> None:
     env = {**os.environ, "PORT": str(port), "STANDIN_PORT": str(standin_port),
            "REDIS_URL": TEST_REDIS_URL, "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance")}
     env.pop("DATABASE_URL", None)  # the default: a SQLite file in the instance folder
-    process = subprocess.Popen(["scripts/run"], cwd=REPO_ROOT, env=env, start_new_session=True,
+    process = subprocess.Popen(tied_to_this_run(["scripts/run"]), cwd=REPO_ROOT, env=env,
+                               start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.conftest import REPO_ROOT
+from tests.support.processes import tied_to_this_run
 from tests.support.workers import add_line, worker_environment
 from warmline.models import ContactEvent, EventKind
 from warmline.queues import QueueName
@@ -82,7 +83,8 @@ def test_a_killed_workers_scheduler_is_taken_over_by_the_one_started_in_its_plac
 
     def start() -> subprocess.Popen[bytes]:
         with (tmp_path / "worker.log").open("ab") as log:
-            return subprocess.Popen(argv, cwd=REPO_ROOT, env=environ, start_new_session=True,
+            return subprocess.Popen(tied_to_this_run(argv), cwd=REPO_ROOT, env=environ,
+                                    start_new_session=True,
                                     stdout=log, stderr=subprocess.STDOUT)
 
     def wait_for(condition: Any, timeout: float) -> bool:

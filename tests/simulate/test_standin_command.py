@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import free_port
 from tests.support.services import TEST_REDIS_URL
 
@@ -35,8 +36,9 @@ def test_configure_lines_provisions_the_demo_line_and_rings_peers_on_the_page(tm
     for args in (["db", "upgrade"], ["roster", "import", "demo/roster.yaml"]):
         subprocess.run([sys.executable, "-m", "warmline", *args], cwd=REPO, env=env, check=True,
                        capture_output=True, timeout=60)
-    process = subprocess.Popen([sys.executable, "-m", "warmline", "standin", "--port", str(port),
-                                "--configure-lines"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen(tied_to_this_run([sys.executable, "-m", "warmline", "standin", "--port",
+                                                 str(port), "--configure-lines"]),
+                               cwd=REPO, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

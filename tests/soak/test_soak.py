@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import tied_to_this_run
 from tests.support.services import ADMIN_DATABASE_URL
 from warmline.soak.faults import KINDS
 from warmline.soak.tally import COLUMNS
@@ -34,8 +35,8 @@ OTHER_FAULTS = tuple(kind.name for kind in KINDS if kind.name not in REDIS_FAULT
 def soak(faults: tuple[str, ...], minutes: float) -> str:
     assert shutil.which("redis-server"), "the soak starts a redis-server of its own"
     child = subprocess.Popen(
-        [sys.executable, "-m", "warmline", "soak", "--minutes", str(minutes), *CI_SIZE,
-         "--faults", ",".join(faults), "--pg-admin-url", ADMIN_DATABASE_URL],
+        tied_to_this_run([sys.executable, "-m", "warmline", "soak", "--minutes", str(minutes), *CI_SIZE,
+                          "--faults", ",".join(faults), "--pg-admin-url", ADMIN_DATABASE_URL]),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

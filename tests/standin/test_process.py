@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.processes import tied_to_this_run
+
 from .conftest import CALLER, LINE, PEER, TwimlApp
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,8 +31,8 @@ def served(twiml: TwimlApp) -> Iterator[str]:
     port = free_port()
     token = twiml.validator.token.decode()
     process = subprocess.Popen(
-        [sys.executable, "-m", "warmline.standin", "--port", str(port), "--speed", "10",
-         "--auth-token", token, "--number", LINE, "--public-url", twiml.url],
+        tied_to_this_run([sys.executable, "-m", "warmline.standin", "--port", str(port), "--speed", "10",
+                          "--auth-token", token, "--number", LINE, "--public-url", twiml.url]),
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
