@@ -80,18 +80,18 @@ class JobSpec:
 
 
 # Voice: ring a peer for a live call's offer; remind a peer on a long call.
-RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.CALLS, 30, 300)
+RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.FAST, 30, 300)
 REMIND_LONG_CALL = JobSpec("workers.voice_jobs.remind_long_call", QueueName.CALLS, 30, 300)
 
 # Callbacks: place a taken callback, ring its peer, then call the caller (retried: the peer waits).
 PLACE_CALLBACK = JobSpec("workers.callback_jobs.place_callback", QueueName.CALLS, 60, 300)
-RING_CALLBACK_PEER = JobSpec("workers.callback_jobs.ring_peer", QueueName.CALLS, 30, 300)
+RING_CALLBACK_PEER = JobSpec("workers.callback_jobs.ring_peer", QueueName.FAST, 30, 300)
 CALL_CALLER = JobSpec("workers.callback_jobs.call_caller", QueueName.CALLS, 40, 300,
                       retries=(2, 5, 10))
 
 # Routing: a wrap-up's and a rest break's end. The sweeper ends overdue ones too.
-END_WRAP_UP = JobSpec("workers.routing_jobs.end_wrap_up", QueueName.ROUTING, 30, 600)
-END_REST_BREAK = JobSpec("workers.routing_jobs.end_rest_break", QueueName.ROUTING, 30, 600)
+END_WRAP_UP = JobSpec("workers.routing_jobs.end_wrap_up", QueueName.FAST, 30, 600)
+END_REST_BREAK = JobSpec("workers.routing_jobs.end_rest_break", QueueName.FAST, 30, 600)
 
 # Texts. 429 and 5xx from Twilio: retried with backoff, about two minutes in all, then left failed.
 SEND_TEXTS = JobSpec("workers.text_jobs.send_texts", QueueName.MESSAGES, 30, 0,

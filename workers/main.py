@@ -1,7 +1,9 @@
-"""The worker processes of the Procfile: `python -m workers.main urgent|low [--burst]`.
+"""The worker processes of the Procfile: `python -m workers.main urgent|low|fast [--burst]`.
 
-`urgent` serves the calls, routing and messages queues; `low` the event log and maintenance, so
-a long report never delays a ring. Both run RQ's scheduler for their own queues (scheduled
+`urgent` serves the calls, routing and messages queues, and starts (and starts again) the `fast`
+worker as its child: sub-second jobs (ringing a peer, a wrap-up's end) run there in the
+worker's own process, never behind a fork or a slow job; `low` serves the event log and
+maintenance, so a long report never delays a ring. Each runs RQ's scheduler for its own queues (scheduled
 recurring runs and retries with backoff wait in each queue's scheduled registry; a scheduler
 only moves the queues it holds the lock of). SIGTERM asks for a warm shutdown: the job in hand
 finishes, nothing new starts; a second SIGTERM (or SIGINT) stops at once.
@@ -11,22 +13,29 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 import time
 from typing import Any
 
 from rq import Queue
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.scheduler import RQScheduler
 
 from config import ConfigError, Settings, load_settings
 from warmline.clock import utc_now
 from warmline.logs import configure_logging
-from warmline.queues import SLOW_QUEUES, URGENT_QUEUES, QueueName
-from warmline.runtime import build_runtime, make_redis
+from warmline.queues import FAST_QUEUES, SLOW_QUEUES, URGENT_QUEUES, QueueName
+from warmline.runtime import build_runtime, make_redis, process_runtime
+from warmline.services.config_cache import config_of
 from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.wiring import install_dispatchers
-from warmline.worker import MaskingWorker
+from warmline.worker import MaskingSimpleWorker, MaskingWorker
+from workers.fast_child import FastChild
 
-QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {"urgent": URGENT_QUEUES, "low": SLOW_QUEUES}
+QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {
+    "urgent": URGENT_QUEUES, "low": SLOW_QUEUES, "fast": FAST_QUEUES}
 log = logging.getLogger("workers")
 # A Redis that comes back empty loses every scheduled recurring run with it; each worker checks
 # this often that each recurring job has its next run, so the chain (the sweeper, callbacks,
@@ -44,11 +53,51 @@ SCHEDULER_RETRY_SECONDS = 5
 WORKER_TTL_SECONDS = 20
 
 
+# How long a stopping `urgent` worker waits for its fast child's job in hand (RING_PEER's timeout).
+FAST_CHILD_STOP_SECONDS = 35.0
+
+
 class WarmlineWorker(MaskingWorker):
     """RQ's worker, which also keeps the recurring jobs scheduled (see RECONCILE_EVERY_SECONDS)."""
 
     settings: Settings
+    fast_child: FastChild | None = None
+    scheduled_too: tuple[QueueName, ...] = ()
+    """Queues whose scheduled jobs this worker's scheduler moves though it does not serve them:
+    the fast worker forks no scheduler of its own, so a fast worker killed at once leaves no
+    scheduler process behind to hold the queue's lock."""
     _reconciled_at = 0.0
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+                         log_format: str = DEFAULT_LOGGING_FORMAT) -> None:
+        # RQ's own (rq 3.0, pinned), with the scheduler given `scheduled_too` as well.
+        served = {queue.name for queue in self.queues}
+        extra = [Queue(name.value, connection=self.connection)
+                 for name in self.scheduled_too if name.value not in served]
+        scheduler: Any = RQScheduler(
+            [*self.queues, *extra], connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format, log_format=log_format, serializer=self.serializer)
+        self.scheduler = scheduler
+        scheduler.acquire_locks()
+        if not scheduler.acquired_locks:
+            return
+        if burst:
+            try:
+                scheduler.register_birth()
+                scheduler.enqueue_scheduled_jobs()
+            finally:
+                scheduler.release_locks()
+                scheduler.register_death()
+        else:
+            scheduler.start()
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        # Before RQ's own handler, which raises when the worker is idle.
+        if self.fast_child is not None:
+            self.fast_child.request_stop()
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         super().heartbeat(*args, **kwargs)
@@ -59,6 +108,20 @@ class WarmlineWorker(MaskingWorker):
             reconcile_once(self.settings)
         except Exception as exc:  # noqa: BLE001 - Redis or SQL down: the next heartbeat retries
             log.warning("recurring jobs not reconciled (%s)", type(exc).__name__)
+
+
+class FastWorker(MaskingSimpleWorker):
+    """The fast queue's worker: jobs in this process (see warmline.worker), its parent watched."""
+
+    parent_pid: int | None = None
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        super().heartbeat(*args, **kwargs)
+        if self.parent_pid is not None and os.getppid() != self.parent_pid:
+            # The `worker` that started this one is gone (killed at once): so is this one, warm.
+            log.warning("the urgent worker that started this fast worker is gone; stopping")
+            self.parent_pid = None
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def reconcile_once(settings: Settings) -> list[str]:
@@ -89,11 +152,25 @@ def preload_for_forked_jobs() -> None:
     configure_mappers()
 
 
+def warm_fast_worker() -> None:
+    """The fast worker's jobs share this process's runtime: connect it and fill the line cache
+    now, so the first ring does not pay for it. Only RQ's scheduler is forked from here, and it
+    leaves without running finalizers (os._exit), so these connections stay the job's own."""
+    preload_for_forked_jobs()
+    runtime = process_runtime()
+    with runtime.sessions() as session:
+        config_of(session)
+    runtime.redis.ping()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.main", description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(QUEUE_SETS), help="which queues to serve")
     parser.add_argument("--burst", action="store_true", help="work until the queues are empty, then exit")
     parser.add_argument("--max-idle", type=int, default=None, help="exit after this many idle seconds")
+    parser.add_argument("--without-fast", action="store_true",
+                        help="urgent: do not start the fast worker as a child (run it on its own)")
+    parser.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -103,25 +180,42 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     install_dispatchers()
 
-    reconcile_once(settings)
-
-    preload_for_forked_jobs()
+    if args.kind == "fast":
+        warm_fast_worker()
+    else:
+        reconcile_once(settings)
+        preload_for_forked_jobs()
     # No socket timeout on the worker's own connection: it blocks on BLPOP between jobs. Through
     # Sentinel, RQ's scheduler rebuilds its connection from this one's pool (the same sentinels).
     # RQ's worker quits when Redis drops it mid-bookkeeping (a failover): its process manager
     # starts it again, as after any exit (README "Redis in production").
     connection = make_redis(settings.jobs_redis_url, socket_timeout=None)
     queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
-    worker = WarmlineWorker(queues, connection=connection,
-                            maintenance_interval=SCHEDULER_RETRY_SECONDS,
-                            worker_ttl=WORKER_TTL_SECONDS)
-    worker.settings = settings
-    worker.work(
-        burst=args.burst,
-        with_scheduler=True,
-        logging_level=settings.log_level,
-        max_idle_time=args.max_idle,
-    )
+    options: dict[str, Any] = {"connection": connection,
+                               "maintenance_interval": SCHEDULER_RETRY_SECONDS,
+                               "worker_ttl": WORKER_TTL_SECONDS}
+    worker: MaskingWorker | MaskingSimpleWorker
+    child: FastChild | None = None
+    if args.kind == "fast":
+        worker = FastWorker(queues, **options)
+        worker.parent_pid = args.parent
+    else:
+        worker = WarmlineWorker(queues, **options)
+        worker.settings = settings
+        if args.kind == "urgent":
+            worker.scheduled_too = FAST_QUEUES
+        if args.kind == "urgent" and not args.without_fast:
+            child = worker.fast_child = FastChild(burst=args.burst, max_idle=args.max_idle).start()
+    try:
+        worker.work(
+            burst=args.burst,
+            with_scheduler=args.kind != "fast",
+            logging_level=settings.log_level,
+            max_idle_time=args.max_idle,
+        )
+    finally:
+        if child is not None:
+            child.wait(FAST_CHILD_STOP_SECONDS)
     return 0
 
 
