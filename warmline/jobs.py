@@ -64,6 +64,19 @@ class JobSpec:
         return runtime.queue(self.queue).enqueue(
             self.path, *args, **self._options(job_id, unique, kwargs, description))
 
+    def enqueue_together(self, runtime: Runtime, calls: Sequence[tuple[dict[str, Any], str, str]]
+                         ) -> None:
+        """Enqueue several runs of this job, each `(kwargs, job_id, description)`, in one Redis
+        round trip (one MULTI/EXEC), where `enqueue` takes two per job."""
+        queue = runtime.queue(self.queue)
+        with runtime.jobs_redis.pipeline() as pipe:
+            for kwargs, job_id, description in calls:
+                queue.enqueue_call(self.path, kwargs=kwargs, timeout=self.timeout_seconds,
+                                   result_ttl=self.result_ttl_seconds,
+                                   failure_ttl=self.failure_ttl_seconds, description=description,
+                                   job_id=job_id, retry=retry_of(self.retries), pipeline=pipe)
+            pipe.execute()
+
     def enqueue_at(self, runtime: Runtime, at: datetime, *args: Any, job_id: str | None = None,
                    unique: bool = False, kwargs: dict[str, Any] | None = None,
                    description: str | None = None) -> Job:
