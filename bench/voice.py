@@ -582,7 +582,7 @@ def database_version(runtime: Runtime) -> str:
 
 @contextmanager
 def running_worker(system: System, forking: bool) -> Iterator[None]:
-    argv = ([sys.executable, "-c", FORKING_WORKER, "urgent", "--without-fast"] if forking
+    argv = ([sys.executable, "-c", FORKING_WORKER, "urgent", "--without-child"] if forking
             else [sys.executable, "-m", "workers.main", "urgent"])
     log_path = system.workdir / f"worker{'-forking' if forking else ''}.log"
     with process(argv, system.env, log_path) as worker:

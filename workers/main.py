@@ -1,9 +1,12 @@
-"""The worker processes of the Procfile: `python -m workers.main urgent|low|fast [--burst]`.
+"""The worker processes of the Procfile: `python -m workers.main urgent|low [--burst]`.
 
 `urgent` serves the calls, routing and messages queues, and starts (and starts again) the `fast`
 worker as its child: sub-second jobs (ringing a peer, a wrap-up's end) run there in the
-worker's own process, never behind a fork or a slow job; `low` serves the event log and
-maintenance, so a long report never delays a ring. Each runs RQ's scheduler for its own queues (scheduled
+worker's own process, never behind a fork or a slow job; `low` serves maintenance, so a long
+report never delays a ring, and starts the `events` worker as its child, which writes the event
+log in its own process too (a forked work horse per event opened a database connection per
+event: a new PostgreSQL backend reads some 500 catalog rows before its first statement). The
+urgent and low workers run RQ's scheduler for their own queues and their children's (scheduled
 recurring runs and retries with backoff wait in each queue's scheduled registry; a scheduler
 only moves the queues it holds the lock of). SIGTERM asks for a warm shutdown: the job in hand
 finishes, nothing new starts; a second SIGTERM (or SIGINT) stops at once.
@@ -32,10 +35,14 @@ from warmline.services.config_cache import config_of
 from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.wiring import install_dispatchers
 from warmline.worker import MaskingSimpleWorker, MaskingWorker
-from workers.fast_child import FastChild
+from workers.child import ChildWorker
 
 QUEUE_SETS: dict[str, tuple[QueueName, ...]] = {
-    "urgent": URGENT_QUEUES, "low": SLOW_QUEUES, "fast": FAST_QUEUES}
+    "urgent": URGENT_QUEUES, "low": SLOW_QUEUES, "fast": FAST_QUEUES,
+    "events": (QueueName.EVENTS,)}
+# The Procfile's workers and the non-forking worker each starts as its child.
+CHILD_OF = {"urgent": "fast", "low": "events"}
+IN_PROCESS_KINDS = frozenset(CHILD_OF.values())
 log = logging.getLogger("workers")
 # A Redis that comes back empty loses every scheduled recurring run with it; each worker checks
 # this often that each recurring job has its next run, so the chain (the sweeper, callbacks,
@@ -53,18 +60,18 @@ SCHEDULER_RETRY_SECONDS = 5
 WORKER_TTL_SECONDS = 20
 
 
-# How long a stopping `urgent` worker waits for its fast child's job in hand (RING_PEER's timeout).
-FAST_CHILD_STOP_SECONDS = 35.0
+# How long a stopping worker waits for its child's job in hand (the children's jobs' timeouts).
+CHILD_STOP_SECONDS = 35.0
 
 
 class WarmlineWorker(MaskingWorker):
     """RQ's worker, which also keeps the recurring jobs scheduled (see RECONCILE_EVERY_SECONDS)."""
 
     settings: Settings
-    fast_child: FastChild | None = None
+    child: ChildWorker | None = None
     scheduled_too: tuple[QueueName, ...] = ()
     """Queues whose scheduled jobs this worker's scheduler moves though it does not serve them:
-    the fast worker forks no scheduler of its own, so a fast worker killed at once leaves no
+    the child worker forks no scheduler of its own, so a child killed at once leaves no
     scheduler process behind to hold the queue's lock."""
     _reconciled_at = 0.0
 
@@ -95,12 +102,14 @@ class WarmlineWorker(MaskingWorker):
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         # Before RQ's own handler, which raises when the worker is idle.
-        if self.fast_child is not None:
-            self.fast_child.request_stop()
+        if self.child is not None:
+            self.child.request_stop()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         super().heartbeat(*args, **kwargs)
+        if self.child is not None:
+            self.child.keep_alive()
         if time.monotonic() - self._reconciled_at < RECONCILE_EVERY_SECONDS:
             return
         self._reconciled_at = time.monotonic()
@@ -110,8 +119,9 @@ class WarmlineWorker(MaskingWorker):
             log.warning("recurring jobs not reconciled (%s)", type(exc).__name__)
 
 
-class FastWorker(MaskingSimpleWorker):
-    """The fast queue's worker: jobs in this process (see warmline.worker), its parent watched."""
+class InProcessWorker(MaskingSimpleWorker):
+    """A child worker (fast, events): jobs in this process (see warmline.worker), its parent
+    watched."""
 
     parent_pid: int | None = None
 
@@ -119,7 +129,7 @@ class FastWorker(MaskingSimpleWorker):
         super().heartbeat(*args, **kwargs)
         if self.parent_pid is not None and os.getppid() != self.parent_pid:
             # The `worker` that started this one is gone (killed at once): so is this one, warm.
-            log.warning("the urgent worker that started this fast worker is gone; stopping")
+            log.warning("the worker that started this one is gone; stopping")
             self.parent_pid = None
             os.kill(os.getpid(), signal.SIGTERM)
 
@@ -152,8 +162,8 @@ def preload_for_forked_jobs() -> None:
     configure_mappers()
 
 
-def warm_fast_worker() -> None:
-    """The fast worker's jobs share this process's runtime: connect it and fill the line cache
+def warm_in_process_worker() -> None:
+    """A child worker's jobs share this process's runtime: connect it and fill the line cache
     now, so the first ring does not pay for it. Only RQ's scheduler is forked from here, and it
     leaves without running finalizers (os._exit), so these connections stay the job's own."""
     preload_for_forked_jobs()
@@ -168,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", choices=sorted(QUEUE_SETS), help="which queues to serve")
     parser.add_argument("--burst", action="store_true", help="work until the queues are empty, then exit")
     parser.add_argument("--max-idle", type=int, default=None, help="exit after this many idle seconds")
-    parser.add_argument("--without-fast", action="store_true",
-                        help="urgent: do not start the fast worker as a child (run it on its own)")
+    parser.add_argument("--without-child", action="store_true",
+                        help="urgent, low: do not start the fast or events worker as a child "
+                             "(run that one on its own)")
     parser.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -180,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     install_dispatchers()
 
-    if args.kind == "fast":
-        warm_fast_worker()
+    if args.kind in IN_PROCESS_KINDS:
+        warm_in_process_worker()
     else:
         reconcile_once(settings)
         preload_for_forked_jobs()
@@ -190,32 +201,35 @@ def main(argv: list[str] | None = None) -> int:
     # RQ's worker quits when Redis drops it mid-bookkeeping (a failover): its process manager
     # starts it again, as after any exit (README "Redis in production").
     connection = make_redis(settings.jobs_redis_url, socket_timeout=None)
-    queues = [Queue(name.value, connection=connection) for name in QUEUE_SETS[args.kind]]
+    child_kind = None if args.without_child else CHILD_OF.get(args.kind)
+    served = [name for name in QUEUE_SETS[args.kind]
+              if child_kind is None or name not in QUEUE_SETS[child_kind]]
+    queues = [Queue(name.value, connection=connection) for name in served]
     options: dict[str, Any] = {"connection": connection,
                                "maintenance_interval": SCHEDULER_RETRY_SECONDS,
                                "worker_ttl": WORKER_TTL_SECONDS}
     worker: MaskingWorker | MaskingSimpleWorker
-    child: FastChild | None = None
-    if args.kind == "fast":
-        worker = FastWorker(queues, **options)
+    child: ChildWorker | None = None
+    if args.kind in IN_PROCESS_KINDS:
+        worker = InProcessWorker(queues, **options)
         worker.parent_pid = args.parent
     else:
         worker = WarmlineWorker(queues, **options)
         worker.settings = settings
-        if args.kind == "urgent":
-            worker.scheduled_too = FAST_QUEUES
-        if args.kind == "urgent" and not args.without_fast:
-            child = worker.fast_child = FastChild(burst=args.burst, max_idle=args.max_idle).start()
+        worker.scheduled_too = QUEUE_SETS[CHILD_OF[args.kind]]
+        if child_kind is not None:
+            child = worker.child = ChildWorker(child_kind, burst=args.burst,
+                                               max_idle=args.max_idle).start()
     try:
         worker.work(
             burst=args.burst,
-            with_scheduler=args.kind != "fast",
+            with_scheduler=args.kind not in IN_PROCESS_KINDS,
             logging_level=settings.log_level,
             max_idle_time=args.max_idle,
         )
     finally:
         if child is not None:
-            child.wait(FAST_CHILD_STOP_SECONDS)
+            child.wait(CHILD_STOP_SECONDS)
     return 0
 
 
