@@ -68,7 +68,7 @@ from bench.voice import (  # noqa: E402
     tail,
     wait_until,
 )
-from warmline.queues import SLOW_QUEUES, URGENT_QUEUES  # noqa: E402
+from warmline.queues import FAST_QUEUES, SLOW_QUEUES, URGENT_QUEUES  # noqa: E402
 from warmline.voice import urls  # noqa: E402
 from warmline.voice.twiml import HOLD_SEGMENT_SECONDS  # noqa: E402
 
@@ -106,7 +106,8 @@ def children(pid: int) -> list[int]:
 
 
 def web_cpu(master: int) -> float:
-    """gunicorn's master and its live workers (a worker's CPU is its own until it exits)."""
+    """gunicorn's master and its live workers (a worker's CPU is its own until it exits); for a
+    worker process, it and its live fast child (RQ's work horses are reaped, so counted)."""
     return cpu_seconds(master, with_reaped=True) + sum(
         cpu_seconds(pid, with_reaped=True) for pid in children(master))
 
@@ -174,7 +175,7 @@ def one_contact(caller: Caller, waits: int) -> list[Sample]:
 
 
 def drain(system: System, timeout: float) -> None:
-    queues = [system.runtime.queue(name) for name in (*URGENT_QUEUES, *SLOW_QUEUES)]
+    queues = [system.runtime.queue(name) for name in (*FAST_QUEUES, *URGENT_QUEUES, *SLOW_QUEUES)]
 
     def empty() -> bool:
         return all(q.count == 0 and q.started_job_registry.count == 0 for q in queues)
@@ -209,7 +210,7 @@ def run_level(system: System, pg: Postgres, web_pid: int, worker_pids: list[int]
               callers: int, calls: int, waits: int, first_number: int, settle: float) -> Level:
     def counters() -> tuple[int, SqlCounts, float, float, float]:
         return (redis_commands(system), pg.counts(), web_cpu(web_pid),
-                sum(cpu_seconds(p, with_reaped=True) for p in worker_pids), client_cpu())
+                sum(web_cpu(p) for p in worker_pids), client_cpu())
 
     before = counters()
     started = time.monotonic()

@@ -2,7 +2,7 @@
 to "the peer's phone is rung".
 
     .venv/bin/python bench/voice.py [--callers 50] [--calls 4] [--waits 4] [--rounds 30] [--quick]
-        [--compare-preload] [--redis-url redis://127.0.0.1:6379/5] [--sqlite] [--pg-admin-url URL]
+        [--compare-fork] [--redis-url redis://127.0.0.1:6379/5] [--sqlite] [--pg-admin-url URL]
 
 Sets up everything it measures and tears it down again, all on 127.0.0.1:
 
@@ -28,9 +28,10 @@ service the dashboard uses (`warmline.services.routing.set_presence`, in this pr
 times until the stand-in records the REST request that creates the call to that peer's phone
 (`rest_call_created`, stamped when the Calls.json POST is handled). Each round waits until the
 ring job finished, then times the floors: RQ pickup (a no-op job on the same queue, from enqueue
-to the moment it runs in the work horse) and Redis PING. With `--compare-preload`, part 2 runs
-again, in the same run, against a worker that imports twilio's REST resources and configures
-SQLAlchemy's mappers before it forks (what every work horse otherwise does on each ring).
+to the moment it runs) and Redis PING. With `--compare-fork`, part 2 alternates, in the same run,
+between the Procfile's worker (the ring on the fast queue, in its non-forking child) and the
+shape before it: the ring job in RQ's forking urgent worker, a work horse forked per job (with
+the imports and mappers preloaded before the fork, as that worker did).
 
 Finishes in well under two minutes (`--max-seconds` bounds it) and stops by itself.
 
@@ -74,10 +75,10 @@ from sqlalchemy import make_url, select, text  # noqa: E402
 
 from bench.machine import cpu_model, percentile  # noqa: E402
 from config import load_settings  # noqa: E402
+from warmline import jobs  # noqa: E402
 from warmline.domain.matching import Presence  # noqa: E402
 from warmline.migrations.runner import upgrade_database  # noqa: E402
 from warmline.models import Line, Peer  # noqa: E402
-from warmline.queues import QueueName  # noqa: E402
 from warmline.roster.importer import import_roster_text  # noqa: E402
 from warmline.runtime import Runtime, build_runtime, make_redis, set_process_runtime  # noqa: E402
 from warmline.services import routing  # noqa: E402
@@ -397,7 +398,7 @@ def epoch(value: datetime | None) -> float | None:
 
 def noop_pickup(runtime: Runtime) -> Pickup:
     """Enqueue a job that only reads the clock on the ring job's queue: RQ's own floor."""
-    job = runtime.queue(QueueName.CALLS).enqueue("time.time", job_timeout=10, result_ttl=60)
+    job = runtime.queue(jobs.RING_PEER.queue).enqueue("time.time", job_timeout=10, result_ttl=60)
     wait_until(lambda: job.get_status(refresh=True) in ("finished", "failed"), 10,
                "the no-op job")
     ran = job.return_value(refresh=True)
@@ -531,13 +532,13 @@ def part2_table(passes: list[tuple[str, list[Round]]]) -> str:
 
 
 SERIAL_CALLS = 10
-# What-if (--compare-preload): the worker does once, before it forks work horses, two things
-# every horse otherwise does again on its first ring: import twilio's REST resources (on the
-# first `client.calls`) and configure SQLAlchemy's mappers (on the first query).
-PRELOAD_WORKER = ("import runpy, sqlalchemy.orm, twilio.rest.api.v2010.account.call, "
-                  "warmline.models; sqlalchemy.orm.configure_mappers(); "
-                  "runpy.run_module('workers.main', run_name='__main__')")
-PRELOAD_NAME = "worker preloads twilio.rest.api, mappers"
+# The shape before the fast queue (--compare-fork): RQ's forking urgent worker serves the fast
+# queue too and no fast child runs, so each ring runs in a work horse forked for it.
+FORKING_WORKER = ("import sys, workers.main as m; "
+                  "m.QUEUE_SETS['urgent'] = m.FAST_QUEUES + m.URGENT_QUEUES; "
+                  "sys.exit(m.main(sys.argv[1:]))")
+FORKING_NAME = "ring in a forked work horse (before)"
+PROCFILE_NAME = "as in the Procfile: fast child (after)"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -549,9 +550,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="peers set available, one per round (part 2)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes (8 callers, 1 call, 2 waits, 3 rounds): a smoke run")
-    parser.add_argument("--compare-preload", action="store_true",
-                        help="part 2 again with a worker that imports twilio's REST resources "
-                             "and configures the mappers before forking (a what-if, same run)")
+    parser.add_argument("--compare-fork", action="store_true",
+                        help="part 2 alternates, in chunks of --chunk rounds, between the ring "
+                             "in a forked work horse (before) and the Procfile's fast child")
+    parser.add_argument("--chunk", type=int, default=10,
+                        help="rounds per worker before switching (--compare-fork)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
                         help="a Redis DB index of its own; only that index is flushed")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
@@ -564,7 +567,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.callers, args.calls, args.waits, args.rounds = 8, 1, 2, 3
     if min(args.callers, args.calls, args.rounds) < 1 or args.waits < 0:
         parser.error("sizes must be positive")
-    args.peers = args.rounds * (2 if args.compare_preload else 1)
+    args.peers = args.rounds * (2 if args.compare_fork else 1)
     if args.peers > len(PEER_AREAS) * 98:
         parser.error(f"at most {len(PEER_AREAS) * 98} peers (one per round)")
     return args
@@ -578,11 +581,11 @@ def database_version(runtime: Runtime) -> str:
 
 
 @contextmanager
-def running_worker(system: System, preload: bool) -> Iterator[None]:
-    argv = [sys.executable, "-c", PRELOAD_WORKER] if preload else [sys.executable, "-m",
-                                                                   "workers.main"]
-    log_path = system.workdir / f"worker{'-preload' if preload else ''}.log"
-    with process([*argv, "urgent"], system.env, log_path) as worker:
+def running_worker(system: System, forking: bool) -> Iterator[None]:
+    argv = ([sys.executable, "-c", FORKING_WORKER, "urgent", "--without-child"] if forking
+            else [sys.executable, "-m", "workers.main", "urgent"])
+    log_path = system.workdir / f"worker{'-forking' if forking else ''}.log"
+    with process(argv, system.env, log_path) as worker:
         try:
             noop_pickup(system.runtime)  # up, and serving the urgent queues
         except TimeoutError:
@@ -682,6 +685,23 @@ def run_part2(system: System, first_peer: int, rounds: int, deadline: float) -> 
     return done
 
 
+def alternate_part2(system: System, worker: ExitStack, args: argparse.Namespace,
+                    deadline: float) -> list[tuple[str, list[Round]]]:
+    """Part 2 in chunks, the worker switched between chunks (before first), so both shapes meet
+    the same load and the same noise of a shared machine."""
+    done: dict[bool, list[Round]] = {True: [], False: []}
+    first_peer, forking = 0, True
+    while min(len(r) for r in done.values()) < args.rounds and time.monotonic() < deadline:
+        count = min(args.chunk, args.rounds - len(done[forking]))
+        if count > 0:
+            worker.close()
+            worker.enter_context(running_worker(system, forking=forking))
+            done[forking] += run_part2(system, first_peer, count, deadline)
+            first_peer += count
+        forking = not forking
+    return [(FORKING_NAME, done[True]), (PROCFILE_NAME, done[False])]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     deadline = time.monotonic() + args.max_seconds
@@ -698,7 +718,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"     (the Procfile's `web`: {option_of(argv_web, '--worker-class')}, "
               f"{option_of(argv_web, '--workers')} workers x {option_of(argv_web, '--threads')} "
               "threads)")
-        print(f"worker: python -m workers.main urgent (one process: RQ's forking Worker); "
+        print(f"worker: python -m workers.main urgent (RQ's forking Worker, and its child on the "
+              f"fast queue, non-forking); "
               f"Redis {args.redis_url}; stand-in in this process (speed 1, "
               f"{system.standin.config.calls_per_second:g} outbound call/s)")
         print(f"load: {args.callers} concurrent callers x {args.calls} calls x (1 answer + 1 menu "
@@ -708,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
 
         worker = ExitStack()
         stack.enter_context(worker)
-        worker.enter_context(running_worker(system, preload=False))
+        worker.enter_context(running_worker(system, forking=False))
         # Warm-up, not measured: every gunicorn worker imports, connects and fills its pools.
         run_concurrently(args.callers, caller_thread(system, 900_000, 1, 1, deadline))
         serial = 3 if args.quick else SERIAL_CALLS
@@ -728,12 +749,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
 
         waiting = top_up_waiting(system, args.peers, deadline, 800_000)
-        passes = [("as in the Procfile", run_part2(system, 0, args.rounds, deadline))]
-        if args.compare_preload:
-            worker.close()
-            worker.enter_context(running_worker(system, preload=True))
-            passes.append((PRELOAD_NAME,
-                           run_part2(system, args.rounds, args.rounds, deadline)))
+        if args.compare_fork:
+            passes = alternate_part2(system, worker, args, deadline)
+        else:
+            passes = [(PROCFILE_NAME, run_part2(system, 0, args.rounds, deadline))]
         print(f"## Part 2: peer becomes available -> the stand-in receives the REST call to the "
               f"peer's phone ({', '.join(str(len(r)) for _, r in passes)} rounds, "
               f"{waiting} callers waiting at the start)")

@@ -64,6 +64,19 @@ class JobSpec:
         return runtime.queue(self.queue).enqueue(
             self.path, *args, **self._options(job_id, unique, kwargs, description))
 
+    def enqueue_together(self, runtime: Runtime, calls: Sequence[tuple[dict[str, Any], str, str]]
+                         ) -> None:
+        """Enqueue several runs of this job, each `(kwargs, job_id, description)`, in one Redis
+        round trip (one MULTI/EXEC), where `enqueue` takes two per job."""
+        queue = runtime.queue(self.queue)
+        with runtime.jobs_redis.pipeline() as pipe:
+            for kwargs, job_id, description in calls:
+                queue.enqueue_call(self.path, kwargs=kwargs, timeout=self.timeout_seconds,
+                                   result_ttl=self.result_ttl_seconds,
+                                   failure_ttl=self.failure_ttl_seconds, description=description,
+                                   job_id=job_id, retry=retry_of(self.retries), pipeline=pipe)
+            pipe.execute()
+
     def enqueue_at(self, runtime: Runtime, at: datetime, *args: Any, job_id: str | None = None,
                    unique: bool = False, kwargs: dict[str, Any] | None = None,
                    description: str | None = None) -> Job:
@@ -80,18 +93,18 @@ class JobSpec:
 
 
 # Voice: ring a peer for a live call's offer; remind a peer on a long call.
-RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.CALLS, 30, 300)
+RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.FAST, 30, 300)
 REMIND_LONG_CALL = JobSpec("workers.voice_jobs.remind_long_call", QueueName.CALLS, 30, 300)
 
 # Callbacks: place a taken callback, ring its peer, then call the caller (retried: the peer waits).
 PLACE_CALLBACK = JobSpec("workers.callback_jobs.place_callback", QueueName.CALLS, 60, 300)
-RING_CALLBACK_PEER = JobSpec("workers.callback_jobs.ring_peer", QueueName.CALLS, 30, 300)
+RING_CALLBACK_PEER = JobSpec("workers.callback_jobs.ring_peer", QueueName.FAST, 30, 300)
 CALL_CALLER = JobSpec("workers.callback_jobs.call_caller", QueueName.CALLS, 40, 300,
                       retries=(2, 5, 10))
 
 # Routing: a wrap-up's and a rest break's end. The sweeper ends overdue ones too.
-END_WRAP_UP = JobSpec("workers.routing_jobs.end_wrap_up", QueueName.ROUTING, 30, 600)
-END_REST_BREAK = JobSpec("workers.routing_jobs.end_rest_break", QueueName.ROUTING, 30, 600)
+END_WRAP_UP = JobSpec("workers.routing_jobs.end_wrap_up", QueueName.FAST, 30, 600)
+END_REST_BREAK = JobSpec("workers.routing_jobs.end_rest_break", QueueName.FAST, 30, 600)
 
 # Texts. 429 and 5xx from Twilio: retried with backoff, about two minutes in all, then left failed.
 SEND_TEXTS = JobSpec("workers.text_jobs.send_texts", QueueName.MESSAGES, 30, 0,

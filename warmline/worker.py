@@ -31,4 +31,13 @@ class MaskingWorker(MaskingWorkerMixin, Worker):
 
 
 class MaskingSimpleWorker(MaskingWorkerMixin, SimpleWorker):
-    """Jobs in the worker's own process (tests, the simulator)."""
+    """Jobs in the worker's own process: the fast queue's worker (workers/main.py), the tests'
+    and the simulator's.
+
+    Its safety is the forking worker's, but for a crash: a job's timeout is RQ's same alarm
+    (SIGALRM in this main thread, raising in the job), and the worker's registration is kept
+    alive for the job's timeout plus a minute while it runs. A job that takes the process down
+    takes the worker with it: whoever started the worker starts it again (the `worker`
+    process for its fast child, a process manager otherwise), and RQ's registry cleanup fails
+    the job it held, as it does a dead work horse's.
+    """

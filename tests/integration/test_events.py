@@ -24,7 +24,7 @@ from warmline.migrations.runner import upgrade_database
 from warmline.models import Contact, ContactEvent, EventKind, Outcome
 from warmline.queues import QueueName
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.events import UnsafeEventError, record_contact_event
+from warmline.services.events import UnsafeEventError, events_together, record_contact_event
 from workers.event_jobs import write_contact_event
 
 AT = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
@@ -178,3 +178,42 @@ def test_the_event_key_is_fresh_for_every_call(runtime: Runtime) -> None:
         for _ in range(3)
     }
     assert len(keys) == 3
+
+
+def test_events_recorded_together_reach_their_queue_at_the_end_in_one_round_trip(
+        runtime: Runtime) -> None:
+    """A webhook's events (twilio_guard opens the block) are enqueued once it has its answer,
+    all in one MULTI/EXEC, and still enqueued when the answer failed after recording them."""
+    line_id = add_line(runtime)
+    add_contact(runtime, "c-together", line_id, AT)
+    common = {"contact_id": "c-together", "line_id": line_id, "channel": "voice"}
+    queue = runtime.queue(QueueName.EVENTS)
+    sent: list[int] = []
+    pipeline = runtime.jobs_redis.pipeline
+
+    def counting_pipeline(*args: object, **kwargs: object) -> object:
+        pipe = pipeline(*args, **kwargs)  # type: ignore[arg-type]
+        execute = pipe.execute
+
+        def counted(*a: object, **k: object) -> object:
+            sent.append(len(pipe.command_stack))
+            return execute(*a, **k)  # type: ignore[arg-type]
+
+        pipe.execute = counted  # type: ignore[method-assign]
+        return pipe
+
+    runtime.jobs_redis.pipeline = counting_pipeline  # type: ignore[method-assign]
+    try:
+        with events_together(runtime):
+            record_contact_event(runtime, kind=EventKind.ARRIVED, at=AT, **common)
+            record_contact_event(runtime, kind=EventKind.QUEUED, at=AT, **common)
+            assert queue.count == 0 and sent == []  # not yet
+        assert queue.count == 2 and len(sent) == 1
+        with pytest.raises(RuntimeError), events_together(runtime):
+            record_contact_event(runtime, kind=EventKind.ABANDONED, at=AT, **common)
+            raise RuntimeError("the answer failed after the event")
+        assert queue.count == 3 and len(sent) == 2
+    finally:
+        del runtime.jobs_redis.pipeline
+    run_jobs(runtime, [QueueName.EVENTS])
+    assert sorted(e.kind for e in _events(runtime)) == sorted(["arrived", "queued", "abandoned"])

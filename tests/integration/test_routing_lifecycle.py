@@ -23,6 +23,7 @@ from tests.support.jobs import run_jobs
 from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.processes import tied_to_this_run
 from tests.support.workers import worker_environment
+from warmline import jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
@@ -168,10 +169,10 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
         assert session.get(Contact, "left").outcome == "abandoned"  # type: ignore[union-attr]
     # Scheduled work that lived in the lost Redis is scheduled again (the recurring jobs are the
     # workers': test_a_worker_on_a_quiet_line_brings_everything_back_by_itself).
-    scheduled = runtime.queue(QueueName.ROUTING).scheduled_job_registry.get_job_ids()
+    scheduled = runtime.queue(jobs.END_WRAP_UP.queue).scheduled_job_registry.get_job_ids()
     assert "remind-talking" in runtime.queue(QueueName.CALLS).scheduled_job_registry.get_job_ids()
-    routing_queue = runtime.queue(QueueName.ROUTING)
-    end_wrap_up = [job for job in (routing_queue.fetch_job(job_id) for job_id in scheduled)
+    wrap_up_queue = runtime.queue(jobs.END_WRAP_UP.queue)
+    end_wrap_up = [job for job in (wrap_up_queue.fetch_job(job_id) for job_id in scheduled)
                    if job is not None and job.func_name == "workers.routing_jobs.end_wrap_up"]
     assert [job.args for job in end_wrap_up] == [(ids["ed"],)]
     assert dispatched.offers == []  # nobody shares "veteran": nothing to offer

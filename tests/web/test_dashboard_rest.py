@@ -12,10 +12,9 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import update
 
 from tests.support.dashboard import make_line, make_peer, page_text, post_text, sign_in
-from warmline import keys
+from warmline import jobs, keys
 from warmline.domain.matching import ContactView, Presence
 from warmline.models import Line
-from warmline.queues import QueueName
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.peers import rest
@@ -49,9 +48,9 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     page = post_text(client, "/dashboard/rest-break")
     assert routing.routing_engine(runtime).presence(peer_id) is Presence.BREAK
     assert "10-minute break" in page and 'id="rest-due"' not in page
-    [job_id] = ScheduledJobRegistry(queue=runtime.queue(QueueName.ROUTING)).get_job_ids()
+    [job_id] = ScheduledJobRegistry(queue=runtime.queue(jobs.END_REST_BREAK.queue)).get_job_ids()
     until = int(runtime.redis.get(keys.rest_break(peer_id)) or 0)
-    job = runtime.queue(QueueName.ROUTING).fetch_job(job_id)
+    job = runtime.queue(jobs.END_REST_BREAK.queue).fetch_job(job_id)
     assert job is not None and tuple(job.args) == (peer_id, until)
     at_end = datetime.fromtimestamp(until, UTC)
     assert rest.end_rest_break(runtime, peer_id, until, at_end - timedelta(seconds=5)) == "not_due"

@@ -22,7 +22,7 @@ from warmline.app import create_app
 from warmline.domain.matching import Presence
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Line, Peer
-from warmline.queues import SLOW_QUEUES, URGENT_QUEUES
+from warmline.queues import FAST_QUEUES, SLOW_QUEUES, URGENT_QUEUES
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services import routing
@@ -57,7 +57,7 @@ class LiveSystem:
         return [error for pump in self.pumps for error in pump.errors]
 
     def jobs_pending(self) -> int:
-        return queued_jobs(self.runtime.redis, URGENT_QUEUES + SLOW_QUEUES)
+        return queued_jobs(self.runtime.redis, FAST_QUEUES + URGENT_QUEUES + SLOW_QUEUES)
 
 
 def _settings_for(workdir: Path, redis_url: str, standin: Standin, app_url: str) -> Any:
@@ -137,7 +137,8 @@ def live_system(roster_text: str, line_number: str, *, speed: float, redis_url: 
     thread.start()
     set_process_runtime(runtime)
     provision_lines(runtime, standin)
-    pumps = (JobPump(runtime.redis, URGENT_QUEUES).start(), JobPump(runtime.redis, SLOW_QUEUES).start())
+    pumps = tuple(JobPump(runtime.redis, queues).start()
+                  for queues in (FAST_QUEUES, URGENT_QUEUES, SLOW_QUEUES))
     system = LiveSystem(runtime=runtime, standin=standin, app_url=app_url, line_id=line_id,
                         line_number=line_number, pumps=pumps, workdir=workdir)
     try:

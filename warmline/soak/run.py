@@ -20,7 +20,7 @@ from sqlalchemy import func, make_url, select
 
 from config import load_settings
 from warmline.models import CallbackRequest, Contact, Line, Peer
-from warmline.queues import SLOW_QUEUES, URGENT_QUEUES
+from warmline.queues import FAST_QUEUES, SLOW_QUEUES, URGENT_QUEUES
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.simulate.harness import (
@@ -222,7 +222,7 @@ def _settled(runtime: Runtime, standin: Standin, line_id: int) -> bool:
     """Every call over, the queues empty and every contact with its outcome."""
     try:
         return (not any(not leg.final for leg in standin.legs())
-                and not queued_jobs(runtime.redis, URGENT_QUEUES + SLOW_QUEUES)
+                and not queued_jobs(runtime.redis, FAST_QUEUES + URGENT_QUEUES + SLOW_QUEUES)
                 and _unsettled(runtime, line_id) == 0)
     except Exception as exc:  # noqa: BLE001 - still recovering from the last fault
         log.debug("settling: %s", type(exc).__name__)

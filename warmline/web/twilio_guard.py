@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from flask import Response, request
 
+from warmline.services.events import events_together
 from warmline.telephony.signature import SIGNATURE_HEADER, is_valid_signature, public_request_url
 from warmline.web.context import current_runtime
 
@@ -42,7 +43,9 @@ def webhook_from_twilio(on_failure: Callable[[], str]) -> Callable[[TwimlHandler
                 return Response("invalid signature", status=403, mimetype="text/plain")
             started = time.perf_counter()
             try:
-                body = handler()
+                # The events the answer records reach their queue in one round trip, once.
+                with events_together(current_runtime()):
+                    body = handler()
             except Exception as exc:  # noqa: BLE001 - the caller must never hear silence
                 log.error("webhook %s failed (%s); answering the backup route",
                           request.path, type(exc).__name__)

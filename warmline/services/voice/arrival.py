@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from warmline.domain.matching import ContactView
@@ -65,6 +65,8 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
     caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = active_line_by_number(session, form.to_number)
+        # Asked before the contact is stored, so the arrival is one SQL transaction.
+        blocked = line is not None and is_blocked(session, caller_hash, line.id, now)
         contact, replayed = _contact_of_call(runtime, session, form, line=line,
                                              caller_hash=caller_hash, now=now)
         if line is None:
@@ -74,7 +76,7 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             return twiml.hang_up_with("en", text("en", "unknown_line"))
         backup_routes.remember(line)
         language = line.default_language
-        if is_blocked(session, caller_hash, line.id, now):
+        if blocked:
             finish_contact(runtime, contact, Outcome.BLOCKED, now)
             return twiml.hang_up_with(language, text(language, "blocked"))
         # Twilio's retry of the same call is not another call: it counts once.
@@ -282,11 +284,9 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
     """The caller joins their queue asking for `experience` (None: anyone)."""
     language = call.language
     key = experience.key if experience else None
-    with runtime.sessions() as session:
-        contact = session.get(Contact, call.contact.id)
-        if contact is not None:
-            contact.experience_key, contact.any_peer = key, key is None
-            session.commit()
+    with runtime.sessions.begin() as session:  # one statement: the contact is not read again
+        session.execute(update(Contact).where(Contact.id == call.contact.id)
+                        .values(experience_key=key, any_peer=key is None))
     call.contact.experience_key, call.contact.any_peer = key, key is None
     contact = call.contact
     CallState(runtime.redis).set_wait_facts(contact.id, WaitFacts(
