@@ -32,6 +32,7 @@ from warmline.services.admin.forms import (
     whole_number,
     words,
 )
+from warmline.wording import N_
 
 BLANK_HOUR_ROWS = 2
 """Empty opening rows under the filled ones, so an opening can be added without script."""
@@ -219,4 +220,5 @@ def list_lines(session: Session) -> Sequence[Line]:
     return session.scalars(select(Line).order_by(Line.active.desc(), Line.name)).all()
 
 
-WEEKDAY_LABELS = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+WEEKDAY_LABELS = dict(zip(DAYS, (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")),
+                          strict=True))

@@ -17,6 +17,7 @@ from warmline.runtime import Runtime
 from warmline.services.accounts.invites import INVITE_LIFETIME, issue_invite
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FormErrors, FormValues, place_errors, whole_number, words
+from warmline.wording import N_
 
 FIELDS = ("email", "name", "phone", "experiences", "languages", "channels", "max_texts", "role")
 
@@ -44,15 +45,16 @@ class PeerSave:
 
 def _sign_in_state(user: User | None, now: datetime) -> str:
     if user is None:
-        return "no sign-in"
+        return N_("no sign-in")
     if not user.active:
-        return "deactivated"
+        return N_("deactivated")
     if user.invite_token_hash and user.invite_expires_at:
         if user.invite_expires_at > now:
-            return f"link pending until {user.invite_expires_at:%d %b %H:%M} UTC"
+            until = user.invite_expires_at.strftime("%Y-%m-%d %H:%M")
+            return N_("link pending until %(when)s UTC", when=until)
         if not user.password_hash:
-            return "invitation expired"
-    return "password set" if user.password_hash else "no password yet"
+            return N_("invitation expired")
+    return N_("password set") if user.password_hash else N_("no password yet")
 
 
 def list_peers(runtime: Runtime, now: datetime) -> list[PeerSummary]:
@@ -229,5 +231,6 @@ def make_password_link(runtime: Runtime, actor: Actor, peer_id: int, now: dateti
 
 
 ROLE_CHOICES = ROLES
-CHANNEL_CHOICES = (("voice", "Calls"), ("sms", "Texts"))
+ROLE_LABELS = {"peer": N_("peer"), "admin": N_("admin")}
+CHANNEL_CHOICES = (("voice", N_("Calls")), ("sms", N_("Texts")))
 INVITE_DAYS = INVITE_LIFETIME.days

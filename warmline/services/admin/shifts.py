@@ -21,17 +21,19 @@ from warmline.runtime import Runtime
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FormErrors, FormValues, place_errors, words
 from warmline.services.schedules import shift_rule
+from warmline.wording import N_
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-DAY_NAMES = dict(zip(RRULE_DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                  "Saturday", "Sunday"), strict=True))
-NTH_CHOICES = (("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last"))
+DAY_NAMES = dict(zip(RRULE_DAYS, (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
+                                  N_("Friday"), N_("Saturday"), N_("Sunday")), strict=True))
+NTH_CHOICES = (("1", N_("first")), ("2", N_("second")), ("3", N_("third")), ("4", N_("fourth")),
+               ("-1", N_("last")))
 REPEAT_CHOICES = (
-    ("once", "Once (a one-off cover)"),
-    ("weekly", "Weekly on chosen days"),
-    ("monthly", "Monthly, on the first (second...) weekday"),
-    ("daily", "Every day"),
-    ("custom", "Custom RRULE (for experts)"),
+    ("once", N_("Once (a one-off cover)")),
+    ("weekly", N_("Weekly on chosen days")),
+    ("monthly", N_("Monthly, on the first (second...) weekday")),
+    ("daily", N_("Every day")),
+    ("custom", N_("Custom RRULE (for experts)")),
 )
 FIELDS = ("peer", "start_date", "start_time", "end_time", "repeat", "weekly_days", "interval",
           "monthly_nth", "monthly_day", "until", "rrule", "skip_dates", "note")

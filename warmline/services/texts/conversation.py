@@ -36,6 +36,7 @@ from warmline.telephony.gateway import RecipientOptedOutError, TelephonyError
 from warmline.texts import words
 from warmline.texts.segments import MAX_CHARACTERS, count_segments
 from warmline.texts.store import Conversation, ConversationStore
+from warmline.wording import N_
 
 log = logging.getLogger(__name__)
 
@@ -263,16 +264,16 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
-        return Refusal("No such text offer for you.", 404)
+        return Refusal(N_("No such text offer for you."), 404)
     contact_id = found[0]
     result = routing.accept_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     if not result.accepted:
-        return Refusal("Too late: this text has gone to someone else or the texter left.", 409)
+        return Refusal(N_("Too late: this text has gone to someone else or the texter left."), 409)
     store.accept(contact_id, peer_id, now.timestamp())
     conversation = store.get(contact_id)
     if conversation is None:
-        return Refusal("This conversation has ended.", 409)
+        return Refusal(N_("This conversation has ended."), 409)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, contact_id)
         line = session.get(Line, conversation.line_id)
@@ -298,7 +299,7 @@ def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) 
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
-        return Refusal("No such text offer for you.", 404)
+        return Refusal(N_("No such text offer for you."), 404)
     end = routing.decline_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     conversation = store.get(found[0])
@@ -322,14 +323,15 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
     """The peer's reply: (seq, segments), or why not. Over 1,600 characters is refused."""
     store = conversation_store(runtime)
     if _own_open(store, peer_id, contact_id) is None:
-        return Refusal("This conversation is not open for you.", 404)
+        return Refusal(N_("This conversation is not open for you."), 404)
     text = body.strip()
     if not text:
-        return Refusal("Write a reply first.", 400)
+        return Refusal(N_("Write a reply first."), 400)
     count = count_segments(text)
     if count.too_long:
-        return Refusal(f"Your reply is {count.characters} characters; one text can hold at most "
-                       f"{MAX_CHARACTERS:,}. Shorten it or send it in two parts.", 422)
+        return Refusal(N_("Your reply is %(count)s characters; one text can hold at most %(most)s. "
+                          "Shorten it or send it in two parts.", count=count.characters,
+                          most=format(MAX_CHARACTERS, ",")), 422)
     seq = queue_text(runtime, contact_id, text, now, by="peer")
     store.touch(contact_id, now.timestamp())
     return seq, count.segments
@@ -339,7 +341,7 @@ def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str,
                   now: datetime) -> Refusal | None:
     conversation = _own_open(conversation_store(runtime), peer_id, contact_id)
     if conversation is None:
-        return Refusal("This conversation is not open for you.", 404)
+        return Refusal(N_("This conversation is not open for you."), 404)
     close_conversation(runtime, contact_id, now, reason="peer",
                        goodbye=goodbye(language_of(conversation, None), "goodbye_peer",
                                        conversation.channel))
