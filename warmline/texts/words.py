@@ -153,8 +153,10 @@ TEXTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("keyword_callback", "CALLBACK"),
     message("keyword_help", "HELP"),
     message("keyword_delete", "DELETE"),
-    # The word that picks this language as a whole first text ("ESPAÑOL"); accents optional.
+    # The word that picks this language as a whole text ("ESPAÑOL"); accents optional. Sent
+    # during a conversation, it switches the conversation to this language and is answered so.
     message("keyword_language", "ENGLISH"),
+    message("language_set", "OK: we'll text you in English from now on."),
 )
 
 

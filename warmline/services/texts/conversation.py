@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -51,6 +51,17 @@ MIN_KEEP_SECONDS = 120
 def language_of(conversation: Conversation, line: Line | None) -> str:
     """The texter's language; a conversation from before languages were kept: the line's default."""
     return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
+
+
+def switch_language(runtime: Runtime, conversation: Conversation, language: str) -> Conversation:
+    """The texter asked for another of the line's languages by its keyword: every later reply,
+    keyword answer and goodbye is in it, and the peer sees it beside the conversation."""
+    conversation_store(runtime).set_fields(conversation.contact_id, language=language)
+    with runtime.sessions.begin() as session:
+        contact = session.get(Contact, conversation.contact_id)
+        if contact is not None:
+            contact.language = language
+    return replace(conversation, language=language)
 
 
 def goodbye(language: str, key: str, channel: str = "sms") -> str:
