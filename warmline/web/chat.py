@@ -62,6 +62,16 @@ def _token() -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+def _language(line: chats.ChatLine) -> str:
+    """The widget's language: the one asked for (the page's, or the chatter's switch), else the
+    browser's, among the line's languages; else the line's default."""
+    asked = request.args.get("lang", "").strip().lower()
+    for wanted in (asked, asked.split("-")[0]):
+        if wanted in line.languages:
+            return wanted
+    return request.accept_languages.best_match(line.languages) or line.language
+
+
 def _address() -> str:
     # The real client's when WARMLINE_PROXY_HOPS trusts the proxies (ProxyFix); only hashed.
     return request.remote_addr or "unknown"
@@ -119,7 +129,7 @@ def describe(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
         return found
-    return jsonify(chats.describe_line(current_runtime(), found, utc_now()))
+    return jsonify(chats.describe_line(current_runtime(), found, utc_now(), _language(found)))
 
 
 @bp.post("/lines/<line_key>/conversations")
@@ -130,7 +140,9 @@ def start(line_key: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     raw = data.get("experience") if isinstance(data, dict) else None
     experience = raw if isinstance(raw, str) and raw else None
-    started = chats.start_chat(current_runtime(), found, _address(), experience, utc_now())
+    wanted = data.get("language") if isinstance(data, dict) else None
+    started = chats.start_chat(current_runtime(), found, _address(), experience, utc_now(),
+                               language=wanted if isinstance(wanted, str) else _language(found))
     if isinstance(started, chats.ChatRefusal):
         return _error(started.status, started.message)
     return jsonify(token=started.token, state=started.state), 201

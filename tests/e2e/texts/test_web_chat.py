@@ -19,6 +19,7 @@ from warmline.clock import utc_now
 from warmline.models import Block, Contact, Line
 from warmline.routing.engine import RoutingEngine
 from warmline.services.chat import chats
+from warmline.texts import words
 
 ORIGIN = "https://peerwarmline.example.org"
 ADDRESS = "203.0.113.77"
@@ -270,3 +271,30 @@ def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
     finally:
         for _ in held:
             chat_web.long_poll_slots.release()
+
+
+def test_the_widget_speaks_the_chosen_language_of_the_line(world: TextWorld, chatter: Chatter) -> None:
+    allow_chat(world, languages=["en", "es"])
+    status, spanish, _ = chatter.call("GET", "?lang=es-MX")
+    assert status == 200 and spanish["language"] == "es"
+    assert spanish["languages"] == [{"code": "en", "name": "English"}, {"code": "es", "name": "español"}]
+    # Its first words are the first text reply's, in the same language (the keywords are buttons).
+    first_text = words.first_reply(spanish["name"], ["RECOVERY", "VETERAN"], "es").split("\n")
+    assert spanish["first_words"].split("\n") == [first_text[0], first_text[2]]
+    assert spanish["anyone"] == "Cualquiera que esté libre"
+    assert spanish["words"]["waiting"] == "Esperando a un compañero. Puede escribir mientras espera."
+    assert spanish["words"]["crisis"] == \
+        "En crisis, llame o envíe un texto al 988. En una emergencia, llame al 911."
+    # No language asked: the browser's, among the line's; one it does not offer: the default.
+    _, browser, _ = chatter.call("GET")
+    assert browser["language"] == "en"
+    response = chatter.client.get(API, headers={"Origin": ORIGIN, "Accept-Language": "es;q=0.9"})
+    assert response.get_json()["language"] == "es"
+    _, french, _ = chatter.call("GET", "?lang=fr")
+    assert french["language"] == "en"
+
+    status, _, _ = chatter.call("POST", "/conversations", {"experience": None, "language": "es"})
+    assert status == 201
+    with world.runtime.sessions() as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "chat")).one()
+        assert contact.language == "es"
