@@ -10,15 +10,16 @@ Nothing here logs a message, a token, an address or a user agent.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from flask import Blueprint, Response, g, jsonify, request, send_from_directory
 from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit, RouteLimit
 
 from warmline.clock import utc_now
 from warmline.domain.numbers import parse_whole_number
 from warmline.services.chat import chats
+from warmline.web import chat_limits, limits
 from warmline.web.context import current_runtime
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -112,6 +113,33 @@ def widget_style() -> ResponseReturnValue:
     return _asset("widget.css", "text/css")
 
 
+# --------------------------------------------------------------------------- limits
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    """A limit reached: 429 with a plain message in the chat's language, with the crisis numbers,
+    readable by the embedding page (its CORS answer as for any other refusal)."""
+    found = _line((request.view_args or {}).get("line_key", ""))
+    line = found if isinstance(found, chats.ChatLine) else None
+    wait = limits.seconds_until_reset(limit)
+    response = jsonify(error=chats.too_many_words(line, _language(line) if line else None,
+                                                  request.endpoint or ""),
+                       retry_after=wait)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _per_address(limit: str, scope: str) -> RouteLimit:
+    return limits.limiter.limit(limit, key_func=limits.client_address, scope=scope,
+                                on_breach=_too_many)
+
+
+def _per_token(limit: str, scope: str) -> RouteLimit:
+    return limits.limiter.limit(limit, key_func=chat_limits.chat_token, scope=scope,
+                                on_breach=_too_many)
+
+
 # --------------------------------------------------------------------------- the API
 
 
@@ -133,6 +161,7 @@ def describe(line_key: str) -> ResponseReturnValue:
 
 
 @bp.post("/lines/<line_key>/conversations")
+@_per_address(chat_limits.STARTS_PER_ADDRESS, "chat-start-address")
 def start(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -149,6 +178,8 @@ def start(line_key: str) -> ResponseReturnValue:
 
 
 @bp.post("/lines/<line_key>/messages")
+@_per_token(chat_limits.MESSAGES_PER_TOKEN, "chat-send-token")
+@_per_address(chat_limits.MESSAGES_PER_ADDRESS, "chat-send-address")
 def send(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -157,7 +188,7 @@ def send(line_key: str) -> ResponseReturnValue:
     if not isinstance(data, dict) or not isinstance(data.get("body"), str) \
             or not isinstance(data.get("id"), str):
         return _error(400, "Send {\"id\": ..., \"body\": ...}.")
-    refusal = chats.send_message(current_runtime(), found, _token(), address=_address(),
+    refusal = chats.send_message(current_runtime(), found, _token(),
                                  message_id=data["id"], body=data["body"], now=utc_now())
     if refusal is not None:
         return _error(refusal.status, refusal.message)
@@ -165,6 +196,7 @@ def send(line_key: str) -> ResponseReturnValue:
 
 
 @bp.get("/lines/<line_key>/messages")
+@_per_token(chat_limits.READS_PER_TOKEN, "chat-read-token")
 def receive(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -172,8 +204,6 @@ def receive(line_key: str) -> ResponseReturnValue:
     runtime, token = current_runtime(), _token()
     if not token:
         return _error(401, "This chat needs its token.")
-    if chats.reads_over_limit(runtime, token, time.time()):
-        return _error(429, "Too many reads; wait a moment.")
     after = parse_whole_number(request.args.get("after", "0")) or 0
     wait = parse_whole_number(request.args.get("wait", "0")) or 0
     known = request.args.get("state", "")

@@ -20,6 +20,7 @@ from warmline.models import Block, Contact, Line
 from warmline.routing.engine import RoutingEngine
 from warmline.services.chat import chats
 from warmline.texts import words
+from warmline.web import chat_limits
 
 ORIGIN = "https://peerwarmline.example.org"
 ADDRESS = "203.0.113.77"
@@ -184,10 +185,14 @@ def test_limits_per_token_and_per_address_and_blocks_apply(world: TextWorld) -> 
     client = world.app.test_client()
     first = Chatter(client)
     assert first.start()[0] == 201
-    sent = [first.send(f"message {n}", f"t-{n}") for n in range(chats.MESSAGES_PER_TOKEN_PER_MINUTE + 1)]
-    assert sent[:-1] == [202] * chats.MESSAGES_PER_TOKEN_PER_MINUTE and sent[-1] == 429
-    starts = [Chatter(client).start()[0] for _ in range(chats.CHATS_PER_ADDRESS_PER_HOUR)]
-    assert starts[:-1] == [201] * (chats.CHATS_PER_ADDRESS_PER_HOUR - 1) and starts[-1] == 429
+    sent = [first.send(f"message {n}", f"t-{n}")
+            for n in range(chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE + 1)]
+    assert sent[:-1] == [202] * chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE and sent[-1] == 429
+    # The limit is the token's: another chat from the same address still sends.
+    second = Chatter(client)
+    assert second.start()[0] == 201 and second.send("hello", "u-1") == 202
+    starts = [Chatter(client).start()[0] for _ in range(chat_limits.CHATS_PER_ADDRESS_PER_HOUR - 1)]
+    assert starts[:-1] == [201] * (chat_limits.CHATS_PER_ADDRESS_PER_HOUR - 2) and starts[-1] == 429
     # X-Forwarded-For is not believed with WARMLINE_PROXY_HOPS=0: still the same address.
     assert Chatter(client, forwarded_for="198.51.100.9").start()[0] == 429
 
@@ -213,10 +218,48 @@ def test_the_address_is_the_proxys_client_with_proxy_hops(world: TextWorld) -> N
     settings = dataclasses.replace(world.runtime.settings, proxy_hops=1)
     client = create_app(settings=settings, runtime=world.runtime).test_client()
     proxy = "10.0.0.2"
-    for n in range(chats.CHATS_PER_ADDRESS_PER_HOUR):
+    for n in range(chat_limits.CHATS_PER_ADDRESS_PER_HOUR):
         assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 201, n
     assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 429
     assert Chatter(client, address=proxy, forwarded_for="198.51.100.2").start()[0] == 201
+
+
+def test_a_limit_is_a_clear_429_per_token_and_per_address_behind_the_proxies(world: TextWorld) -> None:
+    """Flask-Limiter keeps the chat's counts; with WARMLINE_PROXY_HOPS=1 the address is the
+    client the proxy names, so chatters behind one proxy do not share a limit."""
+    from warmline.app import create_app
+
+    allow_chat(world, daily_contact_limit=0)
+    settings = dataclasses.replace(world.runtime.settings, proxy_hops=1)
+    client = create_app(settings=settings, runtime=world.runtime).test_client()
+    proxy = "10.0.0.2"
+
+    def chatter(client_address: str) -> Chatter:
+        found = Chatter(client, address=proxy, forwarded_for=client_address)
+        assert found.start()[0] == 201
+        return found
+
+    # Per token: one chat's 21st message in a minute.
+    one = chatter("198.51.100.1")
+    for n in range(chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE):
+        assert one.send(f"m {n}", f"a-{n}") == 202
+    status, body, headers = one.call("POST", "/messages", {"id": "a-x", "body": "one more"})
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    assert "wait a moment and send again" in body["error"] and "988" in body["error"]
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN  # the page can read why
+    # Per address: that client's other chats share its 60 a minute, whatever their tokens (the
+    # message held back by its token's limit was one of them too).
+    others = [chatter("198.51.100.1") for _ in range(2)]
+    left = chat_limits.MESSAGES_PER_ADDRESS_PER_MINUTE - chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE - 1
+    sent = [others[n // 20].send(f"m {n}", f"b-{n}") for n in range(left)]
+    assert sent == [202] * left
+    assert others[1].send("over the address's limit", "b-x") == 429
+    # Another client behind the same proxy has its own count.
+    assert chatter("198.51.100.2").send("hello", "c-1") == 202
+    # Reads, per token.
+    reads = [one.call("GET", "/messages?after=0&wait=0")[0]
+             for _ in range(chat_limits.READS_PER_TOKEN_PER_MINUTE + 1)]
+    assert reads[:-1] == [200] * chat_limits.READS_PER_TOKEN_PER_MINUTE and reads[-1] == 429
 
 
 def test_end_and_delete_leaves_no_trace_in_redis_sql_or_logs(

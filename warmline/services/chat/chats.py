@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from warmline import keys
@@ -50,13 +49,6 @@ from warmline.texts.store import Conversation
 from warmline.wording import N_, Wording, said_in
 
 CHANNEL = "chat"
-# New chats from one client address in an hour: an office or a shelter shares an address.
-CHATS_PER_ADDRESS_PER_HOUR = 10
-# Messages a minute: one chatter types far fewer; many chatters behind one address a few more.
-MESSAGES_PER_TOKEN_PER_MINUTE = 20
-MESSAGES_PER_ADDRESS_PER_MINUTE = 60
-# Reads a minute per token: a long poll is one every few seconds; a broken loop is many more.
-READS_PER_TOKEN_PER_MINUTE = 120
 # One chat message; a peer's reply may be a text's 1,600 characters.
 MESSAGE_MAX_CHARACTERS = 2000
 # How long one read may wait for something new (a long poll), well inside proxies' timeouts.
@@ -129,19 +121,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _over(runtime: Runtime, scope: str, who: str, *, limit: int, window: int, now: float) -> bool:
-    """Count one request in a fixed window; True when it is over the limit."""
-    key = keys.chat_rate(scope, who, int(now // window))
-    try:
-        pipe = runtime.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window)
-        count, _ = pipe.execute()
-    except RedisError:
-        return False  # a limit must never be why someone is turned away
-    return int(count) > limit
-
-
 def _experiences(runtime: Runtime, language: str) -> list[tuple[str, str]]:
     with runtime.sessions() as session:
         found = session.scalars(select(Experience).where(Experience.active.is_(True))
@@ -187,10 +166,6 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     epoch = now.timestamp()
     chosen = line.chosen(language)
     caller_hash = address_identity(runtime, address)
-    if _over(runtime, "start", caller_hash, limit=CHATS_PER_ADDRESS_PER_HOUR,
-             window=keys.CHAT_HOUR_SECONDS, now=epoch):
-        why = N_("Too many chats have started from here; please try again later.")
-        return ChatRefusal(words.chat_refusal(line.name, str(said_in(chosen, why)), chosen), 429)
     labels = dict(_experiences(runtime, chosen))
     if experience is not None and experience not in labels:
         return ChatRefusal(str(said_in(chosen, N_("Choose one of the experiences offered, or anyone."))),
@@ -275,7 +250,7 @@ def _state_of(conversation: Conversation | None) -> str:
     return "connected" if conversation.accepted else "waiting"
 
 
-def send_message(runtime: Runtime, line: ChatLine, token: str, *, address: str, message_id: str,
+def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: str,
                  body: str, now: datetime) -> ChatRefusal | None:
     """The chatter's message, kept once (by the widget's id), in order, and read for risk."""
     epoch = now.timestamp()
@@ -292,12 +267,6 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, address: str, 
                            422)
     if not _MESSAGE_ID.fullmatch(message_id):
         return ChatRefusal("A message needs an id (letters, digits, - or _).", 400)
-    if _over(runtime, "send", _digest(token), limit=MESSAGES_PER_TOKEN_PER_MINUTE,
-             window=keys.CHAT_MINUTE_SECONDS, now=epoch) or _over(
-            runtime, "send-address", address_identity(runtime, address),
-            limit=MESSAGES_PER_ADDRESS_PER_MINUTE, window=keys.CHAT_MINUTE_SECONDS, now=epoch):
-        return ChatRefusal("That's a lot of messages at once; wait a moment and send again.",
-                           429)
     contact_id = conversation.contact_id
     store = conv.conversation_store(runtime)
     seen = keys.chat_seen(contact_id)
@@ -365,9 +334,18 @@ def wait_for_messages(runtime: Runtime, line: ChatLine, token: str, *, after: in
         sleep(POLL_STEP_SECONDS)
 
 
-def reads_over_limit(runtime: Runtime, token: str, now: float) -> bool:
-    return _over(runtime, "read", _digest(token), limit=READS_PER_TOKEN_PER_MINUTE,
-                 window=keys.CHAT_MINUTE_SECONDS, now=now)
+# What a chatter reads when a rate limit holds them back, by the API call that was held.
+_TOO_MANY = {
+    "chat.start": N_("Too many chats have started from here; please try again later."),
+    "chat.send": N_("That's a lot of messages at once; wait a moment and send again."),
+    "chat.receive": N_("Too many reads; wait a moment."),
+}
+
+
+def too_many_words(line: ChatLine | None, language: str | None, endpoint: str) -> str:
+    chosen = line.chosen(language) if line else SOURCE_LANGUAGE
+    why = str(said_in(chosen, _TOO_MANY.get(endpoint, _TOO_MANY["chat.send"])))
+    return words.chat_refusal(line.name, why, chosen) if line else why
 
 
 def end_and_delete(runtime: Runtime, line: ChatLine, token: str, now: datetime) -> bool:
