@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from tests.support.admin import ADMIN_EMAIL, load_example, post, sign_in_admin, text
+from tests.support.admin import ADMIN_EMAIL, field_error, load_example, post, sign_in_admin, text
 from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
 from warmline.models import User
 from warmline.runtime import Runtime
@@ -127,3 +127,16 @@ def test_json_errors_are_in_the_readers_language(client: FlaskClient, runtime: R
     assert response.status_code == 404
     assert response.get_json()["error"] == "Không có lượt giao tin nhắn này cho bạn."
 
+
+
+def test_form_errors_are_in_the_admins_language(spanish_admin: FlaskClient) -> None:
+    refused = post(spanish_admin, "/admin/lines/new", {
+        "name": "", "number": "+12125550199", "timezone": "Mars/Olympus", "languages": "en",
+        "max_wait_seconds": "5", "hour_rows": "2"})
+    assert refused.status_code == 422
+    page = text(refused)
+    assert "No se guardó. Corrija lo siguiente:" in page
+    assert "debe estar entre 30 y 3600; se recibió 5" in field_error(page, "max_wait_seconds")
+    assert "zona horaria desconocida 'Mars/Olympus'" in field_error(page, "timezone")
+    for english in ("must be from", "unknown time zone", "must not be empty"):
+        assert english not in page, english

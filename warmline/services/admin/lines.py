@@ -192,11 +192,12 @@ def save_line(
     with runtime.sessions.begin() as session:
         row = session.get(Line, line_id) if line_id is not None else None
         if line_id is not None and row is None:
-            errors.add("number", "This line no longer exists.")
+            errors.add("number", N_("This line no longer exists."))
             return SaveResult(None, errors)
         clash = session.scalars(select(Line).where(Line.number == checked.number)).first()
         if clash is not None and clash is not row:
-            errors.add("number", f"{checked.number} is already the number of {clash.name}")
+            errors.add("number", N_("%(number)s is already the number of %(line)s", number=checked.number,
+                                      line=clash.name))
             return SaveResult(None, errors)
         values = line_values(checked)
         if row is None:

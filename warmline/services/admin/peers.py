@@ -121,7 +121,7 @@ def _check(session: Session, runtime: Runtime, entry: dict[str, Any]) -> tuple[R
     errors = FormErrors()
     if not entry["channels"]:
         entry.pop("channels")
-        errors.add("channels", "choose at least one: voice or texts")
+        errors.add("channels", N_("choose at least one: voice or texts"))
     try:
         roster = validate_roster({"version": 1, "peers": [entry]}, load_existing(session),
                                  phone_hash=runtime.keys.keyed_hash)
@@ -147,7 +147,7 @@ def invite_peer(runtime: Runtime, actor: Actor, form: FormValues, now: datetime)
         taken = session.scalars(select(User.email).where(User.email == email)).first() or \
             session.scalars(select(Peer.email).where(Peer.email == email)).first()
         if taken:
-            errors.add("email", f"{email} already has a sign-in")
+            errors.add("email", N_("%(email)s already has a sign-in", email=email))
         if checked is None or errors:
             return PeerSave(None, errors)
         wanted = list(session.scalars(select(Experience).where(Experience.key.in_(checked.experiences))))
@@ -170,7 +170,7 @@ def update_peer(runtime: Runtime, actor: Actor, peer_id: int, form: FormValues, 
         peer = session.get(Peer, peer_id)
         if peer is None:
             errors = FormErrors()
-            errors.add("name", "This peer no longer exists.")
+            errors.add("name", N_("This peer no longer exists."))
             return PeerSave(None, errors)
         # The email is the peer's key and sign-in: it is shown, not edited.
         checked, errors = _check(session, runtime, _entry(form, peer.email))

@@ -134,7 +134,7 @@ def what_if(runtime: Runtime, line_id: int, shift_id: int | None, form: FormValu
         line = session.get(Line, line_id)
         if line is None:
             errors = FormErrors()
-            errors.add("peer", "This line no longer exists.")
+            errors.add("peer", N_("This line no longer exists."))
             return errors
         checked, errors = check_shift_form(session, line, form)
         if checked is None or errors:
