@@ -229,3 +229,22 @@ def test_the_widget_speaks_the_pages_language_with_a_switch(
         expect(widget.get_by_role("button", name="Terminar y borrar")).to_be_visible()
     finally:
         site.close()
+
+
+def test_text_me_instead_with_consent(
+        pages: tuple[Page, Page], world: TextWorld, sample: SamplePage) -> None:  # noqa: F811
+    _, chatter = pages
+    number = new_number()
+    phone = world.texter(number)
+    chatter.goto(sample.url)
+    widget = chatter.locator(".wl-chat")
+    widget.locator(".wl-text-me summary").click()
+    widget.get_by_label("Your phone number").fill(number)
+    widget.get_by_role("button", name="Text me", exact=True).click()
+    expect(widget.locator(".wl-status")).to_contain_text("Tick the box", timeout=60_000)
+    widget.get_by_label(f"{LINE_NAME} may text me at this number").check()
+    widget.get_by_role("button", name="Text me", exact=True).click()
+    expect(widget.locator(".wl-status")).to_have_text("We'll text you at that number.",
+                                                      timeout=60_000)
+    world.wait_text(phone, "peer support by text, not a crisis line")
+    assert _axe_serious(chatter, sample) == []

@@ -19,6 +19,7 @@ from flask_limiter import RequestLimit, RouteLimit
 from warmline.clock import utc_now
 from warmline.domain.numbers import parse_whole_number
 from warmline.services.chat import chats
+from warmline.services.chat.text_me import text_me_instead
 from warmline.web import chat_limits, limits
 from warmline.web.context import current_runtime
 
@@ -147,6 +148,7 @@ def _per_token(limit: str, scope: str) -> RouteLimit:
 @bp.route("/lines/<line_key>/conversations", methods=["OPTIONS"])
 @bp.route("/lines/<line_key>/messages", methods=["OPTIONS"])
 @bp.route("/lines/<line_key>/end", methods=["OPTIONS"])
+@bp.route("/lines/<line_key>/text-me", methods=["OPTIONS"])
 def preflight(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     return found if isinstance(found, Response) else ("", 204)
@@ -218,6 +220,26 @@ def receive(line_key: str) -> ResponseReturnValue:
         if wait:
             long_poll_slots.release()
     return jsonify(messages=result.messages, state=result.state)
+
+
+@bp.post("/lines/<line_key>/text-me")
+@_per_address(chat_limits.TEXT_ME_PER_ADDRESS, "chat-text-me-address")
+def text_me(line_key: str) -> ResponseReturnValue:
+    """"Text me instead": with the chatter's consent, a text conversation from the line's number."""
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    number, experience, wanted = data.get("number"), data.get("experience"), data.get("language")
+    answer = text_me_instead(
+        current_runtime(), found, number if isinstance(number, str) else "",
+        consent=data.get("consent") is True,
+        experience=experience if isinstance(experience, str) and experience else None,
+        language=wanted if isinstance(wanted, str) else _language(found), now=utc_now())
+    if answer.status >= 400:
+        return _error(answer.status, answer.message)
+    return jsonify(said=answer.message), answer.status
 
 
 @bp.post("/lines/<line_key>/end")

@@ -19,11 +19,15 @@ MESSAGES_PER_TOKEN_PER_MINUTE: Final = 20
 MESSAGES_PER_ADDRESS_PER_MINUTE: Final = 60
 # Reads a minute per token: a long poll is one every few seconds; a broken loop is many more.
 READS_PER_TOKEN_PER_MINUTE: Final = 120
+# "Text me instead" makes the line send a text: a few an hour from one address, so the widget
+# cannot be used to send texts to strangers' phones in bulk.
+TEXT_ME_PER_ADDRESS_PER_HOUR: Final = 3
 
 STARTS_PER_ADDRESS: Final = f"{CHATS_PER_ADDRESS_PER_HOUR} per hour"
 MESSAGES_PER_TOKEN: Final = f"{MESSAGES_PER_TOKEN_PER_MINUTE} per minute"
 MESSAGES_PER_ADDRESS: Final = f"{MESSAGES_PER_ADDRESS_PER_MINUTE} per minute"
 READS_PER_TOKEN: Final = f"{READS_PER_TOKEN_PER_MINUTE} per minute"
+TEXT_ME_PER_ADDRESS: Final = f"{TEXT_ME_PER_ADDRESS_PER_HOUR} per hour"
 
 
 def chat_token() -> str:

@@ -341,3 +341,45 @@ def test_the_widget_speaks_the_chosen_language_of_the_line(world: TextWorld, cha
     with world.runtime.sessions() as session:
         contact = session.scalars(select(Contact).where(Contact.channel == "chat")).one()
         assert contact.language == "es"
+
+
+def test_text_me_instead_opens_a_text_conversation_from_the_lines_number(
+        world: TextWorld, chatter: Chatter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    number = new_number()
+    phone = world.texter(number)
+    world.add_peer("ria", phone=new_number())
+    refused, body, _ = chatter.call("POST", "/text-me", {"number": number, "consent": False})
+    assert refused == 400 and "Tick the box" in body["error"]
+    status, body, headers = chatter.call("POST", "/text-me", {"number": number, "consent": True})
+    assert status == 201 and body["said"] == "We'll text you at that number."
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    first = world.wait_text(phone, "peer support by text, not a crisis line")
+    assert any(e.data.get("from_") == LINE_NUMBER for e in world.standin.events("text_received")
+               if e.data.get("number") == number), "sent from the line's own number"
+    assert "988" in world.bodies(phone)[-1] or "988" in first
+    # A texts conversation like any other: a peer takes it in the pane, the reply reaches the phone.
+    world.go_available("ria")
+    offer = world.wait_offer("ria")
+    assert offer["channel"] == "sms"
+    contact_id = world.accept_next("ria")
+    world.wait_text(phone, "has joined")
+    phone.text(LINE_NUMBER, "thanks for texting me")
+    world.settle(lambda: any(m["body"] == "thanks for texting me"
+                             for m in world.conversation("ria", contact_id)["messages"]),
+                 what="the texter's own text in the same conversation")
+    # Asking again while it is open sends nothing new.
+    again, _, _ = chatter.call("POST", "/text-me", {"number": number, "consent": True})
+    assert again == 200
+    # The number is never in clear: not in SQL, not in Redis unencrypted, not in the logs.
+    needles = [number, number.lstrip("+"), number[-7:]]
+    assert_absent(redis_dump(world.runtime, decrypt=False), needles, "Redis")
+    assert_absent(sql_dump(world.runtime), needles, "SQL")
+    assert_absent(caplog.text, needles, "the logs")
+
+
+def test_text_me_instead_is_limited_per_address(world: TextWorld, chatter: Chatter) -> None:
+    statuses = [chatter.call("POST", "/text-me", {"number": "12", "consent": True})[0]
+                for _ in range(chat_limits.TEXT_ME_PER_ADDRESS_PER_HOUR + 1)]
+    assert statuses[:-1] == [400] * chat_limits.TEXT_ME_PER_ADDRESS_PER_HOUR
+    assert statuses[-1] == 429

@@ -339,6 +339,7 @@ _TOO_MANY = {
     "chat.start": N_("Too many chats have started from here; please try again later."),
     "chat.send": N_("That's a lot of messages at once; wait a moment and send again."),
     "chat.receive": N_("Too many reads; wait a moment."),
+    "chat.text_me": N_("We've sent enough texts from here for now; please try again later."),
 }
 
 

@@ -40,6 +40,12 @@ WIDGET_WORDS: Final[dict[str, Message]] = {
     "write_first": message("widget_write_first", "Write a message first."),
     "deleted": message("widget_deleted", "Your chat has ended and has been deleted."),
     "ended": message("widget_ended", "This chat has ended."),
+    "text_me": message("widget_text_me", "Text me instead"),
+    "text_me_number": message("widget_text_me_number", "Your phone number"),
+    "text_me_consent": message(
+        "widget_text_me_consent",
+        "{line} may text me at this number. It is kept encrypted, only while we text."),
+    "text_me_send": message("widget_text_me_send", "Text me"),
 }
 
 

@@ -89,6 +89,20 @@
                             "aria-labelledby": "wl-choices-label", hidden: "" });
   var choicesLabel = el("p", { id: "wl-choices-label" });
   choices.appendChild(choicesLabel);
+  // "Text me instead": with consent, the line texts the chatter from its own number.
+  var textMe = el("details", { "class": "wl-text-me", hidden: "" });
+  var textMeSummary = el("summary");
+  var textMeForm = el("form", { "class": "wl-text-me-form" });
+  var numberLabel = el("label", { "for": "wl-text-me-number" });
+  var numberInput = el("input", { id: "wl-text-me-number", type: "tel", autocomplete: "tel" });
+  var consentBox = el("input", { id: "wl-text-me-consent", type: "checkbox" });
+  var consentLabel = el("label", { "for": "wl-text-me-consent" });
+  var textMeButton = el("button", { type: "submit", "class": "wl-text-me-send" });
+  [numberLabel, numberInput, consentBox, consentLabel, textMeButton].forEach(function (n) {
+    textMeForm.appendChild(n);
+  });
+  textMe.appendChild(textMeSummary);
+  textMe.appendChild(textMeForm);
   var status = el("p", { "class": "wl-status", role: "status", "aria-live": "polite" });
   var talk = el("div", { "class": "wl-talk", hidden: "" });
   var log = el("div", { "class": "wl-messages", role: "log", "aria-live": "polite", tabindex: "0" });
@@ -103,7 +117,9 @@
   talk.appendChild(log);
   talk.appendChild(form);
   talk.appendChild(end);
-  [title, switcher, first, choices, talk, status].forEach(function (n) { root.appendChild(n); });
+  [title, switcher, first, choices, textMe, talk, status].forEach(function (n) {
+    root.appendChild(n);
+  });
   var target = document.getElementById(script.getAttribute("data-target") || "");
   if (target) { target.appendChild(root); }
   else { script.parentNode.insertBefore(root, script.nextSibling); }
@@ -127,6 +143,11 @@
     send.textContent = W.send || "";
     end.textContent = W.end || "";
     switchLabel.textContent = W.language || "";
+    textMeSummary.textContent = W.text_me || "";
+    numberLabel.textContent = W.text_me_number || "";
+    consentLabel.textContent = W.text_me_consent || "";
+    textMeButton.textContent = W.text_me_send || "";
+    textMe.hidden = !!state.token;
     switchSelect.textContent = "";
     (info.languages || []).forEach(function (choice) {
       var option = el("option", { value: choice.code, lang: choice.code }, choice.name);
@@ -143,6 +164,20 @@
     save();
     call("GET", "?lang=" + encodeURIComponent(language)).then(function (r) {
       if (r.ok) { describe(r.data); showChoices(r.data); }
+    });
+  });
+
+  textMeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    textMeButton.disabled = true;
+    call("POST", "/text-me", { number: numberInput.value, consent: consentBox.checked,
+                               language: language }).then(function (r) {
+      textMeButton.disabled = false;
+      say(r.ok ? r.data.said : r.data.error);
+      if (r.ok) { numberInput.value = ""; consentBox.checked = false; }
+    }, function () {
+      textMeButton.disabled = false;
+      say(W.unreachable);
     });
   });
 
@@ -184,6 +219,7 @@
       state = { token: r.data.token, after: 0, state: r.data.state, pending: [], language: language };
       save();
       switcher.hidden = true;
+      textMe.hidden = true;
       openTalk();
     }, function () {
       say(W.unreachable);
