@@ -200,12 +200,9 @@ def text_peer_offers(peer_id: int) -> str:
 
 # --------------------------------------------------------------------------- web chat
 # A chat is a text conversation (the `text_*` keys above hold its content); these keys only find
-# it from the chatter's token and keep its limits. The token is kept as a digest, never as sent.
+# it from the chatter's token (its limits are Flask-Limiter's, warmline.web.chat_limits). The
+# token is kept as a digest, never as sent.
 _CHAT = f"{PREFIX}:chat:"
-
-# Rate windows of the chat widget's requests (per token and per client address).
-CHAT_MINUTE_SECONDS = 60
-CHAT_HOUR_SECONDS = 3600
 
 
 def chat_token(token_digest: str) -> str:
@@ -217,11 +214,6 @@ def chat_token(token_digest: str) -> str:
 def chat_seen(contact_id: str) -> str:
     """Set of the widget's own message ids already taken: a resent message is kept once."""
     return f"{_CHAT}conv:{contact_id}:seen"
-
-
-def chat_rate(scope: str, who: str, window: int) -> str:
-    """A counter of one window: `scope` says what is counted, `who` a token or address digest."""
-    return f"{_CHAT}rate:{scope}:{who}:{window}"
 
 
 # --------------------------------------------------------------------------- peer dashboard

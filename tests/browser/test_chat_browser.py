@@ -18,13 +18,13 @@ from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, SCREENSHOTS, VENDO
 from tests.e2e.conftest import live, world  # noqa: F401 - the fixtures
 from tests.support.dashboard import PASSWORD
 from tests.support.privacy import assert_absent, redis_dump, sql_dump
-from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
+from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.models import Line
 
 pytestmark = pytest.mark.browser
 
 SAMPLE_PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Peer Warmline NYC</title></head>
 <body><main>
@@ -38,8 +38,8 @@ SAMPLE_PAGE = """<!doctype html>
 class SamplePage:
     """An organisation's site on its own origin, with a strict CSP naming only the app."""
 
-    def __init__(self, app_url: str) -> None:
-        page = SAMPLE_PAGE.format(app=app_url, line=LINE_NUMBER).encode()
+    def __init__(self, app_url: str, lang: str = "en") -> None:
+        page = SAMPLE_PAGE.format(app=app_url, line=LINE_NUMBER, lang=lang).encode()
         axe = (VENDOR / "axe.min.js").read_bytes()
         policy = (f"default-src 'self'; script-src 'self' {app_url}; style-src 'self' {app_url}; "
                   f"connect-src {app_url}; img-src 'self'; object-src 'none'; base-uri 'none'")
@@ -197,3 +197,54 @@ def test_a_chatter_on_another_site_reaches_a_peer_and_nothing_is_lost_or_kept(
     assert_absent(redis_dump(world.runtime, decrypt=True), needles, "Redis")
     assert_absent(sql_dump(world.runtime), needles, "SQL")
     assert_absent(caplog.text, [*needles, "HeadlessChrome"], "the logs")
+
+
+def test_the_widget_speaks_the_pages_language_with_a_switch(
+        pages: tuple[Page, Page], world: TextWorld) -> None:  # noqa: F811 - the fixture
+    site = SamplePage(world.url, lang="es")
+    try:
+        with world.runtime.sessions.begin() as session:
+            line = session.get(Line, world.line_id)
+            assert line is not None
+            line.chat_origins = [site.url]
+            line.languages = ["en", "es"]
+        _, chatter = pages
+        chatter.goto(site.url)
+        widget = chatter.locator(".wl-chat")
+        expect(widget.get_by_role("button", name="Cualquiera que esté libre")).to_be_visible(
+            timeout=60_000)
+        expect(widget.locator(".wl-title")).to_have_text(f"Chat con {LINE_NAME}")
+        expect(widget.locator(".wl-first-words")).to_contain_text("no una línea de crisis")
+        assert widget.get_attribute("lang") == "es"
+        assert _axe_serious(chatter, site) == []
+        # The line offers two languages: the chatter may switch before starting.
+        widget.get_by_label("Idioma").select_option("en")
+        expect(widget.get_by_role("button", name="Anyone who's free")).to_be_visible(timeout=60_000)
+        expect(widget.get_by_label("Language")).to_be_visible()
+        widget.get_by_label("Language").select_option("es")
+        widget.get_by_role("button", name="Cualquiera que esté libre").click()
+        expect(widget.locator(".wl-status")).to_have_text(
+            "Esperando a un compañero. Puede escribir mientras espera.", timeout=60_000)
+        expect(widget.get_by_label("Idioma")).to_be_hidden()  # a started chat keeps its language
+        expect(widget.get_by_role("button", name="Terminar y borrar")).to_be_visible()
+    finally:
+        site.close()
+
+
+def test_text_me_instead_with_consent(
+        pages: tuple[Page, Page], world: TextWorld, sample: SamplePage) -> None:  # noqa: F811
+    _, chatter = pages
+    number = new_number()
+    phone = world.texter(number)
+    chatter.goto(sample.url)
+    widget = chatter.locator(".wl-chat")
+    widget.locator(".wl-text-me summary").click()
+    widget.get_by_label("Your phone number").fill(number)
+    widget.get_by_role("button", name="Text me", exact=True).click()
+    expect(widget.locator(".wl-status")).to_contain_text("Tick the box", timeout=60_000)
+    widget.get_by_label(f"{LINE_NAME} may text me at this number").check()
+    widget.get_by_role("button", name="Text me", exact=True).click()
+    expect(widget.locator(".wl-status")).to_have_text("We'll text you at that number.",
+                                                      timeout=60_000)
+    world.wait_text(phone, "peer support by text, not a crisis line")
+    assert _axe_serious(chatter, sample) == []

@@ -11,10 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.support.live import BACKUP, LINE, ROSTER, SAM, LiveWarmline
-from warmline.models import CallbackRequest, Contact
+from warmline.models import CallbackRequest, Contact, User
 from warmline.services.callbacks import placing as callbacks
 from warmline.standin import PhoneCall
 
@@ -163,3 +163,21 @@ def test_vietnamese_menu_and_hold(live: LiveWarmline) -> None:
     assert any("Đây là đường dây hỗ trợ đồng cảnh" in h for h in heard)
     call.hang_up()
     call.wait_until_ended(timeout=60)
+
+
+def test_the_peer_hears_the_whisper_in_their_own_language(live: LiveWarmline) -> None:
+    """An English-first caller; Sam chose Vietnamese for their pages, so their phone speaks it."""
+    live.import_roster(ROSTER)
+    with live.runtime.sessions.begin() as session:
+        session.execute(update(User).where(User.email == "sam@example.org").values(language="vi"))
+    sam = live.peer(SAM, press={"Bấm số 1 để nhận": "1"})
+    live.go_available(live.peer_id("sam@example.org"))
+    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
+    ring = sam.wait_for_ring(timeout=60)
+    ring.wait_until_heard("Cuộc gọi từ đường dây hỗ trợ. Bấm số 1 để nhận.", timeout=60)
+    ring.wait_until_heard("Người gọi đã yêu cầu", timeout=60)
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    assert_all_in(ring, VIETNAMESE)
+    # The caller's side stays in the caller's language.
+    assert any("This is peer support" in text for text, _, _ in call.said())
+    call.hang_up()

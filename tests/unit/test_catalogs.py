@@ -17,7 +17,8 @@ from tests.support.roster import errors, roster
 from tests.support.twiml_schema import schema_path
 from warmline import catalogs
 from warmline.roster.validate import parse_roster
-from warmline.texts import words
+from warmline.routing.results import OffReason
+from warmline.texts import peer_words, words
 from warmline.texts.language import texter_language
 from warmline.voice import prompts, questions
 
@@ -203,7 +204,7 @@ def test_adding_a_language_is_a_catalog_and_a_voice(
     assert any(p.startswith("lines[0].languages[1]: no voice for 'ht'") for p in problems), problems
     incomplete = next(p for p in problems if "message catalog is incomplete" in p)
     assert incomplete.startswith("lines[0].languages[1]: the 'ht' message catalog is incomplete: missing ")
-    assert "menu_intro" not in incomplete and "joined" in incomplete
+    assert "menu_intro" not in incomplete and catalogs.missing_messages("ht")[0] in incomplete
     assert incomplete.endswith(f"and {len(catalogs.required_messages()) - 2 - 20} more")
 
     _translate(haitian_creole)
@@ -222,3 +223,12 @@ def test_a_language_without_a_catalog_is_refused_at_its_path() -> None:
     problems = errors(roster(f"lines: [{line}]"))
     assert any(p.startswith("lines[0].languages[2]: no message catalog for 'fa'") for p in problems)
     assert not any(p.startswith("lines[0].languages[1]") for p in problems)
+
+
+def test_every_reason_a_peer_is_set_off_has_its_notice_in_every_language() -> None:
+    for reason in OffReason:
+        for language in catalogs.shipped_languages():
+            notice = peer_words.off_notice(language, reason.value)
+            assert notice and notice.startswith("Warmline"), (reason, language)
+    assert peer_words.off_notice("es", "shift_ended") == \
+        "Warmline: su turno terminó, así que ya está fuera. Gracias."

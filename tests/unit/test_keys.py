@@ -80,7 +80,6 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     # web chat
     keys.chat_token: (("d1",), "wl:chat:token:d1"),
     keys.chat_seen: (("c1",), "wl:chat:conv:c1:seen"),
-    keys.chat_rate: (("send", "t1", 29000000), "wl:chat:rate:send:t1:29000000"),
     # peer dashboard
     keys.dashboard_heartbeat: ((3,), "wl:dash:open:3"),
     keys.sign_in_account: (("e1", None), "wl:dash:signin:e1"),
@@ -134,8 +133,6 @@ PINNED_SECONDS: list[tuple[object, str, int]] = [
     (keys, "FLOOD_CALLER_WINDOW_SECONDS", 10 * 60),
     (keys, "FLOOD_LINE_WINDOW_SECONDS", 60),
     (keys, "FLOOD_ALERT_QUIET_SECONDS", 10 * 60),
-    (keys, "CHAT_MINUTE_SECONDS", 60),
-    (keys, "CHAT_HOUR_SECONDS", 3600),
     (keys, "COVERAGE_GAP_MARKER_TTL_SECONDS", 15 * 24 * 3600),
     (keys, "RECURRING_LOCK_TTL_MS", 10_000),
 ]

@@ -19,6 +19,7 @@ from warmline.roster.schema import (
     RESERVED_KEYWORDS,
     IntSetting,
 )
+from warmline.wording import N_
 
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -42,17 +43,17 @@ class FieldError(ValueError):
 def describe(value: object) -> str:
     """How YAML read a value, for messages about the wrong type."""
     if value is None:
-        return "nothing"
+        return N_("nothing")
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        return N_("the boolean %(value)s", value=str(value).lower())
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return N_("the number %(value)s", value=value)
     if isinstance(value, str):
         return f"{value!r}"
     if isinstance(value, list):
-        return "a list"
+        return N_("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return N_("a mapping")
     return type(value).__name__
 
 
@@ -75,15 +76,16 @@ def refuse_control_characters(value: str) -> None:
 def text(max_length: int) -> Callable[[object], str]:
     def check(value: object) -> str:
         if not isinstance(value, str):
-            raise FieldError(f"expected text, got {describe(value)}")
+            raise FieldError(N_("expected text, got %(got)s", got=describe(value)))
         # A browser's textarea sends CRLF line ends: a line end, not a control character.
         typed = value.replace("\r\n", "\n")
         refuse_control_characters(typed)  # before strip(), which would hide some of them
         cleaned = typed.strip()
         if not cleaned:
-            raise FieldError("must not be empty")
+            raise FieldError(N_("must not be empty"))
         if len(cleaned) > max_length:
-            raise FieldError(f"at most {max_length} characters, got {len(cleaned)}")
+            raise FieldError(N_("at most %(most)s characters, got %(count)s", most=max_length,
+                                count=len(cleaned)))
         return cleaned
 
     return check
@@ -92,9 +94,10 @@ def text(max_length: int) -> Callable[[object], str]:
 def integer(setting: IntSetting) -> Callable[[object], int]:
     def check(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise FieldError(f"expected a whole number, got {describe(value)}")
+            raise FieldError(N_("expected a whole number, got %(got)s", got=describe(value)))
         if not setting.low <= value <= setting.high:
-            raise FieldError(f"must be from {setting.low} to {setting.high}, got {value}")
+            raise FieldError(N_("must be from %(low)s to %(high)s, got %(value)s", low=setting.low,
+                                high=setting.high, value=value))
         return value
 
     return check
@@ -102,7 +105,7 @@ def integer(setting: IntSetting) -> Callable[[object], int]:
 
 def boolean(value: object) -> bool:
     if not isinstance(value, bool):
-        raise FieldError(f"expected true or false, got {describe(value)}")
+        raise FieldError(N_("expected true or false, got %(got)s", got=describe(value)))
     return value
 
 
@@ -114,15 +117,19 @@ def phone(value: object) -> str:
     except phonenumbers.NumberParseException as exc:
         suggestion = _as_e164(raw)
         if suggestion is not None:
-            raise FieldError(f"write the number in E.164 form, {suggestion!r}, not {raw!r}") from None
-        raise FieldError(f"not a valid phone number ({raw!r}: {exc.args[0]})") from None
+            raise FieldError(N_("write the number in E.164 form, %(number)s, not %(value)s",
+                                number=repr(suggestion), value=repr(raw))) from None
+        raise FieldError(N_("not a valid phone number (%(value)s: %(why)s)", value=repr(raw),
+                            why=exc.args[0])) from None
     # Fictional 555-01xx numbers are possible but not "valid" to phonenumbers; possibility is
     # the bar, as in warmline.domain.phone.
     if not phonenumbers.is_possible_number(parsed):
-        raise FieldError(f"not a valid phone number ({raw!r}: wrong length for its country)")
+        raise FieldError(N_("not a valid phone number (%(value)s: wrong length for its country)",
+                            value=repr(raw)))
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if e164 != raw:
-        raise FieldError(f"write the number in E.164 form, {e164!r}, not {raw!r}")
+        raise FieldError(N_("write the number in E.164 form, %(number)s, not %(value)s",
+                            number=repr(e164), value=repr(raw)))
     return e164
 
 
@@ -141,7 +148,8 @@ def _zones() -> frozenset[str]:
 def timezone(value: object) -> str:
     name = _string(value, "an IANA time zone", "America/New_York")
     if name not in _zones():
-        raise FieldError(f"unknown time zone {name!r} (an IANA name such as 'America/New_York')")
+        raise FieldError(N_("unknown time zone %(value)s (an IANA name such as 'America/New_York')",
+                            value=repr(name)))
     return name
 
 
@@ -149,7 +157,7 @@ def clock_time(value: object) -> time:
     raw = _string(value, "a time HH:MM", "09:00")
     match = _TIME.fullmatch(raw.strip())
     if match is None:
-        raise FieldError(f"expected a time HH:MM (00:00 to 23:59), got {raw!r}")
+        raise FieldError(N_("expected a time HH:MM (00:00 to 23:59), got %(value)s", value=repr(raw)))
     return time(int(match[1]), int(match[2]))
 
 
@@ -158,7 +166,7 @@ def iso_date(value: object) -> date:
         return value  # YAML reads an unquoted 2026-12-25 as a date already
     raw = _string(value, "a date YYYY-MM-DD", "2026-12-25")
     if not _DATE.fullmatch(raw.strip()):
-        raise FieldError(f"expected a date YYYY-MM-DD, got {raw!r}")
+        raise FieldError(N_("expected a date YYYY-MM-DD, got %(value)s", value=repr(raw)))
     try:
         return date.fromisoformat(raw.strip())
     except ValueError as exc:
@@ -179,14 +187,16 @@ def language(value: object) -> str:
     # YAML 1.1 reads an unquoted `no` (Norwegian) as false, hence the hint in _string.
     raw = _string(value, "a language code", "no")
     if not _LANGUAGE.fullmatch(raw):
-        raise FieldError(f"expected a 2 or 3 letter lower-case language code, got {raw!r}")
+        raise FieldError(N_("expected a 2 or 3 letter lower-case language code, got %(value)s",
+                            value=repr(raw)))
     return raw
 
 
 def choice(options: Collection[str]) -> Callable[[object], str]:
     def check(value: object) -> str:
         if not isinstance(value, str) or value not in options:
-            raise FieldError(f"expected one of {', '.join(options)}, got {describe(value)}")
+            raise FieldError(N_("expected one of %(options)s, got %(got)s", options=", ".join(options),
+                                got=describe(value)))
         return value
 
     return check
@@ -196,7 +206,7 @@ def email(value: object) -> str:
     refuse_control_characters(_string(value, "an email address", "sam@example.org"))
     raw = _string(value, "an email address", "sam@example.org").strip()
     if len(raw) > EMAIL_MAX or not _EMAIL.fullmatch(raw):
-        raise FieldError(f"not a valid email address: {raw!r}")
+        raise FieldError(N_("not a valid email address: %(value)s", value=repr(raw)))
     return raw.lower()
 
 
@@ -218,7 +228,7 @@ def keyword(value: object) -> str:
             f" {KEYWORD_MAX}), got {raw!r}"
         )
     if raw in RESERVED_KEYWORDS:
-        raise FieldError(f"{raw} is reserved for texters' and peers' commands")
+        raise FieldError(N_("%(value)s is reserved for texters' and peers' commands", value=raw))
     return raw
 
 
@@ -238,5 +248,6 @@ def origin(value: object) -> str:
         raise FieldError(f"expected an origin such as 'https://example.org' (scheme, host and "
                          f"optional port; no path), got {raw!r}")
     if found.group(1) == "http" and found.group(2) not in _LOCAL_HOSTS:
-        raise FieldError(f"must be https:// (plain http only for localhost), got {raw!r}")
+        raise FieldError(N_("must be https:// (plain http only for localhost), got %(value)s",
+                            value=repr(raw)))
     return raw

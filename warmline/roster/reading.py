@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from warmline.roster.fields import FieldError, describe
 from warmline.roster.schema import RosterError
+from warmline.wording import N_
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ class Entry:
         try:
             return check(value)
         except FieldError as exc:
-            self.problems.add(path, str(exc))
+            self.problems.add(path, exc.args[0])
             return None
 
 
@@ -98,16 +99,16 @@ def read_list(
     allow_empty: bool = True,
 ) -> tuple[T, ...]:
     if not isinstance(value, list):
-        problems.add(path, f"expected a list, got {describe(value)}")
+        problems.add(path, N_("expected a list, got %(got)s", got=describe(value)))
         return ()
     if not value and not allow_empty:
-        problems.add(path, "must not be empty")
+        problems.add(path, N_("must not be empty"))
     found: dict[T, int] = {}
     for index, item in enumerate(value):
         try:
             checked = check(item)
         except FieldError as exc:
-            problems.add(join(path, index), str(exc))
+            problems.add(join(path, index), exc.args[0])
             continue
         if checked in found:
             problems.add(join(path, index), f"{item!r} is already listed at {path}[{found[checked]}]")

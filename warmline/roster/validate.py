@@ -177,7 +177,7 @@ def _texts(
             language = fields.language(code)
             found[language] = check(value)
         except fields.FieldError as exc:
-            problems.add(path, str(exc))
+            problems.add(path, exc.args[0])
             continue
         if languages is not None and language not in languages:
             problems.add(path, f"{language} is not one of the line's languages")

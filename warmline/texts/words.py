@@ -141,6 +141,7 @@ TEXTS: Final[dict[str, Message | PluralMessage]] = _by_key(
         "any time."),
     message("joined_chat_named", "{name}, a peer, has joined and will chat with you here."),
     message("joined_chat", "A peer has joined and will chat with you here."),
+    message("chat_free_soon", "A peer will be with you here as soon as one is free."),
     message("goodbye_peer", "Thanks for texting. This conversation is closed now; text us again any time."),
     message("goodbye_idle",
         "We haven't heard from you in a while, so we've closed this conversation. Text us again any time."),
@@ -153,8 +154,10 @@ TEXTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("keyword_callback", "CALLBACK"),
     message("keyword_help", "HELP"),
     message("keyword_delete", "DELETE"),
-    # The word that picks this language as a whole first text ("ESPAÑOL"); accents optional.
+    # The word that picks this language as a whole text ("ESPAÑOL"); accents optional. Sent
+    # during a conversation, it switches the conversation to this language and is answered so.
     message("keyword_language", "ENGLISH"),
+    message("language_set", "OK: we'll text you in English from now on."),
 )
 
 
@@ -245,12 +248,12 @@ def waiting_reply(outlook: str, label: str | None, position: int | None,
     return None
 
 
-def chat_first_words(line_name: str) -> str:
-    """The chat widget's first words, as the first text reply's: who we are, not a crisis line."""
-    return (f"{line_name}: peer support from people with lived experience, here to listen. "
-            f"This is not a crisis line. {reply(SOURCE_LANGUAGE, 'crisis_numbers')}")
+def chat_first_words(line_name: str, language: str = SOURCE_LANGUAGE) -> str:
+    """The chat widget's first words: the first text reply's own, in the same language (who we
+    are, not a crisis line; 988/911). Its middle line, the keywords, are the widget's buttons."""
+    return "\n".join((reply(language, "first_intro", line=line_name), reply(language, "first_danger")))
 
 
-def chat_refusal(line_name: str, why: str) -> str:
+def chat_refusal(line_name: str, why: str, language: str = SOURCE_LANGUAGE) -> str:
     """Why a chat could not start (closed, blocked, over a limit), always with the numbers."""
-    return f"{line_name}: {why} {reply(SOURCE_LANGUAGE, 'crisis_numbers')}"
+    return f"{line_name}: {why} {reply(language, 'crisis_numbers')}"

@@ -25,21 +25,22 @@ from warmline.services.routing_sync import refresh_all_lines
 from warmline.web.auth import admin_required, current_user
 from warmline.web.context import current_runtime
 from warmline.web.ids import id_arg
+from warmline.web.languages import N_, gettext
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMIN_NAV = (
-    ("admin_board.board", "Live board"),
-    ("admin_roster.week", "Roster"),
-    ("admin.lines", "Lines"),
-    ("admin.experiences", "Experiences"),
-    ("admin.peers", "Peers"),
-    ("admin_reports.reports", "Reports"),
-    ("peer_hours.admin_hours", "Hours"),
-    ("admin_blocks.blocks", "Blocks"),
-    ("admin.audit", "Audit trail"),
+    ("admin_board.board", N_("Live board")),
+    ("admin_roster.week", N_("Roster")),
+    ("admin.lines", N_("Lines")),
+    ("admin.experiences", N_("Experiences")),
+    ("admin.peers", N_("Peers")),
+    ("admin_reports.reports", N_("Reports")),
+    ("peer_hours.admin_hours", N_("Hours")),
+    ("admin_blocks.blocks", N_("Blocks")),
+    ("admin.audit", N_("Audit trail")),
 )
 
 
@@ -60,12 +61,12 @@ def sync_routing() -> None:
         refresh_all_lines(current_runtime(), utc_now())
     except RedisError:
         log.warning("routing sync after an admin change failed; the minute job will retry")
-        flash("Saved. Routing could not be updated right now; it catches up within a minute.")
+        flash(gettext("Saved. Routing could not be updated right now; it catches up within a minute."))
 
 
 @bp.app_context_processor
 def _admin_context() -> dict[str, object]:
-    return {"admin_nav": ADMIN_NAV}
+    return {"admin_nav": ADMIN_NAV, "role_labels": admin_peers.ROLE_LABELS}
 
 
 @bp.get("/")
@@ -124,7 +125,7 @@ def _line_page(line_id: int | None) -> ResponseReturnValue:
         if result.errors:
             return _render_line(line, form, result.errors, 422)
     sync_routing()
-    flash("Line saved.")
+    flash(gettext("Line saved."))
     return redirect(url_for("admin.edit_line", line_id=result.row_id))
 
 
@@ -149,7 +150,7 @@ def experiences() -> ResponseReturnValue:
     if errors:
         return _render_experiences(form, errors, 422)
     sync_routing()
-    flash("Experiences saved.")
+    flash(gettext("Experiences saved."))
     return redirect(url_for("admin.experiences"))
 
 
@@ -216,7 +217,7 @@ def edit_peer(peer_id: int) -> ResponseReturnValue:
     if saved.errors:
         return _render_peer(peer_id, form, saved.errors, 422)
     sync_routing()
-    flash("Peer saved.")
+    flash(gettext("Peer saved."))
     return redirect(url_for("admin.edit_peer", peer_id=peer_id))
 
 
@@ -226,7 +227,8 @@ def deactivate_peer(peer_id: int) -> ResponseReturnValue:
     if not admin_peers.set_peer_active(current_runtime(), acting_admin(), peer_id, False, utc_now()):
         abort(404)
     sync_routing()
-    flash("Deactivated: they can no longer sign in or be offered contacts. Their shifts stay on the roster.")
+    flash(gettext("Deactivated: they can no longer sign in or be offered contacts. Their shifts stay on "
+                  "the roster."))
     return redirect(url_for("admin.edit_peer", peer_id=peer_id))
 
 
@@ -236,7 +238,7 @@ def activate_peer(peer_id: int) -> ResponseReturnValue:
     if not admin_peers.set_peer_active(current_runtime(), acting_admin(), peer_id, True, utc_now()):
         abort(404)
     sync_routing()
-    flash("Reactivated. Make them a new password link if they need one.")
+    flash(gettext("Reactivated. Make them a new password link if they need one."))
     return redirect(url_for("admin.edit_peer", peer_id=peer_id))
 
 
@@ -245,7 +247,7 @@ def activate_peer(peer_id: int) -> ResponseReturnValue:
 def password_link(peer_id: int) -> ResponseReturnValue:
     token = admin_peers.make_password_link(current_runtime(), acting_admin(), peer_id, utc_now())
     if token is None:
-        flash("A deactivated peer cannot get a password link: reactivate them first.")
+        flash(gettext("A deactivated peer cannot get a password link: reactivate them first."))
         return redirect(url_for("admin.edit_peer", peer_id=peer_id))
     return _render_link(peer_id, token, invited=False)
 

@@ -11,6 +11,7 @@ from warmline.services.admin import blocks as service
 from warmline.web.admin import acting_admin
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
+from warmline.web.languages import N_, gettext, ngettext
 
 bp = Blueprint("admin_blocks", __name__, url_prefix="/admin/blocks")
 
@@ -32,8 +33,8 @@ def blocks() -> ResponseReturnValue:
 def lift(block_id: int) -> ResponseReturnValue:
     with current_runtime().sessions.begin() as session:
         done = service.lift_block(session, acting_admin(), block_id, utc_now())
-    flash("Block lifted: the caller can reach the line again." if done
-          else "That block had already ended.")
+    flash(gettext(N_("Block lifted: the caller can reach the line again.") if done
+                  else N_("That block had already ended.")))
     return redirect(url_for("admin_blocks.blocks"))
 
 
@@ -43,7 +44,8 @@ def extend(block_id: int) -> ResponseReturnValue:
     days = request.form.get("days", type=int) or 0
     with current_runtime().sessions.begin() as session:
         refusal = service.extend_block(session, acting_admin(), block_id, days, utc_now())
-    flash(refusal or f"Block extended by {days} day{'s' if days != 1 else ''}.")
+    flash(gettext(refusal) if refusal else ngettext("Block extended by %(num)d day.",
+                                                    "Block extended by %(num)d days.", days))
     return redirect(url_for("admin_blocks.blocks"))
 
 
@@ -56,7 +58,8 @@ def from_contact() -> ResponseReturnValue:
             session, acting_admin(), request.form.get("contact", ""), days=days,
             reason=request.form.get("reason", ""), now=utc_now())
     if refusal is not None:
-        flash(refusal)
+        flash(gettext(refusal))
         return redirect(url_for("admin_board.board") + "#recent-heading")
-    flash(f"Blocked for {days} day{'s' if days != 1 else ''}. The block is listed here.")
+    flash(ngettext("Blocked for %(num)d day. The block is listed here.",
+                   "Blocked for %(num)d days. The block is listed here.", days))
     return redirect(url_for("admin_blocks.blocks"))

@@ -11,19 +11,21 @@ from flask.typing import ResponseReturnValue
 
 from warmline.clock import utc_now
 from warmline.services.admin.blocks import MAX_BLOCK_DAYS, list_recent_contacts
-from warmline.services.admin.board import build_board
+from warmline.services.admin.board import PRESENCE_LABELS, build_board
 from warmline.services.peers.drop_ins import answer_ask
 from warmline.services.peers.open_shifts import decide_open_shift
 from warmline.web.admin import acting_admin
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.dashboard import POLL_SECONDS
+from warmline.web.languages import gettext
 
 bp = Blueprint("admin_board", __name__, url_prefix="/admin/board")
 
 
 def _context() -> dict[str, object]:
-    return {"board": build_board(current_runtime(), utc_now()), "poll_seconds": POLL_SECONDS}
+    return {"board": build_board(current_runtime(), utc_now()), "poll_seconds": POLL_SECONDS,
+            "presence_labels": PRESENCE_LABELS}
 
 
 @bp.get("")
@@ -40,8 +42,9 @@ def board() -> ResponseReturnValue:
 @admin_required
 def answer_drop_in(request_id: int) -> ResponseReturnValue:
     admin = acting_admin()
-    flash(answer_ask(current_runtime(), request_id, approve=request.form.get("answer") == "yes",
-                     user_id=admin.user_id, actor=admin.email, now=utc_now()))
+    answer = answer_ask(current_runtime(), request_id, approve=request.form.get("answer") == "yes",
+                        user_id=admin.user_id, actor=admin.email, now=utc_now())
+    flash(gettext(answer))
     return redirect(url_for("admin_board.board"))
 
 
@@ -49,8 +52,9 @@ def answer_drop_in(request_id: int) -> ResponseReturnValue:
 @admin_required
 def answer_swap(open_id: int) -> ResponseReturnValue:
     admin = acting_admin()
-    flash(decide_open_shift(current_runtime(), open_id, approve=request.form.get("answer") == "yes",
-                            user_id=admin.user_id, actor=admin.email, now=utc_now()))
+    decided = decide_open_shift(current_runtime(), open_id, approve=request.form.get("answer") == "yes",
+                                user_id=admin.user_id, actor=admin.email, now=utc_now())
+    flash(gettext(decided))
     return redirect(url_for("admin_board.board"))
 
 

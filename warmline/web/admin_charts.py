@@ -11,6 +11,8 @@ from itertools import count
 
 from markupsafe import Markup, escape
 
+from warmline.web.languages import gettext
+
 WIDTH = 640
 TOP_ROOM = 16  # for the value written above the tallest bar
 BAR_AREA_HEIGHT = 160
@@ -58,4 +60,4 @@ def _fmt(value: float) -> str:
 
 def _describe(items: Sequence[tuple[str, float]], unit: str) -> str:
     shown = [f"{label} {_fmt(value)}{unit}" for label, value in items if value]
-    return "; ".join(shown) if shown else "no data in this range"
+    return "; ".join(shown) if shown else gettext("no data in this range")

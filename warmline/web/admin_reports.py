@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from sqlalchemy import select
 
 from warmline.clock import utc_now
@@ -17,11 +18,12 @@ from warmline.web.admin_charts import bar_chart
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.ids import id_arg
+from warmline.web.languages import N_, gettext, page_language
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 
-CHANNELS = (("", "Calls, texts and chats"), ("voice", "Calls"), ("sms", "Texts"),
-            ("chat", "Web chats"))
+CHANNELS = (("", N_("Calls, texts and chats")), ("voice", N_("Calls")), ("sms", N_("Texts")),
+            ("chat", N_("Web chats")))
 
 
 def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
@@ -47,20 +49,21 @@ def reports() -> ResponseReturnValue:
     charts = {}
     if report is not None:
         charts = {
-            "days": bar_chart("Contacts offered per day",
-                              [(f"{d.day:%d %b}", d.offered) for d in report.days],
+            "days": bar_chart(gettext("Contacts offered per day"),
+                              [(format_date(d.day, "d MMM"), d.offered) for d in report.days],
                               label_every=max(1, len(report.days) // 10)),
-            "answer_rate": bar_chart("Answer rate per day (%)",
-                                     [(f"{d.day:%d %b}", round((d.answer_rate or 0) * 100, 1))
+            "answer_rate": bar_chart(gettext("Answer rate per day (%%)").replace("%%", "%"),
+                                     [(format_date(d.day, "d MMM"), round((d.answer_rate or 0) * 100, 1))
                                       for d in report.days],
                                      unit="%", label_every=max(1, len(report.days) // 10)),
-            "hours": bar_chart("Contacts offered by local hour",
+            "hours": bar_chart(gettext("Contacts offered by the line's local hour"),
                                [(f"{h:02d}", n) for h, n in report.by_hour], label_every=3),
-            "experiences": bar_chart("Contacts offered by experience asked for", report.by_experience),
-            "peers": bar_chart("Contacts taken per peer (for care, not ranking)",
+            "experiences": bar_chart(gettext("Contacts offered by the experience asked for"),
+                                     report.by_experience),
+            "peers": bar_chart(gettext("Contacts taken per peer (for care, not ranking)"),
                                [(p.name, p.contacts) for p in report.peer_load]),
         }
-    coverage = render_coverage_report(build_coverage_report(current_runtime(), utc_now()))
+    coverage = render_coverage_report(build_coverage_report(current_runtime(), utc_now()), page_language())
     query = urlencode(list(request.args.items()))
     csv_url = url_for("admin_reports.download") + (f"?{query}" if query else "") if report else None
     return render_template("admin/reports.html", lines=lines, report=report, charts=charts,

@@ -24,6 +24,7 @@ from warmline.web.admin import acting_admin, submitted_form, sync_routing
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
 from warmline.web.ids import id_arg
+from warmline.web.languages import N_, gettext
 from warmline.web.security import allows_body
 
 bp = Blueprint("admin_roster", __name__, url_prefix="/admin/roster")
@@ -131,7 +132,7 @@ def _shift_page(line_id: int, shift_id: int | None) -> ResponseReturnValue:
         if saved.errors:
             return _render_shift(line, shift_id, form, saved.errors, 422)
     sync_routing()
-    flash("Shift saved. The coverage below includes it.")
+    flash(gettext("Shift saved. The coverage below includes it."))
     start = form.get("start_date")
     try:
         day = date.fromisoformat(start)
@@ -145,7 +146,7 @@ def _shift_page(line_id: int, shift_id: int | None) -> ResponseReturnValue:
 def skip(shift_id: int) -> ResponseReturnValue:
     problem = admin_shifts.skip_date(current_runtime(), acting_admin(), shift_id,
                                      request.form.get("date", ""), utc_now())
-    flash(problem or "Skipped: that date no longer counts as covered.")
+    flash(gettext(problem or N_("Skipped: that date no longer counts as covered.")))
     sync_routing()
     return redirect(_back(shift_id))
 
@@ -155,7 +156,7 @@ def skip(shift_id: int) -> ResponseReturnValue:
 def restore(shift_id: int) -> ResponseReturnValue:
     admin_shifts.restore_date(current_runtime(), acting_admin(), shift_id, request.form.get("date", ""),
                               utc_now())
-    flash("Restored: the shift happens on that date again.")
+    flash(gettext("Restored: the shift happens on that date again."))
     sync_routing()
     return redirect(_back(shift_id))
 
@@ -166,7 +167,7 @@ def delete(shift_id: int) -> ResponseReturnValue:
     line_id = admin_shifts.delete_shift(current_runtime(), acting_admin(), shift_id, utc_now())
     if line_id is None:
         abort(404)
-    flash("Shift deleted.")
+    flash(gettext("Shift deleted."))
     sync_routing()
     return redirect(url_for("admin_roster.week", line=line_id, week=request.form.get("week") or None))
 
@@ -213,7 +214,7 @@ def import_file() -> ResponseReturnValue:
         return render_template("admin/roster_import.html", errors=exc.errors, text=text,
                                prune=prune, source=source), 422
     sync_routing()
-    flash(f"Roster imported ({report.summary()}).")
+    flash(gettext("Roster imported (%(summary)s).", summary=report.summary()))
     return redirect(url_for("admin_roster.week"))
 
 

@@ -30,6 +30,7 @@ from warmline.web.dashboard import (
     describe_standing,
     support_notifier,
 )
+from warmline.web.languages import gettext
 from warmline.web.openapi import openapi_document
 from warmline.web.outage import outage_answer
 from warmline.web.security import wants_json
@@ -41,7 +42,7 @@ MAX_ID = 2**31 - 1
 
 
 def error(status: int, message: str) -> ResponseReturnValue:
-    return jsonify(error=message), status
+    return jsonify(error=gettext(message)), status
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -231,8 +232,8 @@ def heartbeat() -> ResponseReturnValue:
 
 def _support_already_asked(limit: RequestLimit) -> Response:
     wait = limits.seconds_until_reset(limit)
-    response = jsonify(error="your admins were told a few minutes ago; someone will reach out "
-                             f"(another alert is taken in {wait} s)")
+    response = jsonify(error=gettext("your admins were told a few minutes ago; someone will reach out "
+                                     "(another alert is taken in %(seconds)s s)", seconds=wait))
     response.status_code = 429
     response.headers["Retry-After"] = str(wait)
     return response

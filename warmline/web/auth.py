@@ -44,6 +44,7 @@ from warmline.services.peers import dashboard as service
 from warmline.web import limits
 from warmline.web.context import current_runtime
 from warmline.web.security import wants_json
+from warmline.wording import N_
 
 bp = Blueprint("auth", __name__)
 
@@ -127,7 +128,7 @@ def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
         if user is None:
             return _refuse(401, "sign in first")
         if not user.is_admin:
-            return _refuse(403, "This page is for admins.")
+            return _refuse(403, N_("This page is for admins."))
         return view(*args, **kwargs)
 
     return guarded
@@ -142,7 +143,7 @@ def peer_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respons
         if user is None:
             return _refuse(401, "sign in first")
         if user.peer_id is None:
-            return _refuse(403, "This account is not linked to a peer on the roster.")
+            return _refuse(403, N_("This account is not linked to a peer on the roster."))
         return view(*args, **kwargs)
 
     return guarded
@@ -284,7 +285,7 @@ def _end_this_session(user: CurrentUser | None) -> None:
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
     _end_this_session(current_user())
-    flash("You are signed out.")
+    flash(N_("You are signed out."))
     return redirect(url_for("auth.sign_in"))
 
 
@@ -296,7 +297,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
         abort(401)
     sign_ins.sign_out_everywhere(current_runtime(), user.id)
     _end_this_session(user)
-    flash("You are signed out on every device.")
+    flash(N_("You are signed out on every device."))
     return redirect(url_for("auth.sign_in"))
 
 

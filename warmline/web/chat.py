@@ -10,15 +10,17 @@ Nothing here logs a message, a token, an address or a user agent.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from flask import Blueprint, Response, g, jsonify, request, send_from_directory
 from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit, RouteLimit
 
 from warmline.clock import utc_now
 from warmline.domain.numbers import parse_whole_number
 from warmline.services.chat import chats
+from warmline.services.chat.text_me import text_me_instead
+from warmline.web import chat_limits, limits
 from warmline.web.context import current_runtime
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -62,6 +64,16 @@ def _token() -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+def _language(line: chats.ChatLine) -> str:
+    """The widget's language: the one asked for (the page's, or the chatter's switch), else the
+    browser's, among the line's languages; else the line's default."""
+    asked = request.args.get("lang", "").strip().lower()
+    for wanted in (asked, asked.split("-")[0]):
+        if wanted in line.languages:
+            return wanted
+    return request.accept_languages.best_match(line.languages) or line.language
+
+
 def _address() -> str:
     # The real client's when WARMLINE_PROXY_HOPS trusts the proxies (ProxyFix); only hashed.
     return request.remote_addr or "unknown"
@@ -102,6 +114,33 @@ def widget_style() -> ResponseReturnValue:
     return _asset("widget.css", "text/css")
 
 
+# --------------------------------------------------------------------------- limits
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    """A limit reached: 429 with a plain message in the chat's language, with the crisis numbers,
+    readable by the embedding page (its CORS answer as for any other refusal)."""
+    found = _line((request.view_args or {}).get("line_key", ""))
+    line = found if isinstance(found, chats.ChatLine) else None
+    wait = limits.seconds_until_reset(limit)
+    response = jsonify(error=chats.too_many_words(line, _language(line) if line else None,
+                                                  request.endpoint or ""),
+                       retry_after=wait)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _per_address(limit: str, scope: str) -> RouteLimit:
+    return limits.limiter.limit(limit, key_func=limits.client_address, scope=scope,
+                                on_breach=_too_many)
+
+
+def _per_token(limit: str, scope: str) -> RouteLimit:
+    return limits.limiter.limit(limit, key_func=chat_limits.chat_token, scope=scope,
+                                on_breach=_too_many)
+
+
 # --------------------------------------------------------------------------- the API
 
 
@@ -109,6 +148,7 @@ def widget_style() -> ResponseReturnValue:
 @bp.route("/lines/<line_key>/conversations", methods=["OPTIONS"])
 @bp.route("/lines/<line_key>/messages", methods=["OPTIONS"])
 @bp.route("/lines/<line_key>/end", methods=["OPTIONS"])
+@bp.route("/lines/<line_key>/text-me", methods=["OPTIONS"])
 def preflight(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     return found if isinstance(found, Response) else ("", 204)
@@ -119,10 +159,11 @@ def describe(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
         return found
-    return jsonify(chats.describe_line(current_runtime(), found, utc_now()))
+    return jsonify(chats.describe_line(current_runtime(), found, utc_now(), _language(found)))
 
 
 @bp.post("/lines/<line_key>/conversations")
+@_per_address(chat_limits.STARTS_PER_ADDRESS, "chat-start-address")
 def start(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -130,13 +171,17 @@ def start(line_key: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     raw = data.get("experience") if isinstance(data, dict) else None
     experience = raw if isinstance(raw, str) and raw else None
-    started = chats.start_chat(current_runtime(), found, _address(), experience, utc_now())
+    wanted = data.get("language") if isinstance(data, dict) else None
+    started = chats.start_chat(current_runtime(), found, _address(), experience, utc_now(),
+                               language=wanted if isinstance(wanted, str) else _language(found))
     if isinstance(started, chats.ChatRefusal):
         return _error(started.status, started.message)
     return jsonify(token=started.token, state=started.state), 201
 
 
 @bp.post("/lines/<line_key>/messages")
+@_per_token(chat_limits.MESSAGES_PER_TOKEN, "chat-send-token")
+@_per_address(chat_limits.MESSAGES_PER_ADDRESS, "chat-send-address")
 def send(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -145,7 +190,7 @@ def send(line_key: str) -> ResponseReturnValue:
     if not isinstance(data, dict) or not isinstance(data.get("body"), str) \
             or not isinstance(data.get("id"), str):
         return _error(400, "Send {\"id\": ..., \"body\": ...}.")
-    refusal = chats.send_message(current_runtime(), found, _token(), address=_address(),
+    refusal = chats.send_message(current_runtime(), found, _token(),
                                  message_id=data["id"], body=data["body"], now=utc_now())
     if refusal is not None:
         return _error(refusal.status, refusal.message)
@@ -153,6 +198,7 @@ def send(line_key: str) -> ResponseReturnValue:
 
 
 @bp.get("/lines/<line_key>/messages")
+@_per_token(chat_limits.READS_PER_TOKEN, "chat-read-token")
 def receive(line_key: str) -> ResponseReturnValue:
     found = _line(line_key)
     if isinstance(found, Response):
@@ -160,8 +206,6 @@ def receive(line_key: str) -> ResponseReturnValue:
     runtime, token = current_runtime(), _token()
     if not token:
         return _error(401, "This chat needs its token.")
-    if chats.reads_over_limit(runtime, token, time.time()):
-        return _error(429, "Too many reads; wait a moment.")
     after = parse_whole_number(request.args.get("after", "0")) or 0
     wait = parse_whole_number(request.args.get("wait", "0")) or 0
     known = request.args.get("state", "")
@@ -176,6 +220,26 @@ def receive(line_key: str) -> ResponseReturnValue:
         if wait:
             long_poll_slots.release()
     return jsonify(messages=result.messages, state=result.state)
+
+
+@bp.post("/lines/<line_key>/text-me")
+@_per_address(chat_limits.TEXT_ME_PER_ADDRESS, "chat-text-me-address")
+def text_me(line_key: str) -> ResponseReturnValue:
+    """"Text me instead": with the chatter's consent, a text conversation from the line's number."""
+    found = _line(line_key)
+    if isinstance(found, Response):
+        return found
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    number, experience, wanted = data.get("number"), data.get("experience"), data.get("language")
+    answer = text_me_instead(
+        current_runtime(), found, number if isinstance(number, str) else "",
+        consent=data.get("consent") is True,
+        experience=experience if isinstance(experience, str) and experience else None,
+        language=wanted if isinstance(wanted, str) else _language(found), now=utc_now())
+    if answer.status >= 400:
+        return _error(answer.status, answer.message)
+    return jsonify(said=answer.message), answer.status
 
 
 @bp.post("/lines/<line_key>/end")

@@ -40,7 +40,7 @@ from warmline.services.peers import support as support_service
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
-from warmline.web.languages import N_, gettext
+from warmline.web.languages import N_, gettext, ngettext
 
 bp = Blueprint("dashboard", __name__)
 
@@ -249,9 +249,9 @@ def drop_in() -> ResponseReturnValue:
         current_runtime(), signed_in_peer_id(), request.form.get("line", type=int) or 0,
         request.form.get("minutes", type=int) or 0, utc_now())
     if isinstance(asked, service.Refusal):
-        flash(asked.message)
+        flash(gettext(asked.message))
     else:
-        flash("Asked. You'll be available as soon as an admin says yes (you'll get a text too).")
+        flash(gettext("Asked. You'll be available as soon as an admin says yes (you'll get a text too)."))
     return redirect(url_for("dashboard.dashboard") + "#drop-in-heading")
 
 
@@ -264,8 +264,8 @@ def rest_break() -> ResponseReturnValue:
     if refusal is not None:
         return _render_dashboard(signed_in_peer_id(), error=refusal.message,
                                  status=refusal.status)
-    flash("You're on a 10-minute break. You'll be available again by yourself; "
-          "choose Available to come back sooner.")
+    flash(gettext("You're on a 10-minute break. You'll be available again by yourself; "
+                  "choose Available to come back sooner."))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -274,7 +274,7 @@ def rest_break() -> ResponseReturnValue:
 def wrap_up_extend() -> ResponseReturnValue:
     refusal = service.extend_wrap_up(current_runtime(), signed_in_peer_id(), utc_now())
     if refusal is not None:
-        flash(refusal.message)
+        flash(gettext(refusal.message))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -283,18 +283,20 @@ def wrap_up_extend() -> ResponseReturnValue:
 def take_callback(callback_id: int) -> ResponseReturnValue:
     refusal = service.take_callback(current_runtime(), signed_in_peer_id(), callback_id)
     if refusal is service.TakeRefusal.NOT_FOUND:
-        flash("That callback is not on your lines.")
+        flash(gettext("That callback is not on your lines."))
     elif refusal is service.TakeRefusal.TAKEN:
-        flash("Someone else has already taken that callback.")
+        flash(gettext("Someone else has already taken that callback."))
     else:
-        flash("The callback is yours: you'll be rung first, then the caller.")
+        flash(gettext("The callback is yours: you'll be rung first, then the caller."))
     return redirect(url_for("dashboard.dashboard"))
 
 
 def _support_already_asked(limit: RequestLimit) -> Response:
     wait = max(1, round(limits.seconds_until_reset(limit) / 60))
-    flash("Your admins were told a few minutes ago and someone will reach out. You can ask "
-          f"again in {wait} minute{'s' if wait != 1 else ''}.")
+    flash(ngettext("Your admins were told a few minutes ago and someone will reach out. You can ask "
+                   "again in %(num)d minute.",
+                   "Your admins were told a few minutes ago and someone will reach out. You can ask "
+                   "again in %(num)d minutes.", wait))
     # Flask-Limiter uses the answer only when it is Flask's own Response class.
     return current_app.make_response(redirect(url_for("dashboard.dashboard")))
 
@@ -317,9 +319,9 @@ def support() -> ResponseReturnValue:
         now=utc_now(),
     )
     if alert.admins_on_shift:
-        flash("The admins on shift have been told. Someone will reach out to you soon.")
+        flash(gettext("The admins on shift have been told. Someone will reach out to you soon."))
     else:
-        flash("No admin is on shift, so your line's admins are being texted. Take a moment.")
+        flash(gettext("No admin is on shift, so your line's admins are being texted. Take a moment."))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -334,11 +336,12 @@ def report_abuse() -> ResponseReturnValue:
         now=utc_now(), hook=abuse_report_hook(),
     )
     if isinstance(result, service.Refusal):
-        flash(result.message)
+        flash(gettext(result.message))
     elif result.blocked_days:
-        flash(f"Ended. This caller cannot reach the line for {result.blocked_days} days.")
+        flash(gettext("Ended. This caller cannot reach the line for %(days)s days.",
+                      days=result.blocked_days))
     else:
-        flash("Ended. The caller withheld their number, so only this call could be blocked.")
+        flash(gettext("Ended. The caller withheld their number, so only this call could be blocked."))
     return redirect(url_for("dashboard.dashboard"))
 
 
@@ -348,7 +351,7 @@ def calendar_link() -> ResponseReturnValue:
     renew = request.form.get("renew") == "1"
     token = calendar_service.issue_calendar_token(current_runtime(), signed_in_peer_id())
     session[_NEW_CALENDAR_LINK_KEY] = token
-    flash("Your new calendar link is ready." if renew else "Your calendar link is ready.")
+    flash(gettext("Your new calendar link is ready.") if renew else gettext("Your calendar link is ready."))
     return redirect(url_for("dashboard.dashboard") + "#shifts-heading")
 
 

@@ -9,6 +9,7 @@ from warmline.clock import utc_now
 from warmline.services.accounts.invites import find_invitation, redeem_invitation
 from warmline.services.accounts.users import MIN_PASSWORD_LENGTH, PasswordRejectedError
 from warmline.web.context import current_runtime
+from warmline.wording import N_
 
 bp = Blueprint("invite", __name__)
 
@@ -37,7 +38,7 @@ def set_password(token: str) -> ResponseReturnValue:
                 if email is None:
                     return render_template("admin/invite_set_password.html", invitation=None,
                                            spent=_SPENT), 404
-                flash("Your password is set. Sign in with it now.")
+                flash(N_("Your password is set. Sign in with it now."))
                 return redirect(url_for("auth.sign_in"))
     return render_template("admin/invite_set_password.html", invitation=invitation, error=error,
                            min_length=MIN_PASSWORD_LENGTH), 422 if error else 200

@@ -12,6 +12,9 @@ from flask_babel import Babel
 
 from warmline.catalogs import SOURCE_LANGUAGE, language_name, shipped_languages, translations
 from warmline.web.auth import current_user
+from warmline.wording import N_, Wording, said_in
+
+__all__ = ["N_", "gettext", "in_page_language", "ngettext", "page_language"]
 
 
 def page_language() -> str:
@@ -24,15 +27,23 @@ def page_language() -> str:
     return chosen or SOURCE_LANGUAGE
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's own name for "mark only")
-    """Marks a message for extraction where it is defined; `gettext` translates it where shown."""
-    return message
-
-
 def gettext(message: str, **values: object) -> str:
     """`message` in the page's language; `%(name)s` values filled in (the pages' convention)."""
+    if isinstance(message, Wording):
+        return message.in_language(page_language())
+    if not message:
+        return message
     found = translations(page_language()).gettext(message)
-    return found % values if values else found
+    return found % {k: said_in(page_language(), v) for k, v in values.items()} if values else found
+
+
+def in_page_language(text: object) -> object:
+    """Words made outside the request (a form error, a refusal, a label, a flashed message) in the
+    page's language: a Wording with its values, a plain message by its English text."""
+    if isinstance(text, str) and not isinstance(text, Wording):
+        # gettext("") is the catalog's header, never a message.
+        return translations(page_language()).gettext(text) if text else text
+    return said_in(page_language(), text)
 
 
 def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
@@ -45,14 +56,22 @@ def language_names() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in shipped_languages()]
 
 
+def _template_gettext(message: str) -> str:
+    if isinstance(message, Wording):
+        # Jinja formats every `_()` result with `%`: a value that holds one must not be read as a format.
+        return message.in_language(page_language()).replace("%", "%%")
+    return translations(page_language()).gettext(message) if message else message
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=page_language)
     # The catalogs are Warmline's own (compiled in memory), not Flask-Babel's .mo directories.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda message: translations(page_language()).gettext(message),
+        gettext=_template_gettext,
         ngettext=lambda singular, plural, n: translations(page_language()).ngettext(
             singular, plural, n),
         newstyle=True,
     )
+    app.jinja_env.filters["tr"] = in_page_language
     app.context_processor(lambda: {"page_language": page_language(),
                                    "language_names": language_names()})

@@ -11,6 +11,7 @@ from warmline.services.peers import dashboard as dashboard_service
 from warmline.services.peers import open_shifts as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
+from warmline.web.languages import N_, gettext
 
 bp = Blueprint("peer_shifts", __name__, url_prefix="/dashboard")
 
@@ -26,10 +27,10 @@ def offer() -> ResponseReturnValue:
                                 request.form.get("shift", type=int) or 0,
                                 request.form.get("date", ""), utc_now())
     if isinstance(found, dashboard_service.Refusal):
-        flash(found.message)
+        flash(gettext(found.message))
     else:
-        flash("Offered. Peers who share the line are told; you'll get a text when someone "
-              "takes it. Until then it's still yours.")
+        flash(gettext("Offered. Peers who share the line are told; you'll get a text when someone "
+                      "takes it. Until then it's still yours."))
     return _back()
 
 
@@ -38,7 +39,7 @@ def offer() -> ResponseReturnValue:
 def take(open_id: int) -> ResponseReturnValue:
     result = service.take_open_shift(current_runtime(), signed_in_peer_id(), open_id,
                                      utc_now())
-    flash(result.message if isinstance(result, dashboard_service.Refusal) else result)
+    flash(gettext(result.message if isinstance(result, dashboard_service.Refusal) else result))
     return _back("open-shifts-heading")
 
 
@@ -47,7 +48,7 @@ def take(open_id: int) -> ResponseReturnValue:
 def withdraw(open_id: int) -> ResponseReturnValue:
     refusal = service.withdraw_offer(current_runtime(), signed_in_peer_id(), open_id,
                                      utc_now())
-    flash(refusal.message if refusal else "Withdrawn: the shift is yours again.")
+    flash(gettext(refusal.message if refusal else N_("Withdrawn: the shift is yours again.")))
     return _back("open-shifts-heading")
 
 
@@ -59,5 +60,5 @@ def take_gap() -> ResponseReturnValue:
                               start_text=request.form.get("start", ""),
                               end_text=request.form.get("end", ""),
                               now=utc_now())
-    flash(result.message if isinstance(result, dashboard_service.Refusal) else result)
+    flash(gettext(result.message if isinstance(result, dashboard_service.Refusal) else result))
     return _back("open-shifts-heading")

@@ -15,6 +15,7 @@ from warmline.clock import utc_now
 from warmline.services.texts import conversation as service
 from warmline.web.auth import peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
+from warmline.web.languages import gettext
 
 bp = Blueprint("texts_api", __name__, url_prefix="/api/texts")
 
@@ -24,7 +25,7 @@ _OFFER_ID = re.compile(r"^[0-9a-z]{1,16}-[0-9]{1,12}$")
 
 
 def _error(status: int, message: str) -> ResponseReturnValue:
-    return jsonify(error=message), status
+    return jsonify(error=gettext(message)), status
 
 
 def _refused(refusal: service.Refusal) -> ResponseReturnValue:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
-from warmline.models import Contact, Line
+from warmline.models import Contact, Line, User
 
 SPANISH_FIRST = "Hola, necesito hablar con alguien esta noche, por favor"
 
@@ -67,3 +67,47 @@ def test_a_line_that_does_not_offer_spanish_answers_in_its_own_language(world: T
     texter = world.texter(new_number())
     texter.text(LINE_NUMBER, SPANISH_FIRST)
     world.wait_text(texter, "peer support by text, not a crisis line")
+
+
+def test_a_texter_switches_language_by_keyword_mid_conversation(world: TextWorld) -> None:
+    _offer_spanish(world)
+    world.add_peer("sol", phone=new_number(), languages=("en", "es"))
+    texter = world.texter(new_number())
+    texter.text(LINE_NUMBER, "I just need someone to talk to tonight, please")
+    world.wait_text(texter, "peer support by text, not a crisis line")
+    texter.text(LINE_NUMBER, "español")
+    world.wait_text(texter, "De acuerdo: desde ahora le escribiremos en español.")
+    texter.text(LINE_NUMBER, "esperar")  # a keyword in the new language, answered in it
+    world.wait_text(texter, "De acuerdo, seguiremos esperando al próximo compañero.")
+    world.go_available("sol")
+    offer = world.wait_offer("sol")
+    assert offer["language"] == {"code": "es", "name": "español"}
+    contact_id = world.accept_next("sol")
+    world.wait_text(texter, "Un compañero se ha unido y le escribirá por aquí.")
+    texter.text(LINE_NUMBER, "ENGLISH")  # and back: the English keyword is every line's
+    world.wait_text(texter, "OK: we'll text you in English from now on.")
+    status, body = world.api("sol", "POST", f"/api/texts/{contact_id}/close")
+    assert status in (200, 204), body
+    world.wait_text(texter, "Thanks for texting. This conversation is closed now")
+    with world.runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.language == "en"
+
+
+def test_a_peers_commands_are_answered_in_the_peers_language(world: TextWorld) -> None:
+    phone_number = new_number()
+    world.add_peer("sol", phone=phone_number, languages=("en", "es"))
+    with world.runtime.sessions.begin() as session:
+        session.execute(update(User).where(User.email == "sol@example.org").values(language="es"))
+    phone = world.standin.peer_phone(phone_number)
+    phone.text(LINE_NUMBER, "on")
+    on = world.wait_text(phone, "Está disponible en")
+    assert len(on.splitlines()) == 1 and "until" not in on and " hasta las " in on
+    phone.text(LINE_NUMBER, "BREAK")
+    world.wait_text(phone, "Envíe ON cuando esté listo.")
+    phone.text(LINE_NUMBER, "STATUS")
+    world.settle(lambda: len(world.bodies(phone)) == 3)
+    assert world.bodies(phone)[-1].startswith("Está en descanso en")
+    phone.text(LINE_NUMBER, "off")
+    world.wait_text(phone, "Está fuera en")
+    assert not any("You're" in body for body in world.bodies(phone))

@@ -19,6 +19,8 @@ from warmline.clock import utc_now
 from warmline.models import Block, Contact, Line
 from warmline.routing.engine import RoutingEngine
 from warmline.services.chat import chats
+from warmline.texts import words
+from warmline.web import chat_limits
 
 ORIGIN = "https://peerwarmline.example.org"
 ADDRESS = "203.0.113.77"
@@ -183,10 +185,14 @@ def test_limits_per_token_and_per_address_and_blocks_apply(world: TextWorld) -> 
     client = world.app.test_client()
     first = Chatter(client)
     assert first.start()[0] == 201
-    sent = [first.send(f"message {n}", f"t-{n}") for n in range(chats.MESSAGES_PER_TOKEN_PER_MINUTE + 1)]
-    assert sent[:-1] == [202] * chats.MESSAGES_PER_TOKEN_PER_MINUTE and sent[-1] == 429
-    starts = [Chatter(client).start()[0] for _ in range(chats.CHATS_PER_ADDRESS_PER_HOUR)]
-    assert starts[:-1] == [201] * (chats.CHATS_PER_ADDRESS_PER_HOUR - 1) and starts[-1] == 429
+    sent = [first.send(f"message {n}", f"t-{n}")
+            for n in range(chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE + 1)]
+    assert sent[:-1] == [202] * chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE and sent[-1] == 429
+    # The limit is the token's: another chat from the same address still sends.
+    second = Chatter(client)
+    assert second.start()[0] == 201 and second.send("hello", "u-1") == 202
+    starts = [Chatter(client).start()[0] for _ in range(chat_limits.CHATS_PER_ADDRESS_PER_HOUR - 1)]
+    assert starts[:-1] == [201] * (chat_limits.CHATS_PER_ADDRESS_PER_HOUR - 2) and starts[-1] == 429
     # X-Forwarded-For is not believed with WARMLINE_PROXY_HOPS=0: still the same address.
     assert Chatter(client, forwarded_for="198.51.100.9").start()[0] == 429
 
@@ -212,10 +218,48 @@ def test_the_address_is_the_proxys_client_with_proxy_hops(world: TextWorld) -> N
     settings = dataclasses.replace(world.runtime.settings, proxy_hops=1)
     client = create_app(settings=settings, runtime=world.runtime).test_client()
     proxy = "10.0.0.2"
-    for n in range(chats.CHATS_PER_ADDRESS_PER_HOUR):
+    for n in range(chat_limits.CHATS_PER_ADDRESS_PER_HOUR):
         assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 201, n
     assert Chatter(client, address=proxy, forwarded_for="198.51.100.1").start()[0] == 429
     assert Chatter(client, address=proxy, forwarded_for="198.51.100.2").start()[0] == 201
+
+
+def test_a_limit_is_a_clear_429_per_token_and_per_address_behind_the_proxies(world: TextWorld) -> None:
+    """Flask-Limiter keeps the chat's counts; with WARMLINE_PROXY_HOPS=1 the address is the
+    client the proxy names, so chatters behind one proxy do not share a limit."""
+    from warmline.app import create_app
+
+    allow_chat(world, daily_contact_limit=0)
+    settings = dataclasses.replace(world.runtime.settings, proxy_hops=1)
+    client = create_app(settings=settings, runtime=world.runtime).test_client()
+    proxy = "10.0.0.2"
+
+    def chatter(client_address: str) -> Chatter:
+        found = Chatter(client, address=proxy, forwarded_for=client_address)
+        assert found.start()[0] == 201
+        return found
+
+    # Per token: one chat's 21st message in a minute.
+    one = chatter("198.51.100.1")
+    for n in range(chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE):
+        assert one.send(f"m {n}", f"a-{n}") == 202
+    status, body, headers = one.call("POST", "/messages", {"id": "a-x", "body": "one more"})
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    assert "wait a moment and send again" in body["error"] and "988" in body["error"]
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN  # the page can read why
+    # Per address: that client's other chats share its 60 a minute, whatever their tokens (the
+    # message held back by its token's limit was one of them too).
+    others = [chatter("198.51.100.1") for _ in range(2)]
+    left = chat_limits.MESSAGES_PER_ADDRESS_PER_MINUTE - chat_limits.MESSAGES_PER_TOKEN_PER_MINUTE - 1
+    sent = [others[n // 20].send(f"m {n}", f"b-{n}") for n in range(left)]
+    assert sent == [202] * left
+    assert others[1].send("over the address's limit", "b-x") == 429
+    # Another client behind the same proxy has its own count.
+    assert chatter("198.51.100.2").send("hello", "c-1") == 202
+    # Reads, per token.
+    reads = [one.call("GET", "/messages?after=0&wait=0")[0]
+             for _ in range(chat_limits.READS_PER_TOKEN_PER_MINUTE + 1)]
+    assert reads[:-1] == [200] * chat_limits.READS_PER_TOKEN_PER_MINUTE and reads[-1] == 429
 
 
 def test_end_and_delete_leaves_no_trace_in_redis_sql_or_logs(
@@ -270,3 +314,72 @@ def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
     finally:
         for _ in held:
             chat_web.long_poll_slots.release()
+
+
+def test_the_widget_speaks_the_chosen_language_of_the_line(world: TextWorld, chatter: Chatter) -> None:
+    allow_chat(world, languages=["en", "es"])
+    status, spanish, _ = chatter.call("GET", "?lang=es-MX")
+    assert status == 200 and spanish["language"] == "es"
+    assert spanish["languages"] == [{"code": "en", "name": "English"}, {"code": "es", "name": "español"}]
+    # Its first words are the first text reply's, in the same language (the keywords are buttons).
+    first_text = words.first_reply(spanish["name"], ["RECOVERY", "VETERAN"], "es").split("\n")
+    assert spanish["first_words"].split("\n") == [first_text[0], first_text[2]]
+    assert spanish["anyone"] == "Cualquiera que esté libre"
+    assert spanish["words"]["waiting"] == "Esperando a un compañero. Puede escribir mientras espera."
+    assert spanish["words"]["crisis"] == \
+        "En crisis, llame o envíe un texto al 988. En una emergencia, llame al 911."
+    # No language asked: the browser's, among the line's; one it does not offer: the default.
+    _, browser, _ = chatter.call("GET")
+    assert browser["language"] == "en"
+    response = chatter.client.get(API, headers={"Origin": ORIGIN, "Accept-Language": "es;q=0.9"})
+    assert response.get_json()["language"] == "es"
+    _, french, _ = chatter.call("GET", "?lang=fr")
+    assert french["language"] == "en"
+
+    status, _, _ = chatter.call("POST", "/conversations", {"experience": None, "language": "es"})
+    assert status == 201
+    with world.runtime.sessions() as session:
+        contact = session.scalars(select(Contact).where(Contact.channel == "chat")).one()
+        assert contact.language == "es"
+
+
+def test_text_me_instead_opens_a_text_conversation_from_the_lines_number(
+        world: TextWorld, chatter: Chatter, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    number = new_number()
+    phone = world.texter(number)
+    world.add_peer("ria", phone=new_number())
+    refused, body, _ = chatter.call("POST", "/text-me", {"number": number, "consent": False})
+    assert refused == 400 and "Tick the box" in body["error"]
+    status, body, headers = chatter.call("POST", "/text-me", {"number": number, "consent": True})
+    assert status == 201 and body["said"] == "We'll text you at that number."
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    first = world.wait_text(phone, "peer support by text, not a crisis line")
+    assert any(e.data.get("from_") == LINE_NUMBER for e in world.standin.events("text_received")
+               if e.data.get("number") == number), "sent from the line's own number"
+    assert "988" in world.bodies(phone)[-1] or "988" in first
+    # A texts conversation like any other: a peer takes it in the pane, the reply reaches the phone.
+    world.go_available("ria")
+    offer = world.wait_offer("ria")
+    assert offer["channel"] == "sms"
+    contact_id = world.accept_next("ria")
+    world.wait_text(phone, "has joined")
+    phone.text(LINE_NUMBER, "thanks for texting me")
+    world.settle(lambda: any(m["body"] == "thanks for texting me"
+                             for m in world.conversation("ria", contact_id)["messages"]),
+                 what="the texter's own text in the same conversation")
+    # Asking again while it is open sends nothing new.
+    again, _, _ = chatter.call("POST", "/text-me", {"number": number, "consent": True})
+    assert again == 200
+    # The number is never in clear: not in SQL, not in Redis unencrypted, not in the logs.
+    needles = [number, number.lstrip("+"), number[-7:]]
+    assert_absent(redis_dump(world.runtime, decrypt=False), needles, "Redis")
+    assert_absent(sql_dump(world.runtime), needles, "SQL")
+    assert_absent(caplog.text, needles, "the logs")
+
+
+def test_text_me_instead_is_limited_per_address(world: TextWorld, chatter: Chatter) -> None:
+    statuses = [chatter.call("POST", "/text-me", {"number": "12", "consent": True})[0]
+                for _ in range(chat_limits.TEXT_ME_PER_ADDRESS_PER_HOUR + 1)]
+    assert statuses[:-1] == [400] * chat_limits.TEXT_ME_PER_ADDRESS_PER_HOUR
+    assert statuses[-1] == 429

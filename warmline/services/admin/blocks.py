@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from warmline.models import Block, Contact, Line, User
 from warmline.roster.fields import FieldError, refuse_control_characters
 from warmline.services.admin.audit import Actor, record_change
+from warmline.wording import N_
 
 MAX_BLOCK_DAYS = 90
 RECENT_CONTACTS = timedelta(hours=24)
@@ -76,10 +77,10 @@ def extend_block(session: Session, actor: Actor, block_id: int, days: int, now: 
     """Push the expiry out by `days` from now or from the current expiry, whichever is later.
     Returns why not, or None when done."""
     if not 1 <= days <= MAX_BLOCK_DAYS:
-        return f"Choose between 1 and {MAX_BLOCK_DAYS} days."
+        return N_("Choose between 1 and %(days)s days.", days=MAX_BLOCK_DAYS)
     block = session.get(Block, block_id)
     if block is None:
-        return "That block cannot be found."
+        return N_("That block cannot be found.")
     block.expires_at = max(block.expires_at, now) + timedelta(days=days)
     record_change(session, actor, "block_extended", f"block:{block_id}",
                   {"days": days, "until": block.expires_at.isoformat()}, now)
@@ -91,16 +92,16 @@ def block_contact_caller(session: Session, actor: Actor, contact_id: str, *, day
     """Block the caller of a recent contact on its line. Returns why not, or None when done."""
     reason = " ".join(reason.split())[:REASON_MAX]
     if not reason:
-        return "Say why (abuse only): the reason is kept with the block."
+        return N_("Say why (abuse only): the reason is kept with the block.")
     try:
         refuse_control_characters(reason)
     except FieldError as exc:
-        return f"The reason {exc}."
+        return N_("The reason %(problem)s.", problem=exc.args[0] if exc.args else str(exc))
     if not 1 <= days <= MAX_BLOCK_DAYS:
-        return f"Choose between 1 and {MAX_BLOCK_DAYS} days."
+        return N_("Choose between 1 and %(days)s days.", days=MAX_BLOCK_DAYS)
     contact = session.get(Contact, contact_id)
     if contact is None or contact.arrived_at < now - RECENT_CONTACTS:
-        return "That contact is no longer recent enough to block from here."
+        return N_("That contact is no longer recent enough to block from here.")
     block = Block(caller_hash=contact.caller_hash, line_id=contact.line_id, reason=reason,
                   created_by_user_id=actor.user_id, created_at=now,
                   expires_at=now + timedelta(days=days))
@@ -109,6 +110,20 @@ def block_contact_caller(session: Session, actor: Actor, contact_id: str, *, day
     record_change(session, actor, "block_created", f"block:{block.id}",
                   {"contact": contact_id, "days": days, "line": contact.line_id}, now)
     return None
+
+
+def channel_label(channel: str) -> str:
+    return {"voice": N_("Call"), "chat": N_("Chat")}.get(channel, N_("Text"))
+
+
+# How each outcome reads on the admin's pages (the words of DESIGN's outcome table).
+OUTCOME_LABELS: dict[str, str] = {
+    "connected": N_("connected"), "callback_connected": N_("callback connected"),
+    "callback_failed": N_("callback failed"), "transferred_crisis": N_("transferred to the crisis line"),
+    "transferred_backup": N_("transferred to the backup line"), "closed_hours": N_("closed hours"),
+    "over_limit": N_("over the limit"), "blocked": N_("caller blocked"), "abandoned": N_("abandoned"),
+    "opted_out": N_("opted out"), "unknown_line": N_("unknown line"),
+}
 
 
 def list_recent_contacts(session: Session, now: datetime) -> list[RecentContact]:
@@ -121,7 +136,7 @@ def list_recent_contacts(session: Session, now: datetime) -> list[RecentContact]
         .order_by(Contact.arrived_at.desc()).limit(RECENT_CONTACTS_SHOWN)).all()
     return [
         RecentContact(c.id, lines.get(c.line_id, "?") if c.line_id else "?",
-                      "Call" if c.channel == "voice" else "Text", c.arrived_at,
-                      (c.outcome or "in progress").replace("_", " "))
+                      channel_label(c.channel), c.arrived_at,
+                      OUTCOME_LABELS.get(c.outcome or "", N_("in progress")))
         for c in contacts
     ]

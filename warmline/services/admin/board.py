@@ -14,20 +14,24 @@ from sqlalchemy import select
 from warmline.models import Experience, Line, OpenShift, Peer
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.admin.blocks import channel_label
 from warmline.services.admin.notices import AdminNotice, NoticeKind, list_notices
 from warmline.services.peers.drop_ins import pending_ask_ids
 from warmline.services.peers.support import SupportAlert, list_support_alerts
+from warmline.wording import N_
 
 PRESENCE_LABELS = {
-    "available": "Available", "break": "On a break", "off": "Off", "wrap_up": "Wrap-up",
-    "offered": "Being rung", "busy": "With a caller or texter",
+    "available": N_("Available"), "break": N_("On a break"), "off": N_("Off"), "wrap_up": N_("Wrap-up"),
+    "offered": N_("Being rung"), "busy": N_("With a caller or texter"),
 }
 PRESENCE_ORDER = ("busy", "offered", "wrap_up", "available", "break", "off")
 
 
 def wait_label(seconds: float) -> str:
     minutes, rest = divmod(max(0, int(seconds)), 60)
-    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+    if minutes:
+        return N_("%(minutes)d min %(seconds)02d s", minutes=minutes, seconds=rest)
+    return N_("%(seconds)d s", seconds=rest)
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,9 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
             continue
         waiting.append(WaitingRow(
             line_name=line_names.get(view.line_id, "unknown line"),
-            experience="Anyone" if view.experience is None else labels.get(view.experience, view.experience),
-            channel="Call" if view.channel == "voice" else "Text",
+            experience=(N_("Anyone") if view.experience is None
+                        else labels.get(view.experience, view.experience)),
+            channel=channel_label(view.channel),
             waiting_seconds=int(epoch - view.arrived_at),
             risk=view.priority > 0,
         ))
@@ -103,10 +108,10 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         working = ", ".join(sorted(line_names.get(i, "?") for i in peer.working_lines)) if peer else ""
         load = ""
         if peer is not None and (peer.load.calls or peer.load.texts):
-            load = f"{peer.load.calls} call(s), {peer.load.texts} text(s)"
+            load = N_("%(calls)s call(s), %(texts)s text(s)", calls=peer.load.calls, texts=peer.load.texts)
         reached = engine.back_to_back(peer_id, epoch) if presence == "available" else None
         if reached is not None:  # wearing thin: the admin may want to check in
-            load = f"{reached[0]} in a row: held until a break"
+            load = N_("%(count)s in a row: held until a break", count=reached[0])
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))
     rows.sort(key=lambda r: (PRESENCE_ORDER.index(r.presence) if r.presence in PRESENCE_ORDER else 9,
                              r.name))

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 
+from babel.dates import format_date
+
 from warmline import keys
+from warmline.catalogs import SOURCE_LANGUAGE, locale_of
 from warmline.domain.schedule import find_coverage_gaps
 from warmline.models import Line
 from warmline.runtime import Runtime
@@ -15,6 +18,7 @@ from warmline.services.admin.notices import NoticeKind, post_notice
 from warmline.services.notifications import AdminNotifier
 from warmline.services.peers.support import admins_of
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
+from warmline.wording import N_, Wording, said_in
 
 DEFAULT_MIN_PEERS = 2
 DEFAULT_DAYS = 14
@@ -74,6 +78,12 @@ def _peers_label(count: int) -> str:
     return "nobody on shift" if count == 0 else f"{count} peer{'s' if count != 1 else ''} on shift"
 
 
+def _peers_words(count: int) -> Wording:
+    if count == 0:
+        return N_("nobody on shift")
+    return N_("1 peer on shift") if count == 1 else N_("%(count)s peers on shift", count=count)
+
+
 def _merge_runs(gaps: Sequence[CoverageGap]) -> list[tuple[datetime, datetime, int]]:
     """Consecutive hours with the same staffing, as one span."""
     runs: list[tuple[datetime, datetime, int]] = []
@@ -85,26 +95,27 @@ def _merge_runs(gaps: Sequence[CoverageGap]) -> list[tuple[datetime, datetime, i
     return runs
 
 
-def render_coverage_report(report: CoverageReport) -> str:
-    """The report as plain text: per line, per local day, the spans of thin hours."""
-    header = (
-        f"Coverage for the next {round((report.end - report.start) / timedelta(days=1))} days: "
-        f"hours open with fewer than {report.min_peers} peers on shift."
-    )
+def render_coverage_report(report: CoverageReport, language: str = SOURCE_LANGUAGE) -> str:
+    """The report as plain text in `language`: per line, per local day, the spans of thin hours."""
+    header = said_in(language, N_(
+        "Coverage for the next %(days)s days: hours open with fewer than %(peers)s peers on shift.",
+        days=round((report.end - report.start) / timedelta(days=1)), peers=report.min_peers))
     if not report.gaps:
-        return header + "\nEvery open hour is covered."
-    lines = [header]
+        return f"{header}\n{said_in(language, N_('Every open hour is covered.'))}"
+    lines = [str(header)]
     for (line_id, name, zone), line_gaps in groupby(
         report.gaps, key=lambda g: (g.line_id, g.line_name, g.timezone)
     ):
         lines.append("")
-        lines.append(f"{name} (line {line_id}, {zone})")
+        lines.append(str(said_in(language, N_("%(name)s (line %(id)s, %(zone)s)", name=name, id=line_id,
+                                             zone=zone))))
         for day, day_gaps in groupby(line_gaps, key=lambda g: g.local_start.date()):
             spans = ", ".join(
-                f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
+                f"{start:%H:%M}-{end:%H:%M} ({said_in(language, _peers_words(peers))})"
                 for start, end, peers in _merge_runs(list(day_gaps))
             )
-            lines.append(f"  {day:%a %d %b}: {spans}")
+            when = format_date(day, "EEE d MMM", locale=locale_of(language))
+            lines.append(f"  {when}: {spans}")
     return "\n".join(lines)
 
 

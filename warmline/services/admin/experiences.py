@@ -18,6 +18,7 @@ from warmline.roster.validate import validate_roster
 from warmline.runtime import Runtime
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FORM_ERROR, FormErrors, FormValues, place_errors, whole_number
+from warmline.wording import N_
 
 NEW_ROWS = 1
 ROW_FIELDS = ("key", "label", "digit", "keyword", "labels", "active")
@@ -136,17 +137,17 @@ def _write(
         for row, item in pairs:
             target = existing.get(row.row_id) if row.row_id is not None else None
             if row.row_id is not None and target is None:
-                errors.add(FORM_ERROR, "Another admin changed these experiences: reload the page.")
+                errors.add(FORM_ERROR, N_("Another admin changed these experiences: reload the page."))
                 raise _RejectedError
             if target is not None and target.key != item.key:
                 # The key is what contacts, reports and peers refer to: it never changes.
-                errors.add(f"experiences-{row.index}-key", "the key of a saved experience cannot change")
+                errors.add(f"experiences-{row.index}-key", N_("the key of a saved experience cannot change"))
                 raise _RejectedError
             values = {"key": item.key, "label": item.label, "digit": item.digit,
                       "keyword": item.keyword, "labels": dict(item.labels), "active": item.active}
             if target is None:
                 if item.key in by_key:
-                    errors.add(f"experiences-{row.index}-key", f"{item.key} already exists")
+                    errors.add(f"experiences-{row.index}-key", N_("%(key)s already exists", key=item.key))
                     raise _RejectedError
                 session.add(Experience(**values))
                 record_change(session, actor, "experience.create", f"experience {item.key}",

@@ -32,6 +32,7 @@ from warmline.services.admin.forms import (
     whole_number,
     words,
 )
+from warmline.wording import N_
 
 BLANK_HOUR_ROWS = 2
 """Empty opening rows under the filled ones, so an opening can be added without script."""
@@ -191,11 +192,12 @@ def save_line(
     with runtime.sessions.begin() as session:
         row = session.get(Line, line_id) if line_id is not None else None
         if line_id is not None and row is None:
-            errors.add("number", "This line no longer exists.")
+            errors.add("number", N_("This line no longer exists."))
             return SaveResult(None, errors)
         clash = session.scalars(select(Line).where(Line.number == checked.number)).first()
         if clash is not None and clash is not row:
-            errors.add("number", f"{checked.number} is already the number of {clash.name}")
+            errors.add("number", N_("%(number)s is already the number of %(line)s", number=checked.number,
+                                      line=clash.name))
             return SaveResult(None, errors)
         values = line_values(checked)
         if row is None:
@@ -219,4 +221,5 @@ def list_lines(session: Session) -> Sequence[Line]:
     return session.scalars(select(Line).order_by(Line.active.desc(), Line.name)).all()
 
 
-WEEKDAY_LABELS = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+WEEKDAY_LABELS = dict(zip(DAYS, (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")),
+                          strict=True))

@@ -16,6 +16,7 @@ from enum import StrEnum
 from redis import Redis
 
 from warmline import keys
+from warmline.wording import N_
 
 NOTICES_MAX = 200
 NOTICES_KEEP = timedelta(seconds=keys.ADMIN_NOTICES_TTL_SECONDS)
@@ -30,11 +31,11 @@ class NoticeKind(StrEnum):
 
 
 NOTICE_TITLES = {
-    NoticeKind.COVERAGE_GAP: "Coverage gap",
-    NoticeKind.FLOOD: "Flood",
-    NoticeKind.BACK_TO_BACK: "Back-to-back limit",
-    NoticeKind.DROP_IN_REQUEST: "Drop-in asked",
-    NoticeKind.OPEN_SHIFT: "Swap to approve",
+    NoticeKind.COVERAGE_GAP: N_("Coverage gap"),
+    NoticeKind.FLOOD: N_("Flood"),
+    NoticeKind.BACK_TO_BACK: N_("Back-to-back limit"),
+    NoticeKind.DROP_IN_REQUEST: N_("Drop-in asked"),
+    NoticeKind.OPEN_SHIFT: N_("Swap to approve"),
 }
 
 

@@ -17,6 +17,7 @@ from warmline.runtime import Runtime
 from warmline.services.accounts.invites import INVITE_LIFETIME, issue_invite
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FormErrors, FormValues, place_errors, whole_number, words
+from warmline.wording import N_
 
 FIELDS = ("email", "name", "phone", "experiences", "languages", "channels", "max_texts", "role")
 
@@ -44,15 +45,16 @@ class PeerSave:
 
 def _sign_in_state(user: User | None, now: datetime) -> str:
     if user is None:
-        return "no sign-in"
+        return N_("no sign-in")
     if not user.active:
-        return "deactivated"
+        return N_("deactivated")
     if user.invite_token_hash and user.invite_expires_at:
         if user.invite_expires_at > now:
-            return f"link pending until {user.invite_expires_at:%d %b %H:%M} UTC"
+            until = user.invite_expires_at.strftime("%Y-%m-%d %H:%M")
+            return N_("link pending until %(when)s UTC", when=until)
         if not user.password_hash:
-            return "invitation expired"
-    return "password set" if user.password_hash else "no password yet"
+            return N_("invitation expired")
+    return N_("password set") if user.password_hash else N_("no password yet")
 
 
 def list_peers(runtime: Runtime, now: datetime) -> list[PeerSummary]:
@@ -119,7 +121,7 @@ def _check(session: Session, runtime: Runtime, entry: dict[str, Any]) -> tuple[R
     errors = FormErrors()
     if not entry["channels"]:
         entry.pop("channels")
-        errors.add("channels", "choose at least one: voice or texts")
+        errors.add("channels", N_("choose at least one: voice or texts"))
     try:
         roster = validate_roster({"version": 1, "peers": [entry]}, load_existing(session),
                                  phone_hash=runtime.keys.keyed_hash)
@@ -145,7 +147,7 @@ def invite_peer(runtime: Runtime, actor: Actor, form: FormValues, now: datetime)
         taken = session.scalars(select(User.email).where(User.email == email)).first() or \
             session.scalars(select(Peer.email).where(Peer.email == email)).first()
         if taken:
-            errors.add("email", f"{email} already has a sign-in")
+            errors.add("email", N_("%(email)s already has a sign-in", email=email))
         if checked is None or errors:
             return PeerSave(None, errors)
         wanted = list(session.scalars(select(Experience).where(Experience.key.in_(checked.experiences))))
@@ -168,7 +170,7 @@ def update_peer(runtime: Runtime, actor: Actor, peer_id: int, form: FormValues, 
         peer = session.get(Peer, peer_id)
         if peer is None:
             errors = FormErrors()
-            errors.add("name", "This peer no longer exists.")
+            errors.add("name", N_("This peer no longer exists."))
             return PeerSave(None, errors)
         # The email is the peer's key and sign-in: it is shown, not edited.
         checked, errors = _check(session, runtime, _entry(form, peer.email))
@@ -229,5 +231,6 @@ def make_password_link(runtime: Runtime, actor: Actor, peer_id: int, now: dateti
 
 
 ROLE_CHOICES = ROLES
-CHANNEL_CHOICES = (("voice", "Calls"), ("sms", "Texts"))
+ROLE_LABELS = {"peer": N_("peer"), "admin": N_("admin")}
+CHANNEL_CHOICES = (("voice", N_("Calls")), ("sms", N_("Texts")))
 INVITE_DAYS = INVITE_LIFETIME.days

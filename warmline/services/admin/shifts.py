@@ -21,17 +21,19 @@ from warmline.runtime import Runtime
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FormErrors, FormValues, place_errors, words
 from warmline.services.schedules import shift_rule
+from warmline.wording import N_
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-DAY_NAMES = dict(zip(RRULE_DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                  "Saturday", "Sunday"), strict=True))
-NTH_CHOICES = (("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last"))
+DAY_NAMES = dict(zip(RRULE_DAYS, (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
+                                  N_("Friday"), N_("Saturday"), N_("Sunday")), strict=True))
+NTH_CHOICES = (("1", N_("first")), ("2", N_("second")), ("3", N_("third")), ("4", N_("fourth")),
+               ("-1", N_("last")))
 REPEAT_CHOICES = (
-    ("once", "Once (a one-off cover)"),
-    ("weekly", "Weekly on chosen days"),
-    ("monthly", "Monthly, on the first (second...) weekday"),
-    ("daily", "Every day"),
-    ("custom", "Custom RRULE (for experts)"),
+    ("once", N_("Once (a one-off cover)")),
+    ("weekly", N_("Weekly on chosen days")),
+    ("monthly", N_("Monthly, on the first (second...) weekday")),
+    ("daily", N_("Every day")),
+    ("custom", N_("Custom RRULE (for experts)")),
 )
 FIELDS = ("peer", "start_date", "start_time", "end_time", "repeat", "weekly_days", "interval",
           "monthly_nth", "monthly_day", "until", "rrule", "skip_dates", "note")
@@ -81,28 +83,28 @@ def build_rule(form: FormValues, errors: FormErrors) -> str | None:
     if repeat == "custom":
         raw = form.get("rrule").strip()
         if not raw:
-            errors.add("rrule", "write an RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH")
+            errors.add("rrule", N_("write an RRULE, e.g. FREQ=WEEKLY;BYDAY=TU,TH"))
         return raw or None
     interval = form.get("interval", "1").strip() or "1"
     if not (parse_whole_number(interval, maximum=52) or 0) >= 1:
-        errors.add("interval", "every 1 to 52 (weeks or days)")
+        errors.add("interval", N_("every 1 to 52 (weeks or days)"))
         interval = "1"
     parts: list[str] = []
     if repeat == "weekly":
         days = [d for d in RRULE_DAYS if d in form.getlist("weekly_days")]
         if not days:
-            errors.add("weekly_days", "choose at least one day")
+            errors.add("weekly_days", N_("choose at least one day"))
         parts = ["FREQ=WEEKLY", f"BYDAY={','.join(days or ['MO'])}"]
     elif repeat == "daily":
         parts = ["FREQ=DAILY"]
     elif repeat == "monthly":
         nth, day = form.get("monthly_nth", "1"), form.get("monthly_day", "MO")
         if nth not in {n for n, _ in NTH_CHOICES} or day not in RRULE_DAYS:
-            errors.add("monthly_nth", "choose which weekday of the month")
+            errors.add("monthly_nth", N_("choose which weekday of the month"))
             nth, day = "1", "MO"
         parts = ["FREQ=MONTHLY", f"BYDAY={nth}{day}"]
     else:
-        errors.add("repeat", "choose how the shift repeats")
+        errors.add("repeat", N_("choose how the shift repeats"))
         return None
     if interval != "1" and repeat != "monthly":
         parts.append(f"INTERVAL={interval}")
@@ -111,7 +113,7 @@ def build_rule(form: FormValues, errors: FormErrors) -> str | None:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", until):
             parts.append(f"UNTIL={until.replace('-', '')}")
         else:
-            errors.add("until", f"expected a date YYYY-MM-DD, got {until!r}")
+            errors.add("until", N_("expected a date YYYY-MM-DD, got %(value)s", value=repr(until)))
     return ";".join(parts)
 
 
@@ -165,9 +167,9 @@ def check_shift_form(
     aliases = dict(_ALIASES)
     aliases["repeat"] = "rrule" if form.get("repeat") == "custom" else "repeat"
     if not form.get("start_date").strip():
-        errors.add("start_date", "required")
+        errors.add("start_date", N_("required"))
     if not form.get("start_time").strip():
-        errors.add("start_time", "required")
+        errors.add("start_time", N_("required"))
     try:
         roster = validate_roster(document, load_existing(session))
     except InvalidRosterError as exc:
@@ -201,12 +203,12 @@ def save_shift(
         line = session.get(Line, line_id)
         if line is None:
             errors = FormErrors()
-            errors.add("peer", "This line no longer exists.")
+            errors.add("peer", N_("This line no longer exists."))
             return ShiftSave(None, errors)
         checked, errors = check_shift_form(session, line, form)
         row = session.get(Shift, shift_id) if shift_id is not None else None
         if shift_id is not None and (row is None or row.line_id != line_id):
-            errors.add("peer", "This shift no longer exists.")
+            errors.add("peer", N_("This shift no longer exists."))
         if checked is None or errors:
             return ShiftSave(None, errors)
         peer = session.scalars(select(Peer).where(Peer.email == checked.peer)).one()

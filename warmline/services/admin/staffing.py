@@ -21,6 +21,7 @@ from warmline.runtime import Runtime
 from warmline.services.admin.forms import FormErrors, FormValues
 from warmline.services.admin.shifts import check_shift_form
 from warmline.services.admin.week import week_label
+from warmline.wording import N_
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,16 @@ class StaffingCell:
     @property
     def label(self) -> str:
         if self.state in ("closed", "none"):
-            return "closed" if self.state == "closed" else "no such hour (clocks change)"
-        words = f"needed {self.needed}, scheduled {self.scheduled}"
+            return N_("line closed") if self.state == "closed" else N_("no such hour (clocks change)")
+        counts = {"needed": self.needed, "scheduled": self.scheduled}
         if self.state == "short":
-            words += f": {self.needed - self.scheduled} short"
+            words = N_("needed %(needed)s, scheduled %(scheduled)s: %(short)s short",
+                       short=self.needed - self.scheduled, **counts)
+        else:
+            words = N_("needed %(needed)s, scheduled %(scheduled)s", **counts)
         if self.uncovered:
-            words += "; nobody on shift shares " + ", ".join(self.uncovered)
+            return N_("%(counts)s; nobody on shift shares %(experiences)s", counts=words,
+                      experiences=", ".join(self.uncovered))
         return words
 
 
@@ -129,7 +134,7 @@ def what_if(runtime: Runtime, line_id: int, shift_id: int | None, form: FormValu
         line = session.get(Line, line_id)
         if line is None:
             errors = FormErrors()
-            errors.add("peer", "This line no longer exists.")
+            errors.add("peer", N_("This line no longer exists."))
             return errors
         checked, errors = check_shift_form(session, line, form)
         if checked is None or errors:

@@ -18,6 +18,7 @@ from warmline.models import Line, Shift
 from warmline.runtime import Runtime
 from warmline.services.admin.coverage import DEFAULT_MIN_PEERS
 from warmline.services.schedules import line_schedule, shift_rule
+from warmline.wording import N_
 
 THIN_BELOW = DEFAULT_MIN_PEERS
 """Fewer peers than this on shift in an open hour is thin (the daily coverage report's bar)."""
@@ -53,8 +54,9 @@ class CoverageCell:
 
     @property
     def label(self) -> str:
-        words = {"gap": "gap: nobody on shift", "thin": f"thin: {self.peers} on shift",
-                 "ok": f"{self.peers} on shift", "closed": "closed", "none": "no such hour (clocks change)"}
+        words = {"gap": N_("gap: nobody on shift"), "thin": N_("thin: %(count)s on shift", count=self.peers),
+                 "ok": N_("%(count)s on shift", count=self.peers), "closed": N_("line closed"),
+                 "none": N_("no such hour (clocks change)")}
         return words[self.state]
 
 

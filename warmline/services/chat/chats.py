@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from warmline import keys
@@ -33,6 +32,7 @@ from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing import wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.chat.widget_words import language_choices, widget_words
 from warmline.services.contacts import (
     finish_contact,
     is_blocked,
@@ -46,15 +46,9 @@ from warmline.services.texts import conversation as conv
 from warmline.services.voice import floods
 from warmline.texts import words
 from warmline.texts.store import Conversation
+from warmline.wording import N_, Wording, said_in
 
 CHANNEL = "chat"
-# New chats from one client address in an hour: an office or a shelter shares an address.
-CHATS_PER_ADDRESS_PER_HOUR = 10
-# Messages a minute: one chatter types far fewer; many chatters behind one address a few more.
-MESSAGES_PER_TOKEN_PER_MINUTE = 20
-MESSAGES_PER_ADDRESS_PER_MINUTE = 60
-# Reads a minute per token: a long poll is one every few seconds; a broken loop is many more.
-READS_PER_TOKEN_PER_MINUTE = 120
 # One chat message; a peer's reply may be a text's 1,600 characters.
 MESSAGE_MAX_CHARACTERS = 2000
 # How long one read may wait for something new (a long poll), well inside proxies' timeouts.
@@ -62,7 +56,6 @@ LONGEST_WAIT_SECONDS = 25.0
 POLL_STEP_SECONDS = 0.5
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ADDRESS_PURPOSE = "chat-address:"
-ANYONE_WORDS = "Anyone who's free"
 
 
 @dataclass(frozen=True)
@@ -76,7 +69,12 @@ class ChatLine:
     id: int
     name: str
     origins: tuple[str, ...]
-    language: str
+    language: str  # the line's default
+    languages: tuple[str, ...] = ()
+
+    def chosen(self, wanted: str | None) -> str:
+        """`wanted` if the line offers it, else the line's default."""
+        return wanted if wanted in self.languages else self.language
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,7 @@ def find_chat_line(runtime: Runtime, line_key: str) -> ChatLine | None:
                                                        Line.number == "+" + wanted)):
             if line.chat_origins:
                 return ChatLine(line.id, line.name, tuple(line.chat_origins),
-                                line.default_language)
+                                line.default_language, tuple(line.languages or [line.default_language]))
     return None
 
 
@@ -123,19 +121,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _over(runtime: Runtime, scope: str, who: str, *, limit: int, window: int, now: float) -> bool:
-    """Count one request in a fixed window; True when it is over the limit."""
-    key = keys.chat_rate(scope, who, int(now // window))
-    try:
-        pipe = runtime.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window)
-        count, _ = pipe.execute()
-    except RedisError:
-        return False  # a limit must never be why someone is turned away
-    return int(count) > limit
-
-
 def _experiences(runtime: Runtime, language: str) -> list[tuple[str, str]]:
     with runtime.sessions() as session:
         found = session.scalars(select(Experience).where(Experience.active.is_(True))
@@ -143,18 +128,24 @@ def _experiences(runtime: Runtime, language: str) -> list[tuple[str, str]]:
         return [(e.key, e.label_for(language)) for e in found]
 
 
-def describe_line(runtime: Runtime, line: ChatLine, now: datetime) -> dict[str, Any]:
-    """What the widget shows first: who we are, not a crisis line, 988/911, the choices."""
+def describe_line(runtime: Runtime, line: ChatLine, now: datetime,
+                  language: str | None = None) -> dict[str, Any]:
+    """What the widget shows first, in `language` (one of the line's): who we are, not a crisis
+    line, 988/911, the choices, and every word the widget shows or announces."""
+    chosen = line.chosen(language)
     with runtime.sessions() as session:
         row = session.get(Line, line.id)
         open_now = row is not None and is_open(row, now)
+    said = widget_words(chosen, line.name)
     return {
         "name": line.name,
-        "language": line.language,
-        "first_words": words.chat_first_words(line.name),
+        "language": chosen,
+        "languages": language_choices(line.languages),
+        "first_words": words.chat_first_words(line.name, chosen),
         "experiences": [{"key": key, "label": label}
-                        for key, label in _experiences(runtime, line.language)],
-        "anyone": ANYONE_WORDS,
+                        for key, label in _experiences(runtime, chosen)],
+        "anyone": said["anyone"],
+        "words": said,
         "open": open_now,
     }
 
@@ -163,23 +154,22 @@ def describe_line(runtime: Runtime, line: ChatLine, now: datetime) -> dict[str, 
 
 
 def _refuse(runtime: Runtime, contact: Contact, outcome: Outcome, now: datetime, *,
-            line: ChatLine, why: str, status: int) -> ChatRefusal:
+            line: ChatLine, why: Wording, status: int, language: str) -> ChatRefusal:
     finish_contact(runtime, contact, outcome, now)
-    return ChatRefusal(words.chat_refusal(line.name, why), status)
+    return ChatRefusal(words.chat_refusal(line.name, str(said_in(language, why)), language), status)
 
 
 def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str | None,
-               now: datetime) -> Started | ChatRefusal:
-    """A new chat: checked like a text's first message, then queued on channel `chat`."""
+               now: datetime, *, language: str | None = None) -> Started | ChatRefusal:
+    """A new chat in `language` (one of the line's): checked like a text's first message, then
+    queued on channel `chat`."""
     epoch = now.timestamp()
+    chosen = line.chosen(language)
     caller_hash = address_identity(runtime, address)
-    if _over(runtime, "start", caller_hash, limit=CHATS_PER_ADDRESS_PER_HOUR,
-             window=keys.CHAT_HOUR_SECONDS, now=epoch):
-        return ChatRefusal(words.chat_refusal(
-            line.name, "Too many chats have started from here; please try again later."), 429)
-    labels = dict(_experiences(runtime, line.language))
+    labels = dict(_experiences(runtime, chosen))
     if experience is not None and experience not in labels:
-        return ChatRefusal("Choose one of the experiences offered, or anyone.", 400)
+        return ChatRefusal(str(said_in(chosen, N_("Choose one of the experiences offered, or anyone."))),
+                           400)
     with runtime.sessions() as session:
         row = session.get(Line, line.id)
         if row is None:
@@ -187,24 +177,24 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
         session.expunge(row)
         contact = open_contact(runtime, session, line=row, channel=CHANNEL,
                                caller_hash=caller_hash, provider_sid=None, now=now,
-                               language=line.language)
+                               language=chosen)
         session.commit()
         if is_blocked(session, caller_hash, line.id, now):
             return _refuse(runtime, contact, Outcome.BLOCKED, now, line=line,
-                           why="chats from here can't reach us right now.",
-                           status=403)
+                           why=N_("chats from here can't reach us right now."),
+                           status=403, language=chosen)
         if is_over_daily_limit(session, row, caller_hash, now):
             return _refuse(runtime, contact, Outcome.OVER_LIMIT, now, line=line,
-                           why="you've reached today's limit of chats; please try again tomorrow.",
-                           status=429)
+                           why=N_("you've reached today's limit of chats; please try again tomorrow."),
+                           status=429, language=chosen)
         if not is_open(row, now):
             return _refuse(runtime, contact, Outcome.CLOSED_HOURS, now, line=line,
-                           why="we're closed right now.",
-                           status=409)
+                           why=N_("we're closed right now."),
+                           status=409, language=chosen)
         if floods.count_call(runtime, row, caller_hash, now) is not None:
             return _refuse(runtime, contact, Outcome.OVER_LIMIT, now, line=line,
-                           why="we're getting more chats than we can take; please try again soon.",
-                           status=429)
+                           why=N_("we're getting more chats than we can take; please try again soon."),
+                           status=429, language=chosen)
         contact.experience_key = experience
         contact.any_peer = experience is None
         session.commit()
@@ -213,7 +203,7 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     store = conv.conversation_store(runtime)
     store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number="",
                  experience=experience, now=epoch, label=f"Chatter {contact.id[:4].upper()}",
-                 channel=CHANNEL)
+                 channel=CHANNEL, language=chosen)
     runtime.redis.set(keys.chat_token(_digest(token)), contact.id, ex=store.content_seconds)
     conv.start_wait_bound(runtime, contact.id, now, row.max_wait_seconds)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now,
@@ -221,16 +211,17 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     refresh_line_routing(runtime, line.id, now)
     arrival = routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=line.id, channel=CHANNEL, experience=experience,
-        language=line.language, priority=0, arrived_at=epoch,
+        language=chosen, priority=0, arrived_at=epoch,
         accepts_any_peer=experience is None,
     ), epoch)
     note_event(runtime, contact, EventKind.QUEUED, now)
     status = wait_status.wait_status(routing.routing_engine(runtime), contact.id)
     if status is not None and status.state == "waiting":
         said = words.waiting_reply(arrival.verdict.outlook.value, labels.get(experience or ""),
-                                   status.position, False, all_talking=status.all_talking)
-        conv.queue_text(runtime, contact.id, said or "A peer will be with you here as soon "
-                        "as one is free.", now, by="line")
+                                   status.position, False, all_talking=status.all_talking,
+                                   language=chosen)
+        conv.queue_text(runtime, contact.id, said or words.reply(chosen, "chat_free_soon"), now,
+                        by="line")
     return Started(token, _state_of(store.get(contact.id)))
 
 
@@ -259,7 +250,7 @@ def _state_of(conversation: Conversation | None) -> str:
     return "connected" if conversation.accepted else "waiting"
 
 
-def send_message(runtime: Runtime, line: ChatLine, token: str, *, address: str, message_id: str,
+def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: str,
                  body: str, now: datetime) -> ChatRefusal | None:
     """The chatter's message, kept once (by the widget's id), in order, and read for risk."""
     epoch = now.timestamp()
@@ -276,12 +267,6 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, address: str, 
                            422)
     if not _MESSAGE_ID.fullmatch(message_id):
         return ChatRefusal("A message needs an id (letters, digits, - or _).", 400)
-    if _over(runtime, "send", _digest(token), limit=MESSAGES_PER_TOKEN_PER_MINUTE,
-             window=keys.CHAT_MINUTE_SECONDS, now=epoch) or _over(
-            runtime, "send-address", address_identity(runtime, address),
-            limit=MESSAGES_PER_ADDRESS_PER_MINUTE, window=keys.CHAT_MINUTE_SECONDS, now=epoch):
-        return ChatRefusal("That's a lot of messages at once; wait a moment and send again.",
-                           429)
     contact_id = conversation.contact_id
     store = conv.conversation_store(runtime)
     seen = keys.chat_seen(contact_id)
@@ -349,9 +334,19 @@ def wait_for_messages(runtime: Runtime, line: ChatLine, token: str, *, after: in
         sleep(POLL_STEP_SECONDS)
 
 
-def reads_over_limit(runtime: Runtime, token: str, now: float) -> bool:
-    return _over(runtime, "read", _digest(token), limit=READS_PER_TOKEN_PER_MINUTE,
-                 window=keys.CHAT_MINUTE_SECONDS, now=now)
+# What a chatter reads when a rate limit holds them back, by the API call that was held.
+_TOO_MANY = {
+    "chat.start": N_("Too many chats have started from here; please try again later."),
+    "chat.send": N_("That's a lot of messages at once; wait a moment and send again."),
+    "chat.receive": N_("Too many reads; wait a moment."),
+    "chat.text_me": N_("We've sent enough texts from here for now; please try again later."),
+}
+
+
+def too_many_words(line: ChatLine | None, language: str | None, endpoint: str) -> str:
+    chosen = line.chosen(language) if line else SOURCE_LANGUAGE
+    why = str(said_in(chosen, _TOO_MANY.get(endpoint, _TOO_MANY["chat.send"])))
+    return words.chat_refusal(line.name, why, chosen) if line else why
 
 
 def end_and_delete(runtime: Runtime, line: ChatLine, token: str, now: datetime) -> bool:

@@ -34,6 +34,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
 from warmline.services.voice.common import is_withheld_identity
+from warmline.wording import N_
 
 log = logging.getLogger(__name__)
 
@@ -384,7 +385,7 @@ _PRESENCE_REFUSALS = {
 def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) -> Refusal | None:
     """Go available (only on shift), on break, or off; returns why not, or None when done."""
     if wanted not in SETTABLE_PRESENCES:
-        return Refusal("Choose available, break or off.", 400)
+        return Refusal(N_("Choose available, break or off."), 400)
     standing = find_shift_standing(runtime, peer_id, now)
     dropping_in = bool(routing.routing_engine(runtime).drop_in_lines(peer_id, now.timestamp()))
     if wanted == "available" and not standing.on_shift and not dropping_in:
@@ -413,13 +414,13 @@ WRAP_UP_EXTENSION = timedelta(minutes=2)
 def extend_wrap_up(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | None:
     current = read_presence(runtime, peer_id, now)
     if current.presence != Presence.WRAP_UP.value:
-        return Refusal("You're not in wrap-up: there is nothing to extend.", 409)
+        return Refusal(N_("You're not in wrap-up: there is nothing to extend."), 409)
     base = max(now, current.wrap_up_until or now)
     change = routing.extend_wrap_up(
         runtime, peer_id, (base + WRAP_UP_EXTENSION).timestamp(), now.timestamp()
     )
     if change.status not in ("extended", "unchanged"):
-        return Refusal("You're not in wrap-up: there is nothing to extend.", 409)
+        return Refusal(N_("You're not in wrap-up: there is nothing to extend."), 409)
     return None
 
 
@@ -477,11 +478,11 @@ def report_abuse(
     """
     contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     if contact_id is None:
-        return Refusal("You're not with a caller right now.", 409)
+        return Refusal(N_("You're not with a caller right now."), 409)
     with runtime.sessions() as session, session.begin():
         contact = session.get(Contact, contact_id)
         if contact is None:
-            return Refusal("This contact cannot be found; tell an admin.", 409)
+            return Refusal(N_("This contact cannot be found; tell an admin."), 409)
         channel = contact.channel
         if is_withheld_identity(runtime.keys, contact.caller_hash, contact.provider_sid):
             session.add(AuditEntry(

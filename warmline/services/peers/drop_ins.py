@@ -24,6 +24,7 @@ from warmline.services.peers.dashboard import Refusal, change_presence, list_pee
 from warmline.services.peers.support import admins_of
 from warmline.services.schedules import peers_on_shift
 from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.wording import N_
 
 DROP_IN_MINUTES = (30, 60, 120, 240)
 
@@ -62,15 +63,15 @@ def ask_to_drop_in(runtime: Runtime, peer_id: int, line_id: int, minutes: int,
                    now: datetime) -> Refusal | int:
     """Record the ask, post it on the board and text the admins; the ask's number, or why not."""
     if minutes not in DROP_IN_MINUTES:
-        return Refusal("Choose how long you'd like to drop in.", 400)
+        return Refusal(N_("Choose how long you'd like to drop in."), 400)
     with runtime.sessions() as session:
         lines = {line.id: line for line in list_peer_lines(session, peer_id)}
         line = lines.get(line_id)
         peer = session.get(Peer, peer_id)
         if line is None or peer is None:
-            return Refusal("You can drop in only on a line you work.", 400)
+            return Refusal(N_("You can drop in only on a line you work."), 400)
         if peer_id in peers_on_shift(session, line, now):
-            return Refusal("You're on shift there already: go available instead.", 409)
+            return Refusal(N_("You're on shift there already: go available instead."), 409)
         on_shift = peers_on_shift(session, line, now)
         admins = [a for a in admins_of(session, [line]) if a != peer_id]
         to_text = [a for a in admins if a in on_shift] or admins
@@ -96,10 +97,10 @@ def answer_ask(runtime: Runtime, request_id: int, *, approve: bool, user_id: int
     """Approve or decline; the first answer counts. Returns what to tell the admin."""
     ask = read_ask(runtime, request_id)
     if ask is None:
-        return f"Drop-in ask {request_id} is not open any more (asks wait 2 hours)."
+        return N_("Drop-in ask %(ask)s is not open any more (asks wait 2 hours).", ask=request_id)
     key = keys.drop_in_request(request_id)
     if not runtime.redis.hsetnx(key, "answered_by", actor):
-        return f"Drop-in ask {request_id} was already answered ({ask.state})."
+        return N_("Drop-in ask %(ask)s was already answered (%(state)s).", ask=request_id, state=ask.state)
     state = "approved" if approve else "declined"
     runtime.redis.hset(key, "state", state)
     with runtime.sessions.begin() as session:
@@ -115,14 +116,15 @@ def answer_ask(runtime: Runtime, request_id: int, *, approve: bool, user_id: int
     if not approve:
         notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=False,
                                        until_epoch=int(now.timestamp()))
-        return f"Declined: {name} is told."
+        return N_("Declined: %(name)s is told.", name=name)
     until = now + timedelta(minutes=ask.minutes)
     routing.allow_drop_in(runtime, ask.peer_id, ask.line_id, until.timestamp(), now.timestamp())
     change_presence(runtime, ask.peer_id, Presence.AVAILABLE.value, now)
     notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=True,
                                    until_epoch=int(until.timestamp()))
     clock = until.astimezone(ZoneInfo(zone)).strftime("%H:%M")
-    return f"Approved: {name} works {line_name} until {clock} and is available now."
+    return N_("Approved: %(name)s works %(line)s until %(time)s and is available now.", name=name,
+              line=line_name, time=clock)
 
 
 def answer_by_text(runtime: Runtime, peer_id: int, request_id: int, *, approve: bool,
@@ -132,6 +134,6 @@ def answer_by_text(runtime: Runtime, peer_id: int, request_id: int, *, approve: 
         peer = session.get(Peer, peer_id)
         user = session.scalars(select(User).where(User.peer_id == peer_id)).first()
         if peer is None or peer.role != "admin":
-            return "Only an admin can answer a drop-in ask."
+            return N_("Only an admin can answer a drop-in ask.")
         email, user_id = peer.email, user.id if user else None
     return answer_ask(runtime, request_id, approve=approve, user_id=user_id, actor=email, now=now)

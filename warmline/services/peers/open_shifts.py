@@ -29,6 +29,7 @@ from warmline.services.peers.dashboard import Refusal, list_peer_lines
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import shift_rule
 from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.wording import N_
 
 # Peers who share an experience the gap would leave uncovered hear first; the rest this much later.
 FIRST_DIBS = timedelta(minutes=30)
@@ -96,18 +97,18 @@ def offer_shift(runtime: Runtime, peer_id: int, shift_id: int, day_text: str,
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        return Refusal("Choose one of your shifts.", 400)
+        return Refusal(N_("Choose one of your shifts."), 400)
     with runtime.sessions.begin() as session:
         shift = session.get(Shift, shift_id)
         if shift is None or shift.peer_id != peer_id:
-            return Refusal("That is not one of your shifts.", 400)
+            return Refusal(N_("That is not one of your shifts."), 400)
         found = _occurrence(shift, day)
         if found is None or not now < found[0] < now + OFFER_AHEAD:
-            return Refusal("Only a shift still ahead of you can be offered.", 409)
+            return Refusal(N_("Only a shift still ahead of you can be offered."), 409)
         taken = session.scalars(select(OpenShift).where(
             OpenShift.shift_id == shift_id, OpenShift.occurrence_date == day_text)).first()
         if taken is not None and taken.state != "withdrawn":
-            return Refusal("You have offered that shift already.", 409)
+            return Refusal(N_("You have offered that shift already."), 409)
         if taken is not None:
             session.delete(taken)
             session.flush()
@@ -164,11 +165,11 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
         row = session.get(OpenShift, open_id)
         lines = {line.id for line in list_peer_lines(session, peer_id)}
         if row is None or row.line_id not in lines:
-            return Refusal("That open shift is not on a line you work.", 404)
+            return Refusal(N_("That open shift is not on a line you work."), 404)
         if row.offered_by_peer_id == peer_id:
-            return Refusal("That is your own shift: withdraw the offer instead.", 409)
+            return Refusal(N_("That is your own shift: withdraw the offer instead."), 409)
         if row.starts_at <= now:
-            return Refusal("That shift has already started.", 409)
+            return Refusal(N_("That shift has already started."), 409)
         line = session.get(Line, row.line_id)
         needs_approval = bool(line and line.swap_approval)
         won = _changed(session.execute(
@@ -179,7 +180,7 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
             .execution_options(synchronize_session=False)
         ))
         if won != 1:
-            return Refusal("Someone else took that shift first. Thank you for offering!", 409)
+            return Refusal(N_("Someone else took that shift first. Thank you for offering!"), 409)
         session.refresh(row)
         actor = _actor(session, peer_id)
         record_change(session, actor, "open_shift_taken", f"open_shift:{open_id}",
@@ -196,10 +197,10 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
         post_notice(runtime.redis, NoticeKind.OPEN_SHIFT,
                     f"{taker_name} asks to take an open shift on {line_name}, {label}.",
                     now, line_id=line_id, ref=str(open_id))
-        return "Thank you! An admin approves swaps on this line; you'll be told."
+        return N_("Thank you! An admin approves swaps on this line; you'll be told.")
     refresh_line_routing(runtime, line_id, now, force=True)
     TextPeerNotifier(runtime).notify_open_shift_taken(open_id, line_id, offered_by, starts)
-    return f"It's yours: {line_name}, {label}. Thank you!"
+    return N_("It's yours: %(line)s, %(shift)s. Thank you!", line=line_name, shift=label)
 
 
 def _label(row: OpenShift, zone_name: str) -> str:
@@ -234,7 +235,7 @@ def decide_open_shift(runtime: Runtime, open_id: int, *, approve: bool, user_id:
     with runtime.sessions.begin() as session:
         row = session.get(OpenShift, open_id)
         if row is None or row.state != "pending_approval":
-            return "That swap was already decided."
+            return N_("That swap was already decided.")
         taker = row.taken_by_peer_id
         if approve:
             _apply(session, row)
@@ -250,10 +251,10 @@ def decide_open_shift(runtime: Runtime, open_id: int, *, approve: bool, user_id:
         notifier.notify_open_shift_taken(open_id, line_id, offered_by, starts)
         if taker is not None:
             notifier.notify_open_shift_answer(open_id, line_id, taker, starts, approved=True)
-        return "Approved: the roster now shows the swap."
+        return N_("Approved: the roster now shows the swap.")
     if taker is not None:
         notifier.notify_open_shift_answer(open_id, line_id, taker, starts, approved=False)
-    return "Declined: the shift is open again."
+    return N_("Declined: the shift is open again.")
 
 
 def withdraw_offer(runtime: Runtime, peer_id: int, open_id: int, now: datetime) -> Refusal | None:
@@ -263,7 +264,7 @@ def withdraw_offer(runtime: Runtime, peer_id: int, open_id: int, now: datetime) 
                                     OpenShift.offered_by_peer_id == peer_id)
             .values(state="withdrawn").execution_options(synchronize_session=False)))
         if won != 1:
-            return Refusal("That offer was already taken or withdrawn.", 409)
+            return Refusal(N_("That offer was already taken or withdrawn."), 409)
         record_change(session, _actor(session, peer_id), "open_shift_withdrawn", f"open_shift:{open_id}",
                {}, now)
     return None
@@ -329,15 +330,15 @@ def take_gap(runtime: Runtime, peer_id: int, line_id: int, *, start_text: str, e
         lines = {line.id: line for line in list_peer_lines(session, peer_id)}
         line = lines.get(line_id)
         if line is None:
-            return Refusal("You can cover gaps only on a line you work.", 400)
+            return Refusal(N_("You can cover gaps only on a line you work."), 400)
         try:
             start = datetime.fromisoformat(start_text).replace(tzinfo=None)
             end = datetime.fromisoformat(end_text).replace(tzinfo=None)
         except ValueError:
-            return Refusal("Choose one of the gaps shown.", 400)
+            return Refusal(N_("Choose one of the gaps shown."), 400)
         zone = ZoneInfo(line.timezone)
         if end.replace(tzinfo=zone) <= now or not start < end <= start + timedelta(days=1):
-            return Refusal("Choose a gap still ahead.", 409)
+            return Refusal(N_("Choose a gap still ahead."), 409)
         shift = Shift(peer_id=peer_id, line_id=line_id, start_local=start, end_local=end.time(),
                       rrule=None, skip_dates=[], note="covers a gap")
         session.add(shift)
@@ -347,4 +348,4 @@ def take_gap(runtime: Runtime, peer_id: int, line_id: int, *, start_text: str, e
                 "end": end.time().isoformat(timespec="minutes")}, now)
         label = f"{line.name}, {start:%a %d %b %H:%M}–{end:%H:%M}"
     refresh_line_routing(runtime, line_id, now, force=True)
-    return f"Thank you! You cover {label}."
+    return N_("Thank you! You cover %(shift)s.", shift=label)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -36,6 +36,7 @@ from warmline.telephony.gateway import RecipientOptedOutError, TelephonyError
 from warmline.texts import words
 from warmline.texts.segments import MAX_CHARACTERS, count_segments
 from warmline.texts.store import Conversation, ConversationStore
+from warmline.wording import N_
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,17 @@ MIN_KEEP_SECONDS = 120
 def language_of(conversation: Conversation, line: Line | None) -> str:
     """The texter's language; a conversation from before languages were kept: the line's default."""
     return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
+
+
+def switch_language(runtime: Runtime, conversation: Conversation, language: str) -> Conversation:
+    """The texter asked for another of the line's languages by its keyword: every later reply,
+    keyword answer and goodbye is in it, and the peer sees it beside the conversation."""
+    conversation_store(runtime).set_fields(conversation.contact_id, language=language)
+    with runtime.sessions.begin() as session:
+        contact = session.get(Contact, conversation.contact_id)
+        if contact is not None:
+            contact.language = language
+    return replace(conversation, language=language)
 
 
 def goodbye(language: str, key: str, channel: str = "sms") -> str:
@@ -263,16 +275,16 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
-        return Refusal("No such text offer for you.", 404)
+        return Refusal(N_("No such text offer for you."), 404)
     contact_id = found[0]
     result = routing.accept_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     if not result.accepted:
-        return Refusal("Too late: this text has gone to someone else or the texter left.", 409)
+        return Refusal(N_("Too late: this text has gone to someone else or the texter left."), 409)
     store.accept(contact_id, peer_id, now.timestamp())
     conversation = store.get(contact_id)
     if conversation is None:
-        return Refusal("This conversation has ended.", 409)
+        return Refusal(N_("This conversation has ended."), 409)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, contact_id)
         line = session.get(Line, conversation.line_id)
@@ -298,7 +310,7 @@ def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) 
     store = conversation_store(runtime)
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
-        return Refusal("No such text offer for you.", 404)
+        return Refusal(N_("No such text offer for you."), 404)
     end = routing.decline_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     conversation = store.get(found[0])
@@ -322,14 +334,15 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
     """The peer's reply: (seq, segments), or why not. Over 1,600 characters is refused."""
     store = conversation_store(runtime)
     if _own_open(store, peer_id, contact_id) is None:
-        return Refusal("This conversation is not open for you.", 404)
+        return Refusal(N_("This conversation is not open for you."), 404)
     text = body.strip()
     if not text:
-        return Refusal("Write a reply first.", 400)
+        return Refusal(N_("Write a reply first."), 400)
     count = count_segments(text)
     if count.too_long:
-        return Refusal(f"Your reply is {count.characters} characters; one text can hold at most "
-                       f"{MAX_CHARACTERS:,}. Shorten it or send it in two parts.", 422)
+        return Refusal(N_("Your reply is %(count)s characters; one text can hold at most %(most)s. "
+                          "Shorten it or send it in two parts.", count=count.characters,
+                          most=format(MAX_CHARACTERS, ",")), 422)
     seq = queue_text(runtime, contact_id, text, now, by="peer")
     store.touch(contact_id, now.timestamp())
     return seq, count.segments
@@ -339,7 +352,7 @@ def close_by_peer(runtime: Runtime, peer_id: int, contact_id: str,
                   now: datetime) -> Refusal | None:
     conversation = _own_open(conversation_store(runtime), peer_id, contact_id)
     if conversation is None:
-        return Refusal("This conversation is not open for you.", 404)
+        return Refusal(N_("This conversation is not open for you."), 404)
     close_conversation(runtime, contact_id, now, reason="peer",
                        goodbye=goodbye(language_of(conversation, None), "goodbye_peer",
                                        conversation.channel))

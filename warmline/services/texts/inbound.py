@@ -280,10 +280,15 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
     _store_inbound(runtime, conversation, form, now)
     store.touch(conversation.contact_id, now.timestamp())
     replies: list[str] = []
+    asked = words.language_keyword_of(form.body, line.languages or [line.default_language])
+    switched = asked is not None and asked != conv.language_of(conversation, line)
+    if asked is not None and switched:
+        conversation = conv.switch_language(runtime, conversation, asked)
+        replies.append(words.reply(asked, "language_set"))
     if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, now):
         replies.append(words.reply(conv.language_of(conversation, line), "risk"))
-    if not conversation.accepted and state == "waiting":
+    if not conversation.accepted and state == "waiting" and not switched:
         replies.append(_waiting_choice(runtime, line, conversation, form, now) or "")
     return messaging_twiml.reply(*replies)
 

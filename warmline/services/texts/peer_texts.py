@@ -13,21 +13,17 @@ from sqlalchemy import select
 from warmline import jobs, keys
 from warmline.domain.numbers import parse_id
 from warmline.models import Line, OpenShift, Peer, Shift
-from warmline.routing.results import OffReason, PeerOff
+from warmline.routing.results import PeerOff
 from warmline.runtime import Runtime, process_runtime
 from warmline.services.peers import dashboard
+from warmline.services.peers.language import peer_language
 from warmline.services.peers.support import SupportAlert
 from warmline.telephony.gateway import TelephonyError
+from warmline.texts import peer_words
+from warmline.wording import said_in
 
 log = logging.getLogger(__name__)
 
-OFF_NOTICES = {
-    OffReason.MISSED_OFFERS.value: ("Warmline: you missed two offers in a row, so you're set to "
-                                    "off. Text ON when you're ready."),
-    OffReason.SHIFT_ENDED.value: "Warmline: your shift has ended, so you're off now. Thank you.",
-    OffReason.ROUTING_REBUILT.value: ("Warmline restarted and set you to off. Text ON when "
-                                      "you're ready."),
-}
 REMINDER_KIND = "reminder"
 # Open shifts, + the open shift's id: "open-" to peers who could take it, "open-taken-" to the
 # peer who offered it, "open-yes-"/"open-no-" to a taker on a line that approves swaps.
@@ -47,48 +43,46 @@ def _clock(at: datetime, zone: str) -> str:
     return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
-def _day_clock(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
-
-
 # --------------------------------------------------------------------------- commands
 
 
 def _standing_words(runtime: Runtime, peer_id: int, texted_line: Line, now: datetime,
-                    presence: str) -> str:
+                    presence: str, *, language: str) -> str:
     standing = dashboard.find_shift_standing(runtime, peer_id, now)
     if standing.on_shift_until is None:
         nxt = standing.next_start
-        if nxt is None:
-            return "You're not on shift now, and no shift is planned in the next 14 days."
-        return f"You're not on shift now; next shift {_day_clock(nxt.start, nxt.timezone)}."
+        when = nxt.start.astimezone(ZoneInfo(nxt.timezone)) if nxt is not None else None
+        return peer_words.not_on_shift(language, when)
     with runtime.sessions() as session:
         lines = sorted(session.scalars(select(Line).where(
             Line.id.in_(standing.on_shift_line_ids))).all(), key=lambda ln: ln.name)
     line = next((ln for ln in lines if ln.id == texted_line.id), lines[0] if lines else texted_line)
-    until = _clock(standing.on_shift_until, line.timezone)
-    state = {"available": "available", "break": "on a break", "off": "off",
-             "wrap_up": "in wrap-up", "offered": "being offered a contact",
-             "busy": "with a caller"}.get(presence, presence)
-    return f"You're {state} on {line.name} until {until}."
+    until = standing.on_shift_until.astimezone(ZoneInfo(line.timezone))
+    return peer_words.on_shift(language, presence, line.name, until)
+
+
+def _language_of(runtime: Runtime, peer_id: int, line: Line) -> str:
+    with runtime.sessions() as session:
+        return peer_language(session, peer_id, line.default_language)
 
 
 def handle_peer_command(runtime: Runtime, peer_id: int, command: str, line: Line,
                         now: datetime) -> str:
-    """One line back for ON, OFF, BREAK or STATUS."""
+    """One line back for ON, OFF, BREAK or STATUS, in the peer's language."""
+    language = _language_of(runtime, peer_id, line)
     wanted = {"ON": "available", "OFF": "off", "BREAK": "break"}.get(command)
     if wanted is not None:
         refusal = dashboard.change_presence(runtime, peer_id, wanted, now)
         if refusal is not None and refusal.status == 409 and wanted == "available":
             standing = dashboard.find_shift_standing(runtime, peer_id, now)
             if not standing.on_shift:
-                return _standing_words(runtime, peer_id, line, now, "off")
+                return _standing_words(runtime, peer_id, line, now, "off", language=language)
         if refusal is not None:
-            return refusal.message
+            return str(said_in(language, refusal.message))
     presence = dashboard.read_presence(runtime, peer_id, now).presence
-    words = _standing_words(runtime, peer_id, line, now, presence)
+    words = _standing_words(runtime, peer_id, line, now, presence, language=language)
     if command == "BREAK" and presence == "break":
-        return words + " Text ON when you're ready."
+        return f"{words} {peer_words.on_when_ready(language)}"
     return words
 
 
@@ -183,8 +177,8 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
     if kind == REMINDER_KIND:
         starts = datetime.fromtimestamp(at_epoch, UTC)
         body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
-    elif kind in OFF_NOTICES:
-        body = OFF_NOTICES[kind]
+    elif kind in peer_words.OFF_NOTICES:
+        body = peer_words.off_notice(_language_of(runtime, peer_id, line), kind) or ""
     elif kind.startswith("open-"):
         words = _open_shift_words(runtime, kind, line)
         if words is None:

@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from warmline import jobs
+from warmline.catalogs import SOURCE_LANGUAGE
 from warmline.models import Contact, EventKind, Line, Peer
 from warmline.routing import defaults
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
+from warmline.services.peers.language import peer_language
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
 from warmline.services.voice.gather import GatherStep
 from warmline.telephony.gateway import TelephonyError
@@ -108,9 +110,18 @@ def _offer_contact(runtime: Runtime, offer_id: str) -> tuple[Contact, Line] | No
         return (contact, line) if contact and line else None
 
 
+def _peer_side_language(runtime: Runtime, found: tuple[Contact, Line] | None) -> str:
+    """Everything the peer hears is in their own language (the line's when they chose none)."""
+    if found is None:
+        return SOURCE_LANGUAGE
+    contact, line = found
+    with runtime.sessions() as session:
+        return peer_language(session, contact.offer_peer_id, line.default_language)
+
+
 def handle_peer_answer(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
     found = _offer_contact(runtime, offer_id)
-    language = found[1].default_language if found else "en"
+    language = _peer_side_language(runtime, found)
     if form.answered_by_machine:
         # Voicemail: say nothing (a message could reveal the warmline); the offer lapses.
         routing.lapse_offer(runtime, offer_id, LapseReason.NO_ANSWER, now.timestamp())
@@ -126,22 +137,20 @@ class OfferCall:
 
     offer_id: str
     found: tuple[Contact, Line] | None
-
-    @property
-    def language(self) -> str:
-        return self.found[1].default_language if self.found else "en"
+    language: str  # the peer's
 
 
 def _load_offer(runtime: Runtime, query: Mapping[str, str]) -> OfferCall:
     offer_id = query.get("offer", "")
-    return OfferCall(offer_id, _offer_contact(runtime, offer_id))
+    found = _offer_contact(runtime, offer_id)
+    return OfferCall(offer_id, found, _peer_side_language(runtime, found))
 
 
 def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -> str:
     if offer.found is None:
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))
     contact, line = offer.found
-    language = line.default_language
+    language = offer.language
     result = routing.accept_offer(runtime, offer.offer_id, now.timestamp())
     if not result.accepted or result.peer_id is None:
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
@@ -164,11 +173,11 @@ def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> s
     """Another key, or nothing: the offer ends and the caller goes on to the next peer."""
     if offer.found is None:
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))
-    contact, line = offer.found
+    contact = offer.found[0]
     end = routing.decline_offer(runtime, offer.offer_id, now.timestamp())
     if end.ended:
         note_event(runtime, contact, EventKind.DECLINED, now, peer_id=end.peer_id)
-    return twiml.hang_up_with(line.default_language, text(line.default_language, "peer_declined"))
+    return twiml.hang_up_with(offer.language, text(offer.language, "peer_declined"))
 
 
 def peer_whisper(offer_id: str, language: str, sorry: str | None = None) -> str:
@@ -209,7 +218,7 @@ def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: 
     found = _offer_contact(runtime, offer_id)
     if found is not None:
         end_connected_call(runtime, found[0], now, form.dial_call_duration)
-    language = found[1].default_language if found else "en"
+    language = _peer_side_language(runtime, found)
     return twiml.hang_up_with(language, text(language, "peer_call_ended"))
 
 

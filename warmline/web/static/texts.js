@@ -5,10 +5,18 @@
   "use strict";
   var pane = null;
   var timer = null;
-  var STATUS_WORDS = {
-    queued: "waiting to send", sending: "sending", sent: "sent", delivered: "delivered",
-    undelivered: "not delivered", failed: "not sent", unknown: "unknown"
-  };
+  // Every word shown comes from the page (the pane's data-words), in the reader's language.
+  var W = null;
+
+  function words() {
+    return JSON.parse(pane.getAttribute("data-words") || '{"status": {}}');
+  }
+
+  function fill(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -53,16 +61,16 @@
       var card = el("div", { "class": "text-offer" + (offer.risk ? " risk" : ""),
                               "data-offer": offer.offer_id });
       var chat = offer.channel === "chat";
-      var what = (chat ? "A chatter is waiting" : "A texter is waiting") +
-        (offer.experience ? " (" + offer.experience + ")" : "") + " on " + offer.line_name +
-        (offer.language ? ", writing in " + offer.language.name : "") + ".";
+      var key = (chat ? "waiting_chat" : "waiting_text") + (offer.experience ? "_experience" : "");
+      var what = fill(W[key], { experience: offer.experience || "", line: offer.line_name }) +
+        (offer.language ? " " + fill(W.writing_in, { language: offer.language.name }) : "");
       var said = el("p", {}, what);
-      if (chat) { said.insertBefore(el("span", { "class": "channel-chat" }, "chat"), said.firstChild); }
+      if (chat) { said.insertBefore(el("span", { "class": "channel-chat" }, W.chat), said.firstChild); }
       card.appendChild(said);
-      if (offer.risk) { card.appendChild(el("p", { "class": "risk-flag" }, "Flagged: risk words")); }
+      if (offer.risk) { card.appendChild(el("p", { "class": "risk-flag" }, W.flagged)); }
       var accept = el("button", { type: "button", "class": "accept-text" },
-                      chat ? "Accept chat" : "Accept text");
-      var decline = el("button", { type: "button", "class": "secondary decline-text" }, "Decline");
+                      chat ? W.accept_chat : W.accept_text);
+      var decline = el("button", { type: "button", "class": "secondary decline-text" }, W.decline);
       accept.addEventListener("click", function () {
         post("/api/texts/offers/" + offer.offer_id + "/accept").then(function (r) {
           if (!r.ok) { say(r.data.error); }
@@ -81,14 +89,14 @@
   function renderMessages(list, messages, chat) {
     list.textContent = "";
     messages.forEach(function (m) {
-      var who = m.direction === "in" ? (chat ? "Chatter" : "Texter") : (m.direction === "note" ? "Note" :
-        (m.by === "peer" ? "You" : "Warmline"));
+      var who = m.direction === "in" ? (chat ? W.chatter : W.texter) : (m.direction === "note" ? W.note :
+        (m.by === "peer" ? W.you : W.warmline));
       var item = el("li", { "class": "msg " + m.direction });
       item.appendChild(el("span", { "class": "who" }, who + ": "));
       item.appendChild(el("span", { "class": "body" }, m.body));
       if (m.status) {
         item.appendChild(el("span", { "class": "delivery", "data-status": m.status },
-          " (" + (STATUS_WORDS[m.status] || m.status) + ")"));
+          " (" + (W.status[m.status] || m.status) + ")"));
       }
       list.appendChild(item);
     });
@@ -102,22 +110,22 @@
       (conversation.language ? " · " + conversation.language.name : ""));
     if (conversation.channel === "chat") {
       box.setAttribute("data-channel", "chat");
-      heading.insertBefore(el("span", { "class": "channel-chat" }, "chat"), heading.firstChild);
+      heading.insertBefore(el("span", { "class": "channel-chat" }, W.chat), heading.firstChild);
     }
     box.appendChild(heading);
-    box.appendChild(el("p", { "class": "risk-flag", hidden: "" }, "Flagged: risk words. You decide what to do."));
+    box.appendChild(el("p", { "class": "risk-flag", hidden: "" }, W.flagged_decide));
     box.appendChild(el("ol", { "class": "messages" }));
     var form = el("form", { "class": "reply" });
     var id = "reply-" + conversation.contact_id;
-    form.appendChild(el("label", { "for": id }, "Your reply"));
+    form.appendChild(el("label", { "for": id }, W.your_reply));
     var area = el("textarea", { id: id, rows: "3", maxlength: "1700" });
     form.appendChild(area);
     var count = el("p", { "class": "muted count", "aria-live": "polite" });
     form.appendChild(count);
     area.addEventListener("input", function () {
-      count.textContent = area.value.length + " / 1,600 characters";
+      count.textContent = fill(W.characters, { count: area.value.length });
     });
-    form.appendChild(el("button", { type: "submit", "class": "send-text" }, "Send"));
+    form.appendChild(el("button", { type: "submit", "class": "send-text" }, W.send));
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       post("/api/texts/" + conversation.contact_id + "/messages", { body: area.value })
@@ -129,7 +137,7 @@
         });
     });
     box.appendChild(form);
-    var close = el("button", { type: "button", "class": "secondary close-text" }, "Close conversation");
+    var close = el("button", { type: "button", "class": "secondary close-text" }, W.close);
     close.addEventListener("click", function () {
       post("/api/texts/" + conversation.contact_id + "/close").then(refresh);
     });
@@ -171,6 +179,7 @@
     var found = document.getElementById("conversations");
     if (!found || found === pane) { return; }
     pane = found;
+    W = words();
     if (timer) { window.clearInterval(timer); }
     var seconds = parseInt(pane.getAttribute("data-poll-seconds") || "3", 10);
     refresh();

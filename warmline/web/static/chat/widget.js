@@ -2,7 +2,9 @@
  *   <script src="https://warmline.example.org/chat/widget.js" data-line="+12125550100" defer></script>
  * No cookies, no third-party requests, no inline script or style (a strict CSP only needs the
  * app's origin in script-src, style-src and connect-src). The conversation's token lives in this
- * tab's sessionStorage; "End and delete" erases the chat on the server and here. */
+ * tab's sessionStorage; "End and delete" erases the chat on the server and here.
+ * Every word it shows or announces comes from the line's description, in one of the line's
+ * languages: the one chosen in its switch, else the page's (<html lang>), else the browser's. */
 (function () {
   "use strict";
 
@@ -17,6 +19,9 @@
 
   var saved = load();
   var state = saved || { token: "", after: 0, state: "", pending: [] };
+  // Until the line's own words arrive: none of our own (a status with nothing to say is empty).
+  var W = {};
+  var language = state.language || document.documentElement.lang || "";
   var retries = 0;
   var polling = false;
   var stopped = false;
@@ -73,40 +78,117 @@
   document.head.appendChild(link);
 
   var root = el("section", { "class": "wl-chat", "aria-labelledby": "wl-chat-title" });
-  var title = el("h2", { id: "wl-chat-title", "class": "wl-title" }, "Chat with a peer");
+  var title = el("h2", { id: "wl-chat-title", "class": "wl-title" });
+  var switcher = el("p", { "class": "wl-language", hidden: "" });
+  var switchLabel = el("label", { "for": "wl-chat-language" });
+  var switchSelect = el("select", { id: "wl-chat-language" });
+  switcher.appendChild(switchLabel);
+  switcher.appendChild(switchSelect);
   var first = el("p", { "class": "wl-first-words" });
   var choices = el("div", { "class": "wl-choices", role: "group",
                             "aria-labelledby": "wl-choices-label", hidden: "" });
-  choices.appendChild(el("p", { id: "wl-choices-label" },
-    "Who would you like to talk with? Choose someone who shares an experience, or anyone."));
+  var choicesLabel = el("p", { id: "wl-choices-label" });
+  choices.appendChild(choicesLabel);
+  // "Text me instead": with consent, the line texts the chatter from its own number.
+  var textMe = el("details", { "class": "wl-text-me", hidden: "" });
+  var textMeSummary = el("summary");
+  var textMeForm = el("form", { "class": "wl-text-me-form" });
+  var numberLabel = el("label", { "for": "wl-text-me-number" });
+  var numberInput = el("input", { id: "wl-text-me-number", type: "tel", autocomplete: "tel" });
+  var consentBox = el("input", { id: "wl-text-me-consent", type: "checkbox" });
+  var consentLabel = el("label", { "for": "wl-text-me-consent" });
+  var textMeButton = el("button", { type: "submit", "class": "wl-text-me-send" });
+  [numberLabel, numberInput, consentBox, consentLabel, textMeButton].forEach(function (n) {
+    textMeForm.appendChild(n);
+  });
+  textMe.appendChild(textMeSummary);
+  textMe.appendChild(textMeForm);
   var status = el("p", { "class": "wl-status", role: "status", "aria-live": "polite" });
   var talk = el("div", { "class": "wl-talk", hidden: "" });
-  var log = el("div", { "class": "wl-messages", role: "log", "aria-live": "polite",
-                       "aria-label": "Messages", tabindex: "0" });
+  var log = el("div", { "class": "wl-messages", role: "log", "aria-live": "polite", tabindex: "0" });
   var form = el("form", { "class": "wl-form" });
-  var label = el("label", { "for": "wl-chat-input" }, "Your message");
+  var label = el("label", { "for": "wl-chat-input" });
   var input = el("textarea", { id: "wl-chat-input", rows: "3", maxlength: "2000" });
-  var send = el("button", { type: "submit", "class": "wl-send" }, "Send");
-  var end = el("button", { type: "button", "class": "wl-end" }, "End and delete");
+  var send = el("button", { type: "submit", "class": "wl-send" });
+  var end = el("button", { type: "button", "class": "wl-end" });
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(send);
   talk.appendChild(log);
   talk.appendChild(form);
   talk.appendChild(end);
-  [title, first, choices, talk, status].forEach(function (n) { root.appendChild(n); });
+  [title, switcher, first, choices, textMe, talk, status].forEach(function (n) {
+    root.appendChild(n);
+  });
   var target = document.getElementById(script.getAttribute("data-target") || "");
   if (target) { target.appendChild(root); }
   else { script.parentNode.insertBefore(root, script.nextSibling); }
 
-  function say(text) { status.textContent = text; }
+  function say(text) { status.textContent = text || ""; }
+
+  // With the crisis numbers, wherever a chat is over or out of reach.
+  function sayWithNumbers(text) { say((text || "") + " " + (W.crisis || "")); }
+
+  // ------------------------------------------------------------------ the line's words
+
+  function describe(info) {
+    W = info.words || {};
+    language = info.language || language;
+    root.setAttribute("lang", language);
+    title.textContent = W.title || info.name;
+    first.textContent = info.first_words;
+    choicesLabel.textContent = W.choose || "";
+    log.setAttribute("aria-label", W.messages || "");
+    label.textContent = W.your_message || "";
+    send.textContent = W.send || "";
+    end.textContent = W.end || "";
+    switchLabel.textContent = W.language || "";
+    textMeSummary.textContent = W.text_me || "";
+    numberLabel.textContent = W.text_me_number || "";
+    consentLabel.textContent = W.text_me_consent || "";
+    textMeButton.textContent = W.text_me_send || "";
+    textMe.hidden = !!state.token;
+    switchSelect.textContent = "";
+    (info.languages || []).forEach(function (choice) {
+      var option = el("option", { value: choice.code, lang: choice.code }, choice.name);
+      if (choice.code === language) { option.selected = true; }
+      switchSelect.appendChild(option);
+    });
+    // A switch only where the line offers more than one language, and only before a chat starts.
+    switcher.hidden = (info.languages || []).length < 2 || !!state.token;
+  }
+
+  switchSelect.addEventListener("change", function () {
+    language = switchSelect.value;
+    state.language = language;
+    save();
+    call("GET", "?lang=" + encodeURIComponent(language)).then(function (r) {
+      if (r.ok) { describe(r.data); showChoices(r.data); }
+    });
+  });
+
+  textMeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    textMeButton.disabled = true;
+    call("POST", "/text-me", { number: numberInput.value, consent: consentBox.checked,
+                               language: language }).then(function (r) {
+      textMeButton.disabled = false;
+      say(r.ok ? r.data.said : r.data.error);
+      if (r.ok) { numberInput.value = ""; consentBox.checked = false; }
+    }, function () {
+      textMeButton.disabled = false;
+      say(W.unreachable);
+    });
+  });
 
   // ------------------------------------------------------------------ choosing
 
   function showChoices(info) {
-    title.textContent = "Chat with " + info.name;
-    first.textContent = info.first_words;
-    if (!info.open) { say("We're closed right now. " + "In crisis, call or text 988. In an emergency, call 911."); }
+    Array.prototype.slice.call(choices.querySelectorAll("button")).forEach(function (b) {
+      choices.removeChild(b);
+    });
+    say("");
+    if (!info.open) { sayWithNumbers(W.closed_now); }
     var buttons = info.experiences.map(function (e) {
       return { key: e.key, label: e.label };
     });
@@ -124,20 +206,23 @@
     Array.prototype.forEach.call(choices.querySelectorAll("button"), function (b) {
       b.disabled = true;
     });
-    say("Starting your chat…");
-    call("POST", "/conversations", { experience: experience || null }).then(function (r) {
+    say(W.starting);
+    call("POST", "/conversations", { experience: experience || null, language: language })
+      .then(function (r) {
       if (!r.ok) {
-        say(r.data.error || "We couldn't start a chat just now. Please try again.");
+        say(r.data.error || W.not_started);
         Array.prototype.forEach.call(choices.querySelectorAll("button"), function (b) {
           b.disabled = false;
         });
         return;
       }
-      state = { token: r.data.token, after: 0, state: r.data.state, pending: [] };
+      state = { token: r.data.token, after: 0, state: r.data.state, pending: [], language: language };
       save();
+      switcher.hidden = true;
+      textMe.hidden = true;
       openTalk();
     }, function () {
-      say("We couldn't reach the chat. Check your connection and try again.");
+      say(W.unreachable);
       Array.prototype.forEach.call(choices.querySelectorAll("button"), function (b) {
         b.disabled = false;
       });
@@ -146,12 +231,14 @@
 
   // ------------------------------------------------------------------ the conversation
 
-  var WHO = { you: "You", peer: "Peer", line: "Warmline" };
+  function who(from) {
+    return from === "you" ? W.you : (from === "peer" ? W.peer : "Warmline");
+  }
 
   function add(message) {
     if (message.id <= state.after) { return; }
     var item = el("p", { "class": "wl-msg wl-from-" + message.from, "data-id": String(message.id) });
-    item.appendChild(el("span", { "class": "wl-who" }, (WHO[message.from] || "Warmline") + ": "));
+    item.appendChild(el("span", { "class": "wl-who" }, who(message.from) + ": "));
     item.appendChild(el("span", { "class": "wl-body" }, message.body));
     log.appendChild(item);
     state.after = message.id;
@@ -161,10 +248,10 @@
   function showState(next, force) {
     if (next === state.state && !force) { return; }
     state.state = next;
-    if (next === "waiting") { say("Waiting for a peer. You can write while you wait."); }
-    if (next === "connected") { say("A peer is with you."); }
+    if (next === "waiting") { say(W.waiting); }
+    if (next === "connected") { say(W.connected); }
     if (next === "closed") {
-      say("This chat has ended. You can delete it now; otherwise it is deleted by itself soon.");
+      say(W.closed);
       input.disabled = true;
       send.disabled = true;
     }
@@ -206,7 +293,7 @@
 
   function retry() {
     reconnecting = true;
-    say("Connection lost. Reconnecting… Your messages are kept.");
+    say(W.reconnecting);
     var delay = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)];
     retries += 1;
     window.setTimeout(function () {
@@ -226,7 +313,7 @@
       if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 429)) {
         state.pending.shift();
         save();
-        if (!r.ok) { say(r.data.error || "That message could not be sent."); }
+        if (!r.ok) { say(r.data.error || W.not_sent); }
         flush();
         return;
       }
@@ -240,7 +327,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = input.value.trim();
-    if (!body) { say("Write a message first."); return; }
+    if (!body) { say(W.write_first); return; }
     state.pending.push({ id: newId(), body: body });
     save();
     input.value = "";
@@ -266,8 +353,7 @@
     state = { token: "", after: 0, state: "", pending: [] };
     log.textContent = "";
     talk.hidden = true;
-    say("Your chat has ended and has been deleted. In crisis, call or text 988. " +
-        "In an emergency, call 911.");
+    sayWithNumbers(W.deleted);
   }
 
   function ended() {
@@ -275,18 +361,19 @@
     forget();
     input.disabled = true;
     send.disabled = true;
-    say("This chat has ended. In crisis, call or text 988. In an emergency, call 911.");
+    sayWithNumbers(W.ended);
   }
 
   // ------------------------------------------------------------------ start
 
-  call("GET", "").then(function (r) {
-    if (!r.ok) { say(r.data.error || "Chat is not available here."); return; }
-    title.textContent = "Chat with " + r.data.name;
-    first.textContent = r.data.first_words;
+  call("GET", language ? "?lang=" + encodeURIComponent(language) : "").then(function (r) {
+    if (!r.ok) { say(r.data.error); return; }
+    describe(r.data);
     // A reload starts with an empty log: fetch the conversation from its first message.
     if (state.token) { state.after = 0; openTalk(); } else { showChoices(r.data); }
   }, function () {
-    say("We couldn't reach the chat. In crisis, call or text 988. In an emergency, call 911.");
+    // Nothing came from the line, so there are no words of its own to say this in; the numbers
+    // are the same in every language the widget can be in.
+    say("988 · 911");
   });
 }());

@@ -1,0 +1,142 @@
+"""The admin pages, their flashed messages, refusals and JSON errors in the signed-in person's language."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from tests.support.admin import ADMIN_EMAIL, field_error, load_example, post, sign_in_admin, text
+from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
+from warmline.models import User
+from warmline.runtime import Runtime
+
+ADMIN_PAGES = ("/admin/board", "/admin/roster", "/admin/lines", "/admin/lines/new", "/admin/experiences",
+               "/admin/peers", "/admin/peers/new", "/admin/reports", "/admin/reports/hours",
+               "/dashboard/hours", "/admin/blocks", "/admin/audit", "/admin/roster/import")
+# Names and commands (the admin, emails, zones, numbers, the CLI) are not the page's words.
+NOT_WORDS = re.compile(r"python -m warmline roster import|Warmline|Casey Coordinator|[\w.+-]+@[\w.-]+"
+                       r"|America/\w+|\+\d+")
+# Words of the English pages that no Spanish or Vietnamese page should still show.
+ENGLISH = re.compile(r"\b(the|and|your|you|save|add|show|peers?|lines?|shifts?|nobody|with|this|every|"
+                     r"waiting|reports?|blocks?|hours|audit|roster|import|export|download|name|number)\b",
+                     re.IGNORECASE)
+
+
+def _visible(page: str) -> str:
+    """What a reader sees: no scripts, styles, tags, or data the roster itself holds."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return html.unescape(page)
+
+
+def _choose(runtime: Runtime, email: str, language: str) -> None:
+    with runtime.sessions.begin() as session:
+        session.execute(update(User).where(User.email == email).values(language=language))
+
+
+@pytest.fixture
+def spanish_admin(client: FlaskClient, runtime: Runtime) -> FlaskClient:
+    sign_in_admin(client, runtime)
+    _choose(runtime, ADMIN_EMAIL, "es")
+    return client
+
+
+def _without_names(page: str) -> str:
+    return NOT_WORDS.sub(" ", page)
+
+
+@pytest.mark.parametrize("language", ["es", "vi"])
+def test_every_admin_page_is_in_the_admins_language(
+        client: FlaskClient, runtime: Runtime, language: str) -> None:
+    make_line(runtime, name="Línea Cálida")
+    sign_in_admin(client, runtime)
+    _choose(runtime, ADMIN_EMAIL, language)
+    for path in ADMIN_PAGES:
+        response = client.get(path, headers={"Accept-Language": "en"}, follow_redirects=True)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert f'<html lang="{language}">' in page, path
+        left = ENGLISH.findall(_without_names(_visible(page)))
+        assert not left, f"{path}: English left: {sorted(set(left))}"
+
+
+def test_the_spanish_admin_pages_read_as_spanish(spanish_admin: FlaskClient, runtime: Runtime) -> None:
+    load_example(runtime)
+    lines = text(spanish_admin.get("/admin/lines"))
+    assert "<h1>Líneas</h1>" in lines and "Añadir una línea" in lines
+    board = text(spanish_admin.get("/admin/board"))
+    for spanish in ("Tablero en vivo", "Piden apoyo", "En espera ahora", "Contactos recientes"):
+        assert spanish in board, spanish
+    roster = text(spanish_admin.get("/admin/roster"))
+    assert "Turnos por día" in roster and "Cobertura por hora" in roster
+    # Weekdays of the week view come from the page's locale, not English strftime.
+    assert re.search(r"\b(lun|mar|mié|jue|vie|sáb|dom)\b", roster)
+
+
+def test_flashed_messages_and_refusals_are_in_the_admins_language(
+        spanish_admin: FlaskClient, runtime: Runtime) -> None:
+    load_example(runtime)
+    saved = text(post(spanish_admin, "/admin/experiences", _experiences_form(spanish_admin),
+                      follow=True))
+    assert "Experiencias guardadas." in saved
+    # A refusal made by a service, with a value in it, said in Spanish.
+    refused = text(post(spanish_admin, "/admin/blocks/999/extend", {"days": "0"}, follow=True))
+    assert "Elija entre 1 y" in refused and "Choose between" not in refused
+
+
+def _experiences_form(client: FlaskClient) -> dict[str, str | list[str]]:
+    page = client.get("/admin/experiences").get_data(as_text=True)
+    fields: dict[str, str | list[str]] = {}
+    for name, value in re.findall(r'<input[^>]*name="(experiences-[^"]+)"[^>]*value="([^"]*)"', page):
+        fields[name] = html.unescape(value)
+    for name in re.findall(r'<input type="checkbox"[^>]*name="(experiences-\d+-active)"[^>]*checked', page):
+        fields[name] = "1"
+    textareas = r'<textarea[^>]*name="(experiences-[^"]+)"[^>]*>(.*?)</textarea>'
+    for name, value in re.findall(textareas, page, re.S):
+        fields[name] = html.unescape(value)
+    rows = re.search(r'name="rows" value="(\d+)"', page)
+    assert rows
+    fields["rows"] = rows.group(1)
+    return fields
+
+
+def test_the_texts_pane_takes_its_words_from_the_page(client: FlaskClient, runtime: Runtime) -> None:
+    line = make_line(runtime)
+    make_peer(runtime, "robin@example.org", line_id=line)
+    _choose(runtime, "robin@example.org", "es")
+    sign_in(client, "robin@example.org")
+    page = client.get("/dashboard").get_data(as_text=True)
+    block = re.search(r"data-words='([^']*)'", page)
+    assert block
+    words = json.loads(html.unescape(block.group(1)))
+    assert words["accept_text"] == "Aceptar texto" and words["status"]["delivered"] == "entregado"
+    assert words["waiting_chat_experience"] == "Alguien espera en el chat ({experience}) en {line}."
+
+
+def test_json_errors_are_in_the_readers_language(client: FlaskClient, runtime: Runtime) -> None:
+    line = make_line(runtime)
+    make_peer(runtime, "robin@example.org", line_id=line)
+    _choose(runtime, "robin@example.org", "vi")
+    sign_in(client, "robin@example.org")
+    response = client.post("/api/texts/offers/abc-1/accept", headers={"X-CSRFToken": api_csrf(client)})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "Không có lượt giao tin nhắn này cho bạn."
+
+
+
+def test_form_errors_are_in_the_admins_language(spanish_admin: FlaskClient) -> None:
+    refused = post(spanish_admin, "/admin/lines/new", {
+        "name": "", "number": "+12125550199", "timezone": "Mars/Olympus", "languages": "en",
+        "max_wait_seconds": "5", "hour_rows": "2"})
+    assert refused.status_code == 422
+    page = text(refused)
+    assert "No se guardó. Corrija lo siguiente:" in page
+    assert "debe estar entre 30 y 3600; se recibió 5" in field_error(page, "max_wait_seconds")
+    assert "zona horaria desconocida 'Mars/Olympus'" in field_error(page, "timezone")
+    for english in ("must be from", "unknown time zone", "must not be empty"):
+        assert english not in page, english
