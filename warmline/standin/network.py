@@ -85,7 +85,8 @@ class Network:
         self.legs: dict[str, Leg] = {}
         self.messages: dict[str, Message] = {}
         self.queues: dict[str, Queue] = {}
-        self.conferences: dict[str, Conference] = {}
+        self.conferences: dict[str, Conference] = {}  # by FriendlyName: the live or last room
+        self.conferences_by_sid: dict[str, Conference] = {}
         self.optouts: set[tuple[str, str]] = set()  # (texter, line number)
         self.rest_failures: list[Any] = []  # rest.InjectedFailure: REST errors asked for by a test
         self.closed = False
@@ -340,6 +341,13 @@ class Network:
         sid = leg.sid if leg else params.get("MessageSid")
 
         self._enqueue_callbacks(sid or "", url, method, batch)
+
+    def deliver_resource_callback(self, sid: str, url: str, method: str,
+                                  params: dict[str, str]) -> None:
+        """A callback about a resource that is not a call leg (a conference), in order; the
+        duplicate policy applies, as Twilio's retries do."""
+        batch = [params, params] if self.config.callbacks.duplicate else [params]
+        self._enqueue_callbacks(sid, url, method, batch)
 
     def _enqueue_callbacks(self, sid: str, url: str, method: str,
                            batch: list[dict[str, str]]) -> None:
