@@ -192,7 +192,7 @@ def send_event(net: Network, room: Conference, event: str,
             if room.call_sid_ending:
                 params["CallSidEndingConference"] = room.call_sid_ending
     net.deliver_resource_callback(room.sid, room.status_callback, room.status_callback_method,
-                                  params)
+                                  params, final=room.ended)
 
 
 def _flag(value: bool) -> str:
