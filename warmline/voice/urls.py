@@ -26,6 +26,9 @@ PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
 CONFERENCE_CALLER_JOIN = "/twilio/voice/conference/caller"
 CONFERENCE_CALLER_DONE = "/twilio/voice/conference/caller-done"
 CONFERENCE_STATUS = "/twilio/voice/conference/status"
+# After the call, when the peer hung up first.
+SURVEY_ANSWER = "/twilio/voice/after/survey"
+RESOURCES_ANSWER = "/twilio/voice/after/resources"
 # Callbacks: the peer's leg, then the caller's leg.
 CALLBACK_PEER_ANSWER = "/twilio/voice/callback/peer/answer"
 CALLBACK_PEER_ACCEPT = "/twilio/voice/callback/peer/accept"

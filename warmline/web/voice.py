@@ -11,8 +11,8 @@ from flask import Blueprint, Response, request
 from warmline.clock import utc_now
 from warmline.runtime import Runtime
 from warmline.services.callbacks import calls as callbacks_voice
+from warmline.services.voice import after_call, callback_intake
 from warmline.services.voice import arrival as voice_arrival
-from warmline.services.voice import callback_intake
 from warmline.services.voice import conference as voice_conference
 from warmline.services.voice import peer as voice_peer
 from warmline.services.voice import wait as voice_wait
@@ -108,6 +108,8 @@ GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     voice_peer.PEER_WHISPER_STEP,
     callbacks_voice.PEER_WHISPER_STEP,
     callbacks_voice.CALLER_CONFIRM_STEP,
+    after_call.SURVEY_STEP,
+    after_call.RESOURCES_STEP,
 )
 # The callback peer's leg answers an empty document on failure (as its other steps do).
 _QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name})

@@ -16,6 +16,7 @@ from datetime import datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.voice.after_call import word_after
 from warmline.services.voice.common import end_connected_call, goodbye, load_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.voice import twiml, urls
@@ -77,7 +78,7 @@ def handle_caller_done(runtime: Runtime, contact_id: str, form: CallForm, now: d
     end_connected_call(runtime, call.contact, now)
     if form.call_status in ENDED_CALL_STATUSES:
         return twiml.empty()  # the caller hung up too: Twilio only tells, nobody hears
-    return goodbye(call.language)
+    return word_after(call, form.from_number)
 
 
 def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[str, str],
