@@ -95,6 +95,12 @@ def voice_on_hangup(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:on_hangup"
 
 
+def voice_after_call(contact_id: str, step: str) -> str:
+    """Claimed once per call for each step after it (`survey`, `resources`): Twilio's retries and
+    a second key press neither count an answer twice nor send a second text."""
+    return f"{_VOICE}contact:{contact_id}:after:{step}"
+
+
 # --------------------------------------------------------------------------- callbacks
 # Which callback a peer's ring belongs to, holds and locks. Ids only, never a number. Under the
 # voice prefix, since a callback is a pair of voice calls.

@@ -341,6 +341,29 @@ def walk_callback_caller_confirm(live: LiveWarmline, mode: str) -> None:
     live.wait_for(missed, timeout=60)
 
 
+def walk_after_call(live: LiveWarmline, mode: str) -> None:
+    """The peer hangs up first: the question is asked twice, then the resources offer twice, then
+    goodbye; nothing is counted and nothing is texted."""
+    roster = _roster().replace("    daily_contact_limit: 3\n", "    daily_contact_limit: 3\n"
+                               "    survey: true\n    resources: {en: \"Resources: example.org\"}\n")
+    live.import_roster(roster)
+    sam = live.peer(SAM)
+    live.go_available(live.peer_id("sam@example.org"))
+    press = {"For Substance use recovery": "1"}
+    if mode == WRONG_KEYS:
+        press |= {"How heard did you feel today?": WRONG, "with some resources, press 1": WRONG}
+    call = _dial(live, press)
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    sam.rang()[0].hang_up()
+    call.wait_until_ended(timeout=60)
+    assert _count(call, "How heard did you feel today?") == 2
+    assert _count(call, "with some resources, press 1") == 2
+    assert call.heard[-2:] == [_apology(mode), "Thank you for calling. Take care."]
+    assert_bounded(live, call, questions.SURVEY)
+    assert_bounded(live, call, questions.RESOURCES)
+    assert not [e for e in live.standin.events("rest_message_created") if e.data["to"] == CALLER]
+
+
 Walk = Callable[[LiveWarmline, str], None]
 WALKS: dict[Walk, tuple[Prompt, ...]] = {
     walk_language: (questions.LANGUAGE,),
@@ -353,6 +376,7 @@ WALKS: dict[Walk, tuple[Prompt, ...]] = {
     walk_peer_whisper: (questions.PEER_WHISPER,),
     walk_callback_peer_whisper: (questions.CALLBACK_PEER_WHISPER,),
     walk_callback_caller_confirm: (questions.CALLBACK_CALLER_CONFIRM,),
+    walk_after_call: (questions.SURVEY, questions.RESOURCES),
 }
 
 

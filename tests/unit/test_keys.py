@@ -58,6 +58,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.voice_offer_contact: (("12",), "wl:voice:offer:12:contact"),
     keys.voice_ringing_call: (("c1",), "wl:voice:contact:c1:ringing"),
     keys.voice_ending_lock: (("c1",), "wl:voice:contact:c1:ending"),
+    keys.voice_after_call: (("c1", "survey"), "wl:voice:contact:c1:after:survey"),
     keys.voice_on_hangup: (("c1",), "wl:voice:contact:c1:on_hangup"),
     # callbacks
     keys.callback_ring_attempt: (("r1",), "wl:voice:callback:ring:r1:attempt"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.support.admin import load_example, sign_in_admin, text
 from tests.support.dashboard import make_peer, sign_in
 from warmline.domain.matching import ContactView
-from warmline.models import ContactEvent, DailyAggregate, Line, Peer
+from warmline.models import ContactEvent, DailyAggregate, Line, Peer, SurveyTally
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.admin.reports import parse_range
@@ -72,6 +72,10 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
                            experience_key="", offered=2, answered=2, answer_seconds=[40, 50],
                            duration_seconds_total=600),
         ])
+        session.add_all([SurveyTally(line_id=line_id, day=day, score=4, answers=3),
+                         SurveyTally(line_id=line_id, day=day, score=2, answers=1),
+                         SurveyTally(line_id=line_id, day=day - timedelta(days=30), score=1,
+                                     answers=9)])  # outside the range
         at = datetime(2026, 12, 8, 16, tzinfo=UTC)
         for n, name in enumerate(["Sam", "Sam", "Ana"]):
             session.add(ContactEvent(event_key=f"k{n}", contact_id=f"c{n}", line_id=line_id, channel="voice",
@@ -84,7 +88,11 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
     assert "Substance use recovery" in page and "Anyone" in page
     load = page.split('id="peer-load"')[1].split("</table>")[0]
     assert load.index("Ana") < load.index("Sam")  # by name, though Sam took more
-    assert page.count("<svg") == 5 and "<script" not in page.split("<main")[1]
+    assert page.count("<svg") == 6 and "<script" not in page.split("<main")[1]
+    # The after-call answers: counts per answer and their mean, nothing about who.
+    survey = page.split('id="survey"')[1].split("</table>")[0]
+    assert "<td>4</td><td>3</td>" in survey and "<td>1</td><td>0</td>" in survey
+    assert "<td>3.5</td>" in survey
     voice_only = text(client.get(f"/admin/reports?{query}&channel=voice"))
     assert '<dd id="fig-offered">8</dd>' in voice_only
     csv_response = client.get(f"/admin/reports/report.csv?{query}")

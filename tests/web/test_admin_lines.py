@@ -28,6 +28,7 @@ NEW_LINE = {
     "backup_number": "", "max_wait_seconds": "300", "max_call_minutes": "45",
     "daily_contact_limit": "0", "wrap_up_seconds": "120", "retention_days": "30",
     "callbacks": "1", "greeting-en": "Hello from the night line.", "greeting-es": "Hola.",
+    "survey": "1", "resources-en": "Resources: example.org. 988 any time.", "resources-es": "",
 }
 
 
@@ -47,6 +48,7 @@ def test_an_admin_creates_a_line_with_every_setting(client: FlaskClient, runtime
                 line.wrap_up_seconds, line.retention_days) == (300, 45, 0, 120, 30)
         assert line.callbacks and not line.share_peer_first_name and not line.calls_while_texting
         assert line.greeting == {"en": "Hello from the night line.", "es": "Hola."}
+        assert line.survey and line.resources == {"en": "Resources: example.org. 988 any time."}
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "line.create")).one()
         assert entry.actor == "coordinator@example.org" and entry.target == "line +12125550150"
 
@@ -88,6 +90,8 @@ def test_editing_a_line_changes_only_that_line_and_is_audited(client: FlaskClien
         line = session.scalars(select(Line)).one()
     page = text(client.get(f"/admin/lines/{line.id}"))
     assert value_of(page, "max_wait_seconds") == "600"
+    # The example's after-call settings are on the form, so a save keeps what it does not change.
+    assert textarea_of(page, "resources-en").startswith("Peer Warmline resources")
     form = {
         "name": line.name, "number": line.number, "timezone": line.timezone, "languages": "en es",
         "active": "1", "hour_rows": "2", "hours-0-days": [], "hours-0-open": "", "hours-0-close": "",

@@ -38,6 +38,8 @@ FORM = {
     "DialCallStatus": "completed",
     "QueueResult": "hangup",
     "QueueTime": "30",
+    "StatusCallbackEvent": "conference-end",  # a room event that ends the call, so it is looked up
+    "ConferenceSid": "CF" + "1" * 32,
 }
 # Answers only from memory by design: it has nothing to fail on.
 ANSWERS_FROM_MEMORY = {urls.FALLBACK}

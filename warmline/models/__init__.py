@@ -6,7 +6,7 @@ from warmline.models.contact import CallbackAttempt, CallbackRequest, Contact, C
 from warmline.models.enums import CallbackStatus, Channel, EventKind, Outcome, Role
 from warmline.models.line import Experience, Line
 from warmline.models.people import Peer, PeerActivity, PeerActivityDay, User, peer_experiences
-from warmline.models.report import AggregateDay, DailyAggregate
+from warmline.models.report import AggregateDay, DailyAggregate, SurveyTally
 from warmline.models.safety import Block, OptOut, SeenMessage
 from warmline.models.shift import OpenShift, Shift
 
@@ -14,6 +14,6 @@ __all__ = [
     "AggregateDay", "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest",
     "CallbackStatus", "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind",
     "Experience", "Line", "OpenShift", "OptOut", "Outcome", "Peer", "PeerActivity",
-    "PeerActivityDay", "Role", "SeenMessage", "Shift", "User",
+    "PeerActivityDay", "Role", "SeenMessage", "Shift", "SurveyTally", "User",
     "peer_experiences",
 ]

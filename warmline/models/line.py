@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, func
+from sqlalchemy import Boolean, Float, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warmline.models.base import Base
@@ -43,6 +43,9 @@ class Line(Base):
     target_share: Mapped[float] = mapped_column(Float, default=0.8, server_default="0.8")
     # The roster's chat.origins: pages allowed to embed the line's chat widget; empty: no chat.
     chat_origins: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # After a call: the one anonymous keypad question, and the resources texted on a yes.
+    survey: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    resources: Mapped[dict[str, str]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

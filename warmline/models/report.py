@@ -42,3 +42,15 @@ class AggregateDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     computed_at: Mapped[datetime] = mapped_column()
     purged_at: Mapped[datetime | None] = mapped_column()
+
+
+class SurveyTally(Base):
+    """How many callers on a line-local day answered the after-call question with each score:
+    counts only, never who or which call (the answer is anonymous by design)."""
+
+    __tablename__ = "survey_tallies"
+
+    line_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-5
+    answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

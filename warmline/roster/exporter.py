@@ -101,6 +101,7 @@ def _line(row: Line) -> RosterLine:
         closed_dates=tuple(sorted(date.fromisoformat(d) for d in row.closed_dates)),
         greeting=dict(row.greeting),
         chat_origins=tuple(row.chat_origins),
+        resources=dict(row.resources),
     )
 
 
@@ -179,8 +180,11 @@ def _line_dict(line: RosterLine) -> dict[str, Any]:
     data["back_to_back_limit"] = line.back_to_back_limit
     data["service_target"] = _FlowMap(answer_within_seconds=line.target_answer_seconds,
                                       share=line.target_share)
+    data["survey"] = line.survey
     if line.chat_origins:
         data["chat"] = {"origins": _Flow(_Quoted(o) for o in line.chat_origins)}
+    if line.resources:
+        data["resources"] = _texts(line.resources)
     data |= {
         "flood_caller_limit": line.flood_caller_limit,
         "flood_line_limit": line.flood_line_limit,

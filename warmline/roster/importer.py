@@ -165,6 +165,7 @@ def line_values(line: RosterLine) -> dict[str, Any]:
         "closed_dates": [d.isoformat() for d in line.closed_dates],
         "greeting": dict(line.greeting),
         "chat_origins": list(line.chat_origins),
+        "resources": dict(line.resources),
     }
 
 

@@ -74,6 +74,9 @@ ROLES = ("peer", "admin")
 NAME_MAX = 120
 LABEL_MAX = 120
 GREETING_MAX = 1000
+# The resources a caller may ask for by text after a call: one text of a few segments.
+RESOURCES_MAX = 480
+DEFAULT_SURVEY = False  # the one anonymous keypad question after a call
 NOTE_MAX = 500
 KEYWORD_MAX = 20
 EXPERIENCE_KEY_MAX = 40
@@ -93,7 +96,7 @@ LINE_KEYS = (
     "crisis_number", "backup_number", "max_wait_seconds", "max_call_minutes",
     "daily_contact_limit", "wrap_up_seconds", "callbacks", "share_peer_first_name",
     "calls_while_texting", "retention_days", "greeting", "back_to_back_limit", "service_target",
-    "chat", "flood_caller_limit", "flood_line_limit", "swap_approval",
+    "survey", "chat", "resources", "flood_caller_limit", "flood_line_limit", "swap_approval",
 )
 SERVICE_TARGET_KEYS = ("answer_within_seconds", "share")
 CHAT_KEYS = ("origins",)
@@ -149,6 +152,9 @@ class RosterLine:
     target_share: float = DEFAULT_TARGET_SHARE  # service_target.share
     # chat.origins: the web origins allowed to embed the chat widget; empty means no chat.
     chat_origins: tuple[str, ...] = ()
+    survey: bool = DEFAULT_SURVEY
+    # Per language: the text sent after a call when the caller says yes; empty means none.
+    resources: Mapping[str, str] = field(default_factory=dict)
 
 
 # The roster line's fields that are Line columns of the same name and value, in both directions
@@ -159,10 +165,10 @@ LINE_COLUMNS: tuple[str, ...] = (
     "max_call_minutes", "daily_contact_limit", "wrap_up_seconds", "callbacks",
     "share_peer_first_name", "calls_while_texting", "retention_days", "back_to_back_limit",
     "flood_caller_limit", "flood_line_limit", "swap_approval", "target_answer_seconds",
-    "target_share",
+    "target_share", "survey",
 )
 LINE_CONVERTED_FIELDS: tuple[str, ...] = (
-    "languages", "hours", "closed_dates", "greeting", "chat_origins",
+    "languages", "hours", "closed_dates", "greeting", "chat_origins", "resources",
 )
 
 

@@ -24,6 +24,7 @@ from warmline.roster.schema import (
     DEFAULT_LANGUAGES,
     DEFAULT_ROLE,
     DEFAULT_SHARE_PEER_FIRST_NAME,
+    DEFAULT_SURVEY,
     DEFAULT_SWAP_APPROVAL,
     DEFAULT_TARGET_SHARE,
     DIGIT,
@@ -41,6 +42,7 @@ from warmline.roster.schema import (
     NOTE_MAX,
     OPENING_KEYS,
     PEER_KEYS,
+    RESOURCES_MAX,
     RETENTION_DAYS,
     ROLES,
     ROSTER_VERSION,
@@ -247,6 +249,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
     greeting = _texts(problems, entry, "greeting", GREETING_MAX, languages)
     target_seconds, target_share = _read_service_target(problems, entry)
     chat_origins = _read_chat(problems, entry)
+    resources = _texts(problems, entry, "resources", RESOURCES_MAX, languages)
 
     settings = {
         spec.name: entry.optional(spec.name, fields.integer(spec), spec.default)
@@ -260,6 +263,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
             ("share_peer_first_name", DEFAULT_SHARE_PEER_FIRST_NAME),
             ("calls_while_texting", DEFAULT_CALLS_WHILE_TEXTING),
             ("swap_approval", DEFAULT_SWAP_APPROVAL),
+            ("survey", DEFAULT_SURVEY),
         )
     }
     if number is None or name is None or zone is None:
@@ -290,6 +294,8 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
         target_answer_seconds=target_seconds,
         target_share=target_share,
         chat_origins=chat_origins,
+        survey=flags["survey"],
+        resources=resources,
     )
 
 

@@ -7,7 +7,8 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from warmline.standin.model import Bridge, CallStatus, Conference, Dequeue, Leg, Participant, Source, new_sid
+from warmline.standin.conference import join
+from warmline.standin.model import Bridge, CallStatus, Dequeue, Leg, Source
 from warmline.standin.network import LegGone, Network, Redirected
 from warmline.standin.voice import Doc, Interpreter, Mode
 
@@ -51,7 +52,7 @@ def run_dial(it: Interpreter, el: ET.Element, doc: Doc) -> None:
             outcome = dial_queue(it, next(n for n in nouns if n.tag == "Queue"), doc, timeout,
                                  time_limit)
         elif "Conference" in kinds:
-            outcome = dial_conference(it, next(n for n in nouns if n.tag == "Conference"),
+            outcome = dial_conference(it, next(n for n in nouns if n.tag == "Conference"), doc,
                                       time_limit)
         elif "Number" in kinds:
             numbers = [n for n in nouns if n.tag == "Number"]
@@ -234,39 +235,7 @@ def dial_queue(it: Interpreter, noun: ET.Element, doc: Doc, timeout: float,
             net.cond.notify_all()
 
 
-def dial_conference(it: Interpreter, noun: ET.Element, time_limit: float) -> Outcome:
-    """Join a named room until it ends (last one out, or `endConferenceOnExit`)."""
-    net, leg = it.net, it.leg
-    name = (noun.text or "").strip()
-    participant = Participant(leg, noun.get("startConferenceOnEnter", "true") != "false",
-                              noun.get("endConferenceOnExit") == "true")
-    with net.cond:
-        room = net.conferences.get(name)
-        if room is None or room.ended:
-            room = Conference(new_sid("CF"), name)
-            net.conferences[name] = room
-        room.participants.append(participant)
-        leg.conference = room
-        if participant.start_on_enter:
-            room.started = True
-        net.cond.notify_all()
-    joined = time.monotonic()
-    net.record.add("conference_joined", leg.sid, conference=name, number=_person(leg),
-                   participants=[_person(p.leg) for p in room.participants])
-    if not room.started:
-        it.hear("play", "conference hold music")
-    gone = False
-    try:
-        net.wait(leg, time_limit, lambda: room.ended)
-    except LegGone:
-        gone = True
-    finally:
-        with net.cond:
-            room.participants = [p for p in room.participants if p is not participant]
-            leg.conference = None
-            if participant.end_on_exit or not room.participants:
-                room.ended = True
-            net.cond.notify_all()
-        net.record.add("conference_left", leg.sid, conference=name, number=_person(leg))
-    seconds = round((time.monotonic() - joined) * net.clock.speed)
-    return Outcome(CallStatus.COMPLETED, None, seconds, True, parent_gone=gone)
+def dial_conference(it: Interpreter, noun: ET.Element, doc: Doc, time_limit: float) -> Outcome:
+    """Join a named room until it ends, the participant is removed, or `*` (hangupOnStar)."""
+    stay = join(it, noun, doc, time_limit)
+    return Outcome(CallStatus.COMPLETED, None, stay.seconds, True, parent_gone=stay.gone)

@@ -104,6 +104,8 @@ class Leg:
     queue: Queue | None = None
     dequeue: Dequeue | None = None
     conference: Conference | None = None
+    # Participant settings a REST-created participant joins with (coaching, label...).
+    joins_as: dict[str, str] = field(default_factory=dict)
     heard: list[Heard] = field(default_factory=list)
     status_callback: str | None = None
     status_callback_method: str = "POST"
@@ -198,9 +200,44 @@ class Queue:
 
 @dataclass(eq=False)
 class Participant:
+    """One call leg in a conference, with what Twilio's Participants resource can change."""
+
     leg: Leg
     start_on_enter: bool
     end_on_exit: bool
+    beep: str = "true"  # true | false | onEnter | onExit
+    muted: bool = False
+    hold: bool = False
+    hold_url: str | None = None
+    coaching: bool = False
+    call_sid_to_coach: str | None = None
+    label: str | None = None
+    removed: bool = False  # Participants DELETE or `*` with hangupOnStar: out, the call goes on
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+
+    def hears(self, speaker: Participant) -> bool:
+        """Whether this participant hears `speaker` (hold, mute and coaching as Twilio mixes)."""
+        if speaker is self or self.hold or speaker.hold or speaker.muted:
+            return False
+        if speaker.coaching:
+            return speaker.call_sid_to_coach == self.leg.sid
+        return True
+
+    def to_json(self, conference: Conference) -> dict[str, Any]:
+        base = (f"/{API_VERSION}/Accounts/{conference.account_sid}/Conferences/"
+                f"{conference.sid}/Participants/{self.leg.sid}.json")
+        status = "complete" if self.leg.final or self.removed else "connected"
+        return {
+            "account_sid": conference.account_sid, "call_sid": self.leg.sid,
+            "label": self.label, "call_sid_to_coach": self.call_sid_to_coach,
+            "coaching": self.coaching, "conference_sid": conference.sid,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated or self.date_created),
+            "end_conference_on_exit": self.end_on_exit, "muted": self.muted, "hold": self.hold,
+            "start_conference_on_enter": self.start_on_enter, "status": status,
+            "queue_time": None, "uri": base,
+        }
 
 
 @dataclass(eq=False)
@@ -209,9 +246,53 @@ class Conference:
 
     sid: str
     name: str
+    account_sid: str = ""
     participants: list[Participant] = field(default_factory=list)
     started: bool = False
     ended: bool = False
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_events: frozenset[str] = frozenset()
+    sequence: int = 0
+    date_created: datetime | None = None
+    date_updated: datetime | None = None
+    reason_ended: str | None = None
+    call_sid_ending: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.ended else "in-progress" if self.started else "init"
+
+    def participant(self, call_sid: str) -> Participant | None:
+        return next((p for p in self.participants if p.leg.sid == call_sid), None)
+
+    def listeners(self, speaker: Leg) -> list[Leg]:
+        """The legs that hear `speaker` right now."""
+        who = next((p for p in self.participants if p.leg is speaker), None)
+        if who is None or not self.started:
+            return []
+        return [p.leg for p in self.participants if p.hears(who)]
+
+    def talking_with(self, leg: Leg) -> list[Leg]:
+        """The legs `leg` hears right now (a coach is heard only by the one coached)."""
+        me = next((p for p in self.participants if p.leg is leg), None)
+        if me is None or not self.started:
+            return []
+        return [p.leg for p in self.participants if me.hears(p)]
+
+    def to_json(self) -> dict[str, Any]:
+        base = f"/{API_VERSION}/Accounts/{self.account_sid}/Conferences/{self.sid}"
+        return {
+            "account_sid": self.account_sid, "api_version": API_VERSION,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated or self.date_created),
+            "friendly_name": self.name, "region": "us1", "sid": self.sid, "status": self.status,
+            "uri": base + ".json",
+            "subresource_uris": {"participants": base + "/Participants.json",
+                                 "recordings": base + "/Recordings.json"},
+            "reason_conference_ended": self.reason_ended,
+            "call_sid_ending_conference": self.call_sid_ending,
+        }
 
 
 @dataclass(eq=False)

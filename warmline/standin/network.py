@@ -85,13 +85,15 @@ class Network:
         self.legs: dict[str, Leg] = {}
         self.messages: dict[str, Message] = {}
         self.queues: dict[str, Queue] = {}
-        self.conferences: dict[str, Conference] = {}
+        self.conferences: dict[str, Conference] = {}  # by FriendlyName: the live or last room
+        self.conferences_by_sid: dict[str, Conference] = {}
         self.optouts: set[tuple[str, str]] = set()  # (texter, line number)
         self.rest_failures: list[Any] = []  # rest.InjectedFailure: REST errors asked for by a test
         self.closed = False
         self._random = random.Random(config.callbacks.seed)  # noqa: S311 - test shuffling only
         self._threads: list[threading.Thread] = []
         self._outbox: dict[str, list[tuple[str, str, dict[str, str]]]] = {}
+        self._held: dict[str, list[dict[str, str]]] = {}  # reordered callbacks of non-leg resources
 
     # -- threads and waits -------------------------------------------------------------------
 
@@ -340,6 +342,27 @@ class Network:
         sid = leg.sid if leg else params.get("MessageSid")
 
         self._enqueue_callbacks(sid or "", url, method, batch)
+
+    def deliver_resource_callback(self, sid: str, url: str, method: str,
+                                  params: dict[str, str], *, final: bool) -> None:
+        """A callback about a resource that is not a call leg (a conference) under the same
+        policy as a leg's: held back and reordered until its `final` one, and duplicated."""
+        policy = self.config.callbacks
+        batch = [params]
+        if policy.order != CallbackOrder.IN_ORDER:
+            with self.cond:
+                held = self._held.setdefault(sid, [])
+                held.append(params)
+                if not final:
+                    return
+                batch = self._held.pop(sid)
+            if policy.order == CallbackOrder.REVERSED:
+                batch.reverse()
+            else:
+                self._random.shuffle(batch)
+        if policy.duplicate:
+            batch = [p for p in batch for _ in range(2)]
+        self._enqueue_callbacks(sid, url, method, batch)
 
     def _enqueue_callbacks(self, sid: str, url: str, method: str,
                            batch: list[dict[str, str]]) -> None:

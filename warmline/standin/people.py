@@ -82,7 +82,7 @@ class PhoneCall:
         with net.cond:
             legs = list(self.leg.bridged_with)
             if self.leg.conference is not None:
-                legs += [p.leg for p in self.leg.conference.participants if p.leg is not self.leg]
+                legs += self.leg.conference.talking_with(self.leg)
             return [leg.phone.number for leg in legs if leg.phone is not None]
 
     # -- actions -------------------------------------------------------------------------------
@@ -97,7 +97,14 @@ class PhoneCall:
                     leg.digits.append(key)
                 if leg.bridge is not None and leg.hangup_on_star and key == "*":
                     leg.bridge.ended = True
+                room = leg.conference
+                if room is not None and leg.hangup_on_star and key == "*":
+                    me = next((p for p in room.participants if p.leg is leg), None)
+                    if me is not None:
+                        me.removed = True  # out of the room; the call goes on to the Dial action
                 others = [o for o in leg.bridged_with if o.phone is not None]
+                if room is not None:
+                    others += [o for o in room.listeners(leg) if o.phone is not None]
                 net.cond.notify_all()
             net.record.add("pressed", self.sid, number=self.phone.number, digit=key,
                            gathered=used)
@@ -110,8 +117,7 @@ class PhoneCall:
         with net.cond:
             others = list(self.leg.bridged_with)
             if self.leg.conference is not None:
-                others += [p.leg for p in self.leg.conference.participants
-                           if p.leg is not self.leg]
+                others += self.leg.conference.listeners(self.leg)
         net.record.add("spoke", self.sid, number=self.phone.number, text=text)
         for other in others:
             self._deliver(other, "voice", text)

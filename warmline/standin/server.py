@@ -21,6 +21,7 @@ from warmline.standin.people import Behaviour, Phone
 from warmline.standin.phone_page import make_phone_page
 from warmline.standin.record import Event, Record
 from warmline.standin.rest import InjectedFailure, make_rest, net_add_number
+from warmline.standin.rest_conferences import add_conference_routes
 
 
 class Standin:
@@ -43,7 +44,9 @@ class Standin:
 
     def create_app(self) -> Flask:
         app = Flask("warmline.standin")
-        app.register_blueprint(make_rest(self.net, self.start_call))
+        rest = make_rest(self.net, self.start_call)
+        add_conference_routes(rest, self.net, self.start_call)
+        app.register_blueprint(rest)
         app.register_blueprint(make_control(self))
         app.register_blueprint(make_phone_page(self))  # a phone on the screen
         return app

@@ -59,3 +59,13 @@ class VoiceTwiml:
 
     def dial_queue(self, queue: str, *, action: str) -> None:
         self._response.dial(action=action, method="POST").queue(queue)
+
+    def dial_conference(self, room: str, *, action: str, status_callback: str,
+                        events: str, end_on_exit: bool, hangup_on_star: bool = False) -> None:
+        """Join the room named `room` as soon as this leg gets there: no beep, no wait music, the
+        room's events reported to `status_callback`."""
+        dial = self._response.dial(action=action, method="POST",
+                                   hangup_on_star=True if hangup_on_star else None)
+        dial.conference(room, beep=False, start_conference_on_enter=True,
+                        end_conference_on_exit=end_on_exit, status_callback=status_callback,
+                        status_callback_method="POST", status_callback_event=events)

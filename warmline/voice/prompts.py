@@ -147,6 +147,16 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("peer_callback_ended", "The call back has ended. Thank you. Take a moment for yourself."),
     message("callback_caller_sorry",
         "Sorry, the peer who was calling you had to step away. We'll call you again soon."),
+    # After the call, when the peer hung up first: one anonymous question, then the resources.
+    message("peer_ended_call", "Your peer has ended the call."),
+    message("survey_question",
+        "Before you go, one quick question. Your answer is anonymous. How heard did you feel today? "
+        "Press a number from 1, not at all, to 5, completely."),
+    message("survey_thanks", "Thank you for telling us."),
+    message("resources_offer",
+        "To get a text from us with some resources, press 1. Otherwise, you can hang up."),
+    message("resources_sent", "We'll text them to you now, once, from this line's number."),
+    message("resources_not_sent", "Sorry, we couldn't send the text this time."),
 )
 
 

@@ -37,11 +37,14 @@ CALLBACK_PEER_WHISPER: Final = Prompt("callback_peer_whisper", urls.CALLBACK_PEE
 # Whoever answers a call back may need a moment: asked twice, then a plain goodbye.
 CALLBACK_CALLER_CONFIRM: Final = Prompt("callback_caller_confirm", urls.CALLBACK_CALLER_CONFIRM,
                                         scope="attempt", timeout=PEER_ACCEPT_TIMEOUT_SECONDS)
+# After the call: one anonymous question (1-5), then the resources by text (1: yes).
+SURVEY: Final = Prompt("survey", urls.SURVEY_ANSWER)
+RESOURCES: Final = Prompt("resources", urls.RESOURCES_ANSWER)
 
 ALL: Final[tuple[Prompt, ...]] = (
     LANGUAGE, MENU, CLOSED_CALLBACK, HOLD, DEADLINE, CALLBACK_CONFIRM, CALLBACK_NUMBER,
     CALLBACK_WINDOW, CALLBACK_MESSAGE, PEER_WHISPER, CALLBACK_PEER_WHISPER,
-    CALLBACK_CALLER_CONFIRM,
+    CALLBACK_CALLER_CONFIRM, SURVEY, RESOURCES,
 )
 
 

@@ -179,6 +179,11 @@ class CallState:
     def outcome_on_hangup(self, contact_id: str) -> str | None:
         return _text(self.redis.get(keys.voice_on_hangup(contact_id)))
 
+    def claim_after_call(self, contact_id: str, step: str) -> bool:
+        """True once per call and after-call step (the survey answer, the resources text)."""
+        return bool(self.redis.set(keys.voice_after_call(contact_id, step), "1", nx=True,
+                                   ex=keys.CALL_STATE_TTL_SECONDS))
+
     def ending_lock(self, contact_id: str) -> Lock:
         """Serialises "how did this contact end": a caller's hang-up and the peer's leg ending
         arrive together, and only one of them may look at the state and claim the outcome."""

@@ -73,8 +73,32 @@ def dial_out(language: str, words: str, number: str, caller_id: str) -> str:
     return str(response)
 
 
-def bridge_to_caller(offer_id: str, contact_id: str, language: str, words: str) -> str:
+# The room's events that drive a call's outcome (a participant leaving, the room ending).
+CONFERENCE_EVENTS = "start end join leave"
+
+
+def peer_joins_conference(offer_id: str, contact_id: str, language: str, words: str, *,
+                          public_url: str) -> str:
+    """The peer, having pressed 1, hears the line and experience and joins the contact's room.
+    While only the peer and the caller are in it, the peer leaving ends it (the caller then
+    hears the word after); someone joining to stay with the caller changes that by REST."""
     response = VoiceTwiml()
     say(response, language, words)
-    response.dial_queue(contact_id, action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id))
+    response.dial_conference(
+        contact_id, action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id),
+        # Absolute: the room's callbacks are not requests of this document.
+        status_callback=urls.absolute(public_url, urls.CONFERENCE_STATUS, contact=contact_id),
+        events=CONFERENCE_EVENTS, end_on_exit=True)
+    return str(response)
+
+
+def caller_joins_conference(contact_id: str, *, public_url: str) -> str:
+    """The caller, moved out of their queue by REST, joins the room their peer is in; the caller
+    leaving always ends it."""
+    response = VoiceTwiml()
+    response.dial_conference(
+        contact_id, action=urls.relative(urls.CONFERENCE_CALLER_DONE, contact=contact_id),
+        # Absolute: the room's callbacks are not requests of this document.
+        status_callback=urls.absolute(public_url, urls.CONFERENCE_STATUS, contact=contact_id),
+        events=CONFERENCE_EVENTS, end_on_exit=True)
     return str(response)

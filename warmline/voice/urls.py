@@ -22,6 +22,13 @@ PEER_ANSWER = "/twilio/voice/peer/answer"
 PEER_ACCEPT = "/twilio/voice/peer/accept"
 PEER_STATUS = "/twilio/voice/peer/status"
 PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
+# The conference a bridged call lives in (named after the contact).
+CONFERENCE_CALLER_JOIN = "/twilio/voice/conference/caller"
+CONFERENCE_CALLER_DONE = "/twilio/voice/conference/caller-done"
+CONFERENCE_STATUS = "/twilio/voice/conference/status"
+# After the call, when the peer hung up first.
+SURVEY_ANSWER = "/twilio/voice/after/survey"
+RESOURCES_ANSWER = "/twilio/voice/after/resources"
 # Callbacks: the peer's leg, then the caller's leg.
 CALLBACK_PEER_ANSWER = "/twilio/voice/callback/peer/answer"
 CALLBACK_PEER_ACCEPT = "/twilio/voice/callback/peer/accept"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from warmline.clock import utc_now
 from warmline.models import Line
+from warmline.services import survey_tallies
 from warmline.services.admin.coverage import build_coverage_report, render_coverage_report
 from warmline.services.admin.reports import Report, build_report, parse_range, report_csv
 from warmline.web.admin_charts import bar_chart
@@ -47,7 +48,10 @@ def _chosen() -> tuple[list[tuple[int, str]], Report | None]:
 def reports() -> ResponseReturnValue:
     lines, report = _chosen()
     charts = {}
+    survey = None
     if report is not None:
+        survey = survey_tallies.summary(current_runtime(), [report.line_id], report.start,
+                                        report.end)
         charts = {
             "days": bar_chart(gettext("Contacts offered per day"),
                               [(format_date(d.day, "d MMM"), d.offered) for d in report.days],
@@ -62,12 +66,15 @@ def reports() -> ResponseReturnValue:
                                      report.by_experience),
             "peers": bar_chart(gettext("Contacts taken per peer (for care, not ranking)"),
                                [(p.name, p.contacts) for p in report.peer_load]),
+            "survey": bar_chart("How heard callers felt (1 to 5)",
+                                [(str(score), n) for score, n in survey.answers.items()]),
         }
     coverage = render_coverage_report(build_coverage_report(current_runtime(), utc_now()), page_language())
     query = urlencode(list(request.args.items()))
     csv_url = url_for("admin_reports.download") + (f"?{query}" if query else "") if report else None
     return render_template("admin/reports.html", lines=lines, report=report, charts=charts,
-                           channels=CHANNELS, coverage=coverage, csv_url=csv_url)
+                           channels=CHANNELS, coverage=coverage, csv_url=csv_url,
+                           survey=survey)
 
 
 @bp.get("/report.csv")

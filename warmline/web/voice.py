@@ -11,8 +11,9 @@ from flask import Blueprint, Response, request
 from warmline.clock import utc_now
 from warmline.runtime import Runtime
 from warmline.services.callbacks import calls as callbacks_voice
+from warmline.services.voice import after_call, callback_intake
 from warmline.services.voice import arrival as voice_arrival
-from warmline.services.voice import callback_intake
+from warmline.services.voice import conference as voice_conference
 from warmline.services.voice import peer as voice_peer
 from warmline.services.voice import wait as voice_wait
 from warmline.services.voice.backup_route import backup_routes
@@ -107,6 +108,8 @@ GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     voice_peer.PEER_WHISPER_STEP,
     callbacks_voice.PEER_WHISPER_STEP,
     callbacks_voice.CALLER_CONFIRM_STEP,
+    after_call.SURVEY_STEP,
+    after_call.RESOURCES_STEP,
 )
 # The callback peer's leg answers an empty document on failure (as its other steps do).
 _QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name})
@@ -126,6 +129,18 @@ def _gather_step(step: GatherStep[Any]) -> None:
 for _gather in GATHER_STEPS:
     _gather_step(_gather)
 _contact_step(urls.QUEUE_DONE, voice_wait.handle_queue_done)
+_contact_step(urls.CONFERENCE_CALLER_JOIN, voice_conference.handle_caller_join)
+_contact_step(urls.CONFERENCE_CALLER_DONE, voice_conference.handle_caller_done)
+
+
+@bp.post(urls.CONFERENCE_STATUS)
+@webhook_from_twilio(on_failure=_empty)
+def conference_status() -> str:
+    voice_conference.handle_conference_status(current_runtime(), request.args.get("contact", ""),
+                                              request.form.to_dict(), utc_now())
+    return _empty()
+
+
 _OFFER_STEPS: tuple[tuple[str, Step], ...] = (
     (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
     (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),

@@ -37,7 +37,10 @@ from warmline.wording import N_
 BLANK_HOUR_ROWS = 2
 """Empty opening rows under the filled ones, so an opening can be added without script."""
 
-FLAGS = ("active", "callbacks", "share_peer_first_name", "calls_while_texting", "swap_approval")
+FLAGS = ("active", "callbacks", "share_peer_first_name", "calls_while_texting", "swap_approval",
+         "survey")
+# Per-language texts of a line, as `PREFIX-LANGUAGE` fields: the greeting, the resources.
+TEXT_PREFIXES = ("greeting", "resources")
 INT_FIELDS = tuple(spec.name for spec in LINE_INT_SETTINGS)
 # The roster's service_target, as the staffing planner reads it; the share is typed as a percent.
 TARGET_SECONDS_FIELD = "service_target-answer_within_seconds"
@@ -64,11 +67,12 @@ def hour_rows(form: FormValues) -> int:
 
 
 def greeting_languages(form: FormValues) -> list[str]:
-    """A greeting field for each of the line's languages, and for any greeting already typed."""
+    """A field for each of the line's languages, and for any greeting or resources already typed."""
     found = [lang for lang in words(form.get("languages")) if lang.isalpha()]
     for name in form.names():
-        if name.startswith("greeting-") and name[9:] not in found and form.get(name).strip():
-            found.append(name[9:])
+        prefix, _, language = name.partition("-")
+        if prefix in TEXT_PREFIXES and language not in found and form.get(name).strip():
+            found.append(language)
     return found or ["en"]
 
 
@@ -105,6 +109,8 @@ def line_form(line: Line | None) -> FormValues:
             form.set(flag, "1")
     for language, text in line.greeting.items():
         form.set(f"greeting-{language}", text)
+    for language, text in line.resources.items():
+        form.set(f"resources-{language}", text)
     form.set(TARGET_SECONDS_FIELD, str(line.target_answer_seconds))
     form.set(TARGET_SHARE_FIELD, f"{line.target_share * 100:g}")
     form.set(CHAT_ORIGINS_FIELD, "\n".join(line.chat_origins))
@@ -124,7 +130,8 @@ def form_field_names(form: FormValues) -> list[str]:
     names = list(SIMPLE_FIELDS)
     for index in range(hour_rows(form)):
         names += [f"hours-{index}-days", f"hours-{index}-open", f"hours-{index}-close"]
-    names += [f"greeting-{language}" for language in greeting_languages(form)]
+    names += [f"{prefix}-{language}" for prefix in TEXT_PREFIXES
+              for language in greeting_languages(form)]
     return names
 
 
@@ -160,10 +167,11 @@ def _roster_entry(form: FormValues) -> tuple[dict[str, Any], dict[str, str]]:
     origins = words(form.get(CHAT_ORIGINS_FIELD))
     if origins:
         entry["chat"] = {"origins": origins}
-    greeting = {lang: form.get(f"greeting-{lang}") for lang in greeting_languages(form)
-                if form.get(f"greeting-{lang}").strip()}
-    if greeting:
-        entry["greeting"] = greeting
+    for prefix in TEXT_PREFIXES:
+        texts = {lang: form.get(f"{prefix}-{lang}") for lang in greeting_languages(form)
+                 if form.get(f"{prefix}-{lang}").strip()}
+        if texts:
+            entry[prefix] = texts
     return entry, rename
 
 

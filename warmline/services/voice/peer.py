@@ -19,6 +19,7 @@ from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.peers.language import peer_language
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
+from warmline.services.voice.conference import move_caller_into_conference
 from warmline.services.voice.gather import GatherStep
 from warmline.telephony.gateway import TelephonyError
 from warmline.voice import questions, twiml, urls
@@ -160,13 +161,19 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
             row.peer_id, row.answered_at = result.peer_id, now
             session.commit()
         label = experience_label(session, contact.experience_key, language)
+    if not move_caller_into_conference(runtime, contact):
+        # The caller's call ended as the peer pressed 1: nobody to bridge. The peer is released
+        # kindly and goes to wrap-up; the caller's own status callback finds the contact ended.
+        end_connected_call(runtime, contact, now)
+        return twiml.hang_up_with(language, text(language, "peer_already_helped"))
     note_event(runtime, contact, EventKind.ACCEPTED, now, peer_id=result.peer_id)
     note_event(runtime, contact, EventKind.BRIDGED, now, peer_id=result.peer_id)
     jobs.REMIND_LONG_CALL.enqueue_at(
         runtime, now.astimezone(UTC) + timedelta(minutes=line.max_call_minutes),
         contact.id, result.peer_id, job_id=f"remind-{contact.id}")
     words = text(language, "peer_connecting", line=line.name, experience=label)
-    return twiml.bridge_to_caller(offer.offer_id, contact.id, language, words)
+    return twiml.peer_joins_conference(offer.offer_id, contact.id, language, words,
+                                       public_url=runtime.settings.public_url)
 
 
 def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> str:

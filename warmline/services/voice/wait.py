@@ -30,6 +30,7 @@ from warmline.services.voice.common import (
     load_contact_call,
     transfer,
 )
+from warmline.services.voice.conference import handle_caller_join
 from warmline.services.voice.gather import GatherStep
 from warmline.telephony.gateway import ENDED_CALL_STATUSES
 from warmline.voice import questions, twiml, urls
@@ -163,6 +164,10 @@ def handle_queue_done(runtime: Runtime, contact_id: str, form: CallForm, now: da
         result = form.queue_result
         if result == "bridged":
             return goodbye(call.language)
+        if result == "redirected":
+            # Moved out of the queue into the conference by REST: the move's URL answers that;
+            # if Twilio asks here too, the answer is the same room (or goodbye if it is over).
+            return handle_caller_join(runtime, contact_id, form, now)
         if result == "hangup":
             abandon(runtime, call, now)
             return goodbye(call.language)

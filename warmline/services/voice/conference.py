@@ -1,0 +1,99 @@
+"""The bridge: the contact's conference, the caller moved into it, and the room's callbacks.
+
+Every bridged call lives in a conference named after the contact. The peer joins it on pressing 1;
+the caller's call is moved out of their queue into it by REST. The room's status callbacks (and
+the legs' own) end the contact, each of them idempotently: whichever arrives first, in whatever
+order and however often, the contact ends once (DESIGN invariant 6).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from warmline.models import Contact
+from warmline.runtime import Runtime
+from warmline.services import routing
+from warmline.services.voice.after_call import word_after
+from warmline.services.voice.common import end_connected_call, goodbye, load_call
+from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
+from warmline.voice import twiml, urls
+from warmline.voice.forms import CallForm
+
+log = logging.getLogger(__name__)
+
+# The room's events after which the call is over for the caller's peer.
+ENDING_EVENTS = frozenset({"participant-leave", "conference-end"})
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    """One conference status callback, parsed."""
+
+    event: str
+    conference_sid: str
+    call_sid: str
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> RoomEvent:
+        return cls(form.get("StatusCallbackEvent", ""), form.get("ConferenceSid", ""),
+                   form.get("CallSid", ""))
+
+
+def move_caller_into_conference(runtime: Runtime, contact: Contact) -> bool:
+    """Take the caller's call out of their queue into the contact's room (Calls update with a
+    Url); False when Twilio refused (the caller's call is over, or Twilio is unreachable)."""
+    if not contact.provider_sid:
+        return False
+    url = urls.absolute(runtime.settings.public_url, urls.CONFERENCE_CALLER_JOIN,
+                        contact=contact.id)
+    try:
+        runtime.twilio.redirect_call(contact.provider_sid, url)
+    except TelephonyError as exc:
+        log.warning("could not move the caller of contact %s into its conference (%s)",
+                    contact.id, exc.code)
+        return False
+    return True
+
+
+def handle_caller_join(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+    """The caller's call, moved out of their queue: into the room while their peer is there."""
+    if routing.routing_engine(runtime).contact_state(contact_id) == "connected":
+        return twiml.caller_joins_conference(contact_id, public_url=runtime.settings.public_url)
+    # The peer left before the caller got to the room: the call is over, said kindly.
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+    return goodbye(call.language if call else "en")
+
+
+def handle_caller_done(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
+    """The caller's `<Dial><Conference>` ended. Requested on a live call only when the room
+    ended without the caller leaving it, that is when the peer hung up first."""
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+    if call is None:
+        return goodbye("en")
+    end_connected_call(runtime, call.contact, now)
+    if form.call_status in ENDED_CALL_STATUSES:
+        return twiml.empty()  # the caller hung up too: Twilio only tells, nobody hears
+    return word_after(call, form.from_number)
+
+
+def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[str, str],
+                             now: datetime) -> None:
+    """The room's callbacks: the caller or their peer leaving, or the room ending, ends the
+    connected contact (once); anyone else leaving, joins and starts change nothing."""
+    event = RoomEvent.parse(form)
+    if event.event not in ENDING_EVENTS:
+        return
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+    if call is None:
+        return
+    contact = call.contact
+    if event.event == "participant-leave" and event.call_sid not in (
+            contact.provider_sid, contact.offer_call_sid):
+        return
+    end_connected_call(runtime, contact, now)
