@@ -18,6 +18,7 @@ from rq import Retry
 from warmline.queues import QueueName
 
 if TYPE_CHECKING:
+    from redis.client import Pipeline
     from rq.job import Job
 
     from warmline.runtime import Runtime
@@ -64,18 +65,14 @@ class JobSpec:
         return runtime.queue(self.queue).enqueue(
             self.path, *args, **self._options(job_id, unique, kwargs, description))
 
-    def enqueue_together(self, runtime: Runtime, calls: Sequence[tuple[dict[str, Any], str, str]]
-                         ) -> None:
-        """Enqueue several runs of this job, each `(kwargs, job_id, description)`, in one Redis
-        round trip (one MULTI/EXEC), where `enqueue` takes two per job."""
-        queue = runtime.queue(self.queue)
-        with runtime.jobs_redis.pipeline() as pipe:
-            for kwargs, job_id, description in calls:
-                queue.enqueue_call(self.path, kwargs=kwargs, timeout=self.timeout_seconds,
-                                   result_ttl=self.result_ttl_seconds,
-                                   failure_ttl=self.failure_ttl_seconds, description=description,
-                                   job_id=job_id, retry=retry_of(self.retries), pipeline=pipe)
-            pipe.execute()
+    def enqueue_on(self, runtime: Runtime, pipe: Pipeline, *args: Any, job_id: str | None = None,
+                   kwargs: dict[str, Any] | None = None, description: str | None = None) -> None:
+        """Enqueue on a pipeline the caller executes (warmline.redis_batch): one round trip for
+        several writes, where `enqueue` takes two of its own."""
+        runtime.queue(self.queue).enqueue_call(
+            self.path, args=args, kwargs=kwargs, timeout=self.timeout_seconds,
+            result_ttl=self.result_ttl_seconds, failure_ttl=self.failure_ttl_seconds,
+            description=description, job_id=job_id, retry=retry_of(self.retries), pipeline=pipe)
 
     def enqueue_at(self, runtime: Runtime, at: datetime, *args: Any, job_id: str | None = None,
                    unique: bool = False, kwargs: dict[str, Any] | None = None,

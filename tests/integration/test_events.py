@@ -23,8 +23,9 @@ from tests.support.workers import (
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Contact, ContactEvent, EventKind, Outcome
 from warmline.queues import QueueName
+from warmline.redis_batch import writes_together
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-from warmline.services.events import UnsafeEventError, events_together, record_contact_event
+from warmline.services.events import UnsafeEventError, record_contact_event
 from workers.event_jobs import write_contact_event
 
 AT = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
@@ -204,12 +205,12 @@ def test_events_recorded_together_reach_their_queue_at_the_end_in_one_round_trip
 
     runtime.jobs_redis.pipeline = counting_pipeline  # type: ignore[method-assign]
     try:
-        with events_together(runtime):
+        with writes_together():
             record_contact_event(runtime, kind=EventKind.ARRIVED, at=AT, **common)
             record_contact_event(runtime, kind=EventKind.QUEUED, at=AT, **common)
             assert queue.count == 0 and sent == []  # not yet
         assert queue.count == 2 and len(sent) == 1
-        with pytest.raises(RuntimeError), events_together(runtime):
+        with pytest.raises(RuntimeError), writes_together():
             record_contact_event(runtime, kind=EventKind.ABANDONED, at=AT, **common)
             raise RuntimeError("the answer failed after the event")
         assert queue.count == 3 and len(sent) == 2

@@ -13,13 +13,9 @@ contact's outcome and end time set once and never overwritten (DESIGN.md invaria
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,11 +23,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from warmline import jobs
+from warmline import jobs, redis_batch
 from warmline.models import Contact, ContactEvent, EventKind, Outcome
 from warmline.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 # The shape of what `detail` may hold: a handful of short, non-identifying facts.
 DETAIL_MAX_ITEMS = 8
@@ -124,56 +118,14 @@ def record_contact_event(
         "outcome": Outcome(outcome).value if outcome is not None else None,
         "detail": check_detail(detail),
     }
-    job = (payload, f"event-{event_key}", f"contact event {payload['kind']}")
-    batch = _batch.get()
-    if batch is not None and batch.runtime is runtime:
-        batch.jobs.append(job)
-    else:
-        jobs.WRITE_CONTACT_EVENT.enqueue_together(runtime, [job])
+    # Inside a webhook (web/twilio_guard.py) the job goes with its other deferred writes, in
+    # one round trip once the answer is decided; elsewhere it is enqueued at once.
+    job_id, description = f"event-{event_key}", f"contact event {payload['kind']}"
+    spec = jobs.WRITE_CONTACT_EVENT
+    if not redis_batch.defer(runtime.jobs_redis, lambda pipe: spec.enqueue_on(
+            runtime, pipe, kwargs=payload, job_id=job_id, description=description)):
+        spec.enqueue(runtime, kwargs=payload, job_id=job_id, description=description)
     return event_key
-
-
-@dataclass
-class _Batch:
-    runtime: Runtime
-    jobs: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)
-
-
-_batch: ContextVar[_Batch | None] = ContextVar("contact_event_batch", default=None)
-
-
-@contextmanager
-def events_together(runtime: Runtime) -> Iterator[None]:
-    """The contact events recorded inside go to the event log's queue together, in one Redis
-    round trip when the block ends, instead of one enqueue (two round trips) each: a webhook
-    records two or three (arrived; the menu choice, queued...), and each was a wait on Redis
-    before Twilio got its answer.
-
-    Recorded events are enqueued even when the block fails (what they record happened); a
-    failure to enqueue them then is logged by type, and the block's own error goes on.
-    Nested blocks join the outermost one.
-    """
-    if _batch.get() is not None:
-        yield
-        return
-    batch = _Batch(runtime)
-    token = _batch.set(batch)
-    try:
-        yield
-    except BaseException:
-        _batch.reset(token)
-        try:
-            _flush(batch)
-        except Exception as exc:  # noqa: BLE001 - the block's error is the one to report
-            log.error("contact events not enqueued after a failure (%s)", type(exc).__name__)
-        raise
-    _batch.reset(token)
-    _flush(batch)
-
-
-def _flush(batch: _Batch) -> None:
-    if batch.jobs:
-        jobs.WRITE_CONTACT_EVENT.enqueue_together(batch.runtime, batch.jobs)
 
 
 def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> bool:

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.lock import Lock
 
-from warmline import keys
+from warmline import keys, redis_batch
 
 # What a hang-up means when no outcome was claimed yet: abandoned, unless the call was told
 # the line is closed (closed_hours) or left a callback request (no outcome until it is placed).
@@ -91,8 +92,11 @@ class CallState:
         return int(misses)
 
     def clear_misses(self, call_key: str, prompt: str) -> None:
-        """The question was answered or left behind: a later visit gets its full bound again."""
-        self.redis.delete(keys.voice_gather_misses(call_key, prompt))
+        """The question was answered or left behind: a later visit gets its full bound again.
+        Deferred in a webhook (warmline.redis_batch): the request counts no miss after it."""
+        key = keys.voice_gather_misses(call_key, prompt)
+        if not redis_batch.defer(self.redis, lambda pipe: pipe.delete(key)):
+            self.redis.delete(key)
 
     def add_waited(self, contact_id: str, seconds: int) -> None:
         """The caller leaves their queue for a while (a call back being set up) and may come back:
@@ -104,13 +108,20 @@ class CallState:
         pipe.execute()
 
     def set_wait_facts(self, contact_id: str, facts: WaitFacts) -> None:
+        """Deferred in a webhook (warmline.redis_batch): only the wait step reads them, a request
+        of its own after this one's answer."""
         key = keys.voice_wait_facts(contact_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
-                                "experience": facts.experience_key or "",
-                                "any": int(facts.any_peer)})
-        pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
-        pipe.execute()
+
+        def write(pipe: Pipeline) -> None:
+            pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
+                                    "experience": facts.experience_key or "",
+                                    "any": int(facts.any_peer)})
+            pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
+
+        if not redis_batch.defer(self.redis, write):
+            pipe = self.redis.pipeline(transaction=True)
+            write(pipe)
+            pipe.execute()
 
     def set_wait_any_peer(self, contact_id: str) -> None:
         """The waiting caller pressed 0: any peer will do (only if their facts are there)."""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from flask import Response, request
 
-from warmline.services.events import events_together
+from warmline.redis_batch import writes_together
 from warmline.telephony.signature import SIGNATURE_HEADER, is_valid_signature, public_request_url
 from warmline.web.context import current_runtime
 
@@ -43,8 +43,8 @@ def webhook_from_twilio(on_failure: Callable[[], str]) -> Callable[[TwimlHandler
                 return Response("invalid signature", status=403, mimetype="text/plain")
             started = time.perf_counter()
             try:
-                # The events the answer records reach their queue in one round trip, once.
-                with events_together(current_runtime()):
+                # The writes nobody reads back (events, wait facts...) go in one round trip.
+                with writes_together():
                     body = handler()
             except Exception as exc:  # noqa: BLE001 - the caller must never hear silence
                 log.error("webhook %s failed (%s); answering the backup route",
