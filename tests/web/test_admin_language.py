@@ -5,13 +5,16 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from babel.dates import format_datetime
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from tests.support.admin import ADMIN_EMAIL, field_error, load_example, post, sign_in_admin, text
 from tests.support.dashboard import api_csrf, make_line, make_peer, sign_in
+from tests.support.workers import add_contact
 from warmline.models import User
 from warmline.runtime import Runtime
 
@@ -140,3 +143,18 @@ def test_form_errors_are_in_the_admins_language(spanish_admin: FlaskClient) -> N
     assert "zona horaria desconocida 'Mars/Olympus'" in field_error(page, "timezone")
     for english in ("must be from", "unknown time zone", "must not be empty"):
         assert english not in page, english
+
+
+@pytest.mark.parametrize("language", ["es", "vi"])
+def test_the_boards_times_name_the_weekday_in_the_admins_language(
+        client: FlaskClient, runtime: Runtime, language: str) -> None:
+    line_id = make_line(runtime)
+    arrived = datetime.now(UTC) - timedelta(minutes=5)
+    add_contact(runtime, "CA-weekday", line_id, arrived)
+    sign_in_admin(client, runtime)
+    _choose(runtime, ADMIN_EMAIL, language)
+    board = text(client.get("/admin/board", headers={"Accept-Language": "en"}))
+    in_language = format_datetime(arrived, "EEE HH:mm", tzinfo=UTC, locale=language)
+    in_english = format_datetime(arrived, "EEE HH:mm", tzinfo=UTC, locale="en")
+    assert in_language in board
+    assert in_english not in board  # "Thu 14:05" is what strftime printed for every reader

@@ -7,6 +7,9 @@ the locale per request and formats dates and numbers in it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from babel.dates import format_datetime
 from flask import Flask, request
 from flask_babel import Babel
 
@@ -51,6 +54,13 @@ def ngettext(singular: str, plural: str, count: int, **values: object) -> str:
     return found % {"num": count, **values}
 
 
+def when(at: datetime, pattern: str = "EEE HH:mm") -> str:
+    """A moment in the page's language (a CLDR pattern: "EEE" is "Thu", "jue." or "Th 5"), in UTC
+    as the pages say. strftime would name the weekday in English whatever the reader reads."""
+    moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return format_datetime(moment, pattern, tzinfo=UTC, locale=page_language())
+
+
 def language_names() -> list[tuple[str, str]]:
     """Each language pages can be read in, named in itself ("español")."""
     return [(code, language_name(code)) for code in shipped_languages()]
@@ -73,5 +83,6 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.filters["tr"] = in_page_language
+    app.jinja_env.filters["when"] = when
     app.context_processor(lambda: {"page_language": page_language(),
                                    "language_names": language_names()})
