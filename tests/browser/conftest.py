@@ -12,10 +12,11 @@ from flask import Flask
 from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
+from tests.support.screenshots import SCREENSHOTS
 from warmline.runtime import Runtime
 
 VENDOR = Path(__file__).parent / "vendor"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+__all__ = ["SCREENSHOTS"]  # the browser tests import it from here
 PHONE_WIDTH = 390
 PHONE_HEIGHT = 844
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.support.dashboard import PASSWORD, make_admin_without_peer
 from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
+from tests.support.screenshots import SCREENSHOTS
 from warmline.domain.matching import Presence
 from warmline.models import Contact, ContactEvent, Line
 from warmline.services import routing
@@ -21,7 +22,6 @@ from warmline.services.admin.board import build_board
 from warmline.services.admin.reports import PeerLoad, build_report, report_csv
 from warmline.services.upkeep.aggregates import aggregate_days
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 CALLERS = ("+15005550006", "+15005550006", "+15005550007")  # the first caller calls twice
 WAITER = "+15005550008"
 RECOVERY = {"For Substance use recovery": "1"}
