@@ -339,3 +339,16 @@ def test_a_line_without_a_limit_keeps_offering_while_the_limited_line_waits(
     engine.complete(offer.contact_id, T0 + 3)
     assert arrive(engine, T0 + 4, line_id=1).offers == []
     assert [o.peer_id for o in arrive(engine, T0 + 5, line_id=2).offers] == [1]
+
+
+def test_a_new_language_moves_a_waiting_contact_to_it_keeping_its_place(engine: RoutingEngine) -> None:
+    add_peer(engine, 1, languages={"en"}, at=T0)
+    first = arrive(engine, T0 + 1, channel=SMS, language="es")  # nobody reads Spanish
+    second = arrive(engine, T0 + 2, channel=SMS, language="es")
+    assert first.offers == [] and second.offers == []
+    moved = engine.requeue(second.contact_id, T0 + 3, language="en")
+    assert [(o.peer_id, o.contact_id) for o in moved.offers] == [(1, second.contact_id)]
+    assert engine.contact_state(first.contact_id) == "waiting"  # still waiting in Spanish
+    add_peer(engine, 2, languages={"es"}, at=T0 + 4)  # a Spanish reader takes the one left in Spanish
+    offers = engine.match_pass(1, T0 + 5)
+    assert [(o.peer_id, o.contact_id) for o in offers] == [(2, first.contact_id)]

@@ -20,7 +20,7 @@ The API the rest of the app uses (services call it; nothing else touches routing
     engine.end_wrap_up(peer_id, now) -> WrapUpChange                 # only once it is due
     engine.arrive(ContactView(...), now) -> Arrival                  # verdict + offers taken
     engine.choose_any(contact_id, now) -> Arrival
-    engine.requeue(contact_id, now, priority=, experience=) -> Arrival  # texts: keeps arrival
+    engine.requeue(contact_id, now, priority=, experience=, language=) -> Arrival  # keeps arrival
     engine.withdraw(contact_id, now) -> ContactEnd                   # left, transferred, callback
     engine.match_pass(line_id, now) -> list[Offer]
     engine.accept(offer_id, now) -> AcceptResult                     # refused once lapsed
@@ -430,8 +430,10 @@ class RoutingEngine:
 
     def requeue(self, contact_id: str, now: float, *, priority: int | None = None,
                 experience: str | Literal["keep"] | None = "keep",
+                language: str | Literal["keep"] = "keep",
                 limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
-        """A new priority (risk words) or experience for a contact, keeping its arrival time.
+        """A new priority (risk words), experience or language for a contact, keeping its arrival
+        time.
 
         Only a waiting contact moves in the queue; an offered one keeps the new score for when
         its offer lapses. A no-op for an unknown contact.
@@ -443,8 +445,9 @@ class RoutingEngine:
                 return self._arrival(contact_id, ["unknown", 0, [], []])
             score = repr(queue_score(priority, float(_s(arrived))))
         wanted = "-" if experience == "keep" else (experience or "")
+        spoken = "-" if language == "keep" else language
         return self._arrival(contact_id, self._run("requeue", now, contact_id, score, wanted,
-                                                   limit, given=[keys.contact(contact_id)]))
+                                                   limit, spoken, given=[keys.contact(contact_id)]))
 
     @staticmethod
     def _arrival(contact_id: str, raw: Sequence[Any]) -> Arrival:

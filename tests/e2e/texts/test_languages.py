@@ -111,3 +111,23 @@ def test_a_peers_commands_are_answered_in_the_peers_language(world: TextWorld) -
     phone.text(LINE_NUMBER, "off")
     world.wait_text(phone, "Está fuera en")
     assert not any("You're" in body for body in world.bodies(phone))
+
+
+def test_a_waiting_texter_who_switches_language_is_matched_in_it(world: TextWorld) -> None:
+    _offer_spanish(world)
+    world.add_peer("ann", phone=new_number())  # English only, available from the start
+    world.go_available("ann")
+    texter = world.texter(new_number())
+    texter.text(LINE_NUMBER, SPANISH_FIRST)
+    world.wait_text(texter, "apoyo entre pares por texto, no una línea de crisis")
+    world.run_jobs()
+    assert world.texts("ann")["offers"] == []  # Ann does not read Spanish: the texter waits
+    texter.text(LINE_NUMBER, "ENGLISH")
+    world.wait_text(texter, "OK: we'll text you in English from now on.")
+    offer = world.wait_offer("ann")  # the same conversation, now in a language Ann reads
+    assert offer["language"]["code"] == "en"
+    contact_id = world.accept_next("ann")
+    world.wait_text(texter, "A peer has joined")
+    with world.runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.language == "en" and contact.peer_id == world.peers["ann"]

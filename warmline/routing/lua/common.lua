@@ -112,9 +112,9 @@ end
 
 -- A contact's record, its class (as asked, as "any", and `extra_e`: an experience the script
 -- moves it to), its offer and its peer.
-local function plan_contact(cid, extra_e)
+local function plan_contact(cid, extra_e, extra_lang)
   local tag = 'c:' .. cid
-  if PLANNED[tag] and not extra_e then return end
+  if PLANNED[tag] and not extra_e and not extra_lang then return end
   PLANNED[tag] = true
   local c = plan_call('HMGET', name_contact(cid), 'line', 'channel', 'experience', 'language',
     'any', 'offer', 'peer')
@@ -124,6 +124,11 @@ local function plan_contact(cid, extra_e)
   plan_class(c[1], c[2], e, c[4])
   plan_class(c[1], c[2], '*', c[4])
   if extra_e then plan_class(c[1], c[2], extra_e, c[4]) end
+  if extra_lang then
+    -- a new language: the contact's classes in it, with the (new) experience and 'anyone'
+    plan_class(c[1], c[2], extra_e or e, extra_lang)
+    plan_class(c[1], c[2], '*', extra_lang)
+  end
   if c[6] and c[6] ~= '' then plan_offer(c[6]) end
   if c[7] and c[7] ~= '' then plan_peer(c[7]) end
 end

@@ -53,10 +53,17 @@ def language_of(conversation: Conversation, line: Line | None) -> str:
     return conversation.language or (line.default_language if line else SOURCE_LANGUAGE)
 
 
-def switch_language(runtime: Runtime, conversation: Conversation, language: str) -> Conversation:
+def switch_language(runtime: Runtime, conversation: Conversation, language: str,
+                    now: datetime) -> Conversation:
     """The texter asked for another of the line's languages by its keyword: every later reply,
-    keyword answer and goodbye is in it, and the peer sees it beside the conversation."""
+    keyword answer and goodbye is in it, and the peer sees it beside the conversation. A texter
+    still waiting is matched in it from now on (keeping their place), so a peer who reads only the
+    new language can take them."""
     conversation_store(runtime).set_fields(conversation.contact_id, language=language)
+    if not conversation.accepted:
+        engine = routing.routing_engine(runtime)
+        arrival = engine.requeue(conversation.contact_id, now.timestamp(), language=language)
+        routing.dispatch_offers(runtime, arrival.offers, now.timestamp())
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:

@@ -283,7 +283,7 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
     asked = words.language_keyword_of(form.body, line.languages or [line.default_language])
     switched = asked is not None and asked != conv.language_of(conversation, line)
     if asked is not None and switched:
-        conversation = conv.switch_language(runtime, conversation, asked)
+        conversation = conv.switch_language(runtime, conversation, asked, now)
         replies.append(words.reply(asked, "language_set"))
     if words.has_risk_words(form.body, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, now):
