@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -335,6 +335,17 @@ def contact_arrived(runtime: Runtime, contact: ContactView, now: float) -> Arriv
 
 def choose_any(runtime: Runtime, contact_id: str, now: float) -> Arrival:
     arrival = routing_engine(runtime).choose_any(contact_id, now)
+    dispatch_offers(runtime, arrival.offers, now)
+    return arrival
+
+
+def requeue_contact(runtime: Runtime, contact_id: str, now: float, *,
+                    priority: int | None = None, experience: str | Literal["keep"] | None = "keep",
+                    language: str | Literal["keep"] = "keep") -> Arrival:
+    """A new priority, experience or language for a contact (keeping its place), and any offers
+    the match pass made for it sent at once."""
+    arrival = routing_engine(runtime).requeue(contact_id, now, priority=priority,
+                                              experience=experience, language=language)
     dispatch_offers(runtime, arrival.offers, now)
     return arrival
 

@@ -333,15 +333,8 @@ class Network:
                 if not final:
                     return
                 batch, leg.callback_buffer = leg.callback_buffer, []
-            if policy.order == CallbackOrder.REVERSED:
-                batch.reverse()
-            else:
-                self._random.shuffle(batch)
-        if policy.duplicate:
-            batch = [p for p in batch for _ in range(2)]
         sid = leg.sid if leg else params.get("MessageSid")
-
-        self._enqueue_callbacks(sid or "", url, method, batch)
+        self._enqueue_callbacks(sid or "", url, method, self._as_policy_says(batch))
 
     def deliver_resource_callback(self, sid: str, url: str, method: str,
                                   params: dict[str, str], *, final: bool) -> None:
@@ -356,13 +349,20 @@ class Network:
                 if not final:
                     return
                 batch = self._held.pop(sid)
-            if policy.order == CallbackOrder.REVERSED:
-                batch.reverse()
-            else:
-                self._random.shuffle(batch)
+        self._enqueue_callbacks(sid, url, method, self._as_policy_says(batch))
+
+    def _as_policy_says(self, batch: list[dict[str, str]]) -> list[dict[str, str]]:
+        """A released batch of callbacks reordered (a batch of several was held back for it) and
+        doubled as the configured policy says."""
+        policy = self.config.callbacks
+        if len(batch) > 1 and policy.order == CallbackOrder.REVERSED:
+            batch = batch[::-1]
+        elif len(batch) > 1 and policy.order != CallbackOrder.IN_ORDER:
+            batch = list(batch)
+            self._random.shuffle(batch)
         if policy.duplicate:
             batch = [p for p in batch for _ in range(2)]
-        self._enqueue_callbacks(sid, url, method, batch)
+        return batch
 
     def _enqueue_callbacks(self, sid: str, url: str, method: str,
                            batch: list[dict[str, str]]) -> None:

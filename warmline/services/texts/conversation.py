@@ -61,9 +61,7 @@ def switch_language(runtime: Runtime, conversation: Conversation, language: str,
     new language can take them."""
     conversation_store(runtime).set_fields(conversation.contact_id, language=language)
     if not conversation.accepted:
-        engine = routing.routing_engine(runtime)
-        arrival = engine.requeue(conversation.contact_id, now.timestamp(), language=language)
-        routing.dispatch_offers(runtime, arrival.offers, now.timestamp())
+        routing.requeue_contact(runtime, conversation.contact_id, now.timestamp(), language=language)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:
@@ -518,9 +516,7 @@ def raise_risk(runtime: Runtime, conversation: Conversation, now: datetime) -> b
     if not store.claim_flag(conversation.contact_id, "risk"):
         return False
     store.set_fields(conversation.contact_id, risk="1")
-    engine = routing.routing_engine(runtime)
-    arrival = engine.requeue(conversation.contact_id, now.timestamp(), priority=RISK_PRIORITY)
-    routing.dispatch_offers(runtime, arrival.offers, now.timestamp())
+    routing.requeue_contact(runtime, conversation.contact_id, now.timestamp(), priority=RISK_PRIORITY)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:

@@ -321,8 +321,8 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
         return _callback(runtime, line, conversation, now)
     chosen = experiences.get(word)
     if chosen is not None and chosen.key != conversation.experience:
-        arrival = engine.requeue(conversation.contact_id, epoch, experience=chosen.key)
-        routing.dispatch_offers(runtime, arrival.offers, epoch)
+        arrival = routing.requeue_contact(runtime, conversation.contact_id, epoch,
+                                          experience=chosen.key)
         conv.conversation_store(runtime).set_fields(conversation.contact_id,
                                                     experience=chosen.key)
         with runtime.sessions.begin() as session:
