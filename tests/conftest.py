@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
+from psycopg.errors import DeadlockDetected
 from redis import Redis
 from redis.cluster import RedisCluster
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from config import Settings, load_settings
 from tests.support.redis_servers import RedisClusterNodes, cluster_client, redis_cluster
@@ -32,6 +35,7 @@ from warmline.runtime import Runtime, build_runtime, set_process_runtime
 CHROMIUM = "/usr/bin/chromium"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
+TRUNCATE_ATTEMPTS = 5
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -73,9 +77,19 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def clean_database(runtime: Runtime) -> None:
+    """Empty every table. A request thread of the previous test's server can still be finishing
+    a transaction (a late status callback): TRUNCATE then takes its locks in another order and
+    PostgreSQL may pick it as a deadlock's victim. That transaction ends on its own, so try again."""
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with runtime.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
+        try:
+            with runtime.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if not isinstance(error.orig, DeadlockDetected) or attempt == TRUNCATE_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
 
 
 @pytest.fixture

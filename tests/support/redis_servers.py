@@ -21,6 +21,8 @@ from redis import Redis
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from tests.support.processes import tied_to_this_run
+
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
 # Hang guards: generous, since CI shares two cores with everything else.
@@ -88,7 +90,7 @@ class RedisProcess:
             f"port {self.port}\nbind 127.0.0.1\ndir {self.directory}\n"
             f"logfile {self.directory / 'redis.log'}\n{config}\n")
         command = [REDIS_SERVER, str(conf)] + (["--sentinel"] if sentinel else [])
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+        self.process = subprocess.Popen(tied_to_this_run(command), stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         wait_until(lambda: self.client().ping(), START_GUARD_SECONDS,
                    f"redis-server on port {self.port} to answer")
@@ -240,8 +242,8 @@ def startup_nodes_of(client: RedisCluster) -> list[tuple[str, int]]:
 def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
     """A bare redis-server on `port` (no persistence) for as long as the block runs: tests stop
     and start it to take Redis away from a running app."""
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    process = subprocess.Popen(tied_to_this_run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = Redis(port=port, socket_connect_timeout=0.2)
     deadline = time.monotonic() + 30  # a guard against a server that never starts, not a speed bound
