@@ -101,6 +101,21 @@ def voice_after_call(contact_id: str, step: str) -> str:
     return f"{_VOICE}contact:{contact_id}:after:{step}"
 
 
+# DESIGN step 10: a caller whose call dropped may ask for the same peer within this long.
+RECONNECT_SECONDS = 10 * 60
+
+
+def voice_dropped_call(caller_hash: str) -> str:
+    """Hash of the call a caller just lost (peer, line, experience, language) for
+    RECONNECT_SECONDS, under the keyed hash of their number: never SQL, never a number."""
+    return f"{_VOICE}dropped:{caller_hash}"
+
+
+def voice_reconnecting(contact_id: str) -> str:
+    """The peer a returning caller asked for again: that peer's leg says so on connecting."""
+    return f"{_VOICE}contact:{contact_id}:reconnecting"
+
+
 # --------------------------------------------------------------------------- callbacks
 # Which callback a peer's ring belongs to, holds and locks. Ids only, never a number. Under the
 # voice prefix, since a callback is a pair of voice calls.

@@ -18,9 +18,11 @@ from tests.conftest import clean_database
 from tests.support.jobs import JobPump
 from tests.support.live import BACKUP, LINE, ROSTER, SAM, LiveWarmline, running_warmline
 from tests.support.twiml_schema import assert_valid_voice_twiml
+from warmline import keys
 from warmline.models import CallbackAttempt, CallbackRequest
 from warmline.routing.engine import RoutingEngine
 from warmline.services.callbacks import placing as callbacks
+from warmline.services.voice.common import caller_identity
 from warmline.standin import Phone, PhoneCall
 from warmline.voice import questions
 from warmline.voice.gathering import Prompt
@@ -364,12 +366,33 @@ def walk_after_call(live: LiveWarmline, mode: str) -> None:
     assert not [e for e in live.standin.events("rest_message_created") if e.data["to"] == CALLER]
 
 
+def walk_reconnect(live: LiveWarmline, mode: str) -> None:
+    """A caller back after a dropped call is asked about the same peer twice, then goes the
+    usual way in (the experience menu), and is not asked again."""
+    live.import_roster(_roster().replace("wrap_up_seconds: 2", "wrap_up_seconds: 600"))
+    sam = live.peer(SAM)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+    first = _dial(live, {"For Substance use recovery": "1"})
+    assert first.wait_until_bridged(timeout=60) == [SAM]
+    first.hang_up()
+    sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    link = keys.voice_dropped_call(caller_identity(live.runtime.keys, CALLER, ""))
+    live.wait_for(lambda: live.runtime.redis.exists(link), timeout=60)
+    call = _dial(live, _keys(mode, "To talk with someone else, press 2."))
+    call.wait_until_heard("not a crisis line", timeout=60)
+    assert _count(call, "To talk with someone else, press 2.") == 2
+    assert_bounded(live, call, questions.RECONNECT)
+    _hang_up(call)
+
+
 Walk = Callable[[LiveWarmline, str], None]
 WALKS: dict[Walk, tuple[Prompt, ...]] = {
     walk_language: (questions.LANGUAGE,),
     walk_menu: (questions.MENU,),
     walk_hold_and_deadline: (questions.HOLD, questions.DEADLINE),
     walk_closed_callback: (questions.CLOSED_CALLBACK,),
+    walk_reconnect: (questions.RECONNECT,),
     walk_callback_confirm: (questions.CALLBACK_CONFIRM,),
     walk_callback_number: (questions.CALLBACK_NUMBER,),
     walk_callback_window_and_message: (questions.CALLBACK_WINDOW, questions.CALLBACK_MESSAGE),

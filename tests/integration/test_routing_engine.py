@@ -352,3 +352,65 @@ def test_a_new_language_moves_a_waiting_contact_to_it_keeping_its_place(engine: 
     add_peer(engine, 2, languages={"es"}, at=T0 + 4)  # a Spanish reader takes the one left in Spanish
     offers = engine.match_pass(1, T0 + 5)
     assert [(o.peer_id, o.contact_id) for o in offers] == [(2, first.contact_id)]
+
+
+def arrive_again(engine: RoutingEngine, at: float, peer_id: int, *,
+                 experience: str | None = "recovery", language: str = "en"):  # type: ignore[no-untyped-def]
+    """A caller back after a dropped call, asking for `peer_id` again (DESIGN step 10)."""
+    cid = f"c{next(_ids)}"
+    return engine.arrive(ContactView(cid, 1, VOICE, experience, language, 0, at, False), at,
+                         first_peer=peer_id)
+
+
+def test_a_caller_back_after_a_drop_is_offered_to_the_same_peer_first(
+        engine: RoutingEngine) -> None:
+    add_peer(engine, 1, at=T0 - 100)  # idle longest: the usual pass would pick them
+    add_peer(engine, 2, at=T0, experiences={"veteran"})  # does not share the first experience
+    back = arrive_again(engine, T0 + 1, 2)
+    assert [(o.peer_id, o.contact_id) for o in back.offers] == [(2, back.contact_id)]
+    assert engine.presence(1) == Presence.AVAILABLE  # nobody else was rung for them
+    # Another caller arriving meanwhile still gets peer 1 by the usual pass.
+    other = arrive(engine, T0 + 2)
+    assert [o.peer_id for o in other.offers] == [1]
+
+
+def test_the_same_peer_in_wrap_up_is_offered_and_a_decline_is_no_miss_and_keeps_the_wrap_up(
+        engine: RoutingEngine) -> None:
+    add_peer(engine, 1, at=T0 - 100)
+    add_peer(engine, 2, at=T0)
+    first = arrive(engine, T0).offers[0]
+    assert first.peer_id == 1 and engine.accept(first.offer_id, T0 + 5).accepted
+    done = engine.complete(first.contact_id, T0 + 60)  # the call dropped
+    assert (done.presence_after, done.wrap_up_until) == (Presence.WRAP_UP, T0 + 150)
+    back = arrive_again(engine, T0 + 70, 1)
+    [offer] = back.offers
+    assert offer.peer_id == 1 and engine.presence(1) == Presence.OFFERED
+    end = engine.decline(offer.offer_id, T0 + 80)
+    assert end.ended and end.peer_off is None
+    # Peer 1 is back in the wrap-up they had, until the time they had; the caller goes to peer 2.
+    assert engine.presence(1) == Presence.WRAP_UP
+    assert engine.end_wrap_up(1, T0 + 149).status == "not_due"
+    assert [o.peer_id for o in engine.match_pass(1, T0 + 81)] == [2]
+    assert engine.contact_state(back.contact_id) == "offered"
+    # ...and the declined favour did not count as a miss: one real miss does not set them off.
+    assert engine.end_wrap_up(1, T0 + 150).presence == Presence.AVAILABLE
+    third = arrive(engine, T0 + 151).offers[0]
+    assert third.peer_id == 1
+    assert engine.lapse(third.offer_id, LapseReason.NO_ANSWER, T0 + 180).peer_off is None
+
+
+def test_the_same_peer_is_not_offered_when_busy_off_or_not_speaking_the_language(
+        engine: RoutingEngine) -> None:
+    add_peer(engine, 1, at=T0 - 100)
+    add_peer(engine, 2, at=T0)
+    add_peer(engine, 3, at=T0 + 1, languages={"es"})
+    busy = arrive(engine, T0 + 2).offers[0]
+    assert busy.peer_id == 1 and engine.accept(busy.offer_id, T0 + 3).accepted
+    # Peer 1 is on a call: the usual routing answers (peer 2, idle longest now).
+    assert [o.peer_id for o in arrive_again(engine, T0 + 4, 1).offers] == [2]
+    engine.set_presence(3, Presence.OFF, T0 + 5)
+    assert arrive_again(engine, T0 + 6, 3, language="es").offers == []
+    add_peer(engine, 4, at=T0 + 7, languages={"es"})
+    english = arrive_again(engine, T0 + 8, 4)  # peer 4 speaks no English
+    assert engine.contact_state(english.contact_id) == "waiting"
+    assert all(o.contact_id != english.contact_id for o in english.offers)

@@ -410,12 +410,17 @@ class RoutingEngine:
     # Contacts -----------------------------------------------------------------------------
 
     def arrive(self, contact: ContactView, now: float,
-               limit: int = defaults.MAX_OFFERS_PER_PASS) -> Arrival:
+               limit: int = defaults.MAX_OFFERS_PER_PASS, *, first_peer: int | None = None,
+               ) -> Arrival:
+        """A new contact joins its queue and the match pass runs. `first_peer` is offered it
+        before anyone else when they could take it now, available or in wrap-up (a caller back
+        after a dropped call asked for them: DESIGN step 10); that offer's ending is no miss."""
         raw = self._run(
             "arrive", now, contact.contact_id, contact.line_id, contact.channel,
             contact.experience or "", contact.language,
             repr(queue_score(contact.priority, contact.arrived_at)),
             int(contact.accepts_any_peer), repr(float(contact.arrived_at)), limit,
+            "" if first_peer is None else first_peer,
             given=[keys.contact(contact.contact_id), *_class_keys(
                 contact.line_id, contact.channel,
                 ANY_EXPERIENCE if contact.accepts_any_peer or not contact.experience

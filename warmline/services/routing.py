@@ -324,9 +324,11 @@ def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
 # Contacts and offers ----------------------------------------------------------------------
 
 
-def contact_arrived(runtime: Runtime, contact: ContactView, now: float) -> Arrival:
-    """A contact joins the queue; the verdict says what to tell them."""
-    arrival = routing_engine(runtime).arrive(contact, now)
+def contact_arrived(runtime: Runtime, contact: ContactView, now: float, *,
+                    first_peer: int | None = None) -> Arrival:
+    """A contact joins the queue; the verdict says what to tell them. `first_peer`: the peer a
+    caller back after a dropped call asked for (offered first when they can take it)."""
+    arrival = routing_engine(runtime).arrive(contact, now, first_peer=first_peer)
     dispatch_offers(runtime, arrival.offers, now)
     if len(arrival.offers) >= defaults.MAX_OFFERS_PER_PASS:
         run_match_pass(runtime, contact.line_id, now)

@@ -123,6 +123,11 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("no_key_heard", "Sorry, I didn't hear anything."),
     # When a question's bound is reached, the call moves on and says how.
     message("language_default", "We'll continue in English."),
+    # A caller back within minutes of a call that dropped (DESIGN step 10).
+    message("reconnect_offer",
+        "Welcome back. To talk again with the peer you were just speaking with, press 1. To talk with "
+        "someone else, press 2."),
+    message("reconnect_trying", "We'll try the same peer first."),
     message("hold_place_kept", "You keep your place in line."),
     message("callback_not_set", "We couldn't set up a call back this time."),
     message("back_in_line", "You're back in line, and you keep your place."),
@@ -131,6 +136,9 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     # What a peer hears. Nothing about the caller before they press 1: it might be voicemail.
     message("peer_whisper", "Warmline call. Press 1 to accept."),
     message("peer_connecting", "Connecting you now. {line}. The caller asked for {experience}."),
+    message("peer_reconnecting",
+        "Connecting you now. {line}. This is the caller whose call with you just ended: they asked for "
+        "you again."),
     message("peer_anyone", "anyone"),
     message("peer_already_helped", "This caller has already been helped. Thank you."),
     message("peer_declined", "Okay. Thank you."),

@@ -18,6 +18,8 @@ LANGUAGE: Final = Prompt("language", urls.LANGUAGE)
 # "0 or no input: anyone" (README): silence is an answer the caller is told about at once.
 MENU: Final = Prompt("menu", urls.MENU, silence_answers=True)
 CLOSED_CALLBACK: Final = Prompt("closed_callback", urls.CLOSED_CHOICE)
+# A caller back after a dropped call (DESIGN step 10): 1 the same peer, 2 someone else.
+RECONNECT: Final = Prompt("reconnect", urls.RECONNECT_CHOICE)
 # The choices while on hold: silence is waiting, and the next hold round says what is true.
 HOLD: Final = Prompt("hold", urls.CHOICE, timeout=1, silence_returns=False)
 # "...or stay on the line and we'll connect you with our partner line": silence is an answer.
@@ -42,7 +44,7 @@ SURVEY: Final = Prompt("survey", urls.SURVEY_ANSWER)
 RESOURCES: Final = Prompt("resources", urls.RESOURCES_ANSWER)
 
 ALL: Final[tuple[Prompt, ...]] = (
-    LANGUAGE, MENU, CLOSED_CALLBACK, HOLD, DEADLINE, CALLBACK_CONFIRM, CALLBACK_NUMBER,
+    LANGUAGE, MENU, CLOSED_CALLBACK, RECONNECT, HOLD, DEADLINE, CALLBACK_CONFIRM, CALLBACK_NUMBER,
     CALLBACK_WINDOW, CALLBACK_MESSAGE, PEER_WHISPER, CALLBACK_PEER_WHISPER,
     CALLBACK_CALLER_CONFIRM, SURVEY, RESOURCES,
 )

@@ -30,6 +30,17 @@ class WaitFacts:
     any_peer: bool
 
 
+@dataclass(frozen=True)
+class DroppedCall:
+    """A connected call the caller's side ended (a drop, or they hung up): with whom, and how
+    it was asked for, so a call back within minutes can reach the same peer (DESIGN step 10)."""
+
+    peer_id: int
+    line_id: int
+    experience_key: str | None
+    language: str
+
+
 def _text(value: bytes | str | None) -> str | None:
     if value is None:
         return None
@@ -194,6 +205,36 @@ class CallState:
         """True once per call and after-call step (the survey answer, the resources text)."""
         return bool(self.redis.set(keys.voice_after_call(contact_id, step), "1", nx=True,
                                    ex=keys.CALL_STATE_TTL_SECONDS))
+
+    def remember_dropped_call(self, caller_hash: str, dropped: DroppedCall) -> None:
+        key = keys.voice_dropped_call(caller_hash)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(key)
+        pipe.hset(key, mapping={"peer": dropped.peer_id, "line": dropped.line_id,
+                                "experience": dropped.experience_key or "",
+                                "language": dropped.language})
+        pipe.expire(key, keys.RECONNECT_SECONDS)
+        pipe.execute()
+
+    def dropped_call(self, caller_hash: str) -> DroppedCall | None:
+        found = {_text(k): _text(v) for k, v in
+                 self.redis.hgetall(keys.voice_dropped_call(caller_hash)).items()}
+        peer, line = found.get("peer"), found.get("line")
+        if not peer or not line:
+            return None
+        return DroppedCall(int(peer), int(line), found.get("experience") or None,
+                           found.get("language") or "en")
+
+    def forget_dropped_call(self, caller_hash: str) -> None:
+        self.redis.delete(keys.voice_dropped_call(caller_hash))
+
+    def set_reconnecting(self, contact_id: str, peer_id: int) -> None:
+        self.redis.set(keys.voice_reconnecting(contact_id), peer_id,
+                       ex=keys.CALL_STATE_TTL_SECONDS)
+
+    def reconnecting_peer(self, contact_id: str) -> int | None:
+        value = _text(self.redis.get(keys.voice_reconnecting(contact_id)))
+        return int(value) if value else None
 
     def ending_lock(self, contact_id: str) -> Lock:
         """Serialises "how did this contact end": a caller's hang-up and the peer's leg ending

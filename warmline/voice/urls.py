@@ -14,6 +14,8 @@ CHOICE = "/twilio/voice/choice"
 QUEUE_DONE = "/twilio/voice/queue-done"
 DEADLINE_CHOICE = "/twilio/voice/deadline-choice"
 CLOSED_CHOICE = "/twilio/voice/closed-choice"
+# A caller back after a dropped call: the same peer again?
+RECONNECT_CHOICE = "/twilio/voice/reconnect-choice"
 CALLBACK_NUMBER = "/twilio/voice/callback/number"
 CALLBACK_ENTERED = "/twilio/voice/callback/entered"
 CALLBACK_WINDOW = "/twilio/voice/callback/window"

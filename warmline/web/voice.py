@@ -99,6 +99,7 @@ GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     voice_arrival.LANGUAGE_STEP,
     voice_arrival.MENU_STEP,
     voice_arrival.CLOSED_STEP,
+    voice_arrival.RECONNECT_STEP,
     voice_wait.HOLD_STEP,
     voice_wait.DEADLINE_STEP,
     callback_intake.CONFIRM_STEP,

@@ -148,7 +148,7 @@ end
 -- offers (and all they touch) and as many new offer ids, O(offers x classes) like the pass.
 -- `moved`: {cid, class ("channel:experience:language"), score} of a contact the script puts
 -- into that queue before the pass (out of any other), or nil.
-local function plan_match(line_id, limit, moved)
+local function plan_match(line_id, limit, moved, offered_first)
   local classes, seen = {}, {}
   local listed = plan_call('SMEMBERS', name_line_classes(line_id)) or {}
   for _, cls in ipairs(listed) do
@@ -168,6 +168,8 @@ local function plan_match(line_id, limit, moved)
   end
   local taken_peer, taken_contact, offers = {}, {}, 0
   if moved then taken_contact[moved[1]] = 'moved' end
+  -- a peer the script offers a contact before the pass (see may_reconnect) is taken already
+  if offered_first then taken_peer[offered_first] = true end
   -- the first peer of a pool not yet offered in this pass (nil: the pool is empty by now)
   local function pool_head(cand)
     while true do
@@ -383,10 +385,18 @@ local function dequeue_contact(cid)
   redis.call('ZREM', key_waiting_all(), cid)
 end
 
+local function resume_wrap_up(peer_id, wrap_until)
+  set_presence(peer_id, 'wrap_up')
+  redis.call('HSET', key_peer(peer_id), 'wrap_until', wrap_until)
+  redis.call('ZADD', key_wrap_ups(), wrap_until, peer_id)
+  refresh(peer_id)
+end
+
 -- Ends a pending offer for `reason`. Returns {status, contact, peer, line, off_reason}.
 local function end_offer(oid, reason)
   local ok = key_offer(oid)
-  local o = redis.call('HMGET', ok, 'state', 'contact', 'peer', 'channel', 'line')
+  local o = redis.call('HMGET', ok, 'state', 'contact', 'peer', 'channel', 'line', 'reconnect',
+    'resume_wrap')
   if not o[1] then return {'unknown', '', '', '', ''} end
   if o[1] ~= 'pending' then return {'already_' .. o[1], o[2], o[3], o[5], ''} end
   redis.call('HSET', ok, 'state', reason)
@@ -397,10 +407,15 @@ local function end_offer(oid, reason)
   local pk = key_peer(peer_id)
   if redis.call('HGET', pk, 'offer') == oid then
     redis.call('HSET', pk, 'offer', '')
-    local missed = MISS[reason]
+    -- A caller asking for them again (may_reconnect) is a favour the peer may decline freely.
+    local reconnect = o[6] == '1'
+    local missed = MISS[reason] and not reconnect
     if missed and redis.call('HINCRBY', pk, 'misses', 1) >= MISSES_BEFORE_OFF then
       set_off(peer_id)
       off_reason = 'missed_offers'
+    elseif reconnect and o[7] and o[7] ~= '' and tonumber(o[7]) > NOW
+        and redis.call('HGET', pk, 'presence') == 'offered' then
+      resume_wrap_up(peer_id, o[7])  -- the rest of the wrap-up the offer interrupted
     elseif redis.call('HGET', pk, 'presence') == 'offered' then
       -- A miss sends the peer to the back of the line; a caller who left costs them nothing.
       if become_available(peer_id, missed) == 'off' then off_reason = 'shift_ended' end
@@ -438,6 +453,41 @@ local function take_offer(cid, peer_id, wk)
   set_presence(peer_id, 'offered')
   refresh(peer_id)
   return {oid, cid, peer_id, c[1], channel, c[3] or '', c[4], expires}
+end
+
+-- May the contact be offered to this peer before anyone else (DESIGN step 10: a caller whose
+-- call dropped asked for the same peer again)? Yes when the peer is available or in wrap-up,
+-- has no offer, works the line now, speaks the language and has room on the channel. The
+-- experience is not asked (they just shared it with this caller), nor the back-to-back limit:
+-- it is the same conversation going on, and declining it costs the peer nothing (end_offer).
+local function may_reconnect(peer_id, line_id, channel, lang)
+  local p = redis.call('HMGET', key_peer(peer_id), 'presence', 'offer', 'languages', 'channels',
+    'max_texts')
+  if p[1] ~= 'available' and p[1] ~= 'wrap_up' then return false end
+  if p[2] and p[2] ~= '' then return false end
+  local speaks, serves = false, false
+  for _, l in ipairs(split(p[3])) do if l == lang then speaks = true end end
+  for _, c in ipairs(split(p[4])) do if c == channel then serves = true end end
+  if not speaks or not serves then return false end
+  local works = false
+  for _, l in ipairs(working_lines(peer_id)) do if l == line_id then works = true end end
+  if not works then return false end
+  local cwt = redis.call('HGET', key_line(line_id), 'calls_while_texting') == '1'
+  local calls, texts = load_of(peer_id)
+  return has_capacity(calls, texts, channel, tonumber(p[5]) or 0, cwt)
+end
+
+-- The contact's offer to that peer, marked so that its ending is no miss and gives back the
+-- rest of an interrupted wrap-up.
+local function offer_again(cid, peer_id)
+  local line_id, ch, e, l = contact_class(key_contact(cid))
+  local wrap_until = ''
+  if redis.call('HGET', key_peer(peer_id), 'presence') == 'wrap_up' then
+    wrap_until = redis.call('HGET', key_peer(peer_id), 'wrap_until') or ''
+  end
+  local offer = take_offer(cid, peer_id, key_waiting(line_id, ch, e, l))
+  redis.call('HSET', key_offer(offer[1]), 'reconnect', '1', 'resume_wrap', wrap_until)
+  return offer
 end
 
 -- One match pass: repeatedly the first waiting contact (priority, arrival) among the classes

@@ -27,7 +27,7 @@ from warmline.services.contacts import (
 )
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import is_open, next_opening
-from warmline.services.voice import floods
+from warmline.services.voice import floods, reconnect
 from warmline.services.voice.backup_route import backup_routes
 from warmline.services.voice.callback_intake import ORIGIN_CLOSED, callback_question
 from warmline.services.voice.common import (
@@ -90,9 +90,20 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
-        if len(line.languages) > 1:
-            return questions.language_menu(line.languages, contact.id)
-        return _menu(session, CallContext(contact, line), preface=None)
+        dropped = reconnect.dropped_call_to_offer(runtime, caller_hash, line)
+        if dropped is not None:
+            # Asked in the language of the call that dropped; that call's choices hold too.
+            contact.language = dropped.language
+            session.commit()
+            return reconnect.reconnect_question(contact.id, dropped.language)
+        return _way_in(session, CallContext(contact, line))
+
+
+def _way_in(session: Session, call: CallContext, preface: str | None = None) -> str:
+    """The usual start: the language menu when the line offers several, else the experiences."""
+    if len(call.line.languages) > 1:
+        return questions.language_menu(call.line.languages, call.contact.id, preface=preface)
+    return _menu(session, call, preface=preface)
 
 
 def _flooded(runtime: Runtime, call: CallContext, flood: floods.FloodKind, now: datetime) -> str:
@@ -183,6 +194,35 @@ CLOSED_STEP = callback_question(
     ask_again=lambda runtime, call, sorry: ask(
         questions.CLOSED_CALLBACK, call.language,
         [sorry, text(call.language, "closed_callback")], {"contact": call.contact.id}),
+)
+
+
+def _reconnect_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datetime) -> str:
+    dropped = reconnect.take_dropped_call(runtime, call.contact.caller_hash)
+    if form.digits == reconnect.AGAIN_DIGIT and dropped is not None:
+        with runtime.sessions() as session:
+            experience = next((e for e in active_experiences(session)
+                               if e.key == dropped.experience_key), None)
+        return _queue(runtime, call, experience, [text(call.language, "reconnect_trying")], now,
+                      first_peer=dropped.peer_id)
+    with runtime.sessions() as session:
+        return _way_in(session, call)
+
+
+def _reconnect_move_on(runtime: Runtime, call: CallContext, sorry: str, now: datetime) -> str:
+    """No answer: the usual way in, which asks everything again."""
+    reconnect.take_dropped_call(runtime, call.contact.caller_hash)
+    with runtime.sessions() as session:
+        return _way_in(session, call, preface=sorry)
+
+
+RECONNECT_STEP: GatherStep[CallContext] = GatherStep(
+    prompt=questions.RECONNECT, load=load_contact_call, language=lambda call: call.language,
+    accepts=lambda call, digits: digits in (reconnect.AGAIN_DIGIT, reconnect.SOMEONE_ELSE_DIGIT),
+    answer=_reconnect_answer, move_on=_reconnect_move_on,
+    ask_again=lambda runtime, call, sorry: reconnect.reconnect_question(
+        call.contact.id, call.language, preface=sorry),
+    gone=lambda: goodbye("en"),
 )
 
 
@@ -280,8 +320,9 @@ MENU_STEP: GatherStep[MenuCall] = GatherStep(
 
 
 def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
-           first: list[str], now: datetime) -> str:
-    """The caller joins their queue asking for `experience` (None: anyone)."""
+           first: list[str], now: datetime, *, first_peer: int | None = None) -> str:
+    """The caller joins their queue asking for `experience` (None: anyone); `first_peer`, the
+    peer of a call that dropped, is offered them first when they can take it."""
     language = call.language
     key = experience.key if experience else None
     with runtime.sessions.begin() as session:  # one statement: the contact is not read again
@@ -291,13 +332,17 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
     contact = call.contact
     CallState(runtime.redis).set_wait_facts(contact.id, WaitFacts(
         call.line.id, language, key, key is None))
-    note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": key or "anyone"})
+    detail: dict[str, int | str | bool] = {"choice": key or "anyone"}
+    if first_peer is not None:
+        detail["same_peer"] = True  # anonymous: that a caller asked, never whom
+        CallState(runtime.redis).set_reconnecting(contact.id, first_peer)
+    note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail=detail)
     refresh_line_routing(runtime, call.line.id, now)
     routing.contact_arrived(runtime, ContactView(
         contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
         language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
         accepts_any_peer=key is None,
-    ), now.timestamp())
+    ), now.timestamp(), first_peer=first_peer)
     note_event(runtime, contact, EventKind.QUEUED, now)
     # What is true about the wait (nobody on shift shares it, everyone is on a call...) is the
     # first thing the hold loop says, at once.

@@ -16,6 +16,7 @@ from datetime import datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.voice import reconnect
 from warmline.services.voice.after_call import word_after
 from warmline.services.voice.common import end_connected_call, goodbye, load_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
@@ -35,11 +36,12 @@ class RoomEvent:
     event: str
     conference_sid: str
     call_sid: str
+    ended_by: str  # conference-end: the CallSid of the participant whose leaving ended it
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> RoomEvent:
         return cls(form.get("StatusCallbackEvent", ""), form.get("ConferenceSid", ""),
-                   form.get("CallSid", ""))
+                   form.get("CallSid", ""), form.get("CallSidEndingConference", ""))
 
 
 def move_caller_into_conference(runtime: Runtime, contact: Contact) -> bool:
@@ -97,3 +99,5 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
             contact.provider_sid, contact.offer_call_sid):
         return
     end_connected_call(runtime, contact, now)
+    if event.event == "conference-end":
+        reconnect.remember_if_caller_left(runtime, contact, event.ended_by)

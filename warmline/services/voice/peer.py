@@ -171,7 +171,10 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
     jobs.REMIND_LONG_CALL.enqueue_at(
         runtime, now.astimezone(UTC) + timedelta(minutes=line.max_call_minutes),
         contact.id, result.peer_id, job_id=f"remind-{contact.id}")
-    words = text(language, "peer_connecting", line=line.name, experience=label)
+    if CallState(runtime.redis).reconnecting_peer(contact.id) == result.peer_id:
+        words = text(language, "peer_reconnecting", line=line.name)
+    else:
+        words = text(language, "peer_connecting", line=line.name, experience=label)
     return twiml.peer_joins_conference(offer.offer_id, contact.id, language, words,
                                        public_url=runtime.settings.public_url)
 
