@@ -111,6 +111,12 @@ def voice_dropped_call(caller_hash: str) -> str:
     return f"{_VOICE}dropped:{caller_hash}"
 
 
+def voice_transfer(contact_id: str) -> str:
+    """Hash of the warm transfer of a call (DESIGN step 8): who is brought in (`crisis`,
+    `admin`), their CallSid, how far it went and whether the caller is held. No number."""
+    return f"{_VOICE}contact:{contact_id}:transfer"
+
+
 def voice_reconnecting(contact_id: str) -> str:
     """The peer a returning caller asked for again: that peer's leg says so on connecting."""
     return f"{_VOICE}contact:{contact_id}:reconnecting"

@@ -81,6 +81,28 @@ class TwilioGateway(Protocol):
         """Send a text; returns the MessageSid. Raises RecipientOptedOutError for 21610."""
         ...
 
+    def live_conference(self, name: str) -> str | None:
+        """The ConferenceSid of the in-progress conference named `name`, if there is one."""
+        ...
+
+    def add_participant(
+        self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
+        timeout_seconds: int, end_conference_on_exit: bool,
+    ) -> str:
+        """Ring `to` into the conference (Participants create); returns the new CallSid."""
+        ...
+
+    def update_participant(
+        self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
+        hold_url: str | None = None, end_conference_on_exit: bool | None = None,
+    ) -> None:
+        """Hold or bring back a participant, or change whether their leaving ends the room."""
+        ...
+
+    def remove_participant(self, conference_sid: str, call_sid: str) -> None:
+        """Take a participant out of the conference (their call goes on to its Dial action)."""
+        ...
+
     def redact_message(self, message_sid: str) -> None: ...
 
     def delete_call(self, call_sid: str) -> None: ...
@@ -275,6 +297,43 @@ class RestTwilioGateway:
     def redact_message(self, message_sid: str) -> None:
         with _twilio_errors():
             self._client.messages(message_sid).update(body="")
+
+    def live_conference(self, name: str) -> str | None:
+        with _twilio_errors():
+            rooms = self._client.conferences.list(friendly_name=name, status="in-progress",
+                                                  limit=1)
+        return str(rooms[0].sid) if rooms else None
+
+    def add_participant(
+        self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
+        timeout_seconds: int, end_conference_on_exit: bool,
+    ) -> str:
+        with _twilio_errors():
+            participant = self._client.conferences(conference_sid).participants.create(
+                from_=from_, to=to, label=label, timeout=timeout_seconds,
+                end_conference_on_exit=end_conference_on_exit,
+                status_callback=status_callback, status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
+        return str(participant.call_sid)
+
+    def update_participant(
+        self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
+        hold_url: str | None = None, end_conference_on_exit: bool | None = None,
+    ) -> None:
+        changes: dict[str, object] = {}
+        if hold is not None:
+            changes["hold"] = hold
+        if hold_url is not None:
+            changes.update(hold_url=hold_url, hold_method="GET")
+        if end_conference_on_exit is not None:
+            changes["end_conference_on_exit"] = end_conference_on_exit
+        with _twilio_errors():
+            self._client.conferences(conference_sid).participants(call_sid).update(**changes)
+
+    def remove_participant(self, conference_sid: str, call_sid: str) -> None:
+        with _twilio_errors(missing_ok=True):  # gone already: nothing to take out
+            self._client.conferences(conference_sid).participants(call_sid).delete()
 
     def delete_call(self, call_sid: str) -> None:
         with _twilio_errors(missing_ok=True):

@@ -41,6 +41,17 @@ class DroppedCall:
     language: str
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """A warm transfer under way: who is brought in, their leg, how far it went (`ringing`,
+    `joined`, `handed_over`), and whether the caller is on hold while the peer briefs them."""
+
+    target: str
+    call_sid: str
+    stage: str
+    caller_held: bool
+
+
 def _text(value: bytes | str | None) -> str | None:
     if value is None:
         return None
@@ -227,6 +238,30 @@ class CallState:
 
     def forget_dropped_call(self, caller_hash: str) -> None:
         self.redis.delete(keys.voice_dropped_call(caller_hash))
+
+    def start_transfer(self, contact_id: str, target: str) -> bool:
+        """Claim the call's one transfer (False: one is under way already)."""
+        key = keys.voice_transfer(contact_id)
+        if not self.redis.hsetnx(key, "target", target):
+            return False
+        self.redis.hset(key, mapping={"stage": "asking", "held": 0})
+        self.redis.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        return True
+
+    def update_transfer(self, contact_id: str, **fields: str | int) -> None:
+        self.redis.hset(keys.voice_transfer(contact_id),
+                        mapping={name: value for name, value in fields.items()})
+
+    def transfer(self, contact_id: str) -> Transfer | None:
+        found = {_text(k): _text(v) for k, v in
+                 self.redis.hgetall(keys.voice_transfer(contact_id)).items()}
+        if not found.get("target"):
+            return None
+        return Transfer(found["target"] or "", found.get("call_sid") or "",
+                        found.get("stage") or "asking", found.get("held") == "1")
+
+    def end_transfer(self, contact_id: str) -> None:
+        self.redis.delete(keys.voice_transfer(contact_id))
 
     def set_reconnecting(self, contact_id: str, peer_id: int) -> None:
         self.redis.set(keys.voice_reconnecting(contact_id), peer_id,

@@ -28,6 +28,8 @@ PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
 CONFERENCE_CALLER_JOIN = "/twilio/voice/conference/caller"
 CONFERENCE_CALLER_DONE = "/twilio/voice/conference/caller-done"
 CONFERENCE_STATUS = "/twilio/voice/conference/status"
+# The call status of someone a peer brought into the conference (warm transfer).
+TRANSFER_STATUS = "/twilio/voice/conference/transfer-status"
 # After the call, when the peer hung up first.
 SURVEY_ANSWER = "/twilio/voice/after/survey"
 RESOURCES_ANSWER = "/twilio/voice/after/resources"

@@ -37,6 +37,8 @@ from warmline.services.peers import drop_ins as drop_ins_service
 from warmline.services.peers import open_shifts as open_shifts_service
 from warmline.services.peers import rest as rest_service
 from warmline.services.peers import support as support_service
+from warmline.services.voice import transfer as transfer_service
+from warmline.voice.state import Transfer
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -176,6 +178,7 @@ def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
         "choices": [(value, gettext(label)) for value, label in PRESENCE_CHOICES],
         "poll_seconds": POLL_SECONDS,
         "block_days": service.BLOCK_DAYS,
+        "transfer": transfer_service.transfer_of(runtime, peer_id),
         "error": error,
     }
 
@@ -343,6 +346,50 @@ def report_abuse() -> ResponseReturnValue:
     else:
         flash(gettext("Ended. The caller withheld their number, so only this call could be blocked."))
     return redirect(url_for("dashboard.dashboard"))
+
+
+def _after_transfer_step(result: Transfer | transfer_service.Refusal,
+                         done: str) -> ResponseReturnValue:
+    flash(gettext(result.message) if isinstance(result, transfer_service.Refusal) else done)
+    return redirect(url_for("dashboard.dashboard") + "#presence-heading")
+
+
+@bp.post("/dashboard/transfer")
+@peer_required
+def transfer() -> ResponseReturnValue:
+    """Warm transfer, first step: ring the crisis line or the admin on shift into the call."""
+    try:
+        target = transfer_service.Target(request.form.get("target", ""))
+    except ValueError:
+        flash(gettext("Choose the crisis line or the admin on shift."))
+        return redirect(url_for("dashboard.dashboard"))
+    result = transfer_service.bring_in(current_runtime(), signed_in_peer_id(), target, utc_now())
+    return _after_transfer_step(result, gettext(
+        "Calling them into your call now. You can hold the caller while you brief them."))
+
+
+@bp.post("/dashboard/transfer/hold")
+@peer_required
+def transfer_hold() -> ResponseReturnValue:
+    held = request.form.get("held") == "1"
+    result = transfer_service.hold_caller(current_runtime(), signed_in_peer_id(), held)
+    return _after_transfer_step(result, gettext("The caller is on hold and hears music.") if held
+                                else gettext("The caller is back on the call."))
+
+
+@bp.post("/dashboard/transfer/hand-over")
+@peer_required
+def transfer_hand_over() -> ResponseReturnValue:
+    result = transfer_service.hand_over(current_runtime(), signed_in_peer_id(), utc_now())
+    return _after_transfer_step(result, gettext(
+        "Handed over. The caller stays on the line with them. Thank you."))
+
+
+@bp.post("/dashboard/transfer/cancel")
+@peer_required
+def transfer_cancel() -> ResponseReturnValue:
+    result = transfer_service.cancel(current_runtime(), signed_in_peer_id())
+    return _after_transfer_step(result, gettext("Stopped. It is just you and the caller again."))
 
 
 @bp.post("/dashboard/calendar")

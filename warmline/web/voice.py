@@ -142,6 +142,14 @@ def conference_status() -> str:
     return _empty()
 
 
+@bp.post(urls.TRANSFER_STATUS)
+@webhook_from_twilio(on_failure=_empty)
+def transfer_status() -> str:
+    voice_conference.handle_transfer_status(current_runtime(), request.args.get("contact", ""),
+                                            _form(), utc_now())
+    return _empty()
+
+
 _OFFER_STEPS: tuple[tuple[str, Step], ...] = (
     (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
     (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),

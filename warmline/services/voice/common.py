@@ -165,14 +165,18 @@ def transfer(runtime: Runtime, call: CallContext, now: datetime, *, crisis: bool
 
 
 def end_connected_call(runtime: Runtime, contact: Contact, now: datetime,
-                       duration_seconds: int | None = None) -> bool:
-    """A bridged call ended (whichever leg reported it first): outcome `connected`, then wrap-up."""
+                       duration_seconds: int | None = None, *,
+                       outcome: Outcome = Outcome.CONNECTED) -> bool:
+    """A bridged call ended (whichever leg reported it first): outcome `connected` (or the
+    outcome of a warm transfer's hand-over), then wrap-up."""
     with CallState(runtime.redis).ending_lock(contact.id):
-        return end_connected_call_locked(runtime, contact, now, duration_seconds)
+        return end_connected_call_locked(runtime, contact, now, duration_seconds,
+                                         outcome=outcome)
 
 
 def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
-                              duration_seconds: int | None = None) -> bool:
+                              duration_seconds: int | None = None, *,
+                              outcome: Outcome = Outcome.CONNECTED) -> bool:
     """As end_connected_call, for a caller already holding the contact's ending lock."""
     if routing.routing_engine(runtime).contact_state(contact.id) != "connected":
         return False
@@ -181,7 +185,7 @@ def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
         return False
     if duration_seconds is None and contact.answered_at is not None:
         duration_seconds = int((now - contact.answered_at).total_seconds())
-    finish_contact(runtime, contact, Outcome.CONNECTED, now, peer_id=end.peer_id,
+    finish_contact(runtime, contact, outcome, now, peer_id=end.peer_id,
                    detail={"duration_seconds": max(duration_seconds or 0, 0)})
     return True
 

@@ -16,12 +16,13 @@ from datetime import datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.voice import reconnect
+from warmline.services.voice import reconnect, transfer
 from warmline.services.voice.after_call import word_after
 from warmline.services.voice.common import end_connected_call, goodbye, load_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.voice import twiml, urls
 from warmline.voice.forms import CallForm
+from warmline.voice.state import CallState
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,16 @@ def handle_caller_done(runtime: Runtime, contact_id: str, form: CallForm, now: d
     end_connected_call(runtime, call.contact, now)
     if form.call_status in ENDED_CALL_STATUSES:
         return twiml.empty()  # the caller hung up too: Twilio only tells, nobody hears
+    handed = CallState(runtime.redis).transfer(contact_id)
+    if handed is not None and handed.stage == "handed_over":
+        return goodbye(call.language)  # the person they were handed to ended it
     return word_after(call, form.from_number)
+
+
+def handle_transfer_status(runtime: Runtime, contact_id: str, form: CallForm,
+                           now: datetime) -> None:
+    """The call status of someone brought into the conference (warm transfer)."""
+    transfer.transferred_leg_status(runtime, contact_id, form.call_sid, form.call_status)
 
 
 def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[str, str],
@@ -88,6 +98,8 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     """The room's callbacks: the caller or their peer leaving, or the room ending, ends the
     connected contact (once); anyone else leaving, joins and starts change nothing."""
     event = RoomEvent.parse(form)
+    if event.event == "participant-join":
+        transfer.joined(runtime, contact_id, event.call_sid)
     if event.event not in ENDING_EVENTS:
         return
     with runtime.sessions() as session:
@@ -98,6 +110,9 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     if event.event == "participant-leave" and event.call_sid not in (
             contact.provider_sid, contact.offer_call_sid):
         return
+    if (event.event == "participant-leave" and event.call_sid == contact.offer_call_sid
+            and transfer.peer_left_after_bringing_in(runtime, contact, now)):
+        return  # handed over: the caller stays with the person brought in
     end_connected_call(runtime, contact, now)
     if event.event == "conference-end":
         reconnect.remember_if_caller_left(runtime, contact, event.ended_by)

@@ -1,0 +1,123 @@
+"""Warm transfer from the dashboard (DESIGN step 8): bring someone in, brief them, hand over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.support.dashboard import post_form, post_text, sign_in
+from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
+from warmline.models import ContactEvent
+from warmline.services.accounts.users import set_password
+
+CALLER = "+15005550006"
+PASSWORD = "correct horse battery staple"
+
+
+def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-untyped-def]
+    live.import_roster(roster)
+    sam = live.peer(SAM)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    return call, sam.rang()[0], sam_id
+
+
+def _dashboard(live: LiveWarmline) -> FlaskClient:
+    with live.runtime.sessions() as session:
+        set_password(session, "sam@example.org", PASSWORD, now=datetime.now(UTC))
+        session.commit()
+    client = live.app.test_client()
+    sign_in(client, "sam@example.org", PASSWORD)
+    return client
+
+
+def _page(client: FlaskClient) -> str:
+    return client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_peer_brings_in_the_crisis_line_briefs_them_and_hands_over(
+    live: LiveWarmline,
+) -> None:
+    call, ring, sam_id = _bridged_call(live)
+    client = _dashboard(live)
+    page = _page(client)
+    assert "Ask the caller first" in page and 'id="transfer-crisis"' in page
+    crisis_phone = live.standin.phone(CRISIS, answer_after=0.5)
+
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})
+    counselor = crisis_phone.wait_for_ring(timeout=60)
+    live.wait_for(lambda: CRISIS in call.bridged_with(), timeout=60)
+    live.wait_for(lambda: 'id="transfer-hand-over"' in _page(client), timeout=60)
+    counselor.say("crisis line, I'm here")
+    call.wait_until_heard("crisis line, I'm here", timeout=60)
+
+    # The peer holds the caller and briefs the counselor: the caller hears music, not them.
+    post_form(client, "/dashboard/transfer/hold", {"held": "1"})
+    call.wait_until_heard("hold.wav", timeout=60)  # the hold audio, played by URL
+    ring.say("they have been struggling since Tuesday")
+    counselor.wait_until_heard("they have been struggling since Tuesday", timeout=60)
+    assert "they have been struggling since Tuesday" not in call.heard
+    post_form(client, "/dashboard/transfer/hold", {"held": "0"})
+    live.wait_for(lambda: CRISIS in call.bridged_with() and SAM in call.bridged_with(), timeout=60)
+
+    # Hand over: the peer leaves, the caller stays with the counselor.
+    post_form(client, "/dashboard/transfer/hand-over")
+    ring.wait_until_heard("The call has ended", timeout=60)
+    assert live.outcome_of(call.sid) == "transferred_crisis"
+    live.wait_for(lambda: live.presence(sam_id) in ("wrap_up", "available"), timeout=60)
+    assert call.status == "in-progress" and call.bridged_with() == [CRISIS]
+    call.say("thank you for staying")
+    counselor.wait_until_heard("thank you for staying", timeout=60)
+    contact = live.contact_of_call(call.sid)
+    assert contact is not None
+    with live.runtime.sessions() as session:
+        details = [e.detail for e in session.scalars(select(ContactEvent).where(
+            ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred"))]
+    assert details == [{"to": "crisis", "warm": True}]  # anonymous: no number, no peer
+
+    # The counselor ending the call ends the room: the caller is never left alone in it.
+    counselor.hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
+    assert "Your peer has ended the call" not in " ".join(call.heard)
+
+
+def test_when_the_crisis_line_does_not_answer_the_peer_and_caller_go_on(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live)
+    client = _dashboard(live)
+    live.standin.phone(CRISIS, mode="no_answer")
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})
+    live.wait_for(lambda: 'id="transfer-failed"' in _page(client), timeout=120)
+    assert call.bridged_with() == [SAM]
+    # The peer's leaving ends the room again (they were given back their hold on it).
+    ring.hang_up()
+    call.wait_until_heard("Your peer has ended the call", timeout=60)
+    assert live.outcome_of(call.sid) == "connected"
+
+
+def test_the_admin_on_shift_can_be_brought_in_and_the_peer_can_stop(live: LiveWarmline) -> None:
+    roster = ROSTER.replace('name: "Lee", phone: "+12125550103"',
+                            'name: "Lee", phone: "+12125550103", role: admin')
+    call, ring, _ = _bridged_call(live, roster)
+    client = _dashboard(live)
+    lee = live.standin.phone(LEE, answer_after=0.5)
+    post_form(client, "/dashboard/transfer", {"target": "admin"})
+    admin = lee.wait_for_ring(timeout=60)
+    live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
+    live.wait_for(lambda: 'id="transfer-cancel"' in _page(client), timeout=60)
+    post_form(client, "/dashboard/transfer/cancel")
+    assert admin.wait_until_ended(timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    ring.hang_up()
+    assert live.outcome_of(call.sid) == "connected"
+
+
+def test_nothing_to_transfer_without_a_call(live: LiveWarmline) -> None:
+    live.import_roster(ROSTER)
+    client = _dashboard(live)
+    assert "not on a call" in post_text(client, "/dashboard/transfer", target="crisis")
