@@ -117,6 +117,12 @@ def voice_transfer(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:transfer"
 
 
+def voice_mentor(contact_id: str) -> str:
+    """Hash of the mentor asked onto a call (DESIGN step 9): their peer id, CallSid, how far it
+    went and whether they speak with the caller yet. No number."""
+    return f"{_VOICE}contact:{contact_id}:mentor"
+
+
 def voice_reconnecting(contact_id: str) -> str:
     """The peer a returning caller asked for again: that peer's leg says so on connecting."""
     return f"{_VOICE}contact:{contact_id}:reconnecting"

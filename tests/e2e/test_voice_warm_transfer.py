@@ -121,3 +121,41 @@ def test_nothing_to_transfer_without_a_call(live: LiveWarmline) -> None:
     live.import_roster(ROSTER)
     client = _dashboard(live)
     assert "not on a call" in post_text(client, "/dashboard/transfer", target="crisis")
+
+
+MENTOR_ROSTER = ROSTER.replace('name: "Lee", phone: "+12125550103"',
+                               'name: "Lee", phone: "+12125550103", mentor: true')
+
+
+def test_a_mentor_listens_in_heard_by_the_peer_only_until_the_peer_lets_them_speak(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live, MENTOR_ROSTER)
+    client = _dashboard(live)
+    lee = live.standin.phone(LEE, answer_after=0.5)
+    post_form(client, "/dashboard/mentor")
+    heads_up = lee.wait_for_text("asked for support on a call", timeout=60)
+    assert "Sam" in heads_up.body and CALLER not in heads_up.body and heads_up.from_ == LINE
+    mentor = lee.wait_for_ring(timeout=60)
+    # The caller is told that a second person is on the line; only the peer hears the mentor.
+    call.wait_until_heard("Another peer has joined this call", timeout=60)
+    live.wait_for(lambda: LEE in ring.bridged_with(), timeout=60)
+    assert LEE not in call.bridged_with()
+    mentor.say("ask how they slept")
+    ring.wait_until_heard("ask how they slept", timeout=60)
+    call.say("I could not sleep")
+    mentor.wait_until_heard("I could not sleep", timeout=60)
+    assert "ask how they slept" not in call.heard
+    live.wait_for(lambda: 'id="mentor-speak"' in _page(client), timeout=60)
+    post_form(client, "/dashboard/mentor/speak")
+    live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
+    mentor.say("hello, I'm here too")
+    call.wait_until_heard("hello, I'm here too", timeout=60)
+    ring.hang_up()
+    assert live.outcome_of(call.sid) == "connected"
+
+
+def test_no_mentor_on_shift_is_said_plainly(live: LiveWarmline) -> None:
+    _bridged_call(live)  # nobody in this roster is a mentor or an admin
+    client = _dashboard(live)
+    assert "No mentor is free on shift" in post_text(client, "/dashboard/mentor")

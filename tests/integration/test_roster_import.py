@@ -51,6 +51,10 @@ def test_import_then_export_round_trips(runtime: Runtime) -> None:
 
     exported = export_text(runtime)
     assert normalised(parse_roster(exported)) == normalised(parse_roster(EXAMPLE))
+    with runtime.sessions() as session:  # `mentor: true` (Lee) is kept, and only there
+        assert set(session.scalars(select(Peer.email).where(Peer.mentor.is_(True)))) == {
+            "lee@example.org"}
+    assert exported.count("mentor: true") == 1
 
     before = dump_tables(runtime.engine, skip=("audit_entries",))
     again = import_text(runtime, exported)

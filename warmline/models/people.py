@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from warmline.models.base import Base
@@ -33,6 +44,8 @@ class Peer(Base):
     max_texts: Mapped[int] = mapped_column(Integer, default=2)
     role: Mapped[str] = mapped_column(String(10), default="peer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # May be asked to join a call to support a peer (roster `mentor: true`; admins may always).
+    mentor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # SHA-256 of the secret token of the peer's private calendar (iCal) link: the token itself is
     # shown once, so a copy of the database cannot be turned into anyone's feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -60,6 +60,7 @@ def read_roster(session: Session) -> Roster:
                 max_texts=row.max_texts,
                 role=row.role,
                 active=row.active,
+                mentor=row.mentor,
             )
             for row in peers
         ),
@@ -84,7 +85,7 @@ def export_roster(session: Session, keys: DataKeys) -> Roster:
     phones = {row.email: keys.decrypt(row.phone_encrypted) for row in session.scalars(select(Peer))}
     peers = tuple(
         RosterPeer(p.email, p.name, phones[p.email], p.experiences, p.languages, p.channels,
-                   p.max_texts, p.role, p.active)
+                   p.max_texts, p.role, p.active, p.mentor)
         for p in roster.peers
     )
     return Roster(lines=roster.lines, experiences=roster.experiences, peers=peers,
@@ -212,6 +213,7 @@ def _peer_dict(peer: RosterPeer) -> dict[str, Any]:
         "max_texts": peer.max_texts,
         "role": peer.role,
         "active": peer.active,
+        **({"mentor": True} if peer.mentor else {}),
     }
 
 

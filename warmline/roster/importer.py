@@ -215,7 +215,7 @@ def _upsert_peers(
         values: dict[str, Any] = {
             "email": peer.email, "name": peer.name, "languages": list(peer.languages),
             "channels": list(peer.channels), "max_texts": peer.max_texts, "role": peer.role,
-            "active": peer.active, "phone_hash": hashes[peer.email],
+            "active": peer.active, "mentor": peer.mentor, "phone_hash": hashes[peer.email],
         }
         # The ciphertext has a fresh nonce each time, so it is rewritten only with a new phone:
         # a re-import of the same file then leaves the row exactly as it was.

@@ -109,7 +109,7 @@ OPENING_KEYS = ("days", "open", "close")
 EXPERIENCE_KEYS = ("key", "label", "digit", "keyword", "labels", "active")
 PEER_KEYS = (
     "email", "name", "phone", "experiences", "languages", "channels", "max_texts", "role",
-    "active",
+    "active", "mentor",
 )
 SHIFT_KEYS = ("peer", "line", "start", "end", "repeat", "skip", "note")
 TOP_KEYS = ("version", "lines", "experiences", "peers", "shifts")
@@ -193,6 +193,7 @@ class RosterPeer:
     max_texts: int = MAX_TEXTS.default
     role: str = DEFAULT_ROLE
     active: bool = True
+    mentor: bool = False  # may be asked to join a call to support a peer (coaching first)
 
 
 @dataclass(frozen=True)

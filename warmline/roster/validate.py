@@ -461,6 +461,7 @@ def _read_peers(
         max_texts = entry.optional("max_texts", fields.integer(MAX_TEXTS), MAX_TEXTS.default)
         role = entry.optional("role", fields.choice(ROLES), DEFAULT_ROLE)
         active = entry.optional("active", fields.boolean, True)
+        mentor = entry.optional("mentor", fields.boolean, False)
         if email in emails:
             problems.add(entry.at("email"), f"{email} is already {emails[email]}")
         elif email is not None:
@@ -475,7 +476,7 @@ def _read_peers(
         if email is None or name is None or phone is None:
             continue
         peers.append(RosterPeer(email, name, phone, experiences, languages, channels,
-                                max_texts, role, active))
+                                max_texts, role, active, mentor))
     return tuple(peers), set(emails)
 
 

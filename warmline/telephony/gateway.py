@@ -87,16 +87,23 @@ class TwilioGateway(Protocol):
 
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
-        timeout_seconds: int, end_conference_on_exit: bool,
+        timeout_seconds: int, end_conference_on_exit: bool, coach_call_sid: str | None = None,
     ) -> str:
-        """Ring `to` into the conference (Participants create); returns the new CallSid."""
+        """Ring `to` into the conference (Participants create); returns the new CallSid. With
+        `coach_call_sid` they join coaching that participant: heard by them only."""
         ...
 
     def update_participant(
         self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
         hold_url: str | None = None, end_conference_on_exit: bool | None = None,
+        coaching: bool | None = None,
     ) -> None:
-        """Hold or bring back a participant, or change whether their leaving ends the room."""
+        """Hold or bring back a participant, change whether their leaving ends the room, or
+        end their coaching (everyone hears them)."""
+        ...
+
+    def announce(self, conference_sid: str, url: str) -> None:
+        """Play the TwiML at `url` (its Say) to everyone in the conference."""
         ...
 
     def remove_participant(self, conference_sid: str, call_sid: str) -> None:
@@ -306,22 +313,34 @@ class RestTwilioGateway:
 
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
-        timeout_seconds: int, end_conference_on_exit: bool,
+        timeout_seconds: int, end_conference_on_exit: bool, coach_call_sid: str | None = None,
     ) -> str:
+        coaching: dict[str, object] = {}
+        if coach_call_sid:
+            coaching = {"coaching": True, "call_sid_to_coach": coach_call_sid}
         with _twilio_errors():
             participant = self._client.conferences(conference_sid).participants.create(
                 from_=from_, to=to, label=label, timeout=timeout_seconds,
                 end_conference_on_exit=end_conference_on_exit,
                 status_callback=status_callback, status_callback_method="POST",
                 status_callback_event=["initiated", "ringing", "answered", "completed"],
+                **coaching,
             )
         return str(participant.call_sid)
+
+    def announce(self, conference_sid: str, url: str) -> None:
+        with _twilio_errors():
+            self._client.conferences(conference_sid).update(announce_url=url,
+                                                            announce_method="POST")
 
     def update_participant(
         self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
         hold_url: str | None = None, end_conference_on_exit: bool | None = None,
+        coaching: bool | None = None,
     ) -> None:
         changes: dict[str, object] = {}
+        if coaching is not None:
+            changes["coaching"] = coaching
         if hold is not None:
             changes["hold"] = hold
         if hold_url is not None:

@@ -139,6 +139,8 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("peer_reconnecting",
         "Connecting you now. {line}. This is the caller whose call with you just ended: they asked for "
         "you again."),
+    message("mentor_joined",
+        "Another peer has joined this call to support the peer you're talking with."),
     message("peer_anyone", "anyone"),
     message("peer_already_helped", "This caller has already been helped. Thank you."),
     message("peer_declined", "Okay. Thank you."),

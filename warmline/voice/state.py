@@ -52,6 +52,17 @@ class Transfer:
     caller_held: bool
 
 
+@dataclass(frozen=True)
+class MentorOnCall:
+    """A mentor asked onto a call: who, their leg, how far it went (`ringing`, `joined`,
+    `failed`, `left`), and whether the caller hears them yet (coaching ended)."""
+
+    peer_id: int
+    call_sid: str
+    stage: str
+    speaking: bool
+
+
 def _text(value: bytes | str | None) -> str | None:
     if value is None:
         return None
@@ -262,6 +273,30 @@ class CallState:
 
     def end_transfer(self, contact_id: str) -> None:
         self.redis.delete(keys.voice_transfer(contact_id))
+
+    def start_mentor(self, contact_id: str, mentor_peer_id: int) -> bool:
+        """Claim the call's one mentor (False: one is on the way or there already)."""
+        key = keys.voice_mentor(contact_id)
+        if not self.redis.hsetnx(key, "peer", mentor_peer_id):
+            return False
+        self.redis.hset(key, mapping={"stage": "asking", "speaking": 0})
+        self.redis.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        return True
+
+    def update_mentor(self, contact_id: str, **fields: str | int) -> None:
+        self.redis.hset(keys.voice_mentor(contact_id),
+                        mapping={name: value for name, value in fields.items()})
+
+    def mentor(self, contact_id: str) -> MentorOnCall | None:
+        found = {_text(k): _text(v) for k, v in
+                 self.redis.hgetall(keys.voice_mentor(contact_id)).items()}
+        if not found.get("peer"):
+            return None
+        return MentorOnCall(int(found["peer"] or 0), found.get("call_sid") or "",
+                            found.get("stage") or "asking", found.get("speaking") == "1")
+
+    def end_mentor(self, contact_id: str) -> None:
+        self.redis.delete(keys.voice_mentor(contact_id))
 
     def set_reconnecting(self, contact_id: str, peer_id: int) -> None:
         self.redis.set(keys.voice_reconnecting(contact_id), peer_id,

@@ -35,6 +35,13 @@ def hang_up_with(language: str, *lines: str) -> str:
     return str(response)
 
 
+def announcement(language: str, words: str) -> str:
+    """What a whole conference hears (AnnounceUrl): words, and nothing after them."""
+    response = VoiceTwiml()
+    say(response, language, words)
+    return str(response)
+
+
 def enqueue(contact_id: str, language: str, spoken: Sequence[str]) -> str:
     """Put the caller in their own queue (named after the contact): a peer dials exactly them."""
     response = VoiceTwiml()

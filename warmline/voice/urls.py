@@ -28,8 +28,10 @@ PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
 CONFERENCE_CALLER_JOIN = "/twilio/voice/conference/caller"
 CONFERENCE_CALLER_DONE = "/twilio/voice/conference/caller-done"
 CONFERENCE_STATUS = "/twilio/voice/conference/status"
-# The call status of someone a peer brought into the conference (warm transfer).
+# The call status of someone a peer brought into the conference (warm transfer, a mentor).
 TRANSFER_STATUS = "/twilio/voice/conference/transfer-status"
+# What the whole room hears (AnnounceUrl): `?contact=...&what=<prompt key>`.
+CONFERENCE_ANNOUNCE = "/twilio/voice/conference/announce"
 # After the call, when the peer hung up first.
 SURVEY_ANSWER = "/twilio/voice/after/survey"
 RESOURCES_ANSWER = "/twilio/voice/after/resources"

@@ -37,8 +37,9 @@ from warmline.services.peers import drop_ins as drop_ins_service
 from warmline.services.peers import open_shifts as open_shifts_service
 from warmline.services.peers import rest as rest_service
 from warmline.services.peers import support as support_service
+from warmline.services.voice import mentor as mentor_service
 from warmline.services.voice import transfer as transfer_service
-from warmline.voice.state import Transfer
+from warmline.voice.state import MentorOnCall, Transfer
 from warmline.web import limits
 from warmline.web.auth import admin_required, current_user, peer_required, signed_in_peer_id
 from warmline.web.context import current_runtime
@@ -179,6 +180,7 @@ def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
         "poll_seconds": POLL_SECONDS,
         "block_days": service.BLOCK_DAYS,
         "transfer": transfer_service.transfer_of(runtime, peer_id),
+        "mentor": mentor_service.mentor_of(runtime, peer_id),
         "error": error,
     }
 
@@ -348,7 +350,7 @@ def report_abuse() -> ResponseReturnValue:
     return redirect(url_for("dashboard.dashboard"))
 
 
-def _after_transfer_step(result: Transfer | transfer_service.Refusal,
+def _after_transfer_step(result: Transfer | MentorOnCall | transfer_service.Refusal,
                          done: str) -> ResponseReturnValue:
     flash(gettext(result.message) if isinstance(result, transfer_service.Refusal) else done)
     return redirect(url_for("dashboard.dashboard") + "#presence-heading")
@@ -390,6 +392,22 @@ def transfer_hand_over() -> ResponseReturnValue:
 def transfer_cancel() -> ResponseReturnValue:
     result = transfer_service.cancel(current_runtime(), signed_in_peer_id())
     return _after_transfer_step(result, gettext("Stopped. It is just you and the caller again."))
+
+
+@bp.post("/dashboard/mentor")
+@peer_required
+def mentor() -> ResponseReturnValue:
+    """"Need support", during a call: a mentor listens in, heard by the peer only."""
+    result = mentor_service.ask_mentor(current_runtime(), signed_in_peer_id(), utc_now())
+    return _after_transfer_step(result, gettext(
+        "A mentor is being rung and texted. When they join, only you will hear them."))
+
+
+@bp.post("/dashboard/mentor/speak")
+@peer_required
+def mentor_speak() -> ResponseReturnValue:
+    result = mentor_service.let_mentor_speak(current_runtime(), signed_in_peer_id())
+    return _after_transfer_step(result, gettext("Your mentor can now talk with the caller too."))
 
 
 @bp.post("/dashboard/calendar")

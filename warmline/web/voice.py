@@ -150,6 +150,13 @@ def transfer_status() -> str:
     return _empty()
 
 
+@bp.post(urls.CONFERENCE_ANNOUNCE)
+@webhook_from_twilio(on_failure=_empty)
+def conference_announce() -> str:
+    return voice_conference.handle_announcement(current_runtime(), request.args.get("contact", ""),
+                                                request.args.get("what", ""))
+
+
 _OFFER_STEPS: tuple[tuple[str, Step], ...] = (
     (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
     (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),

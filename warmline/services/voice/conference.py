@@ -16,12 +16,13 @@ from datetime import datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.voice import reconnect, transfer
+from warmline.services.voice import mentor, reconnect, transfer
 from warmline.services.voice.after_call import word_after
 from warmline.services.voice.common import end_connected_call, goodbye, load_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.voice import twiml, urls
 from warmline.voice.forms import CallForm
+from warmline.voice.prompts import text
 from warmline.voice.state import CallState
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,22 @@ def handle_caller_done(runtime: Runtime, contact_id: str, form: CallForm, now: d
 
 def handle_transfer_status(runtime: Runtime, contact_id: str, form: CallForm,
                            now: datetime) -> None:
-    """The call status of someone brought into the conference (warm transfer)."""
+    """The call status of someone brought into the conference (warm transfer, a mentor)."""
     transfer.transferred_leg_status(runtime, contact_id, form.call_sid, form.call_status)
+    mentor.mentor_leg_status(runtime, contact_id, form.call_sid, form.call_status)
+
+
+# What the whole room may be told (AnnounceUrl's `what`).
+ANNOUNCEMENTS = frozenset({"mentor_joined"})
+
+
+def handle_announcement(runtime: Runtime, contact_id: str, what: str) -> str:
+    """The words the room hears, in the caller's language."""
+    with runtime.sessions() as session:
+        call = load_call(session, contact_id)
+    if call is None or what not in ANNOUNCEMENTS:
+        return twiml.empty()
+    return twiml.announcement(call.language, text(call.language, what))
 
 
 def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[str, str],
@@ -100,6 +115,7 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     event = RoomEvent.parse(form)
     if event.event == "participant-join":
         transfer.joined(runtime, contact_id, event.call_sid)
+        mentor.joined(runtime, contact_id, event.call_sid)
     if event.event not in ENDING_EVENTS:
         return
     with runtime.sessions() as session:

@@ -48,14 +48,16 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class _LiveCall:
+class LiveCall:
+    """The peer's call now, with its room: what bringing anyone into it starts from."""
+
     contact: Contact
     line: Line
     room: str  # the ConferenceSid
 
 
-def _live_call(runtime: Runtime, peer_id: int) -> _LiveCall | Refusal:
-    contact_id = _current_call(runtime, peer_id)
+def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
+    contact_id = current_call(runtime, peer_id)
     if contact_id is None:
         return Refusal(N_("You're not on a call right now."))
     with runtime.sessions() as session:
@@ -69,17 +71,17 @@ def _live_call(runtime: Runtime, peer_id: int) -> _LiveCall | Refusal:
         room = None
     if room is None:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
-    return _LiveCall(contact, line, room)
+    return LiveCall(contact, line, room)
 
 
-def _current_call(runtime: Runtime, peer_id: int) -> str | None:
+def current_call(runtime: Runtime, peer_id: int) -> str | None:
     for contact_id, holder, channel in routing.routing_engine(runtime).connections():
         if holder == peer_id and channel == "voice":
             return contact_id
     return None
 
 
-def _number_of(runtime: Runtime, call: _LiveCall, target: Target, now: datetime,
+def _number_of(runtime: Runtime, call: LiveCall, target: Target, now: datetime,
                peer_id: int) -> str | None:
     if target is Target.CRISIS:
         return call.line.crisis_number
@@ -93,7 +95,7 @@ def _number_of(runtime: Runtime, call: _LiveCall, target: Target, now: datetime,
 
 def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> Transfer | Refusal:
     """Ring the crisis line or the admin on shift into the peer's call."""
-    call = _live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id)
     if isinstance(call, Refusal):
         return call
     number = _number_of(runtime, call, target, now, peer_id)
@@ -123,7 +125,7 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
 def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusal:
     """Hold the caller (they hear hold music, nobody hears them) while the peer briefs the
     person brought in, or bring them back."""
-    call = _live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id)
     if isinstance(call, Refusal):
         return call
     state = CallState(runtime.redis)
@@ -142,7 +144,7 @@ def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusa
 
 def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refusal:
     """The peer leaves; the caller stays with the person brought in."""
-    call = _live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id)
     if isinstance(call, Refusal):
         return call
     state = CallState(runtime.redis)
@@ -168,7 +170,7 @@ def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refus
 
 def cancel(runtime: Runtime, peer_id: int) -> Transfer | Refusal:
     """The peer changes their mind (or the caller does): the person brought in leaves."""
-    call = _live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id)
     if isinstance(call, Refusal):
         return call
     state = CallState(runtime.redis)
@@ -188,7 +190,7 @@ def cancel(runtime: Runtime, peer_id: int) -> Transfer | Refusal:
     return Transfer(transfer.target, transfer.call_sid, "cancelled", caller_held=False)
 
 
-def _peer_ends_the_room_again(runtime: Runtime, call: _LiveCall) -> None:
+def _peer_ends_the_room_again(runtime: Runtime, call: LiveCall) -> None:
     try:
         runtime.twilio.update_participant(call.room, call.contact.offer_call_sid or "",
                                           end_conference_on_exit=True)
@@ -261,5 +263,5 @@ def peer_left_after_bringing_in(runtime: Runtime, contact: Contact, now: datetim
 
 def transfer_of(runtime: Runtime, peer_id: int) -> Transfer | None:
     """The transfer under way on the peer's call (the dashboard shows it)."""
-    contact_id = _current_call(runtime, peer_id)
+    contact_id = current_call(runtime, peer_id)
     return CallState(runtime.redis).transfer(contact_id) if contact_id else None
