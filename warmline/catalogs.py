@@ -122,6 +122,11 @@ def short_weekday(language: str, day: date) -> str:
     return format_date(day, format="EEE", locale=locale_of(language))
 
 
+def short_day(language: str, at: datetime) -> str:
+    """A day as a text writes it ("Mon 7 Dec", "lun 7 dic")."""
+    return format_date(at, format="EEE d MMM", locale=locale_of(language))
+
+
 def clock_24h(language: str, at: datetime) -> str:
     """A time as a text writes it, short and unambiguous ("18:00")."""
     return format_time(at, format="HH:mm", locale=locale_of(language))

@@ -7,7 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from warmline.catalogs import Message, clock_24h, message, say, short_weekday
+from warmline.catalogs import (
+    Message,
+    PluralMessage,
+    clock_24h,
+    message,
+    plural,
+    say,
+    short_day,
+    short_weekday,
+)
 
 # Where the peer stands, by presence: one whole sentence each, so every language can say it its way.
 _ON_SHIFT: Final[dict[str, Message]] = {
@@ -53,3 +62,85 @@ def on_when_ready(language: str) -> str:
 def off_notice(language: str, reason: str) -> str | None:
     found = OFF_NOTICES.get(reason)
     return say(language, found) if found is not None else None
+
+
+# The notices the workers send (warmline.services.texts.peer_texts), by kind. Keywords the peer
+# texts back (YES 12, BREAK, ON) stay as they are: they are what the line understands.
+NOTICES: Final[dict[str, Message]] = {
+    "someone": message("peer_someone", "A peer"),
+    "shift_reminder": message("peer_shift_reminder", "Warmline: your shift on {line} starts at {time}."),
+    "support_needed": message(
+        "peer_support_needed",
+        "Warmline: {name} pressed \"need support\" on {line} and no admin is on shift. Please check in "
+        "with them."),
+    "open_shift": message(
+        "peer_open_shift",
+        "Warmline: {name} can't make {line} {when}. Open your dashboard to take it; the first to take "
+        "it gets it."),
+    "open_taken": message("peer_open_taken",
+                          "Warmline: {name} took your shift on {line} {when}. Thank you for asking."),
+    "swap_yes": message("peer_swap_yes",
+                        "Warmline: your swap is approved: {line} {when} is yours. Thank you!"),
+    "swap_no": message("peer_swap_no",
+                       "Warmline: the swap for {line} {when} wasn't approved; the shift is open again."),
+    "drop_in_ask": message(
+        "peer_drop_in_ask",
+        "Warmline: {name} asks to drop in on {line} for {minutes} minutes. Reply YES {ask} to approve "
+        "or NO {ask} to decline."),
+    "drop_in_yes": message(
+        "peer_drop_in_yes",
+        "Warmline: your drop-in on {line} is approved until {time}. You're available now; it ends by "
+        "itself."),
+    "drop_in_no": message("peer_drop_in_no",
+                          "Warmline: your drop-in on {line} wasn't approved this time. Thank you."),
+    "flood_caller": message(
+        "peer_flood_caller",
+        "Warmline: {line} is getting many calls from one caller. Callers over the limit are answered "
+        "kindly. The live board has the details."),
+    "flood_line": message(
+        "peer_flood_line",
+        "Warmline: {line} is getting a burst of calls to the line. Callers over the limit are answered "
+        "kindly. The live board has the details."),
+    "long_call": message(
+        "peer_long_call",
+        "Warmline: a gentle reminder that you've been on this call {minutes} minutes. Take the time "
+        "you need, and wrap up when it feels right."),
+    "mentor_asked": message(
+        "peer_mentor_asked",
+        "Warmline: {name} asked for support on a call on {line}. We're ringing you now to listen in: "
+        "only {name} will hear you."),
+}
+REST_DUE: Final[PluralMessage] = plural(
+    "peer_rest_due",
+    "Warmline: that's {count} contact in a row. When this one ends, please take a 10-minute break: "
+    "text BREAK, then ON when you're back. Nothing more is offered to you until you've had one.",
+    "Warmline: that's {count} contacts in a row. When this one ends, please take a 10-minute break: "
+    "text BREAK, then ON when you're back. Nothing more is offered to you until you've had one.")
+THIN_HOURS: Final[PluralMessage] = plural(
+    "peer_thin_hours",
+    "Warmline: {line} has {count} thin hour in the next 14 days, the first {when}. The live board "
+    "lists them.",
+    "Warmline: {line} has {count} thin hours in the next 14 days, the first {when}. The live board "
+    "lists them.")
+
+
+def notice(language: str, kind: str, **values: object) -> str:
+    return say(language, NOTICES[kind], None, **values)
+
+
+def rest_due(language: str, in_a_row: int) -> str:
+    return say(language, REST_DUE, in_a_row)
+
+
+def thin_hours(language: str, line: str, hours: int, first: datetime) -> str:
+    return say(language, THIN_HOURS, hours, line=line, when=when(language, first))
+
+
+def when(language: str, at: datetime, until: datetime | None = None) -> str:
+    """A day and time (and an end time) as a text writes them, in the peer's language."""
+    start = f"{short_day(language, at)} {clock_24h(language, at)}"
+    return f"{start}-{clock_24h(language, until)}" if until is not None else start
+
+
+def clock(language: str, at: datetime) -> str:
+    return clock_24h(language, at)

@@ -143,7 +143,11 @@ def build_live_state(peer_id: int, now: datetime) -> LiveState:
     reached = rest_service.read_rest_due(runtime, peer_id, now)
     rest_due = ""
     if reached is not None and presence not in ("break", "off"):
-        rest_due = rest_service.rest_due_words(reached[0])
+        rest_due = ngettext(
+            "You've been with %(num)d person in a row. That's a lot to hold: nothing more will be "
+            "offered to you until you take a break. Ten minutes is yours.",
+            "You've been with %(num)d people in a row. That's a lot to hold: nothing more will be "
+            "offered to you until you take a break. Ten minutes is yours.", reached[0])
     return LiveState(
         presence=presence,
         selected=selected,

@@ -31,3 +31,19 @@ def test_the_daily_job_texts_the_admin_and_posts_on_the_board_once(world: TextWo
     assert len(world.bodies(phone)) == 1
     board = world.clients["lee"].get("/admin/board").get_data(as_text=True)
     assert board.split('id="admin-notices"')[1].split("</ul>")[0].count("Coverage gap") == 1
+
+
+def test_an_admin_who_reads_spanish_gets_the_notice_in_spanish(world: TextWorld) -> None:
+    world.add_peer("ria", phone=new_number())
+    number = new_number()
+    admin_id = world.add_peer("lee", phone=number, on_shift=False, name="Lee")
+    with world.runtime.sessions.begin() as session:
+        session.execute(update(Peer).where(Peer.id == admin_id).values(role="admin"))
+        session.execute(update(User).where(User.peer_id == admin_id)
+                        .values(role="admin", language="es"))
+    phone = world.standin.peer_phone(number)
+    send_coverage_report()
+    body = world.wait_text(phone, f"{LINE_NAME} tiene ")
+    # Every word of it Spanish, the day too (Babel's, not strftime's English "Mon").
+    assert "horas con poca cobertura en los próximos 14 días" in body
+    assert not any(day in body for day in ("Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun "))

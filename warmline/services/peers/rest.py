@@ -20,11 +20,6 @@ def read_rest_due(runtime: Runtime, peer_id: int, now: datetime) -> tuple[int, i
     return routing.routing_engine(runtime).back_to_back(peer_id, now.timestamp())
 
 
-def rest_due_words(in_a_row: int) -> str:
-    return (f"You've been with {in_a_row} people in a row. That's a lot to hold: nothing more "
-            "will be offered to you until you take a break. Ten minutes is yours.")
-
-
 def take_rest_break(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | None:
     """On break now, back to available by itself after REST_BREAK (unless they choose first)."""
     refusal = change_presence(runtime, peer_id, Presence.BREAK.value, now)

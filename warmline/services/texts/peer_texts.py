@@ -31,16 +31,9 @@ OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
 DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
 DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
 FLOOD_KIND_PREFIX = "flood-"  # + caller | line
-FLOOD_TEXTS = {
-    "caller": "many calls from one caller",
-    "line": "a burst of calls to the line",
-}
+FLOOD_KINDS = ("caller", "line")
 REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
 COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
-
-
-def _clock(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
 # --------------------------------------------------------------------------- commands
@@ -103,16 +96,11 @@ def _peer_line(runtime: Runtime, peer_id: int, line_id: int | None) -> tuple[Pee
         return peer, line
 
 
-def rest_due_words(in_a_row: int) -> str:
-    return (f"Warmline: that's {in_a_row} contacts in a row. When this one ends, please take a "
-            "10-minute break: text BREAK, then ON when you're back. Nothing more is offered to "
-            "you until you've had one.")
-
-
 SUPPORT_KIND_PREFIX = "support-"  # RQ job ids (which carry the kind) allow no colon
 
 
-def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | None:
+def _support_words(runtime: Runtime, asking_peer_id: str, line: Line,
+                   language: str) -> str | None:
     """The text to an off-shift admin: who asked, on which line; nothing about any caller."""
     asking_id = parse_id(asking_peer_id)
     if asking_id is None:
@@ -122,11 +110,10 @@ def _support_words(runtime: Runtime, asking_peer_id: str, line: Line) -> str | N
         name = asking.first_name if asking else None
     if name is None:
         return None
-    return (f"Warmline: {name} pressed \"need support\" on {line.name} and no admin is on shift. "
-            "Please check in with them.")
+    return peer_words.notice(language, "support_needed", name=name, line=line.name)
 
 
-def _open_shift_words(runtime: Runtime, kind: str, line: Line) -> str | None:
+def _open_shift_words(runtime: Runtime, kind: str, line: Line, language: str) -> str | None:
     prefix = next((p for p in OPEN_SHIFT_KINDS if kind.startswith(p)), None)
     if prefix is None or not kind.removeprefix(prefix).isdigit():
         return None
@@ -135,36 +122,35 @@ def _open_shift_words(runtime: Runtime, kind: str, line: Line) -> str | None:
         if row is None:
             return None
         zone = ZoneInfo(line.timezone)
-        when = (f"{row.starts_at.astimezone(zone):%a %d %b %H:%M}-"
-                f"{row.ends_at.astimezone(zone):%H:%M}")
+        when = peer_words.when(language, row.starts_at.astimezone(zone),
+                               row.ends_at.astimezone(zone))
         offered = session.get(Peer, row.offered_by_peer_id)
         taker = session.get(Peer, row.taken_by_peer_id) if row.taken_by_peer_id else None
         state = row.state
+    someone = peer_words.notice(language, "someone")
     if prefix == "open-":
         if state != "open":
             return None  # taken before this text went out: say nothing
-        name = offered.first_name if offered else "A peer"
-        return (f"Warmline: {name} can't make {line.name} {when}. Open your dashboard to take "
-                "it; the first to take it gets it.")
+        name = offered.first_name if offered else someone
+        return peer_words.notice(language, "open_shift", name=name, line=line.name, when=when)
     if prefix == "open-taken-":
-        name = taker.first_name if taker else "Another peer"
-        return f"Warmline: {name} took your shift on {line.name} {when}. Thank you for asking."
-    if prefix == "open-yes-":
-        return f"Warmline: your swap is approved: {line.name} {when} is yours. Thank you!"
-    return f"Warmline: the swap for {line.name} {when} wasn't approved; the shift is open again."
+        name = taker.first_name if taker else someone
+        return peer_words.notice(language, "open_taken", name=name, line=line.name, when=when)
+    kind_words = "swap_yes" if prefix == "open-yes-" else "swap_no"
+    return peer_words.notice(language, kind_words, line=line.name, when=when)
 
 
-def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line) -> str | None:
+def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line,
+                       language: str) -> str | None:
     raw: list[bytes | None] = runtime.redis.hmget(  # type: ignore[assignment]
         keys.drop_in_request(request_id), ["peer", "minutes", "state"])
     if raw[0] is None or raw[2] != b"pending":
         return None  # answered on the board before the text went out, or expired
     with runtime.sessions() as session:
         peer = session.get(Peer, int(raw[0]))
-        name = peer.first_name if peer else "A peer"
-    return (f"Warmline: {name} asks to drop in on {line.name} for "
-            f"{int(raw[1] or 0)} minutes. Reply YES {request_id} to approve or "
-            f"NO {request_id} to decline.")
+        name = peer.first_name if peer else peer_words.notice(language, "someone")
+    return peer_words.notice(language, "drop_in_ask", name=name, line=line.name,
+                             minutes=int(raw[1] or 0), ask=request_id)
 
 
 def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
@@ -174,40 +160,39 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
     if found is None:
         return False
     peer, line = found
+    language = _language_of(runtime, peer_id, line)  # every notice in the peer's own language
+    local = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
     if kind == REMINDER_KIND:
-        starts = datetime.fromtimestamp(at_epoch, UTC)
-        body = f"Warmline: your shift on {line.name} starts at {_clock(starts, line.timezone)}."
+        body = peer_words.notice(language, "shift_reminder", line=line.name,
+                                 time=peer_words.clock(language, local))
     elif kind in peer_words.OFF_NOTICES:
-        body = peer_words.off_notice(_language_of(runtime, peer_id, line), kind) or ""
+        body = peer_words.off_notice(language, kind) or ""
     elif kind.startswith("open-"):
-        words = _open_shift_words(runtime, kind, line)
+        words = _open_shift_words(runtime, kind, line, language)
         if words is None:
             return False
         body = words
     elif kind.startswith(DROP_IN_ASK_PREFIX) and kind.removeprefix(DROP_IN_ASK_PREFIX).isdigit():
-        ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line)
+        ask = _drop_in_ask_words(runtime, int(kind.removeprefix(DROP_IN_ASK_PREFIX)), line,
+                                 language)
         if ask is None:
             return False
         body = ask
     elif kind == DROP_IN_YES:
-        until = datetime.fromtimestamp(at_epoch, UTC)
-        body = (f"Warmline: your drop-in on {line.name} is approved until "
-                f"{_clock(until, line.timezone)}. You're available now; it ends by itself.")
+        body = peer_words.notice(language, "drop_in_yes", line=line.name,
+                                 time=peer_words.clock(language, local))
     elif kind == DROP_IN_NO:
-        body = f"Warmline: your drop-in on {line.name} wasn't approved this time. Thank you."
-    elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_TEXTS:
-        body = (f"Warmline: {line.name} is getting "
-                f"{FLOOD_TEXTS[kind.removeprefix(FLOOD_KIND_PREFIX)]}. Callers over the limit are "
-                "answered kindly. The live board has the details.")
+        body = peer_words.notice(language, "drop_in_no", line=line.name)
+    elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_KINDS:
+        body = peer_words.notice(language, f"flood_{kind.removeprefix(FLOOD_KIND_PREFIX)}",
+                                 line=line.name)
     elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
-        body = rest_due_words(int(kind.removeprefix(REST_KIND_PREFIX)))
+        body = peer_words.rest_due(language, int(kind.removeprefix(REST_KIND_PREFIX)))
     elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():
-        hours = int(kind.removeprefix(COVERAGE_KIND_PREFIX))
-        first = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
-        body = (f"Warmline: {line.name} has {hours} thin hour{'s' if hours != 1 else ''} in the "
-                f"next 14 days, the first {first:%a %d %b %H:%M}. The live board lists them.")
+        body = peer_words.thin_hours(language, line.name,
+                                     int(kind.removeprefix(COVERAGE_KIND_PREFIX)), local)
     elif kind.startswith(SUPPORT_KIND_PREFIX):
-        support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line)
+        support = _support_words(runtime, kind.removeprefix(SUPPORT_KIND_PREFIX), line, language)
         if support is None:
             return False
         body = support

@@ -18,9 +18,11 @@ from warmline.domain.matching import Presence
 from warmline.models import Peer, Role
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.peers.language import peer_language
 from warmline.services.schedules import peers_on_shift
 from warmline.services.voice.transfer import LiveCall, Refusal, current_call, live_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
+from warmline.texts import peer_words
 from warmline.voice import urls
 from warmline.voice.state import CallState, MentorOnCall
 from warmline.wording import N_
@@ -60,12 +62,12 @@ def ask_mentor(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnCall | 
     public = runtime.settings.public_url
     with runtime.sessions() as session:
         asking = session.get(Peer, peer_id)
-        name = asking.first_name if asking else "A peer"
+        language = peer_language(session, mentor.id, call.line.default_language)
+        name = asking.first_name if asking else peer_words.notice(language, "someone")
     try:
         runtime.twilio.send_message(
             to=phone, from_=call.line.number,
-            body=(f"Warmline: {name} asked for support on a call on {call.line.name}. We're "
-                  f"ringing you now to listen in: only {name} will hear you."),
+            body=peer_words.notice(language, "mentor_asked", name=name, line=call.line.name),
             status_callback=urls.absolute(public, "/twilio/sms/status"))
     except TelephonyError as exc:  # the ring is what matters; the text is a heads-up
         log.warning("could not text mentor %s (%s)", mentor.id, exc.code)

@@ -22,6 +22,7 @@ from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, 
 from warmline.services.voice.conference import move_caller_into_conference
 from warmline.services.voice.gather import GatherStep
 from warmline.telephony.gateway import TelephonyError
+from warmline.texts import peer_words
 from warmline.voice import questions, twiml, urls
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
@@ -242,8 +243,8 @@ def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int) -> bool:
         line = session.get(Line, contact.line_id) if contact and contact.line_id else None
         if contact is None or peer is None or line is None:
             return False
-        body = (f"Warmline: a gentle reminder that you've been on this call {line.max_call_minutes} "
-                "minutes. Take the time you need, and wrap up when it feels right.")
+        language = peer_language(session, peer_id, line.default_language)
+        body = peer_words.notice(language, "long_call", minutes=line.max_call_minutes)
         try:
             runtime.twilio.send_message(
                 to=runtime.keys.decrypt(peer.phone_encrypted), from_=line.number, body=body,
