@@ -159,6 +159,11 @@ def callback_lock(callback_id: int) -> str:
     return f"{_CALLBACK}{callback_id}:lock"
 
 
+def callback_peer_language(leg_id: str) -> str:
+    """The language the peer of a callback ring (or of its attempt) hears: their own."""
+    return f"{_CALLBACK}peer-language:{leg_id}"
+
+
 def callback_peer_hold(peer_id: int) -> str:
     """A peer who took a callback on the dashboard, held (on break) while we ring them."""
     return f"{_CALLBACK}hold:{peer_id}"

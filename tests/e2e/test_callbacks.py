@@ -128,3 +128,28 @@ def _missed(live: LiveWarmline, callback_id: int) -> int:
         return len(session.scalars(select(CallbackAttempt).where(
             CallbackAttempt.callback_id == callback_id,
             CallbackAttempt.state == "missed")).all())
+
+
+def test_a_peer_who_reads_spanish_hears_the_callback_in_spanish_and_the_caller_english(
+        live: LiveWarmline) -> None:
+    from sqlalchemy import update
+
+    from warmline.models import User
+
+    live.import_roster(ROSTER)
+    with live.runtime.sessions.begin() as session:
+        session.execute(update(User).where(User.email == "sam@example.org").values(language="es"))
+    callback_id = ask_for_callback(live)
+    caller_phone: Phone = live.standin.phone(CALLER, answer_after=0.5,
+                                             press={CALLBACK_QUESTION: "1"})
+    sam = live.peer(SAM, press={"Oprima 1 para aceptar": "1"})
+    live.go_available(live.peer_id("sam@example.org"))
+    assert sweep(live).started == [callback_id]
+    peer_call = sam.wait_for_ring(timeout=60)
+    peer_call.wait_until_heard("Llamada devuelta de la línea de apoyo. Oprima 1", timeout=60)
+    caller_call = live.wait_for(lambda: next(iter(caller_phone.rang()), None), timeout=60)
+    caller_call.wait_until_heard(CALLBACK_QUESTION, timeout=60)  # the caller's own language
+    assert caller_call.wait_until_bridged(timeout=60) == [SAM]
+    caller_call.hang_up()
+    live.wait_for(lambda: request_of(live, callback_id).status == "connected", timeout=60)
+    assert not any("Warmline call back" in words for words in peer_call.heard)

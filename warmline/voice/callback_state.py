@@ -45,6 +45,13 @@ class CallbackState:
                                      timeout=keys.CALLBACK_LOCK_SECONDS, blocking_timeout=5)
         return lock
 
+    def set_peer_language(self, leg_id: str, language: str) -> None:
+        self.redis.set(keys.callback_peer_language(leg_id), language,
+                       ex=keys.CALLBACK_STATE_TTL_SECONDS)
+
+    def peer_language(self, leg_id: str) -> str | None:
+        return _text(self.redis.get(keys.callback_peer_language(leg_id)))
+
     def hold_peer(self, peer_id: int, ring_id: str) -> bool:
         return bool(self.redis.set(keys.callback_peer_hold(peer_id), ring_id, nx=True,
                                    ex=keys.CALLBACK_STATE_TTL_SECONDS))

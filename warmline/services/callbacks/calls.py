@@ -56,10 +56,15 @@ def _attempt_request(runtime: Runtime, attempt_id: str) -> tuple[str, bool]:
 # The peer's leg ---------------------------------------------------------------------------
 
 
+def _peer_leg_language(runtime: Runtime, leg_id: str, fallback: str) -> str:
+    """The peer's own language (kept when their ring started), else the request's."""
+    return CallbackState(runtime.redis).peer_language(leg_id) or fallback
+
+
 def handle_peer_answer(runtime: Runtime, ring_id: str, callback: str, form: CallForm,
                        now: datetime) -> str:
     callback_id = _callback_id(callback)
-    language, _, _ = _request(runtime, callback_id)
+    language = _peer_leg_language(runtime, ring_id, _request(runtime, callback_id)[0])
     if form.answered_by_machine:
         # The peer's voicemail: say nothing; the ring goes back to routing.
         callbacks.peer_declined_or_missed(runtime, ring_id, callback_id, LapseReason.NO_ANSWER, now)
@@ -80,7 +85,9 @@ class CallbackRing:
 def _load_ring(runtime: Runtime, query: Mapping[str, str]) -> CallbackRing:
     callback_id = _callback_id(query.get("callback", ""))
     language, experience, _ = _request(runtime, callback_id)
-    return CallbackRing(query.get("ring", ""), callback_id, language, experience)
+    ring_id = query.get("ring", "")
+    return CallbackRing(ring_id, callback_id, _peer_leg_language(runtime, ring_id, language),
+                        experience)
 
 
 def _peer_accepts(runtime: Runtime, ring: CallbackRing, form: CallForm, now: datetime) -> str:
@@ -93,6 +100,7 @@ def _peer_accepts(runtime: Runtime, ring: CallbackRing, form: CallForm, now: dat
                                                   peer_call_sid=form.call_sid, now=now)
     if attempt_id is None:
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
+    CallbackState(runtime.redis).set_peer_language(attempt_id, language)
     with runtime.sessions() as session:
         label = experience_label(session, ring.experience, language)
     words = text(language, "peer_callback_connecting", experience=label)
@@ -144,7 +152,7 @@ def handle_peer_status(runtime: Runtime, ring_id: str, callback: str, form: Call
 
 def handle_peer_wait(runtime: Runtime, attempt_id: str, form: CallForm, now: datetime) -> str:
     """One round of the peer's wait: leave the queue once the caller's attempt is missed."""
-    language, _ = _attempt_request(runtime, attempt_id)
+    language = _peer_leg_language(runtime, attempt_id, _attempt_request(runtime, attempt_id)[0])
     state = callbacks.attempt_state(runtime, attempt_id)
     if state in (None, AttemptState.MISSED, AttemptState.CONNECTED):
         return twiml.leave_queue()
@@ -156,7 +164,7 @@ def handle_peer_wait(runtime: Runtime, attempt_id: str, form: CallForm, now: dat
 
 def handle_peer_done(runtime: Runtime, attempt_id: str, form: CallForm, now: datetime) -> str:
     """The peer's <Enqueue> ended: bridged and over, left (the caller missed), or hung up."""
-    language, _ = _attempt_request(runtime, attempt_id)
+    language = _peer_leg_language(runtime, attempt_id, _attempt_request(runtime, attempt_id)[0])
     if form.queue_result == "bridged" or callbacks.attempt_state(
             runtime, attempt_id) in (AttemptState.BRIDGED, AttemptState.CONNECTED):
         callbacks.attempt_connected(runtime, attempt_id, now)

@@ -53,6 +53,7 @@ from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact, note_event
+from warmline.services.peers.language import peer_language
 from warmline.services.voice.peer import VoiceOfferDispatcher
 from warmline.telephony.gateway import TelephonyError
 from warmline.voice import urls
@@ -298,6 +299,9 @@ def _start_peer_call(runtime: Runtime, ring_id: str, callback_id: int, peer_id: 
         session.commit()
         phone = runtime.keys.decrypt(peer.phone_encrypted)
         line_number = line.number
+        # Everything the peer hears on this ring and its attempt is in their own language.
+        CallbackState(runtime.redis).set_peer_language(
+            ring_id, peer_language(session, peer_id, line.default_language))
     public = runtime.settings.public_url
     query = {"ring": ring_id, "callback": str(callback_id)}
     try:
