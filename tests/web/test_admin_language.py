@@ -158,3 +158,20 @@ def test_the_boards_times_name_the_weekday_in_the_admins_language(
     in_english = format_datetime(arrived, "EEE HH:mm", tzinfo=UTC, locale="en")
     assert in_language in board
     assert in_english not in board  # "Thu 14:05" is what strftime printed for every reader
+
+
+def test_a_board_notice_reads_in_each_admins_language(client: FlaskClient, runtime: Runtime) -> None:
+    """A notice is written once, before anyone reads it: each admin reads it in their language."""
+    from warmline.services.admin.notices import NoticeKind, post_notice
+    from warmline.wording import N_
+
+    post_notice(runtime.redis, NoticeKind.FLOOD,
+                N_("%(line)s: many calls from one caller in 10 minutes. Callers over the limit "
+                   "are answered kindly.", line="Línea Norte"), datetime.now(UTC))
+    sign_in_admin(client, runtime)
+    english = text(client.get("/admin/board"))
+    assert "Línea Norte: many calls from one caller in 10 minutes." in english
+    _choose(runtime, ADMIN_EMAIL, "es")
+    spanish = text(client.get("/admin/board"))
+    assert "Línea Norte: muchas llamadas de una misma persona en 10 minutos." in spanish
+    assert "many calls from one caller" not in spanish

@@ -169,10 +169,14 @@ def send_coverage_gap_notices(
             continue
         first = new[0]
         hours = len(new)
+        values = {"line": first.line_name, "hours": hours, "days": DEFAULT_DAYS,
+                  "peers": min_peers, "spans": _spans_text(new)}
         post_notice(
             runtime.redis, NoticeKind.COVERAGE_GAP,
-            f"{first.line_name}: {hours} hour{'s' if hours != 1 else ''} in the next "
-            f"{DEFAULT_DAYS} days with fewer than {min_peers} peers on shift: {_spans_text(new)}.",
+            N_("%(line)s: %(hours)d hour in the next %(days)d days with fewer than %(peers)d "
+               "peers on shift: %(spans)s.", **values) if hours == 1 else
+            N_("%(line)s: %(hours)d hours in the next %(days)d days with fewer than %(peers)d "
+               "peers on shift: %(spans)s.", **values),
             now, line_id=line_id,
         )
         with runtime.sessions() as session:

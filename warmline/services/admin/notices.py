@@ -16,7 +16,7 @@ from enum import StrEnum
 from redis import Redis
 
 from warmline import keys
-from warmline.wording import N_
+from warmline.wording import N_, Wording
 
 NOTICES_MAX = 200
 NOTICES_KEEP = timedelta(seconds=keys.ADMIN_NOTICES_TTL_SECONDS)
@@ -56,8 +56,12 @@ class AdminNotice:
 
 def post_notice(redis: Redis, kind: NoticeKind, text: str, at: datetime, *,
                 line_id: int | None = None, ref: str = "") -> AdminNotice:
+    """`text` is best a Wording (N_): its message and values are kept, so each admin reads the
+    notice in their own language (the board's `tr`), not in the language it was written in."""
     notice = AdminNotice(uuid.uuid4().hex, kind, text, at, line_id, ref)
-    record = json.dumps({"id": notice.id, "kind": kind.value, "text": text,
+    wording = ({"template": text.template, "values": dict(text.values)}
+               if isinstance(text, Wording) else {})
+    record = json.dumps({"id": notice.id, "kind": kind.value, "text": str(text), **wording,
                          "at": at.isoformat(), "line_id": line_id, "ref": ref})
     pipe = redis.pipeline()
     pipe.lpush(keys.admin_notices(), record)
@@ -76,6 +80,8 @@ def list_notices(redis: Redis, now: datetime) -> list[AdminNotice]:
         at = datetime.fromisoformat(item["at"])
         if now - at > NOTICES_KEEP:
             continue
-        found.append(AdminNotice(item["id"], NoticeKind(item["kind"]), item["text"], at,
+        text = (Wording(item["template"], item.get("values") or {}) if "template" in item
+                else item["text"])
+        found.append(AdminNotice(item["id"], NoticeKind(item["kind"]), text, at,
                                  item.get("line_id"), item.get("ref", "")))
     return found

@@ -84,8 +84,9 @@ def ask_to_drop_in(runtime: Runtime, peer_id: int, line_id: int, minutes: int,
     pipe.expire(key, keys.DROP_IN_REQUEST_TTL_SECONDS)
     pipe.execute()
     post_notice(runtime.redis, NoticeKind.DROP_IN_REQUEST,
-                f"{peer_name} asks to drop in on {line_name} for {minutes} minutes "
-                f"(text YES {request_id} or NO {request_id}).",
+                N_("%(name)s asks to drop in on %(line)s for %(minutes)d minutes (text YES "
+                   "%(ask)d or NO %(ask)d).", name=peer_name, line=line_name, minutes=minutes,
+                   ask=request_id),
                 now, line_id=line_id, ref=str(request_id))
     TextPeerNotifier(runtime).notify_drop_in_ask(request_id, line_id, to_text,
                                                  int(now.timestamp()))

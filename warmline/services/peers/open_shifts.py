@@ -195,7 +195,8 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
         label = _label(row, line.timezone if line else "UTC")
     if needs_approval:
         post_notice(runtime.redis, NoticeKind.OPEN_SHIFT,
-                    f"{taker_name} asks to take an open shift on {line_name}, {label}.",
+                    N_("%(name)s asks to take an open shift on %(line)s, %(shift)s.",
+                       name=taker_name, line=line_name, shift=label),
                     now, line_id=line_id, ref=str(open_id))
         return N_("Thank you! An admin approves swaps on this line; you'll be told.")
     refresh_line_routing(runtime, line_id, now, force=True)

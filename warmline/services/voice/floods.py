@@ -23,6 +23,7 @@ from warmline.services.admin.notices import NoticeKind, post_notice
 from warmline.services.peers.support import admins_of
 from warmline.services.schedules import peers_on_shift
 from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.wording import N_
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,6 @@ log = logging.getLogger(__name__)
 class FloodKind(StrEnum):
     CALLER = "caller"  # one caller, many calls
     LINE = "line"  # many calls to the line at once
-
-
-FLOOD_WORDS = {
-    FloodKind.CALLER: "many calls from one caller in 10 minutes",
-    FloodKind.LINE: "a burst of calls to the line in one minute",
-}
 
 
 def count_call(runtime: Runtime, line: Line, caller_hash: str, now: datetime) -> FloodKind | None:
@@ -78,10 +73,13 @@ def _alert_admins(runtime: Runtime, line: Line, kind: FloodKind, now: datetime) 
     if not runtime.redis.set(keys.flood_alerted(line.id, kind.value), "1", nx=True,
                              ex=keys.FLOOD_ALERT_QUIET_SECONDS):
         return
-    post_notice(runtime.redis, NoticeKind.FLOOD,
-                f"{line.name}: {FLOOD_WORDS[kind]}. Callers over the limit are answered kindly"
-                f"{' and offered the backup line' if kind is FloodKind.LINE else ''}.",
-                now, line_id=line.id)
+    if kind is FloodKind.LINE:
+        words = N_("%(line)s: a burst of calls to the line in one minute. Callers over the limit "
+                   "are answered kindly and offered the backup line.", line=line.name)
+    else:
+        words = N_("%(line)s: many calls from one caller in 10 minutes. Callers over the limit "
+                   "are answered kindly.", line=line.name)
+    post_notice(runtime.redis, NoticeKind.FLOOD, words, now, line_id=line.id)
     with runtime.sessions() as session:
         admins = _admins_to_tell(session, line, now)
     TextPeerNotifier(runtime).notify_flood(line.id, kind.value, admins, int(now.timestamp()))
