@@ -175,3 +175,18 @@ def test_a_board_notice_reads_in_each_admins_language(client: FlaskClient, runti
     spanish = text(client.get("/admin/board"))
     assert "Línea Norte: muchas llamadas de una misma persona en 10 minutos." in spanish
     assert "many calls from one caller" not in spanish
+
+
+def test_roster_file_errors_are_in_the_admins_language(spanish_admin: FlaskClient) -> None:
+    from tests.support.admin import EXAMPLE_ROSTER
+
+    broken = EXAMPLE_ROSTER.read_text().replace(
+        "experiences: [veteran, recovery]", "experiences: [veteran, astronaut]").replace(
+        "    role: admin\n", "    role: admin\n    colour: blue\n")
+    response = post(spanish_admin, "/admin/roster/import", {"text": broken})
+    page = text(response)
+    assert response.status_code == 422
+    assert "experiencia desconocida 'astronaut'" in page
+    assert "clave desconocida" in page
+    for english in ("unknown experience", "unknown key", "not in this file"):
+        assert english not in page, english

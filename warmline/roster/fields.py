@@ -60,8 +60,10 @@ def describe(value: object) -> str:
 def _string(value: object, what: str, example: str) -> str:
     if isinstance(value, str):
         return value
-    hint = f" in quotes, e.g. {example!r}" if isinstance(value, int | float | bool) else ""
-    raise FieldError(f"expected {what}{hint}; YAML read {describe(value)}")
+    if isinstance(value, int | float | bool):
+        raise FieldError(N_("expected %(what)s in quotes, e.g. %(example)s; YAML read %(got)s",
+                            what=what, example=repr(example), got=describe(value)))
+    raise FieldError(N_("expected %(what)s; YAML read %(got)s", what=what, got=describe(value)))
 
 
 def refuse_control_characters(value: str) -> None:
@@ -69,8 +71,8 @@ def refuse_control_characters(value: str) -> None:
     carry them: one in a label would break the menu of every caller. Tabs and newlines may stay."""
     found = _CONTROL.search(value)
     if found is not None:
-        raise FieldError(f"contains a control character (U+{ord(found.group()):04X}) at character"
-                         f" {found.start() + 1}; remove it")
+        raise FieldError(N_("contains a control character (%(code)s) at character %(at)s; remove it",
+                            code=f"U+{ord(found.group()):04X}", at=found.start() + 1))
 
 
 def text(max_length: int) -> Callable[[object], str]:
@@ -170,17 +172,18 @@ def iso_date(value: object) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise FieldError(f"not a date: {exc}") from None
+        raise FieldError(N_("not a date: %(why)s", why=str(exc))) from None
 
 
 def local_start(value: object) -> datetime:
     raw = _string(value, "a local start 'YYYY-MM-DD HH:MM'", "2026-12-01 09:00")
     if not _START.fullmatch(raw.strip()):
-        raise FieldError(f"expected a local start 'YYYY-MM-DD HH:MM', got {raw!r}")
+        raise FieldError(N_("expected a local start 'YYYY-MM-DD HH:MM', got %(value)s",
+                            value=repr(raw)))
     try:
         return datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M")
     except ValueError as exc:
-        raise FieldError(f"not a date and time: {exc}") from None
+        raise FieldError(N_("not a date and time: %(why)s", why=str(exc))) from None
 
 
 def language(value: object) -> str:
@@ -213,20 +216,16 @@ def email(value: object) -> str:
 def experience_key(value: object) -> str:
     raw = _string(value, "an experience key", "recovery")
     if not _EXPERIENCE_KEY.fullmatch(raw):
-        raise FieldError(
-            f"expected lower-case letters, digits, '-' or '_' (at most {EXPERIENCE_KEY_MAX}),"
-            f" got {raw!r}"
-        )
+        raise FieldError(N_("expected lower-case letters, digits, '-' or '_' (at most %(most)s), "
+                            "got %(value)s", most=EXPERIENCE_KEY_MAX, value=repr(raw)))
     return raw
 
 
 def keyword(value: object) -> str:
     raw = _string(value, "a keyword", "RECOVERY")
     if not _KEYWORD.fullmatch(raw):
-        raise FieldError(
-            f"expected upper-case letters and digits, starting with a letter (at most"
-            f" {KEYWORD_MAX}), got {raw!r}"
-        )
+        raise FieldError(N_("expected upper-case letters and digits, starting with a letter (at "
+                            "most %(most)s), got %(value)s", most=KEYWORD_MAX, value=repr(raw)))
     if raw in RESERVED_KEYWORDS:
         raise FieldError(N_("%(value)s is reserved for texters' and peers' commands", value=raw))
     return raw
@@ -245,8 +244,8 @@ def origin(value: object) -> str:
     raw = _string(value, "an origin", "https://example.org").strip().lower()
     found = _ORIGIN.fullmatch(raw)
     if found is None:
-        raise FieldError(f"expected an origin such as 'https://example.org' (scheme, host and "
-                         f"optional port; no path), got {raw!r}")
+        raise FieldError(N_("expected an origin such as 'https://example.org' (scheme, host and "
+                            "optional port; no path), got %(value)s", value=repr(raw)))
     if found.group(1) == "http" and found.group(2) not in _LOCAL_HOSTS:
         raise FieldError(N_("must be https:// (plain http only for localhost), got %(value)s",
                             value=repr(raw)))

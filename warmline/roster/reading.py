@@ -40,14 +40,15 @@ class Entry:
         self.data: dict[object, object] = {}
         self.ok = isinstance(value, dict)
         if not isinstance(value, dict):
-            problems.add(path, f"expected a mapping of keys, got {describe(value)}")
+            problems.add(path, N_("expected a mapping of keys, got %(got)s", got=describe(value)))
             return
         self.data = value
         for key in value:
             if key not in keys:
                 close = difflib.get_close_matches(str(key), list(keys), n=1, cutoff=0.75)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.add(join(path, str(key)), f"unknown key{hint}")
+                problems.add(join(path, str(key)),
+                             N_("unknown key (did you mean %(key)s?)", key=repr(close[0])) if close
+                             else N_("unknown key"))
 
     def at(self, key: str) -> str:
         return join(self.path, key)
@@ -111,7 +112,8 @@ def read_list(
             problems.add(join(path, index), exc.args[0])
             continue
         if checked in found:
-            problems.add(join(path, index), f"{item!r} is already listed at {path}[{found[checked]}]")
+            problems.add(join(path, index), N_("%(item)s is already listed at %(where)s",
+                                               item=repr(item), where=f"{path}[{found[checked]}]"))
             continue
         found[checked] = index
     return tuple(found)

@@ -63,6 +63,7 @@ from warmline.roster.schema import (
     RosterShift,
 )
 from warmline.voice.prompts import VOICES
+from warmline.wording import N_
 
 PhoneHash = Callable[[str], str]
 T = TypeVar("T")
@@ -136,7 +137,7 @@ def validate_roster(
         raise InvalidRosterError([RosterError("", "expected a mapping with version, lines, ...")])
     version = top.required("version", fields.integer(_VERSION))
     if version is not None and version != ROSTER_VERSION:
-        problems.add("version", f"this Warmline reads version {ROSTER_VERSION}")
+        problems.add("version", N_("this Warmline reads version %(version)s", version=ROSTER_VERSION))
     # Each section returns every key it saw, also of entries with other errors, so that one
     # mistake is reported once and not again at every reference to it.
     lines, numbers = _read_lines(problems, top)
@@ -156,7 +157,7 @@ def _entries(problems: Problems, top: Entry, key: str) -> list[tuple[str, object
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems.add(key, f"expected a list, got {fields.describe(raw)}")
+        problems.add(key, N_("expected a list, got %(got)s", got=fields.describe(raw)))
         return []
     return [(join(key, index), item) for index, item in enumerate(raw)]
 
@@ -169,7 +170,8 @@ def _texts(
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.add(entry.at(key), f"expected a mapping of language to text, got {fields.describe(raw)}")
+        problems.add(entry.at(key), N_("expected a mapping of language to text, got %(got)s",
+                                       got=fields.describe(raw)))
         return {}
     found: dict[str, str] = {}
     check = fields.text(max_length)
@@ -182,7 +184,7 @@ def _texts(
             problems.add(path, exc.args[0])
             continue
         if languages is not None and language not in languages:
-            problems.add(path, f"{language} is not one of the line's languages")
+            problems.add(path, N_("%(language)s is not one of the line's languages", language=language))
     return found
 
 
@@ -198,7 +200,8 @@ def _read_lines(problems: Problems, top: Entry) -> tuple[tuple[RosterLine, ...],
             continue
         number = entry.required("number", fields.phone)
         if number in numbers:
-            problems.add(entry.at("number"), f"{number} is already the number of {numbers[number]}")
+            problems.add(entry.at("number"), N_("%(number)s is already the number of %(other)s",
+                                                number=number, other=numbers[number]))
             continue
         if number is not None:
             numbers[number] = path
@@ -219,19 +222,23 @@ def _check_catalogs(problems: Problems, entry: Entry, languages: Sequence[str]) 
     for index, language in enumerate(languages):
         path = f"{entry.at('languages')}[{index}]"
         if language not in VOICES:
-            problems.add(path, f"no voice for {language!r}: add a row to VOICES in "
-                               "warmline/voice/prompts.py (README \"Adding a language\")")
+            problems.add(path, N_("no voice for %(language)s: add a row to VOICES in "
+                                  "warmline/voice/prompts.py (README \"Adding a language\")",
+                                  language=repr(language)))
         missing = missing_messages(language)
         if not missing:
             continue
         if not catalog_path(language).exists():
-            problems.add(path, f"no message catalog for {language!r}: add "
-                               f"warmline/translations/{language}/LC_MESSAGES/messages.po "
-                               "(README \"Adding a language\")")
+            problems.add(path, N_("no message catalog for %(language)s: add %(file)s (README "
+                                  "\"Adding a language\")", language=repr(language),
+                                  file=f"warmline/translations/{language}/LC_MESSAGES/messages.po"))
             continue
         shown = ", ".join(missing[:MISSING_KEYS_SHOWN])
-        more = f" and {len(missing) - MISSING_KEYS_SHOWN} more" if len(missing) > MISSING_KEYS_SHOWN else ""
-        problems.add(path, f"the {language!r} message catalog is incomplete: missing {shown}{more}")
+        if len(missing) > MISSING_KEYS_SHOWN:
+            shown = N_("%(shown)s and %(more)s more", shown=shown,
+                       more=len(missing) - MISSING_KEYS_SHOWN)
+        problems.add(path, N_("the %(language)s message catalog is incomplete: missing %(keys)s",
+                              language=repr(language), keys=shown))
 
 
 def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLine | None:
@@ -245,7 +252,7 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
     backup = entry.optional("backup_number", fields.phone, None)
     for key, other in (("crisis_number", crisis), ("backup_number", backup)):
         if other is not None and other == number:
-            problems.add(entry.at(key), "must not be the line's own number")
+            problems.add(entry.at(key), N_("must not be the line's own number"))
     greeting = _texts(problems, entry, "greeting", GREETING_MAX, languages)
     target_seconds, target_share = _read_service_target(problems, entry)
     chat_origins = _read_chat(problems, entry)
@@ -301,9 +308,10 @@ def _read_line(problems: Problems, entry: Entry, number: str | None) -> RosterLi
 
 def _share(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fields.FieldError(f"expected a share such as 0.8, got {fields.describe(value)}")
+        raise fields.FieldError(N_("expected a share such as 0.8, got %(got)s",
+                                   got=fields.describe(value)))
     if not 0 < value < 1:
-        raise fields.FieldError(f"must be above 0 and below 1, got {value}")
+        raise fields.FieldError(N_("must be above 0 and below 1, got %(value)s", value=value))
     return float(value)
 
 
@@ -331,9 +339,9 @@ def _read_chat(problems: Problems, line: Entry) -> tuple[str, ...]:
         return ()
     origins = entry.items("origins", fields.origin, (), allow_empty=False)
     if entry.raw("origins") is None:
-        problems.add(entry.at("origins"), "required: the origins allowed to embed the widget")
+        problems.add(entry.at("origins"), N_("required: the origins allowed to embed the widget"))
     if len(origins) > CHAT_ORIGINS_MAX:
-        problems.add(entry.at("origins"), f"at most {CHAT_ORIGINS_MAX} origins")
+        problems.add(entry.at("origins"), N_("at most %(most)s origins", most=CHAT_ORIGINS_MAX))
     return tuple(origins)
 
 
@@ -342,19 +350,19 @@ def _read_hours(problems: Problems, line: Entry) -> tuple[Opening, ...]:
     if raw is None:
         return ()
     if raw == []:
-        problems.add(line.at("hours"), "empty: leave the key out for a line open 24/7")
+        problems.add(line.at("hours"), N_("empty: leave the key out for a line open 24/7"))
         return ()
     openings: list[Opening] = []
     items = raw if isinstance(raw, list) else None
     if items is None:
-        problems.add(line.at("hours"), f"expected a list, got {fields.describe(raw)}")
+        problems.add(line.at("hours"), N_("expected a list, got %(got)s", got=fields.describe(raw)))
         return ()
     for index, item in enumerate(items):
         entry = Entry(problems, join(line.at("hours"), index), item, OPENING_KEYS)
         if not entry.ok:
             continue
         if not entry.has("days"):
-            problems.add(entry.at("days"), "required")
+            problems.add(entry.at("days"), N_("required"))
         days = entry.items("days", fields.choice(DAYS), allow_empty=False)
         opens = entry.required("open", fields.clock_time)
         closes = entry.required("close", fields.clock_time)
@@ -402,7 +410,7 @@ def _claim(
     if value is None:
         return
     if value in seen:
-        problems.add(at, f"{value} is already used by {seen[value]}")
+        problems.add(at, N_("%(value)s is already used by %(other)s", value=value, other=seen[value]))
     else:
         seen[value] = owner
 
@@ -418,11 +426,16 @@ def _check_against_database(
         if not experience.active:
             continue
         for key, row in others.items():
-            hint = f"by experience {key!r} in the database (deactivate it, or import with --prune)"
             if row.digit == experience.digit:
-                problems.add(join(paths[experience.key], "digit"), f"{row.digit} is already used {hint}")
+                problems.add(join(paths[experience.key], "digit"),
+                             N_("%(value)s is already used by experience %(key)s in the database "
+                                "(deactivate it, or import with --prune)", value=row.digit,
+                                key=repr(key)))
             if row.keyword == experience.keyword:
-                problems.add(join(paths[experience.key], "keyword"), f"{row.keyword} is already used {hint}")
+                problems.add(join(paths[experience.key], "keyword"),
+                             N_("%(value)s is already used by experience %(key)s in the database "
+                                "(deactivate it, or import with --prune)", value=row.keyword,
+                                key=repr(key)))
 
 
 # --------------------------------------------------------------------------- peers
@@ -454,7 +467,8 @@ def _read_peers(
             if key not in experience_keys and key not in known.experiences:
                 problems.add(
                     join(entry.at("experiences"), index),
-                    f"unknown experience {key!r} (not in this file's experiences nor the database)",
+                    N_("unknown experience %(key)s (not in this file's experiences nor the "
+                       "database)", key=repr(key)),
                 )
         languages = entry.items("languages", fields.language, DEFAULT_LANGUAGES, allow_empty=False)
         channels = entry.items("channels", fields.choice(CHANNELS), DEFAULT_CHANNELS, allow_empty=False)
@@ -463,16 +477,18 @@ def _read_peers(
         active = entry.optional("active", fields.boolean, True)
         mentor = entry.optional("mentor", fields.boolean, False)
         if email in emails:
-            problems.add(entry.at("email"), f"{email} is already {emails[email]}")
+            problems.add(entry.at("email"), N_("%(email)s is already %(other)s", email=email,
+                                               other=emails[email]))
         elif email is not None:
             emails[email] = path
         if phone is not None:
             if phone in phones:
-                problems.add(entry.at("phone"), f"already the phone of {phones[phone]}")
+                problems.add(entry.at("phone"), N_("already the phone of %(other)s", other=phones[phone]))
             phones.setdefault(phone, path)
             owner = known.peer_phone_hashes.get(phone_hash(phone)) if phone_hash else None
             if owner is not None and owner != email and owner not in file_emails:
-                problems.add(entry.at("phone"), f"already the phone of {owner} in the database")
+                problems.add(entry.at("phone"), N_("already the phone of %(other)s in the database",
+                                                   other=owner))
         if email is None or name is None or phone is None:
             continue
         peers.append(RosterPeer(email, name, phone, experiences, languages, channels,
@@ -497,24 +513,27 @@ def _read_shifts(
         if peer is not None and peer not in peer_emails:
             problems.add(
                 entry.at("peer"),
-                f"unknown peer {peer!r} (not in this file's peers nor the database)",
+                N_("unknown peer %(peer)s (not in this file's peers nor the database)",
+                   peer=repr(peer)),
             )
         line = entry.required("line", fields.phone)
         if line is not None and line not in line_numbers:
             problems.add(
                 entry.at("line"),
-                f"{line} is not one of this file's lines (a line's shifts are imported with the line)",
+                N_("%(line)s is not one of this file's lines (a line's shifts are imported with "
+                   "the line)", line=line),
             )
         start = entry.required("start", fields.local_start)
         end = entry.required("end", fields.clock_time)
         repeat = entry.optional("repeat", fields.repeat_rule, None)
         skip = _skip_dates(problems, entry)
         if skip and repeat is None and not entry.has("repeat"):
-            problems.add(entry.at("skip"), "only a repeating shift has dates to skip")
+            problems.add(entry.at("skip"), N_("only a repeating shift has dates to skip"))
         if start is not None:
             for index, day in enumerate(skip):
                 if day < start.date():
-                    problems.add(join(entry.at("skip"), index), f"{day} is before the shift's start")
+                    problems.add(join(entry.at("skip"), index),
+                                 N_("%(day)s is before the shift's start", day=str(day)))
         skip = tuple(sorted(skip))
         note = entry.optional("note", fields.text(NOTE_MAX), None)
         if len(problems.errors) > errors_before or peer is None or line is None or start is None \
