@@ -84,3 +84,54 @@ def test_no_caller_number_anywhere_after_calls(live: LiveWarmline, logs: _Captur
     assert_absent(_job_arguments(live), needles, "job arguments")
     # Redis: nothing in clear; the callback draft is gone, the live call state holds no number.
     assert_absent(redis_dump(live.runtime, decrypt=False), needles, "Redis")
+
+
+def test_no_caller_number_anywhere_after_a_transfer_a_mentor_and_a_reconnect(
+    live: LiveWarmline, logs: _Capture,
+) -> None:
+    """The conference features hold the same line: a dropped call linked to its peer, a mentor
+    rung in, the crisis line brought in and handed over leave no number behind."""
+    from datetime import UTC, datetime
+
+    from tests.support.dashboard import post_form, sign_in
+    from tests.support.live import CRISIS
+    from warmline.services.accounts.users import set_password
+
+    caller = CALLERS[0]
+    live.import_roster(ROSTER.replace("wrap_up_seconds: 2", "wrap_up_seconds: 600").replace(
+        'name: "Lee", phone: "+12125550103"', 'name: "Lee", phone: "+12125550103", mentor: true'))
+    sam = live.peer(SAM)
+    live.standin.phone(LEE, answer_after=0.5)
+    live.standin.phone(CRISIS, answer_after=0.5)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+    first = live.standin.caller(caller, press={"For Substance use recovery": "1"}).dial(LINE)
+    assert first.wait_until_bridged(timeout=60) == [SAM]
+    first.hang_up()  # dropped: the link to Sam is kept for ten minutes
+    sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    live.wait_for(lambda: live.presence(sam_id) == "wrap_up", timeout=60)
+    live.wait_for(lambda: live.runtime.redis.keys("wl:voice:dropped:*"), timeout=60)
+    again = live.standin.caller(caller, press={"Welcome back": "1"}).dial(LINE)
+    assert again.wait_until_bridged(timeout=60) == [SAM]
+    with live.runtime.sessions() as session:
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
+        session.commit()
+    client = live.app.test_client()
+    sign_in(client, "sam@example.org", "correct horse battery staple")
+    post_form(client, "/dashboard/mentor")
+    again.wait_until_heard("Another peer has joined this call", timeout=60)
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})
+    live.wait_for(lambda: CRISIS in again.bridged_with(), timeout=60)
+    live.wait_for(lambda: b"joined" in (live.runtime.redis.hget(
+        next(iter(live.runtime.redis.keys("wl:voice:contact:*:transfer"))), "stage") or b""),
+        timeout=60)
+    post_form(client, "/dashboard/transfer/hand-over")
+    assert live.outcome_of(again.sid) == "transferred_crisis"
+    again.hang_up()
+
+    needles = number_forms(caller)
+    assert_absent("\n".join(logs.lines), needles, "the logs")
+    assert_absent(sql_dump(live.runtime), needles, "SQL")
+    assert_absent(_job_arguments(live), needles, "job arguments")
+    assert_absent(redis_dump(live.runtime, decrypt=False), needles, "Redis")
