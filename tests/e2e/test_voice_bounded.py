@@ -377,6 +377,7 @@ def walk_reconnect(live: LiveWarmline, mode: str) -> None:
     assert first.wait_until_bridged(timeout=60) == [SAM]
     first.hang_up()
     sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    sam.rang()[0].wait_until_ended(timeout=60)
     link = keys.voice_dropped_call(caller_identity(live.runtime.keys, CALLER, ""))
     live.wait_for(lambda: live.runtime.redis.exists(link), timeout=60)
     call = _dial(live, _keys(mode, "To talk with someone else, press 2."))

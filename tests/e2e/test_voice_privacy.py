@@ -109,6 +109,7 @@ def test_no_caller_number_anywhere_after_a_transfer_a_mentor_and_a_reconnect(
     assert first.wait_until_bridged(timeout=60) == [SAM]
     first.hang_up()  # dropped: the link to Sam is kept for ten minutes
     sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    sam.rang()[0].wait_until_ended(timeout=60)  # Sam's phone is free again (else: busy)
     live.wait_for(lambda: live.presence(sam_id) == "wrap_up", timeout=60)
     live.wait_for(lambda: live.runtime.redis.keys("wl:voice:dropped:*"), timeout=60)
     again = live.standin.caller(caller, press={"Welcome back": "1"}).dial(LINE)

@@ -29,6 +29,7 @@ def _call_that_drops(live: LiveWarmline) -> int:
     assert call.wait_until_bridged(timeout=60) == [SAM]
     call.hang_up()  # the signal dropped: to Twilio and to us, the caller's leg ended
     sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    sam.rang()[0].wait_until_ended(timeout=60)  # Sam's phone is free again (else: busy)
     live.wait_for(lambda: live.presence(sam_id) == "wrap_up", timeout=60)
     # The room's end (its callback names the caller's leg as the one that ended it) links them.
     link = keys.voice_dropped_call(caller_identity(live.runtime.keys, CALLER, ""))
