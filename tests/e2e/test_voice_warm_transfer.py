@@ -159,3 +159,37 @@ def test_no_mentor_on_shift_is_said_plainly(live: LiveWarmline) -> None:
     _bridged_call(live)  # nobody in this roster is a mentor or an admin
     client = _dashboard(live)
     assert "No mentor is free on shift" in post_text(client, "/dashboard/mentor")
+
+
+def test_the_peer_hanging_up_while_the_crisis_line_rings_leaves_the_caller_with_them(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live)
+    client = _dashboard(live)
+    crisis_phone = live.standin.phone(CRISIS, mode="manual")
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})
+    counselor = crisis_phone.wait_for_ring(timeout=60)
+    ring.hang_up()  # the peer goes before the counselor answers
+    assert live.outcome_of(call.sid) == "connected"
+    assert call.status == "in-progress"  # still in the room, waiting for the counselor
+    counselor.answer()
+    live.wait_for(lambda: call.bridged_with() == [CRISIS], timeout=60)
+    # The counselor is the caller's now: their leaving (even before the app heard that they
+    # joined) ends the call, nobody is left alone in the room.
+    counselor.hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
+
+
+def test_the_peer_gone_and_nobody_answering_the_caller_hears_a_word_not_an_empty_room(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live)
+    client = _dashboard(live)
+    crisis_phone = live.standin.phone(CRISIS, mode="manual")
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})
+    crisis_phone.wait_for_ring(timeout=60)
+    ring.hang_up()
+    assert live.outcome_of(call.sid) == "connected"
+    # The crisis line never answers: its leg gives up, and the caller is taken out of the room.
+    call.wait_until_heard("Your peer has ended the call", timeout=120)
+    assert call.wait_until_ended(timeout=60) == "completed"

@@ -126,9 +126,11 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     if event.event == "participant-leave" and event.call_sid not in (
             contact.provider_sid, contact.offer_call_sid):
         return
-    if (event.event == "participant-leave" and event.call_sid == contact.offer_call_sid
-            and transfer.peer_left_after_bringing_in(runtime, contact, now)):
+    peer_left = event.event == "participant-leave" and event.call_sid == contact.offer_call_sid
+    if peer_left and transfer.peer_left_after_bringing_in(runtime, contact, now):
         return  # handed over: the caller stays with the person brought in
     end_connected_call(runtime, contact, now)
+    if peer_left:
+        transfer.caller_left_alone(runtime, contact)
     if event.event == "conference-end":
         reconnect.remember_if_caller_left(runtime, contact, event.ended_by)

@@ -209,36 +209,79 @@ def _end_as_handed_over(runtime: Runtime, contact: Contact, transfer: Transfer,
 
 
 def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: str) -> None:
-    """The brought-in leg's call status: a leg that ends before the hand-over gives the peer
-    back their hold on the room (their leaving ends it again)."""
+    """The brought-in leg's call status. A leg that ends while the peer is still on the call
+    gives the peer back their hold on the room (their leaving ends it again); one that ends after
+    the peer has gone must not leave the caller alone in a room that goes on."""
     state = CallState(runtime.redis)
     transfer = state.transfer(contact_id)
     if transfer is None or transfer.call_sid != call_sid or status not in ENDED_CALL_STATUSES:
         return
-    if transfer.stage == "handed_over":
-        return
-    state.update_transfer(contact_id, stage="failed" if transfer.stage == "ringing" else "left")
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     if contact is None or not contact.offer_call_sid:
         return
     try:
         room = runtime.twilio.live_conference(contact_id)
-        if room is not None:
+        if room is not None and routing.routing_engine(runtime).contact_state(
+                contact_id) != "connected":
+            _caller_alone(runtime, contact)
+        elif room is not None:
+            # The peer's hold on the room first, then the stage the dashboard shows: a peer
+            # who reads "they did not answer" and hangs up at once ends the room.
             if transfer.caller_held:
                 runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
             runtime.twilio.update_participant(room, contact.offer_call_sid,
                                               end_conference_on_exit=True)
     except TelephonyError as exc:
         log.warning("could not restore the peer's hold on contact %s (%s)", contact_id, exc.code)
+    if transfer.stage != "handed_over":
+        state.update_transfer(contact_id, stage="failed" if transfer.stage == "ringing" else "left",
+                              held=0)
 
 
 def joined(runtime: Runtime, contact_id: str, call_sid: str) -> None:
-    """The room says the person brought in is in it."""
+    """The room says the person brought in is in it. When the peer has left already (hung up
+    while they rang), they are the caller's now: their leaving ends the room."""
     state = CallState(runtime.redis)
     transfer = state.transfer(contact_id)
-    if transfer is not None and transfer.call_sid == call_sid and transfer.stage == "ringing":
+    if transfer is None or transfer.call_sid != call_sid or transfer.stage != "ringing":
+        return
+    if routing.routing_engine(runtime).contact_state(contact_id) == "connected":
         state.update_transfer(contact_id, stage="joined")
+        return
+    state.update_transfer(contact_id, stage="handed_over")
+    try:
+        room = runtime.twilio.live_conference(contact_id)
+        if room is not None:
+            runtime.twilio.update_participant(room, call_sid, end_conference_on_exit=True)
+    except TelephonyError as exc:
+        log.warning("could not hand contact %s over (%s)", contact_id, exc.code)
+
+
+def _caller_alone(runtime: Runtime, contact: Contact) -> None:
+    """Nobody came and the peer has gone: the caller's call leaves the room for the word after
+    a call (never silence in an empty room)."""
+    if not contact.provider_sid:
+        return
+    try:
+        runtime.twilio.redirect_call(contact.provider_sid, urls.absolute(
+            runtime.settings.public_url, urls.CONFERENCE_CALLER_DONE, contact=contact.id))
+    except TelephonyError as exc:
+        log.warning("could not take the caller of contact %s out of an empty room (%s)",
+                    contact.id, exc.code)
+
+
+def caller_left_alone(runtime: Runtime, contact: Contact) -> None:
+    """The peer left a room in which nobody they brought in is coming any more: the caller is
+    taken out of it (their peer's leaving did not end it: it was handed to nobody)."""
+    transfer = CallState(runtime.redis).transfer(contact.id)
+    if transfer is None or transfer.stage not in ("failed", "left"):
+        return
+    try:
+        if runtime.twilio.live_conference(contact.id) is not None:
+            _caller_alone(runtime, contact)
+    except TelephonyError as exc:
+        log.warning("could not look at contact %s's room (%s)", contact.id, exc.code)
 
 
 def peer_left_after_bringing_in(runtime: Runtime, contact: Contact, now: datetime) -> bool:
