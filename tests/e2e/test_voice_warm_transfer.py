@@ -94,6 +94,7 @@ def test_when_the_crisis_line_does_not_answer_the_peer_and_caller_go_on(
     post_form(client, "/dashboard/transfer", {"target": "crisis"})
     live.wait_for(lambda: 'id="transfer-failed"' in _page(client), timeout=120)
     assert call.bridged_with() == [SAM]
+    assert 'id="transfer-crisis"' in _page(client)  # the peer may try again
     # The peer's leaving ends the room again (they were given back their hold on it).
     ring.hang_up()
     call.wait_until_heard("Your peer has ended the call", timeout=60)

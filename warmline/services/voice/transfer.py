@@ -103,6 +103,9 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
         return Refusal(N_("This line has no crisis number.") if target is Target.CRISIS
                        else N_("No admin is on shift right now."))
     state = CallState(runtime.redis)
+    earlier = state.transfer(call.contact.id)
+    if earlier is not None and earlier.stage in ("failed", "left"):
+        state.end_transfer(call.contact.id)  # trying again after nobody came is a new try
     if not state.start_transfer(call.contact.id, target.value):
         return Refusal(N_("Someone is already being brought into this call."))
     public = runtime.settings.public_url
