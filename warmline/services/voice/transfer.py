@@ -68,9 +68,9 @@ def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
     try:
         room = runtime.twilio.live_conference(contact.id)
     except TelephonyError:
-        room = None
-    if room is None:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
+    if room is None:  # a call back is bridged without a conference
+        return Refusal(N_("This call cannot be transferred; tell an admin."))
     return LiveCall(contact, line, room)
 
 
