@@ -18,9 +18,10 @@ from warmline.domain.matching import Presence
 from warmline.models import Peer, Role
 from warmline.runtime import Runtime
 from warmline.services import routing
+from warmline.services.peers.dashboard import current_contact_id
 from warmline.services.peers.language import peer_language
 from warmline.services.schedules import peers_on_shift
-from warmline.services.voice.transfer import LiveCall, Refusal, current_call, live_call
+from warmline.services.voice.transfer import LiveCall, Refusal, live_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.texts import peer_words
 from warmline.voice import urls
@@ -132,5 +133,5 @@ def mentor_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: 
 
 def mentor_of(runtime: Runtime, peer_id: int) -> MentorOnCall | None:
     """The mentor asked onto the peer's call, if any (the dashboard shows it)."""
-    contact_id = current_call(runtime, peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     return CallState(runtime.redis).mentor(contact_id) if contact_id else None

@@ -14,6 +14,7 @@ the peer's own is turned back on.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +25,7 @@ from warmline.models import Contact, EventKind, Line, Outcome, Peer, Role
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
+from warmline.services.peers.dashboard import current_contact_id
 from warmline.services.schedules import peers_on_shift
 from warmline.services.voice.common import end_connected_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
@@ -57,7 +59,7 @@ class LiveCall:
 
 
 def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
-    contact_id = current_call(runtime, peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     if contact_id is None:
         return Refusal(N_("You're not on a call right now."))
     with runtime.sessions() as session:
@@ -74,11 +76,24 @@ def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
     return LiveCall(contact, line, room)
 
 
-def current_call(runtime: Runtime, peer_id: int) -> str | None:
-    for contact_id, holder, channel in routing.routing_engine(runtime).connections():
-        if holder == peer_id and channel == "voice":
-            return contact_id
-    return None
+def _call_with_transfer(runtime: Runtime, peer_id: int) -> tuple[LiveCall, Transfer] | Refusal:
+    """The peer's call and the transfer under way on it (hold, hand over and stop start here)."""
+    call = live_call(runtime, peer_id)
+    if isinstance(call, Refusal):
+        return call
+    transfer = CallState(runtime.redis).transfer(call.contact.id)
+    if transfer is None:
+        return Refusal(N_("Nobody is being brought into this call."))
+    return call, transfer
+
+
+def _restore(runtime: Runtime, room: str, contact: Contact, transfer: Transfer) -> None:
+    """As before anyone was brought in: the caller off hold, the peer's leaving ends the room.
+    Raises TelephonyError."""
+    if transfer.caller_held:
+        runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
+    runtime.twilio.update_participant(room, contact.offer_call_sid or "",
+                                      end_conference_on_exit=True)
 
 
 def _number_of(runtime: Runtime, call: LiveCall, target: Target, now: datetime,
@@ -118,7 +133,8 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
             timeout_seconds=TRANSFER_RING_SECONDS, end_conference_on_exit=False)
     except TelephonyError as exc:
         log.warning("could not bring %s into contact %s (%s)", target, call.contact.id, exc.code)
-        _peer_ends_the_room_again(runtime, call)
+        with suppress(TelephonyError):  # unreachable now: the peer's hang-up still ends the call
+            _restore(runtime, call.room, call.contact, Transfer(target.value, "", "", False))
         state.end_transfer(call.contact.id)
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
     state.update_transfer(call.contact.id, call_sid=call_sid, stage="ringing")
@@ -128,32 +144,26 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
 def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusal:
     """Hold the caller (they hear hold music, nobody hears them) while the peer briefs the
     person brought in, or bring them back."""
-    call = live_call(runtime, peer_id)
-    if isinstance(call, Refusal):
-        return call
-    state = CallState(runtime.redis)
-    transfer = state.transfer(call.contact.id)
-    if transfer is None:
-        return Refusal(N_("Nobody is being brought into this call."))
+    found = _call_with_transfer(runtime, peer_id)
+    if isinstance(found, Refusal):
+        return found
+    call, transfer = found
     try:
         runtime.twilio.update_participant(
             call.room, call.contact.provider_sid or "", hold=held,
             hold_url=urls.absolute(runtime.settings.public_url, urls.HOLD_AUDIO) if held else None)
     except TelephonyError:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
-    state.update_transfer(call.contact.id, held=int(held))
+    CallState(runtime.redis).update_transfer(call.contact.id, held=int(held))
     return Transfer(transfer.target, transfer.call_sid, transfer.stage, caller_held=held)
 
 
 def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refusal:
     """The peer leaves; the caller stays with the person brought in."""
-    call = live_call(runtime, peer_id)
-    if isinstance(call, Refusal):
-        return call
-    state = CallState(runtime.redis)
-    transfer = state.transfer(call.contact.id)
-    if transfer is None or transfer.stage != "joined":
+    found = _call_with_transfer(runtime, peer_id)
+    if isinstance(found, Refusal) or found[1].stage != "joined":
         return Refusal(N_("Wait until they have joined the call."))
+    call, transfer = found
     try:
         if transfer.caller_held:
             runtime.twilio.update_participant(call.room, call.contact.provider_sid or "",
@@ -162,7 +172,7 @@ def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refus
                                           end_conference_on_exit=True)
     except TelephonyError:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
-    state.update_transfer(call.contact.id, stage="handed_over", held=0)
+    CallState(runtime.redis).update_transfer(call.contact.id, stage="handed_over", held=0)
     _end_as_handed_over(runtime, call.contact, transfer, now)
     try:
         runtime.twilio.remove_participant(call.room, call.contact.offer_call_sid or "")
@@ -173,33 +183,18 @@ def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refus
 
 def cancel(runtime: Runtime, peer_id: int) -> Transfer | Refusal:
     """The peer changes their mind (or the caller does): the person brought in leaves."""
-    call = live_call(runtime, peer_id)
-    if isinstance(call, Refusal):
-        return call
-    state = CallState(runtime.redis)
-    transfer = state.transfer(call.contact.id)
-    if transfer is None:
-        return Refusal(N_("Nobody is being brought into this call."))
+    found = _call_with_transfer(runtime, peer_id)
+    if isinstance(found, Refusal):
+        return found
+    call, transfer = found
     try:
-        if transfer.caller_held:
-            runtime.twilio.update_participant(call.room, call.contact.provider_sid or "",
-                                              hold=False)
         if transfer.call_sid:
             runtime.twilio.end_call(transfer.call_sid)
+        _restore(runtime, call.room, call.contact, transfer)
     except TelephonyError:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
-    _peer_ends_the_room_again(runtime, call)
-    state.end_transfer(call.contact.id)
+    CallState(runtime.redis).end_transfer(call.contact.id)
     return Transfer(transfer.target, transfer.call_sid, "cancelled", caller_held=False)
-
-
-def _peer_ends_the_room_again(runtime: Runtime, call: LiveCall) -> None:
-    try:
-        runtime.twilio.update_participant(call.room, call.contact.offer_call_sid or "",
-                                          end_conference_on_exit=True)
-    except TelephonyError as exc:
-        log.warning("could not restore the peer's hold on contact %s (%s)", call.contact.id,
-                    exc.code)
 
 
 def _end_as_handed_over(runtime: Runtime, contact: Contact, transfer: Transfer,
@@ -231,10 +226,7 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
         elif room is not None:
             # The peer's hold on the room first, then the stage the dashboard shows: a peer
             # who reads "they did not answer" and hangs up at once ends the room.
-            if transfer.caller_held:
-                runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
-            runtime.twilio.update_participant(room, contact.offer_call_sid,
-                                              end_conference_on_exit=True)
+            _restore(runtime, room, contact, transfer)
     except TelephonyError as exc:
         log.warning("could not restore the peer's hold on contact %s (%s)", contact_id, exc.code)
     if transfer.stage != "handed_over":
@@ -309,5 +301,5 @@ def peer_left_after_bringing_in(runtime: Runtime, contact: Contact, now: datetim
 
 def transfer_of(runtime: Runtime, peer_id: int) -> Transfer | None:
     """The transfer under way on the peer's call (the dashboard shows it)."""
-    contact_id = current_call(runtime, peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
     return CallState(runtime.redis).transfer(contact_id) if contact_id else None
