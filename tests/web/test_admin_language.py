@@ -200,3 +200,19 @@ def test_roster_file_errors_are_in_the_admins_language(spanish_admin: FlaskClien
     assert "clave desconocida" in page
     for english in ("unknown experience", "unknown key", "not in this file"):
         assert english not in page, english
+
+
+def test_a_skip_refusal_names_the_day_in_the_admins_language(spanish_admin: FlaskClient,
+                                                              runtime: Runtime) -> None:
+    from sqlalchemy import select
+
+    from warmline.models import Shift
+
+    load_example(runtime)
+    with runtime.sessions() as session:
+        series = session.scalars(select(Shift).where(Shift.rrule == "FREQ=WEEKLY;BYDAY=TU,TH")).one().id
+    # 2026-12-09 is a Wednesday, a day this Tuesday-and-Thursday series does not have.
+    refused = text(post(spanish_admin, f"/admin/roster/shifts/{series}/skip", {"date": "2026-12-09"},
+                        follow=True))
+    assert re.search(r"Este turno no ocurre el mié\.? 9 dic\.?", refused), refused
+    assert "does not happen" not in refused and "Wed" not in refused
