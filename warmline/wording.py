@@ -10,7 +10,7 @@ language from the same catalogs as every page (`in_language`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 
 from babel.dates import format_datetime
@@ -101,9 +101,26 @@ def _span(start: datetime, end: datetime, language: str) -> str:
     return f"{_written(start, DAY_AND_TIME, language)}–{ending}"
 
 
+class Joined(SaidInLanguage):
+    """Words said in turn with a separator ("Thu 3 Dec 09:00-13:00; Fri 4 Dec ..."), each part in
+    the reader's language: a list made before anyone knows who reads it."""
+
+    separator: str
+    parts: tuple[object, ...]
+
+    def __new__(cls, separator: str, parts: Sequence[object]) -> Joined:
+        made = super().__new__(cls, separator.join(str(part) for part in parts))
+        made.separator, made.parts = separator, tuple(parts)
+        return made
+
+    def in_language(self, language: str) -> str:
+        return self.separator.join(str(said_in(language, part)) for part in self.parts)
+
+
 def values_to_json(values: Mapping[str, object]) -> dict[str, object]:
-    """A Wording's values as JSON, a time kept as a time so it is said again in each reader's
-    language (a board notice is written once and read by admins of several languages)."""
+    """A Wording's values as JSON, each kept as what it is (a time, a message, a list of them) so it
+    is said again in each reader's language (a board notice is written once and read by admins of
+    several languages)."""
     return {name: _value_to_json(value) for name, value in values.items()}
 
 
@@ -116,12 +133,23 @@ def _value_to_json(value: object) -> object:
         return {"local_span": [value.start.isoformat(), value.end.isoformat()]}
     if isinstance(value, LocalMoment):
         return {"local_moment": [value.at.isoformat(), value.pattern]}
+    if isinstance(value, Wording):
+        return {"wording": [value.template, values_to_json(value.values)]}
+    if isinstance(value, Joined):
+        return {"joined": [value.separator, [_value_to_json(part) for part in value.parts]]}
     return str(value) if isinstance(value, str) else value
 
 
 def _value_from_json(value: object) -> object:
-    if isinstance(value, dict) and isinstance(span := value.get("local_span"), list):
-        return LocalSpan(datetime.fromisoformat(span[0]), datetime.fromisoformat(span[1]))
-    if isinstance(value, dict) and isinstance(moment := value.get("local_moment"), list):
-        return LocalMoment(datetime.fromisoformat(moment[0]), moment[1])
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    (kind, saved), = value.items()
+    if kind == "local_span":
+        return LocalSpan(datetime.fromisoformat(saved[0]), datetime.fromisoformat(saved[1]))
+    if kind == "local_moment":
+        return LocalMoment(datetime.fromisoformat(saved[0]), saved[1])
+    if kind == "wording":
+        return Wording(saved[0], values_from_json(saved[1]))
+    if kind == "joined":
+        return Joined(saved[0], [_value_from_json(part) for part in saved[1]])
     return value
