@@ -77,7 +77,7 @@ def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     epoch = now.timestamp()
     with runtime.sessions() as session:
         line_names = {row.id: row.name for row in session.execute(select(Line.id, Line.name))}
