@@ -343,11 +343,16 @@ def _peer_missed(runtime: Runtime, ring_id: str, callback_id: int, peer_id: int 
         return
     if peer_id is not None and CallbackState(runtime.redis).release_peer(peer_id, ring_id):
         routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now)
+    _back_to_pending(runtime, callback_id, now + PEER_RETRY_SPACING)
+
+
+def _back_to_pending(runtime: Runtime, callback_id: int, next_attempt_at: datetime) -> None:
+    """A callback in progress waits again, for its next attempt at `next_attempt_at`."""
     with runtime.sessions() as session:
         session.execute(update(CallbackRequest).where(
             CallbackRequest.id == callback_id,
             CallbackRequest.status == CallbackStatus.IN_PROGRESS.value,
-        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=now + PEER_RETRY_SPACING))
+        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=next_attempt_at))
         session.commit()
 
 
@@ -523,12 +528,7 @@ def attempt_missed(runtime: Runtime, attempt_id: str, now: datetime, *, why: str
         _finish(runtime, callback_id, CallbackStatus.FAILED, now,
                 from_statuses=(CallbackStatus.IN_PROGRESS, CallbackStatus.PENDING))
         return True
-    with runtime.sessions() as session:
-        session.execute(update(CallbackRequest).where(
-            CallbackRequest.id == callback_id,
-            CallbackRequest.status == CallbackStatus.IN_PROGRESS.value,
-        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=now + RETRY_SPACING))
-        session.commit()
+    _back_to_pending(runtime, callback_id, now + RETRY_SPACING)
     return True
 
 
