@@ -3,7 +3,8 @@
 When it runs
     Every routing script refuses to act while the state marker is missing, and every routing
     read checks it (warmline.routing.engine). The first operation that meets the loss calls
-    `ensure_live_state` (the services' engine hook), which rebuilds under a lock and returns;
+    `ensure_live_state` (the services' engine hook, with the `now` of the service call that
+    made the engine: `services.routing.routing_engine`), which rebuilds under a lock and returns;
     the operation is then retried on the rebuilt state. A process that finds the lock taken
     waits for the other's rebuild. A first boot on an empty Redis is the same path: the first
     operation rebuilds (from a database that may hold nothing yet).
