@@ -76,6 +76,7 @@ from sqlalchemy import make_url, select, text  # noqa: E402
 from bench.machine import cpu_model, percentile  # noqa: E402
 from config import load_settings  # noqa: E402
 from warmline import jobs  # noqa: E402
+from warmline.clock import utc_now  # noqa: E402
 from warmline.domain.matching import Presence  # noqa: E402
 from warmline.migrations.runner import upgrade_database  # noqa: E402
 from warmline.models import Line, Peer  # noqa: E402
@@ -420,7 +421,7 @@ def one_round(system: System, peer_index: int) -> Round:
 
     t0 = time.monotonic()
     change = routing.set_presence(runtime, system.peer_ids[peer_index], Presence.AVAILABLE,
-                                  time.time())
+                                  utc_now())
     service = time.monotonic() - t0
     if change.presence != Presence.AVAILABLE:
         raise RuntimeError(f"peer {peer_index} could not go available: {change}")
@@ -630,7 +631,7 @@ def running_system(args: argparse.Namespace, stack: ExitStack) -> Iterator[Syste
     stack.callback(set_process_runtime, None)
     install_dispatchers()
 
-    now = datetime.now(UTC)
+    now = utc_now()
     with runtime.sessions() as session:
         import_roster_text(session, runtime.keys, roster_yaml(args.peers, now), prune=True,
                            actor="bench", user_id=None, source="bench", now=now)
@@ -662,7 +663,7 @@ def running_system(args: argparse.Namespace, stack: ExitStack) -> Iterator[Syste
 
 
 def waiting_count(runtime: Runtime) -> int:
-    return len(routing.routing_engine(runtime).waiting_contact_ids())
+    return len(routing.routing_engine(runtime, utc_now()).waiting_contact_ids())
 
 
 def top_up_waiting(system: System, wanted: int, deadline: float, first: int) -> int:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from config import ConfigError, load_settings
+from warmline.clock import utc_now
 from warmline.runtime import Runtime, build_runtime
 
 Handler = Callable[[argparse.Namespace], int]
@@ -43,7 +44,7 @@ def cmd_roster_export(args: argparse.Namespace) -> int:
 def cmd_user_password(args: argparse.Namespace) -> int:
     from warmline.services.accounts.users import set_password_command
 
-    return set_password_command(_runtime(), args.email, sys.stdin)
+    return set_password_command(_runtime(), args.email, sys.stdin, utc_now())
 
 
 def cmd_twilio_configure(args: argparse.Namespace) -> int:
@@ -80,7 +81,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_routing_rebuild(args: argparse.Namespace) -> int:
     from warmline.services.upkeep.recovery import rebuild_command
 
-    return rebuild_command(_runtime())
+    return rebuild_command(_runtime(), utc_now())
 
 
 def build_parser() -> argparse.ArgumentParser:

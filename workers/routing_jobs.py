@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services import routing
@@ -13,18 +11,18 @@ from warmline.services.upkeep import contact_repair, recovery
 
 def run_match_pass(line_id: int) -> int:
     """Offer what can be offered on the line now; a repeat finds nothing more to offer."""
-    return len(routing.run_match_pass(process_runtime(), line_id, time.time()))
+    return len(routing.run_match_pass(process_runtime(), line_id, utc_now()))
 
 
 def sweep() -> None:
     """The sweeper (recurring, every few seconds): repairs what a crash left behind. After a
     Redis loss it is one more operation that meets it first, and rebuilds, like any other."""
-    routing.sweep(process_runtime(), time.time())
+    routing.sweep(process_runtime(), utc_now())
 
 
 def end_wrap_up(peer_id: int) -> str:
     """Ends the peer's wrap-up if due; early, late or repeated runs change nothing twice."""
-    return routing.end_wrap_up(process_runtime(), peer_id, time.time()).status
+    return routing.end_wrap_up(process_runtime(), peer_id, utc_now()).status
 
 
 def end_rest_break(peer_id: int, until: int) -> str:

@@ -13,4 +13,4 @@ def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str
 
 
 def remind_long_call(contact_id: str, peer_id: int) -> bool:
-    return voice_peer.remind_long_call(process_runtime(), contact_id, peer_id)
+    return voice_peer.remind_long_call(process_runtime(), contact_id, peer_id, utc_now())

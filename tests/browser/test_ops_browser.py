@@ -6,7 +6,6 @@ README come from here."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import update
 
 from tests.browser.conftest import SCREENSHOTS, VENDOR
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from warmline.clock import utc_now
 from warmline.domain.matching import ContactView
 from warmline.models import Block, Contact, Line, Shift
 from warmline.runtime import Runtime
@@ -84,11 +84,11 @@ def _seed(runtime: Runtime) -> tuple[int, int, int]:
     from warmline.services.peers.dashboard import find_shift_standing, sync_peer_into_routing
 
     sync_peer_into_routing(runtime, robin, find_shift_standing(runtime, robin, now), now)
-    routing.set_presence(runtime, robin, routing.Presence.AVAILABLE, time.time())
+    routing.set_presence(runtime, robin, routing.Presence.AVAILABLE, utc_now())
     for _ in range(2):
-        stamp = time.time()
+        stamp = utc_now()
         [offer] = routing.contact_arrived(runtime, ContactView(
-            uuid.uuid4().hex, line, "voice", None, "en", 0, stamp), stamp).offers
+            uuid.uuid4().hex, line, "voice", None, "en", 0, stamp.timestamp()), stamp).offers
         routing.accept_offer(runtime, offer.offer_id, stamp)
         routing.complete_contact(runtime, offer.contact_id, stamp)
     send_coverage_gap_notices(runtime, now, LoggingNotifier())

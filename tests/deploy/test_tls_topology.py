@@ -40,6 +40,7 @@ from tests.support.live import LINE, ROSTER, SAM, SPEED
 from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import free_port
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
+from warmline.clock import utc_now
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
@@ -84,7 +85,7 @@ class Topology:
 
         with self.runtime.sessions() as session:
             peer_id = session.scalars(select(Peer.id).where(Peer.email == email)).one()
-        value = routing.routing_engine(self.runtime).presence(peer_id)
+        value = routing.routing_engine(self.runtime, utc_now()).presence(peer_id)
         return value.value if value else None
 
 

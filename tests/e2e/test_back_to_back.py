@@ -5,6 +5,7 @@ waiting caller reaches them."""
 from __future__ import annotations
 
 from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
+from warmline.clock import utc_now
 from warmline.services import routing
 
 RECOVERY = {"For Substance use recovery": "1"}
@@ -35,7 +36,7 @@ def test_after_the_limit_the_peer_is_texted_and_offered_nothing_until_a_break(
     third = live.standin.caller(CALLERS[2], press=RECOVERY).dial(LINE)
     third.wait_until_heard("in line", timeout=60)
     # The arrival's match ran atomically before the caller was told to wait: no offer exists.
-    engine = routing.routing_engine(live.runtime)
+    engine = routing.routing_engine(live.runtime, utc_now())
     assert len(engine.waiting_contact_ids()) == 1 and engine.pending_offer_ids() == []
     assert third.bridged_with() == [] and live.presence(sam_id) == "available"
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.jobs import run_jobs
 from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
+from warmline.clock import utc_now
 from warmline.domain.matching import Presence
 from warmline.services import routing
 from warmline.standin import Phone
@@ -60,13 +61,13 @@ def test_lost_with_peers_available_and_callers_waiting(live: LiveWarmline) -> No
     second.wait_until_heard("You are number 2 in line", timeout=60)
     _lose_redis(live)
     third = _caller(live, 3).dial(LINE)
-    engine = routing.routing_engine(live.runtime)
+    engine = routing.routing_engine(live.runtime, utc_now())
     live.wait_for(lambda: len(engine.waiting_contact_ids()) == 3, timeout=60)
     contacts = [live.contact_of_call(call.sid) for call in (first, second, third)]
     assert engine.waiting_contact_ids() == [c.id for c in contacts if c]  # the order is kept
     assert live.presence(sam_id) == "available"  # as he was, without going on again
     # Lee comes on: the three are bridged with him in the order they called.
-    change = routing.set_presence(live.runtime, lee_id, Presence.AVAILABLE, time.time())
+    change = routing.set_presence(live.runtime, lee_id, Presence.AVAILABLE, utc_now())
     assert change.changed, change
     for call in (first, second, third):
         assert call.wait_until_bridged(timeout=60) == [LEE]
@@ -131,7 +132,7 @@ def test_the_sweeper_meets_a_loss_like_any_operation(live: LiveWarmline) -> None
     live.wait_for(lambda: gone.status == "completed", timeout=60)
     sweep()
     run_jobs(live.runtime.redis)
-    engine = routing.routing_engine(live.runtime)
+    engine = routing.routing_engine(live.runtime, utc_now())
     waiting_contact = live.contact_of_call(waiting.sid)
     assert waiting_contact is not None
     assert engine.contact_state(waiting_contact.id) == "waiting"

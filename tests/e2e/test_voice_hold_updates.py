@@ -14,8 +14,7 @@ ANYONE = {"next available peer, press 0.": "0"}
 
 
 def _set(live: LiveWarmline, email: str, presence: Presence) -> None:
-    change = routing.set_presence(live.runtime, live.peer_id(email), presence,
-                                  datetime.now(UTC).timestamp())
+    change = routing.set_presence(live.runtime, live.peer_id(email), presence, datetime.now(UTC))
     assert change.presence == presence, change
 
 

@@ -26,13 +26,14 @@ def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-
 def test_at_max_call_minutes_the_peer_gets_a_gentle_text_and_nobody_is_cut_off(
     live: LiveWarmline,
 ) -> None:
+    from warmline.clock import utc_now
     from warmline.services.voice.peer import remind_long_call
 
     sam, call = _bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     # The reminder is scheduled at accept + max_call_minutes; run it now instead of waiting.
-    assert remind_long_call(live.runtime, contact.id, live.peer_id("sam@example.org"))
+    assert remind_long_call(live.runtime, contact.id, live.peer_id("sam@example.org"), utc_now())
     text = sam.wait_for_text("gentle reminder", timeout=60)
     assert text.from_ == LINE
     assert call.status == "in-progress" and call.bridged_with() == [SAM]

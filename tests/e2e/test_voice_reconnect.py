@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline import keys
+from warmline.clock import utc_now
 from warmline.domain.matching import Presence
 from warmline.models import ContactEvent
 from warmline.services import routing
@@ -102,7 +101,7 @@ def test_no_question_when_the_peer_ended_the_call(live: LiveWarmline) -> None:
 def test_no_question_when_the_same_peer_cannot_take_a_call_now(live: LiveWarmline) -> None:
     sam_id = _call_that_drops(live)
     # Sam went off duty meanwhile: the caller is not asked for someone who cannot come.
-    routing.set_presence(live.runtime, sam_id, Presence.OFF, time.time())
+    routing.set_presence(live.runtime, sam_id, Presence.OFF, utc_now())
     back = live.standin.caller(CALLER, press=RECOVERY).dial(LINE)
     back.wait_until_heard("To talk with a peer who shares an experience", timeout=60)
     assert not any("Welcome back" in words for words in back.heard)

@@ -23,14 +23,14 @@ from warmline.wiring import install_dispatchers
 DAY = date(2026, 3, 10)
 
 
-def at(clock: str) -> float:
+def at(clock: str) -> datetime:
     hour, minute, *second = (int(x) for x in clock.split(":"))
-    return datetime.combine(DAY, time(hour, minute, second[0] if second else 0), UTC).timestamp()
+    return datetime.combine(DAY, time(hour, minute, second[0] if second else 0), UTC)
 
 
 def _contact(runtime: Runtime, line: int, cid: str, channel: str, clock: str) -> str:
     arrival = routing.contact_arrived(runtime, ContactView(
-        cid, line, channel, None, "en", 0, at(clock)), at(clock))
+        cid, line, channel, None, "en", 0, at(clock).timestamp()), at(clock))
     [offer] = arrival.offers
     return offer.offer_id
 
@@ -50,11 +50,11 @@ def test_the_hours_report_matches_a_scripted_shift(runtime: Runtime) -> None:
     line = add_line(runtime, timezone="UTC", wrap_up_seconds=300, back_to_back_limit=2)
     peer = add_peer(runtime, "Ria", "+15550100001")
     add_shift(runtime, peer, line, datetime.combine(DAY, time(9, 0)), time(13, 0))
-    engine = routing.routing_engine(runtime)
-    engine.sync_line(LineRules(line, 300, False, 2), at("08:59"))
+    engine = routing.routing_engine(runtime, at("08:59"))
+    engine.sync_line(LineRules(line, 300, False, 2), at("08:59").timestamp())
     engine.sync_peer(PeerProfile(peer, frozenset({line}), frozenset(), frozenset({"en"}),
-                                 frozenset({"voice", "sms"}), 2), at("08:59"))
-    engine.start_shift(peer, line, at("08:59"))
+                                 frozenset({"voice", "sms"}), 2), at("08:59").timestamp())
+    engine.start_shift(peer, line, at("08:59").timestamp())
 
     routing.set_presence(runtime, peer, Presence.AVAILABLE, at("09:00"))
     missed = _contact(runtime, line, "c-missed", "voice", "09:15")

@@ -25,10 +25,11 @@ from tests.support.offers import OfferRecorder, recording_offers
 from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import FAILOVER_GUARD_SECONDS, SentinelGroup, sentinel_group, wait_until
 from tests.support.workers import worker_environment as _worker_environment
+from warmline.clock import utc_now
 from warmline.domain.matching import VOICE, ContactView, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
-from warmline.routing import keys
+from warmline.routing import epoch, keys
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services import routing
 from warmline.services.upkeep import recovery
@@ -124,9 +125,9 @@ def test_calls_are_routed_again_after_the_primary_dies_with_nobody_turning_on_ag
 
     # The first caller meets an empty Redis: live state is built from SQL, then they are routed.
     first = _caller("first", line_id)
-    arrival = routing.contact_arrived(runtime, first, first.arrived_at)
+    arrival = routing.contact_arrived(runtime, first, epoch.moment(first.arrived_at))
     [offer] = arrival.offers
-    assert routing.accept_offer(runtime, offer.offer_id, time.time()).accepted
+    assert routing.accept_offer(runtime, offer.offer_id, utc_now()).accepted
     _connected_in_sql(runtime, "first", line_id, offer.peer_id)
     talking, free = offer.peer_id, ({ids["ada"], ids["bo"]} - {offer.peer_id}).pop()
     generation = runtime.redis.get(keys.state_marker())
@@ -144,13 +145,13 @@ def test_calls_are_routed_again_after_the_primary_dies_with_nobody_turning_on_ag
     # The next caller reaches the new primary through the same client, and is routed: to the
     # one peer who is free, who never turned themselves on again.
     second = _caller("second", line_id)
-    arrival = routing.contact_arrived(runtime, second, second.arrived_at)
+    arrival = routing.contact_arrived(runtime, second, epoch.moment(second.arrived_at))
     assert [(o.contact_id, o.peer_id) for o in arrival.offers] == [("second", free)]
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, utc_now())
     assert engine.presence(talking) == Presence.BUSY
     assert engine.contact_state("first") == "connected"
     assert engine.presence(free) == Presence.OFFERED
-    assert routing.accept_offer(runtime, arrival.offers[0].offer_id, time.time()).accepted
+    assert routing.accept_offer(runtime, arrival.offers[0].offer_id, utc_now()).accepted
     assert _sql_presences(runtime) == presences_before  # nobody set anything by hand
     rebuilt = runtime.redis.get(keys.state_marker()) != generation
     assert rebuilt == (new_primary == "lost_everything")

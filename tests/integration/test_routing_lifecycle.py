@@ -27,7 +27,7 @@ from warmline import jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
-from warmline.routing import keys
+from warmline.routing import epoch, keys
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime
@@ -150,9 +150,9 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     # The first operation after the loss meets it, rebuilds, then runs: here a new caller.
     now = time.time()
     arrival = routing.contact_arrived(
-        runtime, ContactView("third", line_id, VOICE, "veteran", "en", 0, now), now)
+        runtime, ContactView("third", line_id, VOICE, "veteran", "en", 0, now), epoch.moment(now))
 
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, epoch.moment(now))
     assert arrival.state == "waiting"
     assert engine.waiting_contact_ids() == ["first", "second", "third"]  # their order kept
     assert engine.presence(ids["ada"]) == Presence.AVAILABLE
@@ -180,12 +180,12 @@ def test_the_first_operation_rebuilds_everything_as_it_was(
     # A recovery caller goes to Ada, the one available peer, and the offer id names this
     # Redis's generation, so no offer of the lost Redis can be mistaken for it.
     arrival = routing.contact_arrived(
-        runtime, ContactView("fourth", line_id, VOICE, "recovery", "en", 0, now), now)
+        runtime, ContactView("fourth", line_id, VOICE, "recovery", "en", 0, now), epoch.moment(now))
     [offer] = arrival.offers
     generation = runtime.redis.get(keys.state_marker())
     assert offer.peer_id == ids["ada"] and generation is not None
     assert offer.offer_id.startswith(generation.decode() + "-")
-    assert recovery.ensure_live_state(runtime) is None  # built: nothing to do
+    assert recovery.ensure_live_state(runtime, epoch.moment(now)) is None  # built: nothing to do
 
 
 def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offered_to_nobody(
@@ -197,9 +197,10 @@ def test_a_waiting_text_whose_conversation_went_with_redis_ends_once_and_is_offe
     _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
     twilio_says()
     runtime.redis.flushdb()
-    report = recovery.ensure_live_state(runtime)
+    now = datetime.now(UTC)
+    report = recovery.ensure_live_state(runtime, now)
     assert report is not None and report.gone == ["texter"] and report.requeued == []
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     assert engine.contact_state("texter") is None and engine.waiting_contact_ids() == []
     assert engine.presence(ids["ada"]) == Presence.AVAILABLE  # and nobody was offered it
     run_jobs(runtime.redis, [QueueName.EVENTS])
@@ -216,13 +217,13 @@ def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: 
     _contact(runtime, "texter", ids["line"], minutes_ago=1, experience="recovery", channel="sms")
     now = time.time()
     routing.contact_arrived(runtime, ContactView("texter", ids["line"], "sms", "recovery",
-                                                 "en", 0, now), now)
+                                                 "en", 0, now), epoch.moment(now))
     runtime.redis.set(data_keys.dashboard_heartbeat(ids["ada"]), "1")
     offer = Offer("gen-1", "texter", ids["ada"], ids["line"], "sms", "recovery", "en", now + 60)
     at = datetime.fromtimestamp(now, UTC)
     texts_conversation.offer_to_dashboard(runtime, offer, at)
     texts_conversation.offer_to_dashboard(runtime, offer, at)  # a retried job: still one outcome
-    assert routing.routing_engine(runtime).contact_state("texter") is None
+    assert routing.routing_engine(runtime, at).contact_state("texter") is None
     run_jobs(runtime.redis, [QueueName.EVENTS])
     with runtime.sessions() as session:
         assert session.get(Contact, "texter").outcome == "abandoned"  # type: ignore[union-attr]
@@ -231,16 +232,16 @@ def test_a_text_offer_whose_conversation_is_gone_ends_the_contact_once(runtime: 
 def test_presence_changes_are_durable_facts(runtime: Runtime) -> None:
     ids = _world(runtime)
     now = time.time()
-    routing.routing_engine(runtime).sync_line(LineRules(ids["line"], 60), now)
+    routing.routing_engine(runtime, epoch.moment(now)).sync_line(LineRules(ids["line"], 60), now)
     runtime.redis.flushdb()
-    assert routing.set_presence(runtime, ids["cy"], Presence.AVAILABLE, now).changed  # rebuilds
-    routing.set_presence(runtime, ids["ada"], Presence.BREAK, now)
+    assert routing.set_presence(runtime, ids["cy"], Presence.AVAILABLE, epoch.moment(now)).changed  # rebuilds
+    routing.set_presence(runtime, ids["ada"], Presence.BREAK, epoch.moment(now))
     with runtime.sessions() as session:
         presences = {row.id: row.presence for row in session.execute(select(Peer.id, Peer.presence))}
     assert presences[ids["cy"]] == "available" and presences[ids["ada"]] == "break"
     # ... and what a second loss brings back.
     runtime.redis.flushdb()
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, epoch.moment(now))
     assert engine.presence(ids["cy"]) == Presence.AVAILABLE
     assert engine.presence(ids["ada"]) == Presence.BREAK
 
@@ -257,7 +258,7 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
     def arrive(n: int) -> None:
         try:
             routing.contact_arrived(runtime, ContactView(
-                f"race{n}", ids["line"], VOICE, "veteran", "en", 0, now + n), now + n)
+                f"race{n}", ids["line"], VOICE, "veteran", "en", 0, now + n), epoch.moment(now + n))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -269,7 +270,7 @@ def test_operations_racing_a_loss_rebuild_once_and_all_apply(
             thread.join(30)
     assert errors == []
     assert sum("routing rebuilt" in r.getMessage() for r in caplog.records) == 1
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, epoch.moment(now))
     # What came after the rebuild is kept: nothing wiped, in arrival order.
     assert engine.waiting_contact_ids() == [f"race{n}" for n in range(6)]
     assert engine.presence(ids["ada"]) == Presence.AVAILABLE

@@ -10,13 +10,14 @@ from tests.support.offers import recording_offers
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.queues import QueueName
 from warmline.routing.engine import PeerProfile
+from warmline.routing.epoch import moment
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime
 from warmline.services import routing
 
 
 def _peer_ready(runtime: Runtime, peer_id: int, now: float) -> None:
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, moment(now))
     engine.sync_line(LineRules(1, wrap_up_seconds=1), now)
     engine.sync_peer(PeerProfile(peer_id, frozenset({1}), frozenset({"recovery"}),
                                  frozenset({"en"}), frozenset({VOICE}), 0), now)
@@ -28,24 +29,24 @@ def test_offers_go_to_the_channel_dispatcher_and_misses_are_told(runtime: Runtim
         now = time.time()
         _peer_ready(runtime, 1, now)
         routing.contact_arrived(runtime, ContactView("a1", 1, VOICE, "recovery", "en", 0,
-                                                     now), now)
+                                                     now), moment(now))
         assert recorder.offers == []  # nobody available yet
-        routing.set_presence(runtime, 1, Presence.AVAILABLE, now)
+        routing.set_presence(runtime, 1, Presence.AVAILABLE, moment(now))
         [offer] = recorder.offers
-        routing.decline_offer(runtime, offer.offer_id, now, recorder)
+        routing.decline_offer(runtime, offer.offer_id, moment(now), recorder)
         [again] = recorder.offers[1:]
-        routing.decline_offer(runtime, again.offer_id, now, recorder)
+        routing.decline_offer(runtime, again.offer_id, moment(now), recorder)
         assert recorder.offs == [PeerOff(1, OffReason.MISSED_OFFERS)]
 
 
 def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
     now = time.time()
     _peer_ready(runtime, 1, now)
-    routing.set_presence(runtime, 1, Presence.AVAILABLE, now)
+    routing.set_presence(runtime, 1, Presence.AVAILABLE, moment(now))
     arrival = routing.contact_arrived(
-        runtime, ContactView("j1", 1, VOICE, "recovery", "en", 0, now), now)
-    routing.accept_offer(runtime, arrival.offers[0].offer_id, now)
-    end = routing.complete_contact(runtime, "j1", now)
+        runtime, ContactView("j1", 1, VOICE, "recovery", "en", 0, now), moment(now))
+    routing.accept_offer(runtime, arrival.offers[0].offer_id, moment(now))
+    end = routing.complete_contact(runtime, "j1", moment(now))
     assert end.presence_after == Presence.WRAP_UP
     queue = runtime.queue(QueueName.ROUTING)
     time.sleep(1.1)  # not waiting for an event: the wrap-up's end (whole seconds) must have passed
@@ -54,5 +55,5 @@ def test_jobs_run_in_process_and_are_idempotent(runtime: Runtime) -> None:
         queue.enqueue("workers.routing_jobs.run_match_pass", 1)
         queue.enqueue("workers.routing_jobs.sweep")
     SimpleWorker([queue], connection=runtime.redis).work(burst=True)
-    assert routing.routing_engine(runtime).presence(1) == Presence.AVAILABLE
+    assert routing.routing_engine(runtime, moment(time.time())).presence(1) == Presence.AVAILABLE
     assert len(queue.failed_job_registry) == 0

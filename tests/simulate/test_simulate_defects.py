@@ -42,9 +42,9 @@ def test_the_wrap_up_under_a_compressed_clock_is_divided_by_the_speed_without_ro
     peer_id = add_peer(runtime, "Sam", "+15550001001")
     runtime.clock_speed = 120.0
     now = T0.timestamp()
-    routing.sync_line(runtime, line_id, now)
+    routing.sync_line(runtime, line_id, T0)
     assert float(runtime.redis.hget(routing_keys.line(line_id), "wrap_up_seconds") or 0) == 0.75
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, T0)
     engine.sync_peer(PeerProfile(peer_id, frozenset({line_id}), frozenset(), frozenset({"en"}),
                                  frozenset({"voice"}), 1), now)
     engine.set_on_shift(line_id, [peer_id], now)

@@ -23,6 +23,7 @@ from tests.conftest import clean_database, make_test_settings
 from tests.support.jobs import JobPump
 from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 from warmline.app import create_app
+from warmline.clock import utc_now
 from warmline.models import Contact, ContactEvent, Line, Peer
 from warmline.roster.importer import import_roster_text
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
@@ -103,7 +104,7 @@ class LiveWarmline:
         for line_id in line_ids:
             refresh_line_routing(self.runtime, line_id, now, force=True)
         for peer_id in peer_ids:
-            change = routing.set_presence(self.runtime, peer_id, Presence.AVAILABLE, now.timestamp())
+            change = routing.set_presence(self.runtime, peer_id, Presence.AVAILABLE, now)
             assert change.presence == Presence.AVAILABLE, change
 
     def peer_id(self, email: str) -> int:
@@ -149,7 +150,7 @@ class LiveWarmline:
     def presence(self, peer_id: int) -> str | None:
         from warmline.services import routing
 
-        value = routing.routing_engine(self.runtime).presence(peer_id)
+        value = routing.routing_engine(self.runtime, utc_now()).presence(peer_id)
         return value.value if value else None
 
 

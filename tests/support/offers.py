@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from warmline.domain.matching import VOICE
 from warmline.routing.results import Offer, PeerOff
@@ -17,10 +18,10 @@ class OfferRecorder:
         self.offers: list[Offer] = []
         self.offs: list[PeerOff] = []
 
-    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: datetime) -> None:
         self.offers.append(offer)
 
-    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None:
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: datetime) -> None:
         self.offs.append(peer_off)
 
 

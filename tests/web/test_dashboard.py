@@ -50,7 +50,7 @@ def test_the_peer_view_says_what_presence_means_now(client: FlaskClient, runtime
     assert "You're on shift until" in page
     for choice in ("available", "break", "off"):
         assert f'id="presence-{choice}"' in page
-    assert 'id="conversations"' in page  # the texts issue's region
+    assert 'id="conversations"' in page  # the texts pane
 
 
 def test_going_available_then_break_then_off(client: FlaskClient, runtime: Runtime) -> None:

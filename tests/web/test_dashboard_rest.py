@@ -3,7 +3,6 @@ by itself (or sooner, by the peer's own choice)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from sqlalchemy import update
 
 from tests.support.dashboard import make_line, make_peer, page_text, post_text, sign_in
 from warmline import jobs, keys
+from warmline.clock import utc_now
 from warmline.domain.matching import ContactView, Presence
 from warmline.models import Line
 from warmline.runtime import Runtime
@@ -29,9 +29,9 @@ def _limited_peer(client: FlaskClient, runtime: Runtime, limit: int = 2) -> int:
     sign_in(client, "robin@example.org")
     post_text(client, "/dashboard/presence", presence="available")
     for _ in range(limit):
-        now = time.time()
+        now = utc_now()
         arrival = routing.contact_arrived(runtime, ContactView(
-            uuid.uuid4().hex, line, "voice", None, "en", 0, now), now)
+            uuid.uuid4().hex, line, "voice", None, "en", 0, now.timestamp()), now)
         [offer] = arrival.offers
         assert routing.accept_offer(runtime, offer.offer_id, now).accepted
         routing.complete_contact(runtime, offer.contact_id, now)
@@ -46,7 +46,7 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     assert 'id="rest-due"' in page and "2 people in a row" in page
     assert "You're available" in page  # still available: only offers stop
     page = post_text(client, "/dashboard/rest-break")
-    assert routing.routing_engine(runtime).presence(peer_id) is Presence.BREAK
+    assert routing.routing_engine(runtime, utc_now()).presence(peer_id) is Presence.BREAK
     assert "10-minute break" in page and 'id="rest-due"' not in page
     [job_id] = ScheduledJobRegistry(queue=runtime.queue(jobs.END_REST_BREAK.queue)).get_job_ids()
     until = int(runtime.redis.get(keys.rest_break(peer_id)) or 0)
@@ -55,7 +55,7 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     at_end = datetime.fromtimestamp(until, UTC)
     assert rest.end_rest_break(runtime, peer_id, until, at_end - timedelta(seconds=5)) == "not_due"
     assert rest.end_rest_break(runtime, peer_id, until, at_end) == "ended"
-    assert routing.routing_engine(runtime).presence(peer_id) is Presence.AVAILABLE
+    assert routing.routing_engine(runtime, utc_now()).presence(peer_id) is Presence.AVAILABLE
     assert rest.end_rest_break(runtime, peer_id, until, at_end) == "not_this_break"
     assert 'id="rest-due"' not in page_text(client)
 
@@ -70,4 +70,4 @@ def test_a_peer_who_chooses_first_is_not_moved_by_the_old_break(
     post_text(client, "/dashboard/presence", presence="break")  # a break of their own, untimed
     later = datetime.fromtimestamp(until, UTC)
     assert rest.end_rest_break(runtime, peer_id, until, later) == "not_this_break"
-    assert routing.routing_engine(runtime).presence(peer_id) is Presence.BREAK
+    assert routing.routing_engine(runtime, utc_now()).presence(peer_id) is Presence.BREAK

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from config import load_settings
+from warmline.clock import utc_now
 from warmline.models import Line
 from warmline.planning.refine import SimulatedHour, simulate_plan
 from warmline.planning.week import LinePlan, plan_line
@@ -62,7 +63,7 @@ def format_plan(plan: LinePlan, simulated: list[SimulatedHour] | None = None) ->
 
 def plan_from_history(args: argparse.Namespace) -> int:
     runtime = build_runtime(load_settings())
-    now = datetime.now(UTC)
+    now = utc_now()
     try:
         with runtime.sessions() as session:
             query = select(Line).where(Line.active.is_(True)).order_by(Line.id)

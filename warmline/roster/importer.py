@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.clock import utc_now
 from warmline.crypto import DataKeys
 from warmline.models import AuditEntry, Experience, Line, Peer, Shift, User
 from warmline.roster.schema import (
@@ -107,7 +108,7 @@ def import_roster_text(
         action=AUDIT_ACTION,
         target=source[:200],
         detail={"prune": prune, **asdict(report)},
-        at=now or datetime.now(UTC),
+        at=now or utc_now(),
     ))
     return report
 

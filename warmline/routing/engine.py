@@ -4,7 +4,8 @@ Every state change is one Lua script, so any number of web and worker processes 
 Redis: no two processes can offer one peer two contacts, or one contact to two peers. All keys
 carry the `{wl}` hash tag (see `keys`), so the scripts also run on Redis Cluster. Time is always
 the caller's `now`, in epoch seconds (float); scripts never read Redis's clock, so tests control
-time and every process agrees on the contract.
+time and every process agrees on the contract. The services hand the engine their aware datetimes
+through `warmline.routing.epoch`, the one place the two kinds of time meet.
 
 The API the rest of the app uses (services call it; nothing else touches routing keys):
 

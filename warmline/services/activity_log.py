@@ -26,7 +26,7 @@ class ActivityKind(StrEnum):
     BACK_TO_BACK = "back_to_back"
 
 
-def record_activity(runtime: Runtime, peer_id: int, kind: ActivityKind, at_epoch: float, *,
+def record_activity(runtime: Runtime, peer_id: int, kind: ActivityKind, at: datetime, *,
                     state: str = "", line_id: int | None = None) -> None:
     """Enqueue one fact; never raises (a report must not stand in the way of routing)."""
     key = uuid.uuid4().hex
@@ -34,7 +34,7 @@ def record_activity(runtime: Runtime, peer_id: int, kind: ActivityKind, at_epoch
         jobs.WRITE_PEER_ACTIVITY.enqueue(
             runtime,
             kwargs={"key": key, "peer_id": peer_id, "kind": kind.value, "state": state,
-                    "line_id": line_id, "at": datetime.fromtimestamp(at_epoch, UTC).isoformat()},
+                    "line_id": line_id, "at": at.astimezone(UTC).isoformat()},
             job_id=f"activity-{key}",
             description=f"peer activity {kind.value}",
         )

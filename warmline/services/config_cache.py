@@ -28,7 +28,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from warmline import keys
 from warmline.models import Experience, Line
 
-# How stale a process may be about lines and experiences (the "within a second").
+# How stale a process may be about lines and experiences: an admin's change is seen everywhere
+# within a second.
 VERSION_CHECK_SECONDS = 0.5
 CACHED_MODELS: tuple[type[Any], ...] = (Line, Experience)
 _CHANGED = "warmline_config_changed"

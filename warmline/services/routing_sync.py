@@ -24,7 +24,6 @@ def refresh_line_routing(runtime: Runtime, line_id: int, now: datetime, *, force
         return False
     if force:
         runtime.redis.set(mark, "1", ex=keys.LINE_SYNC_INTERVAL_SECONDS)
-    epoch = now.timestamp()
     with runtime.sessions() as session:
         line = session.get(Line, line_id)
         if line is None:
@@ -32,10 +31,10 @@ def refresh_line_routing(runtime: Runtime, line_id: int, now: datetime, *, force
         peer_ids = sorted(set(session.scalars(
             select(Shift.peer_id).where(Shift.line_id == line_id)).all()))
         on_shift = peers_on_shift(session, line, now) if line.active else frozenset()
-    routing.sync_line(runtime, line_id, epoch)
+    routing.sync_line(runtime, line_id, now)
     for peer_id in peer_ids:
-        routing.sync_peer(runtime, peer_id, epoch)
-    routing.apply_shift_roster(runtime, line_id, on_shift, epoch)
+        routing.sync_peer(runtime, peer_id, now)
+    routing.apply_shift_roster(runtime, line_id, on_shift, now)
     return True
 
 

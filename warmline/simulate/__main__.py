@@ -6,12 +6,13 @@ import argparse
 import csv
 import dataclasses
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from warmline.clock import utc_now
 from warmline.simulate.harness import DEFAULT_SIM_REDIS_URL
 from warmline.simulate.metrics import Figures
 from warmline.simulate.report import format_table, write_plot
@@ -196,7 +197,7 @@ def _recording_start(scenario: Scenario) -> str:
     line = load_virtual_line(scenario.roster_text or default_roster(scenario.peers),
                              scenario.line_settings, start=None, roster_shifts=False)
     minutes = scenario.shift_minutes + scenario.drain_minutes
-    start = datetime.now(UTC) - timedelta(minutes=minutes) - timedelta(hours=1)
+    start = utc_now() - timedelta(minutes=minutes) - timedelta(hours=1)
     return f"{start.astimezone(line.zone):%Y-%m-%d %H}:00"
 
 

@@ -292,9 +292,9 @@ class Shift:
             for peer in self.peers:
                 pipe.hmget(routing_keys.peer(peer.peer_id), "presence", "wrap_until")
             states = pipe.execute()
-        wall = time.time()
+        wall = utc_now()
         for peer, (presence, until) in zip(self.peers, states, strict=True):
-            if presence == b"wrap_up" and until is not None and float(until) <= wall:
+            if presence == b"wrap_up" and until is not None and float(until) <= wall.timestamp():
                 routing.end_wrap_up(runtime, peer.peer_id, wall)
 
     def _peer_text_offers(self, peer: SimPeer, now: float) -> None:
@@ -371,7 +371,7 @@ class Shift:
                 if peer.texts:
                     record_heartbeat(runtime.redis, peer.peer_id)
             self._next_heartbeat = time.monotonic() + HEARTBEAT_EVERY_WALL_SECONDS
-        snapshot = queue_snapshot(runtime, self.system.line_id, time.time())
+        snapshot = queue_snapshot(runtime, self.system.line_id, utc_now())
         presence = snapshot.peers_by_presence
         self.samples.append(Sample(
             at=round(now, 1), waiting=snapshot.waiting,

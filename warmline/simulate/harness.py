@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from werkzeug.serving import make_server
 
 from config import load_settings
 from warmline.app import create_app
+from warmline.clock import utc_now
 from warmline.domain.matching import Presence
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Line, Peer
@@ -88,14 +88,14 @@ def _set_up_line(runtime: Runtime, line_number: str, overrides: dict[str, Any]) 
 
 def start_peers(runtime: Runtime, line_id: int) -> list[int]:
     """Every peer on shift goes available, as they would on opening their dashboard."""
-    now = datetime.now(UTC)
+    now = utc_now()
     refresh_line_routing(runtime, line_id, now, force=True)
     with runtime.sessions() as session:
         peer_ids = list(session.scalars(select(Peer.id).where(Peer.active.is_(True))
                                         .order_by(Peer.id)))
     available = []
     for peer_id in peer_ids:
-        change = routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now.timestamp())
+        change = routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now)
         if change.presence == Presence.AVAILABLE:
             available.append(peer_id)
     return available

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from warmline.clock import utc_now
 from warmline.models import Experience
 from warmline.runtime import Runtime
 from warmline.simulate.agents import Shift
@@ -30,7 +30,7 @@ def simulate(scenario: Scenario, *, redis_url: str = DEFAULT_SIM_REDIS_URL) -> F
         shift = Shift(system, scenario, arrivals)
         shift.run(peer_ids)
         _settle(system)
-        figures = collect_figures(system.runtime, system.line_id, scenario.speed, datetime.now(UTC))
+        figures = collect_figures(system.runtime, system.line_id, scenario.speed, utc_now())
         figures.samples = shift.samples
         figures.callers = len(shift.callers)
         figures.callers_offered_fallback = sum(

@@ -183,8 +183,8 @@ def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
         "choices": [(value, gettext(label)) for value, label in PRESENCE_CHOICES],
         "poll_seconds": POLL_SECONDS,
         "block_days": service.BLOCK_DAYS,
-        "transfer": transfer_service.transfer_of(runtime, peer_id),
-        "mentor": mentor_service.mentor_of(runtime, peer_id),
+        "transfer": transfer_service.transfer_of(runtime, peer_id, now),
+        "mentor": mentor_service.mentor_of(runtime, peer_id, now),
         "error": error,
     }
 
@@ -378,7 +378,7 @@ def transfer() -> ResponseReturnValue:
 @peer_required
 def transfer_hold() -> ResponseReturnValue:
     held = request.form.get("held") == "1"
-    result = transfer_service.hold_caller(current_runtime(), signed_in_peer_id(), held)
+    result = transfer_service.hold_caller(current_runtime(), signed_in_peer_id(), held, utc_now())
     return _after_transfer_step(result, gettext("The caller is on hold and hears music.") if held
                                 else gettext("The caller is back on the call."))
 
@@ -394,7 +394,7 @@ def transfer_hand_over() -> ResponseReturnValue:
 @bp.post("/dashboard/transfer/cancel")
 @peer_required
 def transfer_cancel() -> ResponseReturnValue:
-    result = transfer_service.cancel(current_runtime(), signed_in_peer_id())
+    result = transfer_service.cancel(current_runtime(), signed_in_peer_id(), utc_now())
     return _after_transfer_step(result, gettext("Stopped. It is just you and the caller again."))
 
 
@@ -410,7 +410,7 @@ def mentor() -> ResponseReturnValue:
 @bp.post("/dashboard/mentor/speak")
 @peer_required
 def mentor_speak() -> ResponseReturnValue:
-    result = mentor_service.let_mentor_speak(current_runtime(), signed_in_peer_id())
+    result = mentor_service.let_mentor_speak(current_runtime(), signed_in_peer_id(), utc_now())
     return _after_transfer_step(result, gettext("Your mentor can now talk with the caller too."))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from tests.support.dashboard import PASSWORD, make_admin_without_peer
 from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
 from tests.support.screenshots import SCREENSHOTS
+from warmline.clock import utc_now
 from warmline.domain.matching import Presence
 from warmline.models import Contact, ContactEvent, Line
 from warmline.services import routing
@@ -47,7 +48,7 @@ def _run_scenario(live: LiveWarmline) -> int:
         call.hang_up()
         assert live.outcome_of(call.sid) == "connected", (number, live.event_kinds(call.sid))
         live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
-    routing.set_presence(live.runtime, sam_id, Presence.BREAK, time.time())
+    routing.set_presence(live.runtime, sam_id, Presence.BREAK, utc_now())
     return sam_id
 
 

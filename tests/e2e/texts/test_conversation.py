@@ -94,7 +94,8 @@ def test_any_and_wait_when_no_peer_with_that_experience_is_on(world: TextWorld) 
 
 
 def test_a_texter_is_told_peers_are_with_someone_only_when_they_are(world: TextWorld) -> None:
-    """Issue 22's honesty, by text: the only peer on shift is on a break, talking to nobody."""
+    """The wait's honesty, by text: the only peer on shift is on a break, talking to nobody, so
+    the texter is not told peers are with someone."""
     world.add_peer("bo", phone=new_number())
     world.api("bo", "POST", "/api/heartbeat")
     status, body = world.api("bo", "PUT", "/api/presence", {"presence": "break"})

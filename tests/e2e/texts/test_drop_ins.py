@@ -14,6 +14,7 @@ from tests.support.dashboard import form_csrf
 from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Peer, User
+from warmline.routing import epoch
 from warmline.routing.engine import RoutingEngine
 from warmline.services import routing
 
@@ -61,9 +62,9 @@ def test_a_drop_in_approved_by_text_makes_the_peer_available_and_ends_at_its_tim
 
     ends = max(engine.drop_in_lines(ria_id, asked_at.timestamp()).values())
     assert ends >= (asked_at + timedelta(minutes=30)).timestamp()  # 30 minutes from the yes
-    routing.sweep(world.runtime, ends - 1)
+    routing.sweep(world.runtime, epoch.moment(ends - 1))
     assert engine.presence(ria_id) is Presence.AVAILABLE
-    routing.sweep(world.runtime, ends + 1)
+    routing.sweep(world.runtime, epoch.moment(ends + 1))
     assert engine.presence(ria_id) is Presence.OFF
     world.wait_text(ria_phone, "you're off now")
     with world.runtime.sessions() as session:

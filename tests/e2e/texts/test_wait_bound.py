@@ -1,6 +1,6 @@
 """A texter's wait is finite, like a caller's: at the line's max_wait_seconds with no peer they are
-told so with their choices and the crisis numbers; after as long again, a goodbye (issue 13: the
-soak's texters for an experience nobody on shift shared waited for ever).
+told so with their choices and the crisis numbers; after as long again, a goodbye (without it,
+the soak's texters for an experience nobody on shift shared waited for ever).
 
 The bound is minutes long, so the clock is moved by handing the service a later `now`: the same
 call the scheduled job and the repair sweep make."""

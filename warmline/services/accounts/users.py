@@ -12,7 +12,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline.clock import utc_now
 from warmline.models import AuditEntry, Peer, User
 from warmline.runtime import Runtime
 
@@ -87,12 +86,12 @@ def _read_password(stdin: TextIO) -> str:
     return stdin.readline().rstrip("\r\n")
 
 
-def set_password_command(runtime: Runtime, email: str, stdin: TextIO) -> int:
+def set_password_command(runtime: Runtime, email: str, stdin: TextIO, now: datetime) -> int:
     """Read the new password from stdin's first line and store it; exit 1 with a reason if not."""
     password = _read_password(stdin)
     try:
         with runtime.sessions.begin() as session:
-            user = set_password(session, email, password, now=utc_now())
+            user = set_password(session, email, password, now=now)
             active = user.active
     except PasswordRejectedError as exc:
         print(f"{email}: {exc}; nothing was changed", file=sys.stderr)

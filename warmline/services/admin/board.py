@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from warmline.models import Experience, Line, OpenShift, Peer
+from warmline.routing import epoch
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.admin.blocks import channel_label
@@ -77,8 +78,8 @@ def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
 
 
 def build_board(runtime: Runtime, now: datetime) -> Board:
-    engine = routing.routing_engine(runtime)
-    epoch = now.timestamp()
+    engine = routing.routing_engine(runtime, now)
+    at = epoch.seconds(now)  # the board reads the engine's own views, in its seconds
     with runtime.sessions() as session:
         line_names = {row.id: row.name for row in session.execute(select(Line.id, Line.name))}
         labels = {row.key: row.label for row in session.execute(select(Experience.key, Experience.label))}
@@ -94,7 +95,7 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
             experience=(N_("Anyone") if view.experience is None
                         else labels.get(view.experience, view.experience)),
             channel=channel_label(view.channel),
-            waiting_seconds=int(epoch - view.arrived_at),
+            waiting_seconds=int(at - view.arrived_at),
             risk=view.priority > 0,
         ))
     # Risk first, then the longest wait: the order an admin should look in.
@@ -102,14 +103,14 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
     rows: list[PeerRow] = []
     counts = dict.fromkeys(PRESENCE_ORDER, 0)
     for peer_id, name in peers:
-        peer = engine.peer_view(peer_id, epoch)
+        peer = engine.peer_view(peer_id, at)
         presence = peer.presence.value if peer is not None else "off"
         counts[presence] = counts.get(presence, 0) + 1
         working = ", ".join(sorted(line_names.get(i, "?") for i in peer.working_lines)) if peer else ""
         load = ""
         if peer is not None and (peer.load.calls or peer.load.texts):
             load = N_("%(calls)s call(s), %(texts)s text(s)", calls=peer.load.calls, texts=peer.load.texts)
-        reached = engine.back_to_back(peer_id, epoch) if presence == "available" else None
+        reached = engine.back_to_back(peer_id, at) if presence == "available" else None
         if reached is not None:  # wearing thin: the admin may want to check in
             load = N_("%(count)s in a row: held until a break", count=reached[0])
         rows.append(PeerRow(name, presence, PRESENCE_LABELS.get(presence, presence), working, load))

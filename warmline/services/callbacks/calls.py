@@ -82,7 +82,7 @@ class CallbackRing:
     experience: str | None
 
 
-def _load_ring(runtime: Runtime, query: Mapping[str, str]) -> CallbackRing:
+def _load_ring(runtime: Runtime, query: Mapping[str, str], now: datetime) -> CallbackRing:
     callback_id = _callback_id(query.get("callback", ""))
     language, experience, _ = _request(runtime, callback_id)
     ring_id = query.get("ring", "")
@@ -207,7 +207,7 @@ class CallbackAnswerer:
     language: str
 
 
-def _load_answerer(runtime: Runtime, query: Mapping[str, str]) -> CallbackAnswerer:
+def _load_answerer(runtime: Runtime, query: Mapping[str, str], now: datetime) -> CallbackAnswerer:
     attempt_id = query.get("attempt", "")
     return CallbackAnswerer(attempt_id, _attempt_request(runtime, attempt_id)[0])
 

@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from warmline import jobs
-from warmline.domain.matching import ContactView, Presence
+from warmline.domain.matching import Presence
 from warmline.models import (
     CallbackAttempt,
     CallbackRequest,
@@ -114,7 +114,7 @@ class CallbackAwareDispatcher:
     def __init__(self, inner: routing.OfferDispatcher | None = None) -> None:
         self.inner = inner or VoiceOfferDispatcher()
 
-    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: datetime) -> None:
         callback_id = callback_of_routing_id(offer.contact_id)
         if callback_id is None:
             self.inner.dispatch(runtime, offer, now)
@@ -231,17 +231,17 @@ def place_callback(runtime: Runtime, callback_id: int, now: datetime) -> bool:
         if request.peer_id is not None:
             session.expunge(request)
             return _ring_taker(runtime, request, now)
-        if routing.routing_engine(runtime).contact_state(rid) is not None:
+        if routing.routing_engine(runtime, now).contact_state(rid) is not None:
             return False  # already waiting for a peer, or offered
         request.status = CallbackStatus.IN_PROGRESS.value
-        arriving = ContactView(
+        arriving = routing.arriving(
             contact_id=rid, line_id=request.line_id, channel="voice",
             experience=request.experience_key, language=request.language, priority=0,
-            arrived_at=request.created_at.timestamp() if request.created_at else now.timestamp(),
+            arrived_at=request.created_at or now,
             accepts_any_peer=request.experience_key is None,
         )
         session.commit()
-    routing.contact_arrived(runtime, arriving, now.timestamp())
+    routing.contact_arrived(runtime, arriving, now)
     return True
 
 
@@ -250,12 +250,12 @@ def _ring_taker(runtime: Runtime, request: CallbackRequest, now: datetime) -> bo
     peer_id = request.peer_id
     assert peer_id is not None
     state = CallbackState(runtime.redis)
-    if routing.routing_engine(runtime).presence(peer_id) != Presence.AVAILABLE:
+    if routing.routing_engine(runtime, now).presence(peer_id) != Presence.AVAILABLE:
         return False
     ring_id = f"take-{request.id}-{uuid.uuid4().hex[:12]}"
     if not state.hold_peer(peer_id, ring_id):
         return False
-    change = routing.set_presence(runtime, peer_id, Presence.BREAK, now.timestamp())
+    change = routing.set_presence(runtime, peer_id, Presence.BREAK, now)
     if change.presence != Presence.BREAK:
         state.release_peer(peer_id, ring_id)
         return False
@@ -270,9 +270,9 @@ def ring_peer(runtime: Runtime, offer_id: str, callback_id: int, peer_id: int,
     with runtime.sessions() as session:
         request = session.get(CallbackRequest, callback_id)
         wanted = request is not None and request.status == CallbackStatus.IN_PROGRESS.value
-    if not wanted or routing.routing_engine(runtime).contact_state(
+    if not wanted or routing.routing_engine(runtime, now).contact_state(
             routing_id(callback_id, _round(runtime, callback_id))) != "offered":
-        routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now.timestamp())
+        routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now)
         return None
     CallState(runtime.redis).link_offer(offer_id, routing_id(callback_id,
                                                              _round(runtime, callback_id)))
@@ -330,7 +330,7 @@ def accept_ring(runtime: Runtime, ring_id: str, callback_id: int, now: datetime)
         if peer_id is None or CallbackState(runtime.redis).held_ring(peer_id) != ring_id:
             return None
         return peer_id
-    result = routing.accept_offer(runtime, ring_id, now.timestamp())
+    result = routing.accept_offer(runtime, ring_id, now)
     return result.peer_id if result.accepted else None
 
 
@@ -339,15 +339,20 @@ def _peer_missed(runtime: Runtime, ring_id: str, callback_id: int, peer_id: int 
     """The peer did not take the ring: routed offers go back to the engine; a taker is let go
     and asked again later (their miss is not the caller's)."""
     if not is_taken_ring(ring_id):
-        routing.lapse_offer(runtime, ring_id, reason, now.timestamp())
+        routing.lapse_offer(runtime, ring_id, reason, now)
         return
     if peer_id is not None and CallbackState(runtime.redis).release_peer(peer_id, ring_id):
-        routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now.timestamp())
+        routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now)
+    _back_to_pending(runtime, callback_id, now + PEER_RETRY_SPACING)
+
+
+def _back_to_pending(runtime: Runtime, callback_id: int, next_attempt_at: datetime) -> None:
+    """A callback in progress waits again, for its next attempt at `next_attempt_at`."""
     with runtime.sessions() as session:
         session.execute(update(CallbackRequest).where(
             CallbackRequest.id == callback_id,
             CallbackRequest.status == CallbackStatus.IN_PROGRESS.value,
-        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=now + PEER_RETRY_SPACING))
+        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=next_attempt_at))
         session.commit()
 
 
@@ -523,12 +528,7 @@ def attempt_missed(runtime: Runtime, attempt_id: str, now: datetime, *, why: str
         _finish(runtime, callback_id, CallbackStatus.FAILED, now,
                 from_statuses=(CallbackStatus.IN_PROGRESS, CallbackStatus.PENDING))
         return True
-    with runtime.sessions() as session:
-        session.execute(update(CallbackRequest).where(
-            CallbackRequest.id == callback_id,
-            CallbackRequest.status == CallbackStatus.IN_PROGRESS.value,
-        ).values(status=CallbackStatus.PENDING.value, next_attempt_at=now + RETRY_SPACING))
-        session.commit()
+    _back_to_pending(runtime, callback_id, now + RETRY_SPACING)
     return True
 
 
@@ -562,18 +562,18 @@ def _release_peer(runtime: Runtime, callback_id: int, round_number: int, now: da
         ring = state.held_ring(peer_id)
         if ring is not None and ring.startswith(f"take-{callback_id}-") and state.release_peer(
                 peer_id, ring):
-            routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now.timestamp())
+            routing.set_presence(runtime, peer_id, Presence.AVAILABLE, now)
             return
     _release_routing(runtime, routing_id(callback_id, round_number), now)
 
 
 def _release_routing(runtime: Runtime, rid: str, now: datetime) -> None:
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     current = engine.contact_state(rid)
     if current == "connected":
-        routing.complete_contact(runtime, rid, now.timestamp())
+        routing.complete_contact(runtime, rid, now)
     elif current is not None:
-        routing.withdraw_contact(runtime, rid, now.timestamp())
+        routing.withdraw_contact(runtime, rid, now)
 
 
 def _end_call_quietly(runtime: Runtime, call_sid: str) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy import select
 
 from warmline import keys
 from warmline.catalogs import SOURCE_LANGUAGE
-from warmline.domain.matching import ContactView
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing import wait_status
 from warmline.runtime import Runtime
@@ -209,13 +208,13 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     note_event(runtime, contact, EventKind.MENU_CHOICE, now,
                detail={"choice": experience or "anyone"})
     refresh_line_routing(runtime, line.id, now)
-    arrival = routing.contact_arrived(runtime, ContactView(
+    arrival = routing.contact_arrived(runtime, routing.arriving(
         contact_id=contact.id, line_id=line.id, channel=CHANNEL, experience=experience,
-        language=chosen, priority=0, arrived_at=epoch,
+        language=chosen, priority=0, arrived_at=now,
         accepts_any_peer=experience is None,
-    ), epoch)
+    ), now)
     note_event(runtime, contact, EventKind.QUEUED, now)
-    status = wait_status.wait_status(routing.routing_engine(runtime), contact.id)
+    status = wait_status.wait_status(routing.routing_engine(runtime, now), contact.id)
     if status is not None and status.state == "waiting":
         said = words.waiting_reply(arrival.verdict.outlook.value, labels.get(experience or ""),
                                    status.position, False, all_talking=status.all_talking,
@@ -273,7 +272,7 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: st
     if not runtime.redis.sadd(seen, message_id):
         return None  # the widget resent a message we already have
     runtime.redis.expire(seen, store.content_seconds)
-    state = routing.routing_engine(runtime).contact_state(contact_id)
+    state = routing.routing_engine(runtime, now).contact_state(contact_id)
     if state is None and not conversation.accepted:
         # Routing lost it (Redis came back empty): nobody could answer it, so it ends.
         conv.close_conversation(runtime, contact_id, now, reason="lost")
@@ -296,7 +295,7 @@ def _waiting_choice(runtime: Runtime, conversation: Conversation, text: str,
     """ANY or WAIT typed while waiting, as a texter may (the wait bound's words offer them)."""
     if words.keyword_in(SOURCE_LANGUAGE, text, "keyword_any") \
             and conversation.experience is not None:
-        routing.choose_any(runtime, conversation.contact_id, now.timestamp())
+        routing.choose_any(runtime, conversation.contact_id, now)
         conv.note(runtime, conversation, EventKind.MENU_CHOICE, now, detail={"choice": "anyone"})
         conv.queue_text(runtime, conversation.contact_id,
                         "OK: the next peer who's free will answer you here.", now, by="line")

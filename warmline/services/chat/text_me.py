@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import EventKind, Experience, Line, OptOut
 from warmline.runtime import Runtime
@@ -80,9 +79,9 @@ def text_me_instead(runtime: Runtime, line: ChatLine, typed_number: str, *, cons
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": wanted or "anyone",
                                                                     "from": "chat"})
     refresh_line_routing(runtime, line.id, now)
-    routing.contact_arrived(runtime, ContactView(
+    routing.contact_arrived(runtime, routing.arriving(
         contact_id=contact.id, line_id=line.id, channel="sms", experience=wanted,
-        language=chosen, priority=0, arrived_at=epoch, accepts_any_peer=wanted is None), epoch)
+        language=chosen, priority=0, arrived_at=now, accepts_any_peer=wanted is None), now)
     note_event(runtime, contact, EventKind.QUEUED, now)
     # The first text is the first reply any texter gets, from the line's own number.
     conv.queue_text(runtime, contact.id, words.first_reply(line.name, keywords, chosen), now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from warmline.models import (
     Peer,
     Shift,
 )
+from warmline.routing import epoch
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
@@ -335,13 +336,13 @@ class QueueRow:
 
 def read_presence(runtime: Runtime, peer_id: int, now: datetime) -> PresenceSnapshot:
     """The peer's presence as the routing engine holds it (off when routing does not know them)."""
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     presence = engine.presence(peer_id) or Presence.OFF
     wrap_up_until: datetime | None = None
     if presence is Presence.WRAP_UP:
         raw = runtime.redis.hget(routing_keys.peer(peer_id), "wrap_until")
         if raw:
-            wrap_up_until = datetime.fromtimestamp(float(raw), UTC)
+            wrap_up_until = epoch.moment(float(raw))
     return PresenceSnapshot(
         presence=presence.value,
         wrap_up_until=wrap_up_until,
@@ -364,15 +365,13 @@ def sync_peer_into_routing(runtime: Runtime, peer_id: int, standing: ShiftStandi
     again here lets a peer go available the moment their shift starts, without waiting for the
     next shift-watch run.
     """
-    stamp = now.timestamp()
     with runtime.sessions() as session:
         line_ids = [line.id for line in list_peer_lines(session, peer_id)]
     for line_id in line_ids:
-        routing.sync_line(runtime, line_id, stamp)
-    routing.sync_peer(runtime, peer_id, stamp)
-    engine = routing.routing_engine(runtime)
+        routing.sync_line(runtime, line_id, now)
+    routing.sync_peer(runtime, peer_id, now)
     for line_id in standing.on_shift_line_ids:
-        engine.start_shift(peer_id, line_id, stamp)
+        routing.start_shift(runtime, peer_id, line_id, now)
 
 
 _PRESENCE_REFUSALS = {
@@ -387,12 +386,12 @@ def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) 
     if wanted not in SETTABLE_PRESENCES:
         return Refusal(N_("Choose available, break or off."), 400)
     standing = find_shift_standing(runtime, peer_id, now)
-    dropping_in = bool(routing.routing_engine(runtime).drop_in_lines(peer_id, now.timestamp()))
+    dropping_in = bool(routing.drop_in_lines(runtime, peer_id, now))
     if wanted == "available" and not standing.on_shift and not dropping_in:
         return Refusal(_not_on_shift_message(standing), 409)
     sync_peer_into_routing(runtime, peer_id, standing, now)
     runtime.redis.delete(keys.rest_break(peer_id))  # the peer's own choice ends a timed break
-    change = routing.set_presence(runtime, peer_id, Presence(wanted), now.timestamp())
+    change = routing.set_presence(runtime, peer_id, Presence(wanted), now)
     if change.status in ("changed", "unchanged"):
         return None
     message = _PRESENCE_REFUSALS.get(change.status, N_("That change is not possible right now."))
@@ -417,9 +416,7 @@ def extend_wrap_up(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | N
     if current.presence != Presence.WRAP_UP.value:
         return Refusal(N_("You're not in wrap-up: there is nothing to extend."), 409)
     base = max(now, current.wrap_up_until or now)
-    change = routing.extend_wrap_up(
-        runtime, peer_id, (base + WRAP_UP_EXTENSION).timestamp(), now.timestamp()
-    )
+    change = routing.extend_wrap_up(runtime, peer_id, base + WRAP_UP_EXTENSION, now)
     if change.status not in ("extended", "unchanged"):
         return Refusal(N_("You're not in wrap-up: there is nothing to extend."), 409)
     return None
@@ -432,7 +429,7 @@ def read_queue(runtime: Runtime, peer_id: int, now: datetime) -> list[QueueRow]:
         labels = _experience_labels(session)
     rows: list[QueueRow] = []
     for line in lines:
-        for cls in routing.queue_snapshot(runtime, line.id, now.timestamp()).classes:
+        for cls in routing.queue_snapshot(runtime, line.id, now).classes:
             key = None if cls.experience == ANY_EXPERIENCE else cls.experience
             rows.append(
                 QueueRow(
@@ -477,7 +474,7 @@ def report_abuse(
 
     A caller who withheld their number is nobody in particular: only their call is ended.
     """
-    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime, now), peer_id)
     if contact_id is None:
         return Refusal(N_("You're not with a caller right now."), 409)
     with runtime.sessions() as session, session.begin():

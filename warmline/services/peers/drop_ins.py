@@ -51,8 +51,8 @@ def read_ask(runtime: Runtime, request_id: int) -> DropInAsk | None:
 
 def drop_in_ends_at(runtime: Runtime, peer_id: int, now: datetime) -> datetime | None:
     """When the peer's latest running drop-in ends, if they have one."""
-    ends = routing.routing_engine(runtime).drop_in_lines(peer_id, now.timestamp())
-    return datetime.fromtimestamp(max(ends.values()), UTC) if ends else None
+    ends = routing.drop_in_lines(runtime, peer_id, now)
+    return max(ends.values()) if ends else None
 
 
 def pending_ask_ids(runtime: Runtime, ids: list[int]) -> set[int]:
@@ -119,7 +119,7 @@ def answer_ask(runtime: Runtime, request_id: int, *, approve: bool, user_id: int
                                        until_epoch=int(now.timestamp()))
         return N_("Declined: %(name)s is told.", name=name)
     until = now + timedelta(minutes=ask.minutes)
-    routing.allow_drop_in(runtime, ask.peer_id, ask.line_id, until.timestamp(), now.timestamp())
+    routing.allow_drop_in(runtime, ask.peer_id, ask.line_id, until, now)
     change_presence(runtime, ask.peer_id, Presence.AVAILABLE.value, now)
     notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=True,
                                    until_epoch=int(until.timestamp()))

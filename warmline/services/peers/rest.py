@@ -17,7 +17,7 @@ REST_BREAK = timedelta(minutes=10)
 
 def read_rest_due(runtime: Runtime, peer_id: int, now: datetime) -> tuple[int, int] | None:
     """(contacts in a row, the line's limit) when the peer is offered nothing until a break."""
-    return routing.routing_engine(runtime).back_to_back(peer_id, now.timestamp())
+    return routing.back_to_back(runtime, peer_id, now)
 
 
 def take_rest_break(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | None:
@@ -39,7 +39,7 @@ def end_rest_break(runtime: Runtime, peer_id: int, until: int, now: datetime) ->
     if now.timestamp() < until:
         return "not_due"
     runtime.redis.delete(keys.rest_break(peer_id))
-    if routing.routing_engine(runtime).presence(peer_id) != Presence.BREAK:
+    if routing.routing_engine(runtime, now).presence(peer_id) != Presence.BREAK:
         return "not_on_break"
     refusal = change_presence(runtime, peer_id, Presence.AVAILABLE.value, now)
     return "ended" if refusal is None else "stayed_on_break"

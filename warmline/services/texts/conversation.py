@@ -61,7 +61,7 @@ def switch_language(runtime: Runtime, conversation: Conversation, language: str,
     new language can take them."""
     conversation_store(runtime).set_fields(conversation.contact_id, language=language)
     if not conversation.accepted:
-        routing.requeue_contact(runtime, conversation.contact_id, now.timestamp(), language=language)
+        routing.requeue_contact(runtime, conversation.contact_id, now, language=language)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:
@@ -217,9 +217,8 @@ def handle_status(runtime: Runtime, contact_id: str, seq_text: str, *, status: s
 class TextOfferDispatcher:
     """Shows a text offer on the peer's dashboard; a closed dashboard takes no texts."""
 
-    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
-        # Routing's use-cases count in epoch seconds (services/routing.py); texts in datetimes.
-        offer_to_dashboard(runtime, offer, datetime.fromtimestamp(now, UTC))
+    def dispatch(self, runtime: Runtime, offer: Offer, now: datetime) -> None:
+        offer_to_dashboard(runtime, offer, now)
 
 
 def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | None:
@@ -238,14 +237,13 @@ def _profile(runtime: Runtime, peer_id: int, *, texts: bool) -> PeerProfile | No
 
 
 def offer_to_dashboard(runtime: Runtime, offer: Offer, now: datetime) -> None:
-    epoch = now.timestamp()
     if not dashboard_is_open(runtime.redis, offer.peer_id):
         # The peer may still take calls; they stop taking texts until their dashboard opens,
         # and the text goes to the next peer (not a miss: nobody was there to miss it).
         profile = _profile(runtime, offer.peer_id, texts=False)
         if profile is not None:
-            routing.routing_engine(runtime).sync_peer(profile, epoch)
-        routing.lapse_offer(runtime, offer.offer_id, LapseReason.NO_DASHBOARD, epoch)
+            routing.sync_profile(runtime, profile, now)
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.NO_DASHBOARD, now)
         return
     store = conversation_store(runtime)
     conversation = store.get(offer.contact_id)
@@ -253,7 +251,7 @@ def offer_to_dashboard(runtime: Runtime, offer: Offer, now: datetime) -> None:
         # Its content and the texter's number are gone (Redis came back empty after the
         # rebuild read SQL): no peer could answer it, so it ends rather than being offered
         # round the team for ever (found by `warmline soak`).
-        routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, epoch)
+        routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, now)
         _end_lost_text(runtime, offer.contact_id, now)
         return
     store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id, offer.expires_at)
@@ -268,12 +266,8 @@ def restore_text_channel(runtime: Runtime, peer_id: int, now: datetime) -> None:
     profile = _profile(runtime, peer_id, texts=True)
     if profile is None or "sms" not in profile.channels:
         return
-    epoch = now.timestamp()
-    engine = routing.routing_engine(runtime)
-    engine.sync_peer(profile, epoch)
-    view = engine.peer_view(peer_id, epoch)
-    for line_id in sorted(view.working_lines if view else ()):
-        routing.run_match_pass(runtime, line_id, epoch)
+    routing.sync_profile(runtime, profile, now)
+    routing.match_lines(runtime, routing.working_lines(runtime, peer_id, now), now)
 
 
 def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -> Refusal | None:
@@ -282,7 +276,7 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     if found is None or found[1] != peer_id:
         return Refusal(N_("No such text offer for you."), 404)
     contact_id = found[0]
-    result = routing.accept_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
+    result = routing.accept_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     if not result.accepted:
         return Refusal(N_("Too late: this text has gone to someone else or the texter left."), 409)
@@ -316,7 +310,7 @@ def decline_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) 
     found = store.offer(offer_id)
     if found is None or found[1] != peer_id:
         return Refusal(N_("No such text offer for you."), 404)
-    end = routing.decline_offer(runtime, offer_id, now.timestamp(), TextPeerNotifier(runtime))
+    end = routing.decline_offer(runtime, offer_id, now, TextPeerNotifier(runtime))
     store.forget_offer(offer_id, peer_id)
     conversation = store.get(found[0])
     if end.ended and conversation is not None:
@@ -387,10 +381,10 @@ def close_conversation(runtime: Runtime, contact_id: str, now: datetime, *, reas
         return False
     notifier = TextPeerNotifier(runtime)
     if conversation.accepted:
-        routing.complete_contact(runtime, contact_id, epoch, notifier)
+        routing.complete_contact(runtime, contact_id, now, notifier)
         outcome = Outcome.CONNECTED
     else:
-        routing.withdraw_contact(runtime, contact_id, epoch, notifier)
+        routing.withdraw_contact(runtime, contact_id, now, notifier)
         outcome = Outcome.OPTED_OUT if reason == "opted_out" else Outcome.ABANDONED
     if contact is not None:
         finish_contact(runtime, contact, outcome, now, peer_id=conversation.peer_id,
@@ -399,7 +393,7 @@ def close_conversation(runtime: Runtime, contact_id: str, now: datetime, *, reas
 
 
 def _end_lost_text(runtime: Runtime, contact_id: str, now: datetime) -> None:
-    routing.withdraw_contact(runtime, contact_id, now.timestamp())
+    routing.withdraw_contact(runtime, contact_id, now)
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     if contact is not None:
@@ -481,7 +475,7 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
            else max(told, conversation.last_activity) + bound)
-    offered = routing.routing_engine(runtime).contact_state(contact_id) == "offered"
+    offered = routing.routing_engine(runtime, now).contact_state(contact_id) == "offered"
     if epoch < due or offered:
         _look_at_wait(runtime, contact_id, max(due, epoch + OFFERED_GRACE_SECONDS) if offered
                       else due)
@@ -516,7 +510,7 @@ def raise_risk(runtime: Runtime, conversation: Conversation, now: datetime) -> b
     if not store.claim_flag(conversation.contact_id, "risk"):
         return False
     store.set_fields(conversation.contact_id, risk="1")
-    routing.requeue_contact(runtime, conversation.contact_id, now.timestamp(), priority=RISK_PRIORITY)
+    routing.requeue_contact(runtime, conversation.contact_id, now, priority=RISK_PRIORITY)
     with runtime.sessions.begin() as session:
         contact = session.get(Contact, conversation.contact_id)
         if contact is not None:
@@ -563,7 +557,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
     restore_text_channel(runtime, peer_id, now)
     epoch = now.timestamp()
     store = conversation_store(runtime)
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     labels, names = _experience_labels(runtime), _line_names(runtime)
     offers: list[dict[str, Any]] = []
     for offer_id in store.peer_offer_ids(peer_id, epoch):

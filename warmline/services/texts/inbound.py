@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from warmline import jobs
 from warmline.catalogs import clock_24h, short_weekday
-from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, to_e164
 from warmline.models import (
     CallbackRequest,
@@ -129,7 +128,7 @@ def handle_incoming_text(runtime: Runtime, form: TextForm, now: datetime) -> str
         return messaging_twiml.reply(
             words.help_reply(line.name, _hours_words(line, language, now), language))
     if conversation is not None and conversation.is_open:
-        state = routing.routing_engine(runtime).contact_state(conversation.contact_id)
+        state = routing.routing_engine(runtime, now).contact_state(conversation.contact_id)
         if state is not None or conversation.accepted:
             return _next_message(runtime, line, conversation, state, form, now=now)
         conv.close_conversation(runtime, conversation.contact_id, now, reason="lost")
@@ -233,24 +232,24 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
                detail={"choice": experience or "anyone"})
     risky = words.has_risk_words(form.body, conv.text_policy(runtime).risk_words)
     refresh_line_routing(runtime, line.id, now)
-    arrival = routing.contact_arrived(runtime, ContactView(
+    arrival = routing.contact_arrived(runtime, routing.arriving(
         contact_id=contact.id, line_id=line.id, channel="sms", experience=experience,
         language=contact.language, priority=conv.RISK_PRIORITY if risky else 0,
-        arrived_at=epoch, accepts_any_peer=experience is None,
-    ), epoch)
+        arrived_at=now, accepts_any_peer=experience is None,
+    ), now)
     note_event(runtime, contact, EventKind.QUEUED, now)
     replies = [words.first_reply(line.name, list(experiences), language)]
     if risky and conv.raise_risk(runtime, conversation, now):
         replies.append(words.reply(language, "risk"))
     replies.append(_wait_words(runtime, line, contact.id, arrival.verdict.outlook.value,
                                chosen.label_for(language) if chosen else None,
-                               language=language) or "")
+                               language=language, now=now) or "")
     return messaging_twiml.reply(*replies)
 
 
 def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
-                label: str | None, *, language: str) -> str | None:
-    status = wait_status.wait_status(routing.routing_engine(runtime), contact_id)
+                label: str | None, *, language: str, now: datetime) -> str | None:
+    status = wait_status.wait_status(routing.routing_engine(runtime, now), contact_id)
     if status is None or status.state != "waiting":
         return None
     return words.waiting_reply(outlook, label, status.position, line.callbacks,
@@ -296,18 +295,17 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
 def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, form: TextForm,
                     now: datetime) -> str | None:
     """ANY, WAIT, CALLBACK or an experience keyword from a texter still waiting."""
-    epoch = now.timestamp()
     word = words.normalize(form.body)
     language = conv.language_of(conversation, line)
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     experiences = _experiences(runtime)
     label = next((e.label_for(language) for e in experiences.values()
                   if e.key == conversation.experience), None)
     if words.keyword_in(language, word, "keyword_any"):
-        arrival = routing.choose_any(runtime, conversation.contact_id, epoch)
+        arrival = routing.choose_any(runtime, conversation.contact_id, now)
         _note_choice(runtime, conversation, "anyone", now)
         return _wait_words(runtime, line, conversation.contact_id,
-                           arrival.verdict.outlook.value, None, language=language) or \
+                           arrival.verdict.outlook.value, None, language=language, now=now) or \
             words.reply(language, "any_ok")
     if words.keyword_in(language, word, "keyword_wait"):
         _note_choice(runtime, conversation, "wait", now)
@@ -321,7 +319,7 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
         return _callback(runtime, line, conversation, now)
     chosen = experiences.get(word)
     if chosen is not None and chosen.key != conversation.experience:
-        arrival = routing.requeue_contact(runtime, conversation.contact_id, epoch,
+        arrival = routing.requeue_contact(runtime, conversation.contact_id, now,
                                           experience=chosen.key)
         conv.conversation_store(runtime).set_fields(conversation.contact_id,
                                                     experience=chosen.key)
@@ -332,7 +330,7 @@ def _waiting_choice(runtime: Runtime, line: Line, conversation: Conversation, fo
         _note_choice(runtime, conversation, chosen.key, now)
         return _wait_words(runtime, line, conversation.contact_id,
                            arrival.verdict.outlook.value, chosen.label_for(language),
-                           language=language)
+                           language=language, now=now)
     return None
 
 
@@ -353,7 +351,7 @@ def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: dat
             expires_at=now + TEXT_CALLBACK_WINDOW,
         ))
     conv.note(runtime, conversation, EventKind.CALLBACK_REQUESTED, now)
-    routing.withdraw_contact(runtime, conversation.contact_id, now.timestamp())
+    routing.withdraw_contact(runtime, conversation.contact_id, now)
     # The contact's outcome comes from the callback (connected or failed), not from here.
     store.close(conversation.contact_id, now.timestamp(), conv.MIN_KEEP_SECONDS)
     hours = int(TEXT_CALLBACK_WINDOW.total_seconds() // 3600)

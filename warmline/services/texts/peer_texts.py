@@ -231,10 +231,10 @@ class TextPeerNotifier:
         jobs.SEND_PEER_TEXT.enqueue(self.runtime, peer_id, line_id, kind, at_epoch, job_id=job_id,
                                     unique=True)
 
-    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: float) -> None:
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: datetime) -> None:
         try:
             TextPeerNotifier(runtime)._enqueue(peer_off.peer_id, None, peer_off.reason.value,
-                                               int(now))
+                                               int(now.timestamp()))
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
 
@@ -284,9 +284,9 @@ class TextPeerNotifier:
             except Exception as exc:  # noqa: BLE001 - the alert stays on the board
                 log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at_epoch: int) -> None:
+    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None:
         try:
-            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", at_epoch)
+            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", int(at.timestamp()))
         except Exception as exc:  # noqa: BLE001 - the dashboard says it too
             log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
 

@@ -3,7 +3,8 @@
 When it runs
     Every routing script refuses to act while the state marker is missing, and every routing
     read checks it (warmline.routing.engine). The first operation that meets the loss calls
-    `ensure_live_state` (the services' engine hook), which rebuilds under a lock and returns;
+    `ensure_live_state` (the services' engine hook, with the `now` of the service call that
+    made the engine: `services.routing.routing_engine`), which rebuilds under a lock and returns;
     the operation is then retried on the rebuilt state. A process that finds the lock taken
     waits for the other's rebuild. A first boot on an empty Redis is the same path: the first
     operation rebuilds (from a database that may hold nothing yet).
@@ -42,7 +43,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from redis import Redis
 from sqlalchemy import select
@@ -50,7 +51,7 @@ from sqlalchemy import select
 from warmline import jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
-from warmline.routing import keys
+from warmline.routing import epoch, keys
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -112,7 +113,7 @@ def _ring_of(contact: Contact) -> _Ring | None:
     if not (contact.offer_id and contact.offer_peer_id and contact.offer_expires_at):
         return None
     return _Ring(contact.offer_id, contact.offer_peer_id, contact.offer_call_sid,
-                 _epoch(contact.offer_expires_at))
+                 epoch.seconds(contact.offer_expires_at))
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,6 @@ class _Snapshot:
     last_call_end: dict[int, tuple[int, float]]  # peer -> (line, ended at)
 
 
-def _epoch(value: datetime) -> float:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-
-
 def _presence(value: str) -> Presence:
     try:
         wanted = Presence(value)
@@ -141,8 +138,7 @@ def _presence(value: str) -> Presence:
     return wanted if wanted in (Presence.AVAILABLE, Presence.BREAK) else Presence.OFF
 
 
-def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
-    at = datetime.fromtimestamp(now, UTC)
+def _read_sql(runtime: Runtime, at: datetime) -> _Snapshot:
     with runtime.sessions() as session:
         lines = session.scalars(select(Line).where(Line.active.is_(True))).all()
         peers = session.scalars(select(Peer).where(Peer.active.is_(True))).all()
@@ -160,8 +156,8 @@ def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
         for peer_id, line_id, ended_at in ends:
             if peer_id is None or line_id is None or ended_at is None:
                 continue
-            if peer_id not in last_call_end or last_call_end[peer_id][1] < _epoch(ended_at):
-                last_call_end[peer_id] = (line_id, _epoch(ended_at))
+            if peer_id not in last_call_end or last_call_end[peer_id][1] < epoch.seconds(ended_at):
+                last_call_end[peer_id] = (line_id, epoch.seconds(ended_at))
         return _Snapshot(
             rules=[routing.line_rules(runtime, line) for line in lines],
             rosters={line.id: peers_on_shift(session, line, at) for line in lines},
@@ -172,25 +168,27 @@ def _read_sql(runtime: Runtime, now: float) -> _Snapshot:
             contacts=[
                 _OpenContact(
                     ContactView(c.id, c.line_id or 0, c.channel, c.experience_key,
-                                c.language, c.priority, _epoch(c.arrived_at), c.any_peer),
+                                c.language, c.priority, epoch.seconds(c.arrived_at), c.any_peer),
                     c.provider_sid, c.peer_id,
-                    _epoch(c.answered_at) if c.answered_at is not None else None, _ring_of(c))
+                    epoch.seconds(c.answered_at) if c.answered_at is not None else None, _ring_of(c))
                 for c in open_rows
             ],
             last_call_end=last_call_end,
         )
 
 
-def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], now: float,
+def rebuild_live_state(runtime: Runtime, call_is_live: Callable[[str], bool], at: datetime,
                        token: str) -> RebuildReport:
-    """Write live state from SQL and Twilio; the caller holds the rebuild lock with `token`.
+    """Write live state from SQL and Twilio as of `at`; the caller holds the rebuild lock with
+    `token`. It drives the engine itself, so it counts in the engine's epoch seconds.
 
     Idempotent: a second run re-queues nobody twice (contacts are keyed by id). Offers nothing:
     matching runs once the state is marked built (`ensure_live_state`).
     """
     report = RebuildReport()
     engine = RoutingEngine(runtime.redis, rebuild_token=token)
-    sql = _read_sql(runtime, now)
+    sql = _read_sql(runtime, at)
+    now = epoch.seconds(at)
     # Twilio first, before anything is written: the writes that follow then take milliseconds
     # (operations waiting for the rebuild wait less, and a peer's half-written state lasts
     # no longer than it must).
@@ -328,12 +326,12 @@ def _finish_gone_contacts(runtime: Runtime, report: RebuildReport, at: datetime)
                 finish_contact(runtime, contact, Outcome.ABANDONED, at)
 
 
-def _reschedule(runtime: Runtime, report: RebuildReport, now: float) -> None:
+def _reschedule(runtime: Runtime, report: RebuildReport, now: datetime) -> None:
     """The scheduled work that lived in the lost Redis, scheduled again."""
     for peer_id, until in report.wrap_ups.items():
         routing.schedule_end_wrap_up(runtime, peer_id, until)
     for contact_id, (peer_id, at) in report.reminders.items():
-        jobs.REMIND_LONG_CALL.enqueue_at(runtime, datetime.fromtimestamp(max(at, now), UTC),
+        jobs.REMIND_LONG_CALL.enqueue_at(runtime, max(epoch.moment(at), now),
                                          contact_id, peer_id, job_id=f"remind-{contact_id}")
     # The recurring jobs (the sweeper, callbacks, shift checks...) are the workers' own: each
     # worker checks every few seconds that each has its next run (workers.main), so they come
@@ -352,10 +350,10 @@ def _acquire(redis: Redis, token: str) -> bool:
     return True
 
 
-def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool] | None = None,
-                      now: float | None = None) -> RebuildReport | None:
-    """Rebuild if Redis lost the routing state (None if it is there, or another process rebuilt
-    it meanwhile); then schedule again what was lost, and match."""
+def ensure_live_state(runtime: Runtime, now: datetime,
+                      call_is_live: Callable[[str], bool] | None = None) -> RebuildReport | None:
+    """Rebuild as of `now` if Redis lost the routing state (None if it is there, or another
+    process rebuilt it meanwhile); then schedule again what was lost, and match."""
     redis = runtime.redis
     if redis.exists(keys.state_marker()):
         return None
@@ -366,8 +364,7 @@ def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool] | No
         if redis.exists(keys.state_marker()):
             return None
         log.warning("routing state missing (Redis restarted empty or failed over): rebuilding")
-        when = time.time() if now is None else now
-        report = rebuild_live_state(runtime, call_is_live or twilio_call_checker(runtime), when,
+        report = rebuild_live_state(runtime, call_is_live or twilio_call_checker(runtime), now,
                                     token)
     finally:
         redis.eval(_RELEASE_LOCK, 1, keys.rebuild_lock(), token)
@@ -376,10 +373,9 @@ def ensure_live_state(runtime: Runtime, call_is_live: Callable[[str], bool] | No
              len(report.available), len(report.wrap_ups), len(report.connected),
              len(report.offered), len(report.requeued),
              len(report.gone) + len(report.gone_connected))
-    at = datetime.fromtimestamp(when, UTC)
-    _finish_gone_contacts(runtime, report, at)
-    _reschedule(runtime, report, when)
-    routing.match_lines(runtime, report.line_ids, when)
+    _finish_gone_contacts(runtime, report, now)
+    _reschedule(runtime, report, now)
+    routing.match_lines(runtime, report.line_ids, now)
     return report
 
 
@@ -397,9 +393,9 @@ def twilio_call_checker(runtime: Runtime) -> Callable[[str], bool]:
     return call_is_live
 
 
-def rebuild_command(runtime: Runtime) -> int:
+def rebuild_command(runtime: Runtime, now: datetime) -> int:
     """`python -m warmline routing rebuild`: the same rebuild, if Redis lost the state."""
-    report = ensure_live_state(runtime)
+    report = ensure_live_state(runtime, now)
     if report is None:
         print("routing state is there: nothing to rebuild")
         return 0

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from warmline.domain.matching import ContactView
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
@@ -90,7 +89,7 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
-        dropped = reconnect.dropped_call_to_offer(runtime, caller_hash, line)
+        dropped = reconnect.dropped_call_to_offer(runtime, caller_hash, line, now)
         if dropped is not None:
             # Asked in the language of the call that dropped; that call's choices hold too.
             contact.language = dropped.language
@@ -282,7 +281,7 @@ class MenuCall:
         return next((e for e in self.experiences if str(e.digit) == digits), None)
 
 
-def _load_menu_call(runtime: Runtime, query: Mapping[str, str]) -> MenuCall | None:
+def _load_menu_call(runtime: Runtime, query: Mapping[str, str], now: datetime) -> MenuCall | None:
     contact_id = query.get("contact", "")
     if CallState(runtime.redis).outcome(contact_id) is not None:
         return None  # the call already ended (a hang-up seen first)
@@ -338,11 +337,11 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
         CallState(runtime.redis).set_reconnecting(contact.id, first_peer)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail=detail)
     refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ContactView(
+    routing.contact_arrived(runtime, routing.arriving(
         contact_id=contact.id, line_id=call.line.id, channel="voice", experience=key,
-        language=language, priority=contact.priority, arrived_at=contact.arrived_at.timestamp(),
+        language=language, priority=contact.priority, arrived_at=contact.arrived_at,
         accepts_any_peer=key is None,
-    ), now.timestamp(), first_peer=first_peer)
+    ), now, first_peer=first_peer)
     note_event(runtime, contact, EventKind.QUEUED, now)
     # What is true about the wait (nobody on shift shares it, everyone is on a call...) is the
     # first thing the hold loop says, at once.

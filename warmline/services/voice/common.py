@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.crypto import DataKeys
-from warmline.domain.matching import ContactView
 from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.results import LapseReason
@@ -84,7 +83,7 @@ def load_call(session: Session, contact_id: str) -> CallContext | None:
     return CallContext(contact, line)
 
 
-def load_contact_call(runtime: Runtime, query: Mapping[str, str]) -> CallContext | None:
+def load_contact_call(runtime: Runtime, query: Mapping[str, str], now: datetime) -> CallContext | None:
     """The call a `?contact=ID` webhook is about (None when the contact or line is gone)."""
     with runtime.sessions() as session:
         return load_call(session, query.get("contact", ""))
@@ -140,7 +139,7 @@ def cancel_ringing_peer(runtime: Runtime, contact_id: str) -> None:
 
 def leave_routing(runtime: Runtime, contact_id: str, now: datetime) -> None:
     """The caller is leaving the queue (transfer, callback, hang-up): no peer may be offered them."""
-    end = routing.withdraw_contact(runtime, contact_id, now.timestamp())
+    end = routing.withdraw_contact(runtime, contact_id, now)
     if end.previous_state == "offered":
         cancel_ringing_peer(runtime, contact_id)
 
@@ -178,9 +177,9 @@ def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
                               duration_seconds: int | None = None, *,
                               outcome: Outcome = Outcome.CONNECTED) -> bool:
     """As end_connected_call, for a caller already holding the contact's ending lock."""
-    if routing.routing_engine(runtime).contact_state(contact.id) != "connected":
+    if routing.routing_engine(runtime, now).contact_state(contact.id) != "connected":
         return False
-    end = routing.complete_contact(runtime, contact.id, now.timestamp())
+    end = routing.complete_contact(runtime, contact.id, now)
     if end.status != "ended":
         return False
     if duration_seconds is None and contact.answered_at is not None:
@@ -208,10 +207,10 @@ def back_to_queue(runtime: Runtime, call: CallContext, now: datetime, spoken: li
     contact = call.contact
     CallState(runtime.redis).add_waited(contact.id, waited)
     refresh_line_routing(runtime, call.line.id, now)
-    routing.contact_arrived(runtime, ContactView(
+    routing.contact_arrived(runtime, routing.arriving(
         contact_id=contact.id, line_id=call.line.id, channel="voice",
         experience=contact.experience_key, language=call.language, priority=contact.priority,
-        arrived_at=contact.arrived_at.timestamp(),
+        arrived_at=contact.arrived_at,
         accepts_any_peer=contact.any_peer or contact.experience_key is None,
-    ), now.timestamp())
+    ), now)
     return twiml.enqueue(contact.id, call.language, spoken)

@@ -64,7 +64,7 @@ def move_caller_into_conference(runtime: Runtime, contact: Contact) -> bool:
 
 def handle_caller_join(runtime: Runtime, contact_id: str, form: CallForm, now: datetime) -> str:
     """The caller's call, moved out of their queue: into the room while their peer is there."""
-    if routing.routing_engine(runtime).contact_state(contact_id) == "connected":
+    if routing.routing_engine(runtime, now).contact_state(contact_id) == "connected":
         return twiml.caller_joins_conference(contact_id, public_url=runtime.settings.public_url)
     # The peer left before the caller got to the room: the call is over, said kindly.
     with runtime.sessions() as session:
@@ -91,7 +91,7 @@ def handle_caller_done(runtime: Runtime, contact_id: str, form: CallForm, now: d
 def handle_transfer_status(runtime: Runtime, contact_id: str, form: CallForm,
                            now: datetime) -> None:
     """The call status of someone brought into the conference (warm transfer, a mentor)."""
-    transfer.transferred_leg_status(runtime, contact_id, form.call_sid, form.call_status)
+    transfer.transferred_leg_status(runtime, contact_id, form.call_sid, form.call_status, now)
     mentor.mentor_leg_status(runtime, contact_id, form.call_sid, form.call_status)
 
 
@@ -114,7 +114,7 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     connected contact (once); anyone else leaving, joins and starts change nothing."""
     event = RoomEvent.parse(form)
     if event.event == "participant-join":
-        transfer.joined(runtime, contact_id, event.call_sid)
+        transfer.joined(runtime, contact_id, event.call_sid, now)
         mentor.joined(runtime, contact_id, event.call_sid)
     if event.event not in ENDING_EVENTS:
         return

@@ -26,7 +26,7 @@ C = TypeVar("C")
 class GatherStep(Generic[C]):
     """What one question needs besides the rule they all share.
 
-    `load` finds the call from the URL's query (None: the call is gone, answered by `gone`).
+    `load` finds the call from the URL's query at `now` (None: the call is gone, answered by `gone`).
     `accepts` says whether keys answer the question; `refusal`, when given, says why keys were
     not taken (instead of the prompt's general apology). `ask_again` repeats the question after
     the apology. `move_on` runs once the bound is reached, gets the apology, and must say what
@@ -34,7 +34,7 @@ class GatherStep(Generic[C]):
     """
 
     prompt: Prompt
-    load: Callable[[Runtime, Mapping[str, str]], C | None]
+    load: Callable[[Runtime, Mapping[str, str], datetime], C | None]
     language: Callable[[C], str]
     accepts: Callable[[C, str], bool]
     ask_again: Callable[[Runtime, C, str], str]
@@ -47,7 +47,7 @@ class GatherStep(Generic[C]):
 def run_gather(step: GatherStep[C], runtime: Runtime, query: Mapping[str, str], form: CallForm,
                now: datetime) -> str:
     prompt = step.prompt
-    call = step.load(runtime, query)
+    call = step.load(runtime, query, now)
     if call is None:
         return step.gone()
     state = CallState(runtime.redis)

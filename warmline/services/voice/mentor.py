@@ -36,7 +36,7 @@ _FREE = frozenset({Presence.AVAILABLE, Presence.BREAK, Presence.WRAP_UP, Presenc
 
 
 def _choose_mentor(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime) -> Peer | None:
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     with runtime.sessions() as session:
         on_shift = peers_on_shift(session, call.line, now)
         found = session.scalars(select(Peer).where(
@@ -47,7 +47,7 @@ def _choose_mentor(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime
 
 def ask_mentor(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnCall | Refusal:
     """Text and ring a mentor into the peer's call, coaching the peer."""
-    call = live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id, now)
     if isinstance(call, Refusal):
         return call
     mentor = _choose_mentor(runtime, call, peer_id, now)
@@ -87,9 +87,9 @@ def ask_mentor(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnCall | 
     return MentorOnCall(mentor.id, call_sid, "ringing", speaking=False)
 
 
-def let_mentor_speak(runtime: Runtime, peer_id: int) -> MentorOnCall | Refusal:
+def let_mentor_speak(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnCall | Refusal:
     """The peer asks their mentor into the conversation: the caller hears them from now on."""
-    call = live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id, now)
     if isinstance(call, Refusal):
         return call
     state = CallState(runtime.redis)
@@ -131,7 +131,7 @@ def mentor_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: 
     state.update_mentor(contact_id, stage="failed" if mentor.stage == "ringing" else "left")
 
 
-def mentor_of(runtime: Runtime, peer_id: int) -> MentorOnCall | None:
+def mentor_of(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnCall | None:
     """The mentor asked onto the peer's call, if any (the dashboard shows it)."""
-    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime, now), peer_id)
     return CallState(runtime.redis).mentor(contact_id) if contact_id else None

@@ -38,7 +38,7 @@ ACCEPT_DIGIT = "1"
 class VoiceOfferDispatcher:
     """Hands a voice offer to the urgent queue: a worker rings the peer's phone by REST."""
 
-    def dispatch(self, runtime: Runtime, offer: Offer, now: float) -> None:
+    def dispatch(self, runtime: Runtime, offer: Offer, now: datetime) -> None:
         jobs.RING_PEER.enqueue(runtime, offer.offer_id, offer.contact_id, offer.peer_id,
                                offer.line_id, job_id=f"ring-{offer.offer_id}")
 
@@ -49,18 +49,18 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
     state = CallState(runtime.redis)
     if not state.claim_ring(offer_id):
         return state.offer_call(offer_id)
-    if routing.routing_engine(runtime).contact_state(contact_id) != "offered":
+    if routing.routing_engine(runtime, now).contact_state(contact_id) != "offered":
         return None  # the caller left, or the offer lapsed, before the job ran
     with runtime.sessions() as session:
         peer, line = session.get(Peer, peer_id), session.get(Line, line_id)
         contact = session.get(Contact, contact_id)
         if peer is None or line is None or contact is None:
-            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now.timestamp())
+            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now)
             return None
         phone = runtime.keys.decrypt(peer.phone_encrypted)
         public = runtime.settings.public_url
         state.link_offer(offer_id, contact_id)
-        if not _note_ring(runtime, session, contact, offer_id, peer_id):
+        if not _note_ring(runtime, session, contact, offer_id, peer_id, now=now):
             return None  # the offer ended meanwhile
         try:
             call_sid = runtime.twilio.create_call(
@@ -71,7 +71,7 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
             )
         except TelephonyError as exc:
             log.warning("could not ring peer %s for offer %s (%s)", peer_id, offer_id, exc.code)
-            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now.timestamp())
+            routing.lapse_offer(runtime, offer_id, LapseReason.FAILED, now)
             return None
         state.set_offer_call(offer_id, call_sid)
         state.set_ringing_call(contact_id, call_sid)
@@ -82,27 +82,27 @@ def ring_peer(runtime: Runtime, offer_id: str, contact_id: str, peer_id: int, li
 
 
 def _note_ring(runtime: Runtime, session: Session, contact: Contact, offer_id: str,
-               peer_id: int) -> bool:
+               peer_id: int, *, now: datetime) -> bool:
     """The ring as a durable fact, ids only, written before the phone rings (the peer leg's
     CallSid follows): a Redis lost while it rings gets the offer back from SQL
     (warmline.services.upkeep.recovery) instead of offering the caller again, so the peer's "1" still
     bridges them. False if the offer is no longer pending."""
-    expires = routing.routing_engine(runtime).offer_expires_at(offer_id)
+    expires = routing.offer_expires_at(runtime, offer_id, now)
     if expires is None:
         return False
     contact.offer_id, contact.offer_peer_id, contact.offer_call_sid = offer_id, peer_id, None
-    contact.offer_expires_at = datetime.fromtimestamp(expires, UTC)
+    contact.offer_expires_at = expires
     session.commit()
     return True
 
 
-def _offer_contact(runtime: Runtime, offer_id: str) -> tuple[Contact, Line] | None:
+def _offer_contact(runtime: Runtime, offer_id: str, now: datetime) -> tuple[Contact, Line] | None:
     state = CallState(runtime.redis)
     contact_id = state.contact_of_offer(offer_id)
     if contact_id is None:
         # Unknown, or Redis came back empty while the phone rang: the rebuild brings back the
         # offer of a ring that is still live (warmline.services.upkeep.recovery); then look again.
-        routing.routing_engine(runtime).ensure_state()
+        routing.routing_engine(runtime, now).ensure_state()
         contact_id = state.contact_of_offer(offer_id)
     if contact_id is None:
         return None
@@ -122,11 +122,11 @@ def _peer_side_language(runtime: Runtime, found: tuple[Contact, Line] | None) ->
 
 
 def handle_peer_answer(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
-    found = _offer_contact(runtime, offer_id)
+    found = _offer_contact(runtime, offer_id, now)
     language = _peer_side_language(runtime, found)
     if form.answered_by_machine:
         # Voicemail: say nothing (a message could reveal the warmline); the offer lapses.
-        routing.lapse_offer(runtime, offer_id, LapseReason.NO_ANSWER, now.timestamp())
+        routing.lapse_offer(runtime, offer_id, LapseReason.NO_ANSWER, now)
         if found:
             note_event(runtime, found[0], EventKind.NO_ANSWER, now, detail={"voicemail": True})
         return twiml.hang_up_with(language)
@@ -142,9 +142,9 @@ class OfferCall:
     language: str  # the peer's
 
 
-def _load_offer(runtime: Runtime, query: Mapping[str, str]) -> OfferCall:
+def _load_offer(runtime: Runtime, query: Mapping[str, str], now: datetime) -> OfferCall:
     offer_id = query.get("offer", "")
-    found = _offer_contact(runtime, offer_id)
+    found = _offer_contact(runtime, offer_id, now)
     return OfferCall(offer_id, found, _peer_side_language(runtime, found))
 
 
@@ -153,7 +153,7 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))
     contact, line = offer.found
     language = offer.language
-    result = routing.accept_offer(runtime, offer.offer_id, now.timestamp())
+    result = routing.accept_offer(runtime, offer.offer_id, now)
     if not result.accepted or result.peer_id is None:
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
     with runtime.sessions() as session:
@@ -185,7 +185,7 @@ def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> s
     if offer.found is None:
         return twiml.hang_up_with("en", text("en", "peer_already_helped"))
     contact = offer.found[0]
-    end = routing.decline_offer(runtime, offer.offer_id, now.timestamp())
+    end = routing.decline_offer(runtime, offer.offer_id, now)
     if end.ended:
         note_event(runtime, contact, EventKind.DECLINED, now, peer_id=end.peer_id)
     return twiml.hang_up_with(offer.language, text(offer.language, "peer_declined"))
@@ -211,11 +211,11 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
     state = CallState(runtime.redis)
     if form.sequence_number is not None and not state.is_newer_event(form.call_sid, form.sequence_number):
         return
-    found = _offer_contact(runtime, offer_id)
+    found = _offer_contact(runtime, offer_id, now)
     reason = PEER_LEG_LAPSES.get(form.call_status)
     if reason is None:
         return
-    end = routing.lapse_offer(runtime, offer_id, reason, now.timestamp())
+    end = routing.lapse_offer(runtime, offer_id, reason, now)
     if end.ended and found is not None:
         note_event(runtime, found[0], EventKind.NO_ANSWER if reason != LapseReason.DECLINED
                    else EventKind.DECLINED, now, peer_id=end.peer_id,
@@ -226,16 +226,16 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
 
 def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
     """The bridge with the caller ended (either side hung up)."""
-    found = _offer_contact(runtime, offer_id)
+    found = _offer_contact(runtime, offer_id, now)
     if found is not None:
         end_connected_call(runtime, found[0], now, form.dial_call_duration)
     language = _peer_side_language(runtime, found)
     return twiml.hang_up_with(language, text(language, "peer_call_ended"))
 
 
-def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int) -> bool:
+def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int, now: datetime) -> bool:
     """A gentle text to the peer at the line's max_call_minutes; nobody is cut off."""
-    engine = routing.routing_engine(runtime)
+    engine = routing.routing_engine(runtime, now)
     if engine.contact_state(contact_id) != "connected":
         return False
     with runtime.sessions() as session:

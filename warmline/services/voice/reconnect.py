@@ -10,6 +10,8 @@ does not take it (warmline.routing.lua.common `may_reconnect`). Redis only, with
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from warmline.domain.matching import Presence
 from warmline.models import Contact, Line
 from warmline.runtime import Runtime
@@ -34,12 +36,13 @@ def remember_if_caller_left(runtime: Runtime, contact: Contact, ending_call_sid:
         contact.peer_id, contact.line_id, contact.experience_key, contact.language))
 
 
-def dropped_call_to_offer(runtime: Runtime, caller_hash: str, line: Line) -> DroppedCall | None:
+def dropped_call_to_offer(runtime: Runtime, caller_hash: str, line: Line,
+                          now: datetime) -> DroppedCall | None:
     """The call this caller just lost on `line`, when its peer could be offered them now."""
     dropped = CallState(runtime.redis).dropped_call(caller_hash)
     if dropped is None or dropped.line_id != line.id or dropped.language not in line.languages:
         return None
-    if routing.routing_engine(runtime).presence(dropped.peer_id) not in _PEER_MAY_TAKE:
+    if routing.routing_engine(runtime, now).presence(dropped.peer_id) not in _PEER_MAY_TAKE:
         return None
     return dropped
 

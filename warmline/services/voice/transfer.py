@@ -58,8 +58,8 @@ class LiveCall:
     room: str  # the ConferenceSid
 
 
-def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
-    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
+def live_call(runtime: Runtime, peer_id: int, now: datetime) -> LiveCall | Refusal:
+    contact_id = current_contact_id(routing.routing_engine(runtime, now), peer_id)
     if contact_id is None:
         return Refusal(N_("You're not on a call right now."))
     with runtime.sessions() as session:
@@ -76,9 +76,10 @@ def live_call(runtime: Runtime, peer_id: int) -> LiveCall | Refusal:
     return LiveCall(contact, line, room)
 
 
-def _call_with_transfer(runtime: Runtime, peer_id: int) -> tuple[LiveCall, Transfer] | Refusal:
+def _call_with_transfer(runtime: Runtime, peer_id: int,
+                        now: datetime) -> tuple[LiveCall, Transfer] | Refusal:
     """The peer's call and the transfer under way on it (hold, hand over and stop start here)."""
-    call = live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id, now)
     if isinstance(call, Refusal):
         return call
     transfer = CallState(runtime.redis).transfer(call.contact.id)
@@ -110,7 +111,7 @@ def _number_of(runtime: Runtime, call: LiveCall, target: Target, now: datetime,
 
 def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> Transfer | Refusal:
     """Ring the crisis line or the admin on shift into the peer's call."""
-    call = live_call(runtime, peer_id)
+    call = live_call(runtime, peer_id, now)
     if isinstance(call, Refusal):
         return call
     number = _number_of(runtime, call, target, now, peer_id)
@@ -141,10 +142,10 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
     return Transfer(target.value, call_sid, "ringing", caller_held=False)
 
 
-def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusal:
+def hold_caller(runtime: Runtime, peer_id: int, held: bool, now: datetime) -> Transfer | Refusal:
     """Hold the caller (they hear hold music, nobody hears them) while the peer briefs the
     person brought in, or bring them back."""
-    found = _call_with_transfer(runtime, peer_id)
+    found = _call_with_transfer(runtime, peer_id, now)
     if isinstance(found, Refusal):
         return found
     call, transfer = found
@@ -160,7 +161,7 @@ def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusa
 
 def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refusal:
     """The peer leaves; the caller stays with the person brought in."""
-    found = _call_with_transfer(runtime, peer_id)
+    found = _call_with_transfer(runtime, peer_id, now)
     if isinstance(found, Refusal) or found[1].stage != "joined":
         return Refusal(N_("Wait until they have joined the call."))
     call, transfer = found
@@ -181,9 +182,9 @@ def hand_over(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refus
     return Transfer(transfer.target, transfer.call_sid, "handed_over", caller_held=False)
 
 
-def cancel(runtime: Runtime, peer_id: int) -> Transfer | Refusal:
+def cancel(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refusal:
     """The peer changes their mind (or the caller does): the person brought in leaves."""
-    found = _call_with_transfer(runtime, peer_id)
+    found = _call_with_transfer(runtime, peer_id, now)
     if isinstance(found, Refusal):
         return found
     call, transfer = found
@@ -206,7 +207,8 @@ def _end_as_handed_over(runtime: Runtime, contact: Contact, transfer: Transfer,
                    detail={"to": transfer.target, "warm": True})
 
 
-def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: str) -> None:
+def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: str,
+                           now: datetime) -> None:
     """The brought-in leg's call status. A leg that ends while the peer is still on the call
     gives the peer back their hold on the room (their leaving ends it again); one that ends after
     the peer has gone must not leave the caller alone in a room that goes on."""
@@ -220,7 +222,7 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
         return
     try:
         room = runtime.twilio.live_conference(contact_id)
-        if room is not None and routing.routing_engine(runtime).contact_state(
+        if room is not None and routing.routing_engine(runtime, now).contact_state(
                 contact_id) != "connected":
             _caller_alone(runtime, contact)
         elif room is not None:
@@ -234,14 +236,14 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
                               held=0)
 
 
-def joined(runtime: Runtime, contact_id: str, call_sid: str) -> None:
+def joined(runtime: Runtime, contact_id: str, call_sid: str, now: datetime) -> None:
     """The room says the person brought in is in it. When the peer has left already (hung up
     while they rang), they are the caller's now: their leaving ends the room."""
     state = CallState(runtime.redis)
     transfer = state.transfer(contact_id)
     if transfer is None or transfer.call_sid != call_sid or transfer.stage != "ringing":
         return
-    if routing.routing_engine(runtime).contact_state(contact_id) == "connected":
+    if routing.routing_engine(runtime, now).contact_state(contact_id) == "connected":
         state.update_transfer(contact_id, stage="joined")
         return
     state.update_transfer(contact_id, stage="handed_over")
@@ -299,7 +301,7 @@ def peer_left_after_bringing_in(runtime: Runtime, contact: Contact, now: datetim
     return True
 
 
-def transfer_of(runtime: Runtime, peer_id: int) -> Transfer | None:
+def transfer_of(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | None:
     """The transfer under way on the peer's call (the dashboard shows it)."""
-    contact_id = current_contact_id(routing.routing_engine(runtime), peer_id)
+    contact_id = current_contact_id(routing.routing_engine(runtime, now), peer_id)
     return CallState(runtime.redis).transfer(contact_id) if contact_id else None

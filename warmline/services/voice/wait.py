@@ -75,7 +75,7 @@ def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime
         # even when every worker is down (DESIGN.md).
         state.set_choice(contact_id, CHOICE_DEADLINE)
         return twiml.leave_queue()
-    status = wait_status(routing.routing_engine(runtime), contact_id)
+    status = wait_status(routing.routing_engine(runtime, now), contact_id)
     spoken: list[str] = []
     if status is not None and status.state in ("offered", "connected"):
         spoken.append(text(language, "wait_connecting"))
@@ -131,7 +131,7 @@ def _hold_answer(runtime: Runtime, call: CallContext, form: CallForm, now: datet
             state.set_wait_any_peer(contact_id)
             note_event(runtime, call.contact, EventKind.MENU_CHOICE, now,
                        detail={"choice": "anyone"})
-            routing.choose_any(runtime, contact_id, now.timestamp())
+            routing.choose_any(runtime, contact_id, now)
         return twiml.say_and_hold(language, text(language, "wait_any_ok"))
     if digits == CALLBACK_DIGIT:
         leave_routing(runtime, contact_id, now)
@@ -218,7 +218,7 @@ def abandon(runtime: Runtime, call: CallContext, now: datetime) -> None:
             return
         if end_connected_call_locked(runtime, call.contact, now):
             return  # hung up while bridged: a connected call, not an abandoned one
-        end = routing.withdraw_contact(runtime, contact_id, now.timestamp())
+        end = routing.withdraw_contact(runtime, contact_id, now)
         on_hangup = state.outcome_on_hangup(contact_id)
         if on_hangup != NO_OUTCOME_ON_HANGUP:
             outcome = Outcome(on_hangup) if on_hangup else Outcome.ABANDONED

@@ -1,0 +1,17 @@
+"""The one crossing between the app's clock and the engine's: aware UTC datetimes outside,
+epoch seconds (float) in the engine's calls and its Lua scripts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def seconds(moment: datetime) -> float:
+    """A datetime as the engine's epoch seconds; a naive one (as some SQL drivers return a
+    timestamp column) is read as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def moment(epoch: float) -> datetime:
+    """The engine's epoch seconds (an offer's expiry, a wrap-up's end) as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch, UTC)
