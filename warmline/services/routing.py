@@ -128,15 +128,20 @@ def dispatch_offers(runtime: Runtime, offers: Iterable[Offer], now: float) -> No
 
 
 def routing_engine(runtime: Runtime) -> RoutingEngine:
-    """The engine every service uses: an operation that meets a Redis that came back empty
-    rebuilds live state (warmline.services.upkeep.recovery, under a lock) and is retried."""
+    """The engine every service uses, one per runtime (so per process): an operation that meets
+    a Redis that came back empty rebuilds live state (warmline.services.upkeep.recovery, under a
+    lock) and is retried."""
+    engine = runtime.routing
+    if engine is None:
 
-    def rebuild() -> None:
-        from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
+        def rebuild() -> None:
+            from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
 
-        recovery.ensure_live_state(runtime)
+            recovery.ensure_live_state(runtime)
 
-    return RoutingEngine(runtime.redis, on_state_lost=rebuild)
+        # Two threads may both get here first: the engine made last is kept, both work.
+        engine = runtime.routing = RoutingEngine(runtime.redis, on_state_lost=rebuild)
+    return engine
 
 
 def record_presence(runtime: Runtime, peer_id: int, presence: Presence, now: float) -> None:
