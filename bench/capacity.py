@@ -21,8 +21,9 @@ Then the jobs the contacts left are drained, and the level's deltas are read:
 - Redis commands per contact: INFO commandstats, summed, before and after. The server is shared
   (other processes' commands count too): read it as an upper bound;
 - SQL per contact: transactions and rows from pg_stat_database for the throwaway database alone
-  (statements too when pg_stat_statements is installed); PostgreSQL publishes a backend's counts
-  up to 10 s late, hence `--settle`;
+  (PostgreSQL publishes a backend's counts up to 10 s late, hence `--settle`), and statements
+  counted in the web and worker processes themselves (SQLAlchemy's before_cursor_execute,
+  installed by bench/sql_counting/sitecustomize.py through PYTHONPATH: no server extension);
 - CPU per contact per process type, from /proc: the web processes (gunicorn's master and
   workers), the worker processes (with their reaped work horses) and this client (the load and
   the stand-in), in ms of CPU per contact.
@@ -39,7 +40,9 @@ import argparse
 import math
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -126,17 +129,29 @@ def redis_commands(system: System) -> int:
 class SqlCounts:
     transactions: int
     rows: int
-    statements: int | None
+    statements: int
+
+
+# Every web and worker process this bench starts counts its SQL statements into this file (one
+# byte each): bench/sql_counting/sitecustomize.py, loaded through PYTHONPATH.
+SQL_COUNTING_DIR = REPO / "bench" / "sql_counting"
+
+
+def count_sql_statements_of_children(counts_file: Path) -> None:
+    """Processes started from now on (their env is copied from os.environ) count statements."""
+    counts_file.write_bytes(b"")
+    os.environ["WARMLINE_BENCH_SQL_COUNTS"] = str(counts_file)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(SQL_COUNTING_DIR), os.environ.get("PYTHONPATH", "")) if p)
 
 
 class Postgres:
-    """pg_stat_database (and pg_stat_statements, if installed) of the throwaway database."""
+    """pg_stat_database of the throwaway database, and the statements the bench's web and
+    worker processes ran (counted by SQLAlchemy's before_cursor_execute in each)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, counts_file: Path) -> None:
         self.engine = create_engine(url)
-        with self.engine.connect() as conn:
-            self.has_statements = bool(conn.execute(text(
-                "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).first())
+        self.counts_file = counts_file
 
     def counts(self) -> SqlCounts:
         with self.engine.connect() as conn:
@@ -145,13 +160,7 @@ class Postgres:
                 "SELECT xact_commit + xact_rollback, tup_returned + tup_fetched + tup_inserted"
                 " + tup_updated + tup_deleted FROM pg_stat_database"
                 " WHERE datname = current_database()")).one()
-            statements = None
-            if self.has_statements:
-                statements = int(conn.execute(text(
-                    "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s"
-                    " JOIN pg_database d ON d.oid = s.dbid"
-                    " WHERE d.datname = current_database()")).scalar_one())
-        return SqlCounts(int(row[0]), int(row[1]), statements)
+        return SqlCounts(int(row[0]), int(row[1]), self.counts_file.stat().st_size)
 
 
 # -- the load ----------------------------------------------------------------------------------
@@ -229,8 +238,7 @@ def run_level(system: System, pg: Postgres, web_pid: int, worker_pids: list[int]
     time.sleep(settle)  # PostgreSQL publishes a backend's statistics up to 10 s late
     after = counters()
     sql = SqlCounts(after[1].transactions - before[1].transactions, after[1].rows - before[1].rows,
-                    None if after[1].statements is None or before[1].statements is None
-                    else after[1].statements - before[1].statements)
+                    after[1].statements - before[1].statements)
     return Level(callers, callers * calls, wall, samples, after[0] - before[0], sql,
                  after[2] - before[2], after[3] - before[3], after[4] - before[4])
 
@@ -267,16 +275,15 @@ def gunicorn_pid(system: System) -> int:
     raise RuntimeError("gunicorn is not running")
 
 
-def row(config: str, level: Level, statements: bool) -> list[str]:
+def row(config: str, level: Level) -> list[str]:
     webhooks = len(level.samples)
     cells = [config, str(level.callers), str(level.contacts),
              f"{level.contacts / level.wall:.1f}", f"{webhooks / max(level.contacts, 1):.1f}",
              f"{level.p(0.5) * 1e3:.0f}", f"{level.p(0.99) * 1e3:.0f}", str(level.errors),
              f"{level.per_contact(level.redis):.0f}",
              f"{level.per_contact(level.sql.transactions):.1f}",
-             f"{level.per_contact(level.sql.rows):.0f}"]
-    if statements:
-        cells.append(f"{level.per_contact(level.sql.statements or 0):.1f}")
+             f"{level.per_contact(level.sql.rows):.0f}",
+             f"{level.per_contact(level.sql.statements):.1f}"]
     cells += [f"{level.per_contact(level.cpu_web) * 1e3:.1f}",
               f"{level.per_contact(level.cpu_worker) * 1e3:.1f}",
               f"{level.per_contact(level.cpu_client) * 1e3:.1f}"]
@@ -332,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load: each caller thread places {args.calls} contact(s): call, menu, "
           f"{args.waits} hold round(s), hang-up; nobody available (all callers hold)")
     results: list[tuple[str, list[Level]]] = []
-    statements = False
     first_number = 0
+    counts_dir = Path(tempfile.mkdtemp(prefix="warmline-sql-counts-"))
+    counts_file = counts_dir / "statements"
+    count_sql_statements_of_children(counts_file)
     for web, worker_count in args.config_list:
         config = f"{web}x{worker_count}"
         os.environ["WEB_CONCURRENCY"] = str(web)
@@ -343,9 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             system = stack.enter_context(running_system(setup, stack))
             pids = stack.enter_context(workers(system, worker_count))
-            pg = Postgres(system.runtime.settings.database_url)
+            pg = Postgres(system.runtime.settings.database_url, counts_file)
             stack.callback(pg.engine.dispose)
-            statements = statements or pg.has_statements
             master = gunicorn_pid(system)
             # warm: every gunicorn worker imported and connected, the scripts loaded
             run_level(system, pg, master, pids, callers=2 * web, calls=1, waits=1,
@@ -363,12 +371,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append((config, levels))
     header = ["web x workers", "callers", "contacts", "contacts/s", "webhooks/contact",
               "p50 ms", "p99 ms", "errors", "Redis cmds/contact", "SQL xacts/contact",
-              "SQL rows/contact"]
-    if statements:
-        header.append("SQL stmts/contact")
+              "SQL rows/contact", "SQL stmts/contact"]
     header += ["web CPU ms/contact", "worker CPU ms/contact", "client CPU ms/contact"]
     print()
-    print(table(header, [row(c, lv, statements) for c, levels in results for lv in levels]))
+    print(table(header, [row(c, lv) for c, levels in results for lv in levels]))
+    shutil.rmtree(counts_dir, ignore_errors=True)
     within = [lv for lv in results[0][1] if not lv.errors and lv.p(0.99) <= P99_LIMIT_SECONDS]
     print()
     if within:

@@ -7,6 +7,10 @@ a throwaway PostgreSQL database, its own Redis DB index, the roster, the stand-i
 Prints, per endpoint, the mean time of a request in process (no HTTP, no gunicorn), the share of
 that time spent in SQL (SQLAlchemy and the driver), in Redis (redis-py), in RQ's enqueue, in
 Flask/Werkzeug and in the app's own code, and the functions with the most cumulative time.
+Then the ring path's two halves, `--rings` times with the callers still waiting: a peer set
+available (`routing.set_presence`: the match pass and the ring job enqueued) and the ring job on
+the `fast` queue, run by RQ's SimpleWorker in this process as the fast child runs it (the job's
+SQL, Redis and the REST call to the stand-in; `Twilio REST` is the HTTP client's share).
 Profiling slows everything down about alike; read the shares, not the milliseconds.
 Not a test: nothing is asserted.
 """
@@ -48,6 +52,7 @@ CATEGORIES = (
     ("SQL", ("sqlalchemy", "psycopg")),
     ("Redis", ("/redis/",)),
     ("RQ enqueue", ("/rq/",)),
+    ("Twilio REST", ("/twilio/", "/requests/", "/urllib3/")),
     ("Flask/Werkzeug", ("/flask/", "/werkzeug/", "/jinja2/")),
     ("warmline", ("/warmline/",)),
 )
@@ -92,7 +97,8 @@ def report(endpoint: str, profile: cProfile.Profile, count: int, seconds: float,
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     rows = sorted(((ct, nc, f"{Path(f).name}:{line} {name}")
                    for (f, line, name), (_cc, nc, _tt, ct, _c) in raw.items()
-                   if "/warmline/" in f or "sqlalchemy/orm/session" in f or "redis/client" in f),
+                   if "/warmline/" in f or "sqlalchemy/orm/session" in f or "redis/client" in f
+                   or "/rq/" in f or "/twilio/http" in f),
                   reverse=True)
     for ct, nc, where in rows[:top]:
         print(f"  {ct / count * 1e3:7.2f} ms/request  {nc / count:6.1f} calls  {where}")
@@ -102,12 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--top", type=int, default=14)
+    parser.add_argument("--rings", type=int, default=20, help="peers set available, one each")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args(argv)
     # what bench/voice.py's running_system reads
     setup = argparse.Namespace(sqlite=False, pg_admin_url=args.pg_admin_url,
-                               redis_url=args.redis_url, peers=1)
+                               redis_url=args.redis_url, peers=max(args.rings, 1))
     print(f"{cpu_model()}, Python {platform.python_version()}")
     with ExitStack() as stack:
         system = stack.enter_context(running_system(setup, stack))
@@ -135,7 +142,37 @@ def main(argv: list[str] | None = None) -> int:
             report(endpoint, profile, args.calls, took, args.top)
             if failed:
                 print(f"  ({failed} answers were not the expected TwiML)")
+        profile_ring(system, args.rings, args.top)
     return 0
+
+
+def profile_ring(system: System, rings: int, top: int) -> None:
+    """Each peer in turn set available (an offer for a waiting caller, its ring job enqueued on
+    the fast queue), then that job run as the fast child runs it; each half profiled apart."""
+    from rq import SimpleWorker  # noqa: PLC0415
+
+    from warmline.domain.matching import Presence  # noqa: PLC0415
+    from warmline.queues import QueueName  # noqa: PLC0415
+    from warmline.services import routing  # noqa: PLC0415
+
+    runtime = system.runtime
+    worker = SimpleWorker([runtime.queue(QueueName.FAST)], connection=runtime.jobs_redis)
+    presence, job = cProfile.Profile(), cProfile.Profile()
+    took = {"presence": 0.0, "job": 0.0}
+    for peer_id in system.peer_ids[:rings]:
+        started = time.perf_counter()
+        presence.enable()
+        routing.set_presence(runtime, peer_id, Presence.AVAILABLE, time.time())
+        presence.disable()
+        took["presence"] += time.perf_counter() - started
+        started = time.perf_counter()
+        job.enable()
+        worker.work(burst=True)
+        job.disable()
+        took["job"] += time.perf_counter() - started
+    report("ring path: set_presence (match pass, ring job enqueued)", presence, rings,
+           took["presence"], top)
+    report("ring path: the ring job (SimpleWorker, burst)", job, rings, took["job"], top)
 
 
 if __name__ == "__main__":

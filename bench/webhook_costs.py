@@ -32,7 +32,7 @@ ENDPOINTS = ("POST /twilio/voice", "POST /twilio/voice/menu", "POST /twilio/voic
 
 class Counter:
     """Counts Redis commands and round trips (redis-py's connection: a pipeline is one send)
-    and SQL statements (SQLAlchemy's cursor events), while `on`."""
+    and SQL statements and transactions begun (SQLAlchemy's events), while `on`."""
 
     def __init__(self, engine: Any) -> None:
         from redis.connection import AbstractConnection  # noqa: PLC0415
@@ -79,6 +79,11 @@ class Counter:
         def _commit(*_args: Any) -> None:
             if counter.on:
                 counter.counts["SQL commits"] += 1
+
+        @event.listens_for(engine, "begin")
+        def _begin(*_args: Any) -> None:
+            if counter.on:
+                counter.counts["SQL transactions"] += 1
 
     def take(self) -> dict[str, int]:
         taken, self.counts = dict(self.counts), defaultdict(int)
@@ -188,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.turns} turns x {args.calls} "
           f"calls per tree, trees in alternating order; in process (no HTTP)")
     names = ("redis commands", "redis round trips", "redis scripts", "SQL statements",
-             "SQL commits")
+             "SQL transactions", "SQL commits")
     header = ["endpoint", "tree", *[f"{n} / req" for n in names], "jobs enqueued / req",
               "p50 ms", "p99 ms", "errors"]
     print("| " + " | ".join(header) + " |")

@@ -17,6 +17,7 @@ from config.redis_urls import is_sentinel_url, parse_sentinel_url
 from warmline.crypto import DataKeys
 from warmline.db import make_engine, make_session_factory
 from warmline.queues import QueueName
+from warmline.routing.engine import RoutingEngine
 from warmline.telephony.gateway import RestTwilioGateway, TwilioGateway
 
 # A Redis that does not answer within a second is treated as down: callers take the backup
@@ -40,6 +41,10 @@ class Runtime:
     # speed, so settings the app counts on its own clock (wrap-up) last their share of the shift.
     clock_speed: float = 1.0
     _queues: dict[QueueName, Queue] = field(default_factory=dict)
+    routing: RoutingEngine | None = field(default=None, repr=False, compare=False)
+    """The process's one routing engine (services/routing.py `routing_engine` makes it on first
+    use): its scripts are registered once, and its key hints and reserved offer ids last from one
+    call to the next, so a steady arrival is one script round trip."""
     _twilio_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
                                          compare=False)
 

@@ -26,7 +26,10 @@ def test_bench_capacity_quick_prints_its_table() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert out.startswith("machine: ")
     for column in ("contacts/s", "webhooks/contact", "Redis cmds/contact", "SQL xacts/contact",
-                   "web CPU ms/contact", "worker CPU ms/contact"):
+                   "SQL stmts/contact", "web CPU ms/contact", "worker CPU ms/contact"):
         assert column in out, column
     assert "\n| 1x1 | 2 | 2 |" in out  # the first level always runs
+    first = next(line for line in out.splitlines() if line.startswith("| 1x1 | 2 | 2 |"))
+    # the web and worker processes counted their statements (each contact inserts a row)
+    assert float(first.split("|")[12]) > 0, first
     assert ("concurrent callers on hold" in out) or ("no capacity sentence" in out)

@@ -414,3 +414,20 @@ def test_the_same_peer_is_not_offered_when_busy_off_or_not_speaking_the_language
     english = arrive_again(engine, T0 + 8, 4)  # peer 4 speaks no English
     assert engine.contact_state(english.contact_id) == "waiting"
     assert all(o.contact_id != english.contact_id for o in english.offers)
+
+
+def test_one_engine_kept_across_a_redis_that_came_back_empty_still_offers(
+        engine: RoutingEngine, routing_redis: Redis) -> None:
+    """One engine per process keeps its reserved offer ids between calls. After a loss and a
+    rebuild under a new generation, ids of the old one are refused by the scripts: the engine
+    must reserve fresh ones, not ask again with the old ones until it gives up."""
+    add_peer(engine, 1)
+    assert arrive(engine, T0 + 1).offers  # reserves a batch of ids, keeps the unused ones
+    for key in routing_redis.scan_iter(match="*{wl}*"):
+        routing_redis.delete(key)  # Redis came back empty (the routing slot only)
+    engine.mark_state_built("rebuilt")
+    engine.sync_line(LineRules(1, wrap_up_seconds=90), T0 + 2)
+    add_peer(engine, 2, at=T0 + 2)
+    offers = arrive(engine, T0 + 3).offers
+    assert [o.peer_id for o in offers] == [2]
+    assert offers[0].offer_id.startswith("rebuilt-")

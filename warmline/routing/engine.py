@@ -233,7 +233,10 @@ class RoutingEngine:
             found = dict.fromkeys(_s(k) for k in missing)
             extra.update(found)
             learned.update(found)
-            if int(wanted) > len(ids):
+            # Ids of an earlier generation (held across a Redis that came back empty) are not
+            # used by the script: only this generation's count, or the call asks forever.
+            current = [i for i in ids if i.startswith(_s(generation) + "-")]
+            if int(wanted) > len(current):
                 self._reserve_offer_ids(int(wanted), _s(generation))
         raise RuntimeError(f"routing script {name} still asked for keys after {PLAN_ROUNDS} rounds")
 

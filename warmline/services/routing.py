@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -128,17 +129,28 @@ def dispatch_offers(runtime: Runtime, offers: Iterable[Offer], now: datetime) ->
         dispatcher.dispatch(runtime, offer, now)
 
 
+# The `now` of the service call running in this thread (or task): the process's one engine is
+# shared, and a rebuild it sets off must rebuild live state as of the call that met the loss.
+_now_of_call: ContextVar[datetime] = ContextVar("routing_now_of_call")
+
+
 def routing_engine(runtime: Runtime, now: datetime) -> RoutingEngine:
-    """The engine every service uses, for one service call at `now`: an operation that meets a
-    Redis that came back empty rebuilds live state as of `now` (warmline.services.upkeep.recovery,
-    under a lock) and is retried."""
+    """The engine every service uses, one per runtime (so per process, its scripts registered
+    once), for one service call at `now`: an operation that meets a Redis that came back empty
+    rebuilds live state as of `now` (warmline.services.upkeep.recovery, under a lock) and is
+    retried."""
+    _now_of_call.set(now)
+    engine = runtime.routing
+    if engine is None:
 
-    def rebuild() -> None:
-        from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
+        def rebuild() -> None:
+            from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
 
-        recovery.ensure_live_state(runtime, now)
+            recovery.ensure_live_state(runtime, _now_of_call.get())
 
-    return RoutingEngine(runtime.redis, on_state_lost=rebuild)
+        # Two threads may both get here first: the engine made last is kept, both work.
+        engine = runtime.routing = RoutingEngine(runtime.redis, on_state_lost=rebuild)
+    return engine
 
 
 def record_presence(runtime: Runtime, peer_id: int, presence: Presence, now: datetime) -> None:

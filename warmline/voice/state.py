@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
@@ -69,6 +70,16 @@ def _text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _dropped_call_of(raw: Mapping[Any, Any]) -> DroppedCall | None:
+    """A dropped-call link as HGETALL returns it (empty: none)."""
+    found = {_text(k): _text(v) for k, v in raw.items()}
+    peer, line = found.get("peer"), found.get("line")
+    if not peer or not line:
+        return None
+    return DroppedCall(int(peer), int(line), found.get("experience") or None,
+                       found.get("language") or "en")
+
+
 class CallState:
     """Typed access to the voice keys above."""
 
@@ -79,13 +90,18 @@ class CallState:
         self.redis.set(keys.voice_contact_of_call(call_sid), contact_id,
                        ex=keys.CALL_STATE_TTL_SECONDS)
 
-    def claim_call(self, call_sid: str, contact_id: str) -> str | None:
-        """Link a new call to `contact_id` unless it is linked already: returns the contact an
-        earlier request of this call claimed (a retry or a replay), or None when this one won."""
+    def claim_call(self, call_sid: str, contact_id: str, *,
+                   dropped_of: str) -> tuple[str | None, DroppedCall | None]:
+        """Link a new call to `contact_id` unless it is linked already: the contact an earlier
+        request of this call claimed (a retry or a replay), or None when this one won; and, in
+        the same round trip, the dropped call of the caller `dropped_of` (a keyed hash)."""
         key = keys.voice_contact_of_call(call_sid)
-        if self.redis.set(key, contact_id, nx=True, ex=keys.CALL_STATE_TTL_SECONDS):
-            return None
-        return _text(self.redis.get(key))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(key, contact_id, nx=True, ex=keys.CALL_STATE_TTL_SECONDS)
+        pipe.get(key)
+        pipe.hgetall(keys.voice_dropped_call(dropped_of))
+        won, linked, dropped = pipe.execute()
+        return (None if won else _text(linked)), _dropped_call_of(dropped)
 
     def contact_of_call(self, call_sid: str) -> str | None:
         return _text(self.redis.get(keys.voice_contact_of_call(call_sid)))
@@ -239,13 +255,7 @@ class CallState:
         pipe.execute()
 
     def dropped_call(self, caller_hash: str) -> DroppedCall | None:
-        found = {_text(k): _text(v) for k, v in
-                 self.redis.hgetall(keys.voice_dropped_call(caller_hash)).items()}
-        peer, line = found.get("peer"), found.get("line")
-        if not peer or not line:
-            return None
-        return DroppedCall(int(peer), int(line), found.get("experience") or None,
-                           found.get("language") or "en")
+        return _dropped_call_of(self.redis.hgetall(keys.voice_dropped_call(caller_hash)))
 
     def forget_dropped_call(self, caller_hash: str) -> None:
         self.redis.delete(keys.voice_dropped_call(caller_hash))

@@ -44,7 +44,7 @@ from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
 from warmline.voice.prompts import opening_words, text
-from warmline.voice.state import CallState, WaitFacts
+from warmline.voice.state import CallState, DroppedCall, WaitFacts
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,14 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
     caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = active_line_by_number(session, form.to_number)
-        # Asked before the contact is stored, so the arrival is one SQL transaction.
+        # Asked around the contact's insert, all committed once: the arrival is one SQL
+        # transaction (the daily limit counts this call's contact, flushed, not yet committed).
         blocked = line is not None and is_blocked(session, caller_hash, line.id, now)
-        contact, replayed = _contact_of_call(runtime, session, form, line=line,
-                                             caller_hash=caller_hash, now=now)
+        contact, replayed, link = _contact_of_call(runtime, session, form, line=line,
+                                                   caller_hash=caller_hash, now=now)
+        over_limit = (line is not None and not blocked
+                      and is_over_daily_limit(session, line, caller_hash, now))
+        session.commit()
         if line is None:
             # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
             log.warning("a call reached a number that is no active line; run `twilio configure`")
@@ -82,14 +86,14 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         flood = None if replayed else floods.count_call(runtime, line, caller_hash, now)
         if flood is not None:
             return _flooded(runtime, CallContext(contact, line), flood, now)
-        if is_over_daily_limit(session, line, caller_hash, now):
+        if over_limit:
             finish_contact(runtime, contact, Outcome.OVER_LIMIT, now)
             return twiml.hang_up_with(language, text(language, "over_limit"))
         if replayed and state.outcome(contact.id) is not None:
             return goodbye(contact.language or language)  # this call has ended already
         if not is_open(line, now):
             return _closed(runtime, CallContext(contact, line), now)
-        dropped = reconnect.dropped_call_to_offer(runtime, caller_hash, line, now)
+        dropped = reconnect.dropped_call_to_offer(runtime, link, line, now)
         if dropped is not None:
             # Asked in the language of the call that dropped; that call's choices hold too.
             contact.language = dropped.language
@@ -120,24 +124,26 @@ def _flooded(runtime: Runtime, call: CallContext, flood: floods.FloodKind, now: 
 def _contact_of_call(
     runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
     now: datetime,
-) -> tuple[Contact, bool]:
+) -> tuple[Contact, bool, DroppedCall | None]:
     """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
-    replays of the same request find it again (webhooks are idempotent). True when found."""
+    replays of the same request find it again (webhooks are idempotent). True when found. The
+    caller's dropped-call link (reconnect.py) is read in the claim's round trip. The contact
+    is flushed, not committed: the caller commits."""
+    state = CallState(runtime.redis)
     if not form.call_sid:
         return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
-                                  now=now, contact_id=None), False
-    state = CallState(runtime.redis)
+                                  now=now, contact_id=None), False, state.dropped_call(caller_hash)
     claimed = new_contact_id()
-    earlier = state.claim_call(form.call_sid, claimed)
+    earlier, link = state.claim_call(form.call_sid, claimed, dropped_of=caller_hash)
     if earlier is None:
         # Redis may have come back empty since the first request: SQL remembers the call too.
         earlier = session.scalars(select(Contact.id).where(
             Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
         if earlier is None:
             return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
-                                      now=now, contact_id=claimed), False
+                                      now=now, contact_id=claimed), False, link
         state.link_call(form.call_sid, earlier)
-    return _wait_for_contact(session, earlier), True
+    return _wait_for_contact(session, earlier), True, link
 
 
 def _open_call_contact(
@@ -148,7 +154,7 @@ def _open_call_contact(
                            provider_sid=form.call_sid or None, now=now,
                            language=line.default_language if line else "en",
                            contact_id=contact_id)
-    session.commit()
+    session.flush()
     return contact
 
 

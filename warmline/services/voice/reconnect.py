@@ -36,10 +36,10 @@ def remember_if_caller_left(runtime: Runtime, contact: Contact, ending_call_sid:
         contact.peer_id, contact.line_id, contact.experience_key, contact.language))
 
 
-def dropped_call_to_offer(runtime: Runtime, caller_hash: str, line: Line,
+def dropped_call_to_offer(runtime: Runtime, dropped: DroppedCall | None, line: Line,
                           now: datetime) -> DroppedCall | None:
-    """The call this caller just lost on `line`, when its peer could be offered them now."""
-    dropped = CallState(runtime.redis).dropped_call(caller_hash)
+    """The call this caller just lost (`dropped`, their link as read on arrival) on `line`,
+    when its peer could be offered them now."""
     if dropped is None or dropped.line_id != line.id or dropped.language not in line.languages:
         return None
     if routing.routing_engine(runtime, now).presence(dropped.peer_id) not in _PEER_MAY_TAKE:
