@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.support.dashboard import post_form, sign_in
 from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
+from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
 from warmline.models import ContactEvent, Shift
 from warmline.services.accounts.users import set_password
 from warmline.services.admin.audit import Actor
@@ -50,9 +53,17 @@ def _bridged(live: LiveWarmline):  # type: ignore[no-untyped-def]
     return call, sam.rang()[0]
 
 
+def _assert_no_caller_number(live: LiveWarmline, caplog: pytest.LogCaptureFixture) -> None:
+    needles = number_forms(CALLER)
+    assert_absent("\n".join(caplog.messages), needles, "the logs")
+    assert_absent(sql_dump(live.runtime), needles, "SQL")
+    assert_absent(redis_dump(live.runtime, decrypt=False), needles, "Redis")
+
+
 def test_the_mentor_asked_sees_it_says_cant_now_and_the_next_mentor_is_asked(
-    live: LiveWarmline,
+    live: LiveWarmline, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     live.import_roster(MENTORS)
     lee_phone = live.standin.phone(LEE, mode="manual")
     kim_phone = live.standin.phone(KIM, answer_after=0.5)
@@ -81,6 +92,7 @@ def test_the_mentor_asked_sees_it_says_cant_now_and_the_next_mentor_is_asked(
     live.wait_for(lambda: 'id="mentor-alert"' not in _page(kim), timeout=60)
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
+    _assert_no_caller_number(live, caplog)
 
 
 def test_join_rings_the_mentor_again_after_a_missed_ring_and_the_alert_goes_when_the_call_ends(
@@ -112,11 +124,15 @@ def _shadow_today(live: LiveWarmline) -> None:
     assert not errors, errors.by_field
 
 
-def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(live: LiveWarmline) -> None:
+def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(
+    live: LiveWarmline, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
     live.import_roster(MENTORS)
     _shadow_today(live)
     lee_phone = live.standin.phone(LEE, answer_after=0.5)
     call, ring = _bridged(live)
+    sam = _client(live, "sam@example.org")
 
     heads_up = lee_phone.wait_for_text("shadowing", timeout=60)
     assert "Sam" in heads_up.body and CALLER not in heads_up.body
@@ -129,6 +145,7 @@ def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(live: LiveW
     page = _page(lee)
     assert "Shadowing Sam on Test Warmline" in page and 'id="mentor-unmute"' in page
     assert CALLER not in page and CALLER[-4:] not in page
+    live.wait_for(lambda: "Your shadowing mentor is listening, muted" in _page(sam), timeout=60)
 
     post_form(lee, "/dashboard/mentor/unmute")
     live.wait_for(lambda: LEE in ring.bridged_with(), timeout=60)
@@ -137,9 +154,14 @@ def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(live: LiveW
     ring.wait_until_heard("slow down a little", timeout=60)
     assert "slow down a little" not in call.heard
     assert 'id="mentor-unmute"' not in _page(lee)
+    # Then Sam lets them talk with the caller, as with any mentor.
+    post_form(sam, "/dashboard/mentor/speak")
+    live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
+    assert "they both hear you" in _page(lee)
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
     with live.runtime.sessions() as session:
         joined = session.scalars(select(ContactEvent).where(
             ContactEvent.kind == "mentor_joined")).all()
     assert [(e.peer_id, e.detail) for e in joined] == [(None, {"shadow": True})]
+    _assert_no_caller_number(live, caplog)

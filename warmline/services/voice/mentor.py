@@ -51,6 +51,7 @@ class MentorAlert:
     stage: str
     shadow: bool
     muted: bool
+    speaking: bool = False  # the peer let them talk with the caller too
 
 
 def _choose_mentor(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime,
@@ -132,10 +133,12 @@ def let_mentor_speak(runtime: Runtime, peer_id: int) -> MentorOnCall | Refusal:
     if mentor is None or mentor.stage != "joined":
         return Refusal(N_("Your mentor has not joined the call yet."))
     try:
-        runtime.twilio.update_participant(call.room, mentor.call_sid, coaching=False)
+        # A shadowing mentor still muted is unmuted too: asked to talk, they must be heard.
+        runtime.twilio.update_participant(call.room, mentor.call_sid, coaching=False,
+                                          muted=False if mentor.muted else None)
     except TelephonyError:
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
-    state.update_mentor(call.contact.id, speaking=1)
+    state.update_mentor(call.contact.id, speaking=1, muted=0)
     return MentorOnCall(mentor.peer_id, mentor.call_sid, mentor.stage, speaking=True)
 
 
@@ -208,7 +211,8 @@ def alert_for(runtime: Runtime, mentor_peer_id: int) -> MentorAlert | None:
         line = session.get(Line, contact.line_id) if contact and contact.line_id else None
         language = peer_language(session, mentor_peer_id, line.default_language if line else "en")
         name = asker.first_name if asker else peer_words.notice(language, "someone")
-    return MentorAlert(name, line.name if line else "", mentor.stage, mentor.shadow, mentor.muted)
+    return MentorAlert(name, line.name if line else "", mentor.stage, mentor.shadow, mentor.muted,
+                       mentor.speaking)
 
 
 def join_from_alert(runtime: Runtime, mentor_peer_id: int) -> str | Refusal:
