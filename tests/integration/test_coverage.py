@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from tests.support.workers import add_line, add_peer, add_shift
@@ -14,6 +15,7 @@ from warmline.services.admin.coverage import (
 )
 from warmline.services.admin.notices import NoticeKind, list_notices
 from warmline.services.notifications import LoggingNotifier
+from warmline.wording import said_in
 
 # London is on GMT until 29 March 2026, so local hours are UTC hours in this window... except
 # the last two days, after the clocks go forward: the report must still speak local time.
@@ -108,6 +110,10 @@ def test_the_daily_notice_tells_each_gap_once_on_the_board(runtime: Runtime) -> 
     notices = list_notices(runtime.redis, NOW)
     assert [n.kind for n in notices] == [NoticeKind.COVERAGE_GAP]
     assert "Test Line" in notices[0].text and "Mon 16 Mar 11:00-13:00 (1 peer on shift)" in notices[0].text
+    # Its days and words are kept as such: an admin who reads Spanish reads them in Spanish.
+    spanish = str(said_in("es", notices[0].text))
+    assert re.search(r"lun\.? 16 mar\.? 11:00-13:00 \(1 compañero de turno\)", spanish), spanish
+    assert "Mon" not in spanish and "peer on shift" not in spanish
     # The same gaps again (a retried job, the next run): nothing is told twice.
     assert send_coverage_gap_notices(runtime, NOW + timedelta(hours=2), notifier) == []
     later = send_coverage_gap_notices(runtime, NOW + timedelta(days=1), notifier)

@@ -162,12 +162,20 @@ def test_the_boards_times_name_the_weekday_in_the_admins_language(
 
 def test_a_board_notice_reads_in_each_admins_language(client: FlaskClient, runtime: Runtime) -> None:
     """A notice is written once, before anyone reads it: each admin reads it in their language."""
+    from zoneinfo import ZoneInfo
+
     from warmline.services.admin.notices import NoticeKind, post_notice
-    from warmline.wording import N_
+    from warmline.wording import N_, LocalSpan
 
     post_notice(runtime.redis, NoticeKind.FLOOD,
                 N_("%(line)s: many calls from one caller in 10 minutes. Callers over the limit "
                    "are answered kindly.", line="Línea Norte"), datetime.now(UTC))
+    # A day and time inside a notice are kept as a time, and written in each admin's language.
+    zone = ZoneInfo("America/Chicago")
+    span = LocalSpan(datetime(2026, 12, 3, 9, 0, tzinfo=zone), datetime(2026, 12, 3, 13, 0, tzinfo=zone))
+    post_notice(runtime.redis, NoticeKind.OPEN_SHIFT,
+                N_("%(name)s asks to take an open shift on %(line)s, %(shift)s.",
+                   name="Robin", line="Línea Norte", shift=span), datetime.now(UTC))
     sign_in_admin(client, runtime)
     english = text(client.get("/admin/board"))
     assert "Línea Norte: many calls from one caller in 10 minutes." in english
@@ -175,6 +183,8 @@ def test_a_board_notice_reads_in_each_admins_language(client: FlaskClient, runti
     spanish = text(client.get("/admin/board"))
     assert "Línea Norte: muchas llamadas de una misma persona en 10 minutos." in spanish
     assert "many calls from one caller" not in spanish
+    assert "Robin asks to take an open shift on Línea Norte, Thu 3 Dec, 09:00–13:00." in english
+    assert "Thu 3 Dec" not in spanish and "jue" in spanish
 
 
 def test_roster_file_errors_are_in_the_admins_language(spanish_admin: FlaskClient) -> None:
@@ -190,3 +200,19 @@ def test_roster_file_errors_are_in_the_admins_language(spanish_admin: FlaskClien
     assert "clave desconocida" in page
     for english in ("unknown experience", "unknown key", "not in this file"):
         assert english not in page, english
+
+
+def test_a_skip_refusal_names_the_day_in_the_admins_language(spanish_admin: FlaskClient,
+                                                              runtime: Runtime) -> None:
+    from sqlalchemy import select
+
+    from warmline.models import Shift
+
+    load_example(runtime)
+    with runtime.sessions() as session:
+        series = session.scalars(select(Shift).where(Shift.rrule == "FREQ=WEEKLY;BYDAY=TU,TH")).one().id
+    # 2026-12-09 is a Wednesday, a day this Tuesday-and-Thursday series does not have.
+    refused = text(post(spanish_admin, f"/admin/roster/shifts/{series}/skip", {"date": "2026-12-09"},
+                        follow=True))
+    assert re.search(r"Este turno no ocurre el mié\.? 9 dic\.?", refused), refused
+    assert "does not happen" not in refused and "Wed" not in refused

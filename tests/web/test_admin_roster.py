@@ -140,7 +140,7 @@ def test_skip_restore_and_a_cover_that_swaps(client: FlaskClient, runtime: Runti
     # A date the series does not have is refused.
     refused = text(post(client, f"/admin/roster/shifts/{sam_shift}/skip", {"date": "2026-12-09"},
                         follow=True))
-    assert "does not happen on Wed 09 Dec" in refused
+    assert "This shift does not happen on Wed 9 Dec." in refused
     post(client, f"/admin/roster/shifts/{sam_shift}/restore", {"date": "2026-12-10"})
     assert _cell(text(client.get(url)), "2026-12-10", 10) == "thin"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -61,3 +62,19 @@ def test_only_a_shipped_language_can_be_chosen(client: FlaskClient, runtime: Run
     token = form_csrf(client, "/dashboard")
     response = client.post("/account/language", data={"csrf_token": token, "language": "xx"})
     assert response.status_code == 400
+
+
+def test_a_refusal_and_its_next_shift_are_in_the_peers_language(
+        client: FlaskClient, runtime: Runtime) -> None:
+    line = make_line(runtime)
+    make_peer(runtime, "robin@example.org", line_id=line, on_shift=False)
+    sign_in(client, "robin@example.org")
+    post_text(client, "/account/language", language="es")
+    token = form_csrf(client, "/dashboard")
+    response = client.post("/dashboard/presence", data={"csrf_token": token, "presence": "available"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 409
+    # The weekday is Spanish too (strftime would have written "Sat" whatever the reader reads).
+    assert re.search(r"No puede ponerse disponible: ahora no está de turno\. Su próximo turno "
+                     r"empieza el (dom|lun|mar|mié|jue|vie|sáb)\.? \d\d:\d\d\.", page), page
+    assert "not on shift" not in page

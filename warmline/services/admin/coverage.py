@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from itertools import groupby
 
 from babel.dates import format_date
@@ -18,7 +18,7 @@ from warmline.services.admin.notices import NoticeKind, post_notice
 from warmline.services.notifications import AdminNotifier
 from warmline.services.peers.support import admins_of
 from warmline.services.schedules import active_lines, line_schedule, load_shift_rules
-from warmline.wording import N_, Wording, said_in
+from warmline.wording import N_, Joined, LocalMoment, Wording, said_in
 
 DEFAULT_MIN_PEERS = 2
 DEFAULT_DAYS = 14
@@ -74,10 +74,6 @@ def build_coverage_report(
     return CoverageReport(generated_at=now, start=now, end=end, min_peers=min_peers, gaps=tuple(gaps))
 
 
-def _peers_label(count: int) -> str:
-    return "nobody on shift" if count == 0 else f"{count} peer{'s' if count != 1 else ''} on shift"
-
-
 def _peers_words(count: int) -> Wording:
     if count == 0:
         return N_("nobody on shift")
@@ -123,17 +119,20 @@ def render_coverage_report(report: CoverageReport, language: str = SOURCE_LANGUA
 NOTICE_DAYS_NAMED = 3
 
 
-def _spans_text(gaps: Sequence[CoverageGap]) -> str:
-    parts = []
+def _spans_text(gaps: Sequence[CoverageGap]) -> Joined:
+    """The gaps' days and hours, kept as days, times and messages: each admin reads them in their
+    own language on the board."""
+    days: list[object] = []
     for day, day_gaps in groupby(gaps, key=lambda g: g.local_start.date()):
-        spans = ", ".join(f"{start:%H:%M}-{end:%H:%M} ({_peers_label(peers)})"
-                          for start, end, peers in _merge_runs(list(day_gaps)))
-        parts.append(f"{day:%a %d %b} {spans}")
-    if len(parts) > NOTICE_DAYS_NAMED:
-        more = len(parts) - NOTICE_DAYS_NAMED
-        parts = [*parts[:NOTICE_DAYS_NAMED], f"and {more} more day{'s' if more != 1 else ''} "
-                 "(the roster week shows every hour)"]
-    return "; ".join(parts)
+        spans = Joined(", ", [Joined("", [f"{start:%H:%M}-{end:%H:%M} (", _peers_words(peers), ")"])
+                              for start, end, peers in _merge_runs(list(day_gaps))])
+        days.append(Joined(" ", [LocalMoment(datetime.combine(day, time(12)), "EEE d MMM"), spans]))
+    if len(days) > NOTICE_DAYS_NAMED:
+        more = len(days) - NOTICE_DAYS_NAMED
+        days = [*days[:NOTICE_DAYS_NAMED],
+                N_("and 1 more day (the roster week shows every hour)") if more == 1 else
+                N_("and %(count)s more days (the roster week shows every hour)", count=more)]
+    return Joined("; ", days)
 
 
 def _claim_new_gaps(runtime: Runtime, gaps: Sequence[CoverageGap]) -> list[CoverageGap]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from redis import Redis
 
 from warmline import keys
-from warmline.wording import N_, Wording
+from warmline.wording import N_, Wording, values_from_json, values_to_json
 
 NOTICES_MAX = 200
 NOTICES_KEEP = timedelta(seconds=keys.ADMIN_NOTICES_TTL_SECONDS)
@@ -59,7 +59,7 @@ def post_notice(redis: Redis, kind: NoticeKind, text: str, at: datetime, *,
     """`text` is best a Wording (N_): its message and values are kept, so each admin reads the
     notice in their own language (the board's `tr`), not in the language it was written in."""
     notice = AdminNotice(uuid.uuid4().hex, kind, text, at, line_id, ref)
-    wording = ({"template": text.template, "values": dict(text.values)}
+    wording = ({"template": text.template, "values": values_to_json(text.values)}
                if isinstance(text, Wording) else {})
     record = json.dumps({"id": notice.id, "kind": kind.value, "text": str(text), **wording,
                          "at": at.isoformat(), "line_id": line_id, "ref": ref})
@@ -80,7 +80,8 @@ def list_notices(redis: Redis, now: datetime) -> list[AdminNotice]:
         at = datetime.fromisoformat(item["at"])
         if now - at > NOTICES_KEEP:
             continue
-        text = (Wording(item["template"], item.get("values") or {}) if "template" in item
+        text = (Wording(item["template"], values_from_json(item.get("values") or {}))
+                if "template" in item
                 else item["text"])
         found.append(AdminNotice(item["id"], NoticeKind(item["kind"]), text, at,
                                  item.get("line_id"), item.get("ref", "")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from warmline.runtime import Runtime
 from warmline.services.admin.audit import Actor, record_change
 from warmline.services.admin.forms import FormErrors, FormValues, place_errors, words
 from warmline.services.schedules import shift_rule
-from warmline.wording import N_
+from warmline.wording import N_, LocalMoment
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_NAMES = dict(zip(RRULE_DAYS, (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
@@ -249,11 +249,12 @@ def _add_skip(session: Session, actor: Actor, shift: Shift, day_text: str, now: 
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        return f"not a date: {day_text!r}"
+        return N_("Not a date: %(text)s.", text=repr(day_text))
     if not shift.rrule:
-        return "only a repeating shift has dates to skip; delete a one-off instead"
+        return N_("Only a repeating shift has dates to skip; delete a one-off instead.")
     if not _occurs_on(shift, day):
-        return f"this shift does not happen on {day:%a %d %b}"
+        return N_("This shift does not happen on %(day)s.",
+                  day=LocalMoment(datetime.combine(day, time(12)), "EEE d MMM"))
     if day.isoformat() in shift.skip_dates:
         return None
     shift.skip_dates = sorted([*shift.skip_dates, day.isoformat()])
@@ -267,7 +268,7 @@ def skip_date(runtime: Runtime, actor: Actor, shift_id: int, day_text: str, now:
     with runtime.sessions.begin() as session:
         shift = session.get(Shift, shift_id)
         if shift is None:
-            return "This shift no longer exists."
+            return N_("This shift no longer exists.")
         return _add_skip(session, actor, shift, day_text, now)
 
 

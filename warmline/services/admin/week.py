@@ -41,7 +41,6 @@ class WeekOccurrence:
 @dataclass(frozen=True)
 class WeekDay:
     day: date
-    label: str
     occurrences: list[WeekOccurrence]
 
 
@@ -138,7 +137,7 @@ def build_week(runtime: Runtime, line_id: int, monday: date) -> WeekView | None:
         line_id=line_id, line_name=name, timezone=zone_name, week=week_label(monday),
         previous_week=week_label(monday - timedelta(days=7)),
         next_week=week_label(monday + timedelta(days=7)),
-        days=[WeekDay(d, f"{d:%a %d %b}", sorted(by_day[d], key=lambda o: (o.start_label, o.peer_name)))
+        days=[WeekDay(d, sorted(by_day[d], key=lambda o: (o.start_label, o.peer_name)))
               for d in days],
         coverage=grid,
         gaps=sum(1 for c in flat if c.state == "gap"),

@@ -34,7 +34,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.schedules import shift_rule
 from warmline.services.voice.common import is_withheld_identity
-from warmline.wording import N_
+from warmline.wording import N_, LocalMoment, Wording
 
 log = logging.getLogger(__name__)
 
@@ -376,9 +376,9 @@ def sync_peer_into_routing(runtime: Runtime, peer_id: int, standing: ShiftStandi
 
 
 _PRESENCE_REFUSALS = {
-    "refused_busy": "You're with a caller: change your presence when the call ends.",
-    "refused_offered": "A call is being offered to you: answer or decline it first.",
-    "refused_not_on_shift": "You can't go available: you're not on shift right now.",
+    "refused_busy": N_("You're with a caller: change your presence when the call ends."),
+    "refused_offered": N_("A call is being offered to you: answer or decline it first."),
+    "refused_not_on_shift": N_("You can't go available: you're not on shift right now."),
 }
 
 
@@ -395,16 +395,17 @@ def change_presence(runtime: Runtime, peer_id: int, wanted: str, now: datetime) 
     change = routing.set_presence(runtime, peer_id, Presence(wanted), now.timestamp())
     if change.status in ("changed", "unchanged"):
         return None
-    message = _PRESENCE_REFUSALS.get(change.status, "That change is not possible right now.")
+    message = _PRESENCE_REFUSALS.get(change.status, N_("That change is not possible right now."))
     return Refusal(message, 409)
 
 
-def _not_on_shift_message(standing: ShiftStanding) -> str:
-    base = "You can't go available: you're not on shift right now."
+def _not_on_shift_message(standing: ShiftStanding) -> Wording:
     if standing.next_start is None:
-        return base + " No shift is planned in the next 14 days."
-    nxt = standing.next_start
-    return base + f" Your next shift starts {nxt.local_start.strftime('%a %H:%M')}."
+        return N_("You can't go available: you're not on shift right now. "
+                  "No shift is planned in the next 14 days.")
+    return N_("You can't go available: you're not on shift right now. "
+              "Your next shift starts %(start)s.",
+              start=LocalMoment(standing.next_start.local_start, "EEE HH:mm"))
 
 
 WRAP_UP_EXTENSION = timedelta(minutes=2)

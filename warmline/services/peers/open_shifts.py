@@ -29,7 +29,7 @@ from warmline.services.peers.dashboard import Refusal, list_peer_lines
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import shift_rule
 from warmline.services.texts.peer_texts import TextPeerNotifier
-from warmline.wording import N_
+from warmline.wording import N_, LocalSpan
 
 # Peers who share an experience the gap would leave uncovered hear first; the rest this much later.
 FIRST_DIBS = timedelta(minutes=30)
@@ -50,10 +50,9 @@ class OpenShiftView:
     mine: bool  # offered by the peer looking
 
     @property
-    def local_label(self) -> str:
+    def local_label(self) -> LocalSpan:
         zone = ZoneInfo(self.timezone)
-        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        return f"{start:%a %d %b, %H:%M}–{end:%H:%M}"
+        return LocalSpan(self.starts_at.astimezone(zone), self.ends_at.astimezone(zone))
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,8 @@ class GapView:
     peers: int
 
     @property
-    def label(self) -> str:
-        end = "midnight" if self.local_end.time() == time(0, 0) else f"{self.local_end:%H:%M}"
-        return f"{self.local_start:%a %d %b, %H:%M}–{end}"
+    def label(self) -> LocalSpan:
+        return LocalSpan(self.local_start, self.local_end)
 
 
 def _actor(session: Session, peer_id: int) -> Actor:
@@ -204,9 +202,9 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
     return N_("It's yours: %(line)s, %(shift)s. Thank you!", line=line_name, shift=label)
 
 
-def _label(row: OpenShift, zone_name: str) -> str:
+def _label(row: OpenShift, zone_name: str) -> LocalSpan:
     zone = ZoneInfo(zone_name)
-    return f"{row.starts_at.astimezone(zone):%a %d %b %H:%M}–{row.ends_at.astimezone(zone):%H:%M}"
+    return LocalSpan(row.starts_at.astimezone(zone), row.ends_at.astimezone(zone))
 
 
 def _apply(session: Session, row: OpenShift) -> None:
@@ -347,6 +345,6 @@ def take_gap(runtime: Runtime, peer_id: int, line_id: int, *, start_text: str, e
         record_change(session, _actor(session, peer_id), "gap_taken", f"shift:{shift.id}",
                {"line": line_id, "start": start.isoformat(timespec="minutes"),
                 "end": end.time().isoformat(timespec="minutes")}, now)
-        label = f"{line.name}, {start:%a %d %b %H:%M}–{end:%H:%M}"
+        span = LocalSpan(start, end)
     refresh_line_routing(runtime, line_id, now, force=True)
-    return N_("Thank you! You cover %(shift)s.", shift=label)
+    return N_("Thank you! You cover %(line)s, %(shift)s.", line=line.name, shift=span)
