@@ -58,8 +58,11 @@ def test_the_mentor_sees_the_alert_and_join_rings_them_into_the_call(
     expect(page.locator("#mentor-join")).to_be_visible()
     page.locator("#mentor-alert").screenshot(path=str(SCREENSHOTS / "dashboard-mentor-alert.png"))
     page.locator("#mentor-join").click()
-    expect(page.locator(".flash, [role=status]").first).to_be_visible()
+    expect(page.locator(".notice")).to_contain_text("We're ringing you now", timeout=60_000)
     live.wait_for(lambda: len(lee_phone.rang()) == 2, timeout=60)
+    # Answered once the dashboard says it rings (the app knows the new leg by then).
+    expect(page.locator("#mentor-alert-stage")).to_contain_text("Your phone is ringing",
+                                                                timeout=60_000)
     lee_phone.rang()[1].answer()
     call.wait_until_heard("Another peer has joined this call", timeout=60)
     # Joined: the alert has done its work and goes by itself.
