@@ -158,6 +158,7 @@ def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(
     post_form(sam, "/dashboard/mentor/speak")
     live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
     assert "they both hear you" in _page(lee)
+    assert len(lee_phone.rang()) == 1  # the room's repeated joins ring the mentor once
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
     with live.runtime.sessions() as session:
