@@ -123,6 +123,12 @@ def voice_mentor(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:mentor"
 
 
+def voice_mentoring(mentor_peer_id: int) -> str:
+    """The call a mentor was last offered or is shadowing (its contact id): their dashboard's
+    alert reads it; the call's own `voice_mentor` hash says whether it still stands."""
+    return f"{_VOICE}peer:{mentor_peer_id}:mentoring"
+
+
 def voice_reconnecting(contact_id: str) -> str:
     """The peer a returning caller asked for again: that peer's leg says so on connecting."""
     return f"{_VOICE}contact:{contact_id}:reconnecting"

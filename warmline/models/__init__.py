@@ -8,12 +8,12 @@ from warmline.models.line import Experience, Line
 from warmline.models.people import Peer, PeerActivity, PeerActivityDay, User, peer_experiences
 from warmline.models.report import AggregateDay, DailyAggregate, SurveyTally
 from warmline.models.safety import Block, OptOut, SeenMessage
-from warmline.models.shift import OpenShift, Shift
+from warmline.models.shift import OpenShift, ShadowSession, Shift
 
 __all__ = [
     "AggregateDay", "AuditEntry", "Base", "Block", "CallbackAttempt", "CallbackRequest",
     "CallbackStatus", "Channel", "Contact", "ContactEvent", "DailyAggregate", "EventKind",
     "Experience", "Line", "OpenShift", "OptOut", "Outcome", "Peer", "PeerActivity",
-    "PeerActivityDay", "Role", "SeenMessage", "Shift", "SurveyTally", "User",
+    "PeerActivityDay", "Role", "SeenMessage", "ShadowSession", "Shift", "SurveyTally", "User",
     "peer_experiences",
 ]

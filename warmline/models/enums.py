@@ -46,6 +46,7 @@ class EventKind(StrEnum):
     CALLBACK_REQUESTED = "callback_requested"
     CALLBACK_ATTEMPTED = "callback_attempted"
     TRANSFERRED = "transferred"
+    MENTOR_JOINED = "mentor_joined"  # detail: whether a shadowing session brought them
     MESSAGE_IN = "message_in"
     MESSAGE_OUT = "message_out"
     RISK_FLAGGED = "risk_flagged"

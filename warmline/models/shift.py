@@ -54,3 +54,22 @@ class OpenShift(Base):
     taken_by_peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id", ondelete="SET NULL"))
     taken_at: Mapped[datetime | None] = mapped_column()
     cover_shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"))
+
+
+class ShadowSession(Base):
+    """A new peer paired with a mentor for one occurrence of the peer's shift (DESIGN step 9):
+    while it lasts, each call the peer is connected to rings the mentor in, listening only.
+    The times are the occurrence's, kept in aware UTC so a ringing call finds it in one query."""
+
+    __tablename__ = "shadow_sessions"
+    __table_args__ = (UniqueConstraint("shift_id", "occurrence_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    occurrence_date: Mapped[str] = mapped_column(String(10))  # ISO local start date
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("peers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()

@@ -88,18 +88,20 @@ class TwilioGateway(Protocol):
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
         timeout_seconds: int, end_conference_on_exit: bool, coach_call_sid: str | None = None,
+        muted: bool = False,
     ) -> str:
         """Ring `to` into the conference (Participants create); returns the new CallSid. With
-        `coach_call_sid` they join coaching that participant: heard by them only."""
+        `coach_call_sid` they join coaching that participant: heard by them only; `muted`, by
+        nobody."""
         ...
 
     def update_participant(
         self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
         hold_url: str | None = None, end_conference_on_exit: bool | None = None,
-        coaching: bool | None = None,
+        coaching: bool | None = None, muted: bool | None = None,
     ) -> None:
         """Hold or bring back a participant, change whether their leaving ends the room, or
-        end their coaching (everyone hears them)."""
+        end their coaching (everyone hears them), or mute or unmute them."""
         ...
 
     def announce(self, conference_sid: str, url: str) -> None:
@@ -314,10 +316,13 @@ class RestTwilioGateway:
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
         timeout_seconds: int, end_conference_on_exit: bool, coach_call_sid: str | None = None,
+        muted: bool = False,
     ) -> str:
         coaching: dict[str, object] = {}
         if coach_call_sid:
             coaching = {"coaching": True, "call_sid_to_coach": coach_call_sid}
+        if muted:
+            coaching["muted"] = True
         with _twilio_errors():
             participant = self._client.conferences(conference_sid).participants.create(
                 from_=from_, to=to, label=label, timeout=timeout_seconds,
@@ -336,11 +341,13 @@ class RestTwilioGateway:
     def update_participant(
         self, conference_sid: str, call_sid: str, *, hold: bool | None = None,
         hold_url: str | None = None, end_conference_on_exit: bool | None = None,
-        coaching: bool | None = None,
+        coaching: bool | None = None, muted: bool | None = None,
     ) -> None:
         changes: dict[str, object] = {}
         if coaching is not None:
             changes["coaching"] = coaching
+        if muted is not None:
+            changes["muted"] = muted
         if hold is not None:
             changes["hold"] = hold
         if hold_url is not None:

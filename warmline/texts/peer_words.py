@@ -109,6 +109,11 @@ NOTICES: Final[dict[str, Message]] = {
         "peer_mentor_asked",
         "Warmline: {name} asked for support on a call on {line}. We're ringing you now to listen in: "
         "only {name} will hear you."),
+    "mentor_shadowing": message(
+        "peer_mentor_shadowing",
+        "Warmline: {name}, whom you're shadowing today, is on a call on {line}. We're ringing you "
+        "now to listen in, muted: nobody hears you unless you unmute from your dashboard, and then "
+        "only {name} does."),
 }
 REST_DUE: Final[PluralMessage] = plural(
     "peer_rest_due",

@@ -56,12 +56,18 @@ class Transfer:
 @dataclass(frozen=True)
 class MentorOnCall:
     """A mentor asked onto a call: who, their leg, how far it went (`ringing`, `joined`,
-    `failed`, `left`), and whether the caller hears them yet (coaching ended)."""
+    `failed`, `left`), and whether the caller hears them yet (coaching ended). A shadowing
+    mentor (`shadow`) joins muted: nobody hears them until they unmute to coach the peer.
+    `asker` is the peer on the call; `declined` the mentors who said "can't now"."""
 
     peer_id: int
     call_sid: str
     stage: str
     speaking: bool
+    asker: int = 0
+    shadow: bool = False
+    muted: bool = False
+    declined: frozenset[int] = frozenset()
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -284,14 +290,28 @@ class CallState:
     def end_transfer(self, contact_id: str) -> None:
         self.redis.delete(keys.voice_transfer(contact_id))
 
-    def start_mentor(self, contact_id: str, mentor_peer_id: int) -> bool:
+    def start_mentor(self, contact_id: str, mentor_peer_id: int, asker: int = 0, *,
+                     shadow: bool = False) -> bool:
         """Claim the call's one mentor (False: one is on the way or there already)."""
         key = keys.voice_mentor(contact_id)
         if not self.redis.hsetnx(key, "peer", mentor_peer_id):
             return False
-        self.redis.hset(key, mapping={"stage": "asking", "speaking": 0})
+        self.redis.hset(key, mapping={"stage": "asking", "speaking": 0, "asker": asker,
+                                      "shadow": int(shadow), "muted": int(shadow)})
         self.redis.expire(key, keys.CALL_STATE_TTL_SECONDS)
+        self.point_mentor_at(mentor_peer_id, contact_id)
         return True
+
+    def point_mentor_at(self, mentor_peer_id: int, contact_id: str) -> None:
+        """The call a mentor's dashboard shows (offered to them, or theirs to shadow)."""
+        self.redis.set(keys.voice_mentoring(mentor_peer_id), contact_id,
+                       ex=keys.CALL_STATE_TTL_SECONDS)
+
+    def mentoring(self, mentor_peer_id: int) -> str | None:
+        return _text(self.redis.get(keys.voice_mentoring(mentor_peer_id)))
+
+    def forget_mentoring(self, mentor_peer_id: int) -> None:
+        self.redis.delete(keys.voice_mentoring(mentor_peer_id))
 
     def update_mentor(self, contact_id: str, **fields: str | int) -> None:
         self.redis.hset(keys.voice_mentor(contact_id),
@@ -302,8 +322,11 @@ class CallState:
                  self.redis.hgetall(keys.voice_mentor(contact_id)).items()}
         if not found.get("peer"):
             return None
+        declined = frozenset(int(p) for p in (found.get("declined") or "").split(",") if p)
         return MentorOnCall(int(found["peer"] or 0), found.get("call_sid") or "",
-                            found.get("stage") or "asking", found.get("speaking") == "1")
+                            found.get("stage") or "asking", found.get("speaking") == "1",
+                            asker=int(found.get("asker") or 0), shadow=found.get("shadow") == "1",
+                            muted=found.get("muted") == "1", declined=declined)
 
     def end_mentor(self, contact_id: str) -> None:
         self.redis.delete(keys.voice_mentor(contact_id))

@@ -15,6 +15,7 @@ from warmline.models import Line, Peer, Shift
 from warmline.roster.exporter import dump_roster, export_roster
 from warmline.roster.importer import import_roster_text
 from warmline.roster.schema import InvalidRosterError, RosterError
+from warmline.services.admin import shadowing as admin_shadowing
 from warmline.services.admin import shifts as admin_shifts
 from warmline.services.admin import staffing as admin_staffing
 from warmline.services.admin import week as admin_week
@@ -57,7 +58,8 @@ def week() -> ResponseReturnValue:
         abort(404)
     staffing = admin_staffing.build_staffing(current_runtime(), line_id, monday, utc_now())
     return render_template("admin/roster_week.html", lines=lines, view=view,
-                           thin_below=admin_week.THIN_BELOW, staffing=staffing)
+                           thin_below=admin_week.THIN_BELOW, staffing=staffing,
+                           shadowed=admin_shadowing.shadowed_dates(current_runtime(), line_id))
 
 
 def _peers() -> list[tuple[str, str, bool]]:
@@ -170,6 +172,36 @@ def delete(shift_id: int) -> ResponseReturnValue:
     flash(gettext("Shift deleted."))
     sync_routing()
     return redirect(url_for("admin_roster.week", line=line_id, week=request.form.get("week") or None))
+
+
+@bp.route("/shifts/<int:shift_id>/shadow", methods=["GET", "POST"])
+@admin_required
+def shadow(shift_id: int) -> ResponseReturnValue:
+    """Pair a new peer with a mentor for one occurrence of their shift (a shadowing session)."""
+    runtime = current_runtime()
+    day = request.values.get("date", "")
+    page = admin_shadowing.shadow_page(runtime, shift_id, day)
+    if page is None:
+        abort(404)
+    form, errors = FormValues({"date": [day], "mentor": [str(page.mentor_id or "")]}), FormErrors()
+    if request.method == "POST":
+        form = submitted_form()
+        errors = admin_shadowing.pair(runtime, acting_admin(), shift_id, form, utc_now())
+        if not errors:
+            flash(gettext("Shadowing session saved: the mentor is rung in, muted, on each of "
+                          "this peer's calls during that shift."))
+            return redirect(_week_url(page.line_id, page.day))
+    return render_template("admin/shadow_form.html", page=page, form=form, errors=errors,
+                           week=request.values.get("week") or None), 422 if errors else 200
+
+
+@bp.post("/shifts/<int:shift_id>/shadow/remove")
+@admin_required
+def unshadow(shift_id: int) -> ResponseReturnValue:
+    admin_shadowing.unpair(current_runtime(), acting_admin(), shift_id, request.form.get("date", ""),
+                           utc_now())
+    flash(gettext("Shadowing session removed."))
+    return redirect(_back(shift_id))
 
 
 def _back(shift_id: int) -> str:

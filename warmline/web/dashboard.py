@@ -185,6 +185,7 @@ def _live_context(peer_id: int, error: str | None = None) -> dict[str, object]:
         "block_days": service.BLOCK_DAYS,
         "transfer": transfer_service.transfer_of(runtime, peer_id, now),
         "mentor": mentor_service.mentor_of(runtime, peer_id, now),
+        "mentor_alert": mentor_service.alert_for(runtime, peer_id, now),
         "error": error,
     }
 
@@ -412,6 +413,35 @@ def mentor() -> ResponseReturnValue:
 def mentor_speak() -> ResponseReturnValue:
     result = mentor_service.let_mentor_speak(current_runtime(), signed_in_peer_id(), utc_now())
     return _after_transfer_step(result, gettext("Your mentor can now talk with the caller too."))
+
+
+def _after_mentor_answer(result: str | transfer_service.Refusal) -> ResponseReturnValue:
+    flash(gettext(result.message if isinstance(result, transfer_service.Refusal) else result))
+    return redirect(url_for("dashboard.dashboard") + "#presence-heading")
+
+
+@bp.post("/dashboard/mentor/join")
+@peer_required
+def mentor_join() -> ResponseReturnValue:
+    """A mentor answers a peer's call for support from their own dashboard."""
+    return _after_mentor_answer(mentor_service.join_from_alert(current_runtime(),
+                                                               signed_in_peer_id(), utc_now()))
+
+
+@bp.post("/dashboard/mentor/decline")
+@peer_required
+def mentor_decline() -> ResponseReturnValue:
+    """"Can't now": the next free mentor is asked instead."""
+    return _after_mentor_answer(mentor_service.decline(current_runtime(), signed_in_peer_id(),
+                                                       utc_now()))
+
+
+@bp.post("/dashboard/mentor/unmute")
+@peer_required
+def mentor_unmute() -> ResponseReturnValue:
+    """A shadowing mentor speaks up, to the peer only."""
+    return _after_mentor_answer(mentor_service.unmute(current_runtime(), signed_in_peer_id(),
+                                                      utc_now()))
 
 
 @bp.post("/dashboard/calendar")

@@ -16,7 +16,7 @@ from datetime import datetime
 from warmline.models import Contact
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.voice import mentor, reconnect, transfer
+from warmline.services.voice import mentor, reconnect, shadowing, transfer
 from warmline.services.voice.after_call import word_after
 from warmline.services.voice.common import end_connected_call, goodbye, load_call
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
@@ -115,7 +115,8 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     event = RoomEvent.parse(form)
     if event.event == "participant-join":
         transfer.joined(runtime, contact_id, event.call_sid, now)
-        mentor.joined(runtime, contact_id, event.call_sid)
+        mentor.joined(runtime, contact_id, event.call_sid, now)
+        shadowing.peer_joined(runtime, contact_id, event.call_sid, now)
     if event.event not in ENDING_EVENTS:
         return
     with runtime.sessions() as session:
