@@ -142,6 +142,17 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("mentor_joined",
         "Another peer has joined this call to support the peer you're talking with."),
     message("peer_anyone", "anyone"),
+    # The peer's keypad during the call: `*` steps out of the room to this menu.
+    message("keypad_hint", "During the call, press star for options."),
+    message("keypad_menu",
+        "Your caller is on hold. To bring in the crisis line, press 9. To ask a mentor to join, "
+        "press 5. To go back to your caller, press 0."),
+    message("keypad_back", "Back to your caller."),
+    message("keypad_crisis_calling", "We're calling the crisis line into your call. Back to your caller."),
+    message("keypad_crisis_refused",
+        "The crisis line can't be brought in right now. Back to your caller."),
+    message("keypad_mentor_calling", "We're asking a mentor to join you. Back to your caller."),
+    message("keypad_mentor_refused", "No mentor is free right now. Back to your caller."),
     message("peer_already_helped", "This caller has already been helped. Thank you."),
     message("peer_declined", "Okay. Thank you."),
     message("peer_call_ended", "The call has ended. Thank you. Take a moment for yourself."),

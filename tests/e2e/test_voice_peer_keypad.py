@@ -1,0 +1,161 @@
+"""The peer's keypad during the call (DESIGN step 8), for a peer without a screen: `*` steps out of
+the room to a short menu while the caller waits on hold in it; 9 brings in the crisis line, 5 asks
+a mentor, 0 or silence goes back."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
+from tests.support.twiml_schema import assert_valid_voice_twiml
+from warmline.standin import PhoneCall
+from warmline.voice import urls
+
+CALLER = "+15005550006"
+MENU = "To go back to your caller, press 0."
+MENTOR_ROSTER = ROSTER.replace('name: "Lee", phone: "+12125550103"',
+                               'name: "Lee", phone: "+12125550103", mentor: true')
+
+
+def _bridged_call(live: LiveWarmline, roster: str = ROSTER) -> tuple[PhoneCall, PhoneCall, int]:
+    live.import_roster(roster)
+    sam = live.peer(SAM)
+    sam_id = live.peer_id("sam@example.org")
+    live.go_available(sam_id)
+    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    ring = sam.rang()[0]
+    ring.wait_until_heard("During the call, press star for options.", timeout=60)
+    return call, ring, sam_id
+
+
+def _step_out(live: LiveWarmline, call: PhoneCall, ring: PhoneCall, menus_before: int = 0) -> None:
+    """`*`: the peer hears the menu; the caller stays in the room, on hold music."""
+    holds_before = sum("hold.wav" in heard for heard in call.heard)
+    ring.press("*")
+    live.wait_for(lambda: sum(MENU in heard for heard in ring.heard) > menus_before, timeout=60)
+    live.wait_for(lambda: sum("hold.wav" in heard for heard in call.heard) > holds_before,
+                  timeout=60)
+    assert call.status == "in-progress" and call.bridged_with() == []
+
+
+def _answers_valid(live: LiveWarmline, *calls: PhoneCall) -> None:
+    for call in calls:
+        answers = [e for e in live.standin.events("webhook", call_sid=call.sid)
+                   if e.data["purpose"] in ("voice", "voice_fallback")
+                   and e.data["status"] == 200]
+        assert answers
+        for event in answers:
+            assert_valid_voice_twiml(event.data["body"])
+    assert not live.standin.events("schema_failure")
+    assert not live.standin.events("application_error")
+
+
+def test_star_steps_out_to_the_menu_and_0_brings_the_peer_back(live: LiveWarmline) -> None:
+    call, ring, sam_id = _bridged_call(live)
+    _step_out(live, call, ring)
+    ring.say("only the menu hears this")
+    ring.press("0")
+    ring.wait_until_heard("Back to your caller.", timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    assert "only the menu hears this" not in call.heard
+    call.say("are you still there")
+    ring.wait_until_heard("are you still there", timeout=60)
+    assert live.presence(sam_id) == "busy"
+    assert live.contact_of_call(call.sid) is not None
+    # The peer really hanging up still ends the call for the caller, with the word after.
+    ring.hang_up()
+    call.wait_until_heard("Your peer has ended the call", timeout=60)
+    assert call.wait_until_ended(timeout=60) == "completed"
+    assert live.outcome_of(call.sid) == "connected"
+    assert live.event_kinds(call.sid).count("ended") == 1
+    live.wait_for(lambda: live.presence(sam_id) in ("wrap_up", "available"), timeout=60)
+    _answers_valid(live, call, ring)
+
+
+def test_silence_at_the_menu_goes_back_to_the_caller_and_star_works_again(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live)
+    _step_out(live, call, ring)
+    ring.wait_until_heard("Back to your caller.", timeout=60)  # nothing pressed: back
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    _step_out(live, call, ring, menus_before=1)
+    ring.press("7")  # not a choice: asked again once
+    ring.wait_until_heard("Sorry, I didn't get that.", timeout=60)
+    ring.press("0")
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    # The caller hanging up ends it as ever: the peer hears that the call ended.
+    call.hang_up()
+    ring.wait_until_heard("The call has ended", timeout=60)
+    assert live.outcome_of(call.sid) == "connected"
+    _answers_valid(live, call, ring)
+
+
+def test_the_peer_hanging_up_at_the_menu_ends_the_call_once(live: LiveWarmline) -> None:
+    call, ring, sam_id = _bridged_call(live)
+    _step_out(live, call, ring)
+    ring.hang_up()
+    call.wait_until_heard("Your peer has ended the call", timeout=60)
+    assert call.wait_until_ended(timeout=60) == "completed"
+    assert live.outcome_of(call.sid) == "connected"
+    live.wait_for(lambda: live.presence(sam_id) in ("wrap_up", "available"), timeout=60)
+    assert live.event_kinds(call.sid).count("ended") == 1
+
+
+def test_9_brings_in_the_crisis_line_and_the_peer_hands_over_by_hanging_up(
+    live: LiveWarmline,
+) -> None:
+    call, ring, sam_id = _bridged_call(live)
+    crisis_phone = live.standin.phone(CRISIS, answer_after=0.5)
+    _step_out(live, call, ring)
+    ring.press("9")
+    ring.wait_until_heard("We're calling the crisis line into your call.", timeout=60)
+    counselor = crisis_phone.wait_for_ring(timeout=60)
+    live.wait_for(lambda: sorted(call.bridged_with()) == sorted([SAM, CRISIS]), timeout=60)
+    counselor.say("crisis line, I'm here")
+    call.wait_until_heard("crisis line, I'm here", timeout=60)
+    ring.wait_until_heard("crisis line, I'm here", timeout=60)
+    # Then the transfer as from the dashboard: the peer leaving hands the caller over.
+    ring.hang_up()
+    assert live.outcome_of(call.sid) == "transferred_crisis"
+    live.wait_for(lambda: live.presence(sam_id) in ("wrap_up", "available"), timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [CRISIS], timeout=60)
+    call.say("thank you for staying")
+    counselor.wait_until_heard("thank you for staying", timeout=60)
+    counselor.hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
+    assert "Your peer has ended the call" not in " ".join(call.heard)
+    _answers_valid(live, call, ring)
+
+
+def test_5_rings_a_mentor_who_coaches_the_peer(live: LiveWarmline) -> None:
+    call, ring, _ = _bridged_call(live, MENTOR_ROSTER)
+    lee = live.standin.phone(LEE, answer_after=0.5)
+    _step_out(live, call, ring)
+    ring.press("5")
+    ring.wait_until_heard("We're asking a mentor to join you.", timeout=60)
+    mentor = lee.wait_for_ring(timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    call.wait_until_heard("Another peer has joined this call", timeout=60)
+    live.wait_for(lambda: LEE in ring.bridged_with(), timeout=60)
+    mentor.say("ask how they slept")
+    ring.wait_until_heard("ask how they slept", timeout=60)
+    assert "ask how they slept" not in call.heard
+    ring.hang_up()
+    call.wait_until_heard("Your peer has ended the call", timeout=60)
+    assert live.outcome_of(call.sid) == "connected"
+    assert mentor.wait_until_ended(timeout=60)
+
+
+def test_without_a_mentor_on_shift_5_says_so_and_goes_back(live: LiveWarmline) -> None:
+    call, ring, _ = _bridged_call(live)
+    _step_out(live, call, ring)
+    ring.press("5")
+    ring.wait_until_heard("No mentor is free right now. Back to your caller.", timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    keypad = [e for e in live.standin.events("webhook", call_sid=ring.sid)
+              if urlsplit(e.data["url"]).path == urls.PEER_KEYPAD]
+    assert keypad
+    ring.hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
