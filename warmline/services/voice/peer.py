@@ -222,7 +222,7 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
                    else EventKind.DECLINED, now, peer_id=end.peer_id,
                    detail={"status": form.call_status})
     if form.call_status == "completed" and found is not None:
-        if found[0].offer_call_sid == form.call_sid:
+        if found[0].offer_call_sid == form.call_sid and found[0].answered_at is not None:
             peer_hung_up(runtime, found[0], now)  # their leaving the room by `*` ends nothing
         else:
             end_connected_call(runtime, found[0], now)
