@@ -4,11 +4,17 @@ a mentor, 0 or silence goes back."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline, running_warmline
+from tests.support.services import TEST_AUTH_TOKEN
 from tests.support.twiml_schema import assert_valid_voice_twiml
-from warmline.standin import PhoneCall
+from warmline.standin import CallbackOrder, CallbackPolicy, PhoneCall
 from warmline.voice import urls
 
 CALLER = "+15005550006"
@@ -159,3 +165,46 @@ def test_without_a_mentor_on_shift_5_says_so_and_goes_back(live: LiveWarmline) -
     assert keypad
     ring.hang_up()
     assert call.wait_until_ended(timeout=60) == "completed"
+
+
+def _post_signed(live: LiveWarmline, path: str, query: dict[str, str],
+                 params: dict[str, str]) -> None:
+    url = urls.absolute(live.url, path, **query)
+    signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, params)
+    answer = requests.post(url, data=params, headers={"X-Twilio-Signature": signature},
+                           timeout=30)
+    assert answer.status_code == 200 and "<Response" in answer.text
+    assert_valid_voice_twiml(answer.text)
+
+
+@pytest.mark.parametrize("order", [CallbackOrder.REVERSED, CallbackOrder.SHUFFLED])
+def test_star_then_a_hang_up_with_callbacks_twice_and_out_of_order_end_the_call_once(
+    database_url: str, tmp_path: Path, order: CallbackOrder,
+) -> None:
+    policy = CallbackPolicy(duplicate=True, order=order, seed=7)
+    with running_warmline(database_url, tmp_path, standin_options={"callbacks": policy}) as live:
+        call, ring, sam_id = _bridged_call(live)
+        ring.press("*")
+        ring.wait_until_heard(MENU, timeout=60)
+        ring.press("0")
+        live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+        assert live.contact_of_call(call.sid) is not None
+        assert live.presence(sam_id) == "busy"  # the room's `*` leave ended nothing
+        ring.hang_up()
+        call.wait_until_heard("Your peer has ended the call", timeout=60)
+        assert call.wait_until_ended(timeout=60) == "completed"
+        assert live.outcome_of(call.sid) == "connected"
+        live.wait_for(lambda: live.presence(sam_id) == "available", timeout=60)
+        before = sorted(live.event_kinds(call.sid))
+        assert before.count("ended") == 1
+        # The peer's leg and Dial action told again, late: nothing changes, nothing moves back.
+        contact = live.contact_of_call(call.sid)
+        assert contact is not None and contact.offer_id is not None
+        done = {"CallSid": ring.sid, "CallStatus": "completed", "AccountSid": "AC" + "0" * 32,
+                "DialCallStatus": "completed"}
+        for _ in range(2):
+            _post_signed(live, urls.PEER_STATUS, {"offer": contact.offer_id}, done)
+            _post_signed(live, urls.PEER_DIAL_DONE, {"offer": contact.offer_id}, done)
+        assert sorted(live.event_kinds(call.sid)) == before
+        assert live.presence(sam_id) == "available"
+        assert not live.pump.errors
