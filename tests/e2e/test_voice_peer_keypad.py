@@ -23,9 +23,12 @@ MENTOR_ROSTER = ROSTER.replace('name: "Lee", phone: "+12125550103"',
                                'name: "Lee", phone: "+12125550103", mentor: true')
 
 
-def _bridged_call(live: LiveWarmline, roster: str = ROSTER) -> tuple[PhoneCall, PhoneCall, int]:
+def _bridged_call(live: LiveWarmline, roster: str = ROSTER,
+                  choice: str | None = None) -> tuple[PhoneCall, PhoneCall, int]:
+    """A bridged call with Sam; `choice` is what Sam presses on hearing the keypad's menu (None:
+    nothing, the menu's silence)."""
     live.import_roster(roster)
-    sam = live.peer(SAM)
+    sam = live.peer(SAM, press={"Press 1 to accept": "1", **({MENU: choice} if choice else {})})
     sam_id = live.peer_id("sam@example.org")
     live.go_available(sam_id)
     call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
@@ -42,7 +45,12 @@ def _step_out(live: LiveWarmline, call: PhoneCall, ring: PhoneCall, menus_before
     live.wait_for(lambda: sum(MENU in heard for heard in ring.heard) > menus_before, timeout=60)
     live.wait_for(lambda: sum("hold.wav" in heard for heard in call.heard) > holds_before,
                   timeout=60)
-    assert call.status == "in-progress" and call.bridged_with() == []
+    # The peer left the room (silence may have brought them back since); the caller never did.
+    contact = live.contact_of_call(call.sid)
+    assert contact is not None
+    assert len(live.standin.events("conference_left", call_sid=ring.sid)) > menus_before
+    assert not live.standin.events("conference_left", call_sid=call.sid)
+    assert call.sid in {p.leg.sid for p in live.standin.net.conferences[contact.id].participants}
 
 
 def _answers_valid(live: LiveWarmline, *calls: PhoneCall) -> None:
@@ -58,13 +66,12 @@ def _answers_valid(live: LiveWarmline, *calls: PhoneCall) -> None:
 
 
 def test_star_steps_out_to_the_menu_and_0_brings_the_peer_back(live: LiveWarmline) -> None:
-    call, ring, sam_id = _bridged_call(live)
+    call, ring, sam_id = _bridged_call(live, choice="0")
     _step_out(live, call, ring)
-    ring.say("only the menu hears this")
-    ring.press("0")
     ring.wait_until_heard("Back to your caller.", timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
-    assert "only the menu hears this" not in call.heard
+    assert not any("Your caller is on hold" in heard for heard in call.heard)  # the peer's only
+    assert ("Back to your caller.", "Polly.Joanna-Neural", "en-US") in ring.said()
     call.say("are you still there")
     ring.wait_until_heard("are you still there", timeout=60)
     assert live.presence(sam_id) == "busy"
@@ -86,10 +93,8 @@ def test_silence_at_the_menu_goes_back_to_the_caller_and_star_works_again(
     _step_out(live, call, ring)
     ring.wait_until_heard("Back to your caller.", timeout=60)  # nothing pressed: back
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
-    _step_out(live, call, ring, menus_before=1)
-    ring.press("7")  # not a choice: asked again once
-    ring.wait_until_heard("Sorry, I didn't get that.", timeout=60)
-    ring.press("0")
+    _step_out(live, call, ring, menus_before=1)  # and again, as often as the peer needs
+    live.wait_for(lambda: sum("Back to your caller." in h for h in ring.heard) == 2, timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
     # The caller hanging up ends it as ever: the peer hears that the call ended.
     call.hang_up()
@@ -109,13 +114,27 @@ def test_the_peer_hanging_up_at_the_menu_ends_the_call_once(live: LiveWarmline) 
     assert live.event_kinds(call.sid).count("ended") == 1
 
 
-def test_9_brings_in_the_crisis_line_and_the_peer_hands_over_by_hanging_up(
+def test_the_caller_hanging_up_while_the_peer_is_at_the_menu_ends_the_call(
     live: LiveWarmline,
 ) -> None:
     call, ring, sam_id = _bridged_call(live)
+    _step_out(live, call, ring)
+    call.hang_up()
+    assert live.outcome_of(call.sid) == "connected"
+    # Back (silence) to a caller who has gone: told kindly, and the call ends.
+    ring.wait_until_heard("The call has ended", timeout=60)
+    assert ring.wait_until_ended(timeout=60) == "completed"
+    live.wait_for(lambda: live.presence(sam_id) in ("wrap_up", "available"), timeout=60)
+    assert live.event_kinds(call.sid).count("ended") == 1
+    _answers_valid(live, call, ring)
+
+
+def test_9_brings_in_the_crisis_line_and_the_peer_hands_over_by_hanging_up(
+    live: LiveWarmline,
+) -> None:
+    call, ring, sam_id = _bridged_call(live, choice="9")
     crisis_phone = live.standin.phone(CRISIS, answer_after=0.5)
     _step_out(live, call, ring)
-    ring.press("9")
     ring.wait_until_heard("We're calling the crisis line into your call.", timeout=60)
     counselor = crisis_phone.wait_for_ring(timeout=60)
     live.wait_for(lambda: sorted(call.bridged_with()) == sorted([SAM, CRISIS]), timeout=60)
@@ -136,10 +155,9 @@ def test_9_brings_in_the_crisis_line_and_the_peer_hands_over_by_hanging_up(
 
 
 def test_5_rings_a_mentor_who_coaches_the_peer(live: LiveWarmline) -> None:
-    call, ring, _ = _bridged_call(live, MENTOR_ROSTER)
+    call, ring, _ = _bridged_call(live, MENTOR_ROSTER, choice="5")
     lee = live.standin.phone(LEE, answer_after=0.5)
     _step_out(live, call, ring)
-    ring.press("5")
     ring.wait_until_heard("We're asking a mentor to join you.", timeout=60)
     mentor = lee.wait_for_ring(timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
@@ -155,9 +173,8 @@ def test_5_rings_a_mentor_who_coaches_the_peer(live: LiveWarmline) -> None:
 
 
 def test_without_a_mentor_on_shift_5_says_so_and_goes_back(live: LiveWarmline) -> None:
-    call, ring, _ = _bridged_call(live)
+    call, ring, _ = _bridged_call(live, choice="5")
     _step_out(live, call, ring)
-    ring.press("5")
     ring.wait_until_heard("No mentor is free right now. Back to your caller.", timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
     keypad = [e for e in live.standin.events("webhook", call_sid=ring.sid)
@@ -183,10 +200,9 @@ def test_star_then_a_hang_up_with_callbacks_twice_and_out_of_order_end_the_call_
 ) -> None:
     policy = CallbackPolicy(duplicate=True, order=order, seed=7)
     with running_warmline(database_url, tmp_path, standin_options={"callbacks": policy}) as live:
-        call, ring, sam_id = _bridged_call(live)
+        call, ring, sam_id = _bridged_call(live, choice="0")
         ring.press("*")
         ring.wait_until_heard(MENU, timeout=60)
-        ring.press("0")
         live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
         assert live.contact_of_call(call.sid) is not None
         assert live.presence(sam_id) == "busy"  # the room's `*` leave ended nothing
