@@ -4,6 +4,7 @@ a mentor, 0 or silence goes back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,9 +12,11 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
+from tests.support.dashboard import post_form, sign_in
 from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline, running_warmline
 from tests.support.services import TEST_AUTH_TOKEN
 from tests.support.twiml_schema import assert_valid_voice_twiml
+from warmline.services.accounts.users import set_password
 from warmline.standin import CallbackOrder, CallbackPolicy, PhoneCall
 from warmline.voice import urls
 
@@ -152,6 +155,33 @@ def test_9_brings_in_the_crisis_line_and_the_peer_hands_over_by_hanging_up(
     assert call.wait_until_ended(timeout=60) == "completed"
     assert "Your peer has ended the call" not in " ".join(call.heard)
     _answers_valid(live, call, ring)
+
+
+def test_star_while_the_crisis_line_rings_and_a_hang_up_leave_the_caller_off_hold_for_them(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live, choice="9")
+    crisis_phone = live.standin.phone(CRISIS, mode="manual")
+    with live.runtime.sessions() as session:
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
+        session.commit()
+    client = live.app.test_client()
+    sign_in(client, "sam@example.org", "correct horse battery staple")
+    post_form(client, "/dashboard/transfer", {"target": "crisis"})  # from the dashboard first
+    counselor = crisis_phone.wait_for_ring(timeout=60)
+    _step_out(live, call, ring)  # 9 again: they are on their way already
+    ring.wait_until_heard("Someone is already being brought into this call.", timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    _step_out(live, call, ring, menus_before=1)
+    ring.hang_up()  # at the menu (or just back): the caller waits for the counselor
+    assert live.outcome_of(call.sid) == "connected"
+    counselor.answer()
+    live.wait_for(lambda: call.bridged_with() == [CRISIS], timeout=60)
+    counselor.say("crisis line, I'm here")
+    call.wait_until_heard("crisis line, I'm here", timeout=60)
+    counselor.hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
 
 
 def test_5_rings_a_mentor_who_coaches_the_peer(live: LiveWarmline) -> None:

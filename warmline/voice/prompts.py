@@ -151,6 +151,8 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("keypad_crisis_calling", "We're calling the crisis line into your call. Back to your caller."),
     message("keypad_crisis_refused",
         "The crisis line can't be brought in right now. Back to your caller."),
+    message("keypad_someone_coming",
+        "Someone is already being brought into this call. Back to your caller."),
     message("keypad_mentor_calling", "We're asking a mentor to join you. Back to your caller."),
     message("keypad_mentor_refused", "No mentor is free right now. Back to your caller."),
     message("peer_already_helped", "This caller has already been helped. Thank you."),

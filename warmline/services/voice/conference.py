@@ -137,16 +137,19 @@ def peer_hung_up(runtime: Runtime, contact: Contact, now: datetime) -> None:
     any number of times). With someone brought in who has joined, that is a hand-over; with
     someone still ringing, the caller waits for them in the room; otherwise the room ends, and
     the caller's Dial action says the word after a call (they are never left in an empty room)."""
-    if transfer.peer_left_after_bringing_in(runtime, contact, now):
-        return  # handed over: the caller stays with the person brought in
-    end_connected_call(runtime, contact, now)
+    handed = transfer.peer_left_after_bringing_in(runtime, contact, now)
+    if not handed:
+        end_connected_call(runtime, contact, now)
     coming = CallState(runtime.redis).transfer(contact.id)
-    if coming is not None and coming.stage == "ringing":
-        return  # they are the caller's when they join (transfer.joined)
+    stays = handed or (coming is not None and coming.stage == "ringing")
     try:
         room = runtime.twilio.live_conference(contact.id)
-        if room is not None:
+        if room is not None and stays:
+            # With the person brought in (or for them: they are the caller's when they join,
+            # transfer.joined), and off any hold, since nobody is left to take them off it.
+            runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
+        elif room is not None:
             runtime.twilio.end_conference(room)
     except TelephonyError as exc:
-        log.warning("could not end contact %s's room after the peer left (%s)", contact.id,
+        log.warning("could not settle contact %s's room after the peer left (%s)", contact.id,
                     exc.code)

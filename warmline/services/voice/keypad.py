@@ -113,7 +113,11 @@ def _back_to_the_caller(runtime: Runtime, call: PeerOnCall, *words: str) -> str:
 def _choose(runtime: Runtime, call: PeerOnCall, form: CallForm, now: datetime) -> str:
     peer_id = call.contact.peer_id or call.contact.offer_peer_id
     words = "keypad_back"
-    if form.digits == CRISIS_DIGIT and peer_id is not None:
+    under_way = CallState(runtime.redis).transfer(call.contact.id)
+    if form.digits == CRISIS_DIGIT and under_way is not None and under_way.stage in (
+            "ringing", "joined"):
+        words = "keypad_someone_coming"
+    elif form.digits == CRISIS_DIGIT and peer_id is not None:
         brought = transfer.bring_in(runtime, peer_id, transfer.Target.CRISIS, now)
         words = ("keypad_crisis_refused" if isinstance(brought, transfer.Refusal)
                  else "keypad_crisis_calling")

@@ -219,7 +219,7 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
             # The caller back first, then the stage the dashboard shows.
             _restore(runtime, room, contact, transfer)
     except TelephonyError as exc:
-        log.warning("could not restore the peer's hold on contact %s (%s)", contact_id, exc.code)
+        log.warning("could not take the caller of contact %s off hold (%s)", contact_id, exc.code)
     if transfer.stage != "handed_over":
         state.update_transfer(contact_id, stage="failed" if transfer.stage == "ringing" else "left",
                               held=0)
