@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from config import Settings
 from warmline.standin import Standin
+from warmline.telephony.gateway import RestTwilioGateway
 
 from .conftest import CALLER, LINE, PEER, TwimlApp, wait
 
@@ -152,3 +155,22 @@ def test_an_announcement_is_heard_by_everyone_in_the_room(standin: Standin,
     client.conferences(room.sid).update(announce_url=url)
     caller.wait_until_heard("A second person has joined")
     peer.wait_until_heard("A second person has joined")
+
+
+def test_the_gateway_ends_a_room_and_everyone_goes_on_to_their_dial_action(
+    standin: Standin, twiml: TwimlApp, settings: Settings,
+) -> None:
+    caller, peer = _two_in_a_room(standin, twiml)
+    gateway = RestTwilioGateway(dataclasses.replace(
+        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
+        twilio_auth_tokens=(standin.config.auth_token,)))
+    room = gateway.live_conference("room")
+    assert room is not None
+    gateway.end_conference(room)
+    caller.wait_until_heard("Out of the room")
+    peer.wait_until_heard("Out of the room")
+    assert gateway.live_conference("room") is None
+    gateway.end_conference(room)  # over already: nothing to do, no error
+    ended = next(s.form for s in twiml.wait_for("/room-status", 6)
+                 if s.form["StatusCallbackEvent"] == "conference-end")
+    assert ended["ReasonConferenceEnded"] == "conference-ended-via-api"
