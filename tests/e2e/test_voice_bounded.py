@@ -366,6 +366,26 @@ def walk_after_call(live: LiveWarmline, mode: str) -> None:
     assert not [e for e in live.standin.events("rest_message_created") if e.data["to"] == CALLER]
 
 
+def walk_peer_keypad(live: LiveWarmline, mode: str) -> None:
+    """The peer's `*` menu: silence goes back to the caller at once; a wrong key is asked about
+    once more, then the peer goes back too (never left out of their call)."""
+    live.import_roster(_roster())
+    sam = live.peer(SAM, press={"Press 1 to accept": "1",
+                                **_keys(mode, "To go back to your caller, press 0.")})
+    live.go_available(live.peer_id("sam@example.org"))
+    call = _dial(live, {"For Substance use recovery": "1"})
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    ring = sam.rang()[0]
+    ring.wait_until_heard("During the call, press star for options.", timeout=60)
+    ring.press("*")
+    ring.wait_until_heard("Back to your caller.", timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    assert _count(ring, "To go back to your caller, press 0.") == (1 if mode == SILENCE else 2)
+    assert_bounded(live, ring, questions.PEER_KEYPAD)
+    _hang_up(call)
+    ring.wait_until_ended(timeout=60)
+
+
 def walk_reconnect(live: LiveWarmline, mode: str) -> None:
     """A caller back after a dropped call is asked about the same peer twice, then goes the
     usual way in (the experience menu), and is not asked again."""
@@ -401,6 +421,7 @@ WALKS: dict[Walk, tuple[Prompt, ...]] = {
     walk_callback_peer_whisper: (questions.CALLBACK_PEER_WHISPER,),
     walk_callback_caller_confirm: (questions.CALLBACK_CALLER_CONFIRM,),
     walk_after_call: (questions.SURVEY, questions.RESOURCES),
+    walk_peer_keypad: (questions.PEER_KEYPAD,),
 }
 
 

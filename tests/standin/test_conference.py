@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from config import Settings
 from warmline.standin import Standin
+from warmline.telephony.gateway import RestTwilioGateway
 
 from .conftest import CALLER, LINE, PEER, TwimlApp, wait
 
@@ -118,11 +121,29 @@ def test_star_with_hangup_on_star_and_rest_delete_leave_the_room_and_the_call_go
     peer.wait_until_heard("Out of the room")
     assert caller.bridged_with() == []
     assert caller.status == "in-progress"
+    # Only the peer's Dial ended: their call goes on to its action, live; the room goes on.
+    after_star = twiml.requests("/after")[0].form
+    assert after_star["CallSid"] == peer.sid and after_star["CallStatus"] == "in-progress"
+    wait(lambda: ("participant-leave", peer.sid) in _events(twiml))
+    assert not standin.net.conferences["room"].ended
     client = standin.client()
     [room] = client.conferences.list(friendly_name="room")
     client.conferences(room.sid).participants(caller.sid).delete()
     caller.wait_until_heard("Out of the room")
     assert twiml.requests("/after")[0].form["DialCallStatus"] == "completed"
+
+
+def test_star_from_a_participant_who_ends_the_room_ends_it_for_everyone(
+    standin: Standin, twiml: TwimlApp,
+) -> None:
+    caller, peer = _two_in_a_room(standin, twiml, peer_ends=True)
+    peer.press("*")
+    peer.wait_until_heard("Out of the room")
+    caller.wait_until_heard("Out of the room")
+    ended = next(s.form for s in twiml.wait_for("/room-status", 6)
+                 if s.form["StatusCallbackEvent"] == "conference-end")
+    assert ended["CallSidEndingConference"] == peer.sid
+    assert peer.status == "in-progress"  # `*` left the room, not the call
 
 
 def test_an_announcement_is_heard_by_everyone_in_the_room(standin: Standin,
@@ -134,3 +155,22 @@ def test_an_announcement_is_heard_by_everyone_in_the_room(standin: Standin,
     client.conferences(room.sid).update(announce_url=url)
     caller.wait_until_heard("A second person has joined")
     peer.wait_until_heard("A second person has joined")
+
+
+def test_the_gateway_ends_a_room_and_everyone_goes_on_to_their_dial_action(
+    standin: Standin, twiml: TwimlApp, settings: Settings,
+) -> None:
+    caller, peer = _two_in_a_room(standin, twiml)
+    gateway = RestTwilioGateway(dataclasses.replace(
+        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
+        twilio_auth_tokens=(standin.config.auth_token,)))
+    room = gateway.live_conference("room")
+    assert room is not None
+    gateway.end_conference(room)
+    caller.wait_until_heard("Out of the room")
+    peer.wait_until_heard("Out of the room")
+    assert gateway.live_conference("room") is None
+    gateway.end_conference(room)  # over already: nothing to do, no error
+    ended = next(s.form for s in twiml.wait_for("/room-status", 6)
+                 if s.form["StatusCallbackEvent"] == "conference-end")
+    assert ended["ReasonConferenceEnded"] == "conference-ended-via-api"

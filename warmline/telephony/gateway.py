@@ -112,6 +112,11 @@ class TwilioGateway(Protocol):
         """Take a participant out of the conference (their call goes on to its Dial action)."""
         ...
 
+    def end_conference(self, conference_sid: str) -> None:
+        """End the conference (Status=completed): every participant's call goes on to its Dial
+        action; quietly does nothing for a conference already over."""
+        ...
+
     def redact_message(self, message_sid: str) -> None: ...
 
     def delete_call(self, call_sid: str) -> None: ...
@@ -360,6 +365,10 @@ class RestTwilioGateway:
     def remove_participant(self, conference_sid: str, call_sid: str) -> None:
         with _twilio_errors(missing_ok=True):  # gone already: nothing to take out
             self._client.conferences(conference_sid).participants(call_sid).delete()
+
+    def end_conference(self, conference_sid: str) -> None:
+        with _twilio_errors(missing_ok=True):
+            self._client.conferences(conference_sid).update(status="completed")
 
     def delete_call(self, call_sid: str) -> None:
         with _twilio_errors(missing_ok=True):

@@ -39,6 +39,9 @@ CALLBACK_PEER_WHISPER: Final = Prompt("callback_peer_whisper", urls.CALLBACK_PEE
 # Whoever answers a call back may need a moment: asked twice, then a plain goodbye.
 CALLBACK_CALLER_CONFIRM: Final = Prompt("callback_caller_confirm", urls.CALLBACK_CALLER_CONFIRM,
                                         scope="attempt", timeout=PEER_ACCEPT_TIMEOUT_SECONDS)
+# The peer's keypad during the call (`*`): 9 the crisis line, 5 a mentor, 0 or silence back to
+# the caller (silence is an answer: a peer who says nothing is taken back, never left out).
+PEER_KEYPAD: Final = Prompt("peer_keypad", urls.PEER_KEYPAD, scope="offer", silence_answers=True)
 # After the call: one anonymous question (1-5), then the resources by text (1: yes).
 SURVEY: Final = Prompt("survey", urls.SURVEY_ANSWER)
 RESOURCES: Final = Prompt("resources", urls.RESOURCES_ANSWER)
@@ -46,7 +49,7 @@ RESOURCES: Final = Prompt("resources", urls.RESOURCES_ANSWER)
 ALL: Final[tuple[Prompt, ...]] = (
     LANGUAGE, MENU, CLOSED_CALLBACK, RECONNECT, HOLD, DEADLINE, CALLBACK_CONFIRM, CALLBACK_NUMBER,
     CALLBACK_WINDOW, CALLBACK_MESSAGE, PEER_WHISPER, CALLBACK_PEER_WHISPER,
-    CALLBACK_CALLER_CONFIRM, SURVEY, RESOURCES,
+    CALLBACK_CALLER_CONFIRM, SURVEY, RESOURCES, PEER_KEYPAD,
 )
 
 
@@ -80,3 +83,10 @@ def hold(contact_id: str, language: str, spoken: Sequence[str], hold_audio_url: 
     honest update about every HOLD_SEGMENT_SECONDS.
     """
     return ask(HOLD, language, spoken, {"contact": contact_id}, play=hold_audio_url)
+
+
+def peer_keypad(offer_id: str, language: str, preface: str | None = None) -> str:
+    """The peer, out of the room by `*`: the keypad's choices (in the peer's language)."""
+    spoken = [preface] if preface else []
+    spoken.append(text(language, "keypad_menu"))
+    return ask(PEER_KEYPAD, language, spoken, {"offer": offer_id})

@@ -84,18 +84,19 @@ def dial_out(language: str, words: str, number: str, caller_id: str) -> str:
 CONFERENCE_EVENTS = "start end join leave"
 
 
-def peer_joins_conference(offer_id: str, contact_id: str, language: str, words: str, *,
+def peer_joins_conference(offer_id: str, contact_id: str, language: str, *words: str,
                           public_url: str) -> str:
-    """The peer, having pressed 1, hears the line and experience and joins the contact's room.
-    While only the peer and the caller are in it, the peer leaving ends it (the caller then
-    hears the word after); someone joining to stay with the caller changes that by REST."""
+    """The peer, having pressed 1 (or back from their keypad), hears `words` and joins the
+    contact's room. `*` takes them out of it to their keypad (hangupOnStar), so their leaving never
+    ends the room by itself: their call ending does, by REST (services/voice/conference.py)."""
     response = VoiceTwiml()
-    say(response, language, words)
+    for spoken in words:
+        say(response, language, spoken)
     response.dial_conference(
         contact_id, action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id),
         # Absolute: the room's callbacks are not requests of this document.
         status_callback=urls.absolute(public_url, urls.CONFERENCE_STATUS, contact=contact_id),
-        events=CONFERENCE_EVENTS, end_on_exit=True)
+        events=CONFERENCE_EVENTS, end_on_exit=False, hangup_on_star=True)
     return str(response)
 
 

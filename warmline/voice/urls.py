@@ -24,6 +24,8 @@ PEER_ANSWER = "/twilio/voice/peer/answer"
 PEER_ACCEPT = "/twilio/voice/peer/accept"
 PEER_STATUS = "/twilio/voice/peer/status"
 PEER_DIAL_DONE = "/twilio/voice/peer/dial-done"
+# The peer's keypad during the call (`*` steps out of the room to it).
+PEER_KEYPAD = "/twilio/voice/peer/keypad"
 # The conference a bridged call lives in (named after the contact).
 CONFERENCE_CALLER_JOIN = "/twilio/voice/conference/caller"
 CONFERENCE_CALLER_DONE = "/twilio/voice/conference/caller-done"

@@ -14,6 +14,7 @@ from warmline.services.callbacks import calls as callbacks_voice
 from warmline.services.voice import after_call, callback_intake
 from warmline.services.voice import arrival as voice_arrival
 from warmline.services.voice import conference as voice_conference
+from warmline.services.voice import keypad as voice_keypad
 from warmline.services.voice import peer as voice_peer
 from warmline.services.voice import wait as voice_wait
 from warmline.services.voice.backup_route import backup_routes
@@ -111,9 +112,12 @@ GATHER_STEPS: tuple[GatherStep[Any], ...] = (
     callbacks_voice.CALLER_CONFIRM_STEP,
     after_call.SURVEY_STEP,
     after_call.RESOURCES_STEP,
+    voice_keypad.KEYPAD_STEP,
 )
-# The callback peer's leg answers an empty document on failure (as its other steps do).
-_QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name})
+# The callback peer's leg answers an empty document on failure (as its other steps do); so does
+# the peer's keypad (never the backup route: a peer is not a caller).
+_QUIET_FAILURE = frozenset({callbacks_voice.PEER_WHISPER_STEP.prompt.name,
+                            voice_keypad.KEYPAD_STEP.prompt.name})
 
 
 def _gather_step(step: GatherStep[Any]) -> None:
@@ -159,7 +163,7 @@ def conference_announce() -> str:
 
 _OFFER_STEPS: tuple[tuple[str, Step], ...] = (
     (urls.PEER_ANSWER, voice_peer.handle_peer_answer),
-    (urls.PEER_DIAL_DONE, voice_peer.handle_peer_dial_done),
+    (urls.PEER_DIAL_DONE, voice_keypad.handle_peer_dial_done),
 )
 for _path, _step in _OFFER_STEPS:
     _contact_step(_path, _step, query_key="offer")

@@ -110,8 +110,8 @@ def handle_announcement(runtime: Runtime, contact_id: str, what: str) -> str:
 
 def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[str, str],
                              now: datetime) -> None:
-    """The room's callbacks: the caller or their peer leaving, or the room ending, ends the
-    connected contact (once); anyone else leaving, joins and starts change nothing."""
+    """The room's callbacks: the caller leaving, or the room ending, ends the connected contact
+    (once); anyone else leaving, joins and starts change nothing."""
     event = RoomEvent.parse(form)
     if event.event == "participant-join":
         transfer.joined(runtime, contact_id, event.call_sid, now)
@@ -124,14 +124,33 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     if call is None:
         return
     contact = call.contact
-    if event.event == "participant-leave" and event.call_sid not in (
-            contact.provider_sid, contact.offer_call_sid):
+    # The peer leaving the room is `*` (their keypad) as often as a hang-up: only their call
+    # ending says they have gone (`peer_hung_up`, from their leg's status and Dial action).
+    if event.event == "participant-leave" and event.call_sid != contact.provider_sid:
         return
-    peer_left = event.event == "participant-leave" and event.call_sid == contact.offer_call_sid
-    if peer_left and transfer.peer_left_after_bringing_in(runtime, contact, now):
-        return  # handed over: the caller stays with the person brought in
     end_connected_call(runtime, contact, now)
-    if peer_left:
-        transfer.caller_left_alone(runtime, contact)
     if event.event == "conference-end":
         reconnect.remember_if_caller_left(runtime, contact, event.ended_by)
+
+
+def peer_hung_up(runtime: Runtime, contact: Contact, now: datetime) -> None:
+    """The peer's own call ended (from their leg's status or their Dial action, in any order,
+    any number of times). With someone brought in who has joined, that is a hand-over; with
+    someone still ringing, the caller waits for them in the room; otherwise the room ends, and
+    the caller's Dial action says the word after a call (they are never left in an empty room)."""
+    handed = transfer.peer_left_after_bringing_in(runtime, contact, now)
+    if not handed:
+        end_connected_call(runtime, contact, now)
+    coming = CallState(runtime.redis).transfer(contact.id)
+    stays = handed or (coming is not None and coming.stage == "ringing")
+    try:
+        room = runtime.twilio.live_conference(contact.id)
+        if room is not None and stays:
+            # With the person brought in (or for them: they are the caller's when they join,
+            # transfer.joined), and off any hold, since nobody is left to take them off it.
+            runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
+        elif room is not None:
+            runtime.twilio.end_conference(room)
+    except TelephonyError as exc:
+        log.warning("could not settle contact %s's room after the peer left (%s)", contact.id,
+                    exc.code)

@@ -19,7 +19,7 @@ from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.peers.language import peer_language
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
-from warmline.services.voice.conference import move_caller_into_conference
+from warmline.services.voice.conference import move_caller_into_conference, peer_hung_up
 from warmline.services.voice.gather import GatherStep
 from warmline.telephony.gateway import TelephonyError
 from warmline.texts import peer_words
@@ -96,7 +96,7 @@ def _note_ring(runtime: Runtime, session: Session, contact: Contact, offer_id: s
     return True
 
 
-def _offer_contact(runtime: Runtime, offer_id: str, now: datetime) -> tuple[Contact, Line] | None:
+def offer_contact(runtime: Runtime, offer_id: str, now: datetime) -> tuple[Contact, Line] | None:
     state = CallState(runtime.redis)
     contact_id = state.contact_of_offer(offer_id)
     if contact_id is None:
@@ -112,7 +112,7 @@ def _offer_contact(runtime: Runtime, offer_id: str, now: datetime) -> tuple[Cont
         return (contact, line) if contact and line else None
 
 
-def _peer_side_language(runtime: Runtime, found: tuple[Contact, Line] | None) -> str:
+def peer_side_language(runtime: Runtime, found: tuple[Contact, Line] | None) -> str:
     """Everything the peer hears is in their own language (the line's when they chose none)."""
     if found is None:
         return SOURCE_LANGUAGE
@@ -122,8 +122,8 @@ def _peer_side_language(runtime: Runtime, found: tuple[Contact, Line] | None) ->
 
 
 def handle_peer_answer(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
-    found = _offer_contact(runtime, offer_id, now)
-    language = _peer_side_language(runtime, found)
+    found = offer_contact(runtime, offer_id, now)
+    language = peer_side_language(runtime, found)
     if form.answered_by_machine:
         # Voicemail: say nothing (a message could reveal the warmline); the offer lapses.
         routing.lapse_offer(runtime, offer_id, LapseReason.NO_ANSWER, now)
@@ -144,8 +144,8 @@ class OfferCall:
 
 def _load_offer(runtime: Runtime, query: Mapping[str, str], now: datetime) -> OfferCall:
     offer_id = query.get("offer", "")
-    found = _offer_contact(runtime, offer_id, now)
-    return OfferCall(offer_id, found, _peer_side_language(runtime, found))
+    found = offer_contact(runtime, offer_id, now)
+    return OfferCall(offer_id, found, peer_side_language(runtime, found))
 
 
 def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -> str:
@@ -177,6 +177,7 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
     else:
         words = text(language, "peer_connecting", line=line.name, experience=label)
     return twiml.peer_joins_conference(offer.offer_id, contact.id, language, words,
+                                       text(language, "keypad_hint"),
                                        public_url=runtime.settings.public_url)
 
 
@@ -211,7 +212,7 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
     state = CallState(runtime.redis)
     if form.sequence_number is not None and not state.is_newer_event(form.call_sid, form.sequence_number):
         return
-    found = _offer_contact(runtime, offer_id, now)
+    found = offer_contact(runtime, offer_id, now)
     reason = PEER_LEG_LAPSES.get(form.call_status)
     if reason is None:
         return
@@ -221,16 +222,10 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
                    else EventKind.DECLINED, now, peer_id=end.peer_id,
                    detail={"status": form.call_status})
     if form.call_status == "completed" and found is not None:
-        end_connected_call(runtime, found[0], now)
-
-
-def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
-    """The bridge with the caller ended (either side hung up)."""
-    found = _offer_contact(runtime, offer_id, now)
-    if found is not None:
-        end_connected_call(runtime, found[0], now, form.dial_call_duration)
-    language = _peer_side_language(runtime, found)
-    return twiml.hang_up_with(language, text(language, "peer_call_ended"))
+        if found[0].offer_call_sid == form.call_sid and found[0].answered_at is not None:
+            peer_hung_up(runtime, found[0], now)  # their leaving the room by `*` ends nothing
+        else:
+            end_connected_call(runtime, found[0], now)
 
 
 def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int, now: datetime) -> bool:

@@ -4,17 +4,16 @@ From the dashboard the peer brings in the line's crisis number or the admin on s
 participant of the contact's conference; the caller can be held while the peer briefs them and
 brought back; then the peer hands over and leaves, and the caller stays with the new person.
 
-Who ends the room changes as it goes. The peer joined with `endConferenceOnExit`: while only the
-two are in it, the peer leaving ends it. Bringing someone in turns that off for the peer (they may
-step out without cutting the caller off); handing over turns it on for the new person (their
-leaving ends the room, so the caller is never left alone in it). If the new person never joins,
-the peer's own is turned back on.
+Who ends the room changes as it goes. The peer's leaving the room never ends it by itself (`*`
+steps out to their keypad); their call ending does, unless someone brought in has joined (a
+hand-over) or is still ringing (services/voice/conference.peer_hung_up). Handing over turns
+`endConferenceOnExit` on for the new person: their leaving ends the room, so the caller is never
+left alone in it.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -89,12 +88,9 @@ def _call_with_transfer(runtime: Runtime, peer_id: int,
 
 
 def _restore(runtime: Runtime, room: str, contact: Contact, transfer: Transfer) -> None:
-    """As before anyone was brought in: the caller off hold, the peer's leaving ends the room.
-    Raises TelephonyError."""
+    """As before anyone was brought in: the caller off hold. Raises TelephonyError."""
     if transfer.caller_held:
         runtime.twilio.update_participant(room, contact.provider_sid or "", hold=False)
-    runtime.twilio.update_participant(room, contact.offer_call_sid or "",
-                                      end_conference_on_exit=True)
 
 
 def _number_of(runtime: Runtime, call: LiveCall, target: Target, now: datetime,
@@ -126,16 +122,12 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
         return Refusal(N_("Someone is already being brought into this call."))
     public = runtime.settings.public_url
     try:
-        runtime.twilio.update_participant(call.room, call.contact.offer_call_sid or "",
-                                          end_conference_on_exit=False)
         call_sid = runtime.twilio.add_participant(
             call.room, to=number, from_=call.line.number, label=target.value,
             status_callback=urls.absolute(public, urls.TRANSFER_STATUS, contact=call.contact.id),
             timeout_seconds=TRANSFER_RING_SECONDS, end_conference_on_exit=False)
     except TelephonyError as exc:
         log.warning("could not bring %s into contact %s (%s)", target, call.contact.id, exc.code)
-        with suppress(TelephonyError):  # unreachable now: the peer's hang-up still ends the call
-            _restore(runtime, call.room, call.contact, Transfer(target.value, "", "", False))
         state.end_transfer(call.contact.id)
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
     state.update_transfer(call.contact.id, call_sid=call_sid, stage="ringing")
@@ -210,8 +202,8 @@ def _end_as_handed_over(runtime: Runtime, contact: Contact, transfer: Transfer,
 def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, status: str,
                            now: datetime) -> None:
     """The brought-in leg's call status. A leg that ends while the peer is still on the call
-    gives the peer back their hold on the room (their leaving ends it again); one that ends after
-    the peer has gone must not leave the caller alone in a room that goes on."""
+    takes the caller off a hold the peer asked for; one that ends after the peer has gone must not
+    leave the caller alone in a room that goes on."""
     state = CallState(runtime.redis)
     transfer = state.transfer(contact_id)
     if transfer is None or transfer.call_sid != call_sid or status not in ENDED_CALL_STATUSES:
@@ -226,11 +218,10 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
                 contact_id) != "connected":
             _caller_alone(runtime, contact)
         elif room is not None:
-            # The peer's hold on the room first, then the stage the dashboard shows: a peer
-            # who reads "they did not answer" and hangs up at once ends the room.
+            # The caller back first, then the stage the dashboard shows.
             _restore(runtime, room, contact, transfer)
     except TelephonyError as exc:
-        log.warning("could not restore the peer's hold on contact %s (%s)", contact_id, exc.code)
+        log.warning("could not take the caller of contact %s off hold (%s)", contact_id, exc.code)
     if transfer.stage != "handed_over":
         state.update_transfer(contact_id, stage="failed" if transfer.stage == "ringing" else "left",
                               held=0)
@@ -266,19 +257,6 @@ def _caller_alone(runtime: Runtime, contact: Contact) -> None:
     except TelephonyError as exc:
         log.warning("could not take the caller of contact %s out of an empty room (%s)",
                     contact.id, exc.code)
-
-
-def caller_left_alone(runtime: Runtime, contact: Contact) -> None:
-    """The peer left a room in which nobody they brought in is coming any more: the caller is
-    taken out of it (their peer's leaving did not end it: it was handed to nobody)."""
-    transfer = CallState(runtime.redis).transfer(contact.id)
-    if transfer is None or transfer.stage not in ("failed", "left"):
-        return
-    try:
-        if runtime.twilio.live_conference(contact.id) is not None:
-            _caller_alone(runtime, contact)
-    except TelephonyError as exc:
-        log.warning("could not look at contact %s's room (%s)", contact.id, exc.code)
 
 
 def peer_left_after_bringing_in(runtime: Runtime, contact: Contact, now: datetime) -> bool:
