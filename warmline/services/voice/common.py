@@ -187,7 +187,16 @@ def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
         duration_seconds = int((now - contact.answered_at).total_seconds())
     finish_contact(runtime, contact, outcome, now, peer_id=end.peer_id,
                    detail={"duration_seconds": max(duration_seconds or 0, 0)})
+    _stop_peer_search(runtime, contact.id, now)
     return True
+
+
+def _stop_peer_search(runtime: Runtime, contact_id: str, now: datetime) -> None:
+    """A call that ends while routing looks for another peer to take it over: nobody is
+    offered it any more (a peer already ringing is stopped)."""
+    found = CallState(runtime.redis).transfer(contact_id)
+    if found is not None and found.linked and found.stage == "seeking":
+        leave_routing(runtime, found.linked, now)
 
 
 def degraded_answer(route: BackupRoute | None) -> str:

@@ -18,6 +18,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.peers.language import peer_language
+from warmline.services.voice import transfer
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
 from warmline.services.voice.conference import move_caller_into_conference
 from warmline.services.voice.gather import GatherStep
@@ -162,6 +163,8 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
             row.peer_id, row.answered_at = result.peer_id, now
             session.commit()
         label = experience_label(session, contact.experience_key, language)
+    if CallState(runtime.redis).transfer_origin(contact.id) is not None:
+        return _take_over(runtime, offer, contact, line, form, now=now, peer_id=result.peer_id)
     if not move_caller_into_conference(runtime, contact):
         # The caller's call ended as the peer pressed 1: nobody to bridge. The peer is released
         # kindly and goes to wrap-up; the caller's own status callback finds the contact ended.
@@ -178,6 +181,24 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
         words = text(language, "peer_connecting", line=line.name, experience=label)
     return twiml.peer_joins_conference(offer.offer_id, contact.id, language, words,
                                        public_url=runtime.settings.public_url)
+
+
+def _take_over(runtime: Runtime, offer: OfferCall, linked: Contact, line: Line, form: CallForm, *,
+               now: datetime, peer_id: int) -> str:
+    """A warm transfer's linked offer, accepted: this peer joins the room of the call they take
+    over (no caller to move: the caller is there with the first peer)."""
+    language = offer.language
+    room_contact_id = transfer.accept_linked(runtime, linked, form.call_sid)
+    if room_contact_id is None:
+        # The call ended, or its peer stopped asking, as this peer pressed 1: released kindly.
+        end_connected_call(runtime, linked, now)
+        return twiml.hang_up_with(language, text(language, "peer_already_helped"))
+    note_event(runtime, linked, EventKind.ACCEPTED, now, peer_id=peer_id)
+    with runtime.sessions() as session:
+        label = experience_label(session, linked.experience_key, language)
+    words = text(language, "peer_taking_over", line=line.name, experience=label)
+    return twiml.peer_takes_over_in_conference(offer.offer_id, room_contact_id, language, words,
+                                               public_url=runtime.settings.public_url)
 
 
 def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> str:
@@ -222,6 +243,7 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
                    detail={"status": form.call_status})
     if form.call_status == "completed" and found is not None:
         end_connected_call(runtime, found[0], now)
+        transfer.linked_leg_ended(runtime, found[0].id, form.call_sid, form.call_status)
 
 
 def handle_peer_dial_done(runtime: Runtime, offer_id: str, form: CallForm, now: datetime) -> str:
