@@ -128,6 +128,44 @@ def test_another_peer_is_found_through_routing_briefed_and_handed_the_call(
         assert row is not None and row.caller_hash != contact.caller_hash
 
 
+def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
+    live: LiveWarmline,
+) -> None:
+    call, ring, _ = _bridged_call(live)
+    contact = live.contact_of_call(call.sid)
+    assert contact is not None
+    lee_id = live.peer_id("lee@example.org")
+    lee_phone = live.peer(LEE)
+    client = _dashboard(live)
+    # While routing looks (Lee not available yet): stopping withdraws the search.
+    post_form(client, "/dashboard/transfer", {"target": "peer"})
+    first = _linked_contact(live, contact.id)
+    post_form(client, "/dashboard/transfer/cancel")
+    live.wait_for(lambda: ("ended", "abandoned") in _events(live, first), timeout=60)
+    assert routing.routing_engine(live.runtime).contact_state(first) not in ("waiting", "offered")
+    # Again, with Lee available: Lee joins, then Sam stops; Lee's leg ends, Lee is released.
+    live.go_available(lee_id)
+    post_form(client, "/dashboard/transfer", {"target": "peer"})
+    second = _linked_contact(live, contact.id)
+    assert second != first
+    lee = lee_phone.wait_for_ring(timeout=60)
+    live.wait_for(lambda: 'id="transfer-cancel"' in _page(client)
+                  and LEE in call.bridged_with(), timeout=60)
+    live.wait_for(lambda: "They have joined your call." in _page(client), timeout=60)
+    post_form(client, "/dashboard/transfer/cancel")
+    assert lee.wait_until_ended(timeout=60)
+    live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
+    live.wait_for(lambda: ("ended", "connected") in _events(live, second), timeout=60)
+    live.wait_for(lambda: live.presence(lee_id) in ("wrap_up", "available"), timeout=60)
+    # Sam's leaving ends the room again (their hold on it was given back).
+    ring.hang_up()
+    call.wait_until_heard("Your peer has ended the call", timeout=60)
+    assert live.outcome_of(call.sid) == "connected"
+    with live.runtime.sessions() as session:
+        assert not list(session.scalars(select(ContactEvent).where(
+            ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred")))
+
+
 def test_nobody_else_who_shares_the_experience_on_shift_is_said_at_once(
     live: LiveWarmline,
 ) -> None:
@@ -164,6 +202,7 @@ def test_when_no_peer_takes_it_in_time_the_search_is_withdrawn_and_the_peer_told
     linked = _linked_contact(live, contact.id)
     assert routing.routing_engine(live.runtime).contact_state(linked) not in (
         "waiting", "offered", "connected")
+    live.wait_for(lambda: ("ended", "abandoned") in _events(live, linked), timeout=60)
     assert call.bridged_with() == [SAM]
     assert 'id="transfer-peer"' in _page(client)  # Sam can try again
     ring.hang_up()
@@ -186,6 +225,7 @@ def test_the_caller_hanging_up_while_routing_looks_withdraws_the_search(
     assert live.outcome_of(call.sid) == "connected"
     live.wait_for(lambda: routing.routing_engine(live.runtime).contact_state(linked) not in (
         "waiting", "offered"), timeout=60)
+    live.wait_for(lambda: ("ended", "abandoned") in _events(live, linked), timeout=60)
     # Lee, available afterwards, is offered nothing.
     lee_id = live.peer_id("lee@example.org")
     live.go_available(lee_id)

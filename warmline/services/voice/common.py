@@ -196,7 +196,23 @@ def _stop_peer_search(runtime: Runtime, contact_id: str, now: datetime) -> None:
     offered it any more (a peer already ringing is stopped)."""
     found = CallState(runtime.redis).transfer(contact_id)
     if found is not None and found.linked and found.stage == "seeking":
-        leave_routing(runtime, found.linked, now)
+        withdraw_peer_search(runtime, found.linked, now)
+
+
+def withdraw_peer_search(runtime: Runtime, linked_id: str, now: datetime) -> None:
+    """The linked contact of a warm transfer to another peer is withdrawn before anyone took it
+    (it ends `abandoned`, once; it never arrived, so no report counts it)."""
+    if routing.routing_engine(runtime).contact_state(linked_id) not in ("waiting", "offered"):
+        return  # taken meanwhile (its peer's leg ends it) or withdrawn already
+    end = routing.withdraw_contact(runtime, linked_id, now.timestamp())
+    if end.previous_state == "offered":
+        cancel_ringing_peer(runtime, linked_id)
+    if end.status != "ended":
+        return
+    with runtime.sessions() as session:
+        linked = session.get(Contact, linked_id)
+    if linked is not None:
+        finish_contact(runtime, linked, Outcome.ABANDONED, now)
 
 
 def degraded_answer(route: BackupRoute | None) -> str:

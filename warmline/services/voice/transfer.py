@@ -37,7 +37,7 @@ from warmline.services import routing
 from warmline.services.contacts import new_contact_id, note_event
 from warmline.services.peers.dashboard import current_contact_id
 from warmline.services.schedules import peers_on_shift
-from warmline.services.voice.common import end_connected_call, leave_routing
+from warmline.services.voice.common import end_connected_call, withdraw_peer_search
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.voice import urls
 from warmline.voice.state import CallState, Transfer
@@ -202,7 +202,7 @@ def _seek_peer(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime) ->
         accepts_any_peer=contact.any_peer or contact.experience_key is None,
     ), now.timestamp())
     if arrival.verdict.outlook is Outlook.NO_MATCH:
-        leave_routing(runtime, linked.id, now)
+        withdraw_peer_search(runtime, linked.id, now)
         state.end_transfer(contact.id)
         return Refusal(N_("No other peer who can take this call is on shift right now."))
     jobs.GIVE_UP_PEER_SEARCH.enqueue_at(
@@ -218,7 +218,7 @@ def give_up_peer_search(runtime: Runtime, contact_id: str, linked_id: str, now: 
     found = state.transfer(contact_id)
     if found is None or found.linked != linked_id or found.stage != "seeking":
         return False
-    leave_routing(runtime, linked_id, now)
+    withdraw_peer_search(runtime, linked_id, now)
     state.update_transfer(contact_id, stage="failed", held=0)
     if found.caller_held:
         with runtime.sessions() as session:
@@ -314,7 +314,7 @@ def cancel(runtime: Runtime, peer_id: int, now: datetime) -> Transfer | Refusal:
         return found
     call, transfer = found
     if transfer.linked and transfer.stage == "seeking":
-        leave_routing(runtime, transfer.linked, now)  # nobody has taken it yet
+        withdraw_peer_search(runtime, transfer.linked, now)  # nobody has taken it yet
     try:
         if transfer.call_sid:
             runtime.twilio.end_call(transfer.call_sid)
