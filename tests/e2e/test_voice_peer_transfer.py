@@ -108,10 +108,14 @@ def test_another_peer_is_found_through_routing_briefed_and_handed_the_call(
     assert call.status == "in-progress"
     call.say("thank you for taking over")
     lee.wait_until_heard("thank you for taking over", timeout=60)
-    with live.runtime.sessions() as session:
-        details = [e.detail for e in session.scalars(select(ContactEvent).where(
-            ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred"))]
-    assert details == [{"to": "peer", "warm": True}]  # anonymous: no number, no peer
+
+    def transfer_events() -> list[dict[str, object]]:
+        with live.runtime.sessions() as session:
+            return [e.detail for e in session.scalars(select(ContactEvent).where(
+                ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred"))]
+
+    # Written by the event log's worker, so waited for; anonymous: no number, no peer.
+    live.wait_for(lambda: transfer_events() == [{"to": "peer", "warm": True}], timeout=60)
 
     # Lee's hang-up ends the room: the caller is never left alone in it, and ends once.
     linked = _linked_contact(live, contact.id)
@@ -257,6 +261,7 @@ def test_duplicated_and_replayed_callbacks_of_a_peer_transfer_change_nothing_twi
         live.wait_for(lambda: ("ended", "connected") in _events(live, linked), timeout=60)
         live.wait_for(lambda: live.presence(sam_id) == "available"
                       and live.presence(lee_id) == "available", timeout=60)
+        live.wait_for(lambda: ("transferred", None) in _events(live, contact.id), timeout=60)
         before = (_events(live, contact.id), _events(live, linked))
         assert [k for k, _ in before[0]].count("ended") == 1
         assert [k for k, _ in before[1]].count("ended") == 1

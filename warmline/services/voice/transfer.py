@@ -365,7 +365,8 @@ def transferred_leg_status(runtime: Runtime, contact_id: str, call_sid: str, sta
 
 def joined(runtime: Runtime, contact_id: str, call_sid: str) -> None:
     """The room says the person brought in is in it. When the peer has left already (hung up
-    while they rang), they are the caller's now: their leaving ends the room."""
+    while they rang), they are the caller's now: their leaving ends the room; when the caller
+    has left too, their call is ended (the room they came to is a new, empty one)."""
     state = CallState(runtime.redis)
     transfer = state.transfer(contact_id)
     if transfer is None or transfer.call_sid != call_sid or transfer.stage != "ringing":
@@ -374,7 +375,14 @@ def joined(runtime: Runtime, contact_id: str, call_sid: str) -> None:
         state.update_transfer(contact_id, stage="joined")
         return
     state.update_transfer(contact_id, stage="handed_over")
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
     try:
+        if contact is not None and contact.provider_sid and runtime.twilio.call_status(
+                contact.provider_sid) in {*ENDED_CALL_STATUSES, None}:
+            # The caller left too, as they came in: nobody waits alone in a room.
+            runtime.twilio.end_call(call_sid)
+            return
         room = runtime.twilio.live_conference(contact_id)
         if room is not None:
             runtime.twilio.update_participant(room, call_sid, end_conference_on_exit=True)
