@@ -132,6 +132,18 @@ def test_another_peer_is_found_through_routing_briefed_and_handed_the_call(
         assert row is not None and row.caller_hash != contact.caller_hash
 
 
+def test_a_caller_who_drops_after_the_hand_over_is_linked_to_the_peer_they_were_handed_to(
+    live: LiveWarmline,
+) -> None:
+    call, _, contact, _, lee_id = _hand_over_to_lee(live)
+    call.hang_up()
+    live.wait_for(lambda: CallState(live.runtime.redis).dropped_call(contact.caller_hash),
+                  timeout=60)
+    dropped = CallState(live.runtime.redis).dropped_call(contact.caller_hash)
+    assert dropped is not None and dropped.peer_id == lee_id
+    live.wait_for(lambda: live.presence(lee_id) in ("wrap_up", "available"), timeout=60)
+
+
 def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
     live: LiveWarmline,
 ) -> None:

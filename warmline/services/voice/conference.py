@@ -133,4 +133,5 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
     if peer_left:
         transfer.caller_left_alone(runtime, contact)
     if event.event == "conference-end":
-        reconnect.remember_if_caller_left(runtime, contact, event.ended_by)
+        reconnect.remember_if_caller_left(runtime, contact, event.ended_by,
+                                          peer_id=transfer.peer_handed_to(runtime, contact.id))

@@ -267,6 +267,16 @@ def linked_leg_ended(runtime: Runtime, linked_id: str, call_sid: str, status: st
         transferred_leg_status(runtime, contact_id, call_sid, status)
 
 
+def peer_handed_to(runtime: Runtime, contact_id: str) -> int | None:
+    """The peer a call was handed over to through routing (None for any other call)."""
+    found = CallState(runtime.redis).transfer(contact_id)
+    if found is None or found.target != Target.PEER or found.stage != "handed_over":
+        return None
+    with runtime.sessions() as session:
+        linked = session.get(Contact, found.linked) if found.linked else None
+        return linked.peer_id if linked else None
+
+
 def hold_caller(runtime: Runtime, peer_id: int, held: bool) -> Transfer | Refusal:
     """Hold the caller (they hear hold music, nobody hears them) while the peer briefs the
     person brought in, or bring them back."""
