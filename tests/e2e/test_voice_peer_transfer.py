@@ -144,6 +144,14 @@ def test_a_caller_who_drops_after_the_hand_over_is_linked_to_the_peer_they_were_
     live.wait_for(lambda: live.presence(lee_id) in ("wrap_up", "available"), timeout=60)
 
 
+def test_a_redis_loss_after_the_hand_over_keeps_the_second_peer_busy(live: LiveWarmline) -> None:
+    call, lee, _, _, lee_id = _hand_over_to_lee(live)
+    live.runtime.redis.flushdb()  # Redis restarted empty: the rebuild asks Twilio
+    assert live.presence(lee_id) == "busy"  # their leg is live: still holding the capacity
+    call.say("are you still there")
+    lee.wait_until_heard("are you still there", timeout=60)
+
+
 def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
     live: LiveWarmline,
 ) -> None:

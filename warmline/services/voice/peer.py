@@ -195,6 +195,12 @@ def _take_over(runtime: Runtime, offer: OfferCall, linked: Contact, line: Line, 
         return twiml.hang_up_with(language, text(language, "peer_already_helped"))
     note_event(runtime, linked, EventKind.ACCEPTED, now, peer_id=peer_id)
     with runtime.sessions() as session:
+        row = session.get(Contact, linked.id)
+        if row is not None:
+            # This peer's leg is the linked contact's call: after a Redis loss the rebuild asks
+            # Twilio about it (busy while it lasts), and the repair ends it once it is over.
+            row.provider_sid = form.call_sid
+            session.commit()
         label = experience_label(session, linked.experience_key, language)
     words = text(language, "peer_taking_over", line=line.name, experience=label)
     return twiml.peer_takes_over_in_conference(offer.offer_id, room_contact_id, language, words,
