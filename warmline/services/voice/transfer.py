@@ -218,6 +218,8 @@ def give_up_peer_search(runtime: Runtime, contact_id: str, linked_id: str, now: 
     found = state.transfer(contact_id)
     if found is None or found.linked != linked_id or found.stage != "seeking":
         return False
+    if routing.routing_engine(runtime).contact_state(linked_id) == "connected":
+        return False  # a peer pressed 1 just now: their accept (accept_linked) decides
     withdraw_peer_search(runtime, linked_id, now)
     state.update_transfer(contact_id, stage="failed", held=0)
     if found.caller_held:
