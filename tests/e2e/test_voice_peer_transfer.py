@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 from flask.testing import FlaskClient
@@ -15,9 +16,10 @@ from twilio.request_validator import RequestValidator
 from tests.support.dashboard import post_form, post_text, sign_in
 from tests.support.live import LEE, LINE, ROSTER, SAM, SPEED, LiveWarmline, running_warmline
 from tests.support.services import TEST_AUTH_TOKEN
-from warmline.models import Contact, ContactEvent
+from warmline.models import Contact, ContactEvent, DailyAggregate, Line
 from warmline.services import routing
 from warmline.services.accounts.users import set_password
+from warmline.services.upkeep.aggregates import recompute_day
 from warmline.standin import CallbackPolicy
 from warmline.voice import urls
 from warmline.voice.state import CallState
@@ -130,6 +132,16 @@ def test_another_peer_is_found_through_routing_briefed_and_handed_the_call(
     with live.runtime.sessions() as session:
         row = session.get(Contact, linked)
         assert row is not None and row.caller_hash != contact.caller_hash
+        # Reports: one call, answered, one transfer (the linked contact is not a second call).
+        line = session.get(Line, contact.line_id)
+        assert line is not None
+        now = datetime.now(UTC)
+        assert recompute_day(session, line, now.astimezone(ZoneInfo(line.timezone)).date(), now)
+        session.commit()
+        rows = session.scalars(select(DailyAggregate).where(
+            DailyAggregate.line_id == line.id)).all()
+        assert (sum(r.offered for r in rows), sum(r.answered for r in rows),
+                sum(r.transfers for r in rows)) == (1, 1, 1)
 
 
 def test_a_caller_who_drops_after_the_hand_over_is_linked_to_the_peer_they_were_handed_to(
