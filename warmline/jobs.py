@@ -92,6 +92,8 @@ class JobSpec:
 # Voice: ring a peer for a live call's offer; remind a peer on a long call.
 RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.FAST, 30, 300)
 REMIND_LONG_CALL = JobSpec("workers.voice_jobs.remind_long_call", QueueName.CALLS, 30, 300)
+# A warm transfer's search for another peer, given up when nobody took it in time.
+GIVE_UP_PEER_SEARCH = JobSpec("workers.voice_jobs.give_up_peer_search", QueueName.CALLS, 30, 300)
 
 # Callbacks: place a taken callback, ring its peer, then call the caller (retried: the peer waits).
 PLACE_CALLBACK = JobSpec("workers.callback_jobs.place_callback", QueueName.CALLS, 60, 300)

@@ -117,6 +117,12 @@ def voice_transfer(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:transfer"
 
 
+def voice_transfer_origin(contact_id: str) -> str:
+    """The call a linked contact was made for (a warm transfer to another peer, DESIGN step 8):
+    the original contact's id, so the second peer's answer joins that call's room."""
+    return f"{_VOICE}contact:{contact_id}:transfer-of"
+
+
 def voice_mentor(contact_id: str) -> str:
     """Hash of the mentor asked onto a call (DESIGN step 9): their peer id, CallSid, how far it
     went and whether they speak with the caller yet. No number."""

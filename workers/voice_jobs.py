@@ -1,10 +1,12 @@
-"""Voice jobs on the urgent queue: ring a peer for an offer, remind a peer on a long call."""
+"""Voice jobs on the urgent queue: ring a peer for an offer, remind a peer on a long call, give
+up a warm transfer's search for another peer."""
 
 from __future__ import annotations
 
 from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services.voice import peer as voice_peer
+from warmline.services.voice import transfer as voice_transfer
 
 
 def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str | None:
@@ -14,3 +16,8 @@ def ring_peer(offer_id: str, contact_id: str, peer_id: int, line_id: int) -> str
 
 def remind_long_call(contact_id: str, peer_id: int) -> bool:
     return voice_peer.remind_long_call(process_runtime(), contact_id, peer_id, utc_now())
+
+
+def give_up_peer_search(contact_id: str, linked_id: str) -> bool:
+    return voice_transfer.give_up_peer_search(process_runtime(), contact_id, linked_id,
+                                              utc_now())

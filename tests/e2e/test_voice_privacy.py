@@ -136,3 +136,45 @@ def test_no_caller_number_anywhere_after_a_transfer_a_mentor_and_a_reconnect(
     assert_absent(sql_dump(live.runtime), needles, "SQL")
     assert_absent(_job_arguments(live), needles, "job arguments")
     assert_absent(redis_dump(live.runtime, decrypt=False), needles, "Redis")
+
+
+def test_no_caller_number_anywhere_after_a_transfer_to_another_peer(
+    live: LiveWarmline, logs: _Capture,
+) -> None:
+    """A peer found through routing and handed the call: the linked contact, its offer, its
+    ring and the room's callbacks hold no number either."""
+    from datetime import UTC, datetime
+
+    from tests.support.dashboard import post_form, sign_in
+    from warmline.services.accounts.users import set_password
+
+    caller = CALLERS[1]
+    live.import_roster(ROSTER)
+    sam = live.peer(SAM)
+    lee = live.peer(LEE)
+    live.go_available(live.peer_id("sam@example.org"))
+    call = live.standin.caller(caller, press={"For Substance use recovery": "1"}).dial(LINE)
+    assert call.wait_until_bridged(timeout=60) == [SAM]
+    live.go_available(live.peer_id("lee@example.org"))
+    with live.runtime.sessions() as session:
+        set_password(session, "sam@example.org", "correct horse battery staple",
+                     now=datetime.now(UTC))
+        session.commit()
+    client = live.app.test_client()
+    sign_in(client, "sam@example.org", "correct horse battery staple")
+    post_form(client, "/dashboard/transfer", {"target": "peer"})
+    live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
+    live.wait_for(lambda: b"joined" in (live.runtime.redis.hget(
+        next(iter(live.runtime.redis.keys("wl:voice:contact:*:transfer"))), "stage") or b""),
+        timeout=60)
+    post_form(client, "/dashboard/transfer/hand-over")
+    sam.rang()[0].wait_until_heard("The call has ended", timeout=60)
+    assert live.outcome_of(call.sid) == "connected"
+    lee.rang()[0].hang_up()
+    assert call.wait_until_ended(timeout=60) == "completed"
+
+    needles = number_forms(caller)
+    assert_absent("\n".join(logs.lines), needles, "the logs")
+    assert_absent(sql_dump(live.runtime), needles, "SQL")
+    assert_absent(_job_arguments(live), needles, "job arguments")
+    assert_absent(redis_dump(live.runtime, decrypt=False), needles, "Redis")

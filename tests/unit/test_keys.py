@@ -62,6 +62,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.voice_on_hangup: (("c1",), "wl:voice:contact:c1:on_hangup"),
     keys.voice_dropped_call: (("h1",), "wl:voice:dropped:h1"),
     keys.voice_transfer: (("c1",), "wl:voice:contact:c1:transfer"),
+    keys.voice_transfer_origin: (("c2",), "wl:voice:contact:c2:transfer-of"),
     keys.voice_mentor: (("c1",), "wl:voice:contact:c1:mentor"),
     keys.voice_mentoring: ((7,), "wl:voice:peer:7:mentoring"),
     keys.callback_peer_language: (("r1",), "wl:voice:callback:peer-language:r1"),

@@ -139,6 +139,9 @@ PROMPTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("peer_reconnecting",
         "Connecting you now. {line}. This is the caller whose call with you just ended: they asked for "
         "you again."),
+    message("peer_taking_over",
+        "Connecting you now. {line}. A peer asks you to take over their call; the caller asked for "
+        "{experience}. The peer may brief you first."),
     message("mentor_joined",
         "Another peer has joined this call to support the peer you're talking with."),
     message("peer_anyone", "anyone"),

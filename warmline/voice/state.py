@@ -44,13 +44,15 @@ class DroppedCall:
 
 @dataclass(frozen=True)
 class Transfer:
-    """A warm transfer under way: who is brought in, their leg, how far it went (`ringing`,
-    `joined`, `handed_over`), and whether the caller is on hold while the peer briefs them."""
+    """A warm transfer under way: who is brought in, their leg, how far it went (`seeking`
+    another peer through routing, `ringing`, `joined`, `handed_over`), whether the caller is on
+    hold while the peer briefs them, and (target `peer`) the linked contact routing offers."""
 
     target: str
     call_sid: str
     stage: str
     caller_held: bool
+    linked: str = ""
 
 
 @dataclass(frozen=True)
@@ -285,10 +287,24 @@ class CallState:
         if not found.get("target"):
             return None
         return Transfer(found["target"] or "", found.get("call_sid") or "",
-                        found.get("stage") or "asking", found.get("held") == "1")
+                        found.get("stage") or "asking", found.get("held") == "1",
+                        found.get("linked") or "")
 
     def end_transfer(self, contact_id: str) -> None:
         self.redis.delete(keys.voice_transfer(contact_id))
+
+    def link_transfer(self, contact_id: str, linked_id: str) -> None:
+        """The contact routing offers to another peer on behalf of the call `contact_id`."""
+        with self.redis.pipeline() as pipe:
+            pipe.hset(keys.voice_transfer(contact_id), "linked", linked_id)
+            pipe.set(keys.voice_transfer_origin(linked_id), contact_id,
+                     ex=keys.CALL_STATE_TTL_SECONDS)
+            pipe.execute()
+
+    def transfer_origin(self, linked_id: str) -> str | None:
+        """The call a linked contact was made for (None for any other contact)."""
+        found = self.redis.get(keys.voice_transfer_origin(linked_id))
+        return _text(found) if found else None
 
     def start_mentor(self, contact_id: str, mentor_peer_id: int, asker: int = 0, *,
                      shadow: bool = False) -> bool:

@@ -100,6 +100,22 @@ def peer_joins_conference(offer_id: str, contact_id: str, language: str, *words:
     return str(response)
 
 
+def peer_takes_over_in_conference(offer_id: str, room_contact_id: str, language: str,
+                                  words: str, *, public_url: str) -> str:
+    """A second peer, having pressed 1 on a warm transfer's linked offer, joins the room of the
+    call they take over (named after that call's contact, not their own). Their leaving does not
+    end it until the first peer hands over (then it does, by REST)."""
+    response = VoiceTwiml()
+    say(response, language, words)
+    response.dial_conference(
+        room_contact_id, action=urls.relative(urls.PEER_DIAL_DONE, offer=offer_id),
+        # Absolute: the room's callbacks are not requests of this document.
+        status_callback=urls.absolute(public_url, urls.CONFERENCE_STATUS,
+                                      contact=room_contact_id),
+        events=CONFERENCE_EVENTS, end_on_exit=False)
+    return str(response)
+
+
 def caller_joins_conference(contact_id: str, *, public_url: str) -> str:
     """The caller, moved out of their queue by REST, joins the room their peer is in; the caller
     leaving always ends it."""

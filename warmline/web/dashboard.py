@@ -364,7 +364,8 @@ def _after_transfer_step(result: Transfer | MentorOnCall | transfer_service.Refu
 @bp.post("/dashboard/transfer")
 @peer_required
 def transfer() -> ResponseReturnValue:
-    """Warm transfer, first step: ring the crisis line or the admin on shift into the call."""
+    """Warm transfer, first step: ring the crisis line or the admin on shift into the call, or
+    ask routing for another peer."""
     try:
         target = transfer_service.Target(request.form.get("target", ""))
     except ValueError:
@@ -372,6 +373,8 @@ def transfer() -> ResponseReturnValue:
         return redirect(url_for("dashboard.dashboard"))
     result = transfer_service.bring_in(current_runtime(), signed_in_peer_id(), target, utc_now())
     return _after_transfer_step(result, gettext(
+        "Looking for another peer on shift. You can hold the caller while you brief them.")
+        if target is transfer_service.Target.PEER else gettext(
         "Calling them into your call now. You can hold the caller while you brief them."))
 
 

@@ -186,7 +186,32 @@ def end_connected_call_locked(runtime: Runtime, contact: Contact, now: datetime,
         duration_seconds = int((now - contact.answered_at).total_seconds())
     finish_contact(runtime, contact, outcome, now, peer_id=end.peer_id,
                    detail={"duration_seconds": max(duration_seconds or 0, 0)})
+    _stop_peer_search(runtime, contact.id, now)
     return True
+
+
+def _stop_peer_search(runtime: Runtime, contact_id: str, now: datetime) -> None:
+    """A call that ends while routing looks for another peer to take it over: nobody is
+    offered it any more (a peer already ringing is stopped)."""
+    found = CallState(runtime.redis).transfer(contact_id)
+    if found is not None and found.linked and found.stage == "seeking":
+        withdraw_peer_search(runtime, found.linked, now)
+
+
+def withdraw_peer_search(runtime: Runtime, linked_id: str, now: datetime) -> None:
+    """The linked contact of a warm transfer to another peer is withdrawn before anyone took it
+    (it ends `abandoned`, once; it never arrived, so no report counts it)."""
+    if routing.routing_engine(runtime, now).contact_state(linked_id) not in ("waiting", "offered"):
+        return  # taken meanwhile (its peer's leg ends it) or withdrawn already
+    end = routing.withdraw_contact(runtime, linked_id, now)
+    if end.previous_state == "offered":
+        cancel_ringing_peer(runtime, linked_id)
+    if end.status != "ended":
+        return
+    with runtime.sessions() as session:
+        linked = session.get(Contact, linked_id)
+    if linked is not None:
+        finish_contact(runtime, linked, Outcome.ABANDONED, now)
 
 
 def degraded_answer(route: BackupRoute | None) -> str:

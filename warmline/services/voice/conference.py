@@ -130,7 +130,8 @@ def handle_conference_status(runtime: Runtime, contact_id: str, form: Mapping[st
         return
     end_connected_call(runtime, contact, now)
     if event.event == "conference-end":
-        reconnect.remember_if_caller_left(runtime, contact, event.ended_by)
+        reconnect.remember_if_caller_left(runtime, contact, event.ended_by,
+                                          peer_id=transfer.peer_handed_to(runtime, contact.id))
 
 
 def peer_hung_up(runtime: Runtime, contact: Contact, now: datetime) -> None:

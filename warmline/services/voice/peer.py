@@ -18,6 +18,7 @@ from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import note_event
 from warmline.services.peers.language import peer_language
+from warmline.services.voice import transfer
 from warmline.services.voice.common import PEER_LEG_LAPSES, end_connected_call, experience_label
 from warmline.services.voice.conference import move_caller_into_conference, peer_hung_up
 from warmline.services.voice.gather import GatherStep
@@ -162,6 +163,8 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
             row.peer_id, row.answered_at = result.peer_id, now
             session.commit()
         label = experience_label(session, contact.experience_key, language)
+    if CallState(runtime.redis).transfer_origin(contact.id) is not None:
+        return _take_over(runtime, offer, contact, line, form, now=now, peer_id=result.peer_id)
     if not move_caller_into_conference(runtime, contact):
         # The caller's call ended as the peer pressed 1: nobody to bridge. The peer is released
         # kindly and goes to wrap-up; the caller's own status callback finds the contact ended.
@@ -179,6 +182,30 @@ def _accept(runtime: Runtime, offer: OfferCall, form: CallForm, now: datetime) -
     return twiml.peer_joins_conference(offer.offer_id, contact.id, language, words,
                                        text(language, "keypad_hint"),
                                        public_url=runtime.settings.public_url)
+
+
+def _take_over(runtime: Runtime, offer: OfferCall, linked: Contact, line: Line, form: CallForm, *,
+               now: datetime, peer_id: int) -> str:
+    """A warm transfer's linked offer, accepted: this peer joins the room of the call they take
+    over (no caller to move: the caller is there with the first peer)."""
+    language = offer.language
+    room_contact_id = transfer.accept_linked(runtime, linked, form.call_sid, now)
+    if room_contact_id is None:
+        # The call ended, or its peer stopped asking, as this peer pressed 1: released kindly.
+        end_connected_call(runtime, linked, now)
+        return twiml.hang_up_with(language, text(language, "peer_already_helped"))
+    note_event(runtime, linked, EventKind.ACCEPTED, now, peer_id=peer_id)
+    with runtime.sessions() as session:
+        row = session.get(Contact, linked.id)
+        if row is not None:
+            # This peer's leg is the linked contact's call: after a Redis loss the rebuild asks
+            # Twilio about it (busy while it lasts), and the repair ends it once it is over.
+            row.provider_sid = form.call_sid
+            session.commit()
+        label = experience_label(session, linked.experience_key, language)
+    words = text(language, "peer_taking_over", line=line.name, experience=label)
+    return twiml.peer_takes_over_in_conference(offer.offer_id, room_contact_id, language, words,
+                                               public_url=runtime.settings.public_url)
 
 
 def _decline(runtime: Runtime, offer: OfferCall, sorry: str, now: datetime) -> str:
@@ -222,10 +249,13 @@ def handle_peer_status(runtime: Runtime, offer_id: str, form: CallForm, now: dat
                    else EventKind.DECLINED, now, peer_id=end.peer_id,
                    detail={"status": form.call_status})
     if form.call_status == "completed" and found is not None:
-        if found[0].offer_call_sid == form.call_sid and found[0].answered_at is not None:
-            peer_hung_up(runtime, found[0], now)  # their leaving the room by `*` ends nothing
+        contact = found[0]
+        linked = CallState(runtime.redis).transfer_origin(contact.id) is not None
+        if not linked and contact.offer_call_sid == form.call_sid and contact.answered_at is not None:
+            peer_hung_up(runtime, contact, now)  # their leaving the room by `*` ends nothing
         else:
-            end_connected_call(runtime, found[0], now)
+            end_connected_call(runtime, contact, now)
+        transfer.linked_leg_ended(runtime, contact.id, form.call_sid, form.call_status, now)
 
 
 def remind_long_call(runtime: Runtime, contact_id: str, peer_id: int, now: datetime) -> bool:

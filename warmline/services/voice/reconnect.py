@@ -27,13 +27,16 @@ SOMEONE_ELSE_DIGIT = "2"
 _PEER_MAY_TAKE = frozenset({Presence.AVAILABLE, Presence.WRAP_UP})
 
 
-def remember_if_caller_left(runtime: Runtime, contact: Contact, ending_call_sid: str) -> None:
-    """The room ended. When the caller's own leg ended it, remember with whom they spoke."""
+def remember_if_caller_left(runtime: Runtime, contact: Contact, ending_call_sid: str, *,
+                            peer_id: int | None = None) -> None:
+    """The room ended. When the caller's own leg ended it, remember with whom they spoke
+    (`peer_id`: the peer the call was handed over to, when it was)."""
+    peer_id = peer_id if peer_id is not None else contact.peer_id
     if (not ending_call_sid or ending_call_sid != contact.provider_sid or contact.is_callback
-            or contact.peer_id is None or contact.line_id is None):
+            or peer_id is None or contact.line_id is None):
         return
     CallState(runtime.redis).remember_dropped_call(contact.caller_hash, DroppedCall(
-        contact.peer_id, contact.line_id, contact.experience_key, contact.language))
+        peer_id, contact.line_id, contact.experience_key, contact.language))
 
 
 def dropped_call_to_offer(runtime: Runtime, dropped: DroppedCall | None, line: Line,
