@@ -28,6 +28,10 @@ CALLER = "+15005550006"
 PASSWORD = "correct horse battery staple"
 
 
+def _state_of(live: LiveWarmline, contact_id: str) -> str | None:
+    return routing.routing_engine(live.runtime, datetime.now(UTC)).contact_state(contact_id)
+
+
 def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-untyped-def]
     """Sam (recovery) on a call with a caller who asked for recovery; Lee (who shares it) is on
     shift but not available yet, so the caller went to Sam."""
@@ -178,7 +182,7 @@ def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
     first = _linked_contact(live, contact.id)
     post_form(client, "/dashboard/transfer/cancel")
     live.wait_for(lambda: ("ended", "abandoned") in _events(live, first), timeout=60)
-    assert routing.routing_engine(live.runtime).contact_state(first) not in ("waiting", "offered")
+    assert _state_of(live, first) not in ("waiting", "offered")
     # Again, with Lee available: Lee joins, then Sam stops; Lee's leg ends, Lee is released.
     live.go_available(lee_id)
     post_form(client, "/dashboard/transfer", {"target": "peer"})
@@ -236,7 +240,7 @@ def test_when_no_peer_takes_it_in_time_the_search_is_withdrawn_and_the_peer_told
     live.wait_for(lambda: 'id="transfer-failed"' in _page(client), timeout=120)
     assert "No other peer took the call" in _page(client)
     linked = _linked_contact(live, contact.id)
-    assert routing.routing_engine(live.runtime).contact_state(linked) not in (
+    assert _state_of(live, linked) not in (
         "waiting", "offered", "connected")
     live.wait_for(lambda: ("ended", "abandoned") in _events(live, linked), timeout=60)
     assert call.bridged_with() == [SAM]
@@ -256,10 +260,10 @@ def test_the_caller_hanging_up_while_routing_looks_withdraws_the_search(
     client = _dashboard(live)
     post_form(client, "/dashboard/transfer", {"target": "peer"})  # Lee is not available yet
     linked = _linked_contact(live, contact.id)
-    assert routing.routing_engine(live.runtime).contact_state(linked) == "waiting"
+    assert _state_of(live, linked) == "waiting"
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
-    live.wait_for(lambda: routing.routing_engine(live.runtime).contact_state(linked) not in (
+    live.wait_for(lambda: _state_of(live, linked) not in (
         "waiting", "offered"), timeout=60)
     live.wait_for(lambda: ("ended", "abandoned") in _events(live, linked), timeout=60)
     # Lee, available afterwards, is offered nothing.
