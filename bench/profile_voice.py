@@ -45,6 +45,7 @@ from bench.voice import (  # noqa: E402
     running_system,
 )
 from warmline.app import create_app  # noqa: E402
+from warmline.clock import utc_now  # noqa: E402
 from warmline.telephony.signature import SIGNATURE_HEADER, compute_signature  # noqa: E402
 
 # Where a function's own time is counted, by the file it is in (first match wins).
@@ -162,7 +163,7 @@ def profile_ring(system: System, rings: int, top: int) -> None:
     for peer_id in system.peer_ids[:rings]:
         started = time.perf_counter()
         presence.enable()
-        routing.set_presence(runtime, peer_id, Presence.AVAILABLE, time.time())
+        routing.set_presence(runtime, peer_id, Presence.AVAILABLE, utc_now())
         presence.disable()
         took["presence"] += time.perf_counter() - started
         started = time.perf_counter()
