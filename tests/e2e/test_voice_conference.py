@@ -11,23 +11,12 @@ import requests
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from tests.support.live import LINE, ROSTER, SAM, LiveWarmline, running_warmline
+from tests.support.bridged import bridged_call
+from tests.support.live import SAM, LiveWarmline, running_warmline
 from tests.support.services import TEST_AUTH_TOKEN
 from warmline.models import ContactEvent
 from warmline.standin import CallbackOrder, CallbackPolicy
 from warmline.voice import urls
-
-CALLER = "+15005550006"
-
-
-def _bridged_call(live: LiveWarmline):  # type: ignore[no-untyped-def]
-    live.import_roster(ROSTER)
-    sam = live.peer(SAM)
-    sam_id = live.peer_id("sam@example.org")
-    live.go_available(sam_id)
-    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
-    assert call.wait_until_bridged(timeout=60) == [SAM]
-    return call, sam.rang()[0], sam_id
 
 
 def _event_kinds(live: LiveWarmline, contact_id: str) -> list[str]:
@@ -39,7 +28,7 @@ def _event_kinds(live: LiveWarmline, contact_id: str) -> list[str]:
 def test_the_caller_is_moved_from_their_queue_into_the_contacts_conference(
     live: LiveWarmline,
 ) -> None:
-    call, ring, sam_id = _bridged_call(live)
+    call, ring, sam_id = bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     room = live.standin.net.conferences[contact.id]
@@ -59,7 +48,7 @@ def test_the_caller_is_moved_from_their_queue_into_the_contacts_conference(
 def test_the_peer_hanging_up_first_ends_the_call_for_the_caller_with_a_word_not_silence(
     live: LiveWarmline,
 ) -> None:
-    call, ring, sam_id = _bridged_call(live)
+    call, ring, sam_id = bridged_call(live)
     ring.hang_up()
     call.wait_until_heard("Thank you for calling. Take care.", timeout=60)
     assert call.wait_until_ended(timeout=60) == "completed"
@@ -97,7 +86,7 @@ def test_reordered_and_duplicated_room_callbacks_change_nothing_twice(
 ) -> None:
     policy = CallbackPolicy(duplicate=True, order=order, seed=11)
     with running_warmline(database_url, tmp_path, standin_options={"callbacks": policy}) as live:
-        call, ring, sam_id = _bridged_call(live)
+        call, ring, sam_id = bridged_call(live)
         contact = live.contact_of_call(call.sid)
         assert contact is not None
         conference_sid = live.standin.net.conferences[contact.id].sid

@@ -9,52 +9,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from tests.support.dashboard import post_form, post_text, sign_in
+from tests.support.bridged import bridged_call, dashboard_page, sams_dashboard
+from tests.support.dashboard import post_form, post_text
 from tests.support.live import LEE, LINE, ROSTER, SAM, SPEED, LiveWarmline, running_warmline
 from tests.support.services import TEST_AUTH_TOKEN
 from warmline.models import Contact, ContactEvent, DailyAggregate, Line
 from warmline.services import routing
-from warmline.services.accounts.users import set_password
 from warmline.services.upkeep.aggregates import recompute_day
 from warmline.standin import CallbackPolicy
 from warmline.voice import urls
 from warmline.voice.state import CallState
 
-CALLER = "+15005550006"
-PASSWORD = "correct horse battery staple"
-
 
 def _state_of(live: LiveWarmline, contact_id: str) -> str | None:
     return routing.routing_engine(live.runtime, datetime.now(UTC)).contact_state(contact_id)
-
-
-def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-untyped-def]
-    """Sam (recovery) on a call with a caller who asked for recovery; Lee (who shares it) is on
-    shift but not available yet, so the caller went to Sam."""
-    live.import_roster(roster)
-    sam = live.peer(SAM)
-    sam_id = live.peer_id("sam@example.org")
-    live.go_available(sam_id)
-    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
-    assert call.wait_until_bridged(timeout=60) == [SAM]
-    return call, sam.rang()[0], sam_id
-
-
-def _dashboard(live: LiveWarmline) -> FlaskClient:
-    with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", PASSWORD, now=datetime.now(UTC))
-        session.commit()
-    client = live.app.test_client()
-    sign_in(client, "sam@example.org", PASSWORD)
-    return client
-
-
-def _page(client: FlaskClient) -> str:
-    return client.get("/dashboard").get_data(as_text=True)
 
 
 def _events(live: LiveWarmline, contact_id: str) -> list[tuple[str, str | None]]:
@@ -70,14 +41,14 @@ def _linked_contact(live: LiveWarmline, contact_id: str) -> str:
 
 
 def _hand_over_to_lee(live: LiveWarmline):  # type: ignore[no-untyped-def]
-    call, ring, sam_id = _bridged_call(live)
+    call, ring, sam_id = bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     lee_id = live.peer_id("lee@example.org")
     lee_phone = live.peer(LEE)
     live.go_available(lee_id)
-    client = _dashboard(live)
-    assert 'id="transfer-peer"' in _page(client)
+    client = sams_dashboard(live)
+    assert 'id="transfer-peer"' in dashboard_page(client)
 
     post_form(client, "/dashboard/transfer", {"target": "peer"})
     lee = lee_phone.wait_for_ring(timeout=60)
@@ -86,7 +57,7 @@ def _hand_over_to_lee(live: LiveWarmline):  # type: ignore[no-untyped-def]
     lee.wait_until_heard("take over their call", timeout=60)
     live.wait_for(lambda: LEE in call.bridged_with() and SAM in call.bridged_with(), timeout=60)
     assert list(live.standin.net.conferences) == [contact.id]
-    live.wait_for(lambda: 'id="transfer-hand-over"' in _page(client), timeout=60)
+    live.wait_for(lambda: 'id="transfer-hand-over"' in dashboard_page(client), timeout=60)
     assert live.presence(lee_id) == "busy" and live.presence(sam_id) == "busy"
 
     # Sam holds the caller and briefs Lee: the caller hears music, not them.
@@ -171,12 +142,12 @@ def test_a_redis_loss_after_the_hand_over_keeps_the_second_peer_busy(live: LiveW
 def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live)
+    call, ring, _ = bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     lee_id = live.peer_id("lee@example.org")
     lee_phone = live.peer(LEE)
-    client = _dashboard(live)
+    client = sams_dashboard(live)
     # While routing looks (Lee not available yet): stopping withdraws the search.
     post_form(client, "/dashboard/transfer", {"target": "peer"})
     first = _linked_contact(live, contact.id)
@@ -189,9 +160,9 @@ def test_the_peer_can_stop_once_the_second_peer_joined_or_while_routing_looks(
     second = _linked_contact(live, contact.id)
     assert second != first
     lee = lee_phone.wait_for_ring(timeout=60)
-    live.wait_for(lambda: 'id="transfer-cancel"' in _page(client)
+    live.wait_for(lambda: 'id="transfer-cancel"' in dashboard_page(client)
                   and LEE in call.bridged_with(), timeout=60)
-    live.wait_for(lambda: "They have joined your call." in _page(client), timeout=60)
+    live.wait_for(lambda: "They have joined your call." in dashboard_page(client), timeout=60)
     post_form(client, "/dashboard/transfer/cancel")
     assert lee.wait_until_ended(timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
@@ -210,10 +181,10 @@ def test_nobody_else_who_shares_the_experience_on_shift_is_said_at_once(
     live: LiveWarmline,
 ) -> None:
     roster = ROSTER.replace("experiences: [veteran, recovery]", "experiences: [veteran]")
-    call, ring, _ = _bridged_call(live, roster)
+    call, ring, _ = bridged_call(live, roster)
     lee_phone = live.peer(LEE)
     live.go_available(live.peer_id("lee@example.org"))
-    client = _dashboard(live)
+    client = sams_dashboard(live)
     page = post_text(client, "/dashboard/transfer", target="peer")
     assert "No other peer who can take this call is on shift right now." in page
     contact = live.contact_of_call(call.sid)
@@ -227,24 +198,24 @@ def test_nobody_else_who_shares_the_experience_on_shift_is_said_at_once(
 def test_when_no_peer_takes_it_in_time_the_search_is_withdrawn_and_the_peer_told(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live)
+    call, ring, _ = bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     lee_phone = live.standin.phone(LEE, mode="no_answer")
     live.go_available(live.peer_id("lee@example.org"))
     live.runtime.clock_speed = SPEED  # the search's bound, on the stand-in's clock
-    client = _dashboard(live)
+    client = sams_dashboard(live)
     post_form(client, "/dashboard/transfer", {"target": "peer"})
-    assert "Looking for another peer on shift" in _page(client)
+    assert "Looking for another peer on shift" in dashboard_page(client)
     lee_phone.wait_for_ring(timeout=60)
-    live.wait_for(lambda: 'id="transfer-failed"' in _page(client), timeout=120)
-    assert "No other peer took the call" in _page(client)
+    live.wait_for(lambda: 'id="transfer-failed"' in dashboard_page(client), timeout=120)
+    assert "No other peer took the call" in dashboard_page(client)
     linked = _linked_contact(live, contact.id)
     assert _state_of(live, linked) not in (
         "waiting", "offered", "connected")
     live.wait_for(lambda: ("ended", "abandoned") in _events(live, linked), timeout=60)
     assert call.bridged_with() == [SAM]
-    assert 'id="transfer-peer"' in _page(client)  # Sam can try again
+    assert 'id="transfer-peer"' in dashboard_page(client)  # Sam can try again
     ring.hang_up()
     call.wait_until_heard("Your peer has ended the call", timeout=60)
     assert live.outcome_of(call.sid) == "connected"
@@ -253,11 +224,11 @@ def test_when_no_peer_takes_it_in_time_the_search_is_withdrawn_and_the_peer_told
 def test_the_caller_hanging_up_while_routing_looks_withdraws_the_search(
     live: LiveWarmline,
 ) -> None:
-    call, _, sam_id = _bridged_call(live)
+    call, _, sam_id = bridged_call(live)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
     lee_phone = live.standin.phone(LEE, mode="manual")  # would ring, never answered
-    client = _dashboard(live)
+    client = sams_dashboard(live)
     post_form(client, "/dashboard/transfer", {"target": "peer"})  # Lee is not available yet
     linked = _linked_contact(live, contact.id)
     assert _state_of(live, linked) == "waiting"

@@ -2,56 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.support.dashboard import post_form, post_text, sign_in
+from tests.support.bridged import CALLER, bridged_call, dashboard_page, sams_dashboard
+from tests.support.dashboard import post_form, post_text
 from tests.support.live import CRISIS, LEE, LINE, ROSTER, SAM, LiveWarmline
 from warmline.models import ContactEvent
-from warmline.services.accounts.users import set_password
-
-CALLER = "+15005550006"
-PASSWORD = "correct horse battery staple"
-
-
-def _bridged_call(live: LiveWarmline, roster: str = ROSTER):  # type: ignore[no-untyped-def]
-    live.import_roster(roster)
-    sam = live.peer(SAM)
-    sam_id = live.peer_id("sam@example.org")
-    live.go_available(sam_id)
-    call = live.standin.caller(CALLER, press={"For Substance use recovery": "1"}).dial(LINE)
-    assert call.wait_until_bridged(timeout=60) == [SAM]
-    return call, sam.rang()[0], sam_id
-
-
-def _dashboard(live: LiveWarmline) -> FlaskClient:
-    with live.runtime.sessions() as session:
-        set_password(session, "sam@example.org", PASSWORD, now=datetime.now(UTC))
-        session.commit()
-    client = live.app.test_client()
-    sign_in(client, "sam@example.org", PASSWORD)
-    return client
-
-
-def _page(client: FlaskClient) -> str:
-    return client.get("/dashboard").get_data(as_text=True)
 
 
 def test_the_peer_brings_in_the_crisis_line_briefs_them_and_hands_over(
     live: LiveWarmline,
 ) -> None:
-    call, ring, sam_id = _bridged_call(live)
-    client = _dashboard(live)
-    page = _page(client)
+    call, ring, sam_id = bridged_call(live)
+    client = sams_dashboard(live)
+    page = dashboard_page(client)
     assert "Ask the caller first" in page and 'id="transfer-crisis"' in page
     crisis_phone = live.standin.phone(CRISIS, answer_after=0.5)
 
     post_form(client, "/dashboard/transfer", {"target": "crisis"})
     counselor = crisis_phone.wait_for_ring(timeout=60)
     live.wait_for(lambda: CRISIS in call.bridged_with(), timeout=60)
-    live.wait_for(lambda: 'id="transfer-hand-over"' in _page(client), timeout=60)
+    live.wait_for(lambda: 'id="transfer-hand-over"' in dashboard_page(client), timeout=60)
     counselor.say("crisis line, I'm here")
     call.wait_until_heard("crisis line, I'm here", timeout=60)
 
@@ -88,13 +59,13 @@ def test_the_peer_brings_in_the_crisis_line_briefs_them_and_hands_over(
 def test_when_the_crisis_line_does_not_answer_the_peer_and_caller_go_on(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live)
-    client = _dashboard(live)
+    call, ring, _ = bridged_call(live)
+    client = sams_dashboard(live)
     live.standin.phone(CRISIS, mode="no_answer")
     post_form(client, "/dashboard/transfer", {"target": "crisis"})
-    live.wait_for(lambda: 'id="transfer-failed"' in _page(client), timeout=120)
+    live.wait_for(lambda: 'id="transfer-failed"' in dashboard_page(client), timeout=120)
     assert call.bridged_with() == [SAM]
-    assert 'id="transfer-crisis"' in _page(client)  # the peer may try again
+    assert 'id="transfer-crisis"' in dashboard_page(client)  # the peer may try again
     # The peer's leaving ends the room again (they were given back their hold on it).
     ring.hang_up()
     call.wait_until_heard("Your peer has ended the call", timeout=60)
@@ -104,13 +75,13 @@ def test_when_the_crisis_line_does_not_answer_the_peer_and_caller_go_on(
 def test_the_admin_on_shift_can_be_brought_in_and_the_peer_can_stop(live: LiveWarmline) -> None:
     roster = ROSTER.replace('name: "Lee", phone: "+12125550103"',
                             'name: "Lee", phone: "+12125550103", role: admin')
-    call, ring, _ = _bridged_call(live, roster)
-    client = _dashboard(live)
+    call, ring, _ = bridged_call(live, roster)
+    client = sams_dashboard(live)
     lee = live.standin.phone(LEE, answer_after=0.5)
     post_form(client, "/dashboard/transfer", {"target": "admin"})
     admin = lee.wait_for_ring(timeout=60)
     live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
-    live.wait_for(lambda: 'id="transfer-cancel"' in _page(client), timeout=60)
+    live.wait_for(lambda: 'id="transfer-cancel"' in dashboard_page(client), timeout=60)
     post_form(client, "/dashboard/transfer/cancel")
     assert admin.wait_until_ended(timeout=60)
     live.wait_for(lambda: call.bridged_with() == [SAM], timeout=60)
@@ -120,7 +91,7 @@ def test_the_admin_on_shift_can_be_brought_in_and_the_peer_can_stop(live: LiveWa
 
 def test_nothing_to_transfer_without_a_call(live: LiveWarmline) -> None:
     live.import_roster(ROSTER)
-    client = _dashboard(live)
+    client = sams_dashboard(live)
     assert "not on a call" in post_text(client, "/dashboard/transfer", target="crisis")
 
 
@@ -131,8 +102,8 @@ MENTOR_ROSTER = ROSTER.replace('name: "Lee", phone: "+12125550103"',
 def test_a_mentor_listens_in_heard_by_the_peer_only_until_the_peer_lets_them_speak(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live, MENTOR_ROSTER)
-    client = _dashboard(live)
+    call, ring, _ = bridged_call(live, MENTOR_ROSTER)
+    client = sams_dashboard(live)
     lee = live.standin.phone(LEE, answer_after=0.5)
     post_form(client, "/dashboard/mentor")
     heads_up = lee.wait_for_text("asked for support on a call", timeout=60)
@@ -147,7 +118,7 @@ def test_a_mentor_listens_in_heard_by_the_peer_only_until_the_peer_lets_them_spe
     call.say("I could not sleep")
     mentor.wait_until_heard("I could not sleep", timeout=60)
     assert "ask how they slept" not in call.heard
-    live.wait_for(lambda: 'id="mentor-speak"' in _page(client), timeout=60)
+    live.wait_for(lambda: 'id="mentor-speak"' in dashboard_page(client), timeout=60)
     post_form(client, "/dashboard/mentor/speak")
     live.wait_for(lambda: LEE in call.bridged_with(), timeout=60)
     mentor.say("hello, I'm here too")
@@ -157,16 +128,16 @@ def test_a_mentor_listens_in_heard_by_the_peer_only_until_the_peer_lets_them_spe
 
 
 def test_no_mentor_on_shift_is_said_plainly(live: LiveWarmline) -> None:
-    _bridged_call(live)  # nobody in this roster is a mentor or an admin
-    client = _dashboard(live)
+    bridged_call(live)  # nobody in this roster is a mentor or an admin
+    client = sams_dashboard(live)
     assert "No mentor is free on shift" in post_text(client, "/dashboard/mentor")
 
 
 def test_the_peer_hanging_up_while_the_crisis_line_rings_leaves_the_caller_with_them(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live)
-    client = _dashboard(live)
+    call, ring, _ = bridged_call(live)
+    client = sams_dashboard(live)
     crisis_phone = live.standin.phone(CRISIS, mode="manual")
     post_form(client, "/dashboard/transfer", {"target": "crisis"})
     counselor = crisis_phone.wait_for_ring(timeout=60)
@@ -184,8 +155,8 @@ def test_the_peer_hanging_up_while_the_crisis_line_rings_leaves_the_caller_with_
 def test_the_peer_gone_and_nobody_answering_the_caller_hears_a_word_not_an_empty_room(
     live: LiveWarmline,
 ) -> None:
-    call, ring, _ = _bridged_call(live)
-    client = _dashboard(live)
+    call, ring, _ = bridged_call(live)
+    client = sams_dashboard(live)
     crisis_phone = live.standin.phone(CRISIS, mode="manual")
     post_form(client, "/dashboard/transfer", {"target": "crisis"})
     crisis_phone.wait_for_ring(timeout=60)
