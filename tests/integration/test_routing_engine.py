@@ -287,6 +287,21 @@ def test_sweep_repairs_lapsed_offers_lost_completions_and_stale_contacts(
     assert engine.waiting_contact_ids() == []
 
 
+def test_sweep_frees_a_peer_left_offered_by_an_offer_no_longer_pending(
+        engine: RoutingEngine, routing_redis: Redis) -> None:
+    add_peer(engine, 1)
+    add_peer(engine, 2, at=T0 + 1)
+    lost = arrive(engine, T0 + 2).offers[0]
+    still = arrive(engine, T0 + 2).offers[0]
+    # a crash took the first offer out of its pending set and lost its record mid-way
+    routing_redis.zrem(keys.pending_offers(VOICE), lost.offer_id)
+    routing_redis.delete(keys.offer(lost.offer_id))
+    report = engine.sweep(T0 + 3)
+    assert report.readied_peers == [(lost.peer_id, Presence.AVAILABLE)]
+    assert engine.presence(still.peer_id) == Presence.OFFERED
+    assert engine.accept(still.offer_id, T0 + 4).status == "accepted"
+
+
 def test_racing_engines_never_double_offer(routing_redis: Redis) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -117,11 +117,17 @@ HINT_KEYS_KEPT = 256
 # declared too); a process reserves this many at a time.
 MATCHING_SCRIPTS = frozenset({"arrive", "choose_any", "requeue", "match_pass"})
 OFFER_IDS_RESERVED = 8
-# The argument naming a script's subject for the hints (None: no hint, every call is new).
-_SUBJECT_ARG: dict[str, int | None] = {
+# The argument naming a script's subject for the hints (None: no hint, every call is new;
+# "": one subject, the whole state). The sweep is planned over every busy and offered peer:
+# started from nothing, each new peer, offer or contact another process made meanwhile asks
+# again (seen: 23 rounds in the 4-process race); from the last sweep's keys it asks only for
+# what changed since.
+_SUBJECT_ARG: dict[str, int | str | None] = {
     "arrive": 1, "choose_any": None, "requeue": None, "end_contact": None, "end_offer": None,
-    "accept": None, "restore_connection": 8, "restore_offer": 8, "sweep": None,
+    "accept": None, "restore_connection": 8, "restore_offer": 8, "sweep": "",
 }
+# The sweep's hint holds every busy and offered peer's keys, more than a line's.
+SWEEP_HINT_KEYS_KEPT = 4096
 
 
 def _peer_keys(peer_id: object) -> list[str]:
@@ -211,7 +217,9 @@ class RoutingEngine:
 
     def _planned(self, name: str, now: float, argv: list[str], first: list[str]) -> Any:
         at = _SUBJECT_ARG.get(name, 0)
-        subject = None if at is None or at >= len(argv) else (name, argv[at])
+        subject = (None if at is None else (name, at) if isinstance(at, str)
+                   else None if at >= len(argv) else (name, argv[at]))
+        kept = SWEEP_HINT_KEYS_KEPT if name == "sweep" else HINT_KEYS_KEPT
         extra = dict.fromkeys(self._hint(subject))
         learned: dict[str, None] = {}
         for _ in range(PLAN_ROUNDS):
@@ -221,8 +229,8 @@ class RoutingEngine:
                 keys=[*_SCRIPT_KEYS, *declared],
                 args=[repr(float(now)), self._rebuild_token or "", ",".join(ids), *argv])
             if not (isinstance(raw, list) and raw and raw[0] == NEED_REPLY.encode()):
-                self._remember(subject, extra if len(extra) <= HINT_KEYS_KEPT else learned,
-                               fresh=len(extra) > HINT_KEYS_KEPT)
+                self._remember(subject, extra if len(extra) <= kept else learned,
+                               fresh=len(extra) > kept)
                 if ids:
                     offers = raw if name == "match_pass" else raw[3]
                     used = {_s(o[0]) for o in offers}

@@ -71,13 +71,9 @@ end
 
 local plan_offer
 
--- Everything `refresh`, presence changes, wrap-up and the peer's pending offer may touch.
--- `extra_line`: a line the script adds to the peer's shifts or drop-ins; `profile`: a new
--- {lines, experiences, languages, channels} (comma-separated) the script writes.
-local function plan_peer(peer_id, extra_line, profile)
-  local tag = 'p:' .. peer_id
-  if PLANNED[tag] and not extra_line and not profile then return end
-  PLANNED[tag] = true
+-- Everything `refresh` and presence changes may touch, short of the peer's pending offer; returns
+-- that offer's id (nil: none, or not known yet). Arguments as for plan_peer.
+local function plan_peer_own(peer_id, extra_line, profile)
   local h = plan_call('HMGET', name_peer(peer_id), 'lines', 'experiences', 'languages',
     'channels', 'offer') or {}
   local lines, exps, langs, chans = {}, {['*'] = true}, {}, {}
@@ -107,7 +103,19 @@ local function plan_peer(peer_id, extra_line, profile)
       want(name_contact(cid))
     end
   end
-  if h[5] and h[5] ~= '' then plan_offer(h[5]) end
+  if h[5] and h[5] ~= '' then return h[5] end
+  return nil
+end
+
+-- Everything `refresh`, presence changes, wrap-up and the peer's pending offer may touch.
+-- `extra_line`: a line the script adds to the peer's shifts or drop-ins; `profile`: a new
+-- {lines, experiences, languages, channels} (comma-separated) the script writes.
+local function plan_peer(peer_id, extra_line, profile)
+  local tag = 'p:' .. peer_id
+  if PLANNED[tag] and not extra_line and not profile then return end
+  PLANNED[tag] = true
+  local oid = plan_peer_own(peer_id, extra_line, profile)
+  if oid then plan_offer(oid) end
 end
 
 -- A contact's record, its class (as asked, as "any", and `extra_e`: an experience the script
@@ -179,17 +187,16 @@ local function plan_match(line_id, limit, moved, offered_first)
       cand.pi = cand.pi + 1
     end
   end
-  -- the first live contact of a queue (its id and score), as the pass finds it; false when a
-  -- contact's key was not given yet (the plan stops: it cannot tell a ghost from a caller)
+  -- the first live contact of a queue (its id and score), as the pass finds it. A contact whose
+  -- key was not given yet is taken for a caller (a ghost is rare): the plan goes on, naming
+  -- every head of this round at once, and the next round, given the keys, finds any ghost.
   local function queue_head(cand)
     local real, real_score
     while true do
       local m = DECLARED[cand.wk] and redis.call('ZRANGE', cand.wk, cand.qi, cand.qi, 'WITHSCORES') or {}
       if #m == 0 then break end
       if not taken_contact[m[1]] then
-        local ck = name_contact(m[1])
-        if not want(ck) then return false end
-        if DECLARED[ck] and redis.call('EXISTS', ck) == 1 then
+        if not want(name_contact(m[1])) or redis.call('EXISTS', name_contact(m[1])) == 1 then
           real, real_score = m[1], tonumber(m[2])
           break
         end
@@ -210,7 +217,6 @@ local function plan_match(line_id, limit, moved, offered_first)
     for _, cand in ipairs(cands) do
       if pool_head(cand) then
         local cid, score = queue_head(cand)
-        if cid == false then return end
         if cid then
           live[#live + 1] = cand
           if not best or score < best_score or (score == best_score and cid < best_cid) then

@@ -16,8 +16,11 @@ for _, peer_id in ipairs(redis.call('ZRANGEBYSCORE', key_drop_in_ends(), '-inf',
   plan_peer(peer_id)
 end
 for _, cid in ipairs(redis.call('ZRANGE', key_connected(), 0, -1)) do want(name_contact(cid)) end
+-- step 4 reads a busy or offered peer's own keys only (whether its offer is pending is in the
+-- pending sets): a new offer or contact made by another process meanwhile does not make this
+-- plan ask again, so the sweep's plan settles while others keep routing
 for _, presence in ipairs({'busy', 'offered'}) do
-  for _, peer_id in ipairs(redis.call('SMEMBERS', key_presence_members(presence))) do plan_peer(peer_id) end
+  for _, peer_id in ipairs(redis.call('SMEMBERS', key_presence_members(presence))) do plan_peer_own(peer_id) end
 end
 -- step 1 may return contacts to the queue ahead of those waiting: they are planned with their
 -- offers, so the batch below is planned for all it may hold
@@ -26,6 +29,15 @@ for _, cid in ipairs(redis.call('ZRANGEBYSCORE', key_waiting_all(), '-inf', num(
 end
 local need = plan_reply()
 if need then return need end
+
+-- An offer is pending while it is in its channel's pending set (accept and end_offer take it
+-- out as they end it; an offer's record that expired first is taken out by step 1 once due).
+local function offer_pending(oid)
+  for _, ch in ipairs({'voice', 'sms', 'chat'}) do
+    if redis.call('ZSCORE', key_pending_offers(ch), oid) then return true end
+  end
+  return false
+end
 
 -- 1. Offers past their expiry: nobody answered in time.
 for _, ch in ipairs({'voice', 'sms', 'chat'}) do
@@ -92,8 +104,7 @@ for _, presence in ipairs({'busy', 'offered'}) do
       -- busy with no live call: the completion was lost
       local reached = become_available(peer_id, true)
       readied[#readied + 1] = {peer_id, reached}
-    elseif presence == 'offered' and (not p[1] or p[1] == ''
-        or redis.call('HGET', key_offer(p[1]), 'state') ~= 'pending') then
+    elseif presence == 'offered' and (not p[1] or p[1] == '' or not offer_pending(p[1])) then
       local reached = become_available(peer_id, false)
       readied[#readied + 1] = {peer_id, reached}
     elseif changed then
