@@ -15,7 +15,25 @@ from sqlalchemy import make_url
 ADMIN_DATABASE_URL = os.environ.get(
     "WARMLINE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-TEST_REDIS_URL = os.environ.get("WARMLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url_of_this_worker(url: str) -> str:
+    """The run's Redis DB, one lower per parallel test process (pytest-xdist's gw0, gw1, ...):
+    tests empty their DB, so two processes never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    head, _, db = url.rpartition("/")
+    if not db.isdigit():  # no DB given: DB 0
+        head, db = url.rstrip("/"), "0"
+    mine = int(db) - int(worker[2:])
+    if mine < 0:
+        raise RuntimeError(f"too many test processes for Redis DB {db} of {url}")
+    return f"{head}/{mine}"
+
+
+TEST_REDIS_URL = _redis_url_of_this_worker(
+    os.environ.get("WARMLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 TEST_DATA_KEY = "test-data-key-" + "x" * 32
 TEST_SECRET_KEY = "test-secret-key-" + "y" * 32
 TEST_AUTH_TOKEN = "test_auth_token_0123456789abcdef"
