@@ -1,19 +1,23 @@
-"""Lines and experiences from the process's snapshot: an admin's change in one process is seen by
+"""Lines, experiences and blocks from the process's snapshot: an admin's change in one process is seen by
 another (through the version key in Redis), and at once by the process that made it."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, event, update
 
 from config import Settings
 from tests.support.workers import add_line
-from warmline.models import Experience, Line
+from warmline.clock import utc_now
+from warmline.models import Block, Experience, Line
 from warmline.runtime import Runtime, build_runtime
 from warmline.services.config_cache import VERSION_CHECK_SECONDS, config_of_sessions
+from warmline.services.contacts import is_blocked
 from warmline.services.voice.common import experience_label
 
 HANG_GUARD_SECONDS = 60.0
@@ -102,3 +106,50 @@ def test_another_runtime_sees_a_change_within_the_check_interval(runtime: Runtim
         assert _snapshot_of(other).lines_by_id[line_id].name == "After"
     finally:
         other.close()
+
+
+def test_a_block_is_asked_of_the_snapshot_and_seen_by_another_runtime_and_lifted(
+        runtime: Runtime, settings: Settings) -> None:
+    """An arrival asks the snapshot, not SQL, whether its caller is blocked: a block made (or
+    deleted by retention) in one process reaches every other within the check interval."""
+    line_id, other_line = add_line(runtime), add_line(runtime, name="Other", number="+15550009999")
+    now = utc_now()
+    other = build_runtime(settings)
+    try:
+        with other.sessions() as session:
+            assert not is_blocked(session, "caller-a", line_id, now)
+        with runtime.sessions.begin() as session:
+            session.add(Block(caller_hash="caller-a", line_id=line_id, reason="abuse",
+                              created_at=now, expires_at=now + timedelta(days=1)))
+            session.add(Block(caller_hash="caller-b", line_id=None, reason="abuse",
+                              created_at=now, expires_at=now + timedelta(days=1)))
+        _wait_for(lambda: _blocked_in(other, "caller-a", line_id, now))
+        assert not _blocked_in(other, "caller-a", other_line, now)  # that line only
+        assert _blocked_in(other, "caller-b", other_line, now)  # every line
+        assert not _blocked_in(other, "caller-a", line_id, now + timedelta(days=2))  # expired
+        # the snapshot answers with no SQL at all
+        statements: list[str] = []
+        listen = event.listens_for(other.engine, "before_cursor_execute")
+        listen(lambda *args: statements.append(str(args[2])))
+        assert _blocked_in(other, "caller-b", line_id, now)
+        assert statements == []
+        # retention deletes expired blocks with one ORM statement: seen too
+        with runtime.sessions.begin() as session:
+            session.execute(delete(Block).where(Block.caller_hash == "caller-b"))
+        _wait_for(lambda: not _blocked_in(other, "caller-b", line_id, now))
+    finally:
+        other.close()
+
+
+def _blocked_in(runtime: Runtime, caller_hash: str, line_id: int, now: datetime) -> bool:
+    with runtime.sessions() as session:
+        return is_blocked(session, caller_hash, line_id, now)
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    pause = threading.Event()
+    for _ in range(int(HANG_GUARD_SECONDS / (VERSION_CHECK_SECONDS / 5))):
+        if condition():
+            return
+        pause.wait(VERSION_CHECK_SECONDS / 5)
+    assert condition()

@@ -1,12 +1,14 @@
-"""Lines and experiences in process memory, valid while a version key in Redis is unchanged.
+"""Lines, experiences and blocks in process memory, valid while a version key in Redis is
+unchanged.
 
 Every webhook of a call reads its line (hours, greeting, limits, numbers) and the experiences
-(the menu, the labels the hold loop speaks); they change when an admin saves a form or a roster
-is imported, a few times a day. So each process keeps one snapshot of both, loaded in one SQL
-transaction, and checks the version key at most every VERSION_CHECK_SECONDS: any commit that
-touched a line or an experience, in any process, sets it anew (`install_invalidation`, on the
-runtime's session factory), so every process sees an admin's change within a second, and the
-process that made it at once.
+(the menu, the labels the hold loop speaks), and every arrival asks whether the caller is
+blocked; they change when an admin saves a form, blocks a caller or a roster is imported, a
+few times a day (and when retention deletes expired blocks). So each process keeps one
+snapshot of all three, loaded in one SQL transaction, and checks the version key at most every
+VERSION_CHECK_SECONDS: any commit that touched a line, an experience or a block, in any
+process, sets it anew (`install_invalidation`, on the runtime's session factory), so every
+process sees an admin's change within a second, and the process that made it at once.
 
 The snapshot's objects are detached from any session and shared by every thread: read them,
 never change them or add them to a session (load the row in your own session to change it).
@@ -19,6 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
@@ -26,12 +29,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from warmline import keys
-from warmline.models import Experience, Line
+from warmline.models import Block, Experience, Line
 
 # How stale a process may be about lines and experiences: an admin's change is seen everywhere
 # within a second.
 VERSION_CHECK_SECONDS = 0.5
-CACHED_MODELS: tuple[type[Any], ...] = (Line, Experience)
+CACHED_MODELS: tuple[type[Any], ...] = (Line, Experience, Block)
 _CHANGED = "warmline_config_changed"
 SESSION_INFO_KEY = "warmline_config_cache"
 
@@ -42,6 +45,13 @@ class ConfigSnapshot:
     lines_by_id: Mapping[int, Line]
     active_lines_by_number: Mapping[str, Line]
     experiences: tuple[Experience, ...]  # all of them, by digit
+    # caller hash -> (line id, None for every line; expiry) of each block; a handful, kept
+    # small by retention, which deletes the expired ones
+    blocks: Mapping[str, tuple[tuple[int | None, datetime], ...]]
+
+    def is_blocked(self, caller_hash: str, line_id: int, now: datetime) -> bool:
+        return any(expires > now and (on is None or on == line_id)
+                   for on, expires in self.blocks.get(caller_hash, ()))
 
     @property
     def active_experiences(self) -> list[Experience]:
@@ -79,12 +89,17 @@ class ConfigCache:
         with self._sessions() as session, session.begin():
             lines = list(session.scalars(select(Line)))
             experiences = tuple(session.scalars(select(Experience).order_by(Experience.digit)))
+            blocks: dict[str, list[tuple[int | None, datetime]]] = {}
+            for caller_hash, line_id, expires in session.execute(
+                    select(Block.caller_hash, Block.line_id, Block.expires_at)):
+                blocks.setdefault(caller_hash, []).append((line_id, expires))
             session.expunge_all()
         return ConfigSnapshot(
             version=version,
             lines_by_id={line.id: line for line in lines},
             active_lines_by_number={line.number: line for line in lines if line.active},
             experiences=experiences,
+            blocks={caller: tuple(found) for caller, found in blocks.items()},
         )
 
 
@@ -108,7 +123,7 @@ def config_of_sessions(sessions: sessionmaker[Session]) -> ConfigSnapshot | None
 
 def install_invalidation(sessions: sessionmaker[Session], redis: Redis) -> ConfigCache:
     """A cache for the factory's sessions (found with `config_of`), and the hooks that bump
-    the version after any commit that added, changed or deleted a line or an experience,
+    the version after any commit that added, changed or deleted a line, an experience or a block,
     through the ORM's unit of work or an ORM update/delete statement."""
     cache = ConfigCache(redis, sessions)
     sessions.configure(info={SESSION_INFO_KEY: cache})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from warmline.models import Block, Contact, EventKind, Line, Outcome
 from warmline.runtime import Runtime
+from warmline.services.config_cache import config_of
 from warmline.services.events import record_contact_event
 from warmline.voice.state import CallState
 
@@ -43,6 +44,11 @@ def open_contact(
 
 
 def is_blocked(session: Session, caller_hash: str, line_id: int, now: datetime) -> bool:
+    """Asked of the process's snapshot (config_cache: an admin's block is seen everywhere
+    within a second), or of SQL for a session without one."""
+    config = config_of(session)
+    if config is not None:
+        return config.is_blocked(caller_hash, line_id, now)
     query = select(Block.id).where(
         Block.caller_hash == caller_hash,
         or_(Block.line_id.is_(None), Block.line_id == line_id),
