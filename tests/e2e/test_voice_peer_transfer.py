@@ -18,6 +18,7 @@ from tests.support.live import LEE, LINE, ROSTER, SAM, SPEED, LiveWarmline, runn
 from tests.support.services import TEST_AUTH_TOKEN
 from warmline.models import Contact, ContactEvent, DailyAggregate, Line
 from warmline.services import routing
+from warmline.services.admin.board import build_board
 from warmline.services.upkeep.aggregates import recompute_day
 from warmline.standin import CallbackPolicy
 from warmline.voice import urls
@@ -232,6 +233,9 @@ def test_the_caller_hanging_up_while_routing_looks_withdraws_the_search(
     post_form(client, "/dashboard/transfer", {"target": "peer"})  # Lee is not available yet
     linked = _linked_contact(live, contact.id)
     assert _state_of(live, linked) == "waiting"
+    # the admin's live board: no new caller is waiting, a peer is looking for a colleague
+    board = build_board(live.runtime, datetime.now(UTC))
+    assert board.waiting == [] and len(board.seeking) == 1
     call.hang_up()
     assert live.outcome_of(call.sid) == "connected"
     live.wait_for(lambda: _state_of(live, linked) not in (

@@ -17,6 +17,7 @@ from warmline.models import ContactEvent, DailyAggregate, Line, Peer, SurveyTall
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.services.admin.reports import parse_range
+from warmline.voice.state import CallState
 
 
 def _line(runtime: Runtime) -> int:
@@ -54,6 +55,28 @@ def test_the_board_lists_alerts_first_then_waiting_contacts_without_identity(
     assert 'hx-trigger="every 4s"' in page
     full = text(client.get("/admin/board"))
     assert 'id="live"' in full and "Robin" in full
+
+
+def test_a_peer_looking_for_a_colleague_is_not_counted_as_a_caller_waiting(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    load_example(runtime)
+    line_id = _line(runtime)
+    sign_in_admin(client, runtime)
+    engine = RoutingEngine(runtime.redis)
+    now = time.time()
+    caller, in_call, linked = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    engine.arrive(ContactView(caller, line_id, "voice", "veteran", "en", 0, now - 30), now)
+    # a peer in the call `in_call` asked for another peer: a linked contact in routing
+    CallState(runtime.redis).link_transfer(in_call, linked)
+    engine.arrive(ContactView(linked, line_id, "voice", "veteran", "en", 0, now - 10), now)
+    page = text(client.get("/admin/board/live"))
+    assert re.search(r'id="waiting-count">\s*1\s*<', page)
+    assert page.count('class="waiting-row') == 1
+    seeking = page.split('id="seeking"')[1].split("</ul>")[0]
+    assert seeking.count('class="seeking-row"') == 1 and "Veteran" in seeking
+    assert 'id="seeking-count">1<' in page
+    assert linked not in page and in_call not in page
 
 
 def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(

@@ -6,7 +6,7 @@ its id, its caller's pseudonym or anything else that could tell one caller from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from warmline.services.admin.blocks import channel_label
 from warmline.services.admin.notices import AdminNotice, NoticeKind, list_notices
 from warmline.services.peers.drop_ins import pending_ask_ids
 from warmline.services.peers.support import SupportAlert, list_support_alerts
+from warmline.voice.state import CallState
 from warmline.wording import N_
 
 PRESENCE_LABELS = {
@@ -66,6 +67,9 @@ class Board:
     waiting: list[WaitingRow]
     peers: list[PeerRow]
     counts: dict[str, int]
+    # peers in a call looking for a colleague to hand it to (a warm transfer through routing):
+    # in routing like a caller, but nobody new is waiting, so apart from `waiting`
+    seeking: list[WaitingRow] = field(default_factory=list)
 
 
 def _pending_swaps(runtime: Runtime, notices: list[AdminNotice]) -> set[str]:
@@ -86,11 +90,14 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         peers = [(p.id, p.name) for p in session.scalars(
             select(Peer).where(Peer.active.is_(True)).order_by(Peer.name))]
     waiting: list[WaitingRow] = []
+    seeking: list[WaitingRow] = []
+    state = CallState(runtime.redis)
     for contact_id in engine.waiting_contact_ids():
         view = engine.contact_view(contact_id)
         if view is None:
             continue
-        waiting.append(WaitingRow(
+        rows_of = seeking if state.transfer_origin(contact_id) is not None else waiting
+        rows_of.append(WaitingRow(
             line_name=line_names.get(view.line_id, "unknown line"),
             experience=(N_("Anyone") if view.experience is None
                         else labels.get(view.experience, view.experience)),
@@ -100,6 +107,7 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
         ))
     # Risk first, then the longest wait: the order an admin should look in.
     waiting.sort(key=lambda row: (not row.risk, -row.waiting_seconds))
+    seeking.sort(key=lambda row: -row.waiting_seconds)
     rows: list[PeerRow] = []
     counts = dict.fromkeys(PRESENCE_ORDER, 0)
     for peer_id, name in peers:
@@ -122,4 +130,4 @@ def build_board(runtime: Runtime, now: datetime) -> Board:
                  pending_drop_ins={str(i) for i in pending_ask_ids(runtime, asks)},
                  pending_swaps=_pending_swaps(runtime, notices),
                  waiting=waiting, peers=rows,
-                 counts=counts)
+                 counts=counts, seeking=seeking)
