@@ -14,11 +14,12 @@ from sqlalchemy import select
 from tests.support.dashboard import post_form, sign_in
 from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
 from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
-from warmline.models import ContactEvent, Shift
+from warmline.models import ContactEvent, DailyAggregate, Line, Shift
 from warmline.services.accounts.users import set_password
 from warmline.services.admin.audit import Actor
 from warmline.services.admin.forms import FormValues
 from warmline.services.admin.shadowing import pair
+from warmline.services.upkeep.aggregates import recompute_day
 
 CALLER = "+15005550006"
 KIM = "+12125550104"
@@ -165,4 +166,13 @@ def test_a_shadowing_mentor_listens_muted_then_coaches_the_peer_only(
         joined = session.scalars(select(ContactEvent).where(
             ContactEvent.kind == "mentor_joined")).all()
     assert [(e.peer_id, e.detail) for e in joined] == [(None, {"shadow": True})]
+    # reports count the contact a mentor joined, as an anonymous figure
+    with live.runtime.sessions() as session:
+        line = session.scalars(select(Line)).one()
+        now = datetime.now(UTC)
+        assert recompute_day(session, line, now.astimezone(ZoneInfo(line.timezone)).date(), now)
+        session.commit()
+        rows = session.scalars(select(DailyAggregate).where(
+            DailyAggregate.line_id == line.id)).all()
+        assert sum(r.mentored for r in rows) == 1
     _assert_no_caller_number(live, caplog)

@@ -57,6 +57,9 @@ def _known_day(runtime: Runtime) -> int:
     )
     log(runtime, line_id, "c1", EventKind.QUEUED, local(10) + timedelta(seconds=6))
     log(runtime, line_id, "c1", EventKind.BRIDGED, local(10) + timedelta(seconds=30), peer_id=7)
+    # a mentor joined (twice: rung in again after a missed ring): one contact mentored
+    log(runtime, line_id, "c1", EventKind.MENTOR_JOINED, local(10, 2), detail={"shadow": False})
+    log(runtime, line_id, "c1", EventKind.MENTOR_JOINED, local(10, 4), detail={"shadow": False})
     log(
         runtime,
         line_id,
@@ -120,6 +123,7 @@ def _rows(runtime: Runtime, line_id: int) -> list[tuple[Any, ...]]:
             r.abandoned,
             r.callbacks,
             r.transfers,
+            r.mentored,
             r.repeat_contacts,
             r.answer_seconds,
             r.duration_seconds_total,
@@ -129,9 +133,9 @@ def _rows(runtime: Runtime, line_id: int) -> list[tuple[Any, ...]]:
 
 
 EXPECTED = [
-    (10, "voice", "recovery", 3, 2, 1, 0, 0, 2, [30, 90], 900),
-    (14, "sms", "", 1, 0, 0, 1, 0, 1, [], 0),
-    (23, "voice", "", 1, 0, 0, 0, 1, 0, [], 0),
+    (10, "voice", "recovery", 3, 2, 1, 0, 0, 1, 2, [30, 90], 900),
+    (14, "sms", "", 1, 0, 0, 1, 0, 0, 1, [], 0),
+    (23, "voice", "", 1, 0, 0, 0, 1, 0, 0, [], 0),
 ]
 
 
@@ -162,6 +166,7 @@ def test_the_report_reads_totals_and_percentiles(runtime: Runtime) -> None:
     report = read_report(runtime, line_id=line_id, start=DAY, end=DAY)
     assert (report.offered, report.answered, report.abandoned) == (5, 2, 1)
     assert (report.callbacks, report.transfers, report.repeat_contacts) == (1, 1, 3)
+    assert report.mentored == 1
     assert report.answer_rate == 0.4
     assert report.abandon_rate == 0.2
     assert report.repeat_share == 0.6

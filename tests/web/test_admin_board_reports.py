@@ -89,7 +89,8 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
         peers = {p.name: p.id for p in session.scalars(select(Peer))}
         session.add_all([
             DailyAggregate(line_id=line_id, day=day, hour=10, channel="voice", experience_key="recovery",
-                           offered=8, answered=6, abandoned=2, callbacks=1, transfers=1, repeat_contacts=2,
+                           offered=8, answered=6, abandoned=2, callbacks=1, transfers=1, mentored=1,
+                           repeat_contacts=2,
                            answer_seconds=[5, 10, 12, 20, 30, 60], duration_seconds_total=3600),
             DailyAggregate(line_id=line_id, day=day + timedelta(days=1), hour=20, channel="sms",
                            experience_key="", offered=2, answered=2, answer_seconds=[40, 50],
@@ -107,6 +108,7 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
     query = f"line={line_id}&start=2026-12-07&end=2026-12-13"
     page = text(client.get(f"/admin/reports?{query}"))
     assert '<dd id="fig-offered">10</dd>' in page and '<dd id="fig-answered">8</dd>' in page
+    assert '<dd id="fig-mentored">1</dd>' in page
     assert "80.0%" in page and "2 (20.0%)" in page
     assert "Substance use recovery" in page and "Anyone" in page
     load = page.split('id="peer-load"')[1].split("</table>")[0]
@@ -122,7 +124,7 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
     body = csv_response.get_data(as_text=True)
     assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
     assert "offered,10" in body and "answer rate %,80.0" in body and "Sam,2,66.7" in body
-    assert "2026-12-08,8,6,2" in body
+    assert "2026-12-08,8,6,2" in body and "mentor joined,1" in body
     assert "coverage report" in page.lower() and 'id="coverage-report"' in page
 
 

@@ -26,6 +26,7 @@ class DailyAggregate(Base):
     abandoned: Mapped[int] = mapped_column(Integer, default=0)
     callbacks: Mapped[int] = mapped_column(Integer, default=0)
     transfers: Mapped[int] = mapped_column(Integer, default=0)
+    mentored: Mapped[int] = mapped_column(Integer, default=0)  # a mentor joined the call
     repeat_contacts: Mapped[int] = mapped_column(Integer, default=0)
     # Sums and samples to compute averages and percentiles without keeping events.
     answer_seconds: Mapped[list[Any]] = mapped_column(default=list)

@@ -179,7 +179,7 @@ def report_csv(report: Report) -> str:
         ("time to answer p50 (s)", "" if t.answer_seconds_p50 is None else t.answer_seconds_p50),
         ("time to answer p90 (s)", "" if t.answer_seconds_p90 is None else t.answer_seconds_p90),
         ("mean duration (s)", "" if t.mean_duration_seconds is None else round(t.mean_duration_seconds)),
-        ("callbacks", t.callbacks), ("transfers", t.transfers),
+        ("callbacks", t.callbacks), ("transfers", t.transfers), ("mentor joined", t.mentored),
         ("repeat contacts", t.repeat_contacts), ("repeat share %", _pct(t.repeat_share)),
     ):
         writer.writerow([label, value])

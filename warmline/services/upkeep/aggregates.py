@@ -9,6 +9,7 @@ Figures (each counts contacts by their ``arrived`` event's line-local hour; ever
     duration    seconds from the first ``bridged`` event to the end (outcome or ``ended`` event)
     callbacks   a ``callback_requested`` event
     transfers   a ``transferred`` event or a transferred_crisis / transferred_backup outcome
+    mentored    a ``mentor_joined`` event: a mentor came onto the call (asked for, or shadowing)
     repeat      the caller's keyed hash arrived on the same line in the 30 days before
 
 A day's rows are recomputed from its events as a whole (delete and insert in one transaction),
@@ -61,6 +62,7 @@ class _ContactFacts:
     outcome: str | None = None
     callback: bool = False
     transferred: bool = False
+    mentored: bool = False
 
     @property
     def answered(self) -> bool:
@@ -84,6 +86,8 @@ def _facts(arrival: ContactEvent, events: Iterable[ContactEvent]) -> _ContactFac
             facts.callback = True
         elif event.kind == EventKind.TRANSFERRED.value:
             facts.transferred = True
+        elif event.kind == EventKind.MENTOR_JOINED.value:
+            facts.mentored = True
         if event.outcome and facts.outcome is None:
             facts.outcome = event.outcome
             facts.ended_at = facts.ended_at or event.at
@@ -161,6 +165,7 @@ def recompute_day(session: Session, line: Line, day: date, now: datetime) -> boo
                 "abandoned": 0,
                 "callbacks": 0,
                 "transfers": 0,
+                "mentored": 0,
                 "repeat_contacts": 0,
                 "answer_seconds": [],
                 "duration_seconds_total": 0,
@@ -171,6 +176,7 @@ def recompute_day(session: Session, line: Line, day: date, now: datetime) -> boo
         row["abandoned"] += facts.outcome == Outcome.ABANDONED.value
         row["callbacks"] += facts.callback
         row["transfers"] += facts.transferred
+        row["mentored"] += facts.mentored
         row["repeat_contacts"] += _is_repeat(facts, contact_id, earlier)
         if facts.bridged_at is not None:
             row["answer_seconds"].append(round((facts.bridged_at - facts.arrived_at).total_seconds()))
@@ -273,6 +279,7 @@ class ReportTotals:
     abandoned: int
     callbacks: int
     transfers: int
+    mentored: int
     repeat_contacts: int
     answer_rate: float | None
     abandon_rate: float | None
@@ -303,6 +310,7 @@ def read_report(
             "abandoned",
             "callbacks",
             "transfers",
+            "mentored",
             "repeat_contacts",
             "duration_seconds_total",
         ),
@@ -330,6 +338,7 @@ def read_report(
         abandoned=totals["abandoned"],
         callbacks=totals["callbacks"],
         transfers=totals["transfers"],
+        mentored=totals["mentored"],
         repeat_contacts=totals["repeat_contacts"],
         answer_rate=answered / offered if offered else None,
         abandon_rate=totals["abandoned"] / offered if offered else None,
