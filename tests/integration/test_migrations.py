@@ -68,3 +68,40 @@ def test_existing_calendar_links_keep_working_once_tokens_are_hashed(tmp_path: P
     assert row["calendar_token_hash"] == calendar_token_hash(token)
     _assert_schema_matches_models(url)
     downgrade_database(url, "0002")
+
+
+def _duplicate_voice_calls_keep_one_sid(url: str) -> None:
+    """A call stored twice before migration 0015 (a retry after Redis came back empty) keeps
+    its sid on its first contact only; a text's sid is no call's and is left alone."""
+    from sqlalchemy import text
+
+    upgrade_database(url, "0014")
+    engine = make_engine(url)
+    rows = [("first", "voice", "CA1", "2026-01-01 10:00:00"),
+            ("retry", "voice", "CA1", "2026-01-01 10:00:02"),
+            ("other", "voice", "CA2", "2026-01-01 10:00:00"),
+            ("text1", "sms", "SM1", "2026-01-01 10:00:00"),
+            ("text2", "sms", "SM1", "2026-01-01 10:00:00")]
+    with engine.begin() as conn:
+        for contact_id, channel, sid, at in rows:
+            conn.execute(text(
+                "INSERT INTO contacts (id, channel, caller_hash, language, priority, any_peer,"
+                " is_callback, provider_sid, arrived_at, risk_flagged) VALUES (:id, :channel,"
+                " 'h', 'en', 0, false, false, :sid, :at, false)"),
+                {"id": contact_id, "channel": channel, "sid": sid, "at": at})
+    upgrade_database(url)
+    with engine.connect() as conn:
+        sids = {row[0]: row[1] for row in conn.execute(text("SELECT id, provider_sid FROM contacts"))}
+    engine.dispose()
+    assert sids == {"first": "CA1", "retry": None, "other": "CA2", "text1": "SM1",
+                    "text2": "SM1"}
+    _assert_schema_matches_models(url)
+
+
+def test_a_call_stored_twice_keeps_one_sid_on_sqlite(tmp_path: Path) -> None:
+    _duplicate_voice_calls_keep_one_sid(f"sqlite:///{tmp_path / 'w.db'}")
+
+
+def test_a_call_stored_twice_keeps_one_sid_on_postgresql() -> None:
+    with throwaway_postgres_database("warmline_migrate") as url:
+        _duplicate_voice_calls_keep_one_sid(url)

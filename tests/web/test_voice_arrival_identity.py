@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
 from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.workers import run_jobs
 from warmline.domain.matching import ContactView
-from warmline.models import AuditEntry, Block, Contact, Line
+from warmline.models import AuditEntry, Block, Contact, ContactEvent, EventKind, Line
+from warmline.queues import QueueName
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
 from warmline.telephony.signature import compute_signature
@@ -81,10 +83,20 @@ def test_a_replay_after_redis_lost_the_call_still_finds_the_contact(client: Flas
                                                                    runtime: Runtime) -> None:
     make_line(runtime, LINE)
     sid = _sid()
-    _call(client, runtime, call_sid=sid, from_number=CALLER)
+    first = _call(client, runtime, call_sid=sid, from_number=CALLER)
+    run_jobs(runtime, [QueueName.EVENTS])
     runtime.redis.flushdb()
-    _call(client, runtime, call_sid=sid, from_number=CALLER)
-    assert len(_contacts(runtime, sid)) == 1
+    again = _call(client, runtime, call_sid=sid, from_number=CALLER)
+    run_jobs(runtime, [QueueName.EVENTS])
+    contacts = _contacts(runtime, sid)
+    assert len(contacts) == 1
+    # The insert met the one-contact-per-call index: the same contact's menu, and its arrival
+    # logged once (the refused insert logged nothing).
+    assert f"contact={contacts[0].id}" in first and f"contact={contacts[0].id}" in again
+    with runtime.sessions() as session:
+        arrivals = session.scalars(select(ContactEvent.contact_id).where(
+            ContactEvent.kind == EventKind.ARRIVED.value))
+        assert list(arrivals) == [contacts[0].id]
 
 
 def test_a_replay_counts_once_against_the_daily_limit(client: FlaskClient,

@@ -66,6 +66,9 @@ def test_a_call_arriving_is_one_sql_transaction_with_no_event_row(
     assert not any("contact_events" in s for s in seen["statements"])
     inserts = [s for s in seen["statements"] if s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 1 and "contacts" in inserts[0]
+    # whether a retry of this call stored a contact already is the insert's to say (the
+    # one-contact-per-call index), not a query first
+    assert not any("provider_sid =" in s for s in seen["statements"]), seen["statements"]
     # whether the caller is blocked is the process's snapshot's to say (config_cache)
     assert not any("blocks" in s for s in seen["statements"]), seen["statements"]
 

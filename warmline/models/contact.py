@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warmline.models.base import Base
@@ -40,6 +40,12 @@ class Contact(Base):
     offer_peer_id: Mapped[int | None] = mapped_column()
     offer_call_sid: Mapped[str | None] = mapped_column(String(64))
     offer_expires_at: Mapped[datetime | None] = mapped_column()
+
+    # One contact per call: a Twilio retry of a call's first request, after Redis came back
+    # empty, meets this index on insert instead of every arrival asking SQL first.
+    __table_args__ = (Index("ux_contacts_voice_call", "provider_sid", unique=True,
+                            postgresql_where=text("channel = 'voice'"),
+                            sqlite_where=text("channel = 'voice'")),)
 
 
 class ContactEvent(Base):

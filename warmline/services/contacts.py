@@ -29,15 +29,18 @@ def new_contact_id() -> str:
 def open_contact(
     runtime: Runtime, session: Session, *, line: Line | None, channel: str, caller_hash: str,
     provider_sid: str | None, now: datetime, language: str = "en", is_callback: bool = False,
-    contact_id: str | None = None,
+    contact_id: str | None = None, flush: bool = False,
 ) -> Contact:
-    """Insert the contact (committed by the caller) and log its arrival."""
+    """Insert the contact (committed by the caller) and log its arrival. With `flush`, the
+    insert is sent first, so an insert the database refuses logs no arrival."""
     contact = Contact(
         id=contact_id or new_contact_id(), line_id=line.id if line else None, channel=channel,
         caller_hash=caller_hash, language=language, provider_sid=provider_sid, arrived_at=now,
         is_callback=is_callback,
     )
     session.add(contact)
+    if flush:
+        session.flush()
     record_contact_event(runtime, contact_id=contact.id, kind=EventKind.ARRIVED,
                          line_id=contact.line_id, channel=channel, at=now, caller_hash=caller_hash)
     return contact

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from warmline.domain.numbers import parse_whole_number
@@ -136,13 +137,19 @@ def _contact_of_call(
     claimed = new_contact_id()
     earlier, link = state.claim_call(form.call_sid, claimed, dropped_of=caller_hash)
     if earlier is None:
-        # Redis may have come back empty since the first request: SQL remembers the call too.
-        earlier = session.scalars(select(Contact.id).where(
-            Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
-        if earlier is None:
-            return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
-                                      now=now, contact_id=claimed), False, link
-        state.link_call(form.call_sid, earlier)
+        try:
+            return _open_call_contact(runtime, session, form, line=line,
+                                      caller_hash=caller_hash, now=now,
+                                      contact_id=claimed), False, link
+        except IntegrityError:
+            # Redis came back empty since the call's first request stored its contact: the
+            # one-contact-per-call index (migration 0015) says so; nothing else was written yet.
+            session.rollback()
+            earlier = session.scalars(select(Contact.id).where(
+                Contact.provider_sid == form.call_sid, Contact.channel == "voice")).first()
+            if earlier is None:
+                raise
+            state.link_call(form.call_sid, earlier)
     return _wait_for_contact(session, earlier), True, link
 
 
@@ -153,8 +160,7 @@ def _open_call_contact(
     contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
                            provider_sid=form.call_sid or None, now=now,
                            language=line.default_language if line else "en",
-                           contact_id=contact_id)
-    session.flush()
+                           contact_id=contact_id, flush=True)
     return contact
 
 
