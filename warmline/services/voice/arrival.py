@@ -98,6 +98,8 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         if dropped is not None:
             # Asked in the language of the call that dropped; that call's choices hold too.
             contact.language = dropped.language
+            session.execute(update(Contact).where(Contact.id == contact.id)
+                            .values(language=dropped.language))
             session.commit()
             return reconnect.reconnect_question(contact.id, dropped.language)
         return _way_in(session, CallContext(contact, line))
@@ -160,7 +162,7 @@ def _open_call_contact(
     contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
                            provider_sid=form.call_sid or None, now=now,
                            language=line.default_language if line else "en",
-                           contact_id=contact_id, flush=True)
+                           contact_id=contact_id, at_once=True)
     return contact
 
 
