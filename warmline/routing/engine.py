@@ -590,16 +590,21 @@ class RoutingEngine:
         return float(_s(expires)) if state == b"pending" and expires else None
 
     def contact_view(self, contact_id: str) -> ContactView | None:
+        return self.contact_view_and_state(contact_id)[0]
+
+    def contact_view_and_state(self, contact_id: str) -> tuple[ContactView | None, str | None]:
+        """The contact as routing holds it and its state (waiting, offered, connected), read
+        once: None and None for a contact routing does not hold."""
         (raw,) = self._read(lambda pipe: pipe.hgetall(keys.contact(contact_id)))
         h = {_s(k): _s(v) for k, v in raw.items()}
         if "state" not in h:
-            return None
+            return None, None
         return ContactView(
             contact_id=contact_id, line_id=int(h["line"]), channel=h["channel"],
             experience=h.get("experience") or None, language=h["language"],
             priority=priority_from_score(float(h["score"])),
             arrived_at=float(h["arrived"]), accepts_any_peer=h.get("any") == "1",
-        )
+        ), h["state"]
 
     def waiting_contact_ids(self) -> list[str]:
         (raw,) = self._read(lambda pipe: pipe.zrange(keys.waiting_all(), 0, -1))

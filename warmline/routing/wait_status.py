@@ -25,21 +25,22 @@ class WaitStatus:
 
 
 def wait_status(engine: RoutingEngine, contact_id: str) -> WaitStatus | None:
-    view = engine.contact_view(contact_id)
-    state = engine.contact_state(contact_id)
+    """Three round trips: the contact (with the marker check), its line's queue, staff and
+    recent waits together, then whether those peers are on calls."""
+    view, state = engine.contact_view_and_state(contact_id)
     if view is None or state is None:
         return None
     wanted = view.wanted_experience
-    rank = engine.redis.zrank(
-        keys.waiting(view.line_id, view.channel, wanted, view.language), contact_id)
-    waits = [float(w) for w in engine.redis.lrange(
-        keys.recent_waits(view.line_id, view.channel, wanted), 0, -1)]
-    staffed = [_text(p) for p in engine.redis.zrange(
-        keys.staffed(view.line_id, view.channel, wanted, view.language), 0, -1)]
+    pipe = engine.redis.pipeline(transaction=False)
+    pipe.zrank(keys.waiting(view.line_id, view.channel, wanted, view.language), contact_id)
+    pipe.lrange(keys.recent_waits(view.line_id, view.channel, wanted), 0, -1)
+    pipe.zrange(keys.staffed(view.line_id, view.channel, wanted, view.language), 0, -1)
+    rank, recent, on_shift = pipe.execute()
+    staffed = [_text(p) for p in on_shift]
     return WaitStatus(
         state=state,
         position=int(rank) + 1 if isinstance(rank, int) else None,
-        expected_wait_seconds=estimate_wait(waits),
+        expected_wait_seconds=estimate_wait([float(w) for w in recent]),
         staffed=len(staffed),
         talking=_talking(engine, staffed),
     )
