@@ -51,3 +51,6 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # twilio-python logs whole request bodies at DEBUG/INFO; they carry numbers.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    # Flask-Limiter logs each held-back request's key at INFO: a digest of a client's address or
+    # chat token, which the access logs are kept free of; its warnings and errors still show.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)

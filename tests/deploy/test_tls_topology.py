@@ -407,3 +407,24 @@ def test_a_call_through_the_stand_in_reaches_a_peer_via_the_https_url(topology: 
     # Neither the proxy's access log nor gunicorn's holds the caller's number.
     for name, log in topology.logs.items():
         assert CALLER.removeprefix("+1") not in log.read_text(), name
+
+
+def _access_log_entries(log: Path, path: str) -> list[str]:
+    return [line for line in log.read_text().splitlines()
+            if "http.log.access" in line and f'"uri": "{path}"' in line]
+
+
+def test_the_proxys_access_log_keeps_no_client_address(topology: Topology) -> None:
+    """A chatter's address is as personal as a caller's number: the access log names the request
+    and its answer, never who sent it (the app keeps only a keyed hash of the address)."""
+    path = "/chat/widget.js"
+    answer = topology.plain_client().get(f"{topology.public_url}{path}")
+    assert answer.status_code == 200
+    deadline = time.monotonic() + 10
+    while not _access_log_entries(topology.logs["proxy"], path) and time.monotonic() < deadline:
+        time.sleep(0.1)  # Caddy writes the entry once the answer is sent
+    entries = _access_log_entries(topology.logs["proxy"], path)
+    assert entries, topology.logs["proxy"].read_text()[-2000:]
+    for entry in entries:
+        assert "remote_ip" not in entry and "client_ip" not in entry, entry
+        assert "127.0.0.1" not in entry and "::1" not in entry, entry

@@ -1,17 +1,18 @@
 """Blocks and floods end to end through the stand-in: an admin blocks the caller of a recent
 contact from the live board and lifts the block, and the caller gets through; a caller who
-floods the line is answered kindly and the admin on shift is told."""
+floods the line, by calls or by web chats, is answered kindly and the admin on shift is told."""
 
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.support.dashboard import form_csrf, make_admin_without_peer, sign_in
 from tests.support.live import LEE, LINE, ROSTER, SAM, LiveWarmline
-from warmline.models import AuditEntry, Block
+from warmline.models import AuditEntry, Block, Contact
 
 CALLER = "+15005550021"
 RECOVERY = {"For Substance use recovery": "1"}
@@ -96,3 +97,63 @@ def test_a_caller_flooding_the_line_is_answered_kindly_and_the_admin_on_shift_is
     board = html.unescape(_admin(live).get("/admin/board").get_data(as_text=True))
     notices = board.split('id="admin-notices"')[1].split("</ul>")[0]
     assert "Flood" in notices and "many calls from one caller" in notices
+
+
+CHAT_ORIGIN = "https://peerwarmline.example.org"
+CHAT_API = "/chat/lines/" + LINE.lstrip("+")
+
+
+def _chat(client: FlaskClient, address: str, method: str, path: str = "", *,
+          json: object = None, token: str = "") -> tuple[int, Any]:
+    headers = {"Origin": CHAT_ORIGIN}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = client.open(CHAT_API + path, method=method, json=json, headers=headers,
+                           environ_base={"REMOTE_ADDR": address})
+    return response.status_code, response.get_json()
+
+
+def test_a_chatter_flooding_the_line_is_answered_kindly_and_the_admin_on_shift_is_texted(
+    live: LiveWarmline,
+) -> None:
+    roster = ROSTER.replace("    daily_contact_limit: 3\n",
+                            "    daily_contact_limit: 0\n    flood_caller_limit: 2\n"
+                            f'    chat: {{origins: ["{CHAT_ORIGIN}"]}}\n')
+    roster = roster.replace('name: "Lee", phone: "+12125550103"',
+                            'name: "Lee", phone: "+12125550103", role: admin')
+    live.import_roster(roster)
+    lee = live.peer(LEE)  # on shift, not available: told by text
+    client = live.app.test_client()
+    address = "203.0.113.21"
+    tokens = []
+    for n in range(2):
+        status, body = _chat(client, address, "POST", "/conversations", json={"experience": None})
+        assert status == 201, body
+        tokens.append(body["token"])
+        assert _chat(client, address, "POST", "/messages", token=tokens[-1],
+                     json={"id": f"m-{n}", "body": f"hello {n}"})[0] == 202
+
+    status, body = _chat(client, address, "POST", "/conversations", json={"experience": None})
+    assert status == 429 and "token" not in body
+    assert "more chats than we can take; please try again soon" in body["error"]
+    assert "988" in body["error"]
+    text = lee.wait_for_text("from one caller", timeout=60)
+    assert text.from_ == LINE and address not in text.body
+
+    # Nothing lost: the chats that came first still wait, with what their chatters wrote.
+    for n, token in enumerate(tokens):
+        status, body = _chat(client, address, "GET", "/messages?after=0&wait=0", token=token)
+        assert status == 200 and body["state"] == "waiting"
+        assert ("you", f"hello {n}") in [(m["from"], m["body"]) for m in body["messages"]]
+
+    def refused_outcomes() -> list[str | None]:
+        with live.runtime.sessions() as session:
+            return list(session.scalars(select(Contact.outcome).where(
+                Contact.channel == "chat", Contact.outcome.is_not(None))))
+
+    assert live.wait_for(lambda: refused_outcomes() == ["over_limit"], timeout=60)
+    # Another chatter is not affected by one chatter's flood.
+    assert _chat(client, "203.0.113.22", "POST", "/conversations", json={"experience": None})[0] == 201
+    board = html.unescape(_admin(live).get("/admin/board").get_data(as_text=True))
+    notices = board.split('id="admin-notices"')[1].split("</ul>")[0]
+    assert "Flood" in notices and "from one caller" in notices

@@ -3,14 +3,20 @@ cannot flood the admins."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer, sign_in
 from warmline import keys
+from warmline.app import create_app
+from warmline.crypto import DataKeys
 from warmline.runtime import Runtime
 from warmline.services.accounts import sign_in as sign_ins
 from warmline.services.peers import support as support_service
@@ -150,6 +156,31 @@ def test_the_address_never_appears_in_redis(client: FlaskClient, runtime: Runtim
     assert all("nobody" not in key.decode() for key in runtime.redis.scan_iter())
     with client.application.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.77"}):
         assert any(client_address() in key for key in found)
+
+
+def test_an_addresss_limit_key_is_a_keyed_hash_not_a_plain_one(app: Flask, runtime: Runtime) -> None:
+    # A plain hash of an IPv4 address is undone by hashing all four billion of them.
+    address = "198.51.100.77"
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        key = client_address()
+    assert address not in key and hashlib.sha256(address.encode()).hexdigest()[:32] not in key
+    other_key = dataclasses.replace(runtime, keys=DataKeys.from_secret("another data key"))
+    with create_app(runtime=other_key).test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert client_address() != key
+
+
+def test_a_held_back_sign_in_logs_nothing_of_the_address(
+        client: FlaskClient, runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _lower_the_address_cap(client)
+    address = "198.51.100.78"
+    for n in range(3):
+        assert _try(client, f"guess{n}@example.org", "x", address=address)[0] == 401
+    assert _try(client, "guess9@example.org", "x", address=address)[0] == 429
+    # Flask-Limiter names the key it held back at INFO: not even a keyed hash of an address
+    # belongs in the logs (the number mask hides only its longer runs of digits).
+    assert address not in caplog.text and "addr-" not in caplog.text
+    assert not [r for r in caplog.records if r.name == "flask-limiter" and r.levelno < logging.WARNING]
 
 
 # --------------------------------------------------------------------------- 9. sign-out

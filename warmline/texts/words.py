@@ -142,6 +142,7 @@ TEXTS: Final[dict[str, Message | PluralMessage]] = _by_key(
     message("joined_chat_named", "{name}, a peer, has joined and will chat with you here."),
     message("joined_chat", "A peer has joined and will chat with you here."),
     message("chat_free_soon", "A peer will be with you here as soon as one is free."),
+    message("chat_any_ok", "OK: the next peer who's free will answer you here."),
     message("goodbye_peer", "Thanks for texting. This conversation is closed now; text us again any time."),
     message("goodbye_idle",
         "We haven't heard from you in a while, so we've closed this conversation. Text us again any time."),

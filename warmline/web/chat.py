@@ -190,8 +190,10 @@ def send(line_key: str) -> ResponseReturnValue:
     if not isinstance(data, dict) or not isinstance(data.get("body"), str) \
             or not isinstance(data.get("id"), str):
         return _error(400, "Send {\"id\": ..., \"body\": ...}.")
+    wanted = data.get("language")
     refusal = chats.send_message(current_runtime(), found, _token(),
-                                 message_id=data["id"], body=data["body"], now=utc_now())
+                                 message_id=data["id"], body=data["body"], now=utc_now(),
+                                 language=wanted if isinstance(wanted, str) else _language(found))
     if refusal is not None:
         return _error(refusal.status, refusal.message)
     return jsonify(accepted=True), 202

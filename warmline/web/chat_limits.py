@@ -1,8 +1,9 @@
 """The web chat's rate limits, kept by Flask-Limiter like every other limit (warmline.web.limits).
 
 Per client address (the real client's when WARMLINE_PROXY_HOPS trusts the proxies: ProxyFix has
-set `remote_addr`) and per chat token. Both are hashed into the counter's key, so Redis never
-lists an address or holds a token.
+set `remote_addr`) and per chat token. The address is a keyed hash in the counter's key
+(`limits.client_address`), the token a plain digest (a random token cannot be guessed back from
+it), so Redis never lists an address or holds a token.
 """
 
 from __future__ import annotations

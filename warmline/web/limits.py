@@ -2,15 +2,16 @@
 one peer can raise "need support".
 
 The address is `request.remote_addr`: the real client's when the app trusts its proxies
-(`WARMLINE_PROXY_HOPS`), never a header a client could set itself. It is hashed into the key, so
-Redis never lists who tried to sign in from where. When Redis does not answer, the limits let
+(`WARMLINE_PROXY_HOPS`), never a header a client could set itself. The key holds a keyed hash of
+it (a plain hash of an IPv4 address is undone by hashing all four billion), so no key in Redis
+turns back into who tried to sign in or chat from where; Flask-Limiter's INFO line naming a
+held-back key is silenced too (`warmline.logs`). When Redis does not answer, the limits let
 requests through (`swallow_errors`): sign-in and "need support" then work as before, unlimited,
 rather than fail for everyone.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,7 @@ from flask_limiter import Limiter, RequestLimit
 
 from warmline import keys
 from warmline.runtime import Runtime
+from warmline.web.context import current_runtime
 
 SIGN_IN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
 """Wrong passwords from one address before it must wait. Higher than one person needs: an office
@@ -29,6 +31,8 @@ SUPPORT_ALERTS_PER_PEER = "1 per 5 minutes"
 """One "need support" reaches every admin (a text each when none is on shift); a second press a
 minute later adds nothing but noise, and thirty would push real alerts off the admins' list."""
 SUPPORT_SCOPE = "support-alert"  # the dashboard button and the API share one count
+# Keeps these hashes apart from the pseudonyms made with the same key (chatters', callers').
+_ADDRESS_PURPOSE = "rate-limit-address:"
 
 
 def sign_in_failures_per_address() -> str:
@@ -37,8 +41,9 @@ def sign_in_failures_per_address() -> str:
 
 
 def client_address() -> str:
+    """The requesting client's address as a limit's key: a keyed hash, never the address."""
     address = request.remote_addr or "unknown"
-    return "addr-" + hashlib.sha256(address.encode()).hexdigest()[:32]
+    return "addr-" + current_runtime().keys.keyed_hash(_ADDRESS_PURPOSE + address)[:32]
 
 
 def signed_in_user() -> str:

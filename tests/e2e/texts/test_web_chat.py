@@ -50,8 +50,12 @@ class Chatter:
         assert "Set-Cookie" not in response.headers  # no cookie, ever
         return response.status_code, response.get_json(silent=True), response.headers
 
-    def start(self, experience: str | None = None) -> tuple[int, Any]:
-        status, body, _ = self.call("POST", "/conversations", {"experience": experience})
+    def start(self, experience: str | None = None,
+              language: str | None = None) -> tuple[int, Any]:
+        asked: dict[str, Any] = {"experience": experience}
+        if language:
+            asked["language"] = language
+        status, body, _ = self.call("POST", "/conversations", asked)
         if status == 201:
             self.token = body["token"]
         return status, body
@@ -341,6 +345,41 @@ def test_the_widget_speaks_the_chosen_language_of_the_line(world: TextWorld, cha
     with world.runtime.sessions() as session:
         contact = session.scalars(select(Contact).where(Contact.channel == "chat")).one()
         assert contact.language == "es"
+
+
+def test_a_spanish_chat_is_answered_and_understood_in_spanish(world: TextWorld,
+                                                            chatter: Chatter) -> None:
+    """Risk words, the wait's keywords and every refusal in the chat's language, as for a text."""
+    allow_chat(world, languages=["en", "es"])
+    # On shift, reads Spanish, shares nothing: the chat is told its choices.
+    world.add_peer("ria", phone=new_number(), languages=("en", "es"))
+    assert chatter.start("recovery", language="es")[0] == 201
+    wait_until(world, chatter, "Responda CUALQUIERA para el próximo compañero, o ESPERAR")
+
+    assert chatter.send("esperar", "e-1") == 202
+    wait_until(world, chatter, words.reply("es", "keep_waiting_match", label="recovery"))
+    assert chatter.send("Tengo 30 pills esta noche", "e-2") == 202
+    wait_until(world, chatter, words.reply("es", "risk"))
+    assert chatter.send("Cualquiera", "e-3") == 202
+    wait_until(world, chatter, "De acuerdo: el próximo compañero que esté libre le responderá aquí.")
+    world.go_available("ria")
+    assert world.wait_offer("ria")["risk"] is True  # anyone now, and ahead for its risk words
+
+    status, body, _ = chatter.call("POST", "/messages", {"id": "e-4", "body": "   "})
+    assert (status, body["error"]) == (400, "Escriba primero un mensaje.")
+    status, body, _ = chatter.call("POST", "/messages", {
+        "id": "e-5", "body": "x" * (chats.MESSAGE_MAX_CHARACTERS + 1)})
+    assert (status, body["error"]) == (422, "Un mensaje puede tener como máximo 2,000 caracteres.")
+    status, body, _ = chatter.call("POST", "/messages", {"id": "not an id", "body": "hola"})
+    assert status == 400 and body["error"].startswith("Un mensaje necesita un identificador")
+    english = ("Reply", "OK", "peer", "If you're", "characters", "Write a message")
+    for said in [b for b in chatter.bodies() if b.startswith("line:")]:
+        assert not any(word in said for word in english), said
+
+    assert chatter.call("POST", "/end")[0] == 200
+    status, body, _ = chatter.call("POST", "/messages", {"id": "e-6", "body": "hola",
+                                                         "language": "es"})
+    assert (status, body["error"]) == (404, "Este chat terminó.")
 
 
 def test_text_me_instead_opens_a_text_conversation_from_the_lines_number(

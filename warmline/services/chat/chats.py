@@ -23,15 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 
 from warmline import keys
-from warmline.catalogs import SOURCE_LANGUAGE
+from warmline.catalogs import SOURCE_LANGUAGE, locale_of, message, say
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing import wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.chat.widget_words import language_choices, widget_words
+from warmline.services.chat.widget_words import WIDGET_WORDS, language_choices, widget_words
 from warmline.services.contacts import (
     finish_contact,
     is_blocked,
@@ -172,7 +173,7 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     with runtime.sessions() as session:
         row = session.get(Line, line.id)
         if row is None:
-            return ChatRefusal("This line takes no chats.", 404)
+            return ChatRefusal(str(said_in(chosen, N_("This line takes no chats."))), 404)
         session.expunge(row)
         contact = open_contact(runtime, session, line=row, channel=CHANNEL,
                                caller_hash=caller_hash, provider_sid=None, now=now,
@@ -249,23 +250,31 @@ def _state_of(conversation: Conversation | None) -> str:
     return "connected" if conversation.accepted else "waiting"
 
 
+# Why a message was not kept, in the chat's language; the widget's own words where it has them.
+_TOO_LONG = message("chat_too_long", "A message can hold at most {characters} characters.")
+_NO_ID = message("chat_no_message_id", "A message needs an id (letters, digits, - or _).")
+
+
 def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: str,
-                 body: str, now: datetime) -> ChatRefusal | None:
-    """The chatter's message, kept once (by the widget's id), in order, and read for risk."""
+                 body: str, now: datetime, language: str | None = None) -> ChatRefusal | None:
+    """The chatter's message, kept once (by the widget's id), in order, and read for risk.
+    Refusals and replies are in the chat's language; `language` (the widget's) only says that
+    a chat which is gone has ended."""
     epoch = now.timestamp()
     conversation = _own(runtime, line, token)
     if conversation is None:
-        return ChatRefusal("This chat has ended.", 404)
+        return ChatRefusal(say(line.chosen(language), WIDGET_WORDS["ended"]), 404)
+    chosen = conv.language_of(conversation, None)
     if not conversation.is_open:
-        return ChatRefusal("This chat is closed.", 409)
+        return ChatRefusal(say(chosen, WIDGET_WORDS["closed"]), 409)
     text = body.strip()
     if not text:
-        return ChatRefusal("Write a message first.", 400)
+        return ChatRefusal(say(chosen, WIDGET_WORDS["write_first"]), 400)
     if len(text) > MESSAGE_MAX_CHARACTERS:
-        return ChatRefusal(f"A message can hold at most {MESSAGE_MAX_CHARACTERS:,} characters.",
-                           422)
+        most = format_decimal(MESSAGE_MAX_CHARACTERS, locale=locale_of(chosen))
+        return ChatRefusal(say(chosen, _TOO_LONG, characters=most), 422)
     if not _MESSAGE_ID.fullmatch(message_id):
-        return ChatRefusal("A message needs an id (letters, digits, - or _).", 400)
+        return ChatRefusal(say(chosen, _NO_ID), 400)
     contact_id = conversation.contact_id
     store = conv.conversation_store(runtime)
     seen = keys.chat_seen(contact_id)
@@ -276,33 +285,34 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: st
     if state is None and not conversation.accepted:
         # Routing lost it (Redis came back empty): nobody could answer it, so it ends.
         conv.close_conversation(runtime, contact_id, now, reason="lost")
-        return ChatRefusal("This chat has ended.", 409)
+        return ChatRefusal(say(chosen, WIDGET_WORDS["ended"]), 409)
     store.append(contact_id, {"dir": "in", "body": text, "at": epoch})
     conv.note(runtime, conversation, EventKind.MESSAGE_IN, now, detail={"media": False})
     store.touch(contact_id, epoch)
     runtime.redis.expire(keys.chat_token(_digest(token)), store.content_seconds)
     if words.has_risk_words(text, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, now):
-        conv.queue_text(runtime, contact_id, words.reply(SOURCE_LANGUAGE, "risk"), now,
-                        by="line")
+        conv.queue_text(runtime, contact_id, words.reply(chosen, "risk"), now, by="line")
     if not conversation.accepted and state == "waiting":
-        _waiting_choice(runtime, conversation, text, now)
+        _waiting_choice(runtime, conversation, text, chosen, now)
     return None
 
 
-def _waiting_choice(runtime: Runtime, conversation: Conversation, text: str,
+def _waiting_choice(runtime: Runtime, conversation: Conversation, text: str, language: str,
                     now: datetime) -> None:
-    """ANY or WAIT typed while waiting, as a texter may (the wait bound's words offer them)."""
-    if words.keyword_in(SOURCE_LANGUAGE, text, "keyword_any") \
-            and conversation.experience is not None:
+    """ANY or WAIT typed while waiting, as a texter may (the wait bound's words offer them), in
+    English or the chat's language, and answered in it."""
+    if words.keyword_in(language, text, "keyword_any") and conversation.experience is not None:
         routing.choose_any(runtime, conversation.contact_id, now)
         conv.note(runtime, conversation, EventKind.MENU_CHOICE, now, detail={"choice": "anyone"})
-        conv.queue_text(runtime, conversation.contact_id,
-                        "OK: the next peer who's free will answer you here.", now, by="line")
-    elif words.keyword_in(SOURCE_LANGUAGE, text, "keyword_wait"):
+        conv.queue_text(runtime, conversation.contact_id, words.reply(language, "chat_any_ok"),
+                        now, by="line")
+    elif words.keyword_in(language, text, "keyword_wait"):
         conv.note(runtime, conversation, EventKind.MENU_CHOICE, now, detail={"choice": "wait"})
-        conv.queue_text(runtime, conversation.contact_id,
-                        "OK, we'll keep waiting for a peer.", now, by="line")
+        label = dict(_experiences(runtime, language)).get(conversation.experience or "")
+        said = (words.reply(language, "keep_waiting_match", label=label) if label
+                else words.reply(language, "keep_waiting"))
+        conv.queue_text(runtime, conversation.contact_id, said, now, by="line")
 
 
 def read_messages(runtime: Runtime, line: ChatLine, token: str, after: int) -> Messages:

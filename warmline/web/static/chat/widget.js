@@ -308,7 +308,7 @@
     if (sending || !state.pending.length || !state.token) { return; }
     sending = true;
     var next = state.pending[0];
-    call("POST", "/messages", { id: next.id, body: next.body }).then(function (r) {
+    call("POST", "/messages", { id: next.id, body: next.body, language: language }).then(function (r) {
       sending = false;
       if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 429)) {
         state.pending.shift();
