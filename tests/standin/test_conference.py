@@ -174,3 +174,18 @@ def test_the_gateway_ends_a_room_and_everyone_goes_on_to_their_dial_action(
     ended = next(s.form for s in twiml.wait_for("/room-status", 6)
                  if s.form["StatusCallbackEvent"] == "conference-end")
     assert ended["ReasonConferenceEnded"] == "conference-ended-via-api"
+
+
+def test_the_gateway_says_who_is_in_a_room_and_who_is_not(
+    standin: Standin, twiml: TwimlApp, settings: Settings,
+) -> None:
+    caller, peer = _two_in_a_room(standin, twiml)
+    gateway = RestTwilioGateway(dataclasses.replace(
+        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
+        twilio_auth_tokens=(standin.config.auth_token,)))
+    room = gateway.live_conference("room")
+    assert room is not None
+    assert gateway.in_conference(room, caller.sid) and gateway.in_conference(room, peer.sid)
+    assert not gateway.in_conference(room, "CA" + "f" * 32)  # never joined: a 404, not an error
+    peer.hang_up()
+    wait(lambda: not gateway.in_conference(room, peer.sid))
