@@ -52,14 +52,14 @@ def _jobs_done(live: LiveWarmline) -> bool:
                for name in QueueName)
 
 
-def _report(live: LiveWarmline) -> list[tuple[int, int, int, int]]:
+def _report(live: LiveWarmline) -> list[tuple[int, int, int, int, int]]:
     """Today's aggregates, built afresh from the event log: what the reports show."""
     with live.runtime.sessions() as session:
         line = session.scalars(select(Line)).one()
         now = datetime.now(UTC)
         recompute_day(session, line, now.astimezone(ZoneInfo(line.timezone)).date(), now)
         session.commit()
-        return [(row.offered, row.answered, row.transfers, row.mentored)
+        return [(row.offered, row.answered, row.transfers, row.transfers_crisis_warm, row.mentored)
                 for row in session.scalars(select(DailyAggregate).where(
                     DailyAggregate.line_id == line.id).order_by(DailyAggregate.id))]
 
@@ -112,6 +112,7 @@ def test_a_mentor_joins_then_the_crisis_line_takes_over_each_once_whatever_the_c
         assert kinds.count("ended") == 1 and ("ended", "transferred_crisis") in before
         assert kinds.count("transferred") == 1 and kinds.count("mentor_joined") == 1
         report = _report(live)
+        assert report == [(1, 1, 1, 1, 1)]  # one call, answered, handed to the crisis line, mentored
 
         # Told again, in every kind of order and twice over: nothing changes, nothing moves back.
         sids = (call.sid, ring.sid, mentor.sid, counselor.sid)
