@@ -71,6 +71,9 @@ def test_rest_finds_the_room_by_name_and_holds_mutes_and_ends_it(standin: Standi
     assert held.hold is True
     peer.say("can you hear me")
     assert peer.bridged_with() == []
+    # What the phone page shows: the held caller hears nobody and nobody hears them.
+    assert caller.mix() == {"hears": [], "heard_by": [], "on_hold": True, "muted": False,
+                            "coaching": None}
     caller.wait_until_heard("holdmusic")
     assert "can you hear me" not in caller.heard
     client.conferences(room.sid).participants(caller.sid).update(hold=False)
@@ -100,6 +103,10 @@ def test_a_coach_added_by_rest_is_heard_by_the_coached_peer_only(standin: Standi
     mentor = mentor_phone.wait_for_ring()
     wait(lambda: MENTOR in peer.bridged_with())
     assert MENTOR not in caller.bridged_with()
+    # The coach hears both; only the peer hears the coach; the caller is heard by both.
+    assert mentor.mix() == {"hears": [CALLER, PEER], "heard_by": [PEER], "on_hold": False,
+                            "muted": False, "coaching": PEER}
+    assert caller.mix()["hears"] == [PEER] and set(caller.mix()["heard_by"]) == {PEER, MENTOR}
     mentor.say("ask how they slept")
     peer.wait_until_heard("ask how they slept")
     caller.say("I could not sleep")
