@@ -94,6 +94,9 @@ RING_PEER = JobSpec("workers.voice_jobs.ring_peer", QueueName.FAST, 30, 300)
 REMIND_LONG_CALL = JobSpec("workers.voice_jobs.remind_long_call", QueueName.CALLS, 30, 300)
 # A warm transfer's search for another peer, given up when nobody took it in time.
 GIVE_UP_PEER_SEARCH = JobSpec("workers.voice_jobs.give_up_peer_search", QueueName.CALLS, 30, 300)
+# Someone brought into a call (warm transfer, a mentor) looked for in the room, in case the
+# room's participant-join callback is late or lost.
+CHECK_BROUGHT_IN = JobSpec("workers.voice_jobs.check_brought_in", QueueName.CALLS, 30, 300)
 
 # Callbacks: place a taken callback, ring its peer, then call the caller (retried: the peer waits).
 PLACE_CALLBACK = JobSpec("workers.callback_jobs.place_callback", QueueName.CALLS, 60, 300)

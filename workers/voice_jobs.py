@@ -1,10 +1,11 @@
 """Voice jobs on the urgent queue: ring a peer for an offer, remind a peer on a long call, give
-up a warm transfer's search for another peer."""
+up a warm transfer's search for another peer, look for someone brought into a call."""
 
 from __future__ import annotations
 
 from warmline.clock import utc_now
 from warmline.runtime import process_runtime
+from warmline.services.voice import conference as voice_conference
 from warmline.services.voice import peer as voice_peer
 from warmline.services.voice import transfer as voice_transfer
 
@@ -21,3 +22,8 @@ def remind_long_call(contact_id: str, peer_id: int) -> bool:
 def give_up_peer_search(contact_id: str, linked_id: str) -> bool:
     return voice_transfer.give_up_peer_search(process_runtime(), contact_id, linked_id,
                                               utc_now())
+
+
+def check_brought_in(contact_id: str, call_sid: str, checks_left: int) -> bool:
+    return voice_conference.check_brought_in(process_runtime(), contact_id, call_sid, checks_left,
+                                             utc_now())

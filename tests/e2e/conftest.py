@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.live import LiveWarmline, running_warmline
+from tests.support.privacy import LogCapture, capture_logs
 from tests.support.text_world import TextWorld, text_world
 
 
@@ -24,3 +25,10 @@ def world(database_url: str, tmp_path: Path) -> Iterator[TextWorld]:
     with running_warmline(database_url, tmp_path, standin_options={"message_delivery_seconds": 0.1},
                           pump=False) as warmline:
         yield text_world(warmline)
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Every line the app logs during the test, for the privacy scans."""
+    with capture_logs() as capture:
+        yield capture

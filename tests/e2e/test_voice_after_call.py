@@ -7,7 +7,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from tests.support.live import LINE, ROSTER, SAM, LiveWarmline
-from tests.support.privacy import assert_absent, number_forms, redis_dump, sql_dump
+from tests.support.privacy import LogCapture, assert_nowhere, number_forms
 from tests.support.services import TEST_AUTH_TOKEN
 from warmline.models import SurveyTally
 from warmline.voice import urls
@@ -55,7 +55,7 @@ def _replay(live: LiveWarmline, path: str, contact_id: str, digits: str, call_si
 
 
 def test_the_peer_hangs_up_first_the_caller_answers_and_gets_the_resources_once(
-    live: LiveWarmline,
+    live: LiveWarmline, logs: LogCapture,
 ) -> None:
     caller, call, ring, sam_id = _bridged(live, AFTER_CALL, {SURVEY_QUESTION: "4",
                                                              RESOURCES_QUESTION: "1"})
@@ -78,10 +78,12 @@ def test_the_peer_hangs_up_first_the_caller_answers_and_gets_the_resources_once(
     assert _tallies(live) == [(4, 1)]
     assert _texts_to_caller(live) == [RESOURCES]
 
-    # The number was used for that one text and kept nowhere.
-    forms = number_forms(CALLER)
-    assert_absent(sql_dump(live.runtime), forms, "SQL")
-    assert_absent(redis_dump(live.runtime, decrypt=True), forms, "Redis")
+    # The number was used for that one text and kept nowhere, not even encrypted: no log line
+    # (the answers' webhooks, the text's status callbacks), no job, no row, no Redis key.
+    live.wait_for(lambda: live.standin.net.callbacks_in_flight() == 0, timeout=60)
+    assert [line for line in logs.lines if urls.SURVEY_ANSWER in line]
+    assert [line for line in logs.lines if urls.RESOURCES_ANSWER in line]
+    assert_nowhere(live.runtime, logs, number_forms(CALLER), decrypt=True)
 
 
 def test_silence_counts_nothing_and_sends_nothing(live: LiveWarmline) -> None:

@@ -45,10 +45,15 @@ def test_the_peer_brings_in_the_crisis_line_briefs_them_and_hands_over(
     counselor.wait_until_heard("thank you for staying", timeout=60)
     contact = live.contact_of_call(call.sid)
     assert contact is not None
-    with live.runtime.sessions() as session:
-        details = [e.detail for e in session.scalars(select(ContactEvent).where(
-            ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred"))]
-    assert details == [{"to": "crisis", "warm": True}]  # anonymous: no number, no peer
+
+    def transfer_details() -> list[object]:
+        with live.runtime.sessions() as session:
+            return [e.detail for e in session.scalars(select(ContactEvent).where(
+                ContactEvent.contact_id == contact.id, ContactEvent.kind == "transferred"))]
+
+    # The event log's job writes the transfer after the outcome: wait for it, not for the outcome.
+    live.wait_for(transfer_details, timeout=60)
+    assert transfer_details() == [{"to": "crisis", "warm": True}]  # anonymous: no number, no peer
 
     # The counselor ending the call ends the room: the caller is never left alone in it.
     counselor.hang_up()

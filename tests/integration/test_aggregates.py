@@ -178,3 +178,28 @@ def test_the_report_reads_totals_and_percentiles(runtime: Runtime) -> None:
     assert voice.offered == 4
     empty = read_report(runtime, line_id=line_id, start=date(2026, 1, 1), end=date(2026, 1, 2))
     assert empty.offered == 0 and empty.answer_rate is None and empty.answer_seconds_p50 is None
+
+
+def test_transfers_are_counted_by_where_the_call_went(runtime: Runtime) -> None:
+    line_id = add_line(runtime)
+    went = [  # (the transferred event's detail, or None for none; the outcome)
+        ({"to": "crisis", "warm": True}, Outcome.TRANSFERRED_CRISIS),  # the peer brought them in
+        ({"to": "crisis"}, Outcome.TRANSFERRED_CRISIS),  # the caller pressed 9
+        ({}, Outcome.TRANSFERRED_CRISIS),  # an event without detail: 9, the only way then
+        ({"to": "peer", "warm": True}, Outcome.CONNECTED),
+        ({"to": "admin", "warm": True}, Outcome.CONNECTED),
+        ({"to": "backup"}, Outcome.TRANSFERRED_BACKUP),
+        (None, Outcome.TRANSFERRED_BACKUP),  # a flood sent to the backup line: no event
+    ]
+    for n, (detail, outcome) in enumerate(went):
+        contact = f"t{n}"
+        log(runtime, line_id, contact, EventKind.ARRIVED, local(11, n))
+        log(runtime, line_id, contact, EventKind.QUEUED, local(11, n))
+        if detail is not None:
+            log(runtime, line_id, contact, EventKind.TRANSFERRED, local(11, n + 1), detail=detail)
+        log(runtime, line_id, contact, EventKind.ENDED, local(11, n + 1), outcome=outcome)
+    aggregate_days(runtime, line_id, [DAY], datetime(2026, 3, 5, 12, tzinfo=UTC))
+    report = read_report(runtime, line_id=line_id, start=DAY, end=DAY)
+    assert report.transfers_by_kind == {"crisis_warm": 1, "crisis_keypad": 2, "peer": 1,
+                                        "admin": 1, "backup": 2}
+    assert report.transfers == sum(report.transfers_by_kind.values()) == 7

@@ -71,6 +71,9 @@ def test_rest_finds_the_room_by_name_and_holds_mutes_and_ends_it(standin: Standi
     assert held.hold is True
     peer.say("can you hear me")
     assert peer.bridged_with() == []
+    # What the phone page shows: the held caller hears nobody and nobody hears them.
+    assert caller.mix() == {"hears": [], "heard_by": [], "on_hold": True, "muted": False,
+                            "coaching": None}
     caller.wait_until_heard("holdmusic")
     assert "can you hear me" not in caller.heard
     client.conferences(room.sid).participants(caller.sid).update(hold=False)
@@ -100,6 +103,10 @@ def test_a_coach_added_by_rest_is_heard_by_the_coached_peer_only(standin: Standi
     mentor = mentor_phone.wait_for_ring()
     wait(lambda: MENTOR in peer.bridged_with())
     assert MENTOR not in caller.bridged_with()
+    # The coach hears both; only the peer hears the coach; the caller is heard by both.
+    assert mentor.mix() == {"hears": [CALLER, PEER], "heard_by": [PEER], "on_hold": False,
+                            "muted": False, "coaching": PEER}
+    assert caller.mix()["hears"] == [PEER] and set(caller.mix()["heard_by"]) == {PEER, MENTOR}
     mentor.say("ask how they slept")
     peer.wait_until_heard("ask how they slept")
     caller.say("I could not sleep")
@@ -174,3 +181,18 @@ def test_the_gateway_ends_a_room_and_everyone_goes_on_to_their_dial_action(
     ended = next(s.form for s in twiml.wait_for("/room-status", 6)
                  if s.form["StatusCallbackEvent"] == "conference-end")
     assert ended["ReasonConferenceEnded"] == "conference-ended-via-api"
+
+
+def test_the_gateway_says_who_is_in_a_room_and_who_is_not(
+    standin: Standin, twiml: TwimlApp, settings: Settings,
+) -> None:
+    caller, peer = _two_in_a_room(standin, twiml)
+    gateway = RestTwilioGateway(dataclasses.replace(
+        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
+        twilio_auth_tokens=(standin.config.auth_token,)))
+    room = gateway.live_conference("room")
+    assert room is not None
+    assert gateway.in_conference(room, caller.sid) and gateway.in_conference(room, peer.sid)
+    assert not gateway.in_conference(room, "CA" + "f" * 32)  # never joined: a 404, not an error
+    peer.hang_up()
+    wait(lambda: not gateway.in_conference(room, peer.sid))

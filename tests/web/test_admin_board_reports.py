@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 import uuid
@@ -16,7 +18,8 @@ from warmline.domain.matching import ContactView
 from warmline.models import ContactEvent, DailyAggregate, Line, Peer, SurveyTally
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
-from warmline.services.admin.reports import parse_range
+from warmline.services.admin.reports import TRANSFER_LABELS, parse_range
+from warmline.services.upkeep.aggregates import TRANSFER_KINDS
 from warmline.voice.state import CallState
 
 
@@ -89,7 +92,8 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
         peers = {p.name: p.id for p in session.scalars(select(Peer))}
         session.add_all([
             DailyAggregate(line_id=line_id, day=day, hour=10, channel="voice", experience_key="recovery",
-                           offered=8, answered=6, abandoned=2, callbacks=1, transfers=1, mentored=1,
+                           offered=8, answered=6, abandoned=2, callbacks=1, transfers=3, mentored=1,
+                           transfers_crisis_warm=1, transfers_crisis_keypad=1, transfers_admin=1,
                            repeat_contacts=2,
                            answer_seconds=[5, 10, 12, 20, 30, 60], duration_seconds_total=3600),
             DailyAggregate(line_id=line_id, day=day + timedelta(days=1), hour=20, channel="sms",
@@ -109,6 +113,14 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
     page = text(client.get(f"/admin/reports?{query}"))
     assert '<dd id="fig-offered">10</dd>' in page and '<dd id="fig-answered">8</dd>' in page
     assert '<dd id="fig-mentored">1</dd>' in page
+    # The transfers by where the call went, beside their total.
+    by_kind = page.split('id="transfers-by-kind"')[1].split("</table>")[0]
+    for row, label, count in (("crisis-warm", "Crisis line, brought in by the peer", 1),
+                              ("crisis-keypad", "Crisis line, the caller pressed 9", 1),
+                              ("peer", "Another peer", 0), ("admin", "The admin on shift", 1),
+                              ("backup", "The backup line", 0)):
+        assert f'<tr id="transfers-{row}"><td>{label}</td><td>{count}</td></tr>' in by_kind
+    assert '<td id="transfers-total">3</td>' in by_kind
     assert "80.0%" in page and "2 (20.0%)" in page
     assert "Substance use recovery" in page and "Anyone" in page
     load = page.split('id="peer-load"')[1].split("</table>")[0]
@@ -125,6 +137,12 @@ def test_reports_are_aggregate_with_a_csv_and_load_listed_by_name(
     assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
     assert "offered,10" in body and "answer rate %,80.0" in body and "Sam,2,66.7" in body
     assert "2026-12-08,8,6,2" in body and "mentor joined,1" in body
+    figures = {row[0]: row[1] for row in csv.reader(io.StringIO(body)) if len(row) == 2}
+    assert figures["transfers"] == "3"
+    assert figures["transfers: Crisis line, the caller pressed 9"] == "1"
+    assert figures["transfers: Another peer"] == "0"
+    assert figures["transfers: The admin on shift"] == "1"
+    assert list(TRANSFER_LABELS) == list(TRANSFER_KINDS)  # every kind named, in the columns' order
     assert "coverage report" in page.lower() and 'id="coverage-report"' in page
 
 

@@ -26,6 +26,12 @@ class DailyAggregate(Base):
     abandoned: Mapped[int] = mapped_column(Integer, default=0)
     callbacks: Mapped[int] = mapped_column(Integer, default=0)
     transfers: Mapped[int] = mapped_column(Integer, default=0)
+    # The transfers by where the call went (services/upkeep/aggregates.TRANSFER_KINDS).
+    transfers_crisis_warm: Mapped[int] = mapped_column(Integer, default=0)
+    transfers_crisis_keypad: Mapped[int] = mapped_column(Integer, default=0)
+    transfers_peer: Mapped[int] = mapped_column(Integer, default=0)
+    transfers_admin: Mapped[int] = mapped_column(Integer, default=0)
+    transfers_backup: Mapped[int] = mapped_column(Integer, default=0)
     mentored: Mapped[int] = mapped_column(Integer, default=0)  # a mentor joined the call
     repeat_contacts: Mapped[int] = mapped_column(Integer, default=0)
     # Sums and samples to compute averages and percentiles without keeping events.

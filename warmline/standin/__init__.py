@@ -11,6 +11,9 @@ In Python::
         call.wait_until_heard("Press 1"); call.press("1")
         standin.client()   # twilio-python Client pointed at standin.url
 
+The phone page at ``/`` shows three phones (the caller, the peer, and a third brought in) with
+what each hears; it is a client of the control API below.
+
 As a process: ``python -m warmline.standin --port 5077 --number +15550001000
 --public-url http://127.0.0.1:5000`` (``python -m warmline standin`` once wired); point the app's
 ``TWILIO_API_URL`` at it. Options: --host, --port, --account-sid, --auth-token, --speed,
@@ -32,8 +35,10 @@ Control API (JSON, unauthenticated: bind it to localhost), under ``/_standin/``:
   manual, decline, busy, no_answer, voicemail or fail. ``GET /phones/{number}``.
 - ``POST /phones/{number}/dial`` {to, patience} -> the call; ``POST /phones/{number}/texts``
   {to, body} -> the message.
-- ``GET /calls/{sid}``: the call with its transcript (what the person heard) and who it is
-  bridged with. ``POST /calls/{sid}/press`` {digits}, ``/say`` {text}, ``/answer``,
+- ``GET /calls/{sid}``: the call with its transcript (what the person heard), who it is
+  bridged with and, apart, whom it hears and who hears it (``hears``, ``heard_by``), and in a
+  conference whether it is on hold, muted, or coaching someone (their number).
+  ``POST /calls/{sid}/press`` {digits}, ``/say`` {text}, ``/answer``,
   ``/decline``, ``/hangup``.
 - ``GET /events?since=N&kind=K&call_sid=S``: the record (webhooks with their answers and ms,
   rings, answers, bridges, what was heard, texts, schema failures...).

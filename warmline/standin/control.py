@@ -28,7 +28,10 @@ def make_control(standin: Standin) -> Blueprint:
             data = leg.to_json(net.clock.monotonic(), net.clock.speed)
         data["number"] = leg.phone.number if leg.phone else None
         data["transcript"] = call.transcript() if call else []
-        data["bridged_with"] = call.bridged_with() if call else []
+        data["bridged_with"] = []
+        if call is not None:
+            data.update(call.mix())
+            data["bridged_with"] = data["hears"]
         return data
 
     def find_call(sid: str) -> PhoneCall:

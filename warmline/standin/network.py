@@ -393,5 +393,13 @@ class Network:
             with self.cond:
                 self._outbox[sid].pop(0)
 
+    def callbacks_in_flight(self) -> int:
+        """Callbacks held back for reordering or not yet answered by the app (a test waits for
+        none before it replays them)."""
+        with self.cond:
+            held = sum(len(batch) for batch in self._held.values())
+            held += sum(len(leg.callback_buffer) for leg in self.legs.values())
+            return held + sum(len(pending) for pending in self._outbox.values())
+
     def counters(self) -> dict[str, Any]:
         return dict(self.record.counters)

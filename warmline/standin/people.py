@@ -85,6 +85,31 @@ class PhoneCall:
                 legs += self.leg.conference.talking_with(self.leg)
             return [leg.phone.number for leg in legs if leg.phone is not None]
 
+    def heard_by(self) -> list[str]:
+        """Numbers of the people who hear this call right now (bridged_with the other way: a
+        coach hears the caller, who does not hear the coach)."""
+        net = self.phone.net
+        with net.cond:
+            legs = list(self.leg.bridged_with)
+            if self.leg.conference is not None:
+                legs += self.leg.conference.listeners(self.leg)
+            return [leg.phone.number for leg in legs if leg.phone is not None]
+
+    def mix(self) -> dict[str, Any]:
+        """Who this call hears and is heard by, and its place in a conference: on hold, muted,
+        or coaching someone (their number), as the room mixes it (model.Participant.hears)."""
+        net = self.phone.net
+        with net.cond:
+            room = self.leg.conference
+            me = room.participant(self.leg.sid) if room is not None else None
+            coached = room.participant(me.call_sid_to_coach) if (
+                room is not None and me is not None and me.coaching and me.call_sid_to_coach
+            ) else None
+            coaching = coached.leg.phone.number if coached and coached.leg.phone else None
+            on_hold, muted = bool(me and me.hold), bool(me and me.muted)
+        return {"hears": self.bridged_with(), "heard_by": self.heard_by(), "on_hold": on_hold,
+                "muted": muted, "coaching": coaching}
+
     # -- actions -------------------------------------------------------------------------------
 
     def press(self, digits: str) -> None:

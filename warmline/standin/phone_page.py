@@ -1,4 +1,6 @@
-"""The stand-in's phone page: dial, answer, press keys and text by hand, both sides at once.
+"""The stand-in's phone page: dial, answer, press keys and text by hand, three phones at once
+(the caller, the peer, and whoever is brought in: a crisis counselor, an admin, a mentor), each
+showing whom it hears and who hears it, as the conference mixes them.
 
 ``GET /`` serves the page (its script and style are files beside it: no CDN, no inline script);
 ``GET /_standin/page/state`` is the one JSON read it polls. Everything it does goes through the
@@ -35,10 +37,12 @@ def make_phone_page(standin: Standin) -> Blueprint:
         with net.cond:
             status, direction = str(leg.status), leg.direction
             from_, to, gathering = leg.from_, leg.to, leg.gathering
+        mix = call.mix() if call else {"hears": [], "heard_by": [], "on_hold": False,
+                                       "muted": False, "coaching": None}
         return {"sid": leg.sid, "status": status, "direction": direction, "from": from_, "to": to,
                 "listening_for_keys": gathering,
                 "transcript": call.transcript() if call else [],
-                "bridged_with": call.bridged_with() if call else []}
+                "bridged_with": mix["hears"], **mix}
 
     def phone_view(number: str) -> dict[str, Any] | None:
         if not number:
@@ -78,6 +82,7 @@ def make_phone_page(standin: Standin) -> Blueprint:
         return jsonify(lines=lines, peers=peers, speed=net.config.speed,
                        caller=phone_view(request.args.get("caller", "")),
                        peer=phone_view(request.args.get("peer", "")),
+                       third=phone_view(request.args.get("third", "")),
                        texter=phone_view(request.args.get("texter", "")))
 
     return page

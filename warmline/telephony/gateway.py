@@ -85,6 +85,11 @@ class TwilioGateway(Protocol):
         """The ConferenceSid of the in-progress conference named `name`, if there is one."""
         ...
 
+    def in_conference(self, conference_sid: str, call_sid: str) -> bool:
+        """Whether the call `call_sid` is a participant of the conference now (Participants
+        fetch: one that never joined, or has left, is not)."""
+        ...
+
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,
         timeout_seconds: int, end_conference_on_exit: bool, coach_call_sid: str | None = None,
@@ -317,6 +322,12 @@ class RestTwilioGateway:
             rooms = self._client.conferences.list(friendly_name=name, status="in-progress",
                                                   limit=1)
         return str(rooms[0].sid) if rooms else None
+
+    def in_conference(self, conference_sid: str, call_sid: str) -> bool:
+        with _twilio_errors(missing_ok=True):  # 404: not (or no longer) in the room
+            found = self._client.conferences(conference_sid).participants(call_sid).fetch()
+            return str(found.status) == "connected"
+        return False
 
     def add_participant(
         self, conference_sid: str, *, to: str, from_: str, label: str, status_callback: str,

@@ -281,6 +281,12 @@ class CallState:
         self.redis.hset(keys.voice_transfer(contact_id),
                         mapping={name: value for name, value in fields.items()})
 
+    def advance_transfer(self, contact_id: str, call_sid: str, from_stage: str,
+                         to_stage: str) -> bool:
+        """Move the transfer of `call_sid` from one stage to the next, once: the room's callback
+        and the join check (services/voice/conference.check_brought_in) may both see it."""
+        return self._advance(keys.voice_transfer(contact_id), call_sid, from_stage, to_stage)
+
     def transfer(self, contact_id: str) -> Transfer | None:
         found = {_text(k): _text(v) for k, v in
                  self.redis.hgetall(keys.voice_transfer(contact_id)).items()}
@@ -332,6 +338,21 @@ class CallState:
     def update_mentor(self, contact_id: str, **fields: str | int) -> None:
         self.redis.hset(keys.voice_mentor(contact_id),
                         mapping={name: value for name, value in fields.items()})
+
+    def advance_mentor(self, contact_id: str, call_sid: str, from_stage: str,
+                       to_stage: str) -> bool:
+        """As advance_transfer, for the mentor's leg."""
+        return self._advance(keys.voice_mentor(contact_id), call_sid, from_stage, to_stage)
+
+    def _advance(self, key: str, call_sid: str, from_stage: str, to_stage: str) -> bool:
+        if not call_sid:
+            return False
+        script = (
+            "if redis.call('HGET', KEYS[1], 'call_sid') == ARGV[1] "
+            "and redis.call('HGET', KEYS[1], 'stage') == ARGV[2] then "
+            "redis.call('HSET', KEYS[1], 'stage', ARGV[3]) return 1 end return 0"
+        )
+        return bool(self.redis.eval(script, 1, key, call_sid, from_stage, to_stage))
 
     def mentor(self, contact_id: str) -> MentorOnCall | None:
         found = {_text(k): _text(v) for k, v in

@@ -14,7 +14,13 @@ from warmline.clock import utc_now
 from warmline.models import Line
 from warmline.services import survey_tallies
 from warmline.services.admin.coverage import build_coverage_report, render_coverage_report
-from warmline.services.admin.reports import Report, build_report, parse_range, report_csv
+from warmline.services.admin.reports import (
+    TRANSFER_LABELS,
+    Report,
+    build_report,
+    parse_range,
+    report_csv,
+)
 from warmline.web.admin_charts import bar_chart
 from warmline.web.auth import admin_required
 from warmline.web.context import current_runtime
@@ -74,7 +80,7 @@ def reports() -> ResponseReturnValue:
     csv_url = url_for("admin_reports.download") + (f"?{query}" if query else "") if report else None
     return render_template("admin/reports.html", lines=lines, report=report, charts=charts,
                            channels=CHANNELS, coverage=coverage, csv_url=csv_url,
-                           survey=survey)
+                           survey=survey, transfer_labels=TRANSFER_LABELS)
 
 
 @bp.get("/report.csv")

@@ -18,10 +18,24 @@ from sqlalchemy import Row, Select, func, select
 
 from warmline.models import ContactEvent, DailyAggregate, EventKind, Experience, Line, Peer
 from warmline.runtime import Runtime
-from warmline.services.upkeep.aggregates import ReportTotals, local_day_bounds, read_report
+from warmline.services.upkeep.aggregates import (
+    TRANSFER_KINDS,
+    ReportTotals,
+    local_day_bounds,
+    read_report,
+)
+from warmline.wording import N_
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
+# Where a transferred call went, as the reports page and the CSV name it.
+TRANSFER_LABELS = {
+    "crisis_warm": N_("Crisis line, brought in by the peer"),
+    "crisis_keypad": N_("Crisis line, the caller pressed 9"),
+    "peer": N_("Another peer"),
+    "admin": N_("The admin on shift"),
+    "backup": N_("The backup line"),
+}
 # A peer "took" a contact when a call was bridged to them or they accepted a text conversation.
 _TAKEN = (EventKind.BRIDGED.value, EventKind.ACCEPTED.value)
 
@@ -179,7 +193,10 @@ def report_csv(report: Report) -> str:
         ("time to answer p50 (s)", "" if t.answer_seconds_p50 is None else t.answer_seconds_p50),
         ("time to answer p90 (s)", "" if t.answer_seconds_p90 is None else t.answer_seconds_p90),
         ("mean duration (s)", "" if t.mean_duration_seconds is None else round(t.mean_duration_seconds)),
-        ("callbacks", t.callbacks), ("transfers", t.transfers), ("mentor joined", t.mentored),
+        ("callbacks", t.callbacks), ("transfers", t.transfers),
+        *((f"transfers: {TRANSFER_LABELS[kind]}", t.transfers_by_kind.get(kind, 0))
+          for kind in TRANSFER_KINDS),
+        ("mentor joined", t.mentored),
         ("repeat contacts", t.repeat_contacts), ("repeat share %", _pct(t.repeat_share)),
     ):
         writer.writerow([label, value])

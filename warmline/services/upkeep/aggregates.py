@@ -8,7 +8,12 @@ Figures (each counts contacts by their ``arrived`` event's line-local hour; ever
     answer time seconds from arrival to the first ``bridged`` event (samples kept for p50/p90)
     duration    seconds from the first ``bridged`` event to the end (outcome or ``ended`` event)
     callbacks   a ``callback_requested`` event
-    transfers   a ``transferred`` event or a transferred_crisis / transferred_backup outcome
+    transfers   a ``transferred`` event or a transferred_crisis / transferred_backup outcome;
+                by where the call went (``transfers_<kind>``, TRANSFER_KINDS), from the last
+                ``transferred`` event's ``to`` and ``warm`` (without one, from the outcome):
+                the crisis line brought in by the peer (``crisis_warm``) or chosen by the
+                caller pressing 9 (``crisis_keypad``), another peer, the admin on shift, or the
+                backup line. The kinds add up to the total
     mentored    a ``mentor_joined`` event: a mentor came onto the call (asked for, or shadowing)
     repeat      the caller's keyed hash arrived on the same line in the 30 days before
 
@@ -41,6 +46,21 @@ MAX_CATCH_UP_DAYS = 400
 
 _ANSWERED_OUTCOMES = frozenset({Outcome.CONNECTED.value, Outcome.CALLBACK_CONNECTED.value})
 _TRANSFER_OUTCOMES = frozenset({Outcome.TRANSFERRED_CRISIS.value, Outcome.TRANSFERRED_BACKUP.value})
+# Where a transferred call went; each is a `transfers_<kind>` column of DailyAggregate.
+TRANSFER_KINDS = ("crisis_warm", "crisis_keypad", "peer", "admin", "backup")
+
+
+def transfer_kind(detail: dict[str, Any] | None, outcome: str | None) -> str | None:
+    """A transfer's kind from its event's detail (`to`, `warm`), else from the outcome."""
+    to = (detail or {}).get("to")
+    if to == "crisis" or (to is None and outcome == Outcome.TRANSFERRED_CRISIS.value):
+        # Only a peer brings the crisis line in warm; a cold transfer is the caller's 9.
+        return "crisis_warm" if (detail or {}).get("warm") else "crisis_keypad"
+    if to in ("peer", "admin", "backup"):
+        return str(to)
+    if to is None and outcome == Outcome.TRANSFERRED_BACKUP.value:
+        return "backup"
+    return None
 
 
 def local_day_bounds(zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
@@ -62,6 +82,7 @@ class _ContactFacts:
     outcome: str | None = None
     callback: bool = False
     transferred: bool = False
+    transfer_detail: dict[str, Any] | None = None  # the last `transferred` event's
     mentored: bool = False
 
     @property
@@ -71,6 +92,10 @@ class _ContactFacts:
     @property
     def offered(self) -> bool:
         return self.queued or self.answered
+
+    @property
+    def transfer_kind(self) -> str | None:
+        return transfer_kind(self.transfer_detail, self.outcome) if self.transferred else None
 
 
 def _facts(arrival: ContactEvent, events: Iterable[ContactEvent]) -> _ContactFacts:
@@ -86,6 +111,7 @@ def _facts(arrival: ContactEvent, events: Iterable[ContactEvent]) -> _ContactFac
             facts.callback = True
         elif event.kind == EventKind.TRANSFERRED.value:
             facts.transferred = True
+            facts.transfer_detail = dict(event.detail or {})
         elif event.kind == EventKind.MENTOR_JOINED.value:
             facts.mentored = True
         if event.outcome and facts.outcome is None:
@@ -165,6 +191,7 @@ def recompute_day(session: Session, line: Line, day: date, now: datetime) -> boo
                 "abandoned": 0,
                 "callbacks": 0,
                 "transfers": 0,
+                **{f"transfers_{kind}": 0 for kind in TRANSFER_KINDS},
                 "mentored": 0,
                 "repeat_contacts": 0,
                 "answer_seconds": [],
@@ -176,6 +203,8 @@ def recompute_day(session: Session, line: Line, day: date, now: datetime) -> boo
         row["abandoned"] += facts.outcome == Outcome.ABANDONED.value
         row["callbacks"] += facts.callback
         row["transfers"] += facts.transferred
+        if facts.transfer_kind is not None:
+            row[f"transfers_{facts.transfer_kind}"] += 1
         row["mentored"] += facts.mentored
         row["repeat_contacts"] += _is_repeat(facts, contact_id, earlier)
         if facts.bridged_at is not None:
@@ -290,6 +319,7 @@ class ReportTotals:
     offered_by_hour: dict[int, int] = field(default_factory=dict)
     offered_by_experience: dict[str, int] = field(default_factory=dict)
     offered_by_channel: dict[str, int] = field(default_factory=dict)
+    transfers_by_kind: dict[str, int] = field(default_factory=dict)  # TRANSFER_KINDS, in order
 
 
 def read_report(
@@ -310,6 +340,7 @@ def read_report(
             "abandoned",
             "callbacks",
             "transfers",
+            *(f"transfers_{kind}" for kind in TRANSFER_KINDS),
             "mentored",
             "repeat_contacts",
             "duration_seconds_total",
@@ -349,4 +380,5 @@ def read_report(
         offered_by_hour=dict(sorted(by_hour.items())),
         offered_by_experience=dict(sorted(by_experience.items())),
         offered_by_channel=dict(sorted(by_channel.items())),
+        transfers_by_kind={kind: totals[f"transfers_{kind}"] for kind in TRANSFER_KINDS},
     )

@@ -95,6 +95,39 @@ def handle_transfer_status(runtime: Runtime, contact_id: str, form: CallForm,
     mentor.mentor_leg_status(runtime, contact_id, form.call_sid, form.call_status)
 
 
+def check_brought_in(runtime: Runtime, contact_id: str, call_sid: str, checks_left: int,
+                     now: datetime) -> bool:
+    """Someone brought in (transfer.watch_join) still not seen joining: if Twilio has them in
+    the room, they joined; if their call is over, it ended; else look again. The same steps as
+    their callbacks take, so whichever comes first counts and the other changes nothing.
+    True when this settled it."""
+    state = CallState(runtime.redis)
+    brought_in, mentor_on_call = state.transfer(contact_id), state.mentor(contact_id)
+    if not any(found is not None and found.call_sid == call_sid and found.stage == "ringing"
+               for found in (brought_in, mentor_on_call)):
+        return False  # seen already (or stopped): nothing to look for
+    try:
+        room = runtime.twilio.live_conference(contact_id)
+        inside = room is not None and runtime.twilio.in_conference(room, call_sid)
+        status = None if inside else runtime.twilio.call_status(call_sid)
+    except TelephonyError as exc:
+        log.warning("could not look for the person brought into contact %s (%s)", contact_id,
+                    exc.code)
+        transfer.watch_join(runtime, contact_id, call_sid, checks_left)
+        return False
+    if inside:
+        transfer.joined(runtime, contact_id, call_sid, now)
+        mentor.joined(runtime, contact_id, call_sid, now)
+        return True
+    if status is None or status in ENDED_CALL_STATUSES:
+        ended = status or "failed"
+        transfer.transferred_leg_status(runtime, contact_id, call_sid, ended, now)
+        mentor.mentor_leg_status(runtime, contact_id, call_sid, ended)
+        return True
+    transfer.watch_join(runtime, contact_id, call_sid, checks_left)
+    return False
+
+
 # What the whole room may be told (AnnounceUrl's `what`).
 ANNOUNCEMENTS = frozenset({"mentor_joined"})
 

@@ -27,7 +27,7 @@ from warmline.services.contacts import note_event
 from warmline.services.peers.dashboard import current_contact_id
 from warmline.services.peers.language import peer_language
 from warmline.services.schedules import peers_on_shift
-from warmline.services.voice.transfer import LiveCall, Refusal, live_call
+from warmline.services.voice.transfer import LiveCall, Refusal, live_call, watch_join
 from warmline.telephony.gateway import ENDED_CALL_STATUSES, TelephonyError
 from warmline.texts import peer_words
 from warmline.voice import urls
@@ -120,6 +120,7 @@ def ring_mentor(runtime: Runtime, call: LiveCall, asker_id: int, mentor_id: int,
                     exc.code)
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
     state.update_mentor(call.contact.id, call_sid=call_sid, stage="ringing")
+    watch_join(runtime, call.contact.id, call_sid)
     return None
 
 
@@ -145,15 +146,14 @@ def let_mentor_speak(runtime: Runtime, peer_id: int, now: datetime) -> MentorOnC
 def joined(runtime: Runtime, contact_id: str, call_sid: str, now: datetime) -> None:
     """The room says the mentor is in it: everyone, the caller too, hears that they are."""
     state = CallState(runtime.redis)
-    mentor = state.mentor(contact_id)
-    if mentor is None or mentor.call_sid != call_sid or mentor.stage != "ringing":
+    if not state.advance_mentor(contact_id, call_sid, "ringing", "joined"):
         return
-    state.update_mentor(contact_id, stage="joined")
+    mentor = state.mentor(contact_id)
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     if contact is not None:  # anonymous: that a mentor joined, and how; never who
         note_event(runtime, contact, EventKind.MENTOR_JOINED, now,
-                   detail={"shadow": mentor.shadow})
+                   detail={"shadow": bool(mentor and mentor.shadow)})
     try:
         room = runtime.twilio.live_conference(contact_id)
         if room is not None:

@@ -51,6 +51,12 @@ TRANSFER_RING_SECONDS = 30
 # peer who lets it ring, then the next), short enough that the caller, who agreed to wait for
 # someone new, is not kept for long before their peer tells them nobody came and carries on.
 PEER_SEARCH_SECONDS = 90
+# Twilio sends a status callback once and never again: a participant-join lost (the app was
+# restarting) or late would leave the caller untold that a mentor listens, and the peer unable
+# to hand over. While someone brought in has not been seen joining, Twilio is asked this often,
+# for as many times as cover their ring and a margin (services/voice/conference.check_brought_in).
+JOIN_CHECK_SECONDS = 3
+JOIN_CHECKS = (TRANSFER_RING_SECONDS + 15) // JOIN_CHECK_SECONDS
 
 
 class Target(StrEnum):
@@ -150,7 +156,17 @@ def bring_in(runtime: Runtime, peer_id: int, target: Target, now: datetime) -> T
         state.end_transfer(call.contact.id)
         return Refusal(N_("Twilio could not be reached. Try again in a moment."))
     state.update_transfer(call.contact.id, call_sid=call_sid, stage="ringing")
+    watch_join(runtime, call.contact.id, call_sid)
     return Transfer(target.value, call_sid, "ringing", caller_held=False)
+
+
+def watch_join(runtime: Runtime, contact_id: str, call_sid: str,
+               checks_left: int = JOIN_CHECKS) -> None:
+    """Look for `call_sid` in the contact's room in a moment, whatever its callbacks do."""
+    if checks_left > 0:
+        jobs.CHECK_BROUGHT_IN.enqueue_in(
+            runtime, timedelta(seconds=JOIN_CHECK_SECONDS / runtime.clock_speed),
+            contact_id, call_sid, checks_left - 1)
 
 
 def _someone_else_could(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime) -> bool:
@@ -254,6 +270,7 @@ def accept_linked(runtime: Runtime, linked: Contact, peer_call_sid: str,
         log.warning("could not open contact %s's room to a second peer (%s)", contact_id, exc.code)
         return None
     state.update_transfer(contact_id, call_sid=peer_call_sid, stage="ringing")
+    watch_join(runtime, contact_id, peer_call_sid)
     return contact_id
 
 
@@ -376,13 +393,10 @@ def joined(runtime: Runtime, contact_id: str, call_sid: str, now: datetime) -> N
     while they rang), they are the caller's now: their leaving ends the room; when the caller
     has left too, their call is ended (the room they came to is a new, empty one)."""
     state = CallState(runtime.redis)
-    transfer = state.transfer(contact_id)
-    if transfer is None or transfer.call_sid != call_sid or transfer.stage != "ringing":
+    connected = routing.routing_engine(runtime, now).contact_state(contact_id) == "connected"
+    if not state.advance_transfer(contact_id, call_sid, "ringing",
+                                  "joined" if connected else "handed_over") or connected:
         return
-    if routing.routing_engine(runtime, now).contact_state(contact_id) == "connected":
-        state.update_transfer(contact_id, stage="joined")
-        return
-    state.update_transfer(contact_id, stage="handed_over")
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
     try:

@@ -51,19 +51,64 @@ function showTranscript(list, call) {
   }
 }
 
-function describe(call, who) {
-  if (!call) return who === "peer" ? "Not ringing." : "No call yet.";
-  // Neither side ever sees the other's number: the caller sees the line, the peer sees the line.
-  if (call.bridged_with.length) return who === "peer" ? "Talking with the caller." : "Talking with a peer.";
-  if (call.status === "ringing") return who === "peer" ? `Ringing: a call from ${call.from}.` : "Ringing...";
+// The three phones, in the order their names are listed.
+const SIDES = ["caller", "peer", "third"];
+
+function numberOf(side) {
+  const phone = state && state[side];
+  return phone && phone.number ? phone.number : "";
+}
+
+// Who a number is, seen from the page: the three phones by their part in the call (neither the
+// caller's nor the peer's number is shown to the other), anyone else by their label.
+function nameOf(number) {
+  if (number === numberOf("caller")) return "the caller";
+  if (number === numberOf("peer")) return "the peer";
+  const labelled = state.peers.find((p) => p.number === number);
+  if (labelled) return labelled.label;
+  return number === numberOf("third") ? "the third phone" : number;
+}
+
+function rank(number) {
+  const side = SIDES.findIndex((s) => numberOf(s) === number);
+  return side < 0 ? SIDES.length : side;
+}
+
+function names(numbers) {
+  const sorted = [...new Set(numbers)].sort((a, b) => rank(a) - rank(b));
+  const said = sorted.map(nameOf);
+  if (said.length < 2) return said.join("");
+  return `${said.slice(0, -1).join(", ")} and ${said[said.length - 1]}`;
+}
+
+function describe(call, side) {
+  if (!call) return side === "caller" ? "No call yet." : "Not ringing.";
+  if (call.status === "ringing") return side === "caller" ? "Ringing..." : `Ringing: a call from ${call.from}.`;
   if (ended(call)) return `Call ended (${call.status}).`;
+  // What the stand-in's conference mixes for this phone (hold, mute, coaching), as it is.
+  if (call.on_hold) return "On hold: hearing hold music, heard by nobody.";
+  if (call.muted) return "Muted: listening only, heard by nobody.";
+  if (call.coaching) return `Coaching (heard by ${nameOf(call.coaching)} only).`;
+  const both = call.hears.filter((n) => call.heard_by.includes(n));
+  if (both.length) {
+    const listening = call.heard_by.filter((n) => !both.includes(n));
+    return `Talking with ${names(both)}.` + (listening.length ? ` Also heard by ${names(listening)}.` : "");
+  }
   return call.listening_for_keys ? "On the call: the line is listening for keys." : "On the call.";
 }
 
-function showStatus(element, call, who) {
-  element.textContent = describe(call, who);
+function showStatus(side, call) {
+  const element = $(`${side}-status`);
+  element.textContent = describe(call, side);
+  const live = !!call && !ended(call) && call.status !== "ringing";
   element.classList.toggle("ringing", !!call && call.status === "ringing");
-  element.classList.toggle("bridged", !!call && call.bridged_with.length > 0);
+  element.classList.toggle("bridged", live && call.hears.length > 0);
+  element.classList.toggle("held", live && call.on_hold);
+  $(`${side}-mix`).hidden = !live;
+  if (live) {
+    $(`${side}-hears`).textContent = call.on_hold ? "hold music" : names(call.hears) || "nobody";
+    $(`${side}-heard-by`).textContent = names(call.heard_by) || "nobody";
+  }
 }
 
 function texterNumber() {
@@ -78,12 +123,13 @@ function render() {
     $("peer-select").value);
   fillSelect($("texter-select"), [{ value: "", label: "the number below (a texter)" },
     ...state.peers.map((p) => ({ value: p.number, label: `${p.label} ${p.number}` }))], $("texter-select").value);
-  const callerCall = liveCall(state.caller, true);
-  showStatus($("caller-status"), callerCall, "caller");
-  showTranscript($("caller-transcript"), callerCall);
-  const peerCall = liveCall(state.peer, false);
-  showStatus($("peer-status"), peerCall, "peer");
-  showTranscript($("peer-transcript"), peerCall);
+  fillSelect($("third-select"), [{ value: "", label: "the number below (the crisis line...)" },
+    ...state.peers.map((p) => ({ value: p.number, label: `${p.label} ${p.number}` }))], $("third-select").value);
+  for (const side of SIDES) {
+    const call = callOf(side);
+    showStatus(side, call);
+    showTranscript($(`${side}-transcript`), call);
+  }
   const texts = (state.texter ? state.texter.texts : []).map((t) => {
     const li = document.createElement("li");
     li.className = t.direction;
@@ -93,9 +139,14 @@ function render() {
   if ($("text-log").childElementCount !== texts.length) $("text-log").replaceChildren(...texts);
 }
 
+function thirdNumber() {
+  return $("third-select").value || $("third-number").value.trim();
+}
+
 async function poll() {
   const query = new URLSearchParams({
-    caller: $("caller-number").value.trim(), peer: $("peer-select").value, texter: texterNumber(),
+    caller: $("caller-number").value.trim(), peer: $("peer-select").value, third: thirdNumber(),
+    texter: texterNumber(),
   });
   try {
     state = await api(`/_standin/page/state?${query}`);
@@ -115,7 +166,8 @@ async function act(action) {
 }
 
 function callOf(side) {
-  return side === "caller" ? liveCall(state && state.caller, true) : liveCall(state && state.peer, false);
+  // The caller dials in; the peer and the third phone are rung by the line.
+  return liveCall(state && state[side], side === "caller");
 }
 
 function setUp() {
@@ -140,11 +192,13 @@ function setUp() {
     const call = callOf("caller");
     if (call && !ended(call)) await api(`/_standin/calls/${call.sid}/hangup`, {});
   }));
-  for (const [id, action] of [["peer-answer", "answer"], ["peer-decline", "decline"], ["peer-hangup", "hangup"]]) {
-    $(id).addEventListener("click", () => act(async () => {
-      const call = callOf("peer");
-      if (call && !ended(call)) await api(`/_standin/calls/${call.sid}/${action}`, {});
-    }));
+  for (const side of ["peer", "third"]) {
+    for (const action of ["answer", "decline", "hangup"]) {
+      $(`${side}-${action}`).addEventListener("click", () => act(async () => {
+        const call = callOf(side);
+        if (call && !ended(call)) await api(`/_standin/calls/${call.sid}/${action}`, {});
+      }));
+    }
   }
   $("text-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -155,7 +209,7 @@ function setUp() {
       $("text-body").value = "";
     });
   });
-  for (const id of ["peer-select", "texter-select"]) $(id).addEventListener("change", poll);
+  for (const id of ["peer-select", "third-select", "texter-select"]) $(id).addEventListener("change", poll);
   poll();
   setInterval(poll, POLL_MS);
 }
