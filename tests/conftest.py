@@ -31,6 +31,7 @@ from warmline.migrations.runner import upgrade_database
 from warmline.models import Base
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.wiring import install_state_rebuilder
 
 CHROMIUM = "/usr/bin/chromium"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,13 @@ def no_job_pump_outlives_its_module() -> Iterator[None]:
     yield
     left = [t.name for t in threading.enumerate() if t.name.startswith("jobs-") and t.is_alive()]
     assert not left, f"job pumps still running after this module: {left}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def routing_rebuilds_lost_state() -> None:
+    """Every entry point installs the rebuild after a Redis loss (warmline.wiring): so does the
+    suite, once, for the services its tests call without an app."""
+    install_state_rebuilder()
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from warmline import jobs, keys
 from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
 from warmline.routing import defaults, epoch
-from warmline.routing.engine import PeerProfile, RoutingEngine
+from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import (
     AcceptResult,
     Arrival,
@@ -94,9 +94,26 @@ class LoggingRestNotifier:
 # Offer endings that are the peer's miss (as the engine counts them), for the hours report.
 MISSED_REASONS = frozenset({"no_answer", "declined", "busy", "failed", "expired"})
 
+class StateRebuilder(Protocol):
+    """Rebuilds live routing state from SQL (and Twilio) as of `now` when Redis lost it
+    (`upkeep.recovery.ensure_live_state`, under its lock); raises what the rebuild raises."""
+
+    def __call__(self, runtime: Runtime, now: datetime, /) -> object: ...
+
+
 _dispatchers: dict[str, OfferDispatcher] = {}
 _default_notifier: PeerNotifier = LoggingPeerNotifier()
 _rest_notifier: RestNotifier = LoggingRestNotifier()
+# Recovery is a feature built on this module, so it is handed in from above (warmline.wiring)
+# rather than imported: every entry point installs it before its first routing call.
+_state_rebuilder: StateRebuilder | None = None
+
+
+def register_state_rebuilder(rebuilder: StateRebuilder | None) -> None:
+    """Install this process's rebuild after a Redis loss; None leaves the engine refusing to act
+    on a lost state (RoutingStateLostError)."""
+    global _state_rebuilder  # noqa: PLW0603 - one rebuild per process, like the dispatchers
+    _state_rebuilder = rebuilder
 
 
 def register_rest_notifier(notifier: RestNotifier | None) -> None:
@@ -137,16 +154,17 @@ _now_of_call: ContextVar[datetime] = ContextVar("routing_now_of_call")
 def routing_engine(runtime: Runtime, now: datetime) -> RoutingEngine:
     """The engine every service uses, one per runtime (so per process, its scripts registered
     once), for one service call at `now`: an operation that meets a Redis that came back empty
-    rebuilds live state as of `now` (warmline.services.upkeep.recovery, under a lock) and is
-    retried."""
+    rebuilds live state as of `now` (the registered `StateRebuilder`) and is retried."""
     _now_of_call.set(now)
     engine = runtime.routing
     if engine is None:
 
         def rebuild() -> None:
-            from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
-
-            recovery.ensure_live_state(runtime, _now_of_call.get())
+            if _state_rebuilder is None:
+                raise RoutingStateLostError(
+                    "routing state is missing and no rebuild is installed in this process "
+                    "(warmline.wiring.install_state_rebuilder)")
+            _state_rebuilder(runtime, _now_of_call.get())
 
         # Two threads may both get here first: the engine made last is kept, both work.
         engine = runtime.routing = RoutingEngine(runtime.redis, on_state_lost=rebuild)
