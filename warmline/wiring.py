@@ -16,7 +16,7 @@ from __future__ import annotations
 from warmline.services import routing
 from warmline.services.callbacks.placing import CallbackAwareDispatcher
 from warmline.services.texts.conversation import TextOfferDispatcher
-from warmline.services.texts.peer_texts import TextPeerNotifier
+from warmline.services.texts.peer_texts import RoutingPeerTexts
 from warmline.services.upkeep import recovery
 from warmline.services.voice.peer import VoiceOfferDispatcher
 
@@ -34,5 +34,5 @@ def install_dispatchers() -> None:
     routing.register_dispatcher("sms", TextOfferDispatcher())
     # A web chat is offered as a text is: on the peer's dashboard, in the texts pane.
     routing.register_dispatcher("chat", TextOfferDispatcher())
-    routing.register_peer_notifier(TextPeerNotifier())
-    routing.register_rest_notifier(TextPeerNotifier())
+    routing.register_peer_notifier(RoutingPeerTexts())
+    routing.register_rest_notifier(RoutingPeerTexts())

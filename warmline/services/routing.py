@@ -82,11 +82,13 @@ class LoggingPeerNotifier:
 class RestNotifier(Protocol):
     """Tells a peer with no dashboard open that they reached the back-to-back limit (by text)."""
 
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None: ...
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int,
+                        at: datetime) -> None: ...
 
 
 class LoggingRestNotifier:
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None:
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int,
+                        at: datetime) -> None:
         log.info("peer %s reached %s contacts in a row; would tell them by text", peer_id,
                  in_a_row)
 
@@ -486,7 +488,7 @@ def _tell_if_rest_due(runtime: Runtime, engine: RoutingEngine, peer_id: int, now
     record_activity(runtime, peer_id, ActivityKind.BACK_TO_BACK, now)
     if runtime.redis.exists(keys.dashboard_heartbeat(peer_id)):
         return
-    _rest_notifier.notify_rest_due(peer_id, reached[0], now)
+    _rest_notifier.notify_rest_due(runtime, peer_id, reached[0], now)
 
 
 def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: datetime,

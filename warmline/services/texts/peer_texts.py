@@ -14,7 +14,7 @@ from warmline import jobs, keys
 from warmline.domain.numbers import parse_id
 from warmline.models import Line, OpenShift, Peer, Shift
 from warmline.routing.results import PeerOff
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services.peers import dashboard
 from warmline.services.peers.language import peer_language
 from warmline.services.peers.support import SupportAlert
@@ -213,13 +213,8 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
 class TextPeerNotifier:
     """Tells peers by text: set off by the engine (routing), shift reminders (workers)."""
 
-    def __init__(self, runtime: Runtime | None = None) -> None:
-        self._runtime = runtime
-
-    @property
-    def runtime(self) -> Runtime:
-        # The process default is made at start, before the runtime: look it up on use.
-        return self._runtime or process_runtime()
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
     def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
                  delay: timedelta | None = None) -> None:
@@ -284,9 +279,10 @@ class TextPeerNotifier:
             except Exception as exc:  # noqa: BLE001 - the alert stays on the board
                 log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None:
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int, at: datetime) -> None:
         try:
-            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", int(at.timestamp()))
+            TextPeerNotifier(runtime)._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}",
+                                               int(at.timestamp()))
         except Exception as exc:  # noqa: BLE001 - the dashboard says it too
             log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
@@ -314,3 +310,14 @@ class TextPeerNotifier:
                               int(alert.at.timestamp()))
             except Exception as exc:  # noqa: BLE001 - the alert stays on the admin pages
                 log.info("support text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+
+class RoutingPeerTexts:
+    """Routing's process-wide `PeerNotifier` and `RestNotifier` (installed by warmline.wiring at
+    start, before any runtime exists): each call brings the runtime of the service that made it."""
+
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: datetime) -> None:
+        TextPeerNotifier(runtime).notify_off(runtime, peer_off, now)
+
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int, at: datetime) -> None:
+        TextPeerNotifier(runtime).notify_rest_due(runtime, peer_id, in_a_row, at)
