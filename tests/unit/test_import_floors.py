@@ -18,9 +18,9 @@ OUR_PACKAGES = ("warmline", "workers", "config")
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("domain", ("config", "warmline.domain")),
     ("foundation", (
-        "warmline.clock", "warmline.keys", "warmline.crypto", "warmline.logs", "warmline.queues",
-        "warmline.catalogs", "warmline.wording", "warmline.db", "warmline.models",
-        "warmline.migrations",
+        "warmline.clock", "warmline.epoch", "warmline.keys", "warmline.crypto", "warmline.logs",
+        "warmline.queues", "warmline.catalogs", "warmline.wording", "warmline.db",
+        "warmline.models", "warmline.migrations",
     )),
     ("state and adapters", (
         "warmline.routing", "warmline.roster", "warmline.config_cache", "warmline.redis_batch",

@@ -13,7 +13,7 @@ Peers set off by the engine (two misses in a row, the end of their shift) are to
 peer's id and the reason, never a phone number; `texts.peer_texts.TextPeerNotifier` texts them.
 
 `now` is an aware UTC datetime, passed in by the caller (web handler, job); it becomes the
-engine's epoch seconds only in the engine's calls below (`warmline.routing.epoch`).
+engine's epoch seconds only in the engine's calls below (`warmline.epoch`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Literal, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
-from warmline.routing import defaults, epoch
+from warmline.routing import defaults
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import (
     AcceptResult,

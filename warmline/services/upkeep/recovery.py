@@ -48,10 +48,10 @@ from datetime import datetime, timedelta
 from redis import Redis
 from sqlalchemy import select
 
-from warmline import jobs
+from warmline import epoch, jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
-from warmline.routing import epoch, keys
+from warmline.routing import keys
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.runtime import Runtime
 from warmline.services import routing
