@@ -352,7 +352,7 @@ def extend_wrap_up(runtime: Runtime, peer_id: int, until: datetime, now: datetim
     change = routing_engine(runtime, now).extend_wrap_up(peer_id, epoch.seconds(until),
                                                       epoch.seconds(now))
     if change.status == "extended" and change.wrap_up_until is not None:
-        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, epoch.moment(change.wrap_up_until))
     return change
 
 
@@ -363,7 +363,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: datetime,
     change = engine.end_wrap_up(peer_id, epoch.seconds(now))
     if change.status == "not_due" and change.wrap_up_until is not None:
         # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
-        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, epoch.moment(change.wrap_up_until))
     if change.status == "ended":
         _presence_fact(runtime, peer_id, change.presence, now)
         if change.presence == Presence.OFF:
@@ -372,11 +372,12 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: datetime,
     return change
 
 
-def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
-    """`until`: the engine's end of the wrap-up (epoch seconds, as its results give it)."""
+def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: datetime) -> None:
+    """`until`: the end of the peer's wrap-up, as the engine's results give it."""
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
     # RQ schedules in whole seconds and may run a job up to a second early: round up.
-    jobs.END_WRAP_UP.enqueue_at(runtime, epoch.moment(math.ceil(until) + 1), peer_id)
+    jobs.END_WRAP_UP.enqueue_at(runtime, epoch.moment(math.ceil(epoch.seconds(until)) + 1),
+                                peer_id)
 
 
 # Contacts and offers ----------------------------------------------------------------------
@@ -438,7 +439,7 @@ def _contact_ended(runtime: Runtime, end: ContactEnd, now: datetime,
     _presence_fact(runtime, end.peer_id, end.presence_after, now, end.line_id)
     _notify(notifier, [end.peer_off], runtime, now)
     if end.wrap_up_until is not None and end.peer_id is not None:
-        schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
+        schedule_end_wrap_up(runtime, end.peer_id, epoch.moment(end.wrap_up_until))
     if end.previous_state == "offered" or end.presence_after == Presence.AVAILABLE:
         match_lines(runtime, [end.line_id], now)
     elif end.previous_state == "connected" and end.peer_id is not None:

@@ -329,7 +329,7 @@ def _finish_gone_contacts(runtime: Runtime, report: RebuildReport, at: datetime)
 def _reschedule(runtime: Runtime, report: RebuildReport, now: datetime) -> None:
     """The scheduled work that lived in the lost Redis, scheduled again."""
     for peer_id, until in report.wrap_ups.items():
-        routing.schedule_end_wrap_up(runtime, peer_id, until)
+        routing.schedule_end_wrap_up(runtime, peer_id, epoch.moment(until))
     for contact_id, (peer_id, at) in report.reminders.items():
         jobs.REMIND_LONG_CALL.enqueue_at(runtime, max(epoch.moment(at), now),
                                          contact_id, peer_id, job_id=f"remind-{contact_id}")
