@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.support.live import LiveWarmline, running_warmline
+from tests.support.screenshots import SCREENSHOTS
 from warmline.simulate.wiring import add_peer_phones
 
 pytestmark = pytest.mark.browser

@@ -18,9 +18,9 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from tests.conftest import REPO_ROOT
 from tests.support.jobs import run_jobs
 from tests.support.offers import OfferRecorder, recording_offers
+from tests.support.paths import REPO_ROOT
 from tests.support.processes import tied_to_this_run
 from tests.support.workers import worker_environment
 from warmline import epoch, jobs
