@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -78,6 +78,7 @@ from config import load_settings  # noqa: E402
 from warmline import jobs  # noqa: E402
 from warmline.clock import utc_now  # noqa: E402
 from warmline.domain.matching import Presence  # noqa: E402
+from warmline.epoch import seconds as epoch_seconds  # noqa: E402
 from warmline.migrations.runner import upgrade_database  # noqa: E402
 from warmline.models import Line, Peer  # noqa: E402
 from warmline.roster.importer import import_roster_text  # noqa: E402
@@ -392,9 +393,7 @@ class Round:
 
 
 def epoch(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return None if value is None else epoch_seconds(value)  # RQ's times: naive ones are UTC
 
 
 def noop_pickup(runtime: Runtime) -> Pickup:

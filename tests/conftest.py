@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,31 +10,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
-from psycopg.errors import DeadlockDetected
 from redis import Redis
 from redis.cluster import RedisCluster
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
-from config import Settings, load_settings
+from config import Settings
+from tests.support.browser import CHROMIUM
 from tests.support.redis_servers import RedisClusterNodes, cluster_client, redis_cluster
-from tests.support.services import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_DATA_KEY,
-    TEST_REDIS_URL,
-    TEST_SECRET_KEY,
-    throwaway_postgres_database,
-)
+from tests.support.services import clean_database, make_test_settings, throwaway_postgres_database
 from warmline.migrations.runner import upgrade_database
-from warmline.models import Base
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
-
-CHROMIUM = "/usr/bin/chromium"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
-TRUNCATE_ATTEMPTS = 5
+from warmline.wiring import install_state_rebuilder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,6 +32,13 @@ def no_job_pump_outlives_its_module() -> Iterator[None]:
     assert not left, f"job pumps still running after this module: {left}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def routing_rebuilds_lost_state() -> None:
+    """Every entry point installs the rebuild after a Redis loss (warmline.wiring): so does the
+    suite, once, for the services its tests call without an app."""
+    install_state_rebuilder()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     with throwaway_postgres_database() as url:
@@ -54,42 +46,9 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-def make_test_settings(database_url: str, tmp_path: Path, **overrides: str) -> Settings:
-    environ = {
-        "WARMLINE_ENV": "test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": TEST_REDIS_URL,
-        "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-        "TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: tests that need Twilio start the stand-in
-        "WARMLINE_PUBLIC_URL": "http://localhost",
-        "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
-        "WARMLINE_DATA_KEY": TEST_DATA_KEY,
-        "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
-    }
-    environ.update(overrides)
-    return load_settings(environ)
-
-
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_test_settings(database_url, tmp_path)
-
-
-def clean_database(runtime: Runtime) -> None:
-    """Empty every table. A request thread of the previous test's server can still be finishing
-    a transaction (a late status callback): TRUNCATE then takes its locks in another order and
-    PostgreSQL may pick it as a deadlock's victim. That transaction ends on its own, so try again."""
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
-        try:
-            with runtime.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            return
-        except OperationalError as error:
-            if not isinstance(error.orig, DeadlockDetected) or attempt == TRUNCATE_ATTEMPTS:
-                raise
-            time.sleep(0.2 * attempt)
 
 
 @pytest.fixture

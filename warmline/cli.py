@@ -18,6 +18,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _runtime() -> Runtime:
+    from warmline.wiring import install_state_rebuilder
+
+    install_state_rebuilder()  # a command that meets an empty Redis rebuilds it, as the app does
     return build_runtime(load_settings())
 
 

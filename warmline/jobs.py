@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rq import Retry
 
+from warmline import epoch
 from warmline.queues import QueueName
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class RecurringJob:
         return _EPOCH + self.offset + timedelta(seconds=index * step)
 
     def job_id(self, slot: datetime) -> str:
-        return f"recurring-{self.name}-{int(slot.timestamp())}"
+        return f"recurring-{self.name}-{int(epoch.seconds(slot))}"  # ids already in Redis read so
 
 
 RECURRING_JOBS: tuple[RecurringJob, ...] = (

@@ -343,7 +343,7 @@ def admin_notices() -> str:
 
 def config_version() -> str:
     """A random token set anew after any commit that changed a line or an experience; each
-    process keeps both in memory while it is unchanged (warmline.services.config_cache)."""
+    process keeps both in memory while it is unchanged (warmline.config_cache)."""
     return f"{PREFIX}:config-version"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
 from config.redis_urls import is_sentinel_url, parse_sentinel_url
+from warmline.config_cache import install_invalidation
 from warmline.crypto import DataKeys
 from warmline.db import make_engine, make_session_factory
 from warmline.queues import QueueName
@@ -113,7 +114,6 @@ def build_runtime(settings: Settings) -> Runtime:
     jobs_url = settings.jobs_redis_url
     sessions = make_session_factory(engine)
     # lines and experiences in memory, until any process changes one
-    from warmline.services.config_cache import install_invalidation  # noqa: PLC0415 - cycle
     install_invalidation(sessions, redis)
     return Runtime(
         settings=settings,

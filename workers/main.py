@@ -28,10 +28,10 @@ from rq.scheduler import RQScheduler
 
 from config import ConfigError, Settings, load_settings
 from warmline.clock import utc_now
+from warmline.config_cache import config_of
 from warmline.logs import configure_logging
 from warmline.queues import FAST_QUEUES, SLOW_QUEUES, URGENT_QUEUES, QueueName
 from warmline.runtime import build_runtime, make_redis, process_runtime
-from warmline.services.config_cache import config_of
 from warmline.services.upkeep.recurring import reconcile_recurring_jobs
 from warmline.wiring import install_dispatchers
 from warmline.worker import MaskingSimpleWorker, MaskingWorker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warmline import epoch
 from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services import routing
@@ -26,8 +27,9 @@ def end_wrap_up(peer_id: int) -> str:
 
 
 def end_rest_break(peer_id: int, until: int) -> str:
-    """The dashboard's 10-minute break is over: back to available, once, if still on it."""
-    return rest.end_rest_break(process_runtime(), peer_id, until, utc_now())
+    """The dashboard's 10-minute break is over: back to available, once, if still on it.
+    `until` stays whole epoch seconds on the wire (jobs already queued carry it so)."""
+    return rest.end_rest_break(process_runtime(), peer_id, epoch.moment(until), utc_now())
 
 
 def close_unseen_hangups() -> int:

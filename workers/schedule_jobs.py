@@ -24,9 +24,11 @@ def check_shifts() -> None:
 
 
 def send_shift_reminders() -> None:
-    remind(process_runtime(), utc_now(), TextPeerNotifier())
+    runtime = process_runtime()
+    remind(runtime, utc_now(), TextPeerNotifier(runtime))
 
 
 def send_coverage_report() -> None:
     """Daily: newly found coverage gaps on the admins' board and by text, each gap once."""
-    send_coverage_gap_notices(process_runtime(), utc_now(), TextPeerNotifier())
+    runtime = process_runtime()
+    send_coverage_gap_notices(runtime, utc_now(), TextPeerNotifier(runtime))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from warmline import epoch
 from warmline.clock import utc_now
 from warmline.runtime import process_runtime
 from warmline.services.texts import conversation as texts_conversation
@@ -29,6 +30,9 @@ def close_idle_conversations() -> int:
             + texts_conversation.check_waits_due(runtime, now))
 
 
-def send_peer_text(peer_id: int, line_id: int | None, kind: str, at_epoch: int) -> bool:
-    """A notice to a peer (set off, shift reminder), built from its kind: no text in the job."""
-    return peer_texts.send_peer_text(process_runtime(), peer_id, line_id, kind, at_epoch)
+def send_peer_text(peer_id: int, line_id: int | None, kind: str, at_epoch: float) -> bool:
+    """A notice to a peer (set off, shift reminder), built from its kind: no text in the job.
+    `at_epoch` stays epoch seconds on the wire (jobs already queued carry it so): made a datetime
+    here."""
+    return peer_texts.send_peer_text(process_runtime(), peer_id, line_id, kind,
+                                     epoch.moment(at_epoch))

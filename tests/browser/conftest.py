@@ -5,21 +5,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
-from tests.support.screenshots import SCREENSHOTS
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH
 from warmline.runtime import Runtime
-
-VENDOR = Path(__file__).parent / "vendor"
-__all__ = ["SCREENSHOTS"]  # the browser tests import it from here
-PHONE_WIDTH = 390
-PHONE_HEIGHT = 844
-
 
 
 @pytest.fixture

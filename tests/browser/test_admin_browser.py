@@ -14,11 +14,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tests.browser.conftest import SCREENSHOTS, VENDOR
-from tests.conftest import CHROMIUM
 from tests.support.admin import EXAMPLE_ROSTER, load_example
-from tests.support.browser import ADMIN, sign_in_page
+from tests.support.browser import ADMIN, CHROMIUM, VENDOR, sign_in_page
 from tests.support.dashboard import make_peer
+from tests.support.screenshots import SCREENSHOTS
 from warmline.models import Line, Shift, User
 from warmline.runtime import Runtime
 from warmline.services.accounts.users import hash_password

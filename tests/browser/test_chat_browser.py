@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, SCREENSHOTS, VENDOR
 from tests.e2e.conftest import live, world  # noqa: F401 - the fixtures
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH, VENDOR
 from tests.support.dashboard import PASSWORD
 from tests.support.privacy import assert_absent, redis_dump, sql_dump
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
 from warmline.models import Line
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE_WIDTH, SCREENSHOTS, VENDOR
+from tests.support.browser import PHONE_WIDTH, VENDOR
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from tests.support.screenshots import SCREENSHOTS
 from warmline.domain.matching import ContactView, Presence
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from tests.support.screenshots import SCREENSHOTS
 from warmline.runtime import Runtime
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 
-from tests.browser.conftest import SCREENSHOTS, VENDOR
+from tests.support.browser import VENDOR
 from tests.support.dashboard import PASSWORD, make_line, make_peer
+from tests.support.screenshots import SCREENSHOTS
 from warmline.clock import utc_now
 from warmline.domain.matching import ContactView
 from warmline.models import Block, Contact, Line, Shift

@@ -16,10 +16,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import clean_database, make_test_settings
 from tests.support.dashboard import PASSWORD, make_line, make_peer
 from tests.support.redis_servers import free_port, own_redis
+from tests.support.screenshots import SCREENSHOTS
+from tests.support.services import clean_database, make_test_settings
 from warmline.app import create_app
 from warmline.runtime import build_runtime, set_process_runtime
 

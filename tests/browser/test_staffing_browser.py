@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.support.admin import load_example
 from tests.support.browser import ADMIN, sign_in_page
 from tests.support.dashboard import make_peer
 from tests.support.planning import history_events, textbook_peers
+from tests.support.screenshots import SCREENSHOTS
 from warmline.models import Line, Shift
 from warmline.runtime import Runtime
 

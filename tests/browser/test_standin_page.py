@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.support.bridged import CALLER as CONFERENCE_CALLER
 from tests.support.bridged import bridged_call, dashboard_page, sams_dashboard
 from tests.support.dashboard import post_form
 from tests.support.live import CRISIS, LEE, ROSTER, LiveWarmline, running_warmline
+from tests.support.screenshots import SCREENSHOTS
 from warmline.simulate.wiring import add_peer_phones
 
 pytestmark = pytest.mark.browser

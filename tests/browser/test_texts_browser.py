@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, SCREENSHOTS
 from tests.e2e.conftest import world  # noqa: F401 - the fixture
+from tests.support.browser import PHONE_HEIGHT, PHONE_WIDTH
 from tests.support.dashboard import PASSWORD
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.text_world import LINE_NUMBER, TextWorld, new_number
 
 pytestmark = pytest.mark.browser

@@ -33,13 +33,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy import select
 
 from config import Settings, load_settings
-from tests.conftest import clean_database
 from tests.support.dashboard import PASSWORD, make_peer
 from tests.support.jobs import JobPump
 from tests.support.live import LINE, ROSTER, SAM, SPEED
 from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import free_port
-from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL
+from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_REDIS_URL, clean_database
 from warmline.clock import utc_now
 from warmline.models import Line, User
 from warmline.roster.importer import import_roster_text

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import clean_database
 from tests.support.jobs import JobPump
 from tests.support.live import BACKUP, LINE, ROSTER, SAM, LiveWarmline, running_warmline
+from tests.support.services import clean_database
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline import keys
 from warmline.models import CallbackAttempt, CallbackRequest

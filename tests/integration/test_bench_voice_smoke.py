@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 from tests.support.services import ADMIN_DATABASE_URL, TEST_REDIS_URL
 
 

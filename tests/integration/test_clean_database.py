@@ -10,7 +10,7 @@ import threading
 
 from sqlalchemy import text
 
-from tests.conftest import clean_database
+from tests.support.services import clean_database
 from warmline.models import Base
 from warmline.runtime import Runtime
 

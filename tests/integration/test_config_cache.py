@@ -14,9 +14,9 @@ from sqlalchemy import delete, event, update
 from config import Settings
 from tests.support.workers import add_line
 from warmline.clock import utc_now
+from warmline.config_cache import VERSION_CHECK_SECONDS, config_of_sessions
 from warmline.models import Block, Experience, Line
 from warmline.runtime import Runtime, build_runtime
-from warmline.services.config_cache import VERSION_CHECK_SECONDS, config_of_sessions
 from warmline.services.contacts import is_blocked
 from warmline.services.voice.common import experience_label
 

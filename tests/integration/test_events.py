@@ -11,8 +11,7 @@ import pytest
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
-from tests.conftest import make_test_settings
-from tests.support.services import _admin_conninfo, throwaway_postgres_database
+from tests.support.services import _admin_conninfo, make_test_settings, throwaway_postgres_database
 from tests.support.workers import (
     CALLER_NUMBER,
     add_contact,

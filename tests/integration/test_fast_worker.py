@@ -15,7 +15,7 @@ from typing import Any
 from rq import Worker
 from rq.job import Job
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 from tests.support.workers import worker_environment
 from warmline import jobs
 from warmline.queues import QueueName

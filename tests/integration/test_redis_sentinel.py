@@ -20,16 +20,18 @@ import pytest
 from rq import get_current_job
 from rq.job import Job
 
-from tests.conftest import REPO_ROOT, clean_database, make_test_settings
 from tests.support.offers import OfferRecorder, recording_offers
+from tests.support.paths import REPO_ROOT
 from tests.support.processes import tied_to_this_run
 from tests.support.redis_servers import FAILOVER_GUARD_SECONDS, SentinelGroup, sentinel_group, wait_until
+from tests.support.services import clean_database, make_test_settings
 from tests.support.workers import worker_environment as _worker_environment
+from warmline import epoch
 from warmline.clock import utc_now
 from warmline.domain.matching import VOICE, ContactView, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
-from warmline.routing import epoch, keys
+from warmline.routing import keys
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services import routing
 from warmline.services.upkeep import recovery

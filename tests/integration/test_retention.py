@@ -196,7 +196,7 @@ def standin() -> Iterator[Any]:
 def test_records_at_twilio_past_retention_are_deleted_or_redacted(
     runtime: Runtime, standin: Any, tmp_path: Any
 ) -> None:
-    from tests.conftest import make_test_settings
+    from tests.support.services import make_test_settings
 
     line_number, texter, caller = "+15550001000", "+15550003000", "+15550004000"
     standin.add_number(line_number)

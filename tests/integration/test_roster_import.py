@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_test_settings
 from tests.support.roster import EXAMPLE, dump_tables, import_text, normalised
+from tests.support.services import make_test_settings
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Experience, Line, Peer, Shift, User
 from warmline.roster.exporter import dump_roster, export_roster

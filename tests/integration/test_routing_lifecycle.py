@@ -18,16 +18,16 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from tests.conftest import REPO_ROOT
 from tests.support.jobs import run_jobs
 from tests.support.offers import OfferRecorder, recording_offers
+from tests.support.paths import REPO_ROOT
 from tests.support.processes import tied_to_this_run
 from tests.support.workers import worker_environment
-from warmline import jobs
+from warmline import epoch, jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import Contact, Experience, Line, Peer, Shift
 from warmline.queues import QueueName
-from warmline.routing import epoch, keys
+from warmline.routing import keys
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import LapseReason, Offer
 from warmline.runtime import Runtime

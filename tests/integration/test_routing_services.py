@@ -8,9 +8,9 @@ from rq import SimpleWorker
 
 from tests.support.offers import recording_offers
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
+from warmline.epoch import moment
 from warmline.queues import QueueName
 from warmline.routing.engine import PeerProfile
-from warmline.routing.epoch import moment
 from warmline.routing.results import OffReason, PeerOff
 from warmline.runtime import Runtime
 from warmline.services import routing

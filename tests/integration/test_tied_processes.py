@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 # Stands for a pytest run: starts a long sleeper tied to itself, says its pid, then waits.
 RUN = """\

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 from tests.support.processes import tied_to_this_run
 from tests.support.workers import add_line, worker_environment
 from warmline.models import ContactEvent, EventKind

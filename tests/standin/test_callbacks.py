@@ -5,9 +5,8 @@ from __future__ import annotations
 import itertools
 import time
 
+from tests.support.twiml_app import LINE, PEER, TwimlApp
 from warmline.standin import CallbackOrder, CallbackPolicy, Standin
-
-from .conftest import LINE, PEER, TwimlApp
 
 EVENTS = ["initiated", "ringing", "answered", "completed"]
 

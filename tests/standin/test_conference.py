@@ -6,10 +6,9 @@ import dataclasses
 from typing import Any
 
 from config import Settings
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp, wait
 from warmline.standin import Standin
 from warmline.telephony.gateway import RestTwilioGateway
-
-from .conftest import CALLER, LINE, PEER, TwimlApp, wait
 
 MENTOR = "+15550004000"
 COUNSELOR = "+15550005000"

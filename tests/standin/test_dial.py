@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp
 from warmline.standin import Standin
-
-from .conftest import CALLER, LINE, PEER, TwimlApp
 
 CRISIS = "+15550009988"
 

@@ -6,11 +6,10 @@ import dataclasses
 import threading
 
 from config import Settings
+from tests.support.twiml_app import LINE
 from warmline.runtime import build_runtime
 from warmline.standin import Standin
 from warmline.telephony.gateway import RestTwilioGateway, TwilioGateway
-
-from .conftest import LINE
 
 THREADS = 8
 TEXTS_EACH = 5

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp
 from warmline.standin import Standin
-
-from .conftest import CALLER, LINE, PEER, TwimlApp
 
 UNSUBSCRIBED = "You have successfully been unsubscribed"
 

@@ -14,8 +14,7 @@ import pytest
 import requests
 
 from tests.support.processes import tied_to_this_run
-
-from .conftest import CALLER, LINE, PEER, TwimlApp
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp
 
 REPO = Path(__file__).resolve().parents[2]
 

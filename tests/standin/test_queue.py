@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.twiml_app import LINE, PEER, TwimlApp, wait
 from warmline.standin import Standin
-
-from .conftest import LINE, PEER, TwimlApp, wait
 
 CALLER_A, CALLER_B = "+15550003001", "+15550003002"
 

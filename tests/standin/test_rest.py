@@ -11,9 +11,8 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp, wait
 from warmline.standin import Standin
-
-from .conftest import CALLER, LINE, PEER, TwimlApp, wait
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared/twilio/twilio_api_v2010.json"
 

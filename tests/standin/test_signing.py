@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
+from tests.support.twiml_app import CALLER, LINE, TwimlApp
 from warmline.standin import Standin, sign
-
-from .conftest import CALLER, LINE, TwimlApp
 
 VECTOR_PARAMS = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
                  "From": "+12349013030", "To": "+18005551212"}

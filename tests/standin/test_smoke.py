@@ -1,8 +1,7 @@
 """The shortest path through the stand-in: a caller dials a line and hears a greeting."""
 
+from tests.support.twiml_app import CALLER, LINE, TwimlApp
 from warmline.standin import Standin
-
-from .conftest import CALLER, LINE, TwimlApp
 
 
 def test_caller_hears_say_and_call_completes(standin: Standin, twiml: TwimlApp) -> None:

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
+from tests.support.twiml_app import CALLER, LINE, SPEED, TwimlApp
 from warmline.standin import PhoneCall, Standin
-
-from .conftest import CALLER, LINE, SPEED, TwimlApp
 
 
 def dial(standin: Standin, twiml: TwimlApp, doc: str, **number: str) -> PhoneCall:

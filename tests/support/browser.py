@@ -1,11 +1,18 @@
-"""Browser helpers: the example admin, signing in through the real sign-in page."""
+"""Browser helpers: Debian's Chromium, the phone-sized viewport, the vendored axe-core, the
+example admin, signing in through the real sign-in page."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from playwright.sync_api import Page
 
 from tests.support.dashboard import PASSWORD
 
+CHROMIUM = "/usr/bin/chromium"
+VENDOR = Path(__file__).resolve().parents[1] / "browser" / "vendor"
+PHONE_WIDTH = 390
+PHONE_HEIGHT = 844
 ADMIN = "coordinator@example.org"
 
 

@@ -1,4 +1,5 @@
-"""Real RQ jobs in tests: the simulator's thread workers, over every queue by default."""
+"""Real RQ jobs in tests: the simulator's thread workers (warmline/simulate/jobs.py), over every
+queue by default; one pass on demand, or a pump beside the app."""
 
 from __future__ import annotations
 
@@ -10,16 +11,6 @@ from warmline.queues import QueueName
 from warmline.simulate import jobs
 
 ALL_QUEUES: tuple[QueueName, ...] = tuple(QueueName)
-ThreadWorker = jobs.ThreadWorker
-
-
-def enqueue_due_scheduled(redis: Redis, names: Sequence[QueueName] = ALL_QUEUES) -> None:
-    jobs.enqueue_due_scheduled(redis, names)
-
-
-def run_jobs(redis: Redis, names: Sequence[QueueName] = ALL_QUEUES) -> bool:
-    """Run every queued (and due scheduled) job once, in this process; True if any ran."""
-    return jobs.run_jobs(redis, names)
 
 
 class JobPump(jobs.JobPump):
@@ -28,3 +19,9 @@ class JobPump(jobs.JobPump):
     def __init__(self, redis: Redis, names: Sequence[QueueName] = ALL_QUEUES,
                  interval: float = 0.02) -> None:
         super().__init__(redis, names, interval)
+
+
+def run_jobs(redis: Redis, names: Sequence[QueueName] = ALL_QUEUES) -> bool:
+    """Run every queued (and due scheduled) job once, in this thread; True if any ran. The pump
+    is never started: only its one pass is run."""
+    return JobPump(redis, names).work_once()

@@ -19,9 +19,8 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.conftest import clean_database, make_test_settings
 from tests.support.jobs import JobPump
-from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.support.services import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_database, make_test_settings
 from warmline.app import create_app
 from warmline.clock import utc_now
 from warmline.models import Contact, ContactEvent, Line, Peer

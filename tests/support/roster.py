@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from config import Settings
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 from warmline.models import Base
 from warmline.roster.importer import ImportReport, import_roster_text
 from warmline.roster.schema import ExistingRows, InvalidRosterError, Roster

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
-from sqlalchemy import make_url
+from psycopg.errors import DeadlockDetected
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
+
+from config import Settings, load_settings
+from warmline.models import Base
+from warmline.runtime import Runtime
 
 # Tests run against the machine's real services (README). Each pytest session gets its own
 # PostgreSQL database, so several sessions (CI and developers) can run at once.
@@ -56,3 +64,39 @@ def throwaway_postgres_database(prefix: str = "warmline_test") -> Iterator[str]:
     finally:
         with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+TRUNCATE_ATTEMPTS = 5
+
+
+def make_test_settings(database_url: str, tmp_path: Path, **overrides: str) -> Settings:
+    environ = {
+        "WARMLINE_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "TWILIO_API_URL": "http://127.0.0.1:9",  # nothing listens: tests that need Twilio start the stand-in
+        "WARMLINE_PUBLIC_URL": "http://localhost",
+        "WARMLINE_SECRET_KEY": TEST_SECRET_KEY,
+        "WARMLINE_DATA_KEY": TEST_DATA_KEY,
+        "WARMLINE_INSTANCE_DIR": str(tmp_path / "instance"),
+    }
+    environ.update(overrides)
+    return load_settings(environ)
+
+
+def clean_database(runtime: Runtime) -> None:
+    """Empty every table. A request thread of the previous test's server can still be finishing
+    a transaction (a late status callback): TRUNCATE then takes its locks in another order and
+    PostgreSQL may pick it as a deadlock's victim. That transaction ends on its own, so try again."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
+        try:
+            with runtime.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if not isinstance(error.orig, DeadlockDetected) or attempt == TRUNCATE_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)

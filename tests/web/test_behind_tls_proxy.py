@@ -17,8 +17,8 @@ from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import make_test_settings
 from tests.support.dashboard import PASSWORD, form_csrf, make_line, make_peer
+from tests.support.services import make_test_settings
 from warmline.app import create_app
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 
@@ -37,7 +37,7 @@ def proxied(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, Runtime]
     settings = make_test_settings(database_url, tmp_path, WARMLINE_PUBLIC_URL=PUBLIC_URL,
                                   WARMLINE_PROXY_HOPS="1")
     runtime = build_runtime(settings)
-    from tests.conftest import clean_database
+    from tests.support.services import clean_database
 
     clean_database(runtime)
     runtime.redis.flushdb()

@@ -53,10 +53,10 @@ def test_at_the_limit_the_dashboard_says_so_kindly_and_offers_a_break(
     job = runtime.queue(jobs.END_REST_BREAK.queue).fetch_job(job_id)
     assert job is not None and tuple(job.args) == (peer_id, until)
     at_end = datetime.fromtimestamp(until, UTC)
-    assert rest.end_rest_break(runtime, peer_id, until, at_end - timedelta(seconds=5)) == "not_due"
-    assert rest.end_rest_break(runtime, peer_id, until, at_end) == "ended"
+    assert rest.end_rest_break(runtime, peer_id, at_end, at_end - timedelta(seconds=5)) == "not_due"
+    assert rest.end_rest_break(runtime, peer_id, at_end, at_end) == "ended"
     assert routing.routing_engine(runtime, utc_now()).presence(peer_id) is Presence.AVAILABLE
-    assert rest.end_rest_break(runtime, peer_id, until, at_end) == "not_this_break"
+    assert rest.end_rest_break(runtime, peer_id, at_end, at_end) == "not_this_break"
     assert 'id="rest-due"' not in page_text(client)
 
 
@@ -69,5 +69,5 @@ def test_a_peer_who_chooses_first_is_not_moved_by_the_old_break(
     post_text(client, "/dashboard/presence", presence="available")
     post_text(client, "/dashboard/presence", presence="break")  # a break of their own, untimed
     later = datetime.fromtimestamp(until, UTC)
-    assert rest.end_rest_break(runtime, peer_id, until, later) == "not_this_break"
+    assert rest.end_rest_break(runtime, peer_id, later, later) == "not_this_break"
     assert routing.routing_engine(runtime, utc_now()).presence(peer_id) is Presence.BREAK

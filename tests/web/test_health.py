@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from tests.conftest import make_test_settings
+from tests.support.services import make_test_settings
 from warmline.app import create_app
 
 

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_test_settings
 from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
+from tests.support.services import make_test_settings
 from warmline.app import create_app
 from warmline.runtime import Runtime, build_runtime
 from warmline.web.auth import SESSION_COOKIE_NAME as SESSION_COOKIE

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_test_settings
+from tests.support.services import make_test_settings
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.app import create_app
 from warmline.runtime import Runtime, build_runtime

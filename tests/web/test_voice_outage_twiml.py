@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.conftest import make_test_settings
-from tests.support.services import TEST_AUTH_TOKEN
+from tests.support.services import TEST_AUTH_TOKEN, make_test_settings
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.app import create_app
 from warmline.runtime import build_runtime

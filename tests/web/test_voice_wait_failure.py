@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 from xml.etree import ElementTree
 
-from tests.conftest import make_test_settings
+from tests.support.services import make_test_settings
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from warmline.app import create_app
 from warmline.runtime import build_runtime

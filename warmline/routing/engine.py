@@ -5,7 +5,7 @@ Redis: no two processes can offer one peer two contacts, or one contact to two p
 carry the `{wl}` hash tag (see `keys`), so the scripts also run on Redis Cluster. Time is always
 the caller's `now`, in epoch seconds (float); scripts never read Redis's clock, so tests control
 time and every process agrees on the contract. The services hand the engine their aware datetimes
-through `warmline.routing.epoch`, the one place the two kinds of time meet.
+through `warmline.epoch`, the one place the two kinds of time meet.
 
 The API the rest of the app uses (services call it; nothing else touches routing keys):
 

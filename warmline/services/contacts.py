@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
+from warmline.config_cache import config_of
 from warmline.models import Block, Contact, EventKind, Line, Outcome
 from warmline.runtime import Runtime
-from warmline.services.config_cache import config_of
 from warmline.services.events import record_contact_event
 from warmline.voice.state import CallState
 

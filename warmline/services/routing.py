@@ -13,7 +13,7 @@ Peers set off by the engine (two misses in a row, the end of their shift) are to
 peer's id and the reason, never a phone number; `texts.peer_texts.TextPeerNotifier` texts them.
 
 `now` is an aware UTC datetime, passed in by the caller (web handler, job); it becomes the
-engine's epoch seconds only in the engine's calls below (`warmline.routing.epoch`).
+engine's epoch seconds only in the engine's calls below (`warmline.epoch`).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from typing import Literal, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.domain.matching import ContactView, LineRules, Presence
 from warmline.models import Contact, Line, Peer, Shift
-from warmline.routing import defaults, epoch
-from warmline.routing.engine import PeerProfile, RoutingEngine
+from warmline.routing import defaults
+from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.routing.results import (
     AcceptResult,
     Arrival,
@@ -82,11 +82,13 @@ class LoggingPeerNotifier:
 class RestNotifier(Protocol):
     """Tells a peer with no dashboard open that they reached the back-to-back limit (by text)."""
 
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None: ...
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int,
+                        at: datetime) -> None: ...
 
 
 class LoggingRestNotifier:
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None:
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int,
+                        at: datetime) -> None:
         log.info("peer %s reached %s contacts in a row; would tell them by text", peer_id,
                  in_a_row)
 
@@ -94,9 +96,26 @@ class LoggingRestNotifier:
 # Offer endings that are the peer's miss (as the engine counts them), for the hours report.
 MISSED_REASONS = frozenset({"no_answer", "declined", "busy", "failed", "expired"})
 
+class StateRebuilder(Protocol):
+    """Rebuilds live routing state from SQL (and Twilio) as of `now` when Redis lost it
+    (`upkeep.recovery.ensure_live_state`, under its lock); raises what the rebuild raises."""
+
+    def __call__(self, runtime: Runtime, now: datetime, /) -> object: ...
+
+
 _dispatchers: dict[str, OfferDispatcher] = {}
 _default_notifier: PeerNotifier = LoggingPeerNotifier()
 _rest_notifier: RestNotifier = LoggingRestNotifier()
+# Recovery is a feature built on this module, so it is handed in from above (warmline.wiring)
+# rather than imported: every entry point installs it before its first routing call.
+_state_rebuilder: StateRebuilder | None = None
+
+
+def register_state_rebuilder(rebuilder: StateRebuilder | None) -> None:
+    """Install this process's rebuild after a Redis loss; None leaves the engine refusing to act
+    on a lost state (RoutingStateLostError)."""
+    global _state_rebuilder  # noqa: PLW0603 - one rebuild per process, like the dispatchers
+    _state_rebuilder = rebuilder
 
 
 def register_rest_notifier(notifier: RestNotifier | None) -> None:
@@ -137,16 +156,17 @@ _now_of_call: ContextVar[datetime] = ContextVar("routing_now_of_call")
 def routing_engine(runtime: Runtime, now: datetime) -> RoutingEngine:
     """The engine every service uses, one per runtime (so per process, its scripts registered
     once), for one service call at `now`: an operation that meets a Redis that came back empty
-    rebuilds live state as of `now` (warmline.services.upkeep.recovery, under a lock) and is
-    retried."""
+    rebuilds live state as of `now` (the registered `StateRebuilder`) and is retried."""
     _now_of_call.set(now)
     engine = runtime.routing
     if engine is None:
 
         def rebuild() -> None:
-            from warmline.services.upkeep import recovery  # noqa: PLC0415 - recovery builds on this module
-
-            recovery.ensure_live_state(runtime, _now_of_call.get())
+            if _state_rebuilder is None:
+                raise RoutingStateLostError(
+                    "routing state is missing and no rebuild is installed in this process "
+                    "(warmline.wiring.install_state_rebuilder)")
+            _state_rebuilder(runtime, _now_of_call.get())
 
         # Two threads may both get here first: the engine made last is kept, both work.
         engine = runtime.routing = RoutingEngine(runtime.redis, on_state_lost=rebuild)
@@ -332,7 +352,7 @@ def extend_wrap_up(runtime: Runtime, peer_id: int, until: datetime, now: datetim
     change = routing_engine(runtime, now).extend_wrap_up(peer_id, epoch.seconds(until),
                                                       epoch.seconds(now))
     if change.status == "extended" and change.wrap_up_until is not None:
-        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, epoch.moment(change.wrap_up_until))
     return change
 
 
@@ -343,7 +363,7 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: datetime,
     change = engine.end_wrap_up(peer_id, epoch.seconds(now))
     if change.status == "not_due" and change.wrap_up_until is not None:
         # Ran early (RQ's scheduler works in whole seconds): try again when it is due.
-        schedule_end_wrap_up(runtime, peer_id, change.wrap_up_until)
+        schedule_end_wrap_up(runtime, peer_id, epoch.moment(change.wrap_up_until))
     if change.status == "ended":
         _presence_fact(runtime, peer_id, change.presence, now)
         if change.presence == Presence.OFF:
@@ -352,11 +372,12 @@ def end_wrap_up(runtime: Runtime, peer_id: int, now: datetime,
     return change
 
 
-def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: float) -> None:
-    """`until`: the engine's end of the wrap-up (epoch seconds, as its results give it)."""
+def schedule_end_wrap_up(runtime: Runtime, peer_id: int, until: datetime) -> None:
+    """`until`: the end of the peer's wrap-up, as the engine's results give it."""
     # The sweeper ends overdue wrap-ups too, so a lost job only delays the peer by a sweep.
     # RQ schedules in whole seconds and may run a job up to a second early: round up.
-    jobs.END_WRAP_UP.enqueue_at(runtime, epoch.moment(math.ceil(until) + 1), peer_id)
+    jobs.END_WRAP_UP.enqueue_at(runtime, epoch.moment(math.ceil(epoch.seconds(until)) + 1),
+                                peer_id)
 
 
 # Contacts and offers ----------------------------------------------------------------------
@@ -418,7 +439,7 @@ def _contact_ended(runtime: Runtime, end: ContactEnd, now: datetime,
     _presence_fact(runtime, end.peer_id, end.presence_after, now, end.line_id)
     _notify(notifier, [end.peer_off], runtime, now)
     if end.wrap_up_until is not None and end.peer_id is not None:
-        schedule_end_wrap_up(runtime, end.peer_id, end.wrap_up_until)
+        schedule_end_wrap_up(runtime, end.peer_id, epoch.moment(end.wrap_up_until))
     if end.previous_state == "offered" or end.presence_after == Presence.AVAILABLE:
         match_lines(runtime, [end.line_id], now)
     elif end.previous_state == "connected" and end.peer_id is not None:
@@ -468,7 +489,7 @@ def _tell_if_rest_due(runtime: Runtime, engine: RoutingEngine, peer_id: int, now
     record_activity(runtime, peer_id, ActivityKind.BACK_TO_BACK, now)
     if runtime.redis.exists(keys.dashboard_heartbeat(peer_id)):
         return
-    _rest_notifier.notify_rest_due(peer_id, reached[0], now)
+    _rest_notifier.notify_rest_due(runtime, peer_id, reached[0], now)
 
 
 def lapse_offer(runtime: Runtime, offer_id: str, reason: LapseReason, now: datetime,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from warmline import epoch
 from warmline.clock import utc_now
 from warmline.models import Experience, Peer
 from warmline.routing import keys as routing_keys
@@ -294,14 +295,14 @@ class Shift:
             states = pipe.execute()
         wall = utc_now()
         for peer, (presence, until) in zip(self.peers, states, strict=True):
-            if presence == b"wrap_up" and until is not None and float(until) <= wall.timestamp():
+            if presence == b"wrap_up" and until is not None and float(until) <= epoch.seconds(wall):
                 routing.end_wrap_up(runtime, peer.peer_id, wall)
 
     def _peer_text_offers(self, peer: SimPeer, now: float) -> None:
         runtime = self.system.runtime
         wall = utc_now()
         store = conversations.conversation_store(runtime)
-        for offer_id in store.peer_offer_ids(peer.peer_id, wall.timestamp()):
+        for offer_id in store.peer_offer_ids(peer.peer_id, wall):
             found = store.offer(offer_id)
             if found is None:
                 continue

@@ -1,8 +1,9 @@
 """RQ workers in threads of the simulator's process: the Procfile's worker and worker_low, in miniature.
 
-Product code, not a test helper: `python -m warmline simulate` runs its shift on these pumps
-(`simulate/harness.py` LiveSystem) and the soak checks its queues are drained with `queued_jobs`;
-the tests reuse them through `tests/support/jobs.py`."""
+Only what the product runs lives here: `python -m warmline simulate` runs its shift on these
+pumps (`simulate/harness.py` LiveSystem), and it and `python -m warmline soak` check the queues
+are drained with `queued_jobs`. What only the tests want (one pass over every queue on demand,
+the queues and pace they default to) is in `tests/support/jobs.py`, built on `JobPump`."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class ThreadWorker(MaskingSimpleWorker):
         pass
 
 
-def enqueue_due_scheduled(redis: Redis, names: Sequence[QueueName]) -> None:
+def _enqueue_due_scheduled(redis: Redis, names: Sequence[QueueName]) -> None:
     """Move scheduled jobs whose time has come onto their queues, as RQ's scheduler does."""
     scheduler = RQScheduler([n.value for n in names], connection=redis, logging_level=logging.WARNING)
     scheduler.acquire_locks()  # type: ignore[no-untyped-call]
@@ -50,16 +51,6 @@ def enqueue_due_scheduled(redis: Redis, names: Sequence[QueueName]) -> None:
         scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
     finally:
         scheduler.release_locks()  # type: ignore[no-untyped-call]
-
-
-def run_jobs(redis: Redis, names: Sequence[QueueName], *, scheduled: bool = True) -> bool:
-    """Run every queued (and, with `scheduled`, due scheduled) job, in this thread; True if any ran."""
-    if scheduled:
-        enqueue_due_scheduled(redis, names)
-    queues = [Queue(n.value, connection=redis) for n in names]
-    if not any(queue.count for queue in queues):
-        return False  # a worker's start and end cost more than looking
-    return bool(ThreadWorker(queues, connection=redis).work(burst=True, logging_level="WARNING"))
 
 
 def queued_jobs(redis: Redis, names: Sequence[QueueName]) -> int:
@@ -78,12 +69,23 @@ class JobPump:
         self._thread = threading.Thread(target=self._loop, name=f"jobs-{names[0].value}",
                                         daemon=True)
 
+    def work_once(self, *, scheduled: bool = True) -> bool:
+        """Run every queued (and, with `scheduled`, due scheduled) job, in the calling thread;
+        True if any ran."""
+        if scheduled:
+            _enqueue_due_scheduled(self.redis, self.names)
+        queues = [Queue(n.value, connection=self.redis) for n in self.names]
+        if not any(queue.count for queue in queues):
+            return False  # a worker's start and end cost more than looking
+        return bool(ThreadWorker(queues, connection=self.redis).work(burst=True,
+                                                                     logging_level="WARNING"))
+
     def _loop(self) -> None:
         next_scheduled = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
             try:
-                run_jobs(self.redis, self.names, scheduled=now >= next_scheduled)
+                self.work_once(scheduled=now >= next_scheduled)
                 if now >= next_scheduled:
                     next_scheduled = now + SCHEDULED_EVERY_SECONDS
             except Exception as exc:  # noqa: BLE001 - a failing job must not stop the shift

@@ -26,6 +26,7 @@ from redis import Redis
 
 from warmline.domain.matching import ContactView, LineRules, Outlook, Presence
 from warmline.domain.schedule import is_line_open
+from warmline.epoch import seconds as epoch_seconds
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import RoutingEngine
 from warmline.routing.results import Arrival as EngineArrival
@@ -109,7 +110,7 @@ class VirtualShift:
         self.engine.mark_state_built("virtual")
         self.redis = redis
         self.behaviour = scenario.behaviour
-        self.t0 = line.start.timestamp()
+        self.t0 = epoch_seconds(line.start)  # the engine runs on virtual epoch seconds from here
         self.until = (scenario.shift_minutes + scenario.drain_minutes) * 60
         self.queue: list[_Event] = []
         self.seq = itertools.count()

@@ -18,7 +18,6 @@ from warmline.models import Line, Peer
 from warmline.runtime import Runtime, build_runtime
 from warmline.standin import Standin, StandinConfig
 from warmline.telephony.configure import NumberChange, configure_numbers
-from warmline.telephony.gateway import RestTwilioGateway
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,15 @@ def active_peer_phones(runtime: Runtime) -> list[PeerPhone]:
 
 def provision_lines(runtime: Runtime, standin: Standin) -> list[NumberChange]:
     """Give the stand-in every active line's number, then point it at the app like
-    `twilio configure` does against Twilio (same code path, so the demo tests it too)."""
+    `twilio configure` does against Twilio (same code path, so the demo tests it too), through
+    the runtime's one gateway: its settings must name the stand-in."""
+    if runtime.settings.twilio_api_url != standin.url:
+        # Configuring through a runtime that reaches real Twilio would repoint real numbers.
+        raise ValueError(f"the runtime's Twilio is {runtime.settings.twilio_api_url}, "
+                         f"not the stand-in at {standin.url}")
     for number in active_line_numbers(runtime):
         standin.add_number(number)
-    settings = dataclasses.replace(runtime.settings, twilio_api_url=standin.url)
-    return configure_numbers(runtime, RestTwilioGateway(settings))
+    return configure_numbers(runtime, runtime.twilio)
 
 
 def add_peer_phones(runtime: Runtime, standin: Standin, mode: str = "manual") -> list[PeerPhone]:
@@ -103,7 +106,8 @@ def standin_command(argv: list[str]) -> int:
           f"\n  TWILIO_API_URL={standin.url}\n  control API: {standin.url}/_standin/"
           f"\n  phone page:  {standin.url}/", flush=True)
     if args.configure_lines:
-        runtime = build_runtime(dataclasses.replace(settings, public_url=base or settings.public_url))
+        runtime = build_runtime(dataclasses.replace(
+            settings, public_url=base or settings.public_url, twilio_api_url=standin.url))
         try:
             for change in provision_lines(runtime, standin):
                 print(f"  line {change.line_number}: {change.status} -> {base}", flush=True)

@@ -10,10 +10,11 @@ import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
+from warmline import epoch
 from warmline.models import CallbackRequest, Contact, ContactEvent
 from warmline.runtime import Runtime
 from warmline.standin import Event
@@ -73,8 +74,7 @@ class Timeline:
         return self.standin_started + event.at / self.speed - self.t0_mono
 
     def of_datetime(self, moment: datetime) -> float:
-        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        return aware.timestamp() - self.t0_epoch
+        return epoch.seconds(moment) - self.t0_epoch
 
 
 @dataclass

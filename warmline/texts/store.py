@@ -1,16 +1,22 @@
 """A live text or web chat conversation in Redis: the texter's number and the content, encrypted,
-expiring. A chat has no number (an empty one, encrypted like any other)."""
+expiring. A chat has no number (an empty one, encrypted like any other).
+
+Times go in and come out as aware UTC datetimes; Redis keeps them as epoch seconds (hash fields,
+sorted-set scores, each message's "at"), converted here and nowhere else (`warmline.epoch`).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
 
 from warmline import keys
 from warmline.crypto import DataKeys
+from warmline.epoch import moment, seconds
 
 # Delivery states only move forward (Twilio's callbacks may come late, twice, or out of order).
 _DELIVERY_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3,
@@ -30,6 +36,10 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _moment_or_none(raw: str | None) -> datetime | None:
+    return moment(float(raw)) if raw else None
+
+
 @dataclass(frozen=True)
 class Conversation:
     contact_id: str
@@ -41,11 +51,11 @@ class Conversation:
     experience: str | None
     risk: bool
     crisis_sent: bool
-    accepted_at: float | None
-    last_activity: float
-    closed_at: float | None
-    started_at: float
-    told_no_peer_at: float | None
+    accepted_at: datetime | None
+    last_activity: datetime
+    closed_at: datetime | None
+    started_at: datetime
+    told_no_peer_at: datetime | None
     seq: int
     label: str
     language: str = ""
@@ -72,14 +82,15 @@ class ConversationStore:
     # -- life -------------------------------------------------------------------------------
 
     def create(self, contact_id: str, *, line_id: int, caller_hash: str, number: str,
-               experience: str | None, now: float, label: str, language: str = "",
+               experience: str | None, now: datetime, label: str, language: str = "",
                channel: str = "sms") -> None:
+        at = repr(seconds(now))
         pipe = self.redis.pipeline()
         pipe.hset(keys.text_conversation(contact_id), mapping={
             "line": line_id, "caller": caller_hash, "number": self.keys.encrypt(number),
             "peer": "", "offer": "", "experience": experience or "", "risk": "0",
-            "crisis_sent": "0", "accepted": "", "last": repr(now), "closed": "", "seq": "0",
-            "label": label, "language": language, "started": repr(now), "told_no_peer": "",
+            "crisis_sent": "0", "accepted": "", "last": at, "closed": "", "seq": "0",
+            "label": label, "language": language, "started": at, "told_no_peer": "",
             "channel": channel,
         })
         pipe.set(keys.text_open_conversation(line_id, caller_hash), contact_id,
@@ -102,13 +113,14 @@ class ConversationStore:
             number_encrypted=h["number"], peer_id=int(h["peer"]) if h.get("peer") else None,
             offer_id=h.get("offer") or None, experience=h.get("experience") or None,
             risk=h.get("risk") == "1", crisis_sent=h.get("crisis_sent") == "1",
-            accepted_at=float(h["accepted"]) if h.get("accepted") else None,
-            last_activity=float(h.get("last") or 0), closed_at=float(h["closed"]) if h.get(
-                "closed") else None, seq=int(h.get("seq") or 0), label=h.get("label", "Texter"),
+            accepted_at=_moment_or_none(h.get("accepted")),
+            last_activity=moment(float(h.get("last") or 0)),
+            closed_at=_moment_or_none(h.get("closed")),
+            seq=int(h.get("seq") or 0), label=h.get("label", "Texter"),
             # Conversations opened before "started" was kept count their wait from their last
             # message: later than the truth, never earlier.
-            started_at=float(h.get("started") or h.get("last") or 0),
-            told_no_peer_at=float(h["told_no_peer"]) if h.get("told_no_peer") else None,
+            started_at=moment(float(h.get("started") or h.get("last") or 0)),
+            told_no_peer_at=_moment_or_none(h.get("told_no_peer")),
             language=h.get("language", ""),
             channel=h.get("channel") or "sms",
         )
@@ -125,42 +137,48 @@ class ConversationStore:
         """Set a 0/1 field to 1; True only for the first claim (risk flag, crisis numbers)."""
         return int(self.redis.hsetnx(keys.text_claims(contact_id), field, "1")) == 1
 
-    def touch(self, contact_id: str, now: float) -> None:
-        self.set_fields(contact_id, last=repr(now))
+    def mark_told_no_peer(self, contact_id: str, at: datetime) -> None:
+        """The texter was told no peer is free yet (their wait's bound counts again from here)."""
+        self.set_fields(contact_id, told_no_peer=repr(seconds(at)))
+
+    def touch(self, contact_id: str, now: datetime) -> None:
+        self.set_fields(contact_id, last=repr(seconds(now)))
         conversation = self.get(contact_id)
         if conversation is None or not conversation.is_open:
             return
         if conversation.accepted:
-            self.redis.zadd(keys.text_live(), {contact_id: now})
+            self.redis.zadd(keys.text_live(), {contact_id: seconds(now)})
         self.redis.expire(keys.text_open_conversation(conversation.line_id, conversation.caller_hash),
                           self.content_seconds)
         self._expire(contact_id, self.content_seconds)
 
-    def accept(self, contact_id: str, peer_id: int, now: float) -> None:
-        self.set_fields(contact_id, peer=str(peer_id), accepted=repr(now), last=repr(now))
+    def accept(self, contact_id: str, peer_id: int, now: datetime) -> None:
+        at = seconds(now)
+        self.set_fields(contact_id, peer=str(peer_id), accepted=repr(at), last=repr(at))
         pipe = self.redis.pipeline()
-        pipe.zadd(keys.text_live(), {contact_id: now})
+        pipe.zadd(keys.text_live(), {contact_id: at})
         pipe.zrem(keys.text_waiting(), contact_id)
         pipe.execute()
 
-    def look_at_wait(self, contact_id: str, at: float) -> None:
+    def look_at_wait(self, contact_id: str, at: datetime) -> None:
         """When the wait of a conversation nobody has taken is next looked at."""
-        self.redis.zadd(keys.text_waiting(), {contact_id: at})
+        self.redis.zadd(keys.text_waiting(), {contact_id: seconds(at)})
 
     def stop_looking_at_wait(self, contact_id: str) -> None:
         self.redis.zrem(keys.text_waiting(), contact_id)
 
-    def waits_due(self, now: float) -> list[str]:
-        return [_s(c) for c in self.redis.zrangebyscore(keys.text_waiting(), "-inf", now)]
+    def waits_due(self, now: datetime) -> list[str]:
+        return [_s(c) for c in self.redis.zrangebyscore(keys.text_waiting(), "-inf",
+                                                        seconds(now))]
 
-    def close(self, contact_id: str, now: float, keep_seconds: float) -> bool:
+    def close(self, contact_id: str, now: datetime, keep_seconds: float) -> bool:
         """Closes once (True the first time); content expires `keep_seconds` later."""
         conversation = self.get(contact_id)
         if conversation is None or not conversation.is_open:
             return False
         if not self.claim_flag(contact_id, "closing"):
             return False
-        self.set_fields(contact_id, closed=repr(now))
+        self.set_fields(contact_id, closed=repr(seconds(now)))
         pipe = self.redis.pipeline()
         open_key = keys.text_open_conversation(conversation.line_id, conversation.caller_hash)
         # Only our own pointer: a newer conversation of the same texter must stay reachable.
@@ -172,8 +190,9 @@ class ConversationStore:
         self._expire(contact_id, max(1, int(keep_seconds)))
         return True
 
-    def idle_since(self, before: float) -> list[str]:
-        return [_s(c) for c in self.redis.zrangebyscore(keys.text_live(), "-inf", before)]
+    def idle_since(self, before: datetime) -> list[str]:
+        return [_s(c) for c in self.redis.zrangebyscore(keys.text_live(), "-inf",
+                                                        seconds(before))]
 
     def _expire(self, contact_id: str, seconds: int) -> None:
         pipe = self.redis.pipeline()
@@ -184,25 +203,30 @@ class ConversationStore:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def append(self, contact_id: str, entry: dict[str, Any]) -> None:
-        self.redis.rpush(keys.text_messages(contact_id), self.keys.encrypt(json.dumps(entry)))
+    def append(self, contact_id: str, entry: dict[str, Any], at: datetime) -> None:
+        """One message (or note) of the conversation, sent or received `at`."""
+        kept = {**entry, "at": seconds(at)}
+        self.redis.rpush(keys.text_messages(contact_id), self.keys.encrypt(json.dumps(kept)))
         self.redis.expire(keys.text_messages(contact_id), self.content_seconds)
 
     def entries(self, contact_id: str) -> list[dict[str, Any]]:
+        """The conversation's messages in order, each with its "at" as a datetime."""
         out: list[dict[str, Any]] = []
         for raw in self.redis.lrange(keys.text_messages(contact_id), 0, -1):
             loaded: dict[str, Any] = json.loads(self.keys.decrypt(_s(raw)))
+            if "at" in loaded:
+                loaded["at"] = moment(float(loaded["at"]))
             out.append(loaded)
         return out
 
-    def queue_outbound(self, contact_id: str, body: str, now: float, *, by: str,
+    def queue_outbound(self, contact_id: str, body: str, now: datetime, *, by: str,
                        segments: int) -> int:
         """Number the next outbound text of the conversation and keep its body for the sender."""
         seq = int(self.redis.hincrby(keys.text_conversation(contact_id), "seq", 1))
         self.redis.hset(keys.text_outbound(contact_id), mapping={
             f"body:{seq}": self.keys.encrypt(body), f"status:{seq}": "queued"})
-        self.append(contact_id, {"dir": "out", "seq": seq, "by": by, "body": body, "at": now,
-                                 "segments": segments})
+        self.append(contact_id, {"dir": "out", "seq": seq, "by": by, "body": body,
+                                 "segments": segments}, now)
         self._expire(contact_id, self.content_seconds)
         return seq
 
@@ -253,24 +277,27 @@ class ConversationStore:
 
     # -- offers shown on dashboards ---------------------------------------------------------
 
-    def remember_offer(self, offer_id: str, contact_id: str, peer_id: int, expires_at: float) -> None:
+    def remember_offer(self, offer_id: str, contact_id: str, peer_id: int,
+                       expires_at: datetime) -> None:
+        expires = seconds(expires_at)
         pipe = self.redis.pipeline()
         pipe.hset(keys.text_offer(offer_id), mapping={"contact": contact_id, "peer": str(peer_id),
-                                                 "expires": repr(expires_at)})
+                                                 "expires": repr(expires)})
         pipe.expire(keys.text_offer(offer_id), keys.TEXT_OFFER_TTL_SECONDS)
-        pipe.zadd(keys.text_peer_offers(peer_id), {offer_id: expires_at})
+        pipe.zadd(keys.text_peer_offers(peer_id), {offer_id: expires})
         pipe.expire(keys.text_peer_offers(peer_id), keys.TEXT_OFFER_TTL_SECONDS)
         pipe.execute()
         self.set_fields(contact_id, offer=offer_id)
 
-    def offer(self, offer_id: str) -> tuple[str, int, float] | None:
+    def offer(self, offer_id: str) -> tuple[str, int, datetime] | None:
+        """(contact id, peer id, when the offer lapses) of an offer shown on a dashboard."""
         h = {_s(k): _s(v) for k, v in self.redis.hgetall(keys.text_offer(offer_id)).items()}
         if "contact" not in h:
             return None
-        return h["contact"], int(h["peer"]), float(h["expires"])
+        return h["contact"], int(h["peer"]), moment(float(h["expires"]))
 
-    def peer_offer_ids(self, peer_id: int, now: float) -> list[str]:
-        self.redis.zremrangebyscore(keys.text_peer_offers(peer_id), "-inf", now)
+    def peer_offer_ids(self, peer_id: int, now: datetime) -> list[str]:
+        self.redis.zremrangebyscore(keys.text_peer_offers(peer_id), "-inf", seconds(now))
         return [_s(o) for o in self.redis.zrange(keys.text_peer_offers(peer_id), 0, -1)]
 
     def forget_offer(self, offer_id: str, peer_id: int) -> None:

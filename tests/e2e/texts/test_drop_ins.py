@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 
 from tests.support.dashboard import form_csrf
 from tests.support.text_world import LINE_NAME, LINE_NUMBER, TextWorld, new_number
+from warmline import epoch
 from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Peer, User
-from warmline.routing import epoch
 from warmline.routing.engine import RoutingEngine
 from warmline.services import routing
 

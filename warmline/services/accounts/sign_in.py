@@ -28,7 +28,7 @@ from enum import StrEnum
 from redis import Redis
 from sqlalchemy import select, update
 
-from warmline import keys
+from warmline import epoch, keys
 from warmline.models import User
 from warmline.runtime import Runtime
 from warmline.services.accounts.users import hash_password, verify_password
@@ -88,8 +88,7 @@ def sign_in(runtime: Runtime, email: str, password: str, *, device: str | None =
     """Check a sign-in. `device` is the token of a browser that signed in to this email before."""
     normalized = _normalize(email)
     key = _throttle_key(normalized, device)
-    at = now.timestamp()
-    wait = _seconds_to_wait(runtime.redis, key, at)
+    wait = _seconds_to_wait(runtime.redis, key, now)
     if wait:
         return SignInResult(None, SignInRefusal.SLOWED, wait)
     with runtime.sessions() as session:
@@ -100,24 +99,25 @@ def sign_in(runtime: Runtime, email: str, password: str, *, device: str | None =
         elif verify_password(user.password_hash, password) and user.active:
             runtime.redis.delete(key)
             return SignInResult(user)
-    retry_after = _record_failure(runtime.redis, key, at)
+    retry_after = _record_failure(runtime.redis, key, now)
     if retry_after:
         return SignInResult(None, SignInRefusal.SLOWED, retry_after)
     return SignInResult(None, SignInRefusal.WRONG)
 
 
-def _seconds_to_wait(redis: Redis, key: str, now: float) -> int:
+# The account's hash keeps "not_before" as epoch seconds: converted where it is read and written.
+def _seconds_to_wait(redis: Redis, key: str, now: datetime) -> int:
     not_before = redis.hget(key, "not_before")
     if not_before is None:
         return 0
-    return max(0, math.ceil(float(not_before) - now))
+    return max(0, math.ceil(float(not_before) - epoch.seconds(now)))
 
 
-def _record_failure(redis: Redis, key: str, now: float) -> int:
+def _record_failure(redis: Redis, key: str, now: datetime) -> int:
     failures = int(redis.hincrby(key, "failures", 1))
     delay = delay_after(failures)
     pipe = redis.pipeline()
-    pipe.hset(key, "not_before", str(now + delay))
+    pipe.hset(key, "not_before", str(epoch.seconds(now) + delay))
     pipe.expire(key, ACCOUNT_MEMORY_SECONDS + delay)
     pipe.execute()
     return delay

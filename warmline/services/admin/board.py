@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from warmline import epoch
 from warmline.models import Experience, Line, OpenShift, Peer
-from warmline.routing import epoch
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.admin.blocks import channel_label

@@ -9,7 +9,7 @@ from itertools import groupby
 
 from babel.dates import format_date
 
-from warmline import keys
+from warmline import epoch, keys
 from warmline.catalogs import SOURCE_LANGUAGE, locale_of
 from warmline.domain.schedule import find_coverage_gaps
 from warmline.models import Line
@@ -139,7 +139,7 @@ def _claim_new_gaps(runtime: Runtime, gaps: Sequence[CoverageGap]) -> list[Cover
     """The gaps nobody was told about yet, claimed atomically (SET NX) so none is told twice."""
     pipe = runtime.redis.pipeline(transaction=False)
     for gap in gaps:
-        pipe.set(keys.coverage_gap_noticed(gap.line_id, int(gap.local_start.timestamp())), "1",
+        pipe.set(keys.coverage_gap_noticed(gap.line_id, int(epoch.seconds(gap.local_start))), "1",
                  nx=True, ex=keys.COVERAGE_GAP_MARKER_TTL_SECONDS)
     return [gap for gap, claimed in zip(gaps, pipe.execute(), strict=True) if claimed]
 

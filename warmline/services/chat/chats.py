@@ -163,7 +163,6 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
                now: datetime, *, language: str | None = None) -> Started | ChatRefusal:
     """A new chat in `language` (one of the line's): checked like a text's first message, then
     queued on channel `chat`."""
-    epoch = now.timestamp()
     chosen = line.chosen(language)
     caller_hash = address_identity(runtime, address)
     labels = dict(_experiences(runtime, chosen))
@@ -202,7 +201,7 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
     token = secrets.token_urlsafe(32)
     store = conv.conversation_store(runtime)
     store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number="",
-                 experience=experience, now=epoch, label=f"Chatter {contact.id[:4].upper()}",
+                 experience=experience, now=now, label=f"Chatter {contact.id[:4].upper()}",
                  channel=CHANNEL, language=chosen)
     runtime.redis.set(keys.chat_token(_digest(token)), contact.id, ex=store.content_seconds)
     conv.start_wait_bound(runtime, contact.id, now, row.max_wait_seconds)
@@ -260,7 +259,6 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: st
     """The chatter's message, kept once (by the widget's id), in order, and read for risk.
     Refusals and replies are in the chat's language; `language` (the widget's) only says that
     a chat which is gone has ended."""
-    epoch = now.timestamp()
     conversation = _own(runtime, line, token)
     if conversation is None:
         return ChatRefusal(say(line.chosen(language), WIDGET_WORDS["ended"]), 404)
@@ -286,9 +284,9 @@ def send_message(runtime: Runtime, line: ChatLine, token: str, *, message_id: st
         # Routing lost it (Redis came back empty): nobody could answer it, so it ends.
         conv.close_conversation(runtime, contact_id, now, reason="lost")
         return ChatRefusal(say(chosen, WIDGET_WORDS["ended"]), 409)
-    store.append(contact_id, {"dir": "in", "body": text, "at": epoch})
+    store.append(contact_id, {"dir": "in", "body": text}, now)
     conv.note(runtime, conversation, EventKind.MESSAGE_IN, now, detail={"media": False})
-    store.touch(contact_id, epoch)
+    store.touch(contact_id, now)
     runtime.redis.expire(keys.chat_token(_digest(token)), store.content_seconds)
     if words.has_risk_words(text, conv.text_policy(runtime).risk_words) \
             and conv.raise_risk(runtime, conversation, now):

@@ -71,9 +71,8 @@ def text_me_instead(runtime: Runtime, line: ChatLine, typed_number: str, *, cons
         session.expunge(contact)
         keywords = list(session.scalars(select(Experience.keyword).where(
             Experience.active.is_(True)).order_by(Experience.digit)))
-    epoch = now.timestamp()
     store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number=number,
-                 experience=wanted, now=epoch, label=f"Texter {contact.id[:4].upper()}",
+                 experience=wanted, now=now, label=f"Texter {contact.id[:4].upper()}",
                  language=chosen)
     conv.start_wait_bound(runtime, contact.id, now, row.max_wait_seconds)
     note_event(runtime, contact, EventKind.MENU_CHOICE, now, detail={"choice": wanted or "anyone",

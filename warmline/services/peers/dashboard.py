@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.domain.matching import ANY_EXPERIENCE, Presence
 from warmline.domain.schedule import ShiftOccurrence, list_shift_occurrences
 from warmline.models import (
@@ -28,7 +28,6 @@ from warmline.models import (
     Peer,
     Shift,
 )
-from warmline.routing import epoch
 from warmline.routing import keys as routing_keys
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime

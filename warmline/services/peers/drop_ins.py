@@ -9,12 +9,12 @@ The answer is recorded in the audit trail. Exactly one answer counts (HSETNX on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from warmline import keys
+from warmline import epoch, keys
 from warmline.domain.matching import Presence
 from warmline.models import AuditEntry, Line, Peer, User
 from warmline.runtime import Runtime
@@ -46,7 +46,7 @@ def read_ask(runtime: Runtime, request_id: int) -> DropInAsk | None:
     if "peer" not in raw:
         return None
     return DropInAsk(request_id, int(raw["peer"]), int(raw["line"]), int(raw["minutes"]),
-                     datetime.fromtimestamp(float(raw["at"]), UTC), raw.get("state", "pending"))
+                     epoch.moment(float(raw["at"])), raw.get("state", "pending"))
 
 
 def drop_in_ends_at(runtime: Runtime, peer_id: int, now: datetime) -> datetime | None:
@@ -80,7 +80,7 @@ def ask_to_drop_in(runtime: Runtime, peer_id: int, line_id: int, minutes: int,
     key = keys.drop_in_request(request_id)
     pipe = runtime.redis.pipeline()
     pipe.hset(key, mapping={"peer": peer_id, "line": line_id, "minutes": minutes,
-                            "at": repr(now.timestamp()), "state": "pending"})
+                            "at": repr(epoch.seconds(now)), "state": "pending"})
     pipe.expire(key, keys.DROP_IN_REQUEST_TTL_SECONDS)
     pipe.execute()
     post_notice(runtime.redis, NoticeKind.DROP_IN_REQUEST,
@@ -88,8 +88,7 @@ def ask_to_drop_in(runtime: Runtime, peer_id: int, line_id: int, minutes: int,
                    "%(ask)d or NO %(ask)d).", name=peer_name, line=line_name, minutes=minutes,
                    ask=request_id),
                 now, line_id=line_id, ref=str(request_id))
-    TextPeerNotifier(runtime).notify_drop_in_ask(request_id, line_id, to_text,
-                                                 int(now.timestamp()))
+    TextPeerNotifier(runtime).notify_drop_in_ask(request_id, line_id, to_text, now)
     return request_id
 
 
@@ -115,14 +114,12 @@ def answer_ask(runtime: Runtime, request_id: int, *, approve: bool, user_id: int
         name = peer.first_name if peer else "The peer"
     notifier = TextPeerNotifier(runtime)
     if not approve:
-        notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=False,
-                                       until_epoch=int(now.timestamp()))
+        notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=False, until=now)
         return N_("Declined: %(name)s is told.", name=name)
     until = now + timedelta(minutes=ask.minutes)
     routing.allow_drop_in(runtime, ask.peer_id, ask.line_id, until, now)
     change_presence(runtime, ask.peer_id, Presence.AVAILABLE.value, now)
-    notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=True,
-                                   until_epoch=int(until.timestamp()))
+    notifier.notify_drop_in_answer(ask.peer_id, ask.line_id, approved=True, until=until)
     clock = until.astimezone(ZoneInfo(zone)).strftime("%H:%M")
     return N_("Approved: %(name)s works %(line)s until %(time)s and is available now.", name=name,
               line=line_name, time=clock)

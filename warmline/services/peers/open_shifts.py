@@ -118,7 +118,7 @@ def offer_shift(runtime: Runtime, peer_id: int, shift_id: int, day_text: str,
         record_change(session, _actor(session, peer_id), "open_shift_offered", f"open_shift:{row.id}",
                {"line": shift.line_id, "date": day_text, "shift": shift_id}, now)
         first, later = _who_to_tell(session, shift, found[0], found[1])
-        open_id, starts = row.id, int(found[0].timestamp())
+        open_id, starts = row.id, found[0]
     notifier = TextPeerNotifier(runtime)
     notifier.notify_open_shift(open_id, shift.line_id, first, starts, delay=None)
     notifier.notify_open_shift(open_id, shift.line_id, later, starts, delay=FIRST_DIBS)
@@ -187,7 +187,7 @@ def take_open_shift(runtime: Runtime, peer_id: int, open_id: int, now: datetime)
         if not needs_approval:
             _apply(session, row)
         line_id, line_name = row.line_id, line.name if line else "the line"
-        offered_by, starts = row.offered_by_peer_id, int(row.starts_at.timestamp())
+        offered_by, starts = row.offered_by_peer_id, row.starts_at
         taker = session.get(Peer, peer_id)
         taker_name = taker.first_name if taker else "A peer"
         label = _label(row, line.timezone if line else "UTC")
@@ -243,7 +243,7 @@ def decide_open_shift(runtime: Runtime, open_id: int, *, approve: bool, user_id:
         record_change(session, Actor(user_id, actor), "open_shift_approved" if approve
                else "open_shift_declined", f"open_shift:{open_id}",
                {"line": row.line_id, "date": row.occurrence_date, "taker": taker}, now)
-        line_id, offered_by, starts = row.line_id, row.offered_by_peer_id, int(row.starts_at.timestamp())
+        line_id, offered_by, starts = row.line_id, row.offered_by_peer_id, row.starts_at
     notifier = TextPeerNotifier(runtime)
     if approve:
         refresh_line_routing(runtime, line_id, now, force=True)

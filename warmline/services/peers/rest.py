@@ -4,9 +4,9 @@ by itself. The limit itself is counted and enforced in the routing engine (accep
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.domain.matching import Presence
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -25,18 +25,21 @@ def take_rest_break(runtime: Runtime, peer_id: int, now: datetime) -> Refusal | 
     refusal = change_presence(runtime, peer_id, Presence.BREAK.value, now)
     if refusal is not None:
         return refusal
-    until = math.ceil((now + REST_BREAK).timestamp())
+    # The break ends on a whole second: Redis keeps it, and the job carries it, as whole epoch
+    # seconds (as jobs already queued do; workers/routing_jobs.py makes it a datetime again).
+    until = math.ceil(epoch.seconds(now + REST_BREAK))
     runtime.redis.set(keys.rest_break(peer_id), str(until), ex=keys.REST_BREAK_TTL_SECONDS)
-    jobs.END_REST_BREAK.enqueue_at(runtime, datetime.fromtimestamp(until + 1, UTC), peer_id, until)
+    jobs.END_REST_BREAK.enqueue_at(runtime, epoch.moment(until + 1), peer_id, until)
     return None
 
 
-def end_rest_break(runtime: Runtime, peer_id: int, until: int, now: datetime) -> str:
-    """The job's work: back to available if this very break is still running and is due."""
+def end_rest_break(runtime: Runtime, peer_id: int, until: datetime, now: datetime) -> str:
+    """The job's work: back to available if this very break, ending at `until`, is still
+    running and is due."""
     raw = runtime.redis.get(keys.rest_break(peer_id))
-    if raw is None or int(raw) != until:
+    if raw is None or epoch.moment(int(raw)) != until:
         return "not_this_break"  # they came back (or went off) on their own, or a newer break
-    if now.timestamp() < until:
+    if now < until:
         return "not_due"
     runtime.redis.delete(keys.rest_break(peer_id))
     if routing.routing_engine(runtime, now).presence(peer_id) != Presence.BREAK:

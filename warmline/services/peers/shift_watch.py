@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from warmline import keys
+from warmline import epoch, keys
 from warmline.domain.schedule import find_peers_on_shift, list_shift_occurrences
 from warmline.runtime import Runtime
 from warmline.services.notifications import PeerNotifier, ShiftEndHook
@@ -41,7 +41,7 @@ def handle_shift_ends(runtime: Runtime, now: datetime, hook: ShiftEndHook) -> li
                 if not (now - END_LOOKBACK < occurrence.end <= now) or occurrence.peer_id in on_now:
                     continue
                 marker = keys.shift_end_handled(
-                    occurrence.peer_id, line.id, int(occurrence.end.timestamp())
+                    occurrence.peer_id, line.id, int(epoch.seconds(occurrence.end))
                 )
                 if runtime.redis.exists(marker):
                     continue
@@ -73,7 +73,7 @@ def send_shift_reminders(
                     continue
                 if occurrence.peer_id in find_peers_on_shift(schedule, own, occurrence.start - _INSTANT):
                     continue
-                marker = keys.shift_reminder_sent(rule.shift_id, int(occurrence.start.timestamp()))
+                marker = keys.shift_reminder_sent(rule.shift_id, int(epoch.seconds(occurrence.start)))
                 if runtime.redis.exists(marker):
                     continue
                 notifier.send_shift_reminder(

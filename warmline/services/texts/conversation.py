@@ -10,7 +10,7 @@ import contextlib
 import logging
 import math
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +18,7 @@ from redis.exceptions import LockError
 from sqlalchemy import select
 
 from config.text_policy import TextPolicy
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.catalogs import SOURCE_LANGUAGE, language_name
 from warmline.domain.matching import CHAT, priority_from_score
 from warmline.domain.numbers import parse_whole_number
@@ -106,7 +106,7 @@ def queue_text(runtime: Runtime, contact_id: str, body: str, now: datetime, *, b
     """Number an outbound text and hand it to the sender job (ids only in the job)."""
     store = conversation_store(runtime)
     segments = count_segments(body).segments
-    seq = store.queue_outbound(contact_id, body, now.timestamp(), by=by, segments=segments)
+    seq = store.queue_outbound(contact_id, body, now, by=by, segments=segments)
     conversation = store.get(contact_id)
     if conversation is not None and conversation.channel == CHAT:
         # The widget reads it from the conversation: nothing to send, no body kept twice.
@@ -254,7 +254,8 @@ def offer_to_dashboard(runtime: Runtime, offer: Offer, now: datetime) -> None:
         routing.lapse_offer(runtime, offer.offer_id, LapseReason.FAILED, now)
         _end_lost_text(runtime, offer.contact_id, now)
         return
-    store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id, offer.expires_at)
+    store.remember_offer(offer.offer_id, offer.contact_id, offer.peer_id,
+                         epoch.moment(offer.expires_at))
     note(runtime, conversation, EventKind.OFFERED, now, peer_id=offer.peer_id)
 
 
@@ -280,7 +281,7 @@ def accept_offer(runtime: Runtime, peer_id: int, offer_id: str, now: datetime) -
     store.forget_offer(offer_id, peer_id)
     if not result.accepted:
         return Refusal(N_("Too late: this text has gone to someone else or the texter left."), 409)
-    store.accept(contact_id, peer_id, now.timestamp())
+    store.accept(contact_id, peer_id, now)
     conversation = store.get(contact_id)
     if conversation is None:
         return Refusal(N_("This conversation has ended."), 409)
@@ -343,7 +344,7 @@ def send_reply(runtime: Runtime, peer_id: int, contact_id: str, body: str,
                           "Shorten it or send it in two parts.", count=count.characters,
                           most=format(MAX_CHARACTERS, ",")), 422)
     seq = queue_text(runtime, contact_id, text, now, by="peer")
-    store.touch(contact_id, now.timestamp())
+    store.touch(contact_id, now)
     return seq, count.segments
 
 
@@ -375,9 +376,8 @@ def close_conversation(runtime: Runtime, contact_id: str, now: datetime, *, reas
         contact = session.get(Contact, contact_id)
     if goodbye:
         queue_text(runtime, contact_id, goodbye, now, by="line")
-    epoch = now.timestamp()
-    if not store.close(contact_id, epoch, max(MIN_KEEP_SECONDS,
-                                            text_policy(runtime).content_seconds_after_close)):
+    if not store.close(contact_id, now, max(MIN_KEEP_SECONDS,
+                                          text_policy(runtime).content_seconds_after_close)):
         return False
     notifier = TextPeerNotifier(runtime)
     if conversation.accepted:
@@ -410,9 +410,9 @@ def close_if_idle(runtime: Runtime, contact_id: str, now: datetime) -> bool:
     conversation = conversation_store(runtime).get(contact_id)
     if conversation is None or not conversation.is_open or not conversation.accepted:
         return False
-    due = conversation.last_activity + text_policy(runtime).inactivity_seconds
-    if now.timestamp() < due:
-        schedule_idle_check(runtime, contact_id, datetime.fromtimestamp(due, UTC))
+    due = conversation.last_activity + timedelta(seconds=text_policy(runtime).inactivity_seconds)
+    if now < due:
+        schedule_idle_check(runtime, contact_id, due)
         return False
     return close_conversation(runtime, contact_id, now, reason="inactivity",
                               goodbye=goodbye(language_of(conversation, None), "goodbye_idle",
@@ -423,8 +423,8 @@ def close_idle_conversations(runtime: Runtime, now: datetime) -> int:
     """Every open conversation past the inactivity limit (repairs a lost scheduled check)."""
     store = conversation_store(runtime)
     return sum(close_if_idle(runtime, cid, now)
-               for cid in store.idle_since(now.timestamp()
-                                           - text_policy(runtime).inactivity_seconds))
+               for cid in store.idle_since(
+                   now - timedelta(seconds=text_policy(runtime).inactivity_seconds)))
 
 
 # --------------------------------------------------------------------------- the wait's bound
@@ -438,19 +438,18 @@ class WaitCheck(StrEnum):
 
 
 # A peer being offered the text right now gets this long before the wait is looked at again.
-OFFERED_GRACE_SECONDS = 60.0
+OFFERED_GRACE = timedelta(seconds=60)
 
 
 def start_wait_bound(runtime: Runtime, contact_id: str, now: datetime,
                      max_wait_seconds: float) -> None:
     """A texter's wait is finite like a caller's (DESIGN.md: never stuck on endless hold)."""
-    _look_at_wait(runtime, contact_id, now.timestamp() + max_wait_seconds)
+    _look_at_wait(runtime, contact_id, now + timedelta(seconds=max_wait_seconds))
 
 
-def _look_at_wait(runtime: Runtime, contact_id: str, at: float) -> None:
+def _look_at_wait(runtime: Runtime, contact_id: str, at: datetime) -> None:
     conversation_store(runtime).look_at_wait(contact_id, at)
-    jobs.CHECK_TEXT_WAIT.enqueue_at(runtime, datetime.fromtimestamp(at, UTC), contact_id,
-                                    job_id=f"text-wait-{contact_id}")
+    jobs.CHECK_TEXT_WAIT.enqueue_at(runtime, at, contact_id, job_id=f"text-wait-{contact_id}")
 
 
 def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
@@ -468,26 +467,24 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
             store.stop_looking_at_wait(contact_id)
             return WaitCheck.DONE
         # A chatter has no number to call back.
-        bound = float(line.max_wait_seconds)
+        bound = timedelta(seconds=float(line.max_wait_seconds))
         callbacks = line.callbacks and conversation.channel != CHAT
         language = language_of(conversation, line)
-    epoch = now.timestamp()
     told = conversation.told_no_peer_at
     due = (conversation.started_at + bound if told is None
            else max(told, conversation.last_activity) + bound)
     offered = routing.routing_engine(runtime, now).contact_state(contact_id) == "offered"
-    if epoch < due or offered:
-        _look_at_wait(runtime, contact_id, max(due, epoch + OFFERED_GRACE_SECONDS) if offered
-                      else due)
+    if now < due or offered:
+        _look_at_wait(runtime, contact_id, max(due, now + OFFERED_GRACE) if offered else due)
         return WaitCheck.LATER
     if told is None:
         if store.claim_flag(contact_id, "told_no_peer"):
-            store.set_fields(contact_id, told_no_peer=repr(epoch))
+            store.mark_told_no_peer(contact_id, now)
             label = _experience_label(runtime, conversation.experience, language)
+            minutes = max(1, math.ceil(bound.total_seconds() / 60))
             queue_text(runtime, contact_id, words.no_peer_yet(
-                label, callbacks, minutes=max(1, math.ceil(bound / 60)), language=language),
-                now, by="line")
-        _look_at_wait(runtime, contact_id, epoch + bound)
+                label, callbacks, minutes=minutes, language=language), now, by="line")
+        _look_at_wait(runtime, contact_id, now + bound)
         return WaitCheck.TOLD
     closed = close_conversation(runtime, contact_id, now, reason="max_wait",
                                 goodbye=goodbye(language, "goodbye_no_peer", conversation.channel),
@@ -498,7 +495,7 @@ def check_wait(runtime: Runtime, contact_id: str, now: datetime) -> WaitCheck:
 def check_waits_due(runtime: Runtime, now: datetime) -> int:
     """Every waiting conversation whose bound is due (repairs a lost scheduled check)."""
     return sum(check_wait(runtime, cid, now) in (WaitCheck.TOLD, WaitCheck.CLOSED)
-               for cid in conversation_store(runtime).waits_due(now.timestamp()))
+               for cid in conversation_store(runtime).waits_due(now))
 
 
 # --------------------------------------------------------------------------- risk
@@ -555,12 +552,11 @@ def _language(conversation: Conversation) -> dict[str, str]:
 def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, Any]:
     """The peer's text offers and open conversations; never a number."""
     restore_text_channel(runtime, peer_id, now)
-    epoch = now.timestamp()
     store = conversation_store(runtime)
     engine = routing.routing_engine(runtime, now)
     labels, names = _experience_labels(runtime), _line_names(runtime)
     offers: list[dict[str, Any]] = []
-    for offer_id in store.peer_offer_ids(peer_id, epoch):
+    for offer_id in store.peer_offer_ids(peer_id, now):
         found = store.offer(offer_id)
         conversation = store.get(found[0]) if found else None
         if found is None or conversation is None or conversation.offer_id != offer_id \
@@ -571,7 +567,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
             "label": conversation.label, "line_name": names.get(conversation.line_id, ""),
             "experience": labels.get(conversation.experience or "", None),
             "language": _language(conversation),
-            "risk": conversation.risk, "expires_in_seconds": max(0, int(found[2] - epoch)),
+            "risk": conversation.risk, "expires_in_seconds": max(0, int((found[2] - now).total_seconds())),
             "channel": conversation.channel,
         })
     conversations: list[dict[str, Any]] = []
@@ -585,7 +581,7 @@ def list_peer_texts(runtime: Runtime, peer_id: int, now: datetime) -> dict[str, 
         messages: list[dict[str, Any]] = []
         for entry in store.entries(contact_id):
             item: dict[str, Any] = {"direction": entry["dir"], "body": entry.get("body", ""),
-                                    "at": datetime.fromtimestamp(entry["at"], UTC).isoformat(),
+                                    "at": entry["at"].isoformat(),
                                     "by": entry.get("by", "texter"), "status": None,
                                     "segments": entry.get("segments", 1)}
             if entry["dir"] == "out":

@@ -221,9 +221,8 @@ def _first_message(runtime: Runtime, line: Line, caller_hash: str, form: TextFor
     except InvalidPhoneNumberError:
         number = form.from_number.strip()
     store = conv.conversation_store(runtime)
-    epoch = now.timestamp()
     store.create(contact.id, line_id=line.id, caller_hash=caller_hash, number=number,
-                 experience=experience, now=epoch, label=_label(contact.id), language=language)
+                 experience=experience, now=now, label=_label(contact.id), language=language)
     conversation = store.get(contact.id)
     assert conversation is not None  # just made
     conv.start_wait_bound(runtime, contact.id, now, line.max_wait_seconds)
@@ -259,13 +258,11 @@ def _wait_words(runtime: Runtime, line: Line, contact_id: str, outlook: str,
 def _store_inbound(runtime: Runtime, conversation: Conversation, form: TextForm,
                    now: datetime) -> None:
     store = conv.conversation_store(runtime)
-    at = now.timestamp()
     if form.body.strip():
-        store.append(conversation.contact_id, {"dir": "in", "body": form.body, "at": at})
+        store.append(conversation.contact_id, {"dir": "in", "body": form.body}, now)
     if form.num_media:
         # Media is never fetched or stored: the peer only learns that it was sent.
-        store.append(conversation.contact_id,
-                     {"dir": "note", "body": conv.MEDIA_NOTE, "at": at})
+        store.append(conversation.contact_id, {"dir": "note", "body": conv.MEDIA_NOTE}, now)
     conv.note(runtime, conversation, EventKind.MESSAGE_IN, now,
               detail={"media": form.num_media > 0})
 
@@ -277,7 +274,7 @@ def _next_message(runtime: Runtime, line: Line, conversation: Conversation, stat
                   form: TextForm, *, now: datetime) -> str:
     store = conv.conversation_store(runtime)
     _store_inbound(runtime, conversation, form, now)
-    store.touch(conversation.contact_id, now.timestamp())
+    store.touch(conversation.contact_id, now)
     replies: list[str] = []
     asked = words.language_keyword_of(form.body, line.languages or [line.default_language])
     switched = asked is not None and asked != conv.language_of(conversation, line)
@@ -353,7 +350,7 @@ def _callback(runtime: Runtime, line: Line, conversation: Conversation, now: dat
     conv.note(runtime, conversation, EventKind.CALLBACK_REQUESTED, now)
     routing.withdraw_contact(runtime, conversation.contact_id, now)
     # The contact's outcome comes from the callback (connected or failed), not from here.
-    store.close(conversation.contact_id, now.timestamp(), conv.MIN_KEEP_SECONDS)
+    store.close(conversation.contact_id, now, conv.MIN_KEEP_SECONDS)
     hours = int(TEXT_CALLBACK_WINDOW.total_seconds() // 3600)
     return words.reply(conv.language_of(conversation, line), "callback_set", count=hours,
                        line=line.name)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from warmline import jobs, keys
+from warmline import epoch, jobs, keys
 from warmline.domain.numbers import parse_id
 from warmline.models import Line, OpenShift, Peer, Shift
 from warmline.routing.results import PeerOff
-from warmline.runtime import Runtime, process_runtime
+from warmline.runtime import Runtime
 from warmline.services.peers import dashboard
 from warmline.services.peers.language import peer_language
 from warmline.services.peers.support import SupportAlert
@@ -29,11 +29,11 @@ REMINDER_KIND = "reminder"
 # peer who offered it, "open-yes-"/"open-no-" to a taker on a line that approves swaps.
 OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
 DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
-DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; at_epoch: the end
+DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; `at`: the end
 FLOOD_KIND_PREFIX = "flood-"  # + caller | line
 FLOOD_KINDS = ("caller", "line")
 REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
-COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; at_epoch: the first one
+COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; `at`: the first one
 
 
 # --------------------------------------------------------------------------- commands
@@ -154,14 +154,15 @@ def _drop_in_ask_words(runtime: Runtime, request_id: int, line: Line,
 
 
 def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: str,
-                   at_epoch: int) -> bool:
-    """The job's work: build the notice from its kind (no text in the job) and send it."""
+                   at: datetime) -> bool:
+    """The job's work: build the notice from its kind (no text in the job) and send it; `at`
+    is the moment it speaks of (a shift's start, a drop-in's end), to the second."""
     found = _peer_line(runtime, peer_id, line_id)
     if found is None:
         return False
     peer, line = found
     language = _language_of(runtime, peer_id, line)  # every notice in the peer's own language
-    local = datetime.fromtimestamp(at_epoch, UTC).astimezone(ZoneInfo(line.timezone))
+    local = at.astimezone(ZoneInfo(line.timezone))
     if kind == REMINDER_KIND:
         body = peer_words.notice(language, "shift_reminder", line=line.name,
                                  time=peer_words.clock(language, local))
@@ -213,16 +214,15 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
 class TextPeerNotifier:
     """Tells peers by text: set off by the engine (routing), shift reminders (workers)."""
 
-    def __init__(self, runtime: Runtime | None = None) -> None:
-        self._runtime = runtime
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
-    @property
-    def runtime(self) -> Runtime:
-        # The process default is made at start, before the runtime: look it up on use.
-        return self._runtime or process_runtime()
-
-    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at_epoch: int,
+    def _enqueue(self, peer_id: int, line_id: int | None, kind: str, at: datetime,
                  delay: timedelta | None = None) -> None:
+        # The job carries `at` as whole epoch seconds, as jobs already in Redis do (its id, made
+        # from it, refuses a second notice of the same moment); workers/text_jobs.py turns it
+        # back into a datetime.
+        at_epoch = int(epoch.seconds(at))
         job_id = f"peer-text-{peer_id}-{kind}-{at_epoch}"
         if delay is not None:
             jobs.SEND_PEER_TEXT.enqueue_in(self.runtime, delay, peer_id, line_id, kind, at_epoch,
@@ -234,65 +234,66 @@ class TextPeerNotifier:
     def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: datetime) -> None:
         try:
             TextPeerNotifier(runtime)._enqueue(peer_off.peer_id, None, peer_off.reason.value,
-                                               int(now.timestamp()))
+                                               now)
         except Exception as exc:  # noqa: BLE001 - a duplicate notice is refused by its id
             log.info("peer %s off notice not queued (%s)", peer_off.peer_id, type(exc).__name__)
 
     def notify_open_shift(self, open_id: int, line_id: int, peer_ids: Sequence[int],
-                          starts_epoch: int, delay: timedelta | None) -> None:
+                          starts_at: datetime, delay: timedelta | None) -> None:
         for peer_id in peer_ids:
             try:
-                self._enqueue(peer_id, line_id, f"open-{open_id}", starts_epoch, delay=delay)
+                self._enqueue(peer_id, line_id, f"open-{open_id}", starts_at, delay=delay)
             except Exception as exc:  # noqa: BLE001 - the dashboard lists it too
                 log.info("open shift text to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
     def notify_open_shift_taken(self, open_id: int, line_id: int, offered_by: int,
-                                starts_epoch: int) -> None:
+                                starts_at: datetime) -> None:
         try:
-            self._enqueue(offered_by, line_id, f"open-taken-{open_id}", starts_epoch)
+            self._enqueue(offered_by, line_id, f"open-taken-{open_id}", starts_at)
         except Exception as exc:  # noqa: BLE001
             log.info("open shift text to peer %s not queued (%s)", offered_by, type(exc).__name__)
 
-    def notify_open_shift_answer(self, open_id: int, line_id: int, taker: int, starts_epoch: int,
+    def notify_open_shift_answer(self, open_id: int, line_id: int, taker: int,
+                                 starts_at: datetime,
                                  *, approved: bool) -> None:
         kind = f"open-yes-{open_id}" if approved else f"open-no-{open_id}"
         try:
-            self._enqueue(taker, line_id, kind, starts_epoch)
+            self._enqueue(taker, line_id, kind, starts_at)
         except Exception as exc:  # noqa: BLE001
             log.info("swap answer to peer %s not queued (%s)", taker, type(exc).__name__)
 
     def notify_drop_in_ask(self, request_id: int, line_id: int, admin_peer_ids: Sequence[int],
-                           at_epoch: int) -> None:
+                           at: datetime) -> None:
         for admin_id in admin_peer_ids:
             try:
-                self._enqueue(admin_id, line_id, f"{DROP_IN_ASK_PREFIX}{request_id}", at_epoch)
+                self._enqueue(admin_id, line_id, f"{DROP_IN_ASK_PREFIX}{request_id}", at)
             except Exception as exc:  # noqa: BLE001 - the ask stays on the board
                 log.info("drop-in text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
     def notify_drop_in_answer(self, peer_id: int, line_id: int, *, approved: bool,
-                              until_epoch: int) -> None:
+                              until: datetime) -> None:
         try:
-            self._enqueue(peer_id, line_id, DROP_IN_YES if approved else DROP_IN_NO, until_epoch)
+            self._enqueue(peer_id, line_id, DROP_IN_YES if approved else DROP_IN_NO, until)
         except Exception as exc:  # noqa: BLE001 - the dashboard shows it too
             log.info("drop-in answer to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
     def notify_flood(self, line_id: int, kind: str, admin_peer_ids: Sequence[int],
-                     at_epoch: int) -> None:
+                     at: datetime) -> None:
         for admin_id in admin_peer_ids:
             try:
-                self._enqueue(admin_id, line_id, f"{FLOOD_KIND_PREFIX}{kind}", at_epoch)
+                self._enqueue(admin_id, line_id, f"{FLOOD_KIND_PREFIX}{kind}", at)
             except Exception as exc:  # noqa: BLE001 - the alert stays on the board
                 log.info("flood text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
-    def notify_rest_due(self, peer_id: int, in_a_row: int, at: datetime) -> None:
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int, at: datetime) -> None:
         try:
-            self._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", int(at.timestamp()))
+            TextPeerNotifier(runtime)._enqueue(peer_id, None, f"{REST_KIND_PREFIX}{in_a_row}", at)
         except Exception as exc:  # noqa: BLE001 - the dashboard says it too
             log.info("rest notice to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
     def send_shift_reminder(self, *, peer_id: int, line_id: int, starts_at: datetime) -> None:
         try:
-            self._enqueue(peer_id, line_id, REMINDER_KIND, int(starts_at.timestamp()))
+            self._enqueue(peer_id, line_id, REMINDER_KIND, starts_at)
         except Exception as exc:  # noqa: BLE001
             log.info("reminder to peer %s not queued (%s)", peer_id, type(exc).__name__)
 
@@ -300,8 +301,7 @@ class TextPeerNotifier:
                            first_start: datetime) -> None:
         for admin_id in admin_peer_ids:
             try:
-                self._enqueue(admin_id, line_id, f"{COVERAGE_KIND_PREFIX}{hours}",
-                              int(first_start.timestamp()))
+                self._enqueue(admin_id, line_id, f"{COVERAGE_KIND_PREFIX}{hours}", first_start)
             except Exception as exc:  # noqa: BLE001 - the notice stays on the board
                 log.info("coverage text to admin %s not queued (%s)", admin_id, type(exc).__name__)
 
@@ -311,6 +311,17 @@ class TextPeerNotifier:
         for admin_id in admin_peer_ids:
             try:
                 self._enqueue(admin_id, line_id, f"{SUPPORT_KIND_PREFIX}{alert.peer_id}",
-                              int(alert.at.timestamp()))
+                              alert.at)
             except Exception as exc:  # noqa: BLE001 - the alert stays on the admin pages
                 log.info("support text to admin %s not queued (%s)", admin_id, type(exc).__name__)
+
+
+class RoutingPeerTexts:
+    """Routing's process-wide `PeerNotifier` and `RestNotifier` (installed by warmline.wiring at
+    start, before any runtime exists): each call brings the runtime of the service that made it."""
+
+    def notify_off(self, runtime: Runtime, peer_off: PeerOff, now: datetime) -> None:
+        TextPeerNotifier(runtime).notify_off(runtime, peer_off, now)
+
+    def notify_rest_due(self, runtime: Runtime, peer_id: int, in_a_row: int, at: datetime) -> None:
+        TextPeerNotifier(runtime).notify_rest_due(runtime, peer_id, in_a_row, at)

@@ -14,6 +14,7 @@ from datetime import datetime
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from warmline import epoch
 from warmline.queues import QueueName
 from warmline.runtime import Runtime
 
@@ -95,5 +96,7 @@ def failed_jobs_summary(runtime: Runtime, limit_per_queue: int = 200) -> list[Fa
                     failed_at=job.ended_at,
                 )
             )
-    summary.sort(key=lambda item: item.failed_at.timestamp() if item.failed_at else 0.0, reverse=True)
+    # RQ's own times may be naive (UTC) or aware: compared as epoch seconds, newest first.
+    summary.sort(key=lambda item: epoch.seconds(item.failed_at) if item.failed_at else 0.0,
+                 reverse=True)
     return summary

@@ -48,10 +48,10 @@ from datetime import datetime, timedelta
 from redis import Redis
 from sqlalchemy import select
 
-from warmline import jobs
+from warmline import epoch, jobs
 from warmline.domain.matching import VOICE, ContactView, LineRules, Presence
 from warmline.models import CallbackRequest, Contact, Line, Outcome, Peer
-from warmline.routing import epoch, keys
+from warmline.routing import keys
 from warmline.routing.engine import PeerProfile, RoutingEngine, RoutingStateLostError
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -329,7 +329,7 @@ def _finish_gone_contacts(runtime: Runtime, report: RebuildReport, at: datetime)
 def _reschedule(runtime: Runtime, report: RebuildReport, now: datetime) -> None:
     """The scheduled work that lived in the lost Redis, scheduled again."""
     for peer_id, until in report.wrap_ups.items():
-        routing.schedule_end_wrap_up(runtime, peer_id, until)
+        routing.schedule_end_wrap_up(runtime, peer_id, epoch.moment(until))
     for contact_id, (peer_id, at) in report.reminders.items():
         jobs.REMIND_LONG_CALL.enqueue_at(runtime, max(epoch.moment(at), now),
                                          contact_id, peer_id, job_id=f"remind-{contact_id}")

@@ -10,13 +10,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline.config_cache import config_of
 from warmline.crypto import DataKeys
 from warmline.domain.phone import InvalidPhoneNumberError, is_withheld, to_e164
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.routing.results import LapseReason
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.config_cache import config_of
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.voice.backup_route import BackupRoute, backup_routes

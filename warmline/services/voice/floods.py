@@ -16,7 +16,7 @@ from enum import StrEnum
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from warmline import keys
+from warmline import epoch, keys
 from warmline.models import Line
 from warmline.runtime import Runtime
 from warmline.services.admin.notices import NoticeKind, post_notice
@@ -37,10 +37,10 @@ def count_call(runtime: Runtime, line: Line, caller_hash: str, now: datetime) ->
     """Count this call; the kind of flood it is part of, if any (the caller's own first)."""
     if line.flood_caller_limit <= 0 and line.flood_line_limit <= 0:
         return None
-    epoch = int(now.timestamp())
+    second = int(epoch.seconds(now))  # the counters' windows are numbered in epoch seconds
     caller_key = keys.flood_caller_calls(line.id, caller_hash,
-                                        epoch // keys.FLOOD_CALLER_WINDOW_SECONDS)
-    line_key = keys.flood_line_calls(line.id, epoch // keys.FLOOD_LINE_WINDOW_SECONDS)
+                                        second // keys.FLOOD_CALLER_WINDOW_SECONDS)
+    line_key = keys.flood_line_calls(line.id, second // keys.FLOOD_LINE_WINDOW_SECONDS)
     try:
         pipe = runtime.redis.pipeline()
         pipe.incr(caller_key)
@@ -82,4 +82,4 @@ def _alert_admins(runtime: Runtime, line: Line, kind: FloodKind, now: datetime) 
     post_notice(runtime.redis, NoticeKind.FLOOD, words, now, line_id=line.id)
     with runtime.sessions() as session:
         admins = _admins_to_tell(session, line, now)
-    TextPeerNotifier(runtime).notify_flood(line.id, kind.value, admins, int(now.timestamp()))
+    TextPeerNotifier(runtime).notify_flood(line.id, kind.value, admins, now)

@@ -30,7 +30,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from warmline import jobs
-from warmline.domain.matching import MAX_PRIORITY, ContactView, Outlook
+from warmline.domain.matching import MAX_PRIORITY, Outlook
 from warmline.models import Contact, EventKind, Line, Outcome, Peer, Role
 from warmline.runtime import Runtime
 from warmline.services import routing
@@ -205,11 +205,10 @@ def _seek_peer(runtime: Runtime, call: LiveCall, peer_id: int, now: datetime) ->
         session.commit()
     state.link_transfer(contact.id, linked.id)
     state.update_transfer(contact.id, stage="seeking")
-    arrival = routing.contact_arrived(runtime, ContactView(
+    arrival = routing.contact_arrived(runtime, routing.arriving(
         contact_id=linked.id, line_id=call.line.id, channel="voice",
         experience=contact.experience_key, language=contact.language, priority=MAX_PRIORITY,
-        arrived_at=now.timestamp(),
-        accepts_any_peer=contact.any_peer or contact.experience_key is None,
+        arrived_at=now, accepts_any_peer=contact.any_peer or contact.experience_key is None,
     ), now)
     if arrival.verdict.outlook is Outlook.NO_MATCH:
         withdraw_peer_search(runtime, linked.id, now)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from warmline.config_cache import config_of_sessions
 from warmline.models import Contact, EventKind, Outcome
 from warmline.routing.wait_status import WaitStatus, wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
-from warmline.services.config_cache import config_of_sessions
 from warmline.services.contacts import finish_contact, note_event
 from warmline.services.voice.backup_route import backup_routes
 from warmline.services.voice.callback_intake import (

@@ -1,5 +1,6 @@
-"""The one crossing between the app's clock and the engine's: aware UTC datetimes outside,
-epoch seconds (float) in the engine's calls and its Lua scripts."""
+"""The one crossing between the app's clock and epoch seconds: aware UTC datetimes everywhere
+else, epoch seconds (float) in the routing engine's calls and its Lua scripts, and where Redis
+keeps a time as a number (the texts' store, a key's or a job's id, a job's argument)."""
 
 from __future__ import annotations
 
