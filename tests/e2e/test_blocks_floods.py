@@ -137,8 +137,9 @@ def test_a_chatter_flooding_the_line_is_answered_kindly_and_the_admin_on_shift_i
     assert status == 429 and "token" not in body
     assert "more chats than we can take; please try again soon" in body["error"]
     assert "988" in body["error"]
-    text = lee.wait_for_text("from one caller", timeout=60)
-    assert text.from_ == LINE and address not in text.body
+    # The admin is told it is chats: "calls from one caller" would send them looking for a caller.
+    text = lee.wait_for_text("many chats from one person", timeout=60)
+    assert text.from_ == LINE and address not in text.body and "call" not in text.body
 
     # Nothing lost: the chats that came first still wait, with what their chatters wrote.
     for n, token in enumerate(tokens):
@@ -156,4 +157,5 @@ def test_a_chatter_flooding_the_line_is_answered_kindly_and_the_admin_on_shift_i
     assert _chat(client, "203.0.113.22", "POST", "/conversations", json={"experience": None})[0] == 201
     board = html.unescape(_admin(live).get("/admin/board").get_data(as_text=True))
     notices = board.split('id="admin-notices"')[1].split("</ul>")[0]
-    assert "Flood" in notices and "from one caller" in notices
+    assert "Flood" in notices and "many chats from one person" in notices
+    assert "calls from one caller" not in notices

@@ -101,6 +101,14 @@ NOTICES: Final[dict[str, Message]] = {
         "peer_flood_line",
         "Warmline: {line} is getting a burst of calls to the line. Callers over the limit are answered "
         "kindly. The live board has the details."),
+    "flood_caller_chat": message(
+        "peer_flood_caller_chat",
+        "Warmline: {line} is getting many chats from one person. Chatters over the limit are "
+        "answered kindly. The live board has the details."),
+    "flood_line_chat": message(
+        "peer_flood_line_chat",
+        "Warmline: {line} is getting a burst of chats to the line. Chatters over the limit are "
+        "answered kindly. The live board has the details."),
     "long_call": message(
         "peer_long_call",
         "Warmline: a gentle reminder that you've been on this call {minutes} minutes. Take the time "

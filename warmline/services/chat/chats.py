@@ -190,7 +190,7 @@ def start_chat(runtime: Runtime, line: ChatLine, address: str, experience: str |
             return _refuse(runtime, contact, Outcome.CLOSED_HOURS, now, line=line,
                            why=N_("we're closed right now."),
                            status=409, language=chosen)
-        if floods.count_call(runtime, row, caller_hash, now) is not None:
+        if floods.count_call(runtime, row, caller_hash, now, chat=True) is not None:
             return _refuse(runtime, contact, Outcome.OVER_LIMIT, now, line=line,
                            why=N_("we're getting more chats than we can take; please try again soon."),
                            status=429, language=chosen)

@@ -30,8 +30,8 @@ REMINDER_KIND = "reminder"
 OPEN_SHIFT_KINDS = ("open-taken-", "open-yes-", "open-no-", "open-")
 DROP_IN_ASK_PREFIX = "dropin-ask-"  # + the ask's number; to admins
 DROP_IN_YES, DROP_IN_NO = "dropin-yes", "dropin-no"  # to the peer; `at`: the end
-FLOOD_KIND_PREFIX = "flood-"  # + caller | line
-FLOOD_KINDS = ("caller", "line")
+FLOOD_KIND_PREFIX = "flood-"  # + caller | line, with "-chat" when the flood is of chats
+FLOOD_KINDS = ("caller", "line", "caller-chat", "line-chat")
 REST_KIND_PREFIX = "rest-"  # + contacts in a row: the back-to-back limit was reached
 COVERAGE_KIND_PREFIX = "coverage-"  # + the number of new thin hours; `at`: the first one
 
@@ -185,8 +185,8 @@ def send_peer_text(runtime: Runtime, peer_id: int, line_id: int | None, kind: st
     elif kind == DROP_IN_NO:
         body = peer_words.notice(language, "drop_in_no", line=line.name)
     elif kind.startswith(FLOOD_KIND_PREFIX) and kind.removeprefix(FLOOD_KIND_PREFIX) in FLOOD_KINDS:
-        body = peer_words.notice(language, f"flood_{kind.removeprefix(FLOOD_KIND_PREFIX)}",
-                                 line=line.name)
+        flood = kind.removeprefix(FLOOD_KIND_PREFIX).replace("-", "_")
+        body = peer_words.notice(language, f"flood_{flood}", line=line.name)
     elif kind.startswith(REST_KIND_PREFIX) and kind.removeprefix(REST_KIND_PREFIX).isdigit():
         body = peer_words.rest_due(language, int(kind.removeprefix(REST_KIND_PREFIX)))
     elif kind.startswith(COVERAGE_KIND_PREFIX) and kind.removeprefix(COVERAGE_KIND_PREFIX).isdigit():

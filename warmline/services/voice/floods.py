@@ -33,8 +33,11 @@ class FloodKind(StrEnum):
     LINE = "line"  # many calls to the line at once
 
 
-def count_call(runtime: Runtime, line: Line, caller_hash: str, now: datetime) -> FloodKind | None:
-    """Count this call; the kind of flood it is part of, if any (the caller's own first)."""
+def count_call(runtime: Runtime, line: Line, caller_hash: str, now: datetime, *,
+               chat: bool = False) -> FloodKind | None:
+    """Count this call (or chat: the same counters, one person's contacts whichever way they
+    come in); the kind of flood it is part of, if any (the caller's own first). `chat` only
+    changes what the admins are told."""
     if line.flood_caller_limit <= 0 and line.flood_line_limit <= 0:
         return None
     second = int(epoch.seconds(now))  # the counters' windows are numbered in epoch seconds
@@ -58,7 +61,7 @@ def count_call(runtime: Runtime, line: Line, caller_hash: str, now: datetime) ->
     elif 0 < line.flood_line_limit < int(line_calls):
         kind = FloodKind.LINE
     if kind is not None:
-        _alert_admins(runtime, line, kind, now)
+        _alert_admins(runtime, line, kind, now, chat=chat)
     return kind
 
 
@@ -69,17 +72,25 @@ def _admins_to_tell(session: Session, line: Line, now: datetime) -> list[int]:
     return [a for a in admins if a in on_shift] or admins
 
 
-def _alert_admins(runtime: Runtime, line: Line, kind: FloodKind, now: datetime) -> None:
+def _alert_admins(runtime: Runtime, line: Line, kind: FloodKind, now: datetime, *,
+                  chat: bool) -> None:
     if not runtime.redis.set(keys.flood_alerted(line.id, kind.value), "1", nx=True,
                              ex=keys.FLOOD_ALERT_QUIET_SECONDS):
         return
-    if kind is FloodKind.LINE:
+    if kind is FloodKind.LINE and chat:
+        words = N_("%(line)s: a burst of chats to the line in one minute. Chatters over the limit "
+                   "are answered kindly.", line=line.name)
+    elif kind is FloodKind.LINE:
         words = N_("%(line)s: a burst of calls to the line in one minute. Callers over the limit "
                    "are answered kindly and offered the backup line.", line=line.name)
+    elif chat:
+        words = N_("%(line)s: many chats from one person in 10 minutes. Chatters over the limit "
+                   "are answered kindly.", line=line.name)
     else:
         words = N_("%(line)s: many calls from one caller in 10 minutes. Callers over the limit "
                    "are answered kindly.", line=line.name)
     post_notice(runtime.redis, NoticeKind.FLOOD, words, now, line_id=line.id)
     with runtime.sessions() as session:
         admins = _admins_to_tell(session, line, now)
-    TextPeerNotifier(runtime).notify_flood(line.id, kind.value, admins, now)
+    TextPeerNotifier(runtime).notify_flood(line.id, f"{kind.value}-chat" if chat else kind.value,
+                                           admins, now)
