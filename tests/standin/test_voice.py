@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from tests.support.twiml_app import CALLER, LINE, SPEED, TwimlApp
+from tests.support.twiml_app import CALLER, LINE, SPEED, Answer, Handler, TwimlApp
 from warmline.standin import PhoneCall, Standin
 
 
-def dial(standin: Standin, twiml: TwimlApp, doc: str, **number: str) -> PhoneCall:
+def dial(standin: Standin, twiml: TwimlApp, doc: Answer | Handler, **number: str) -> PhoneCall:
     standin.add_number(LINE, voice_url=twiml.on("/voice", doc), **number)
     return standin.caller(CALLER).dial(LINE)
 
@@ -110,8 +110,8 @@ def test_slow_answer_goes_to_the_fallback_url(standin: Standin, twiml: TwimlApp)
         return "<Response><Say>Too late</Say></Response>"
 
     twiml.on("/fallback", "<Response><Say>Backup route</Say></Response>")
-    call = dial(standin, twiml, "", voice_fallback_url=twiml.url + "/fallback")
-    twiml.on("/voice", slow)
+    # The slow answer is in place before the call rings (the stand-in asks at once).
+    call = dial(standin, twiml, slow, voice_fallback_url=twiml.url + "/fallback")
     call.wait_until_heard("Backup route", timeout=60)
     form = twiml.requests("/fallback")[0].form
     assert form["ErrorCode"] == "11205" and form["ErrorUrl"] == twiml.url + "/voice"
