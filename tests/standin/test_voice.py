@@ -140,8 +140,7 @@ def test_bad_answers_use_the_fallback(standin: Standin, twiml: TwimlApp,
 
 def test_without_fallback_an_application_error_is_said(standin: Standin,
                                                         twiml: TwimlApp) -> None:
-    call = dial(standin, twiml, "")
-    twiml.on("/voice", ("boom", 500))
+    call = dial(standin, twiml, ("boom", 500))
     call.wait_until_heard("application error")
     assert call.wait_until_ended() == "completed"
     assert standin.record.counters["application_errors"] == 1
