@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
@@ -97,10 +98,11 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
         dropped = reconnect.dropped_call_to_offer(runtime, link, line, now)
         if dropped is not None:
             # Asked in the language of the call that dropped; that call's choices hold too.
-            contact.language = dropped.language
             session.execute(update(Contact).where(Contact.id == contact.id)
                             .values(language=dropped.language))
             session.commit()
+            # Told, not marked changed: a replayed (persistent) contact is not updated twice.
+            set_committed_value(contact, "language", dropped.language)
             return reconnect.reconnect_question(contact.id, dropped.language)
         return _way_in(session, CallContext(contact, line))
 
