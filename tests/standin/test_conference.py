@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from config import Settings
-from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp, wait
+from tests.support.twiml_app import CALLER, LINE, PEER, TwimlApp, standin_gateway, wait
 from warmline.standin import Standin
-from warmline.telephony.gateway import RestTwilioGateway
 
 MENTOR = "+15550004000"
 COUNSELOR = "+15550005000"
@@ -167,9 +165,7 @@ def test_the_gateway_ends_a_room_and_everyone_goes_on_to_their_dial_action(
     standin: Standin, twiml: TwimlApp, settings: Settings,
 ) -> None:
     caller, peer = _two_in_a_room(standin, twiml)
-    gateway = RestTwilioGateway(dataclasses.replace(
-        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
-        twilio_auth_tokens=(standin.config.auth_token,)))
+    gateway = standin_gateway(standin, settings)
     room = gateway.live_conference("room")
     assert room is not None
     gateway.end_conference(room)
@@ -186,9 +182,7 @@ def test_the_gateway_says_who_is_in_a_room_and_who_is_not(
     standin: Standin, twiml: TwimlApp, settings: Settings,
 ) -> None:
     caller, peer = _two_in_a_room(standin, twiml)
-    gateway = RestTwilioGateway(dataclasses.replace(
-        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
-        twilio_auth_tokens=(standin.config.auth_token,)))
+    gateway = standin_gateway(standin, settings)
     room = gateway.live_conference("room")
     assert room is not None
     assert gateway.in_conference(room, caller.sid) and gateway.in_conference(room, peer.sid)

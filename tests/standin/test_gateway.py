@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 from config import Settings
-from tests.support.twiml_app import LINE
+from tests.support.twiml_app import LINE, standin_gateway
 from warmline.runtime import build_runtime
 from warmline.standin import Standin
 from warmline.telephony.gateway import RestTwilioGateway, TwilioGateway
@@ -41,9 +40,7 @@ def test_threads_sharing_the_gateway_each_get_their_own_answers(settings: Settin
     standin = Standin(account_sid="AC" + "0" * 32, auth_token="t" * 32).start()
     try:
         standin.add_number(LINE)
-        gateway = RestTwilioGateway(dataclasses.replace(
-            settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
-            twilio_auth_tokens=(standin.config.auth_token,)))
+        gateway = standin_gateway(standin, settings)
         numbers = [f"+1555004{n:04d}" for n in range(THREADS)]
         for number in numbers:
             standin.texter(number)

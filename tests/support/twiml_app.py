@@ -1,8 +1,10 @@
 """The stand-in's own tests: their numbers and speed, a small Flask app of TwiML fixtures (every
-request recorded and its signature checked), and a wait for state outside the stand-in."""
+request recorded and its signature checked), a wait for state outside the stand-in, and the
+app's REST gateway pointed at a stand-in."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +13,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
+
+from config import Settings
+from warmline.standin import Standin
+from warmline.telephony.gateway import RestTwilioGateway
 
 SPEED = 10.0  # stand-in seconds run ten times faster than wall seconds in these tests
 LINE = "+15550001000"
@@ -91,3 +97,10 @@ def wait(predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
             return value
         time.sleep(0.01)
     raise TimeoutError("condition not met")
+
+
+def standin_gateway(standin: Standin, settings: Settings) -> RestTwilioGateway:
+    """The app's REST gateway, pointed at this stand-in with its account and token."""
+    return RestTwilioGateway(dataclasses.replace(
+        settings, twilio_api_url=standin.url, twilio_account_sid=standin.config.account_sid,
+        twilio_auth_tokens=(standin.config.auth_token,)))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from warmline.standin.model import CallStatus, Heard, Leg, Message, Source
+from warmline.standin.model import CallStatus, Conference, Heard, Leg, Message, Source
 
 if TYPE_CHECKING:
     from warmline.standin.network import Network
@@ -78,21 +78,20 @@ class PhoneCall:
 
     def bridged_with(self) -> list[str]:
         """Numbers of the people this call is talking with right now."""
-        net = self.phone.net
-        with net.cond:
-            legs = list(self.leg.bridged_with)
-            if self.leg.conference is not None:
-                legs += self.leg.conference.talking_with(self.leg)
-            return [leg.phone.number for leg in legs if leg.phone is not None]
+        return self._numbers(lambda room, leg: room.talking_with(leg))
 
     def heard_by(self) -> list[str]:
         """Numbers of the people who hear this call right now (bridged_with the other way: a
         coach hears the caller, who does not hear the coach)."""
-        net = self.phone.net
-        with net.cond:
+        return self._numbers(lambda room, leg: room.listeners(leg))
+
+    def _numbers(self, in_room: Callable[[Conference, Leg], list[Leg]]) -> list[str]:
+        """The numbers of the legs bridged with this call, and of those `in_room` picks in its
+        conference."""
+        with self.phone.net.cond:
             legs = list(self.leg.bridged_with)
             if self.leg.conference is not None:
-                legs += self.leg.conference.listeners(self.leg)
+                legs += in_room(self.leg.conference, self.leg)
             return [leg.phone.number for leg in legs if leg.phone is not None]
 
     def mix(self) -> dict[str, Any]:
