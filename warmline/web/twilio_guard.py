@@ -22,7 +22,7 @@ TWIML_MIMETYPE = "text/xml"
 def _signature_ok() -> bool:
     settings = current_runtime().settings
     url = public_request_url(settings.public_url, request.full_path)
-    return is_valid_signature(url, request.form.to_dict(flat=False),
+    return is_valid_signature(url, request.form,
                               request.headers.get(SIGNATURE_HEADER),
                               settings.twilio_auth_tokens)
 
