@@ -74,6 +74,8 @@ class WarmlineWorker(MaskingWorker):
     the child worker forks no scheduler of its own, so a child killed at once leaves no
     scheduler process behind to hold the queue's lock."""
     _reconciled_at = 0.0
+    main_pid = os.getpid()
+    """The worker's own process (set again when the worker starts, below)."""
 
     def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
                          date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
@@ -108,6 +110,12 @@ class WarmlineWorker(MaskingWorker):
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         super().heartbeat(*args, **kwargs)
+        if os.getpid() != self.main_pid:
+            # A work horse heartbeats too, as its job starts (RQ's prepare_job_execution): the
+            # child and the reconcile are the worker's own. A horse that "restarted" the child
+            # (whose exit status it cannot see) orphaned a new one per forked job, each a
+            # whole interpreter (0.75 s of CPU) that stopped at its first heartbeat.
+            return
         if self.child is not None:
             self.child.keep_alive()
         if time.monotonic() - self._reconciled_at < RECONCILE_EVERY_SECONDS:
@@ -215,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.parent_pid = args.parent
     else:
         worker = WarmlineWorker(queues, **options)
+        worker.main_pid = os.getpid()
         worker.settings = settings
         worker.scheduled_too = QUEUE_SETS[CHILD_OF[args.kind]]
         if child_kind is not None:

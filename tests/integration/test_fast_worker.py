@@ -92,3 +92,47 @@ def test_the_urgent_worker_runs_fast_jobs_in_a_child_that_does_not_fork_and_come
                         os.kill(int(pid_dir.name), signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+
+
+def _fast_workers_of(worker_pid: int) -> list[int]:
+    """Every process running `workers.main fast --parent <worker_pid>`, orphans included."""
+    found = []
+    for pid_dir in Path("/proc").iterdir():
+        try:
+            argv = (pid_dir / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"workers.main" in argv and b"fast" in argv and str(worker_pid).encode() in argv:
+            found.append(int(pid_dir.name))
+    return found
+
+
+def test_a_forked_job_leaves_the_fast_child_alone(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    """A work horse heartbeats as its job starts; the worker's heartbeat keeps its child alive.
+    Run in a horse, that started a second fast worker per forked job (the horse cannot see the
+    child's exit status, so it looked dead), orphaned when the horse exited."""
+    log_path = tmp_path / "worker.log"
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
+            env=worker_environment(database_url, tmp_path), stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        child = _pid_of_a_fast_job(runtime)
+        for _ in range(3):  # forked jobs: one work horse each
+            job = runtime.queue(QueueName.ROUTING).enqueue("os.getpid", result_ttl=60)
+            _wait_for(lambda job=job: job.get_status(refresh=True) == "finished", 60,
+                      "a routing job to run")
+            assert Job.fetch(job.id, connection=runtime.redis).return_value() != worker.pid
+        # A horse would have started its child before its job ran: it would be here now.
+        assert _fast_workers_of(worker.pid) == [child]
+        assert _pid_of_a_fast_job(runtime) == child
+        assert "starting it again" not in log_path.read_text()
+    except AssertionError:
+        print(log_path.read_text()[-5000:])
+        raise
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
