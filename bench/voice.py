@@ -531,7 +531,9 @@ def part2_table(passes: list[tuple[str, list[Round]]]) -> str:
 # -- the run -----------------------------------------------------------------------------------
 
 
-SERIAL_CALLS = 10
+# Calls made one at a time for the "1 caller alone" column: its p50 is of this many of each
+# request (10 gave p50s 4 to 7 ms apart from one run to the next on the same tree).
+SERIAL_CALLS = 30
 # The shape before the fast queue (--compare-fork): RQ's forking urgent worker serves the fast
 # queue too and no fast child runs, so each ring runs in a work horse forked for it.
 FORKING_WORKER = ("import sys, workers.main as m; "
