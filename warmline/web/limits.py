@@ -21,6 +21,7 @@ from flask_limiter import Limiter, RequestLimit
 from warmline import keys
 from warmline.runtime import Runtime
 from warmline.web.context import current_runtime
+from warmline.web.security import is_twilio_request
 
 SIGN_IN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
 """Wrong passwords from one address before it must wait. Higher than one person needs: an office
@@ -61,6 +62,10 @@ limiter = Limiter(
     swallow_errors=True,
     headers_enabled=False,
 )
+# Twilio's webhooks carry no limits (Twilio signs them; a caller's floods are counted by the
+# voice and texts services), yet the limiter worked out each one's limits afresh: 4% of the web
+# workers' CPU under bench/voice.py (py-spy --gil). A request filter skips that at its start.
+limiter.request_filter(is_twilio_request)
 
 
 def failed(status: int) -> Callable[[Response], bool]:
