@@ -1,11 +1,13 @@
-"""Twilio's webhooks skip the rate limiter (they carry no limits); every other request still
-goes through it, so the limits on sign-in, chat and support alerts hold."""
+"""Twilio's webhooks skip what only browsers' requests need: the rate limiter (they carry no
+limits) and the cookie session (Twilio sends no cookie). Every other request still goes through
+both, so the limits on sign-in, chat and support alerts hold, and so do sign-ins."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 
 from warmline.runtime import Runtime
@@ -43,3 +45,26 @@ def test_a_webhook_is_not_looked_at_by_the_limiter(
     assert client.get("/healthz").status_code == 200
     assert client.get("/sign-in").status_code == 200
     assert resolved and all(not endpoint.startswith("twilio") for endpoint in resolved)
+
+
+def test_a_webhook_opens_no_cookie_session(
+    client: FlaskClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[str] = []
+    original = SecureCookieSessionInterface.open_session
+
+    def open_session(self: SecureCookieSessionInterface, app: Any, request: Any) -> Any:
+        opened.append(request.path)
+        return original(self, app, request)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", open_session)
+    client.set_cookie("warmline_session", "a-cookie-twilio-would-never-send")
+    token = runtime.settings.twilio_auth_token
+    path = "/twilio/voice"
+    answer = client.post(path, data=FORM, headers={
+        "X-Twilio-Signature": compute_signature(token, "http://localhost" + path, FORM)})
+    assert answer.status_code == 200 and "<Response" in answer.get_data(as_text=True)
+    assert "Set-Cookie" not in answer.headers
+    assert opened == []
+    assert client.get("/sign-in").status_code == 200
+    assert opened == ["/sign-in"]
