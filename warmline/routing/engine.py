@@ -595,16 +595,24 @@ class RoutingEngine:
     def contact_view_and_state(self, contact_id: str) -> tuple[ContactView | None, str | None]:
         """The contact as routing holds it and its state (waiting, offered, connected), read
         once: None and None for a contact routing does not hold."""
-        (raw,) = self._read(lambda pipe: pipe.hgetall(keys.contact(contact_id)))
+        view, state, _ = self.contact_view_state_and(contact_id, lambda _pipe: None)
+        return view, state
+
+    def contact_view_state_and(
+        self, contact_id: str, also: Callable[[Pipeline], object],
+    ) -> tuple[ContactView | None, str | None, list[Any]]:
+        """`contact_view_and_state`, and the answers of the reads `also` adds (routing keys only:
+        one transaction, one hash slot) in the same round trip."""
+        raw, *extra = self._read(lambda pipe: (pipe.hgetall(keys.contact(contact_id)), also(pipe)))
         h = {_s(k): _s(v) for k, v in raw.items()}
         if "state" not in h:
-            return None, None
+            return None, None, extra
         return ContactView(
             contact_id=contact_id, line_id=int(h["line"]), channel=h["channel"],
             experience=h.get("experience") or None, language=h["language"],
             priority=priority_from_score(float(h["score"])),
             arrived_at=float(h["arrived"]), accepts_any_peer=h.get("any") == "1",
-        ), h["state"]
+        ), h["state"], extra
 
     def waiting_contact_ids(self) -> list[str]:
         (raw,) = self._read(lambda pipe: pipe.zrange(keys.waiting_all(), 0, -1))

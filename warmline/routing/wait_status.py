@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from warmline.domain.matching import VOICE, Presence, estimate_wait
+from redis.client import Pipeline
+
+from warmline.domain.matching import VOICE, ContactView, Presence, estimate_wait
 from warmline.routing import keys
 from warmline.routing.engine import RoutingEngine
 
@@ -24,18 +27,50 @@ class WaitStatus:
         return self.staffed > 0 and self.talking == self.staffed
 
 
-def wait_status(engine: RoutingEngine, contact_id: str) -> WaitStatus | None:
+@dataclass(frozen=True)
+class QueueClass:
+    """The queue a contact waits in: its line, channel, the experience class it waits for
+    (ANY_EXPERIENCE when any peer will do) and its language."""
+
+    line_id: int
+    channel: str
+    experience: str
+    language: str
+
+    @classmethod
+    def of(cls, view: ContactView) -> QueueClass:
+        return cls(view.line_id, view.channel, view.wanted_experience, view.language)
+
+
+def _queue_reads(pipe: Pipeline, queue: QueueClass, contact_id: str) -> None:
+    pipe.zrank(keys.waiting(queue.line_id, queue.channel, queue.experience, queue.language),
+               contact_id)
+    pipe.lrange(keys.recent_waits(queue.line_id, queue.channel, queue.experience), 0, -1)
+    pipe.zrange(keys.staffed(queue.line_id, queue.channel, queue.experience, queue.language),
+                0, -1)
+
+
+def wait_status(engine: RoutingEngine, contact_id: str,
+                expected: QueueClass | None = None) -> WaitStatus | None:
     """Three round trips: the contact (with the marker check), its line's queue, staff and
-    recent waits together, then whether those peers are on calls."""
-    view, state = engine.contact_view_and_state(contact_id)
+    recent waits together, then whether those peers are on calls (none when none is on shift).
+
+    A caller who knows which queue the contact waits in (the hold loop has the caller's wait
+    facts) passes it as `expected`: its reads then go with the contact's, one round trip fewer.
+    When routing holds the contact in another queue (it chose anyone since), they are read again
+    from routing's own view, as without a guess."""
+    early: Callable[[Pipeline], object] = (
+        (lambda pipe: _queue_reads(pipe, expected, contact_id)) if expected is not None
+        else (lambda _pipe: None))
+    view, state, read_early = engine.contact_view_state_and(contact_id, early)
     if view is None or state is None:
         return None
-    wanted = view.wanted_experience
-    pipe = engine.redis.pipeline(transaction=False)
-    pipe.zrank(keys.waiting(view.line_id, view.channel, wanted, view.language), contact_id)
-    pipe.lrange(keys.recent_waits(view.line_id, view.channel, wanted), 0, -1)
-    pipe.zrange(keys.staffed(view.line_id, view.channel, wanted, view.language), 0, -1)
-    rank, recent, on_shift = pipe.execute()
+    if expected is not None and QueueClass.of(view) == expected:
+        rank, recent, on_shift = read_early
+    else:
+        pipe = engine.redis.pipeline(transaction=False)
+        _queue_reads(pipe, QueueClass.of(view), contact_id)
+        rank, recent, on_shift = pipe.execute()
     staffed = [_text(p) for p in on_shift]
     return WaitStatus(
         state=state,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from warmline.config_cache import config_of_sessions
+from warmline.domain.matching import ANY_EXPERIENCE, VOICE
 from warmline.models import Contact, EventKind, Outcome
-from warmline.routing.wait_status import WaitStatus, wait_status
+from warmline.routing.wait_status import QueueClass, WaitStatus, wait_status
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import finish_contact, note_event
@@ -75,7 +76,9 @@ def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime
         # even when every worker is down (DESIGN.md).
         state.set_choice(contact_id, CHOICE_DEADLINE)
         return twiml.leave_queue()
-    status = wait_status(routing.routing_engine(runtime, now), contact_id)
+    expected = (QueueClass(line.id, VOICE, experience_key if experience_key and not any_peer
+                           else ANY_EXPERIENCE, language) if facts is not None else None)
+    status = wait_status(routing.routing_engine(runtime, now), contact_id, expected)
     spoken: list[str] = []
     if status is not None and status.state in ("offered", "connected"):
         spoken.append(text(language, "wait_connecting"))
