@@ -59,6 +59,12 @@ def voice_waited_before(contact_id: str) -> str:
     return f"{_VOICE}contact:{contact_id}:waited"
 
 
+def voice_arrival_facts(contact_id: str) -> str:
+    """Hash of what the answer to a call's first question needs of its contact (line, language,
+    the caller's keyed hash, arrival, priority), so the menu's answer reads no SQL."""
+    return f"{_VOICE}contact:{contact_id}:arrival"
+
+
 def voice_wait_facts(contact_id: str) -> str:
     """Hash of what the hold loop needs of a queued caller (line, language, experience, any),
     so the wait step reads no SQL."""

@@ -1,12 +1,14 @@
 """A call's first webhook is one SQL transaction: the block check, the contact's insert and the
 daily limit (which counts this very call) are committed together; the line comes from the
-process's snapshot and the events go to the event log's queue, not to SQL."""
+process's snapshot and the events go to the event log's queue, not to SQL. The menu's answer
+then reads no SQL (the contact's arrival facts are in Redis) and writes one UPDATE."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -14,8 +16,10 @@ from sqlalchemy import event
 
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from tests.support.workers import add_line
-from warmline.models import Experience
+from warmline import keys
+from warmline.models import Contact, Experience
 from warmline.runtime import Runtime
+from warmline.services.routing_sync import refresh_line_routing
 from warmline.telephony.signature import compute_signature
 
 LINE = "+15550000100"
@@ -82,3 +86,54 @@ def test_a_replayed_arrival_is_one_transaction_and_the_same_contact(
         again = _call(client, runtime, sid)
     assert len(seen["begin"]) == 1
     assert first == again
+
+
+def _choose(client: FlaskClient, runtime: Runtime, call_sid: str, contact_id: str,
+            digits: str) -> str:
+    path = f"/twilio/voice/menu?contact={contact_id}"
+    form = {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "in-progress",
+            "Digits": digits}
+    signature = compute_signature(runtime.settings.twilio_auth_token, "http://localhost" + path,
+                                  form)
+    answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    body = answer.get_data(as_text=True)
+    assert_valid_voice_twiml(body)
+    return body
+
+
+def _line_with_grief(runtime: Runtime) -> None:
+    """A line whose routing is synced already (as any line after its first call, for a while)."""
+    line_id = add_line(runtime, number=LINE)
+    with runtime.sessions.begin() as session:
+        session.add(Experience(key="grief", label="Grief", digit=1, keyword="GRIEF"))
+    refresh_line_routing(runtime, line_id, datetime.now(UTC))
+
+
+def test_the_menus_answer_reads_no_sql_and_writes_one_statement(
+        runtime: Runtime, client: FlaskClient) -> None:
+    _line_with_grief(runtime)
+    call_sid = "CA" + uuid.uuid4().hex
+    menu = _call(client, runtime, call_sid)
+    contact_id = menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    with _counting(runtime) as seen:
+        queued = _choose(client, runtime, call_sid, contact_id, "1")
+    assert "<Enqueue" in queued
+    assert [s.split()[0] for s in seen["statements"]] == ["UPDATE"]
+    assert len(seen["begin"]) == 1
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.experience_key == "grief"
+
+
+def test_a_call_without_arrival_facts_answers_the_menu_from_sql(
+        runtime: Runtime, client: FlaskClient) -> None:
+    _line_with_grief(runtime)
+    call_sid = "CA" + uuid.uuid4().hex
+    menu = _call(client, runtime, call_sid)
+    contact_id = menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    runtime.redis.delete(keys.voice_arrival_facts(contact_id))  # as before this release
+    with _counting(runtime) as seen:
+        queued = _choose(client, runtime, call_sid, contact_id, "1")
+    assert "<Enqueue" in queued
+    assert [s.split()[0] for s in seen["statements"]] == ["SELECT", "UPDATE"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
@@ -29,6 +30,18 @@ class WaitFacts:
     language: str
     experience_key: str | None
     any_peer: bool
+
+
+@dataclass(frozen=True)
+class ArrivalFacts:
+    """What the answer to a call's first question (the language or experience menu) needs of
+    its contact, kept beside the call's other state so that answer reads no SQL."""
+
+    line_id: int
+    language: str
+    caller_hash: str
+    arrived_at: datetime
+    priority: int
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,38 @@ class CallState:
         pipe.incrby(key, max(seconds, 0))
         pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
         pipe.execute()
+
+    def set_arrival_facts(self, contact_id: str, facts: ArrivalFacts) -> None:
+        """Deferred in a webhook (warmline.redis_batch): read by the answer to the question this
+        webhook asks, a request of its own after this one's answer."""
+        key = keys.voice_arrival_facts(contact_id)
+
+        def write(pipe: Pipeline) -> None:
+            pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
+                                    "caller": facts.caller_hash,
+                                    "arrived": facts.arrived_at.isoformat(),
+                                    "priority": facts.priority})
+            pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
+
+        if not redis_batch.defer(self.redis, write):
+            pipe = self.redis.pipeline(transaction=True)
+            write(pipe)
+            pipe.execute()
+
+    def outcome_and_arrival_facts(self, contact_id: str) -> tuple[str | None, ArrivalFacts | None]:
+        """The call's outcome (None while it lasts) and its arrival facts (None when not
+        written: a call that arrived before a release that writes them), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(keys.voice_outcome(contact_id))
+        pipe.hgetall(keys.voice_arrival_facts(contact_id))
+        outcome, raw = pipe.execute()
+        fields = {_text(k): _text(v) or "" for k, v in raw.items()}
+        needed = ("line", "language", "caller", "arrived", "priority")
+        if not all(fields.get(name) for name in needed):
+            return _text(outcome), None
+        return _text(outcome), ArrivalFacts(
+            int(fields["line"]), fields["language"], fields["caller"],
+            datetime.fromisoformat(fields["arrived"]), int(fields["priority"]))
 
     def set_wait_facts(self, contact_id: str, facts: WaitFacts) -> None:
         """Deferred in a webhook (warmline.redis_batch): only the wait step reads them, a request

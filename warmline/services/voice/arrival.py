@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from warmline.config_cache import config_of_sessions
 from warmline.domain.numbers import parse_whole_number
 from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
@@ -46,7 +47,7 @@ from warmline.voice import questions, twiml
 from warmline.voice.forms import CallForm
 from warmline.voice.gathering import ask
 from warmline.voice.prompts import opening_words, text
-from warmline.voice.state import CallState, DroppedCall, WaitFacts
+from warmline.voice.state import ArrivalFacts, CallState, DroppedCall, WaitFacts
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,30 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
             session.commit()
             # Told, not marked changed: a replayed (persistent) contact is not updated twice.
             set_committed_value(contact, "language", dropped.language)
+            _remember_arrival(runtime, contact)
             return reconnect.reconnect_question(contact.id, dropped.language)
+        _remember_arrival(runtime, contact)
         return _way_in(session, CallContext(contact, line))
+
+
+def _remember_arrival(runtime: Runtime, contact: Contact) -> None:
+    """What the answer to the question asked now needs of the contact (its language as asked
+    in), beside the call's state: that answer reads no SQL (`_load_menu_call`)."""
+    if contact.line_id is None:
+        return
+    CallState(runtime.redis).set_arrival_facts(contact.id, ArrivalFacts(
+        contact.line_id, contact.language or "en", contact.caller_hash, contact.arrived_at,
+        contact.priority))
+
+
+def _contact_of(contact_id: str, facts: ArrivalFacts) -> Contact:
+    """The call's contact as it stands before the menu's answer, from its arrival facts: not
+    kept by any session (the answer changes it with one UPDATE)."""
+    return Contact(
+        id=contact_id, line_id=facts.line_id, channel="voice", caller_hash=facts.caller_hash,
+        language=facts.language, provider_sid=None, arrived_at=facts.arrived_at,
+        is_callback=False, experience_key=None, priority=facts.priority, any_peer=False,
+        risk_flagged=False)
 
 
 def _way_in(session: Session, call: CallContext, preface: str | None = None) -> str:
@@ -254,6 +277,7 @@ def _choose_language(runtime: Runtime, call: CallContext, language: str,
             contact.language = language
             session.commit()
         call.contact.language = language
+        _remember_arrival(runtime, call.contact)  # the menu's answer is in this language
         return _menu(session, call, preface=preface)
 
 
@@ -298,9 +322,18 @@ class MenuCall:
 
 
 def _load_menu_call(runtime: Runtime, query: Mapping[str, str], now: datetime) -> MenuCall | None:
+    """No SQL: the contact from its arrival facts, the line and experiences from the process's
+    snapshot (config_cache); SQL for a call without them (arrived before they were written)."""
     contact_id = query.get("contact", "")
-    if CallState(runtime.redis).outcome(contact_id) is not None:
+    outcome, facts = CallState(runtime.redis).outcome_and_arrival_facts(contact_id)
+    if outcome is not None:
         return None  # the call already ended (a hang-up seen first)
+    config = config_of_sessions(runtime.sessions) if facts is not None else None
+    line = config.lines_by_id.get(facts.line_id) if config and facts else None
+    if facts is not None and config is not None and line is not None:
+        backup_routes.remember(line)
+        return MenuCall(CallContext(_contact_of(contact_id, facts), line),
+                        config.active_experiences)
     with runtime.sessions() as session:
         call = load_call(session, contact_id)
         return MenuCall(call, active_experiences(session)) if call else None
