@@ -3,6 +3,7 @@ that runs its jobs in its own process (no fork per job), started again when it d
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -39,9 +40,23 @@ def _pid_of_a_fast_job(runtime: Runtime) -> int:
     return pid
 
 
+def _finished(job: Job) -> bool:
+    return job.get_status(refresh=True) == "finished"
+
+
 def _parent_of(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _urgent_worker(database_url: str, tmp_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """The Procfile's `worker`, in a session of its own (its child in it too), logging to
+    `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
+            env=worker_environment(database_url, tmp_path), stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def test_the_ring_and_the_wrap_ups_end_go_to_the_fast_queue() -> None:
@@ -53,11 +68,7 @@ def test_the_urgent_worker_runs_fast_jobs_in_a_child_that_does_not_fork_and_come
     runtime: Runtime, database_url: str, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "worker.log"
-    with log_path.open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-            env=worker_environment(database_url, tmp_path), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+    worker = _urgent_worker(database_url, tmp_path, log_path)
     try:
         first = _pid_of_a_fast_job(runtime)
         # One process for every job, the urgent worker's child: no work horse per job.
@@ -114,17 +125,12 @@ def test_a_forked_job_leaves_the_fast_child_alone(
     Run in a horse, that started a second fast worker per forked job (the horse cannot see the
     child's exit status, so it looked dead), orphaned when the horse exited."""
     log_path = tmp_path / "worker.log"
-    with log_path.open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.main", "urgent"], cwd=REPO_ROOT,
-            env=worker_environment(database_url, tmp_path), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+    worker = _urgent_worker(database_url, tmp_path, log_path)
     try:
         child = _pid_of_a_fast_job(runtime)
         for _ in range(3):  # forked jobs: one work horse each
             job = runtime.queue(QueueName.ROUTING).enqueue("os.getpid", result_ttl=60)
-            _wait_for(lambda job=job: job.get_status(refresh=True) == "finished", 60,
-                      "a routing job to run")
+            _wait_for(functools.partial(_finished, job), 60, "a routing job to run")
             assert Job.fetch(job.id, connection=runtime.redis).return_value() != worker.pid
         # A horse would have started its child before its job ran: it would be here now.
         assert _fast_workers_of(worker.pid) == [child]

@@ -102,20 +102,21 @@ def _choose(client: FlaskClient, runtime: Runtime, call_sid: str, contact_id: st
     return body
 
 
-def _line_with_grief(runtime: Runtime) -> None:
-    """A line whose routing is synced already (as any line after its first call, for a while)."""
+def _call_at_the_menu(runtime: Runtime, client: FlaskClient) -> tuple[str, str]:
+    """A call (its sid and contact) at the menu of a line whose routing is synced already (as
+    any line is after its first call, for a while)."""
     line_id = add_line(runtime, number=LINE)
     with runtime.sessions.begin() as session:
         session.add(Experience(key="grief", label="Grief", digit=1, keyword="GRIEF"))
     refresh_line_routing(runtime, line_id, datetime.now(UTC))
+    call_sid = "CA" + uuid.uuid4().hex
+    menu = _call(client, runtime, call_sid)
+    return call_sid, menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
 
 
 def test_the_menus_answer_reads_no_sql_and_writes_one_statement(
         runtime: Runtime, client: FlaskClient) -> None:
-    _line_with_grief(runtime)
-    call_sid = "CA" + uuid.uuid4().hex
-    menu = _call(client, runtime, call_sid)
-    contact_id = menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    call_sid, contact_id = _call_at_the_menu(runtime, client)
     with _counting(runtime) as seen:
         queued = _choose(client, runtime, call_sid, contact_id, "1")
     assert "<Enqueue" in queued
@@ -128,10 +129,7 @@ def test_the_menus_answer_reads_no_sql_and_writes_one_statement(
 
 def test_a_call_without_arrival_facts_answers_the_menu_from_sql(
         runtime: Runtime, client: FlaskClient) -> None:
-    _line_with_grief(runtime)
-    call_sid = "CA" + uuid.uuid4().hex
-    menu = _call(client, runtime, call_sid)
-    contact_id = menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    call_sid, contact_id = _call_at_the_menu(runtime, client)
     runtime.redis.delete(keys.voice_arrival_facts(contact_id))  # as before this release
     with _counting(runtime) as seen:
         queued = _choose(client, runtime, call_sid, contact_id, "1")
