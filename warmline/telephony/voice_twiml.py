@@ -14,28 +14,17 @@ DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 Attribute = str | int | bool | None
 
 
-def _text(value: str) -> str:
-    # ElementTree's escaping of element text.
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    return value
+# ElementTree's escaping: of element text, and of an attribute's value (which also writes
+# quotes, line breaks and tabs as references). "&" first, so no reference is escaped again.
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"),
+                      ("\t", "&#09;"))
 
 
-def _attribute(value: str) -> str:
-    # ElementTree's escaping of an attribute's value (line breaks and tabs as character refs).
-    value = _text(value)
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#09;")
+def _escaped(value: str, escapes: tuple[tuple[str, str], ...]) -> str:
+    for character, reference in escapes:
+        if character in value:
+            value = value.replace(character, reference)
     return value
 
 
@@ -65,13 +54,13 @@ class _Verb:
         for key in sorted(self.attributes):
             value = self.attributes[key]
             shown = str(value).lower() if isinstance(value, bool) else str(value)
-            out.append(f' {key}="{_attribute(shown)}"')
+            out.append(f' {key}="{_escaped(shown, _ATTRIBUTE_ESCAPES)}"')
         if not self.text and not self.children:
             out.append(" />")
             return
         out.append(">")
         if self.text:
-            out.append(_text(self.text))
+            out.append(_escaped(self.text, _TEXT_ESCAPES))
         for child in self.children:
             child.write(out)
         out.append(f"</{self.name}>")
