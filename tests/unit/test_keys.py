@@ -51,6 +51,7 @@ PINNED: dict[Callable[..., str], tuple[tuple[object, ...], str]] = {
     keys.voice_outcome: (("c1",), "wl:voice:contact:c1:outcome"),
     keys.voice_gather_misses: (("c1", "menu"), "wl:voice:gather:c1:menu"),
     keys.voice_waited_before: (("c1",), "wl:voice:contact:c1:waited"),
+    keys.voice_arrival_facts: (("c1",), "wl:voice:contact:c1:arrival"),
     keys.voice_wait_facts: (("c1",), "wl:voice:contact:c1:wait"),
     keys.voice_callback_draft: (("c1",), "wl:voice:contact:c1:callback"),
     keys.voice_offer_ring: (("12",), "wl:voice:offer:12:ring"),
