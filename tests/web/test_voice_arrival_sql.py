@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -17,6 +16,7 @@ from sqlalchemy import event
 from tests.support.twiml_schema import assert_valid_voice_twiml
 from tests.support.workers import add_line
 from warmline import keys
+from warmline.clock import utc_now
 from warmline.models import Contact, Experience
 from warmline.runtime import Runtime
 from warmline.services.routing_sync import refresh_line_routing
@@ -26,15 +26,20 @@ LINE = "+15550000100"
 CALLER = "+12125550142"
 
 
-def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
-    form = {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "ringing"}
-    signature = compute_signature(runtime.settings.twilio_auth_token,
-                                  "http://localhost/twilio/voice", form)
-    answer = client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": signature})
+def _post(client: FlaskClient, runtime: Runtime, path: str, form: dict[str, str]) -> str:
+    """A request signed as Twilio signs it; its answer is 200 and valid TwiML."""
+    signature = compute_signature(runtime.settings.twilio_auth_token, "http://localhost" + path,
+                                  form)
+    answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
     assert answer.status_code == 200
     body = answer.get_data(as_text=True)
     assert_valid_voice_twiml(body)
     return body
+
+
+def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
+    return _post(client, runtime, "/twilio/voice",
+                 {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "ringing"})
 
 
 @contextmanager
@@ -90,16 +95,9 @@ def test_a_replayed_arrival_is_one_transaction_and_the_same_contact(
 
 def _choose(client: FlaskClient, runtime: Runtime, call_sid: str, contact_id: str,
             digits: str) -> str:
-    path = f"/twilio/voice/menu?contact={contact_id}"
-    form = {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "in-progress",
-            "Digits": digits}
-    signature = compute_signature(runtime.settings.twilio_auth_token, "http://localhost" + path,
-                                  form)
-    answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-    assert answer.status_code == 200
-    body = answer.get_data(as_text=True)
-    assert_valid_voice_twiml(body)
-    return body
+    return _post(client, runtime, f"/twilio/voice/menu?contact={contact_id}",
+                 {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "in-progress",
+                  "Digits": digits})
 
 
 def _call_at_the_menu(runtime: Runtime, client: FlaskClient) -> tuple[str, str]:
@@ -108,7 +106,7 @@ def _call_at_the_menu(runtime: Runtime, client: FlaskClient) -> tuple[str, str]:
     line_id = add_line(runtime, number=LINE)
     with runtime.sessions.begin() as session:
         session.add(Experience(key="grief", label="Grief", digit=1, keyword="GRIEF"))
-    refresh_line_routing(runtime, line_id, datetime.now(UTC))
+    refresh_line_routing(runtime, line_id, utc_now())
     call_sid = "CA" + uuid.uuid4().hex
     menu = _call(client, runtime, call_sid)
     return call_sid, menu.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]

@@ -87,10 +87,14 @@ class ContactView:
 
     @property
     def wanted_experience(self) -> str:
-        """The experience class the contact waits in: ANY_EXPERIENCE when any peer will do."""
-        if self.accepts_any_peer or not self.experience:
-            return ANY_EXPERIENCE
-        return self.experience
+        return wanted_experience(self.experience, self.accepts_any_peer)
+
+
+def wanted_experience(experience: str | None, accepts_any_peer: bool) -> str:
+    """The experience class a contact waits in: ANY_EXPERIENCE when any peer will do."""
+    if accepts_any_peer or not experience:
+        return ANY_EXPERIENCE
+    return experience
 
 
 @dataclass(frozen=True)

@@ -595,15 +595,21 @@ class RoutingEngine:
     def contact_view_and_state(self, contact_id: str) -> tuple[ContactView | None, str | None]:
         """The contact as routing holds it and its state (waiting, offered, connected), read
         once: None and None for a contact routing does not hold."""
-        view, state, _ = self.contact_view_state_and(contact_id, lambda _pipe: None)
+        view, state, _ = self.contact_view_state_and(contact_id)
         return view, state
 
     def contact_view_state_and(
-        self, contact_id: str, also: Callable[[Pipeline], object],
+        self, contact_id: str, also: Callable[[Pipeline], object] | None = None,
     ) -> tuple[ContactView | None, str | None, list[Any]]:
         """`contact_view_and_state`, and the answers of the reads `also` adds (routing keys only:
         one transaction, one hash slot) in the same round trip."""
-        raw, *extra = self._read(lambda pipe: (pipe.hgetall(keys.contact(contact_id)), also(pipe)))
+
+        def build(pipe: Pipeline) -> None:
+            pipe.hgetall(keys.contact(contact_id))
+            if also is not None:
+                also(pipe)
+
+        raw, *extra = self._read(build)
         h = {_s(k): _s(v) for k, v in raw.items()}
         if "state" not in h:
             return None, None, extra

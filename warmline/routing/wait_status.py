@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.client import Pipeline
@@ -59,10 +58,9 @@ def wait_status(engine: RoutingEngine, contact_id: str,
     facts) passes it as `expected`: its reads then go with the contact's, one round trip fewer.
     When routing holds the contact in another queue (it chose anyone since), they are read again
     from routing's own view, as without a guess."""
-    early: Callable[[Pipeline], object] = (
-        (lambda pipe: _queue_reads(pipe, expected, contact_id)) if expected is not None
-        else (lambda _pipe: None))
-    view, state, read_early = engine.contact_view_state_and(contact_id, early)
+    view, state, read_early = engine.contact_view_state_and(
+        contact_id, None if expected is None
+        else lambda pipe: _queue_reads(pipe, expected, contact_id))
     if view is None or state is None:
         return None
     if expected is not None and QueueClass.of(view) == expected:

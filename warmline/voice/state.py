@@ -14,6 +14,7 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 from redis.lock import Lock
+from redis.typing import EncodableT, FieldT
 
 from warmline import keys, redis_batch
 
@@ -180,19 +181,9 @@ class CallState:
     def set_arrival_facts(self, contact_id: str, facts: ArrivalFacts) -> None:
         """Deferred in a webhook (warmline.redis_batch): read by the answer to the question this
         webhook asks, a request of its own after this one's answer."""
-        key = keys.voice_arrival_facts(contact_id)
-
-        def write(pipe: Pipeline) -> None:
-            pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
-                                    "caller": facts.caller_hash,
-                                    "arrived": facts.arrived_at.isoformat(),
-                                    "priority": facts.priority})
-            pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
-
-        if not redis_batch.defer(self.redis, write):
-            pipe = self.redis.pipeline(transaction=True)
-            write(pipe)
-            pipe.execute()
+        self._set_facts(keys.voice_arrival_facts(contact_id), {
+            "line": facts.line_id, "language": facts.language, "caller": facts.caller_hash,
+            "arrived": facts.arrived_at.isoformat(), "priority": facts.priority})
 
     def outcome_and_arrival_facts(self, contact_id: str) -> tuple[str | None, ArrivalFacts | None]:
         """The call's outcome (None while it lasts) and its arrival facts (None when not
@@ -212,12 +203,16 @@ class CallState:
     def set_wait_facts(self, contact_id: str, facts: WaitFacts) -> None:
         """Deferred in a webhook (warmline.redis_batch): only the wait step reads them, a request
         of its own after this one's answer."""
-        key = keys.voice_wait_facts(contact_id)
+        self._set_facts(keys.voice_wait_facts(contact_id), {
+            "line": facts.line_id, "language": facts.language,
+            "experience": facts.experience_key or "", "any": int(facts.any_peer)})
+
+    def _set_facts(self, key: str, fields: Mapping[FieldT, EncodableT]) -> None:
+        """A hash a later request of the call reads, kept as long as the call's state: deferred
+        in a webhook (warmline.redis_batch), written at once elsewhere."""
 
         def write(pipe: Pipeline) -> None:
-            pipe.hset(key, mapping={"line": facts.line_id, "language": facts.language,
-                                    "experience": facts.experience_key or "",
-                                    "any": int(facts.any_peer)})
+            pipe.hset(key, mapping=fields)
             pipe.expire(key, keys.CALL_STATE_TTL_SECONDS)
 
         if not redis_batch.defer(self.redis, write):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from warmline.config_cache import config_of_sessions
-from warmline.domain.matching import ANY_EXPERIENCE, VOICE
+from warmline.domain.matching import VOICE, wanted_experience
 from warmline.models import Contact, EventKind, Outcome
 from warmline.routing.wait_status import QueueClass, WaitStatus, wait_status
 from warmline.runtime import Runtime
@@ -76,8 +76,8 @@ def handle_wait(runtime: Runtime, contact_id: str, form: CallForm, now: datetime
         # even when every worker is down (DESIGN.md).
         state.set_choice(contact_id, CHOICE_DEADLINE)
         return twiml.leave_queue()
-    expected = (QueueClass(line.id, VOICE, experience_key if experience_key and not any_peer
-                           else ANY_EXPERIENCE, language) if facts is not None else None)
+    expected = (QueueClass(line.id, VOICE, wanted_experience(experience_key, any_peer), language)
+                if facts is not None else None)
     status = wait_status(routing.routing_engine(runtime, now), contact_id, expected)
     spoken: list[str] = []
     if status is not None and status.state in ("offered", "connected"):
