@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import DEFAULT_WEB_THREADS
+
 # Clients give up quickly: a webhook must answer within Twilio's 15 s, and a degraded
 # database should send callers to the backup line, not keep them in silence.
 CONNECT_TIMEOUT_SECONDS = 2
@@ -17,7 +19,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # A gthread web worker runs WEB_THREADS requests at once, each holding at most one connection:
 # a pool that size means no request waits for another's connection (waiting past pool_timeout
 # would send a caller to the backup line). The default is the Procfile's WEB_THREADS default.
-POOL_SIZE = 16
+POOL_SIZE = DEFAULT_WEB_THREADS
 # A pooled connection idle longer than this is asked whether it still works before use.
 PING_AFTER_IDLE_SECONDS = 2.0
 _CHECKED_IN_AT = "warmline_checked_in_at"

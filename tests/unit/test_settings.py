@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
 import pytest
 
 from config import ConfigError, load_settings
-from config.settings import MIN_KEY_BITS, estimated_key_bits, normalize_database_url
+from config.settings import (
+    DEFAULT_WEB_THREADS,
+    MIN_KEY_BITS,
+    estimated_key_bits,
+    normalize_database_url,
+)
 from config.text_policy import TextPolicy
+
+REPO = Path(__file__).resolve().parents[2]
 
 GOOD_KEY = "k" * 32
 
@@ -191,8 +199,9 @@ def test_rq_may_have_a_redis_of_its_own(tmp_path: Path) -> None:
 def test_the_sql_pool_follows_the_web_threads_and_both_limits_are_checked(tmp_path: Path) -> None:
     env = {"WARMLINE_INSTANCE_DIR": str(tmp_path)}
     settings = load_settings(env)
-    assert (settings.db_pool_size, settings.db_statement_timeout_ms) == (16, 5000)
-    assert load_settings({**env, "WEB_THREADS": "32"}).db_pool_size == 32
+    assert (settings.web_threads, settings.db_pool_size, settings.db_statement_timeout_ms) \
+        == (8, 8, 5000)
+    assert (load_settings({**env, "WEB_THREADS": "32"}).db_pool_size) == 32
     assert load_settings({**env, "WEB_THREADS": "32", "WARMLINE_DB_POOL_SIZE": "40"}).db_pool_size == 40
     assert load_settings({**env, "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "30000"}) \
         .db_statement_timeout_ms == 30000
@@ -200,3 +209,14 @@ def test_the_sql_pool_follows_the_web_threads_and_both_limits_are_checked(tmp_pa
         load_settings({**env, "WARMLINE_DB_POOL_SIZE": "0", "WARMLINE_DB_STATEMENT_TIMEOUT_MS": "x"})
     assert "WARMLINE_DB_POOL_SIZE: expected a whole number from 1 to 200" in str(caught.value)
     assert "WARMLINE_DB_STATEMENT_TIMEOUT_MS: expected a whole number" in str(caught.value)
+    with pytest.raises(ConfigError, match="WEB_THREADS: expected a whole number from 1 to 200"):
+        load_settings({**env, "WEB_THREADS": "0", "WARMLINE_DB_POOL_SIZE": "4"})
+
+
+def test_the_web_threads_default_is_the_procfiles() -> None:
+    """gunicorn reads WEB_THREADS from the Procfile, the app from the environment: one default."""
+    for name in ("Procfile", "Procfile.dev"):
+        web = next(line for line in (REPO / name).read_text().splitlines() if line.startswith("web:"))
+        threads = re.search(r"--threads (?:\$\{WEB_THREADS:-(\d+)\}|(\d+))", web)
+        assert threads is not None, name
+        assert int(threads.group(1) or threads.group(2)) == DEFAULT_WEB_THREADS, name

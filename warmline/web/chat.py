@@ -12,16 +12,18 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Response, g, jsonify, request, send_from_directory
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_from_directory
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit, RouteLimit
 
 from warmline.clock import utc_now
 from warmline.domain.numbers import parse_whole_number
+from warmline.runtime import Runtime
 from warmline.services.chat import chats
 from warmline.services.chat.text_me import text_me_instead
 from warmline.web import chat_limits, limits
-from warmline.web.context import current_runtime
+from warmline.web.context import RUNTIME_EXTENSION, current_runtime
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
@@ -30,12 +32,28 @@ _STATIC = Path(__file__).resolve().parent / "static" / "chat"
 PREFLIGHT_MAX_AGE = "600"
 ASSET_MAX_AGE_SECONDS = 3600
 _ORIGIN_ATTRIBUTE = "warmline_chat_origin"
-# A long poll holds one of the process's threads while it waits. Beyond this many at once, a read
-# answers at once and asks the widget to come back shortly, so chats can never take the threads
-# Twilio's webhooks and the dashboards need (gunicorn's gthread: WEB_THREADS a process).
-LONG_POLLS_PER_PROCESS = 8
+# A long poll holds one of the process's threads while it waits. Beyond half the threads at
+# once, a read answers at once and asks the widget to come back shortly, so chats can never take
+# the threads Twilio's webhooks and the dashboards need (gunicorn's gthread: WEB_THREADS a process).
 SHORT_POLL_RETRY_SECONDS = 3
-long_poll_slots = threading.BoundedSemaphore(LONG_POLLS_PER_PROCESS)
+_LONG_POLL_SLOTS = "warmline.chat.long_poll_slots"
+
+
+def long_polls_per_process(web_threads: int) -> int:
+    return max(1, web_threads // 2)
+
+
+@bp.record_once
+def _size_long_polls(state: BlueprintSetupState) -> None:
+    runtime: Runtime = state.app.extensions[RUNTIME_EXTENSION]
+    state.app.extensions[_LONG_POLL_SLOTS] = threading.BoundedSemaphore(
+        long_polls_per_process(runtime.settings.web_threads))
+
+
+def long_poll_slots() -> threading.BoundedSemaphore:
+    """This app's long polls (one app per process under gunicorn)."""
+    slots: threading.BoundedSemaphore = current_app.extensions[_LONG_POLL_SLOTS]
+    return slots
 
 
 def _error(status: int, message: str) -> ResponseReturnValue:
@@ -211,7 +229,8 @@ def receive(line_key: str) -> ResponseReturnValue:
     after = parse_whole_number(request.args.get("after", "0")) or 0
     wait = parse_whole_number(request.args.get("wait", "0")) or 0
     known = request.args.get("state", "")
-    if wait and not long_poll_slots.acquire(blocking=False):
+    slots = long_poll_slots()
+    if wait and not slots.acquire(blocking=False):
         result = chats.read_messages(runtime, found, token, after)
         return jsonify(messages=result.messages, state=result.state,
                        retry_after=SHORT_POLL_RETRY_SECONDS)
@@ -220,7 +239,7 @@ def receive(line_key: str) -> ResponseReturnValue:
                                          wait_seconds=float(wait))
     finally:
         if wait:
-            long_poll_slots.release()
+            slots.release()
     return jsonify(messages=result.messages, state=result.state)
 
 

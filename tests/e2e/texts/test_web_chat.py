@@ -308,8 +308,9 @@ def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
     from warmline.web import chat as chat_web
 
     assert chatter.start()[0] == 201
-    held = [chat_web.long_poll_slots.acquire(blocking=False)
-            for _ in range(chat_web.LONG_POLLS_PER_PROCESS)]
+    slots = world.app.extensions["warmline.chat.long_poll_slots"]
+    threads = world.runtime.settings.web_threads
+    held = [slots.acquire(blocking=False) for _ in range(chat_web.long_polls_per_process(threads))]
     try:
         assert all(held)
         status, body, _ = chatter.call("GET", "/messages?after=99&wait=20&state=waiting")
@@ -317,7 +318,7 @@ def test_a_read_beyond_the_long_polls_a_process_holds_answers_at_once(
         assert body["retry_after"] == chat_web.SHORT_POLL_RETRY_SECONDS
     finally:
         for _ in held:
-            chat_web.long_poll_slots.release()
+            slots.release()
 
 
 def test_the_widget_speaks_the_chosen_language_of_the_line(world: TextWorld, chatter: Chatter) -> None:
