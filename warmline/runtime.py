@@ -48,6 +48,16 @@ class Runtime:
     call to the next, so a steady arrival is one script round trip."""
     _twilio_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
                                          compare=False)
+    _autocommit: Engine | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def autocommit(self) -> Engine:
+        """The engine (its pool) in autocommit: for one write that needs no transaction around
+        it, which the database then commits by itself. One round trip instead of three (BEGIN,
+        the statement, COMMIT), and none of the session's bookkeeping."""
+        if self._autocommit is None:
+            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit
 
     @property
     def twilio(self) -> TwilioGateway:

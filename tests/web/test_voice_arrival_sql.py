@@ -1,7 +1,9 @@
-"""A call's first webhook is one SQL transaction: the block check, the contact's insert and the
-daily limit (which counts this very call) are committed together; the line comes from the
-process's snapshot and the events go to the event log's queue, not to SQL. The menu's answer
-then reads no SQL (the contact's arrival facts are in Redis) and writes one UPDATE."""
+"""A call's first webhook is one SQL transaction: the contact's insert and the daily limit
+(which counts this very call) are committed together, and on a line without a limit the insert
+is the one statement, committed by itself (autocommit: no BEGIN or COMMIT round trips); the
+line and blocks come from the process's snapshot and the events go to the event log's queue,
+not to SQL. The menu's answer then reads no SQL (the contact's arrival facts are in Redis) and
+writes one UPDATE, committed by itself."""
 
 from __future__ import annotations
 
@@ -44,14 +46,18 @@ def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
 
 @contextmanager
 def _counting(runtime: Runtime) -> Iterator[dict[str, list[str]]]:
-    """Transactions begun and statements run on the runtime's engine, by any session."""
-    seen: dict[str, list[str]] = {"begin": [], "statements": []}
+    """Transactions begun and statements run on the runtime's engine, by any session; and of
+    the statements, those the driver sent in autocommit (no BEGIN before, no COMMIT after)."""
+    seen: dict[str, list[str]] = {"begin": [], "statements": [], "autocommit": []}
 
-    def began(_conn: Any) -> None:
-        seen["begin"].append("begin")
+    def began(conn: Any) -> None:
+        if not conn.connection.driver_connection.autocommit:
+            seen["begin"].append("begin")
 
-    def ran(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def ran(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen["statements"].append(statement)
+        if conn.connection.driver_connection.autocommit:
+            seen["autocommit"].append(statement)
 
     event.listen(runtime.engine, "begin", began)
     event.listen(runtime.engine, "before_cursor_execute", ran)
@@ -71,7 +77,8 @@ def test_a_call_arriving_is_one_sql_transaction_with_no_event_row(
     with _counting(runtime) as seen:
         answer = _call(client, runtime, "CA" + uuid.uuid4().hex)
     assert "Grief" in answer  # the experience menu: the call goes on
-    assert len(seen["begin"]) == 1, seen
+    assert len(seen["begin"]) == 1 and not seen["autocommit"], seen
+    assert [s.split()[0] for s in seen["statements"]] == ["INSERT", "SELECT"]  # the limit's count
     assert not any("contact_events" in s for s in seen["statements"])
     inserts = [s for s in seen["statements"] if s.lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 1 and "contacts" in inserts[0]
@@ -80,6 +87,20 @@ def test_a_call_arriving_is_one_sql_transaction_with_no_event_row(
     assert not any("provider_sid =" in s for s in seen["statements"]), seen["statements"]
     # whether the caller is blocked is the process's snapshot's to say (config_cache)
     assert not any("blocks" in s for s in seen["statements"]), seen["statements"]
+
+
+def test_on_a_line_without_a_daily_limit_the_arrival_is_one_statement_in_autocommit(
+        runtime: Runtime, client: FlaskClient) -> None:
+    add_line(runtime, number=LINE, daily_contact_limit=0)  # no limit: nothing to count
+    _call(client, runtime, "CA" + uuid.uuid4().hex)  # loads the snapshot if nothing has yet
+    with _counting(runtime) as seen:
+        answer = _call(client, runtime, "CA" + uuid.uuid4().hex)
+    assert "/twilio/voice/menu?contact=" in answer
+    assert [s.split()[0] for s in seen["statements"]] == ["INSERT"]
+    assert seen["autocommit"] == seen["statements"] and not seen["begin"], seen
+    contact_id = answer.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    with runtime.sessions() as session:  # committed: another connection sees it
+        assert session.get(Contact, contact_id) is not None
 
 
 def test_a_replayed_arrival_is_one_transaction_and_the_same_contact(
@@ -119,7 +140,7 @@ def test_the_menus_answer_reads_no_sql_and_writes_one_statement(
         queued = _choose(client, runtime, call_sid, contact_id, "1")
     assert "<Enqueue" in queued
     assert [s.split()[0] for s in seen["statements"]] == ["UPDATE"]
-    assert len(seen["begin"]) == 1
+    assert seen["autocommit"] == seen["statements"] and not seen["begin"], seen
     with runtime.sessions() as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None and contact.experience_key == "grief"

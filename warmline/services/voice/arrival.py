@@ -67,8 +67,11 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
     caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = active_line_by_number(session, form.to_number)
-        # Asked around the contact's insert, all committed once: the arrival is one SQL
-        # transaction (the daily limit counts this call's contact, flushed, not yet committed).
+        if line is not None and line.daily_contact_limit > 0 and not session.in_transaction():
+            # The limit counts this call's contact, inserted but not yet committed: one SQL
+            # transaction around both. Without a limit, the insert is the arrival's one
+            # statement and commits by itself (open_contact).
+            session.begin()
         blocked = line is not None and is_blocked(session, caller_hash, line.id, now)
         contact, replayed, link = _contact_of_call(runtime, session, form, line=line,
                                                    caller_hash=caller_hash, now=now)
@@ -373,9 +376,10 @@ def _queue(runtime: Runtime, call: CallContext, experience: Experience | None,
     peer of a call that dropped, is offered them first when they can take it."""
     language = call.language
     key = experience.key if experience else None
-    with runtime.sessions.begin() as session:  # one statement: the contact is not read again
-        session.execute(update(Contact).where(Contact.id == call.contact.id)
-                        .values(experience_key=key, any_peer=key is None))
+    # One statement, committed by itself: the contact is not read again.
+    with runtime.autocommit.connect() as connection:
+        connection.execute(update(Contact).where(Contact.id == call.contact.id)
+                           .values(experience_key=key, any_peer=key is None))
     call.contact.experience_key, call.contact.any_peer = key, key is None
     contact = call.contact
     CallState(runtime.redis).set_wait_facts(contact.id, WaitFacts(
