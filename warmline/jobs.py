@@ -123,6 +123,11 @@ SEND_PEER_TEXT = JobSpec("workers.text_jobs.send_peer_text", QueueName.MESSAGES,
 WRITE_CONTACT_EVENT = JobSpec("workers.event_jobs.write_contact_event", QueueName.EVENTS, 30, 0,
                               failure_ttl_seconds=LONG_FAILURE_TTL_SECONDS,
                               retries=(2, 5, 15, 30, 60, 120, 300, 600, 900, 900))
+# A webhook's events (the menu's answer: the choice, then the caller queued) in one job, written
+# in order; each is still its own idempotent insert, so a retry writes only what is missing.
+WRITE_CONTACT_EVENTS = JobSpec("workers.event_jobs.write_contact_events", QueueName.EVENTS, 30,
+                               0, failure_ttl_seconds=LONG_FAILURE_TTL_SECONDS,
+                               retries=WRITE_CONTACT_EVENT.retries)
 WRITE_PEER_ACTIVITY = JobSpec("workers.event_jobs.write_peer_activity", QueueName.EVENTS, 30, 0,
                               failure_ttl_seconds=LONG_FAILURE_TTL_SECONDS,
                               retries=(2, 5, 15, 30, 60, 120, 300, 600))

@@ -9,6 +9,10 @@ writes at once, so jobs, tests and the command line behave as before.
 Only writes that nothing reads later in the same block may be deferred. The queued writes are
 sent even when the block fails (what they record happened); a failure to send them then is
 logged by type, and the block's own error goes on. Nested blocks join the outermost one.
+
+`collect` does the same for items that one write records together (a webhook's contact events:
+one job, not one job each): the block's first item defers the write, which is handed every item
+collected by the time the block is sent.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from redis import Redis
 from redis.client import Pipeline
@@ -27,6 +31,10 @@ log = logging.getLogger(__name__)
 Write = Callable[[Pipeline], Any]
 
 _open: ContextVar[list[tuple[Redis, Write]] | None] = ContextVar("redis_writes", default=None)
+# The open block's collected items, by the name their write was deferred under.
+_collected: ContextVar[dict[str, list[Any]] | None] = ContextVar("redis_collected", default=None)
+
+Item = TypeVar("Item")
 
 
 def defer(redis: Redis, write: Write) -> bool:
@@ -36,6 +44,22 @@ def defer(redis: Redis, write: Write) -> bool:
     if pending is None:
         return False
     pending.append((redis, write))
+    return True
+
+
+def collect(redis: Redis, name: str, item: Item,
+            write_all: Callable[[Pipeline, list[Item]], Any]) -> bool:
+    """Add `item` to the open block's items named `name`, written by one `write_all` (commands
+    on a pipeline of `redis`) when the block is sent; False when no block is open, and then
+    nothing is kept: write the item at once."""
+    pending, collected = _open.get(), _collected.get()
+    if pending is None or collected is None:
+        return False
+    items = collected.get(name)
+    if items is None:
+        items = collected[name] = []
+        pending.append((redis, lambda pipe: write_all(pipe, items)))
+    items.append(item)
     return True
 
 
@@ -61,15 +85,17 @@ def writes_together() -> Iterator[None]:
         yield
         return
     pending: list[tuple[Redis, Write]] = []
-    token = _open.set(pending)
+    token, collected_token = _open.set(pending), _collected.set({})
     try:
         yield
     except BaseException:
         _open.reset(token)
+        _collected.reset(collected_token)
         try:
             send(pending)
         except Exception as exc:  # noqa: BLE001 - the block's error is the one to report
             log.error("deferred Redis writes not sent after a failure (%s)", type(exc).__name__)
         raise
     _open.reset(token)
+    _collected.reset(collected_token)
     send(pending)

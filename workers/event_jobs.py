@@ -14,6 +14,12 @@ def write_contact_event(**event: Any) -> bool:
     return store_contact_event(process_runtime(), **event)
 
 
+def write_contact_events(events: list[dict[str, Any]]) -> int:
+    """Insert a webhook's events in the order they happened; returns how many were new."""
+    runtime = process_runtime()
+    return sum(store_contact_event(runtime, **event) for event in events)
+
+
 def write_peer_activity(**fact: Any) -> bool:
     """Insert one fact of a peer's working time; a repeat of the same key does nothing."""
     return store_activity(process_runtime(), **fact)

@@ -25,7 +25,7 @@ from warmline.queues import QueueName
 from warmline.redis_batch import writes_together
 from warmline.runtime import Runtime, build_runtime, set_process_runtime
 from warmline.services.events import UnsafeEventError, record_contact_event
-from workers.event_jobs import write_contact_event
+from workers.event_jobs import write_contact_event, write_contact_events
 
 AT = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 
@@ -183,7 +183,8 @@ def test_the_event_key_is_fresh_for_every_call(runtime: Runtime) -> None:
 def test_events_recorded_together_reach_their_queue_at_the_end_in_one_round_trip(
         runtime: Runtime) -> None:
     """A webhook's events (twilio_guard opens the block) are enqueued once it has its answer,
-    all in one MULTI/EXEC, and still enqueued when the answer failed after recording them."""
+    all in one MULTI/EXEC and in one job, and still enqueued when the answer failed after
+    recording them."""
     line_id = add_line(runtime)
     add_contact(runtime, "c-together", line_id, AT)
     common = {"contact_id": "c-together", "line_id": line_id, "channel": "voice"}
@@ -206,14 +207,40 @@ def test_events_recorded_together_reach_their_queue_at_the_end_in_one_round_trip
     try:
         with writes_together():
             record_contact_event(runtime, kind=EventKind.ARRIVED, at=AT, **common)
-            record_contact_event(runtime, kind=EventKind.QUEUED, at=AT, **common)
+            record_contact_event(runtime, kind=EventKind.QUEUED, at=AT + timedelta(seconds=1),
+                                 **common)
             assert queue.count == 0 and sent == []  # not yet
-        assert queue.count == 2 and len(sent) == 1
+        # one job for both, in the order they happened
+        assert queue.count == 1 and len(sent) == 1
+        both = queue.jobs[0]
+        assert both.func_name == "workers.event_jobs.write_contact_events"
+        assert [e["kind"] for e in both.kwargs["events"]] == ["arrived", "queued"]
         with pytest.raises(RuntimeError), writes_together():
-            record_contact_event(runtime, kind=EventKind.ABANDONED, at=AT, **common)
+            record_contact_event(runtime, kind=EventKind.ABANDONED, at=AT + timedelta(seconds=2),
+                                 **common)
             raise RuntimeError("the answer failed after the event")
-        assert queue.count == 3 and len(sent) == 2
+        assert queue.count == 2 and len(sent) == 2
+        assert queue.jobs[1].func_name == "workers.event_jobs.write_contact_event"  # alone
     finally:
         del runtime.jobs_redis.pipeline
     run_jobs(runtime, [QueueName.EVENTS])
-    assert sorted(e.kind for e in _events(runtime)) == sorted(["arrived", "queued", "abandoned"])
+    assert [e.kind for e in _events(runtime)] == ["arrived", "queued", "abandoned"]
+
+
+def test_a_retried_job_of_a_webhooks_events_writes_only_what_is_missing(
+        runtime: Runtime) -> None:
+    """The events of one job are each an idempotent insert: a retry after the first of them was
+    written (the worker died mid-job) writes the rest, once."""
+    line_id = add_line(runtime)
+    add_contact(runtime, "c-retry", line_id, AT)
+    common = {"contact_id": "c-retry", "line_id": line_id, "channel": "voice"}
+    with writes_together():
+        record_contact_event(runtime, kind=EventKind.MENU_CHOICE, at=AT, detail={"choice": "x"},
+                             **common)
+        record_contact_event(runtime, kind=EventKind.QUEUED, at=AT + timedelta(seconds=1),
+                             **common)
+    events = runtime.queue(QueueName.EVENTS).jobs[0].kwargs["events"]
+    assert write_contact_events(events[:1]) == 1  # as if the worker died after the first
+    run_jobs(runtime, [QueueName.EVENTS])
+    assert [e.kind for e in _events(runtime)] == ["menu_choice", "queued"]
+    assert write_contact_events(events) == 0  # once more: nothing new

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from warmline import keys
-from warmline.redis_batch import defer, writes_together
+from warmline.redis_batch import collect, defer, writes_together
 from warmline.runtime import Runtime
 from warmline.voice.state import CallState, WaitFacts
 
@@ -33,3 +33,27 @@ def test_deferred_writes_are_sent_when_the_block_fails(runtime: Runtime) -> None
         raise LookupError
     assert runtime.redis.exists(keys.voice_wait_facts("c2"))
 
+
+
+def test_collected_items_are_written_by_one_write_with_every_item_of_the_block(
+        runtime: Runtime) -> None:
+    written: list[list[str]] = []
+
+    def write_all(pipe: object, items: list[str]) -> None:
+        written.append(list(items))
+        pipe.rpush("collected", *items)  # type: ignore[attr-defined]
+
+    assert not collect(runtime.redis, "names", "a", write_all)  # no block: write at once
+    with writes_together():
+        assert collect(runtime.redis, "names", "a", write_all)
+        CallState(runtime.redis).set_wait_facts("c3", WaitFacts(1, "en", None, True))
+        assert collect(runtime.redis, "names", "b", write_all)
+        with writes_together():  # a nested block collects into the outer one
+            assert collect(runtime.redis, "names", "c", write_all)
+        assert written == [] and not runtime.redis.exists("collected")
+    assert written == [["a", "b", "c"]]
+    assert runtime.redis.lrange("collected", 0, -1) == [b"a", b"b", b"c"]
+    assert runtime.redis.exists(keys.voice_wait_facts("c3"))
+    with writes_together():  # a new block starts with nothing collected
+        collect(runtime.redis, "names", "d", write_all)
+    assert written == [["a", "b", "c"], ["d"]]

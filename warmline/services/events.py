@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from redis.client import Pipeline
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -118,14 +119,26 @@ def record_contact_event(
         "outcome": Outcome(outcome).value if outcome is not None else None,
         "detail": check_detail(detail),
     }
-    # Inside a webhook (web/twilio_guard.py) the job goes with its other deferred writes, in
-    # one round trip once the answer is decided; elsewhere it is enqueued at once.
-    job_id, description = f"event-{event_key}", f"contact event {payload['kind']}"
-    spec = jobs.WRITE_CONTACT_EVENT
-    if not redis_batch.defer(runtime.jobs_redis, lambda pipe: spec.enqueue_on(
-            runtime, pipe, kwargs=payload, job_id=job_id, description=description)):
-        spec.enqueue(runtime, kwargs=payload, job_id=job_id, description=description)
+    # Inside a webhook (web/twilio_guard.py) its events go in one job with its other deferred
+    # writes, in one round trip once the answer is decided; elsewhere each is enqueued at once.
+    if not redis_batch.collect(runtime.jobs_redis, "contact-events", payload,
+                              lambda pipe, payloads: _enqueue_events(runtime, pipe, payloads)):
+        jobs.WRITE_CONTACT_EVENT.enqueue(runtime, kwargs=payload, job_id=f"event-{event_key}",
+                                         description=f"contact event {payload['kind']}")
     return event_key
+
+
+def _enqueue_events(runtime: Runtime, pipe: Pipeline, payloads: list[dict[str, Any]]) -> None:
+    first = payloads[0]
+    if len(payloads) == 1:
+        jobs.WRITE_CONTACT_EVENT.enqueue_on(
+            runtime, pipe, kwargs=first, job_id=f"event-{first['event_key']}",
+            description=f"contact event {first['kind']}")
+        return
+    kinds = ", ".join(payload["kind"] for payload in payloads)
+    jobs.WRITE_CONTACT_EVENTS.enqueue_on(
+        runtime, pipe, kwargs={"events": payloads}, job_id=f"events-{first['event_key']}",
+        description=f"contact events {kinds}")
 
 
 def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> bool:
