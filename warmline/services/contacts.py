@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Select, Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from warmline.config_cache import config_of
@@ -46,14 +46,10 @@ def open_contact(
     arrival, and a call's first webhook skips the unit of work's bookkeeping, a third of its
     SQL time (bench/profile_voice.py). The statement joins the session's transaction when one
     is open, and otherwise commits by itself (`Runtime.autocommit`): one round trip."""
-    contact = Contact(
-        id=contact_id or new_contact_id(), line_id=line.id if line else None, channel=channel,
-        caller_hash=caller_hash, language=language, provider_sid=provider_sid, arrived_at=now,
-        is_callback=is_callback, experience_key=None, priority=0, any_peer=False,
-        risk_flagged=False,
-    )
+    contact = _new_contact(line, channel, caller_hash, provider_sid=provider_sid, now=now,
+                           language=language, is_callback=is_callback, contact_id=contact_id)
     if at_once:
-        row = {column.key: getattr(contact, column.key) for column in _INSERTED_COLUMNS}
+        row = _row_of(contact)
         if session.in_transaction():
             session.connection().execute(_INSERT_CONTACT, row)
         else:  # nothing else to commit with it: the statement commits by itself
@@ -61,9 +57,56 @@ def open_contact(
                 connection.execute(_INSERT_CONTACT, row)
     else:
         session.add(contact)
-    record_contact_event(runtime, contact_id=contact.id, kind=EventKind.ARRIVED,
-                         line_id=contact.line_id, channel=channel, at=now, caller_hash=caller_hash)
+    _log_arrival(runtime, contact)
     return contact
+
+
+def counts_in_one_statement(runtime: Runtime) -> bool:
+    """Whether `open_contact_counting_today` can run here: PostgreSQL runs an INSERT inside a
+    WITH; SQLite does not (there, insert and count share a transaction instead)."""
+    return runtime.engine.dialect.name == "postgresql"
+
+
+def open_contact_counting_today(
+    runtime: Runtime, *, line: Line, channel: str, caller_hash: str, provider_sid: str | None,
+    now: datetime, language: str, contact_id: str | None = None,
+) -> tuple[Contact, int]:
+    """`open_contact(at_once=True)` and `count_contacts_today` in one statement that commits by
+    itself: one round trip for a line's daily limit, not four (BEGIN, the insert, the count,
+    COMMIT). The insert is a WITH, which runs whether or not the count reads it; the count does
+    not see its row (PostgreSQL's data-modifying WITH), and needs not: this call's own row,
+    the latest, either continues the contact before it or starts one, and the count takes the
+    call itself away either way (`_fold_today`). Raises IntegrityError, and logs nothing, when
+    the database refuses the row."""
+    contact = _new_contact(line, channel, caller_hash, provider_sid=provider_sid, now=now,
+                           language=language, is_callback=False, contact_id=contact_id)
+    inserted = insert(_CONTACTS).values(_row_of(contact)).cte("inserted")
+    counted = _today_rows(line, caller_hash, now).add_cte(inserted).order_by(Contact.arrived_at)
+    with runtime.autocommit.connect() as connection:
+        rows = connection.execute(counted).all()
+    _log_arrival(runtime, contact)
+    return contact, _fold_today([(row[0], row[1], row[2]) for row in rows], now)
+
+
+def _new_contact(line: Line | None, channel: str, caller_hash: str, *, provider_sid: str | None,
+                 now: datetime, language: str, is_callback: bool,
+                 contact_id: str | None) -> Contact:
+    return Contact(
+        id=contact_id or new_contact_id(), line_id=line.id if line else None, channel=channel,
+        caller_hash=caller_hash, language=language, provider_sid=provider_sid, arrived_at=now,
+        is_callback=is_callback, experience_key=None, priority=0, any_peer=False,
+        risk_flagged=False,
+    )
+
+
+def _row_of(contact: Contact) -> dict[str, object]:
+    return {column.key: getattr(contact, column.key) for column in _INSERTED_COLUMNS}
+
+
+def _log_arrival(runtime: Runtime, contact: Contact) -> None:
+    record_contact_event(runtime, contact_id=contact.id, kind=EventKind.ARRIVED,
+                         line_id=contact.line_id, channel=contact.channel, at=contact.arrived_at,
+                         caller_hash=contact.caller_hash)
 
 
 def is_blocked(session: Session, caller_hash: str, line_id: int, now: datetime) -> bool:
@@ -82,14 +125,23 @@ def is_blocked(session: Session, caller_hash: str, line_id: int, now: datetime) 
 
 def count_contacts_today(session: Session, line: Line, caller_hash: str, now: datetime) -> int:
     """Contacts this caller made to the line since local midnight, reconnects folded in."""
+    rows = session.execute(_today_rows(line, caller_hash, now).order_by(Contact.arrived_at)).all()
+    return _fold_today([(row[0], row[1], row[2]) for row in rows], now)
+
+
+def _today_rows(line: Line, caller_hash: str,
+                now: datetime) -> Select[datetime, datetime | None, str | None]:
+    """The caller's contacts to the line since local midnight (what the daily limit counts)."""
     zone = ZoneInfo(line.timezone)
     midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.execute(
-        select(Contact.arrived_at, Contact.ended_at, Contact.outcome).where(
-            Contact.line_id == line.id, Contact.caller_hash == caller_hash,
-            Contact.arrived_at >= midnight, Contact.is_callback.is_(False),
-        ).order_by(Contact.arrived_at)
-    ).all()
+    return select(Contact.arrived_at, Contact.ended_at, Contact.outcome).where(
+        Contact.line_id == line.id, Contact.caller_hash == caller_hash,
+        Contact.arrived_at >= midnight, Contact.is_callback.is_(False))
+
+
+def _fold_today(rows: list[tuple[datetime, datetime | None, str | None]], now: datetime) -> int:
+    """How many contacts the rows (in order of arrival) count as: a reconnect within minutes
+    continues the contact before it."""
     counted = 0
     previous_end: datetime | None = None
     for arrived, ended, outcome in rows:

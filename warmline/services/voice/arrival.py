@@ -20,12 +20,14 @@ from warmline.models import Contact, EventKind, Experience, Line, Outcome
 from warmline.runtime import Runtime
 from warmline.services import routing
 from warmline.services.contacts import (
+    count_contacts_today,
+    counts_in_one_statement,
     finish_contact,
     is_blocked,
-    is_over_daily_limit,
     new_contact_id,
     note_event,
     open_contact,
+    open_contact_counting_today,
 )
 from warmline.services.routing_sync import refresh_line_routing
 from warmline.services.schedules import is_open, next_opening
@@ -67,16 +69,19 @@ def handle_incoming_call(runtime: Runtime, form: CallForm, now: datetime) -> str
     caller_hash = caller_identity(runtime.keys, form.from_number, form.call_sid)
     with runtime.sessions() as session:
         line = active_line_by_number(session, form.to_number)
-        if line is not None and line.daily_contact_limit > 0 and not session.in_transaction():
-            # The limit counts this call's contact, inserted but not yet committed: one SQL
-            # transaction around both. Without a limit, the insert is the arrival's one
-            # statement and commits by itself (open_contact).
+        # The arrival is one SQL statement that commits by itself: the contact's insert, and on
+        # a line with a daily limit the count of the caller's contacts today before this one
+        # (PostgreSQL). Where one statement cannot do both (SQLite), they share a transaction.
+        limited = line if line is not None and line.daily_contact_limit > 0 else None
+        if limited and not counts_in_one_statement(runtime) and not session.in_transaction():
             session.begin()
         blocked = line is not None and is_blocked(session, caller_hash, line.id, now)
-        contact, replayed, link = _contact_of_call(runtime, session, form, line=line,
-                                                   caller_hash=caller_hash, now=now)
-        over_limit = (line is not None and not blocked
-                      and is_over_daily_limit(session, line, caller_hash, now))
+        contact, replayed, link, today = _contact_of_call(
+            runtime, session, form, line=line, caller_hash=caller_hash, now=now, limited=limited)
+        if today is None and limited is not None and not blocked:
+            today = count_contacts_today(session, limited, caller_hash, now)
+        over_limit = limited is not None and not blocked and today is not None \
+            and today >= limited.daily_contact_limit
         session.commit()
         if line is None:
             # A misconfiguration, not a caller's fault: `twilio configure` points a number here.
@@ -154,23 +159,27 @@ def _flooded(runtime: Runtime, call: CallContext, flood: floods.FloodKind, now: 
 
 def _contact_of_call(
     runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
-    now: datetime,
-) -> tuple[Contact, bool, DroppedCall | None]:
+    now: datetime, limited: Line | None,
+) -> tuple[Contact, bool, DroppedCall | None, int | None]:
     """The call's one contact: opened by the first request of a CallSid; Twilio's retries and
     replays of the same request find it again (webhooks are idempotent). True when found. The
-    caller's dropped-call link (reconnect.py) is read in the claim's round trip. The contact
-    is flushed, not committed: the caller commits."""
+    caller's dropped-call link (reconnect.py) is read in the claim's round trip. On a `limited`
+    line, the caller's contacts today as the insert counted them (None when it did not: a
+    replay, or SQLite, where the contact is flushed, not committed: the caller commits)."""
     state = CallState(runtime.redis)
     if not form.call_sid:
-        return _open_call_contact(runtime, session, form, line=line, caller_hash=caller_hash,
-                                  now=now, contact_id=None), False, state.dropped_call(caller_hash)
+        contact, today = _open_call_contact(runtime, session, form, line=line,
+                                            caller_hash=caller_hash, now=now, contact_id=None,
+                                            limited=limited)
+        return contact, False, state.dropped_call(caller_hash), today
     claimed = new_contact_id()
     earlier, link = state.claim_call(form.call_sid, claimed, dropped_of=caller_hash)
     if earlier is None:
         try:
-            return _open_call_contact(runtime, session, form, line=line,
-                                      caller_hash=caller_hash, now=now,
-                                      contact_id=claimed), False, link
+            contact, today = _open_call_contact(runtime, session, form, line=line,
+                                                caller_hash=caller_hash, now=now,
+                                                contact_id=claimed, limited=limited)
+            return contact, False, link, today
         except IntegrityError:
             # Redis came back empty since the call's first request stored its contact: the
             # one-contact-per-call index (migration 0015) says so; nothing else was written yet.
@@ -180,18 +189,23 @@ def _contact_of_call(
             if earlier is None:
                 raise
             state.link_call(form.call_sid, earlier)
-    return _wait_for_contact(session, earlier), True, link
+    return _wait_for_contact(session, earlier), True, link, None
 
 
 def _open_call_contact(
     runtime: Runtime, session: Session, form: CallForm, *, line: Line | None, caller_hash: str,
-    now: datetime, contact_id: str | None,
-) -> Contact:
+    now: datetime, contact_id: str | None, limited: Line | None,
+) -> tuple[Contact, int | None]:
+    language = line.default_language if line else "en"
+    if limited is not None and counts_in_one_statement(runtime):
+        return open_contact_counting_today(
+            runtime, line=limited, channel="voice", caller_hash=caller_hash,
+            provider_sid=form.call_sid or None, now=now, language=language,
+            contact_id=contact_id)
     contact = open_contact(runtime, session, line=line, channel="voice", caller_hash=caller_hash,
-                           provider_sid=form.call_sid or None, now=now,
-                           language=line.default_language if line else "en",
+                           provider_sid=form.call_sid or None, now=now, language=language,
                            contact_id=contact_id, at_once=True)
-    return contact
+    return contact, None
 
 
 def _wait_for_contact(session: Session, contact_id: str) -> Contact:

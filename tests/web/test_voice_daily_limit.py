@@ -1,0 +1,84 @@
+"""A caller's daily limit, counted as the call arrives, the same on both databases: PostgreSQL
+inserts the contact and counts the day in one statement (the insert in a WITH), SQLite in one
+transaction. A reconnect within minutes is the contact before it, not another one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from tests.support.services import make_test_settings
+from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.workers import CALLER_NUMBER, add_contact, add_line
+from warmline.app import create_app
+from warmline.clock import utc_now
+from warmline.migrations.runner import upgrade_database
+from warmline.models import Contact, Outcome
+from warmline.routing.engine import RoutingEngine
+from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.services.contacts import counts_in_one_statement
+from warmline.telephony.signature import compute_signature
+from warmline.voice.prompts import text
+
+LINE = "+15550000100"
+
+
+def _zone_at_midday(now: datetime) -> str:
+    """A zone where it is about noon now: the contacts of the last hours are all of today."""
+    offset = 12 - now.hour
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def limited_runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    if request.param == "postgresql":
+        runtime: Runtime = request.getfixturevalue("runtime")
+        yield runtime
+        return
+    url = f"sqlite:///{tmp_path / 'warmline.db'}"
+    upgrade_database(url)
+    sqlite_runtime = build_runtime(make_test_settings(url, tmp_path))
+    sqlite_runtime.redis.flushdb()
+    RoutingEngine(sqlite_runtime.redis).mark_state_built("test")
+    set_process_runtime(sqlite_runtime)
+    yield sqlite_runtime
+    set_process_runtime(None)
+    sqlite_runtime.redis.flushdb()
+    sqlite_runtime.close()
+
+
+def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
+    form = {"CallSid": call_sid, "From": CALLER_NUMBER, "To": LINE, "CallStatus": "ringing"}
+    signature = compute_signature(runtime.settings.twilio_auth_token,
+                                  "http://localhost/twilio/voice", form)
+    answer = client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    body = answer.get_data(as_text=True)
+    assert_valid_voice_twiml(body)
+    return body
+
+
+def test_the_call_after_the_limit_hears_so_and_a_reconnect_is_no_new_contact(
+        limited_runtime: Runtime) -> None:
+    runtime, now = limited_runtime, utc_now()
+    client = create_app(runtime=runtime).test_client()
+    line_id = add_line(runtime, number=LINE, daily_contact_limit=2, timezone=_zone_at_midday(now))
+    add_contact(runtime, "earlier", line_id, now - timedelta(hours=3),
+                ended_at=now - timedelta(hours=3) + timedelta(minutes=5),
+                outcome=Outcome.CONNECTED.value)
+    over_limit = text("en", "over_limit")
+
+    assert over_limit not in _call(client, runtime, "CA" + "1" * 32)  # the 2nd of 2 today
+    assert over_limit not in _call(client, runtime, "CA" + "2" * 32)  # a reconnect: the same one
+
+    with runtime.engine.begin() as connection:  # both ended an hour ago
+        connection.execute(
+            update(Contact).where(Contact.id != "earlier")
+            .values(arrived_at=now - timedelta(hours=1), ended_at=now - timedelta(hours=1)))
+    assert over_limit in _call(client, runtime, "CA" + "3" * 32)  # the 3rd contact today
+    assert counts_in_one_statement(runtime) == (runtime.engine.dialect.name == "postgresql")
