@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from warmline.config_cache import config_of
@@ -28,6 +28,14 @@ _INSERTED_COLUMNS = tuple(_CONTACTS.c[name] for name in (
     "id", "line_id", "channel", "caller_hash", "language", "provider_sid", "arrived_at",
     "is_callback", "experience_key", "priority", "any_peer", "risk_flagged"))
 _INSERT_CONTACT = insert(_CONTACTS)
+# The caller's contacts to the line since local midnight (what the daily limit counts), and the
+# same with a new contact's insert in its WITH. Built once: SQLAlchemy only binds them.
+_TODAY_ROWS = select(Contact.arrived_at, Contact.ended_at, Contact.outcome).where(
+    Contact.line_id == bindparam("today_line"), Contact.caller_hash == bindparam("today_caller"),
+    Contact.arrived_at >= bindparam("today_from"), Contact.is_callback.is_(False),
+).order_by(Contact.arrived_at)
+_INSERT_AND_COUNT_TODAY = _TODAY_ROWS.add_cte(insert(_CONTACTS).values(
+    {column.key: bindparam(column.key) for column in _INSERTED_COLUMNS}).cte("inserted"))
 
 
 def new_contact_id() -> str:
@@ -80,10 +88,9 @@ def open_contact_counting_today(
     the database refuses the row."""
     contact = _new_contact(line, channel, caller_hash, provider_sid=provider_sid, now=now,
                            language=language, is_callback=False, contact_id=contact_id)
-    inserted = insert(_CONTACTS).values(_row_of(contact)).cte("inserted")
-    counted = _today_rows(line, caller_hash, now).add_cte(inserted).order_by(Contact.arrived_at)
     with runtime.autocommit.connect() as connection:
-        rows = connection.execute(counted).all()
+        rows = connection.execute(_INSERT_AND_COUNT_TODAY, {
+            **_row_of(contact), **_today_of(line, caller_hash, now)}).all()
     _log_arrival(runtime, contact)
     return contact, _fold_today([(row[0], row[1], row[2]) for row in rows], now)
 
@@ -125,18 +132,15 @@ def is_blocked(session: Session, caller_hash: str, line_id: int, now: datetime) 
 
 def count_contacts_today(session: Session, line: Line, caller_hash: str, now: datetime) -> int:
     """Contacts this caller made to the line since local midnight, reconnects folded in."""
-    rows = session.execute(_today_rows(line, caller_hash, now).order_by(Contact.arrived_at)).all()
+    rows = session.execute(_TODAY_ROWS, _today_of(line, caller_hash, now)).all()
     return _fold_today([(row[0], row[1], row[2]) for row in rows], now)
 
 
-def _today_rows(line: Line, caller_hash: str,
-                now: datetime) -> Select[datetime, datetime | None, str | None]:
-    """The caller's contacts to the line since local midnight (what the daily limit counts)."""
+def _today_of(line: Line, caller_hash: str, now: datetime) -> dict[str, object]:
+    """The parameters of the rows a caller's day counts (`_TODAY_ROWS`)."""
     zone = ZoneInfo(line.timezone)
     midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return select(Contact.arrived_at, Contact.ended_at, Contact.outcome).where(
-        Contact.line_id == line.id, Contact.caller_hash == caller_hash,
-        Contact.arrived_at >= midnight, Contact.is_callback.is_(False))
+    return {"today_line": line.id, "today_caller": caller_hash, "today_from": midnight}
 
 
 def _fold_today(rows: list[tuple[datetime, datetime | None, str | None]], now: datetime) -> int:
