@@ -16,10 +16,15 @@ from redis.cluster import RedisCluster
 from config import Settings
 from tests.support.browser import CHROMIUM
 from tests.support.redis_servers import RedisClusterNodes, cluster_client, redis_cluster
-from tests.support.services import clean_database, make_test_settings, throwaway_postgres_database
+from tests.support.services import (
+    clean_database,
+    make_test_settings,
+    prepared_runtime,
+    throwaway_postgres_database,
+)
 from warmline.migrations.runner import upgrade_database
 from warmline.routing.engine import RoutingEngine
-from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.runtime import Runtime
 from warmline.wiring import install_state_rebuilder
 
 
@@ -53,17 +58,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    runtime = build_runtime(settings)
-    clean_database(runtime)
-    runtime.redis.flushdb()
-    # A Redis whose routing state is complete (and empty, like the database): tests of a lost
-    # state flush it themselves (tests/e2e/test_routing_rebuild.py).
-    RoutingEngine(runtime.redis).mark_state_built("test")
-    set_process_runtime(runtime)
-    yield runtime
-    set_process_runtime(None)
-    runtime.redis.flushdb()
-    runtime.close()
+    with prepared_runtime(settings) as runtime:
+        clean_database(runtime)
+        yield runtime
 
 
 @pytest.fixture

@@ -100,3 +100,23 @@ def clean_database(runtime: Runtime) -> None:
             if not isinstance(error.orig, DeadlockDetected) or attempt == TRUNCATE_ATTEMPTS:
                 raise
             time.sleep(0.2 * attempt)
+
+
+@contextmanager
+def prepared_runtime(settings: Settings) -> Iterator[Runtime]:
+    """The process's runtime on `settings`, its Redis DB empty, for one test."""
+    from warmline.routing.engine import RoutingEngine
+    from warmline.runtime import build_runtime, set_process_runtime
+
+    runtime = build_runtime(settings)
+    runtime.redis.flushdb()
+    # A Redis whose routing state is complete (and empty, like the database): tests of a lost
+    # state flush it themselves (tests/e2e/test_routing_rebuild.py).
+    RoutingEngine(runtime.redis).mark_state_built("test")
+    set_process_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        set_process_runtime(None)
+        runtime.redis.flushdb()
+        runtime.close()

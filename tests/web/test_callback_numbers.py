@@ -10,9 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.support.dashboard import make_line
-from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.signed import post_twiml
 from warmline.runtime import Runtime
-from warmline.telephony.signature import compute_signature
 from warmline.voice import urls
 from warmline.voice.state import CallState
 
@@ -20,20 +19,10 @@ LINE = "+12125550100"
 REFUSED = "we can only call back a home, work or mobile number in this country"
 
 
-def _post(client: FlaskClient, runtime: Runtime, path: str, form: dict[str, str]) -> str:
-    signature = compute_signature(runtime.settings.twilio_auth_token, "http://localhost" + path,
-                                  form)
-    response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert_valid_voice_twiml(body)
-    return body
-
-
 def _call(client: FlaskClient, runtime: Runtime, caller: str) -> tuple[str, dict[str, str]]:
     make_line(runtime, LINE)
     form = {"CallSid": "CA" + uuid.uuid4().hex, "From": caller, "To": LINE}
-    menu = _post(client, runtime, "/twilio/voice", form)
+    menu = post_twiml(client, runtime, "/twilio/voice", form)
     found = re.search(r"contact=([0-9a-f]+)", menu)
     assert found is not None
     return found.group(1), form
@@ -49,7 +38,7 @@ def test_a_typed_number_abroad_or_premium_is_refused_and_the_caller_told(
 ) -> None:
     contact_id, form = _call(client, runtime, "+12125550142")
     path = f"{urls.CALLBACK_ENTERED}?contact={contact_id}"
-    answer = _post(client, runtime, path, {**form, "Digits": typed})
+    answer = post_twiml(client, runtime, path, {**form, "Digits": typed})
     assert REFUSED in answer and "Please enter the number to call" in answer
     assert not _number_saved(runtime, contact_id)
 
@@ -58,14 +47,14 @@ def test_the_calling_number_is_refused_when_it_is_abroad(client: FlaskClient,
                                                          runtime: Runtime) -> None:
     contact_id, form = _call(client, runtime, "+442071234567")
     path = f"{urls.CALLBACK_NUMBER}?contact={contact_id}"
-    answer = _post(client, runtime, path, {**form, "Digits": "1"})
+    answer = post_twiml(client, runtime, path, {**form, "Digits": "1"})
     assert REFUSED in answer and not _number_saved(runtime, contact_id)
 
 
 def test_a_number_in_the_lines_country_is_taken(client: FlaskClient, runtime: Runtime) -> None:
     contact_id, form = _call(client, runtime, "+12125550142")
     path = f"{urls.CALLBACK_ENTERED}?contact={contact_id}"
-    answer = _post(client, runtime, path, {**form, "Digits": "7185551000"})
+    answer = post_twiml(client, runtime, path, {**form, "Digits": "7185551000"})
     assert "To be called back as soon as a peer is free" in answer
     assert _number_saved(runtime, contact_id)
 
@@ -73,5 +62,5 @@ def test_a_number_in_the_lines_country_is_taken(client: FlaskClient, runtime: Ru
 def test_no_number_at_all_is_told_as_before(client: FlaskClient, runtime: Runtime) -> None:
     contact_id, form = _call(client, runtime, "+12125550142")
     path = f"{urls.CALLBACK_ENTERED}?contact={contact_id}"
-    answer = _post(client, runtime, path, {**form, "Digits": "1900"})
+    answer = post_twiml(client, runtime, path, {**form, "Digits": "1900"})
     assert "doesn't look like a phone number we can call" in answer and REFUSED not in answer

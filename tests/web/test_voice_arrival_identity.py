@@ -15,14 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.support.dashboard import form_csrf, make_line, make_peer, sign_in
-from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.signed import post_twiml
 from tests.support.workers import run_jobs
 from warmline.domain.matching import ContactView
 from warmline.models import AuditEntry, Block, Contact, ContactEvent, EventKind, Line
 from warmline.queues import QueueName
 from warmline.routing.engine import RoutingEngine
 from warmline.runtime import Runtime
-from warmline.telephony.signature import compute_signature
 
 LINE = "+15005550001"
 CALLER = "+12125550142"
@@ -30,14 +29,8 @@ WITHHELD = ["Anonymous", "Restricted", "+266696687", "", "anonymous", "+73787428
 
 
 def _call(client: FlaskClient, runtime: Runtime, *, call_sid: str, from_number: str) -> str:
-    form = {"CallSid": call_sid, "From": from_number, "To": LINE, "CallStatus": "ringing"}
-    signature = compute_signature(runtime.settings.twilio_auth_token,
-                                  "http://localhost/twilio/voice", form)
-    response = client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert_valid_voice_twiml(body)
-    return body
+    return post_twiml(client, runtime, "/twilio/voice", {
+        "CallSid": call_sid, "From": from_number, "To": LINE, "CallStatus": "ringing"})
 
 
 def _sid() -> str:

@@ -15,32 +15,20 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.signed import post_twiml
 from tests.support.workers import add_line
 from warmline import keys
 from warmline.clock import utc_now
 from warmline.models import Contact, Experience
 from warmline.runtime import Runtime
 from warmline.services.routing_sync import refresh_line_routing
-from warmline.telephony.signature import compute_signature
 
 LINE = "+15550000100"
 CALLER = "+12125550142"
 
 
-def _post(client: FlaskClient, runtime: Runtime, path: str, form: dict[str, str]) -> str:
-    """A request signed as Twilio signs it; its answer is 200 and valid TwiML."""
-    signature = compute_signature(runtime.settings.twilio_auth_token, "http://localhost" + path,
-                                  form)
-    answer = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-    assert answer.status_code == 200
-    body = answer.get_data(as_text=True)
-    assert_valid_voice_twiml(body)
-    return body
-
-
 def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
-    return _post(client, runtime, "/twilio/voice",
+    return post_twiml(client, runtime, "/twilio/voice",
                  {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "ringing"})
 
 
@@ -117,7 +105,7 @@ def test_a_replayed_arrival_is_one_transaction_and_the_same_contact(
 
 def _choose(client: FlaskClient, runtime: Runtime, call_sid: str, contact_id: str,
             digits: str) -> str:
-    return _post(client, runtime, f"/twilio/voice/menu?contact={contact_id}",
+    return post_twiml(client, runtime, f"/twilio/voice/menu?contact={contact_id}",
                  {"CallSid": call_sid, "From": CALLER, "To": LINE, "CallStatus": "in-progress",
                   "Digits": digits})
 

@@ -12,17 +12,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from tests.support.services import make_test_settings
-from tests.support.twiml_schema import assert_valid_voice_twiml
+from tests.support.services import make_test_settings, prepared_runtime
+from tests.support.signed import post_twiml
 from tests.support.workers import CALLER_NUMBER, add_contact, add_line
 from warmline.app import create_app
 from warmline.clock import utc_now
 from warmline.migrations.runner import upgrade_database
 from warmline.models import Contact, Outcome
-from warmline.routing.engine import RoutingEngine
-from warmline.runtime import Runtime, build_runtime, set_process_runtime
+from warmline.runtime import Runtime
 from warmline.services.contacts import counts_in_one_statement
-from warmline.telephony.signature import compute_signature
 from warmline.voice.prompts import text
 
 LINE = "+15550000100"
@@ -42,25 +40,13 @@ def limited_runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         return
     url = f"sqlite:///{tmp_path / 'warmline.db'}"
     upgrade_database(url)
-    sqlite_runtime = build_runtime(make_test_settings(url, tmp_path))
-    sqlite_runtime.redis.flushdb()
-    RoutingEngine(sqlite_runtime.redis).mark_state_built("test")
-    set_process_runtime(sqlite_runtime)
-    yield sqlite_runtime
-    set_process_runtime(None)
-    sqlite_runtime.redis.flushdb()
-    sqlite_runtime.close()
+    with prepared_runtime(make_test_settings(url, tmp_path)) as sqlite_runtime:
+        yield sqlite_runtime
 
 
 def _call(client: FlaskClient, runtime: Runtime, call_sid: str) -> str:
-    form = {"CallSid": call_sid, "From": CALLER_NUMBER, "To": LINE, "CallStatus": "ringing"}
-    signature = compute_signature(runtime.settings.twilio_auth_token,
-                                  "http://localhost/twilio/voice", form)
-    answer = client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": signature})
-    assert answer.status_code == 200
-    body = answer.get_data(as_text=True)
-    assert_valid_voice_twiml(body)
-    return body
+    return post_twiml(client, runtime, "/twilio/voice", {
+        "CallSid": call_sid, "From": CALLER_NUMBER, "To": LINE, "CallStatus": "ringing"})
 
 
 def test_the_call_after_the_limit_hears_so_and_a_reconnect_is_no_new_contact(
