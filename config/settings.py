@@ -30,7 +30,7 @@ DEV_ACCOUNT_SID = "AC" + "0" * 30 + "de"
 MAX_PROXY_HOPS = 10
 # gunicorn's threads per web process: the Procfile's WEB_THREADS default. Eight, not more: a
 # 2-core host runs the webhooks on one interpreter lock per process, and more threads only wait
-# on it in turn (README "Threads per web process": 16 gave the arrival a third more p99 under
+# on it in turn (README "Threads per web process": 16 gave the arrival a quarter more p99 under
 # 50 callers). The SQL pool follows it (one connection per thread), and below, how long one
 # statement may run before PostgreSQL cancels it (a webhook must answer in 15 s).
 DEFAULT_WEB_THREADS = 8

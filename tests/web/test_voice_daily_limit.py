@@ -59,7 +59,17 @@ def test_the_call_after_the_limit_hears_so_and_a_reconnect_is_no_new_contact(
                 outcome=Outcome.CONNECTED.value)
     over_limit = text("en", "over_limit")
 
-    assert over_limit not in _call(client, runtime, "CA" + "1" * 32)  # the 2nd of 2 today
+    first = _call(client, runtime, "CA" + "1" * 32)
+    assert over_limit not in first  # the 2nd of 2 today
+    # its answer to the menu, one UPDATE committed by itself on either database
+    contact_id = first.split("/twilio/voice/menu?contact=")[1].split("&")[0].split('"')[0]
+    queued = post_twiml(client, runtime, f"/twilio/voice/menu?contact={contact_id}", {
+        "CallSid": "CA" + "1" * 32, "From": CALLER_NUMBER, "To": LINE,
+        "CallStatus": "in-progress", "Digits": "0"})
+    assert "<Enqueue" in queued
+    with runtime.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None and contact.any_peer
     assert over_limit not in _call(client, runtime, "CA" + "2" * 32)  # a reconnect: the same one
 
     with runtime.engine.begin() as connection:  # both ended an hour ago
