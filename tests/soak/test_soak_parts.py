@@ -11,6 +11,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import make_url
 
+from config.settings import DEFAULT_WEB_THREADS
 from tests.support.services import ADMIN_DATABASE_URL
 from warmline.soak.faults import KINDS, fault_kinds, plan_schedule
 from warmline.soak.procs import bind_locally, command_argv, procfile
@@ -45,7 +46,8 @@ def test_the_procfile_lines_run_with_this_interpreter_on_the_loopback() -> None:
     assert {"web", "worker", "worker_low", "release"} <= set(entries)
     web = bind_locally(command_argv(entries["web"], {"WEB_CONCURRENCY": "3"}), "127.0.0.1", 5123)
     assert web[:3] == [sys.executable, "-m", "gunicorn"]
-    assert web[web.index("--workers") + 1] == "3" and web[web.index("--threads") + 1] == "16"
+    assert web[web.index("--workers") + 1] == "3"
+    assert web[web.index("--threads") + 1] == str(DEFAULT_WEB_THREADS)  # the Procfile's default
     assert web[web.index("--bind") + 1] == "127.0.0.1:5123"
     assert command_argv(entries["worker"], {})[0] == sys.executable
 
