@@ -48,7 +48,9 @@ class Runtime:
     call to the next, so a steady arrival is one script round trip."""
     _twilio_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
                                          compare=False)
-    _autocommit: Engine | None = field(default=None, repr=False, compare=False)
+    # Made from `engine` on first use; not a constructor argument, so a runtime copied with
+    # another engine (dataclasses.replace) makes its own.
+    _autocommit: Engine | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def autocommit(self) -> Engine:

@@ -15,9 +15,19 @@ def write_contact_event(**event: Any) -> bool:
 
 
 def write_contact_events(events: list[dict[str, Any]]) -> int:
-    """Insert a webhook's events in the order they happened; returns how many were new."""
+    """Insert a webhook's events in the order they happened; returns how many were new. One
+    that fails does not hold back the rest: each is tried, then the first failure is raised,
+    and the job's retry writes only what is still missing (each insert is idempotent)."""
     runtime = process_runtime()
-    return sum(store_contact_event(runtime, **event) for event in events)
+    written, failure = 0, None
+    for event in events:
+        try:
+            written += store_contact_event(runtime, **event)
+        except Exception as exc:  # noqa: BLE001 - raised below, after the others were tried
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return written
 
 
 def write_peer_activity(**fact: Any) -> bool:

@@ -244,3 +244,19 @@ def test_a_retried_job_of_a_webhooks_events_writes_only_what_is_missing(
     run_jobs(runtime, [QueueName.EVENTS])
     assert [e.kind for e in _events(runtime)] == ["menu_choice", "queued"]
     assert write_contact_events(events) == 0  # once more: nothing new
+
+
+def test_an_event_that_fails_in_a_webhooks_job_does_not_hold_back_the_others(
+        runtime: Runtime) -> None:
+    line_id = add_line(runtime)
+    add_contact(runtime, "c-partial", line_id, AT)
+    common = {"contact_id": "c-partial", "line_id": line_id, "channel": "voice"}
+    with writes_together():
+        record_contact_event(runtime, kind=EventKind.MENU_CHOICE, at=AT, **common)
+        record_contact_event(runtime, kind=EventKind.QUEUED, at=AT + timedelta(seconds=1),
+                             **common)
+    events = runtime.queue(QueueName.EVENTS).jobs[0].kwargs["events"]
+    broken = [{**events[0], "caller_hash": CALLER_NUMBER}, events[1]]  # refused by the writer
+    with pytest.raises(UnsafeEventError):
+        write_contact_events(broken)
+    assert [e.kind for e in _events(runtime)] == ["queued"]  # written all the same

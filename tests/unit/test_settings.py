@@ -220,3 +220,11 @@ def test_the_web_threads_default_is_the_procfiles() -> None:
         threads = re.search(r"--threads (?:\$\{WEB_THREADS:-(\d+)\}|(\d+))", web)
         assert threads is not None, name
         assert int(threads.group(1) or threads.group(2)) == DEFAULT_WEB_THREADS, name
+
+
+def test_chat_long_polls_take_at_most_half_the_threads() -> None:
+    from warmline.web.chat import long_polls_per_process
+
+    assert long_polls_per_process(DEFAULT_WEB_THREADS) == 4
+    assert long_polls_per_process(3) == 1
+    assert long_polls_per_process(1) == 0  # one thread: never held by a chat

@@ -82,17 +82,17 @@ def open_contact_counting_today(
     """`open_contact(at_once=True)` and `count_contacts_today` in one statement that commits by
     itself: one round trip for a line's daily limit, not four (BEGIN, the insert, the count,
     COMMIT). The insert is a WITH, which runs whether or not the count reads it; the count does
-    not see its row (PostgreSQL's data-modifying WITH), and needs not: this call's own row,
-    the latest, either continues the contact before it or starts one, and the count takes the
-    call itself away either way (`_fold_today`). Raises IntegrityError, and logs nothing, when
-    the database refuses the row."""
+    not see its row (PostgreSQL's data-modifying WITH), so the row is added to what it read, in
+    its place by arrival: the same rows `count_contacts_today` folds after the insert. Raises
+    IntegrityError, and logs nothing, when the database refuses the row."""
     contact = _new_contact(line, channel, caller_hash, provider_sid=provider_sid, now=now,
                            language=language, is_callback=False, contact_id=contact_id)
     with runtime.autocommit.connect() as connection:
         rows = connection.execute(_INSERT_AND_COUNT_TODAY, {
             **_row_of(contact), **_today_of(line, caller_hash, now)}).all()
     _log_arrival(runtime, contact)
-    return contact, _fold_today([(row[0], row[1], row[2]) for row in rows], now)
+    counted = [(row[0], row[1], row[2]) for row in rows] + [(now, None, None)]
+    return contact, _fold_today(sorted(counted, key=lambda row: row[0]), now)
 
 
 def _new_contact(line: Line | None, channel: str, caller_hash: str, *, provider_sid: str | None,

@@ -40,7 +40,7 @@ _LONG_POLL_SLOTS = "warmline.chat.long_poll_slots"
 
 
 def long_polls_per_process(web_threads: int) -> int:
-    return max(1, web_threads // 2)
+    return web_threads // 2  # none with one thread: every read then answers at once
 
 
 @bp.record_once
