@@ -42,9 +42,6 @@ class ChildWorker:
             self.argv += ["--max-idle", str(max_idle)]
         self.burst = burst
         self.process: subprocess.Popen[bytes] | None = None
-        # Only this process may start, stop or wait for the child: a fork of it (a work horse,
-        # RQ's scheduler) sees no exit status of a child not its own and would start another.
-        self.owner_pid = os.getpid()
         self.restarts = 0
         self._stopping = False
         self._pause = 1.0
@@ -56,8 +53,9 @@ class ChildWorker:
         return self
 
     def keep_alive(self) -> None:
-        """Start the child again if it died (the parent's heartbeat calls this)."""
-        if self._stopping or self.process is None or os.getpid() != self.owner_pid:
+        """Start the child again if it died (the parent's heartbeat calls this, in the worker's
+        own process only: a fork of it sees no exit status of this child, workers/main.py)."""
+        if self._stopping or self.process is None:
             return
         code = self.process.poll()
         if code is None or (self.burst and code == 0) or time.monotonic() < self._next_start:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.workers import CALLER_NUMBER, add_contact, add_line
+from tests.support.workers import CALLER_NUMBER, add_contact, add_line, zone_at_midday
 from warmline.clock import utc_now
 from warmline.models import Line, Outcome
 from warmline.runtime import Runtime
@@ -37,10 +37,7 @@ SCENARIOS = {
 def test_the_arrivals_count_is_the_days_count_after_the_insert(
         runtime: Runtime, earlier: list[tuple[float, float | None, Outcome | None]]) -> None:
     now = utc_now()
-    # a zone where it is about noon: every contact above is of today
-    offset = 12 - now.hour
-    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-    line_id = add_line(runtime, daily_contact_limit=3, timezone=zone)
+    line_id = add_line(runtime, daily_contact_limit=3, timezone=zone_at_midday(now))
     for n, (ago, lasted, outcome) in enumerate(earlier):
         arrived = now - timedelta(minutes=ago)
         add_contact(runtime, f"earlier-{n}", line_id, arrived,

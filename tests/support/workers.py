@@ -47,6 +47,13 @@ def add_line(runtime: Runtime, **fields: Any) -> int:
         return line.id
 
 
+def zone_at_midday(now: datetime) -> str:
+    """A time zone where it is about noon at `now`: contacts of the hours before are of today
+    there, whenever the test runs (a line's day starts at its local midnight)."""
+    offset = 12 - now.hour
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
 def add_contact(runtime: Runtime, contact_id: str, line_id: int, arrived_at: datetime, **fields: Any) -> None:
     values: dict[str, Any] = {
         "id": contact_id,

@@ -5,7 +5,7 @@ transaction. A reconnect within minutes is the contact before it, not another on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from tests.support.services import make_test_settings, prepared_runtime
 from tests.support.signed import post_twiml
-from tests.support.workers import CALLER_NUMBER, add_contact, add_line
+from tests.support.workers import CALLER_NUMBER, add_contact, add_line, zone_at_midday
 from warmline.app import create_app
 from warmline.clock import utc_now
 from warmline.migrations.runner import upgrade_database
@@ -23,12 +23,6 @@ from warmline.runtime import Runtime
 from warmline.voice.prompts import text
 
 LINE = "+15550000100"
-
-
-def _zone_at_midday(now: datetime) -> str:
-    """A zone where it is about noon now: the contacts of the last hours are all of today."""
-    offset = 12 - now.hour
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -52,7 +46,7 @@ def test_the_call_after_the_limit_hears_so_and_a_reconnect_is_no_new_contact(
         limited_runtime: Runtime) -> None:
     runtime, now = limited_runtime, utc_now()
     client = create_app(runtime=runtime).test_client()
-    line_id = add_line(runtime, number=LINE, daily_contact_limit=2, timezone=_zone_at_midday(now))
+    line_id = add_line(runtime, number=LINE, daily_contact_limit=2, timezone=zone_at_midday(now))
     add_contact(runtime, "earlier", line_id, now - timedelta(hours=3),
                 ended_at=now - timedelta(hours=3) + timedelta(minutes=5),
                 outcome=Outcome.CONNECTED.value)
